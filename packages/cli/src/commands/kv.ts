@@ -1,0 +1,77 @@
+/** `ringkv get|put|del`: one request through the client library. */
+import { RingkvClient, type GetResult } from '@ringkv/client';
+import { DEFAULT_URL, intOption, parse, UsageError } from '../args.js';
+
+const common = {
+  url: { type: 'string' },
+  'timeout-ms': { type: 'string' },
+} as const;
+
+function clientFor(url: string | undefined): RingkvClient {
+  return new RingkvClient({ urls: [url ?? process.env.RINGKV_URL ?? DEFAULT_URL] });
+}
+
+function printResult(result: GetResult): number {
+  if (!result.found) {
+    process.stderr.write(`not found${result.context ? ` (deleted; context ${result.context})` : ''}\n`);
+    return 1;
+  }
+  if (result.siblings.length === 1 && result.value !== undefined) {
+    process.stdout.write(Buffer.from(result.value));
+    if (process.stdout.isTTY) process.stdout.write('\n');
+  } else {
+    process.stdout.write(`${result.siblings.length} siblings:\n`);
+    for (const [i, s] of result.siblings.entries()) {
+      process.stdout.write(s.deleted ? `  [${i}] (deleted)\n` : `  [${i}] ${s.contentType}: ${Buffer.from(s.value).toString('utf8')}\n`);
+    }
+  }
+  process.stderr.write(`context: ${result.context}\n`);
+  return 0;
+}
+
+export async function runGet(argv: string[]): Promise<number> {
+  const { values, positionals } = parse(argv, { ...common, r: { type: 'string' } }, 1);
+  if (positionals[0] === undefined) throw new UsageError('get needs KEY');
+  const client = clientFor(values.url);
+  try {
+    const result = await client.get(positionals[0], {
+      r: intOption(values.r, 'r', undefined, 1, 16),
+      timeoutMs: intOption(values['timeout-ms'], 'timeout-ms', undefined, 1, 3_600_000),
+    });
+    return printResult(result);
+  } finally {
+    await client.close();
+  }
+}
+
+export async function runPut(argv: string[]): Promise<void> {
+  const { values, positionals } = parse(argv, { ...common, w: { type: 'string' }, context: { type: 'string' }, 'content-type': { type: 'string' } }, 2);
+  const [key, value] = positionals;
+  if (key === undefined || value === undefined) throw new UsageError('put needs KEY and VALUE');
+  const client = clientFor(values.url);
+  try {
+    await client.put(key, value, {
+      w: intOption(values.w, 'w', undefined, 1, 16),
+      timeoutMs: intOption(values['timeout-ms'], 'timeout-ms', undefined, 1, 3_600_000),
+      ...(values.context ? { context: values.context } : {}),
+      ...(values['content-type'] ? { contentType: values['content-type'] } : {}),
+    });
+  } finally {
+    await client.close();
+  }
+}
+
+export async function runDel(argv: string[]): Promise<void> {
+  const { values, positionals } = parse(argv, { ...common, w: { type: 'string' }, context: { type: 'string' } }, 1);
+  if (positionals[0] === undefined) throw new UsageError('del needs KEY');
+  const client = clientFor(values.url);
+  try {
+    await client.delete(positionals[0], {
+      w: intOption(values.w, 'w', undefined, 1, 16),
+      timeoutMs: intOption(values['timeout-ms'], 'timeout-ms', undefined, 1, 3_600_000),
+      ...(values.context ? { context: values.context } : {}),
+    });
+  } finally {
+    await client.close();
+  }
+}

@@ -1,0 +1,34 @@
+/** `ringkv node`: one node in the foreground (the fixed CLI contract in SPEC.md). */
+import { runNodeProcess } from '@ringkv/node';
+import { intOption, parse, UsageError } from '../args.js';
+
+export async function runNode(argv: string[]): Promise<void> {
+  const { values } = parse(argv, {
+    id: { type: 'string' },
+    port: { type: 'string' },
+    'gossip-port': { type: 'string' },
+    dir: { type: 'string' },
+    seeds: { type: 'string' },
+    n: { type: 'string' },
+    secret: { type: 'string' },
+    host: { type: 'string' },
+    sync: { type: 'string' },
+    'log-level': { type: 'string' },
+  });
+  if (values.id === undefined) throw new UsageError('--id is required');
+  if (values.port === undefined) throw new UsageError('--port is required');
+  if (values.dir === undefined) throw new UsageError('--dir is required');
+  if (values.sync !== undefined && values.sync !== 'full' && values.sync !== 'normal') throw new UsageError('--sync must be full or normal');
+  await runNodeProcess({
+    nodeId: values.id,
+    httpPort: intOption(values.port, 'port', undefined, 0, 65535),
+    gossipPort: intOption(values['gossip-port'], 'gossip-port', undefined, 0, 65535),
+    dataDir: values.dir,
+    seeds: values.seeds?.split(',').filter((s) => s.length > 0),
+    n: intOption(values.n, 'n', undefined, 1, 16),
+    secret: values.secret,
+    host: values.host,
+    sqliteSynchronous: values.sync as 'full' | 'normal' | undefined,
+    logLevel: values['log-level'] as never,
+  });
+}

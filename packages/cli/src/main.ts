@@ -1,0 +1,57 @@
+#!/usr/bin/env node
+/**
+ * `ringkv`: argv dispatch to one file per command. Usage errors exit with status 64; command
+ * failures print the coded error and exit with status 1.
+ */
+import { runNode } from './commands/node.js';
+import { runUp } from './commands/up.js';
+import { runGet, runPut, runDel } from './commands/kv.js';
+import { runStatus } from './commands/status.js';
+import { UsageError } from './args.js';
+
+const commands: Record<string, (argv: string[]) => Promise<number | void>> = {
+  node: runNode,
+  up: runUp,
+  get: runGet,
+  put: runPut,
+  del: runDel,
+  status: runStatus,
+};
+
+const usage = `usage: ringkv <command> [options]
+
+  up      --nodes K [--n N] [--port P] [--dir D]     start a local ring (ports P..P+K-1)
+  node    --id ID --port HTTP_PORT --dir DIR [--gossip-port UDP_PORT]
+          [--seeds HOST:PORT,...] [--n N] [--secret S]   run one node in the foreground
+  get     KEY [--r R] [--url U]                       read a key
+  put     KEY VALUE [--w W] [--context C] [--url U]   write a key
+  del     KEY [--w W] [--context C] [--url U]         delete a key
+  status  [--url U]                                   show a node's status
+`;
+
+async function main(): Promise<void> {
+  const [name, ...rest] = process.argv.slice(2);
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(usage);
+    return;
+  }
+  const command = commands[name];
+  if (command === undefined) {
+    process.stderr.write(`ringkv: unknown command "${name}"\n\n${usage}`);
+    process.exit(64);
+  }
+  try {
+    const code = await command(rest);
+    if (typeof code === 'number' && code !== 0) process.exit(code);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      process.stderr.write(`ringkv ${name}: ${error.message}\n\n${usage}`);
+      process.exit(64);
+    }
+    const coded = error as { code?: string; message?: string };
+    process.stderr.write(`ringkv ${name}: ${coded.code ? `${coded.code}: ` : ''}${coded.message ?? String(error)}\n`);
+    process.exit(1);
+  }
+}
+
+void main();

@@ -1,0 +1,156 @@
+/**
+ * The ringkv client: talks to any set of nodes through one undici Pool per node, fails over
+ * to the next node on connection errors and 5xx answers within a bounded retry budget, takes
+ * r/w/timeout per call, returns siblings with the context, and can resolve siblings through
+ * a caller's hook and write the result back.
+ */
+import { Pool } from 'undici';
+import { CONTEXT_HEADER, type SiblingsBody } from '@ringkv/protocol';
+import { RingkvError, errorFromResponse } from './errors.js';
+import type { DeleteOptions, GetOptions, GetResult, PutOptions, Sibling } from './types.js';
+
+export interface ClientOptions {
+  /** Node base URLs, such as http://127.0.0.1:7070. At least one. */
+  readonly urls: readonly string[];
+  /** Default per-call timeout in ms (default 5000). */
+  readonly timeoutMs?: number;
+  /** How many other nodes to try after a failure (default: every other node once, at most 4). */
+  readonly retries?: number;
+  /** Connections per node (default 16). */
+  readonly connectionsPerNode?: number;
+}
+
+interface Answer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Buffer;
+}
+
+const utf8 = new TextEncoder();
+
+/** Percent-encodes a key for the path (every byte outside the unreserved set). */
+export function encodeKey(key: string): string {
+  return encodeURIComponent(key).replace(/[!'()*]/g, (ch) => `%${ch.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
+function header(answer: Answer, name: string): string | undefined {
+  const value = answer.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function parseJson(answer: Answer): unknown {
+  try {
+    return JSON.parse(answer.body.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+export class RingkvClient {
+  private readonly pools: Pool[];
+  private readonly urls: string[];
+  private readonly timeoutMs: number;
+  private readonly retries: number;
+  private next = 0;
+
+  constructor(options: ClientOptions) {
+    if (options.urls.length === 0) throw new TypeError('RingkvClient needs at least one node URL');
+    this.urls = options.urls.map((url) => url.replace(/\/+$/, ''));
+    this.pools = this.urls.map((url) => new Pool(url, { connections: options.connectionsPerNode ?? 16 }));
+    this.timeoutMs = options.timeoutMs ?? 5_000;
+    this.retries = Math.min(options.retries ?? this.urls.length - 1, 4);
+  }
+
+  /** Sends one request, trying the next node on connection errors and 5xx answers. */
+  private async send(method: 'GET' | 'PUT' | 'DELETE', path: string, timeoutMs: number, headers: Record<string, string> = {}, body?: Uint8Array): Promise<Answer> {
+    let lastError: RingkvError | undefined;
+    const first = this.next++ % this.pools.length;
+    for (let attempt = 0; attempt <= this.retries; attempt++) {
+      const index = (first + attempt) % this.pools.length;
+      try {
+        const response = await this.pools[index]!.request({
+          method,
+          path,
+          headers,
+          body: body === undefined ? null : body,
+          headersTimeout: timeoutMs + 1_000,
+          bodyTimeout: timeoutMs + 1_000,
+        });
+        const answer: Answer = { status: response.statusCode, headers: response.headers, body: Buffer.from(await response.body.arrayBuffer()) };
+        if (answer.status < 500) return answer;
+        lastError = errorFromResponse(answer.status, parseJson(answer), this.urls[index]!);
+      } catch (error) {
+        lastError = new RingkvError('KV_ERR_UNREACHABLE', `no answer from ${this.urls[index]}: ${(error as Error).message}`, 0, {}, { cause: error });
+      }
+    }
+    throw lastError!;
+  }
+
+  private query(params: Record<string, number | undefined>): string {
+    const parts = Object.entries(params).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${v}`);
+    return parts.length === 0 ? '' : `?${parts.join('&')}`;
+  }
+
+  async get(key: string, options: GetOptions = {}): Promise<GetResult> {
+    const timeoutMs = options.timeoutMs ?? this.timeoutMs;
+    const path = `/kv/${encodeKey(key)}${this.query({ r: options.r, timeout_ms: timeoutMs })}`;
+    const answer = await this.send('GET', path, timeoutMs);
+    const context = header(answer, CONTEXT_HEADER);
+    if (answer.status === 200) {
+      const contentType = header(answer, 'content-type') ?? 'application/octet-stream';
+      const value = new Uint8Array(answer.body);
+      return { found: true, siblings: [{ deleted: false, value, contentType }], value, contentType, ...(context ? { context } : {}) };
+    }
+    if (answer.status === 404) {
+      const body = parseJson(answer) as { error?: { code?: string } } | undefined;
+      if (body?.error?.code !== 'KV_ERR_NOT_FOUND') throw errorFromResponse(404, body, path);
+      return { found: false, siblings: [], ...(context ? { context } : {}) };
+    }
+    if (answer.status === 300) return this.siblingsResult(key, answer, options);
+    throw errorFromResponse(answer.status, parseJson(answer), path);
+  }
+
+  private async siblingsResult(key: string, answer: Answer, options: GetOptions): Promise<GetResult> {
+    const body = parseJson(answer) as SiblingsBody | undefined;
+    if (body === undefined || typeof body.context !== 'string' || !Array.isArray(body.siblings)) {
+      throw new RingkvError('KV_ERR_BAD_RESPONSE', 'a 300 answer without a siblings body', 300);
+    }
+    const siblings: Sibling[] = body.siblings.map((s) =>
+      'deleted' in s ? { deleted: true } : { deleted: false, value: new Uint8Array(Buffer.from(s.value, 'base64')), contentType: s.contentType },
+    );
+    if (options.resolve === undefined) return { found: true, siblings, context: body.context };
+    const resolved = options.resolve(siblings);
+    if ('deleted' in resolved) {
+      await this.delete(key, { context: body.context, w: options.w, timeoutMs: options.timeoutMs });
+      return { found: false, siblings: [] };
+    }
+    const contentType = resolved.contentType ?? (typeof resolved.value === 'string' ? 'text/plain; charset=utf-8' : 'application/octet-stream');
+    await this.put(key, resolved.value, { context: body.context, w: options.w, timeoutMs: options.timeoutMs, contentType });
+    // Re-read for the context of what was just written, so the caller can keep building on it.
+    return this.get(key, { r: options.r, timeoutMs: options.timeoutMs });
+  }
+
+  async put(key: string, value: Uint8Array | string, options: PutOptions = {}): Promise<void> {
+    const timeoutMs = options.timeoutMs ?? this.timeoutMs;
+    const bytes = typeof value === 'string' ? utf8.encode(value) : value;
+    const contentType = options.contentType ?? (typeof value === 'string' ? 'text/plain; charset=utf-8' : 'application/octet-stream');
+    const headers: Record<string, string> = { 'content-type': contentType };
+    if (options.context) headers[CONTEXT_HEADER] = options.context;
+    const path = `/kv/${encodeKey(key)}${this.query({ w: options.w, timeout_ms: timeoutMs })}`;
+    const answer = await this.send('PUT', path, timeoutMs, headers, bytes);
+    if (answer.status !== 204) throw errorFromResponse(answer.status, parseJson(answer), path);
+  }
+
+  async delete(key: string, options: DeleteOptions = {}): Promise<void> {
+    const timeoutMs = options.timeoutMs ?? this.timeoutMs;
+    const headers: Record<string, string> = options.context ? { [CONTEXT_HEADER]: options.context } : {};
+    const path = `/kv/${encodeKey(key)}${this.query({ w: options.w, timeout_ms: timeoutMs })}`;
+    const answer = await this.send('DELETE', path, timeoutMs, headers);
+    if (answer.status !== 204) throw errorFromResponse(answer.status, parseJson(answer), path);
+  }
+
+  /** Closes every connection. */
+  async close(): Promise<void> {
+    await Promise.all(this.pools.map((pool) => pool.close()));
+  }
+}

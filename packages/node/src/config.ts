@@ -1,0 +1,125 @@
+/**
+ * The node's configuration: one typed object, validated once by `validateConfig` and frozen.
+ * Presets give every field a documented default; callers override with `??`-merged partials,
+ * so an explicit 0 or '' is kept and then validated, never silently replaced (STYLE.md §8).
+ * Model: hashicorp/memberlist `config.go` (DefaultLANConfig, DefaultLocalConfig).
+ */
+import { KEY_BYTES_MAX_DEFAULT, VALUE_BYTES_MAX_DEFAULT } from '@ringkv/protocol';
+import { KvError } from './errors.js';
+import { NODE_ID_BYTES_MAX } from './core/context-codec.js';
+
+export interface NodeConfig {
+  /** Unique, stable name of this node in the ring; also the coordinator id in clocks. */
+  readonly nodeId: string;
+  /** Address the HTTP server binds to. */
+  readonly host: string;
+  /** HTTP port; 0 lets the OS pick (tests do this). */
+  readonly httpPort: number;
+  /** UDP port for gossip (membership issue); 0 lets the OS pick. */
+  readonly gossipPort: number;
+  /** Other nodes' gossip addresses (`host:port`) to join through. */
+  readonly seeds: readonly string[];
+  /** Directory for the node's database; created when missing. */
+  readonly dataDir: string;
+  /** Replicas per key (Dynamo's N). Must agree across the ring. */
+  readonly n: number;
+  /** Cluster secret: keys the context tags now, and peer authentication later. */
+  readonly secret: string;
+  /** Largest key in UTF-8 bytes after percent-decoding. */
+  readonly keyBytesMax: number;
+  /** Largest value in bytes; larger bodies get 413 before they are read in full. */
+  readonly valueBytesMax: number;
+  /** Most siblings a write may leave on a key (KV_ERR_TOO_MANY_SIBLINGS past it). */
+  readonly siblingsMax: number;
+  /** Most entries a key's clock keeps (pruning rule: docs/versioning.md); ≥ siblingsMax. */
+  readonly clockEntriesMax: number;
+  /** Timeout of a client request that sends no timeout_ms. */
+  readonly requestTimeoutMsDefault: number;
+  /** Largest timeout_ms a client may ask for. */
+  readonly requestTimeoutMsMax: number;
+  /** SQLite `synchronous`: `full` fsyncs each group commit, `normal` survives process crashes only. */
+  readonly sqliteSynchronous: 'full' | 'normal';
+  /** Run SQLite's quick_check on the database at start-up (cost grows with its size). */
+  readonly integrityCheckOnStart: boolean;
+  /** How long a graceful stop waits for in-flight requests before closing anyway. */
+  readonly shutdownGraceMs: number;
+  /** pino level. */
+  readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+}
+
+/** Defaults for a production node. */
+export const defaultConfig: NodeConfig = Object.freeze({
+  nodeId: 'node1',
+  host: '127.0.0.1',
+  httpPort: 7070,
+  gossipPort: 7946,
+  seeds: [],
+  dataDir: './data/node1',
+  n: 3,
+  secret: '',
+  keyBytesMax: KEY_BYTES_MAX_DEFAULT,
+  valueBytesMax: VALUE_BYTES_MAX_DEFAULT,
+  siblingsMax: 64,
+  clockEntriesMax: 64,
+  requestTimeoutMsDefault: 5_000,
+  requestTimeoutMsMax: 60_000,
+  sqliteSynchronous: 'full',
+  integrityCheckOnStart: true,
+  shutdownGraceMs: 10_000,
+  logLevel: 'info',
+});
+
+/** A ring on one laptop: same safety, OS-chosen gossip ports, quieter logs. */
+export const localConfig: NodeConfig = Object.freeze({ ...defaultConfig, gossipPort: 0, logLevel: 'warn' });
+
+/** Tests and the simulation: OS-chosen ports, small limits so bounds are reachable quickly. */
+export const testConfig: NodeConfig = Object.freeze({
+  ...defaultConfig,
+  httpPort: 0,
+  gossipPort: 0,
+  n: 1,
+  secret: 'test-secret',
+  requestTimeoutMsDefault: 2_000,
+  integrityCheckOnStart: true,
+  shutdownGraceMs: 2_000,
+  logLevel: 'silent',
+});
+
+function fail(field: string, message: string): never {
+  throw new KvError('KV_ERR_CONFIG', `invalid config: ${field} ${message}`, { field });
+}
+
+function intIn(config: NodeConfig, field: keyof NodeConfig, min: number, max: number): void {
+  const value = config[field];
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    fail(field, `must be an integer from ${min} to ${max} (got ${String(value)})`);
+  }
+}
+
+/** Merges `overrides` onto `base`, validates every field, and returns a frozen config. */
+export function validateConfig(overrides: Partial<NodeConfig>, base: NodeConfig = defaultConfig): NodeConfig {
+  const defined = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined));
+  const config: NodeConfig = { ...base, ...defined };
+  const idBytes = Buffer.byteLength(config.nodeId);
+  if (!/^[A-Za-z0-9._-]+$/.test(config.nodeId) || idBytes > NODE_ID_BYTES_MAX) {
+    fail('nodeId', `must be 1-${NODE_ID_BYTES_MAX} characters of A-Z a-z 0-9 . _ -`);
+  }
+  intIn(config, 'httpPort', 0, 65535);
+  intIn(config, 'gossipPort', 0, 65535);
+  intIn(config, 'n', 1, 16);
+  intIn(config, 'keyBytesMax', 1, 64 * 1024);
+  intIn(config, 'valueBytesMax', 1, 256 * 1024 * 1024);
+  intIn(config, 'siblingsMax', 1, 4096);
+  intIn(config, 'clockEntriesMax', config.siblingsMax, 4096);
+  intIn(config, 'requestTimeoutMsMax', 1, 3_600_000);
+  intIn(config, 'requestTimeoutMsDefault', 1, config.requestTimeoutMsMax);
+  intIn(config, 'shutdownGraceMs', 0, 600_000);
+  if (config.host.length === 0) fail('host', 'must not be empty');
+  if (config.dataDir.length === 0) fail('dataDir', 'must not be empty');
+  if (config.secret.length < 8) fail('secret', 'must be at least 8 characters (--secret or RINGKV_SECRET)');
+  if (!['full', 'normal'].includes(config.sqliteSynchronous)) fail('sqliteSynchronous', 'must be full or normal');
+  for (const seed of config.seeds) {
+    if (!/^[^\s:]+:\d{1,5}$/.test(seed)) fail('seeds', `entry "${seed}" must be host:port`);
+  }
+  return Object.freeze({ ...config, seeds: Object.freeze([...config.seeds]) });
+}

@@ -1,0 +1,81 @@
+/**
+ * The opaque context a client carries between a read and a write (`X-Ringkv-Context`).
+ *
+ * Wire form: base64url( payload ‖ tag ), payload = version byte, entry count, then per entry
+ * the coordinator id and its counter (varints, see bytes.ts), and tag = the first 16 bytes of
+ * HMAC-SHA256(cluster secret, payload). The tag makes a forged or altered context a 400
+ * instead of a silent hazard: a context claiming counters no write ever had would make later
+ * writes from that coordinator look already seen, and be dropped. Contexts from another
+ * cluster (another secret) are refused the same way.
+ *
+ * Decoding checks, in order: length (before any work), base64url alphabet, tag, version,
+ * entry count and id length bounds, canonical order, positive safe-integer counters.
+ */
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { KvError } from '../errors.js';
+import { ByteReader, ByteWriter, DecodeError } from './bytes.js';
+import { isCanonicalVector, type VersionVector } from './clock.js';
+
+const CONTEXT_VERSION = 1;
+const TAG_BYTES = 16;
+/** Longest node id, in UTF-8 bytes; config validation enforces the same bound. */
+export const NODE_ID_BYTES_MAX = 64;
+
+export interface ContextCodecOptions {
+  /** Cluster secret the tag is keyed with. */
+  readonly secret: string;
+  /** Most entries a context may carry (the clock bound). */
+  readonly entriesMax: number;
+}
+
+function tagOf(secret: string, payload: Uint8Array): Buffer {
+  return createHmac('sha256', secret).update(payload).digest().subarray(0, TAG_BYTES);
+}
+
+/** Longest encoded context that `entriesMax` entries can need, in base64url characters. */
+export function contextCharsMax(entriesMax: number): number {
+  const payloadBytes = 1 + 9 + entriesMax * (1 + NODE_ID_BYTES_MAX + 8);
+  return Math.ceil(((payloadBytes + TAG_BYTES) * 4) / 3);
+}
+
+export function encodeContext(vector: VersionVector, options: ContextCodecOptions): string {
+  const writer = new ByteWriter(16 + vector.length * 16).u8(CONTEXT_VERSION).varint(vector.length);
+  for (const entry of vector) writer.string(entry.id).varint(entry.counter);
+  const payload = writer.finish();
+  return Buffer.concat([payload, tagOf(options.secret, payload)]).toString('base64url');
+}
+
+function badContext(reason: string): KvError {
+  return new KvError('KV_ERR_BAD_CONTEXT', `invalid context: ${reason}`, { reason });
+}
+
+/** Decodes and verifies a context; every failure is KV_ERR_BAD_CONTEXT (400), never a crash. */
+export function decodeContext(token: string, options: ContextCodecOptions): VersionVector {
+  if (token.length > contextCharsMax(options.entriesMax)) throw badContext('too long');
+  if (!/^[A-Za-z0-9_-]+$/.test(token)) throw badContext('not base64url');
+  const raw = Buffer.from(token, 'base64url');
+  if (raw.length <= TAG_BYTES + 1) throw badContext('too short');
+  const payload = raw.subarray(0, raw.length - TAG_BYTES);
+  const tag = raw.subarray(raw.length - TAG_BYTES);
+  if (!timingSafeEqual(tag, tagOf(options.secret, payload))) {
+    throw badContext('authentication tag mismatch (forged, altered, or from another cluster)');
+  }
+  try {
+    const reader = new ByteReader(payload);
+    const version = reader.u8();
+    if (version !== CONTEXT_VERSION) throw badContext(`unknown version ${version}`);
+    const count = reader.varint();
+    if (count > options.entriesMax) throw badContext(`${count} entries exceed ${options.entriesMax}`);
+    const vector = [];
+    for (let i = 0; i < count; i++) {
+      const id = reader.string(NODE_ID_BYTES_MAX);
+      vector.push({ id, counter: reader.varint() });
+    }
+    if (!reader.done) throw badContext('trailing bytes');
+    if (!isCanonicalVector(vector)) throw badContext('entries not canonical');
+    return vector;
+  } catch (error) {
+    if (error instanceof DecodeError) throw badContext(error.message);
+    throw error;
+  }
+}

@@ -1,0 +1,66 @@
+/**
+ * Binary form of a stored `VersionedObject` (the value column of the objects table). Compact,
+ * versioned by its first byte so later formats can be read beside this one, and decoded with
+ * bounds checks: a damaged row is reported as corrupt (KV_ERR_STORAGE_CORRUPT), not trusted.
+ *
+ * Layout v1: u8 version; varint clockEntries × (string id, varint counter, varint
+ * timestampMs); varint siblings × (string id, varint counter, u8 flags [bit0 = deleted],
+ * varint timestampMs, string contentType, bytes value).
+ */
+import { KvError } from '../errors.js';
+import { ByteReader, ByteWriter, DecodeError } from './bytes.js';
+import { NODE_ID_BYTES_MAX } from './context-codec.js';
+import type { ClockEntry } from './clock.js';
+import type { Sibling, VersionedObject } from './versioned.js';
+
+const OBJECT_VERSION = 1;
+const FLAG_DELETED = 1;
+const CONTENT_TYPE_BYTES_MAX = 256;
+/** No stored value can exceed this, whatever the configured limit (SQLite's blob limit is 1 GB). */
+const VALUE_BYTES_HARD_MAX = 512 * 1024 * 1024;
+
+export function encodeObject(object: VersionedObject): Uint8Array {
+  const size = object.siblings.reduce((sum, s) => sum + s.value.length + 96, 32 + object.clock.length * 32);
+  const writer = new ByteWriter(size).u8(OBJECT_VERSION).varint(object.clock.length);
+  for (const entry of object.clock) writer.string(entry.id).varint(entry.counter).varint(entry.timestampMs);
+  writer.varint(object.siblings.length);
+  for (const sibling of object.siblings) {
+    writer
+      .string(sibling.dot.id)
+      .varint(sibling.dot.counter)
+      .u8(sibling.deleted ? FLAG_DELETED : 0)
+      .varint(sibling.timestampMs)
+      .string(sibling.contentType)
+      .bytes(sibling.value);
+  }
+  return writer.finish();
+}
+
+export function decodeObject(bytes: Uint8Array, key: string): VersionedObject {
+  try {
+    const reader = new ByteReader(bytes);
+    const version = reader.u8();
+    if (version !== OBJECT_VERSION) throw new DecodeError(`unknown object version ${version}`);
+    const clock: ClockEntry[] = [];
+    const clockLength = reader.varint();
+    for (let i = 0; i < clockLength; i++) {
+      clock.push({ id: reader.string(NODE_ID_BYTES_MAX), counter: reader.varint(), timestampMs: reader.varint() });
+    }
+    const siblings: Sibling[] = [];
+    const siblingCount = reader.varint();
+    for (let i = 0; i < siblingCount; i++) {
+      const dot = { id: reader.string(NODE_ID_BYTES_MAX), counter: reader.varint() };
+      const deleted = (reader.u8() & FLAG_DELETED) !== 0;
+      const timestampMs = reader.varint();
+      const contentType = reader.string(CONTENT_TYPE_BYTES_MAX);
+      // Copy out of the row buffer so the object does not pin it.
+      const value = Uint8Array.from(reader.bytes(VALUE_BYTES_HARD_MAX));
+      siblings.push({ dot, deleted, value, contentType, timestampMs });
+    }
+    if (!reader.done) throw new DecodeError('trailing bytes');
+    return { clock, siblings };
+  } catch (error) {
+    if (!(error instanceof DecodeError)) throw error;
+    throw new KvError('KV_ERR_STORAGE_CORRUPT', `stored object for key is unreadable: ${error.message}`, { key });
+  }
+}

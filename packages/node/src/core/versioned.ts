@@ -1,0 +1,163 @@
+/**
+ * A key's versioned object: the set of siblings (concurrent values, tombstones among them),
+ * each tagged with the dot of the write that created it, and one clock summarising every
+ * write the holder has seen. This is the "causal context + dots" form of a multi-value
+ * register (DVVSet, Almeida et al. 2014; riak_kv's `dvv_enabled` objects):
+ *
+ * - `update` (a coordinator's write) removes exactly the siblings whose dots the client's
+ *   context covers, adds the new value under a fresh dot, and joins the context into the clock.
+ *   A write with no context, or a stale one, therefore keeps what it did not see as siblings,
+ *   and siblings never outnumber the writers that were truly concurrent.
+ * - `merge` (reconciling two replicas) keeps a sibling when both hold it, or when the other
+ *   side has not seen its dot; a sibling the other side has seen but no longer holds was
+ *   superseded there. The clock is the pointwise maximum. Commutative, associative and
+ *   idempotent (property-tested), so replicas converge whatever order repairs arrive in.
+ *
+ * Pure: time comes in as `nowMs`; nothing here does I/O.
+ */
+import assert from 'node:assert/strict';
+import { KvError } from '../errors.js';
+import {
+  advance,
+  clockFromVector,
+  counterOf,
+  covers,
+  joinClocks,
+  pruneClock,
+  toVersionVector,
+  type Clock,
+  type Dot,
+  type VersionVector,
+} from './clock.js';
+
+/** One version of a key. A tombstone (`deleted`) has an empty value. */
+export interface Sibling {
+  readonly dot: Dot;
+  readonly deleted: boolean;
+  readonly value: Uint8Array;
+  readonly contentType: string;
+  /** The coordinator's wall clock when the write was made (for operators; later for TTL/LWW). */
+  readonly timestampMs: number;
+}
+
+/** What a replica stores for one key. Siblings are sorted by dot. */
+export interface VersionedObject {
+  readonly clock: Clock;
+  readonly siblings: readonly Sibling[];
+}
+
+/** Bounds that make every object finite (STYLE.md §10). */
+export interface VersioningLimits {
+  /** Most siblings a write may leave on a key; past it the write fails with a coded error. */
+  readonly siblingsMax: number;
+  /** Most clock entries an object keeps; see `pruneClock` for what is dropped. */
+  readonly clockEntriesMax: number;
+}
+
+/** A write as the coordinator sees it. */
+export interface WriteOp {
+  readonly coordinatorId: string;
+  /** The context the client read (empty when it sent none). */
+  readonly context: VersionVector;
+  readonly deleted: boolean;
+  readonly value: Uint8Array;
+  readonly contentType: string;
+  readonly nowMs: number;
+}
+
+export const emptyObject: VersionedObject = Object.freeze({ clock: [], siblings: [] });
+
+function compareDots(a: Dot, b: Dot): number {
+  if (a.id !== b.id) return a.id < b.id ? -1 : 1;
+  return a.counter - b.counter;
+}
+
+function sameDot(a: Dot, b: Dot): boolean {
+  return a.id === b.id && a.counter === b.counter;
+}
+
+function liveIds(siblings: readonly Sibling[]): Set<string> {
+  return new Set(siblings.map((sibling) => sibling.dot.id));
+}
+
+/**
+ * Applies a client write at its coordinator. The new dot's counter is above every counter the
+ * object or the context holds for the coordinator, and at least `nowMs`: a coordinator whose
+ * entry was pruned long ago can then never reissue a dot it used before (docs/versioning.md).
+ * Throws KV_ERR_TOO_MANY_SIBLINGS when the result would exceed `siblingsMax`.
+ */
+export function update(current: VersionedObject | undefined, op: WriteOp, limits: VersioningLimits): VersionedObject {
+  const base = current ?? emptyObject;
+  const kept = base.siblings.filter((sibling) => !covers(op.context, sibling.dot));
+  if (kept.length + 1 > limits.siblingsMax) {
+    throw new KvError(
+      'KV_ERR_TOO_MANY_SIBLINGS',
+      `the key would hold ${kept.length + 1} siblings (limit ${limits.siblingsMax}); read it and write back with its context`,
+      { siblings: kept.length + 1, limit: limits.siblingsMax },
+    );
+  }
+  const seen = joinClocks(base.clock, clockFromVector(op.context, op.nowMs));
+  const counter = Math.max(counterOf(seen, op.coordinatorId) + 1, Math.floor(op.nowMs));
+  const dot: Dot = { id: op.coordinatorId, counter };
+  const sibling: Sibling = {
+    dot,
+    deleted: op.deleted,
+    value: op.deleted ? new Uint8Array(0) : op.value,
+    contentType: op.deleted ? '' : op.contentType,
+    timestampMs: op.nowMs,
+  };
+  const siblings = [...kept, sibling].sort((a, b) => compareDots(a.dot, b.dot));
+  const clock = pruneClock(advance(seen, dot.id, counter, op.nowMs), liveIds(siblings), limits.clockEntriesMax);
+  return { clock, siblings };
+}
+
+/**
+ * Reconciles two replicas' objects of the same key. Never drops a sibling that either side
+ * still needs, and never fails: the sibling bound is enforced where writes are accepted.
+ */
+export function merge(a: VersionedObject, b: VersionedObject, limits: VersioningLimits): VersionedObject {
+  const siblings: Sibling[] = [];
+  for (const sibling of a.siblings) {
+    if (b.siblings.some((other) => sameDot(other.dot, sibling.dot)) || !covers(b.clock, sibling.dot)) {
+      siblings.push(sibling);
+    }
+  }
+  for (const sibling of b.siblings) {
+    const inA = a.siblings.some((other) => sameDot(other.dot, sibling.dot));
+    if (!inA && !covers(a.clock, sibling.dot)) siblings.push(sibling);
+  }
+  siblings.sort((x, y) => compareDots(x.dot, y.dot));
+  const clock = pruneClock(joinClocks(a.clock, b.clock), liveIds(siblings), limits.clockEntriesMax);
+  return { clock, siblings };
+}
+
+/** The context a read hands out: the clock without its timestamps. */
+export function contextOf(object: VersionedObject): VersionVector {
+  return toVersionVector(object.clock);
+}
+
+/** True when the object holds no live value (only tombstones, or nothing). */
+export function isDeleted(object: VersionedObject): boolean {
+  return object.siblings.every((sibling) => sibling.deleted);
+}
+
+/** True when two objects hold the same siblings and clock (replicas have converged). */
+export function sameObject(a: VersionedObject, b: VersionedObject): boolean {
+  if (a.siblings.length !== b.siblings.length || a.clock.length !== b.clock.length) return false;
+  for (let i = 0; i < a.clock.length; i++) {
+    const x = a.clock[i]!;
+    const y = b.clock[i]!;
+    if (x.id !== y.id || x.counter !== y.counter) return false;
+  }
+  return a.siblings.every((sibling, i) => sameDot(sibling.dot, b.siblings[i]!.dot));
+}
+
+/** Checks the object invariants; a failure is a bug, so it asserts (STYLE.md §11). */
+export function assertWellFormed(object: VersionedObject): void {
+  for (const sibling of object.siblings) {
+    assert.ok(covers(object.clock, sibling.dot), `clock must cover sibling dot ${sibling.dot.id}:${sibling.dot.counter}`);
+  }
+  for (let i = 1; i < object.siblings.length; i++) {
+    assert.ok(compareDots(object.siblings[i - 1]!.dot, object.siblings[i]!.dot) < 0, 'siblings sorted by unique dot');
+  }
+}

@@ -1,0 +1,107 @@
+/**
+ * Parsing and validation of client request parts: the key in the path, the quorum and timeout
+ * query parameters, and the body under a size limit. Every failure is a coded 400/413, raised
+ * before any state is touched.
+ */
+import { KvError } from '../errors.js';
+
+const utf8 = new TextEncoder();
+
+/**
+ * The key from the raw request URL after `prefix` (for example `/kv/`). Parsed from the
+ * undecoded path, so an encoded `/` (%2F) stays part of the key and malformed escapes are
+ * caught here instead of by the router.
+ */
+export function parseKey(url: string, prefix: string, keyBytesMax: number): string {
+  const pathStart = url.indexOf('/', url.indexOf('://') + 3);
+  const queryStart = url.indexOf('?', pathStart);
+  const path = url.slice(pathStart, queryStart === -1 ? undefined : queryStart);
+  const encoded = path.slice(prefix.length);
+  if (encoded.length === 0) throw new KvError('KV_ERR_BAD_KEY', 'the key is empty', { reason: 'empty' });
+  let key: string;
+  try {
+    key = decodeURIComponent(encoded);
+  } catch {
+    throw new KvError('KV_ERR_BAD_KEY', 'the key is not valid percent-encoded UTF-8', { reason: 'encoding' });
+  }
+  const bytes = utf8.encode(key).length;
+  if (bytes > keyBytesMax) {
+    throw new KvError('KV_ERR_BAD_KEY', `the key is ${bytes} bytes; the limit is ${keyBytesMax}`, {
+      reason: 'too-long',
+      bytes,
+      limit: keyBytesMax,
+    });
+  }
+  return key;
+}
+
+/** Parses a strictly decimal integer parameter, or returns `fallback` when it is absent. */
+function intParam(raw: string | undefined, fallback: number): number | undefined {
+  if (raw === undefined) return fallback;
+  return /^[0-9]{1,9}$/.test(raw) ? Number(raw) : undefined;
+}
+
+/** `r` or `w`: 1 ≤ value ≤ n, default a majority of n. */
+export function parseQuorum(raw: string | undefined, name: 'r' | 'w', n: number): number {
+  const value = intParam(raw, Math.floor(n / 2) + 1);
+  if (value === undefined || value < 1 || value > n) {
+    throw new KvError('KV_ERR_BAD_QUORUM', `${name} must be an integer from 1 to N=${n} (got ${JSON.stringify(raw)})`, {
+      parameter: name,
+      n,
+    });
+  }
+  return value;
+}
+
+/** `timeout_ms`: 1 ≤ value ≤ max, default `fallback`. */
+export function parseTimeout(raw: string | undefined, fallback: number, max: number): number {
+  const value = intParam(raw, fallback);
+  if (value === undefined || value < 1 || value > max) {
+    throw new KvError('KV_ERR_BAD_TIMEOUT', `timeout_ms must be an integer from 1 to ${max} (got ${JSON.stringify(raw)})`, {
+      max,
+    });
+  }
+  return value;
+}
+
+function tooLarge(limit: number, bytes?: number): KvError {
+  return new KvError('KV_ERR_VALUE_TOO_LARGE', `the value exceeds the limit of ${limit} bytes`, {
+    limit,
+    ...(bytes === undefined ? {} : { bytes }),
+  });
+}
+
+/**
+ * Reads a request body of at most `limit` bytes. A Content-Length over the limit is refused
+ * before a byte is read; a chunked body is counted while it streams and refused at the first
+ * chunk past the limit, so an oversize body is never buffered whole.
+ */
+export async function readBody(request: Request, limit: number): Promise<Uint8Array> {
+  const declared = request.headers.get('content-length');
+  if (declared !== null) {
+    const bytes = Number(declared);
+    if (Number.isFinite(bytes) && bytes > limit) throw tooLarge(limit, bytes);
+  }
+  if (request.body === null) return new Uint8Array(0);
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.length;
+    if (total > limit) {
+      await reader.cancel().catch(() => {});
+      throw tooLarge(limit);
+    }
+    chunks.push(value);
+  }
+  if (chunks.length === 1) return chunks[0]!;
+  const body = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    body.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return body;
+}

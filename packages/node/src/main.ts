@@ -1,0 +1,78 @@
+/**
+ * Runs one node as a process: builds the config, handles the cluster secret, starts the node,
+ * and stops it gracefully on SIGTERM or SIGINT. Start-up failures (bad config, unusable data
+ * directory, corrupt database) print one clear line to stderr and exit with status 2; a
+ * crash after start-up exits with status 1.
+ */
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { KvError } from './errors.js';
+import { defaultConfig, validateConfig, type NodeConfig } from './config.js';
+import { startNode, type RingkvNode } from './node.js';
+
+const SECRET_FILE = 'cluster-secret';
+
+/**
+ * The cluster secret when none is configured: a random one kept in the data directory (mode
+ * 0600), so a single node needs no setup and keeps accepting its own contexts across restarts.
+ * Nodes of one ring must share a secret: `ringkv up` passes one to all of them.
+ */
+function secretFromDataDir(dataDir: string): string {
+  const path = join(dataDir, SECRET_FILE);
+  if (existsSync(path)) return readFileSync(path, 'utf8').trim();
+  mkdirSync(dataDir, { recursive: true });
+  const secret = randomBytes(24).toString('base64url');
+  writeFileSync(path, `${secret}\n`, { mode: 0o600 });
+  chmodSync(path, 0o600);
+  return secret;
+}
+
+export function resolveSecret(overrides: Partial<NodeConfig>, env: NodeJS.ProcessEnv): string {
+  if (overrides.secret !== undefined && overrides.secret !== '') return overrides.secret;
+  if (env.RINGKV_SECRET !== undefined && env.RINGKV_SECRET !== '') return env.RINGKV_SECRET;
+  try {
+    return secretFromDataDir(overrides.dataDir ?? defaultConfig.dataDir);
+  } catch (error) {
+    throw new KvError('KV_ERR_DATA_DIR', `cannot keep the cluster secret in the data directory: ${(error as Error).message}`, {
+      dir: overrides.dataDir ?? defaultConfig.dataDir,
+    });
+  }
+}
+
+function startupFailure(error: unknown): never {
+  if (error instanceof KvError) {
+    process.stderr.write(`ringkv: cannot start: ${error.code}: ${error.message}\n`);
+    process.exit(2);
+  }
+  const code = (error as { code?: string }).code;
+  if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
+    process.stderr.write(`ringkv: cannot start: cannot listen: ${(error as Error).message}\n`);
+    process.exit(2);
+  }
+  throw error;
+}
+
+/** Starts a node in this process and wires the signals; resolves once it is serving. */
+export async function runNodeProcess(overrides: Partial<NodeConfig>, env: NodeJS.ProcessEnv = process.env): Promise<RingkvNode> {
+  let node: RingkvNode;
+  try {
+    const config = validateConfig({ ...overrides, secret: resolveSecret(overrides, env) });
+    node = await startNode(config);
+  } catch (error) {
+    startupFailure(error);
+  }
+  const stop = (signal: string) => {
+    process.stderr.write(`ringkv: ${signal}: stopping node ${node.config.nodeId}\n`);
+    node.close().then(
+      () => process.exit(0),
+      (error) => {
+        process.stderr.write(`ringkv: error while stopping: ${String(error)}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+  return node;
+}

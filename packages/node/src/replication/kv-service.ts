@@ -1,0 +1,35 @@
+/**
+ * What the HTTP client routes need from the node: read and write a key with per-request
+ * options. The single-node `LocalKv` implements it now; the replicating coordinator
+ * (quorum reads and writes over the ring) implements the same interface, so the routes do
+ * not change when replication arrives.
+ */
+import type { VersionVector } from '../core/clock.js';
+import type { VersionedObject } from '../core/versioned.js';
+
+export interface ReadOptions {
+  /** Replicas that must answer (1 ≤ r ≤ N). */
+  readonly r: number;
+  readonly timeoutMs: number;
+}
+
+export interface WriteOptions {
+  /** Replicas that must acknowledge (1 ≤ w ≤ N). */
+  readonly w: number;
+  readonly timeoutMs: number;
+}
+
+export interface ValueWrite {
+  readonly context: VersionVector;
+  /** True for a DELETE: the write is a tombstone. */
+  readonly deleted: boolean;
+  readonly value: Uint8Array;
+  readonly contentType: string;
+}
+
+export interface KvService {
+  /** The key's reconciled object, or undefined when no replica holds anything. */
+  get(key: string, options: ReadOptions): Promise<VersionedObject | undefined>;
+  /** Applies a write; resolves once `w` replicas hold it durably. */
+  put(key: string, write: ValueWrite, options: WriteOptions): Promise<void>;
+}

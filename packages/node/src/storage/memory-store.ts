@@ -1,0 +1,34 @@
+/**
+ * The in-memory twin of SqliteStore for the fast deterministic test tiers and the simulation.
+ * Same contract (test/contract/store.contract.ts), including group commit per turn: only the
+ * durability differs. Objects are stored by reference; they are immutable values.
+ */
+import type { VersionedObject } from '../core/versioned.js';
+import { GroupCommitQueue, nextTurn, type Scheduler, type Store } from './store.js';
+
+export class MemoryStore implements Store {
+  private readonly objects = new Map<string, VersionedObject>();
+  private readonly queue: GroupCommitQueue;
+
+  constructor(schedule: Scheduler = nextTurn) {
+    this.queue = new GroupCommitQueue((batch) => {
+      for (const [key, object] of batch) this.objects.set(key, object);
+    }, schedule);
+  }
+
+  get(key: string): VersionedObject | undefined {
+    return this.queue.peek(key) ?? this.objects.get(key);
+  }
+
+  put(key: string, object: VersionedObject): Promise<void> {
+    return this.queue.enqueue(key, object);
+  }
+
+  keyCount(): number {
+    return this.objects.size;
+  }
+
+  async close(): Promise<void> {
+    this.queue.close();
+  }
+}

@@ -1,0 +1,69 @@
+/**
+ * Schema migrations of the node database, applied in order inside one transaction at open.
+ * The schema version is SQLite's `user_version`. A database from a newer ringkv (higher
+ * version than we know) is refused rather than guessed at. Append migrations; never edit one
+ * that has shipped.
+ */
+import type Database from 'better-sqlite3';
+
+export interface Migration {
+  readonly version: number;
+  readonly description: string;
+  readonly sql: string;
+}
+
+export const migrations: readonly Migration[] = [
+  {
+    version: 1,
+    description: 'objects, hints and node metadata',
+    sql: `
+      -- One row per key: the encoded VersionedObject (core/object-codec.ts). deleted = 1 when
+      -- every sibling is a tombstone, so the tombstone reaper can find them without decoding.
+      CREATE TABLE objects (
+        key TEXT PRIMARY KEY,
+        object BLOB NOT NULL,
+        deleted INTEGER NOT NULL,
+        updated_ms INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      CREATE INDEX objects_deleted ON objects (deleted) WHERE deleted = 1;
+
+      -- Hinted handoff (Dynamo §4.6): replicas held for an unreachable owner, kept durably
+      -- until delivered. Written by the healing work; the table exists from the start.
+      CREATE TABLE hints (
+        id INTEGER PRIMARY KEY,
+        owner TEXT NOT NULL,
+        key TEXT NOT NULL,
+        object BLOB NOT NULL,
+        created_ms INTEGER NOT NULL
+      );
+      CREATE INDEX hints_owner ON hints (owner, id);
+
+      -- Node identity and other small facts (for example node_id, checked at every open).
+      CREATE TABLE meta (
+        name TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+      ) WITHOUT ROWID;
+    `,
+  },
+];
+
+export const schemaVersion = migrations.at(-1)!.version;
+
+/** Brings `db` to `schemaVersion`; returns the versions applied. Throws on a newer database. */
+export function migrate(db: Database.Database, list: readonly Migration[] = migrations): number[] {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  const latest = list.at(-1)?.version ?? 0;
+  if (current > latest) {
+    throw new Error(`database schema version ${current} is newer than this ringkv supports (${latest})`);
+  }
+  const applied: number[] = [];
+  db.transaction(() => {
+    for (const migration of list) {
+      if (migration.version <= current) continue;
+      db.exec(migration.sql);
+      db.pragma(`user_version = ${migration.version}`);
+      applied.push(migration.version);
+    }
+  })();
+  return applied;
+}

@@ -1,0 +1,88 @@
+/**
+ * The storage interface of one node, and the group-commit queue both implementations share.
+ *
+ * Reads are synchronous (SQLite point reads take microseconds through better-sqlite3). Writes
+ * are queued and committed together, once per event-loop turn, in one transaction: a node under
+ * load pays one fsync for every write that arrived in the same turn (group commit). `get` sees
+ * queued writes, so a read-modify-write that follows another in the same turn builds on it
+ * instead of silently replacing it. A write's promise resolves only after its transaction
+ * committed; if the commit fails, every write of that batch is rejected with the coded error
+ * and taken out of the view again, so nothing unacknowledged stays visible afterwards.
+ */
+import type { VersionedObject } from '../core/versioned.js';
+
+export interface Store {
+  /** The key's object, including writes queued but not yet committed. */
+  get(key: string): VersionedObject | undefined;
+  /** Queues `object` as the key's new state; resolves once it is durable. */
+  put(key: string, object: VersionedObject): Promise<void>;
+  /** Number of keys stored (committed), tombstoned keys included. */
+  keyCount(): number;
+  /** Commits what is queued, then releases the store. Idempotent. */
+  close(): Promise<void>;
+}
+
+interface Waiter {
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+/** Schedules the flush; setImmediate runs it after the I/O callbacks of the current turn. */
+export type Scheduler = (flush: () => void) => void;
+
+export const nextTurn: Scheduler = (flush) => void setImmediate(flush);
+
+/**
+ * Collects writes for one turn and hands them to `commit` as one batch. `commit` is
+ * synchronous (a better-sqlite3 transaction), so no other write can interleave with it.
+ */
+export class GroupCommitQueue {
+  private pending = new Map<string, VersionedObject>();
+  private waiters: Waiter[] = [];
+  private scheduled = false;
+  private closed = false;
+
+  constructor(
+    private readonly commit: (batch: ReadonlyMap<string, VersionedObject>) => void,
+    private readonly schedule: Scheduler = nextTurn,
+  ) {}
+
+  /** The queued (not yet committed) state of a key, if any. */
+  peek(key: string): VersionedObject | undefined {
+    return this.pending.get(key);
+  }
+
+  enqueue(key: string, object: VersionedObject): Promise<void> {
+    if (this.closed) return Promise.reject(new Error('store is closed'));
+    this.pending.set(key, object);
+    const done = new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject }));
+    if (!this.scheduled) {
+      this.scheduled = true;
+      this.schedule(() => this.flush());
+    }
+    return done;
+  }
+
+  /** Commits everything queued now. Called by the scheduler and by close(). */
+  flush(): void {
+    this.scheduled = false;
+    if (this.pending.size === 0) return;
+    const batch = this.pending;
+    const waiters = this.waiters;
+    this.pending = new Map();
+    this.waiters = [];
+    try {
+      this.commit(batch);
+    } catch (error) {
+      for (const waiter of waiters) waiter.reject(error);
+      return;
+    }
+    for (const waiter of waiters) waiter.resolve();
+  }
+
+  /** Flushes and refuses further writes. */
+  close(): void {
+    this.flush();
+    this.closed = true;
+  }
+}
