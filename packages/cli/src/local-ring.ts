@@ -4,7 +4,8 @@
  * Used by `ringkv up`; each node logs to <dir>/<id>.log.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { openSync, closeSync, mkdirSync } from 'node:fs';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
@@ -16,7 +17,8 @@ export interface RingNodeSpec {
 }
 
 export interface RunningNode extends RingNodeSpec {
-  readonly url: string;
+  /** Base URL; known once the node logged "node started" (port 0 is chosen by the OS). */
+  url: string;
   readonly child: ChildProcess;
   readonly logFile: string;
 }
@@ -26,14 +28,26 @@ const cliMain = fileURLToPath(new URL('./main.js', import.meta.url));
 export function spawnNode(spec: RingNodeSpec, n: number, secret: string, host = '127.0.0.1'): RunningNode {
   mkdirSync(spec.dir, { recursive: true });
   const logFile = `${spec.dir}.log`;
-  const log = openSync(logFile, 'a');
+  const log = createWriteStream(logFile, { flags: 'a' });
   const child = spawn(
     process.execPath,
-    [cliMain, 'node', '--id', spec.id, '--port', String(spec.port), '--dir', spec.dir, '--n', String(n), '--host', host],
-    { env: { ...process.env, RINGKV_SECRET: secret }, stdio: ['ignore', log, 'inherit'] },
+    [cliMain, 'node', '--id', spec.id, '--port', String(spec.port), '--dir', spec.dir, '--n', String(n), '--host', host, '--log-level', 'info'],
+    { env: { ...process.env, RINGKV_SECRET: secret }, stdio: ['ignore', 'pipe', 'inherit'] },
   );
-  closeSync(log);
-  return { ...spec, url: `http://${host}:${spec.port}`, child, logFile };
+  const node: RunningNode = { ...spec, url: spec.port === 0 ? '' : `http://${host}:${spec.port}`, child, logFile };
+  // The node's JSON log goes to its file; its "node started" line tells the bound URL.
+  createInterface({ input: child.stdout! }).on('line', (line) => {
+    log.write(`${line}\n`);
+    if (node.url === '' && line.includes('"node started"')) {
+      try {
+        node.url = (JSON.parse(line) as { url: string }).url;
+      } catch {
+        // Not a JSON log line; ignore.
+      }
+    }
+  });
+  child.once('exit', () => log.end());
+  return node;
 }
 
 /** Resolves when the node answers /admin/status; rejects if it exits or the deadline passes. */
@@ -42,6 +56,10 @@ export async function waitReady(node: RunningNode, deadlineMs: number): Promise<
   while (Date.now() < until) {
     if (node.child.exitCode !== null || node.child.signalCode !== null) {
       throw new Error(`node ${node.id} exited (${node.child.exitCode ?? node.child.signalCode}) during start-up; see ${node.logFile}`);
+    }
+    if (node.url === '') {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      continue;
     }
     try {
       const response = await request(`${node.url}/admin/status`, { headersTimeout: 1_000, bodyTimeout: 1_000 });
@@ -74,6 +92,11 @@ export async function stopNodes(nodes: readonly RunningNode[], graceMs = 15_000)
   );
 }
 
+/** Node i gets port basePort + i, or an OS-chosen port for every node when basePort is 0. */
 export function nodeSpecs(count: number, basePort: number, dir: string): RingNodeSpec[] {
-  return Array.from({ length: count }, (_, i) => ({ id: `node${i + 1}`, port: basePort + i, dir: join(dir, `node${i + 1}`) }));
+  return Array.from({ length: count }, (_, i) => ({
+    id: `node${i + 1}`,
+    port: basePort === 0 ? 0 : basePort + i,
+    dir: join(dir, `node${i + 1}`),
+  }));
 }

@@ -23,7 +23,10 @@ export class KvError extends Error {
   /** The JSON error body of the HTTP contract. */
   toBody(): ErrorBody {
     // code and message lead (easier to read in logs) and cannot be overridden by a detail.
-    return { error: { code: this.code, message: this.message, ...this.details, ...{ code: this.code, message: this.message } } };
+    const error = { code: this.code, message: this.message, ...this.details };
+    error.code = this.code;
+    error.message = this.message;
+    return { error };
   }
 }
 

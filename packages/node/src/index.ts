@@ -4,7 +4,7 @@ export { runNodeProcess, resolveSecret } from './main.js';
 export { defaultConfig, localConfig, testConfig, validateConfig, type NodeConfig } from './config.js';
 export { KvError, isKvError } from './errors.js';
 export { createApp, type AppDeps } from './http/app.js';
-export type { Store } from './storage/store.js';
+export type { Store, StoreStats } from './storage/store.js';
 export { SqliteStore, DATABASE_FILE } from './storage/sqlite-store.js';
 export { MemoryStore } from './storage/memory-store.js';
 export { migrate, migrations, schemaVersion } from './storage/migrations.js';

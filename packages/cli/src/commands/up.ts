@@ -19,7 +19,7 @@ export async function runUp(argv: string[]): Promise<number> {
   }
   const n = intOption(values.n, 'n', Math.min(3, count), 1, 16)!;
   if (n > count) throw new UsageError(`--n ${n} needs at least ${n} nodes (got --nodes ${count})`);
-  const basePort = intOption(values.port, 'port', 7070, 1, 65535 - count + 1)!;
+  const basePort = intOption(values.port, 'port', 7070, 0, 65535 - count + 1)!; // 0: OS-chosen ports
   const dir = resolve(values.dir ?? 'data');
   const secret = resolveSecret({ dataDir: dir }, process.env);
 

@@ -4,7 +4,7 @@
  * durability differs. Objects are stored by reference; they are immutable values.
  */
 import type { VersionedObject } from '../core/versioned.js';
-import { GroupCommitQueue, nextTurn, type Scheduler, type Store } from './store.js';
+import { GroupCommitQueue, nextTurn, type Scheduler, type Store, type StoreStats } from './store.js';
 
 export class MemoryStore implements Store {
   private readonly objects = new Map<string, VersionedObject>();
@@ -22,6 +22,10 @@ export class MemoryStore implements Store {
 
   put(key: string, object: VersionedObject): Promise<void> {
     return this.queue.enqueue(key, object);
+  }
+
+  stats(): StoreStats {
+    return this.queue.stats();
   }
 
   keyCount(): number {

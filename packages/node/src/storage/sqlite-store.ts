@@ -17,7 +17,7 @@ import { KvError } from '../errors.js';
 import { decodeObject, encodeObject } from '../core/object-codec.js';
 import { isDeleted, type VersionedObject } from '../core/versioned.js';
 import { migrate } from './migrations.js';
-import { GroupCommitQueue, nextTurn, type Scheduler, type Store } from './store.js';
+import { GroupCommitQueue, nextTurn, type Scheduler, type Store, type StoreStats } from './store.js';
 
 export interface SqliteStoreOptions {
   /** Directory holding the database; created if missing. */
@@ -130,6 +130,10 @@ export class SqliteStore implements Store {
 
   put(key: string, object: VersionedObject): Promise<void> {
     return this.queue.enqueue(key, object);
+  }
+
+  stats(): StoreStats {
+    return this.queue.stats();
   }
 
   keyCount(): number {

@@ -18,8 +18,19 @@ export interface Store {
   put(key: string, object: VersionedObject): Promise<void>;
   /** Number of keys stored (committed), tombstoned keys included. */
   keyCount(): number;
+  /** Counters for metrics and for tests of group commit. */
+  stats(): StoreStats;
   /** Commits what is queued, then releases the store. Idempotent. */
   close(): Promise<void>;
+}
+
+export interface StoreStats {
+  /** Transactions committed (one per batch). */
+  readonly commits: number;
+  /** Writes committed (a key written twice in one batch counts once). */
+  readonly writes: number;
+  /** Batches whose commit failed (every write in them was rejected). */
+  readonly failedCommits: number;
 }
 
 interface Waiter {
@@ -41,6 +52,7 @@ export class GroupCommitQueue {
   private waiters: Waiter[] = [];
   private scheduled = false;
   private closed = false;
+  private counters = { commits: 0, writes: 0, failedCommits: 0 };
 
   constructor(
     private readonly commit: (batch: ReadonlyMap<string, VersionedObject>) => void,
@@ -74,10 +86,17 @@ export class GroupCommitQueue {
     try {
       this.commit(batch);
     } catch (error) {
+      this.counters.failedCommits++;
       for (const waiter of waiters) waiter.reject(error);
       return;
     }
+    this.counters.commits++;
+    this.counters.writes += batch.size;
     for (const waiter of waiters) waiter.resolve();
+  }
+
+  stats(): StoreStats {
+    return { ...this.counters };
   }
 
   /** Flushes and refuses further writes. */
