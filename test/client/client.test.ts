@@ -1,0 +1,112 @@
+// The client library against a real node (in-process, real socket, real SQLite file).
+import t from 'tap';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createServer } from 'node:net';
+import { startNode, validateConfig, testConfig, type RingkvNode } from '@ringkv/node';
+import { RingkvClient, RingkvError, encodeKey, type Sibling } from '@ringkv/client';
+
+async function node(t: { teardown(fn: () => unknown): void }, overrides = {}): Promise<RingkvNode> {
+  const dir = mkdtempSync(join(tmpdir(), 'ringkv-client-'));
+  const n = await startNode(validateConfig({ dataDir: dir, ...overrides }, testConfig));
+  t.teardown(async () => {
+    await n.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return n;
+}
+
+/** A URL on which nothing listens: bind a port, then close it. */
+async function deadUrl(): Promise<string> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return `http://127.0.0.1:${port}`;
+}
+
+const text = (v: Uint8Array | undefined) => Buffer.from(v ?? []).toString();
+
+t.test('put, get, delete with contexts', async (t) => {
+  const { url } = await node(t);
+  const client = new RingkvClient({ urls: [url] });
+  t.teardown(() => client.close());
+  t.same(await client.get('k'), { found: false, siblings: [] });
+  await client.put('k', 'v1');
+  const one = await client.get('k');
+  t.equal(one.found, true);
+  t.equal(text(one.value), 'v1');
+  t.equal(one.contentType, 'text/plain; charset=utf-8');
+  t.type(one.context, 'string');
+  await client.put('k', new Uint8Array([0, 1, 255]), { context: one.context! });
+  const two = await client.get('k');
+  t.same([...two.value!], [0, 1, 255]);
+  t.equal(two.contentType, 'application/octet-stream');
+  await client.delete('k', { context: two.context! });
+  const gone = await client.get('k');
+  t.equal(gone.found, false);
+  t.type(gone.context, 'string', 'a deleted key still hands out its context');
+  await client.put('k', 'again', { context: gone.context! });
+  const back = await client.get('k');
+  t.equal(back.siblings.length, 1);
+  t.equal(text(back.value), 'again');
+});
+
+t.test('siblings come back with one context; the resolve hook merges and writes back', async (t) => {
+  const { url } = await node(t);
+  const client = new RingkvClient({ urls: [url] });
+  t.teardown(() => client.close());
+  await client.put('set', JSON.stringify(['a']));
+  await client.put('set', JSON.stringify(['b']));
+  const both = await client.get('set');
+  t.equal(both.siblings.length, 2);
+  t.equal(both.value, undefined, 'no single value while siblings exist');
+  let calls = 0;
+  const resolved = await client.get('set', {
+    resolve: (siblings: readonly Sibling[]) => {
+      calls++;
+      const union = new Set<string>();
+      for (const s of siblings) if (!s.deleted) for (const x of JSON.parse(text(s.value)) as string[]) union.add(x);
+      return { value: JSON.stringify([...union].sort()) };
+    },
+  });
+  t.equal(calls, 1);
+  t.equal(text(resolved.value), '["a","b"]');
+  const after = await client.get('set');
+  t.equal(after.siblings.length, 1, 'the write-back collapsed the siblings on the node');
+});
+
+t.test('server errors arrive typed with the server code and status', async (t) => {
+  const { url } = await node(t);
+  const client = new RingkvClient({ urls: [url] });
+  t.teardown(() => client.close());
+  const error = await client.get('k', { r: 5 }).catch((e: unknown) => e);
+  t.ok(error instanceof RingkvError);
+  t.match(error, { code: 'KV_ERR_BAD_QUORUM', status: 400 });
+  await t.rejects(client.put('k', 'v', { context: 'forged' }), { code: 'KV_ERR_BAD_CONTEXT', status: 400 });
+  await t.rejects(client.put('k', 'x'.repeat(1024 * 1024 + 1)), { code: 'KV_ERR_VALUE_TOO_LARGE', status: 413 });
+  t.equal((await client.get('k')).found, false, 'nothing was stored by the refused writes');
+});
+
+t.test('keys with reserved characters round-trip', async (t) => {
+  const { url } = await node(t);
+  const client = new RingkvClient({ urls: [url] });
+  t.teardown(() => client.close());
+  const keys = ['a/b', 'sp ace', 'q?x=1', 'h#frag', "it's(*)!", 'ünï©ødé ✓', '%41', '+plus'];
+  for (const key of keys) await client.put(key, `value of ${key}`);
+  for (const key of keys) t.equal(text((await client.get(key)).value), `value of ${key}`, key);
+  t.equal(encodeKey("a/b'"), 'a%2Fb%27');
+});
+
+t.test('fails over from a dead node to a live one; all dead is KV_ERR_UNREACHABLE', async (t) => {
+  const { url } = await node(t);
+  const dead = await deadUrl();
+  const client = new RingkvClient({ urls: [dead, url] });
+  t.teardown(() => client.close());
+  for (let i = 0; i < 4; i++) await client.put(`k${i}`, 'v'); // every call succeeds whichever node it starts at
+  t.equal(text((await client.get('k3')).value), 'v');
+  const lost = new RingkvClient({ urls: [dead], timeoutMs: 1_000 });
+  t.teardown(() => lost.close());
+  await t.rejects(lost.get('k'), { code: 'KV_ERR_UNREACHABLE', status: 0 });
+});
