@@ -1,0 +1,228 @@
+import assert from 'node:assert/strict';
+import t from 'tap';
+import fc from 'fast-check';
+import { decodeObject, encodeObject } from './object-codec.js';
+import { contextOf, update, type VersionedObject } from './versioned.js';
+import type { VersionVector } from './clock.js';
+import { KvError } from '../errors.js';
+
+const limits = { siblingsMax: 64, clockEntriesMax: 64 };
+const utf8 = (s: string) => new TextEncoder().encode(s);
+const allBytes = Uint8Array.from({ length: 256 }, (_, i) => i);
+
+/** An object with several coordinators, a binary value, a text value and a tombstone sibling. */
+function sampleObject(): VersionedObject {
+  let o = update(undefined, { coordinatorId: 'node-b', context: [], deleted: false, value: utf8('old'), contentType: 'text/plain', nowMs: 1_700_000_000_000 }, limits);
+  const seen = contextOf(o);
+  o = update(o, { coordinatorId: 'node-a', context: [], deleted: false, value: allBytes, contentType: 'application/octet-stream', nowMs: 1_700_000_000_001 }, limits);
+  o = update(o, { coordinatorId: 'node-b', context: [], deleted: false, value: utf8('héllo ✓'), contentType: 'text/plain; charset=utf-8', nowMs: 1_700_000_000_002 }, limits);
+  // The delete saw only the first write: it replaces that one and stays beside the others.
+  o = update(o, { coordinatorId: 'node.c_9', context: seen, deleted: true, value: new Uint8Array(0), contentType: '', nowMs: 1_700_000_000_003 }, limits);
+  assert.equal(o.siblings.length, 3);
+  assert.equal(o.siblings.filter((s) => s.deleted).length, 1);
+  assert.equal(o.clock.length, 3);
+  return o;
+}
+
+function assertRoundTrip(object: VersionedObject): void {
+  const bytes = encodeObject(object);
+  const decoded = decodeObject(bytes, 'k');
+  assert.deepStrictEqual(decoded, object);
+  for (const sibling of decoded.siblings) assert.ok(sibling.value instanceof Uint8Array);
+  assert.deepStrictEqual(encodeObject(decoded), bytes, 'the encoding is canonical');
+}
+
+t.test('a sample object with a tombstone and binary values round-trips exactly', async (t) => {
+  const object = sampleObject();
+  const decoded = decodeObject(encodeObject(object), 'k');
+  t.same(decoded.clock, object.clock);
+  t.equal(decoded.siblings.length, 3);
+  const binary = decoded.siblings.find((s) => s.dot.id === 'node-a')!;
+  const tomb = decoded.siblings.find((s) => s.deleted)!;
+  t.same([...binary.value], [...allBytes]);
+  t.equal(binary.contentType, 'application/octet-stream');
+  t.equal(tomb.value.length, 0);
+  t.equal(tomb.contentType, '');
+  t.doesNotThrow(() => assertRoundTrip(object));
+  t.doesNotThrow(() => assertRoundTrip({ clock: [], siblings: [] }), 'the empty object');
+});
+
+t.test('decoded values are copies: damaging the input afterwards leaves the object intact', async (t) => {
+  const object = sampleObject();
+  const bytes = Uint8Array.from(encodeObject(object));
+  const decoded = decodeObject(bytes, 'k');
+  bytes.fill(0);
+  t.doesNotThrow(() => assert.deepStrictEqual(decoded, object));
+});
+
+t.test('extreme field values round-trip: 2^53-1 counters and timestamps, 64-byte ids, 256-byte content types', async (t) => {
+  const max = Number.MAX_SAFE_INTEGER;
+  const id = 'i'.repeat(64);
+  const object: VersionedObject = {
+    clock: [{ id, counter: max, timestampMs: max }, { id: 'j', counter: 1, timestampMs: 0 }],
+    siblings: [{ dot: { id, counter: max }, deleted: false, value: allBytes, contentType: 'c'.repeat(256), timestampMs: max }],
+  };
+  t.doesNotThrow(() => assertRoundTrip(object));
+});
+
+// ---- Property: objects produced by random histories of update() calls round-trip exactly.
+
+interface Step {
+  coordinator: string;
+  context: 'none' | 'current' | 'stale';
+  deleted: boolean;
+  value: Uint8Array;
+  contentType: string;
+  nowMs: number;
+}
+
+const contentTypeArb = fc
+  .oneof(fc.string({ maxLength: 40 }), fc.string({ unit: 'grapheme', maxLength: 20 }), fc.constantFrom('', 'text/plain', 'application/json; charset=utf-8'))
+  .filter((s) => utf8(s).length <= 256);
+
+const stepArb: fc.Arbitrary<Step> = fc.record({
+  coordinator: fc.constantFrom('a', 'b', 'node-3.x_y', 'n'.repeat(64)),
+  context: fc.constantFrom('none', 'current', 'current', 'stale'),
+  deleted: fc.boolean(),
+  value: fc.oneof(fc.uint8Array({ maxLength: 32 }), fc.uint8Array({ minLength: 200, maxLength: 600 })),
+  contentType: contentTypeArb,
+  nowMs: fc.oneof(fc.integer({ min: 0, max: 1000 }), fc.integer({ min: 0, max: 2 ** 50 })),
+}) as fc.Arbitrary<Step>;
+
+function replay(steps: readonly Step[]): VersionedObject[] {
+  const states: VersionedObject[] = [];
+  let current: VersionedObject | undefined;
+  let stale: VersionVector = [];
+  for (const step of steps) {
+    const context = step.context === 'none' || current === undefined ? [] : step.context === 'current' ? contextOf(current) : stale;
+    if (current !== undefined && states.length % 3 === 0) stale = contextOf(current);
+    current = update(current, { coordinatorId: step.coordinator, context, deleted: step.deleted, value: step.value, contentType: step.contentType, nowMs: step.nowMs }, limits);
+    states.push(current);
+  }
+  return states;
+}
+
+const historyArb = fc.array(stepArb, { minLength: 1, maxLength: 25 });
+
+t.test('objects from random update() histories round-trip exactly (property)', async (t) => {
+  let objects = 0;
+  let withTombstones = 0;
+  let withSiblings = 0;
+  fc.assert(
+    fc.property(historyArb, (steps) => {
+      for (const object of replay(steps)) {
+        assertRoundTrip(object);
+        objects++;
+        if (object.siblings.some((s) => s.deleted)) withTombstones++;
+        if (object.siblings.length > 1) withSiblings++;
+      }
+    }),
+    { numRuns: 300 },
+  );
+  t.ok(withTombstones > 0, `histories produced tombstones (${withTombstones} of ${objects} objects)`);
+  t.ok(withSiblings > 0, `histories produced siblings (${withSiblings} of ${objects} objects)`);
+});
+
+// ---- Damaged input is KV_ERR_STORAGE_CORRUPT, never a crash or a wrong object.
+
+function assertCorrupt(bytes: Uint8Array): void {
+  assert.throws(
+    () => decodeObject(bytes, 'the-key'),
+    (error: unknown) => error instanceof KvError && error.code === 'KV_ERR_STORAGE_CORRUPT' && error.details['key'] === 'the-key',
+  );
+}
+
+t.test('every truncation of a valid encoding is KV_ERR_STORAGE_CORRUPT', async (t) => {
+  const bytes = encodeObject(sampleObject());
+  t.ok(bytes.length > 300);
+  for (let length = 0; length < bytes.length; length++) {
+    t.throws(() => decodeObject(bytes.subarray(0, length), 'the-key'), { code: 'KV_ERR_STORAGE_CORRUPT', details: { key: 'the-key' } }, `truncated to ${length} bytes`);
+  }
+});
+
+t.test('truncations of random objects are all KV_ERR_STORAGE_CORRUPT (property)', async (t) => {
+  fc.assert(
+    fc.property(historyArb, (steps) => {
+      const states = replay(steps);
+      const bytes = encodeObject(states.at(-1)!);
+      for (let length = 0; length < bytes.length; length++) assertCorrupt(bytes.subarray(0, length));
+    }),
+    { numRuns: 100 },
+  );
+  t.pass('100 random objects, every truncation');
+});
+
+t.test('trailing bytes and unknown format versions are KV_ERR_STORAGE_CORRUPT', async (t) => {
+  const bytes = encodeObject(sampleObject());
+  for (const extra of [[0], [1, 2, 3]]) {
+    t.throws(() => decodeObject(Uint8Array.from([...bytes, ...extra]), 'k'), { code: 'KV_ERR_STORAGE_CORRUPT' }, `${extra.length} trailing bytes`);
+  }
+  for (const version of [0, 2, 0x7f, 0xff]) {
+    const other = Uint8Array.from(bytes);
+    other[0] = version;
+    t.throws(() => decodeObject(other, 'k'), { code: 'KV_ERR_STORAGE_CORRUPT' }, `version ${version}`);
+  }
+});
+
+t.test('oversized fields are refused before they are read', async (t) => {
+  // One sibling whose value claims 2^40 bytes: refused, no allocation of that size.
+  const header = [1, 0, 1, 1, 0x61, 1, 0, 0, 0];
+  const huge = [0x80, 0x80, 0x80, 0x80, 0x80, 0x20];
+  t.throws(() => decodeObject(Uint8Array.from([...header, ...huge, 1, 2, 3]), 'k'), { code: 'KV_ERR_STORAGE_CORRUPT' });
+  // A clock id longer than 64 bytes, a content type longer than 256 bytes.
+  t.throws(() => decodeObject(Uint8Array.from([1, 1, 65, ...new Uint8Array(65).fill(0x61), 1, 0, 0]), 'k'), { code: 'KV_ERR_STORAGE_CORRUPT' });
+  t.throws(() => decodeObject(Uint8Array.from([1, 0, 1, 1, 0x61, 1, 0, 0, 0x81, 0x02, ...new Uint8Array(257).fill(0x61), 0]), 'k'), { code: 'KV_ERR_STORAGE_CORRUPT' });
+  // A varint that is overlong (non-canonical) in the clock length.
+  t.throws(() => decodeObject(Uint8Array.from([1, 0x80, 0x00, 0]), 'k'), { code: 'KV_ERR_STORAGE_CORRUPT' });
+});
+
+t.test('random bytes and random damage never throw anything but KV_ERR_STORAGE_CORRUPT (property)', async (t) => {
+  const check = (bytes: Uint8Array) => {
+    try {
+      decodeObject(bytes, 'k');
+    } catch (error) {
+      if (!(error instanceof KvError) || error.code !== 'KV_ERR_STORAGE_CORRUPT') throw error;
+    }
+  };
+  fc.assert(fc.property(fc.uint8Array({ maxLength: 200 }), check), { numRuns: 3000 });
+  // Inputs that start like a real encoding get further into the decoder.
+  fc.assert(fc.property(fc.uint8Array({ maxLength: 200 }), (tail) => check(Uint8Array.from([1, ...tail]))), { numRuns: 3000 });
+  const valid = encodeObject(sampleObject());
+  fc.assert(
+    fc.property(fc.nat({ max: valid.length - 1 }), fc.integer({ min: 1, max: 255 }), (at, xor) => {
+      const damaged = Uint8Array.from(valid);
+      damaged[at]! ^= xor;
+      check(damaged);
+    }),
+    { numRuns: 3000 },
+  );
+  t.pass('9000 inputs');
+});
+
+// ---- The encoder must never write what the decoder refuses: an acknowledged write would make
+// the key unreadable (every later read, and every later write, which reads first, fails).
+
+t.test('anything encodeObject accepts, decodeObject reads back (content types past 256 UTF-8 bytes)', async (t) => {
+  // The HTTP API bounds Content-Type at 256 *characters*; header values are Latin-1, so each
+  // character above U+007F takes two UTF-8 bytes here.
+  const cases: [string, VersionedObject][] = [
+    ['256 Latin-1 characters (512 UTF-8 bytes)', {
+      clock: [{ id: 'a', counter: 1, timestampMs: 0 }],
+      siblings: [{ dot: { id: 'a', counter: 1 }, deleted: false, value: utf8('v'), contentType: 'é'.repeat(256), timestampMs: 0 }],
+    }],
+    ['257 ASCII characters', {
+      clock: [{ id: 'a', counter: 1, timestampMs: 0 }],
+      siblings: [{ dot: { id: 'a', counter: 1 }, deleted: false, value: utf8('v'), contentType: 'c'.repeat(257), timestampMs: 0 }],
+    }],
+  ];
+  for (const [name, object] of cases) {
+    let bytes: Uint8Array | undefined;
+    try {
+      bytes = encodeObject(object);
+    } catch {
+      t.pass(`${name}: refused by the encoder`);
+      continue;
+    }
+    t.doesNotThrow(() => assert.deepStrictEqual(decodeObject(bytes!, 'k'), object), `${name}: encoded, so it must decode`);
+  }
+});
