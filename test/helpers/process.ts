@@ -32,12 +32,41 @@ export const STOP_GRACE_MS = 10_000;
 export const DEFAULT_SECRET = 'integration-test-secret';
 
 interface Registry {
-  pids: Set<number>;
+  /** PIDs to stop, with the ChildProcess when this process spawned it. */
+  pids: Map<number, ChildProcess | undefined>;
   dirs: string[];
   agents: Agent[];
 }
 
 const registries = new WeakMap<TestLike, Registry>();
+
+/**
+ * Every PID any test registered. Teardowns stop them; this is the last resort for when the test
+ * process itself is ended (tap's timeout) before its teardowns ran: SIGKILL by PID at exit.
+ */
+const everyPid = new Map<number, ChildProcess | undefined>();
+process.once('exit', () => {
+  for (const [pid, child] of everyPid) {
+    try {
+      if (!hasExited(child) && pidAlive(pid)) process.kill(pid, 'SIGKILL');
+    } catch {
+      // Already gone.
+    }
+  }
+});
+
+/**
+ * True once a child we spawned has exited (and was reaped, so its PID may be reused by an
+ * unrelated process: it must not be signalled any more).
+ */
+function hasExited(child: ChildProcess | undefined): boolean {
+  return child !== undefined && (child.exitCode !== null || child.signalCode !== null);
+}
+
+function track(registry: Registry, pid: number, child?: ChildProcess): void {
+  registry.pids.set(pid, child);
+  everyPid.set(pid, child);
+}
 
 /**
  * The test's registry of processes and directories, created with one teardown that stops every
@@ -47,11 +76,16 @@ const registries = new WeakMap<TestLike, Registry>();
 function registryOf(t: TestLike): Registry {
   let registry = registries.get(t);
   if (registry === undefined) {
-    const created: Registry = { pids: new Set(), dirs: [], agents: [] };
+    const created: Registry = { pids: new Map(), dirs: [], agents: [] };
     registry = created;
     registries.set(t, created);
     t.teardown(async () => {
-      await Promise.all([...created.pids].map((pid) => stopByPid(pid)));
+      await Promise.all(
+        [...created.pids].map(async ([pid, child]) => {
+          if (!hasExited(child)) await stopByPid(pid);
+          everyPid.delete(pid);
+        }),
+      );
       await Promise.all(created.agents.map((agent) => agent.close().catch(() => agent.destroy())));
       await Promise.all(created.dirs.map((dir) => rm(dir, { recursive: true, force: true })));
     });
@@ -61,7 +95,7 @@ function registryOf(t: TestLike): Registry {
 
 /** Registers a PID the test did not spawn itself (a grandchild) to be stopped in teardown. */
 export function trackPid(t: TestLike, pid: number): void {
-  registryOf(t).pids.add(pid);
+  track(registryOf(t), pid);
 }
 
 /** A fresh directory under the OS temp dir, removed when the test ends. */
@@ -192,7 +226,7 @@ export function spawnCli(t: TestLike, args: readonly string[], env: NodeJS.Proce
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   if (child.pid === undefined) throw new Error(`could not spawn ${CLI_MAIN}`);
-  registryOf(t).pids.add(child.pid);
+  track(registryOf(t), child.pid, child);
   const logs: ProcessLogs = { stdout: [], stderr: '' };
   const lines = createInterface({ input: child.stdout! });
   lines.on('line', (line) => logs.stdout.push(line));
@@ -211,7 +245,7 @@ export interface RunResult extends ExitStatus {
 export async function runCli(t: TestLike, args: readonly string[], deadlineMs = START_DEADLINE_MS, env: NodeJS.ProcessEnv = {}): Promise<RunResult> {
   const child = spawn(process.execPath, [CLI_MAIN, ...args], { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   if (child.pid === undefined) throw new Error(`could not spawn ${CLI_MAIN}`);
-  registryOf(t).pids.add(child.pid);
+  track(registryOf(t), child.pid, child);
   let stdout = '';
   let stderr = '';
   child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));

@@ -7,6 +7,7 @@
 import { KEY_BYTES_MAX_DEFAULT, VALUE_BYTES_MAX_DEFAULT } from '@ringkv/protocol';
 import { KvError } from './errors.js';
 import { NODE_ID_BYTES_MAX } from './core/context-codec.js';
+import type { StaticPeer } from './membership/static-membership.js';
 
 export interface NodeConfig {
   /** Unique, stable name of this node in the ring; also the coordinator id in clocks. */
@@ -19,6 +20,24 @@ export interface NodeConfig {
   readonly gossipPort: number;
   /** Other nodes' gossip addresses (`host:port`) to join through. */
   readonly seeds: readonly string[];
+  /** The other ring members and their HTTP addresses (static membership until gossip lands). */
+  readonly peers: readonly StaticPeer[];
+  /** Virtual nodes per physical node on the ring; must agree across the ring. */
+  readonly tokensPerNode: number;
+  /** How long a replica batch to a peer may take before its ops count as failed. */
+  readonly peerTimeoutMs: number;
+  /** Keep-alive connections per peer. */
+  readonly connectionsPerPeer: number;
+  /** Most replica ops in one request to a peer. */
+  readonly batchOpsMax: number;
+  /** Most requests in flight to one peer; further ops wait and form bigger batches. */
+  readonly peerInflightMax: number;
+  /** Most ops waiting for one peer; past it requests fail with KV_ERR_OVERLOADED. */
+  readonly peerQueueOpsMax: number;
+  /** Largest /internal/ request or response body. */
+  readonly internalBodyBytesMax: number;
+  /** Export Node.js process metrics (CPU, memory, event loop) on /metrics. */
+  readonly processMetrics: boolean;
   /** Directory for the node's database; created when missing. */
   readonly dataDir: string;
   /** Replicas per key (Dynamo's N). Must agree across the ring. */
@@ -54,6 +73,15 @@ export const defaultConfig: NodeConfig = Object.freeze({
   httpPort: 7070,
   gossipPort: 7946,
   seeds: [],
+  peers: [],
+  tokensPerNode: 256,
+  peerTimeoutMs: 10_000,
+  connectionsPerPeer: 8,
+  batchOpsMax: 256,
+  peerInflightMax: 4,
+  peerQueueOpsMax: 10_000,
+  internalBodyBytesMax: 256 * 1024 * 1024,
+  processMetrics: true,
   dataDir: './data/node1',
   n: 3,
   secret: '',
@@ -82,6 +110,8 @@ export const testConfig: NodeConfig = Object.freeze({
   requestTimeoutMsDefault: 2_000,
   integrityCheckOnStart: true,
   shutdownGraceMs: 2_000,
+  tokensPerNode: 64,
+  processMetrics: false,
   logLevel: 'silent',
 });
 
@@ -114,6 +144,18 @@ export function validateConfig(overrides: Partial<NodeConfig>, base: NodeConfig 
   intIn(config, 'requestTimeoutMsMax', 1, 3_600_000);
   intIn(config, 'requestTimeoutMsDefault', 1, config.requestTimeoutMsMax);
   intIn(config, 'shutdownGraceMs', 0, 600_000);
+  intIn(config, 'tokensPerNode', 1, 4096);
+  intIn(config, 'peerTimeoutMs', 1, 600_000);
+  intIn(config, 'connectionsPerPeer', 1, 1024);
+  intIn(config, 'batchOpsMax', 1, 1024);
+  intIn(config, 'peerInflightMax', 1, 1024);
+  intIn(config, 'peerQueueOpsMax', 1, 10_000_000);
+  intIn(config, 'internalBodyBytesMax', 1024, 2 ** 31);
+  for (const peer of config.peers) {
+    if (!/^[A-Za-z0-9._-]{1,64}$/.test(peer.id) || !/^https?:\/\/[^\s/]+$/.test(peer.address)) {
+      fail('peers', `entry ${JSON.stringify(peer)} must be {id, address: "http://host:port"}`);
+    }
+  }
   if (config.host.length === 0) fail('host', 'must not be empty');
   if (config.dataDir.length === 0) fail('dataDir', 'must not be empty');
   if (config.secret.length < 8) fail('secret', 'must be at least 8 characters (--secret or RINGKV_SECRET)');
@@ -121,5 +163,5 @@ export function validateConfig(overrides: Partial<NodeConfig>, base: NodeConfig 
   for (const seed of config.seeds) {
     if (!/^[^\s:]+:\d{1,5}$/.test(seed)) fail('seeds', `entry "${seed}" must be host:port`);
   }
-  return Object.freeze({ ...config, seeds: Object.freeze([...config.seeds]) });
+  return Object.freeze({ ...config, seeds: Object.freeze([...config.seeds]), peers: Object.freeze(config.peers.map((p) => Object.freeze({ ...p }))) });
 }

@@ -1,5 +1,5 @@
 /** Public API of the node package: start a node in-process, or as a process. */
-export { startNode, VERSION, type RingkvNode, type NodeParts } from './node.js';
+export { startNode, assemble, VERSION, type RingkvNode, type NodeParts } from './node.js';
 export { runNodeProcess, resolveSecret } from './main.js';
 export { defaultConfig, localConfig, testConfig, validateConfig, type NodeConfig } from './config.js';
 export { KvError, isKvError } from './errors.js';

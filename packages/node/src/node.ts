@@ -10,14 +10,21 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { createAdaptorServer } from '@hono/node-server';
 import { pino, type Logger } from 'pino';
+import type { Hono } from 'hono';
 import type { StatusBody } from '@ringkv/protocol';
 import type { NodeConfig } from './config.js';
 import { decodeContext, encodeContext } from './core/context-codec.js';
 import { contextOf, type VersionedObject } from './core/versioned.js';
 import { createApp } from './http/app.js';
-import { LocalKv } from './replication/local-kv.js';
+import { createMetrics } from './metrics.js';
+import { countByStatus } from './membership/membership.js';
+import { StaticMembership } from './membership/static-membership.js';
+import { Coordinator } from './replication/coordinator.js';
+import { ReplicaService } from './replication/replica-service.js';
 import { SqliteStore } from './storage/sqlite-store.js';
 import type { Store } from './storage/store.js';
+import { HttpTransport } from './transport/http-transport.js';
+import type { Transport } from './transport/transport.js';
 
 /** This package's version, reported by /admin/status. */
 export const VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
@@ -27,6 +34,8 @@ export interface RingkvNode {
   /** Base URL of the HTTP API, with the port actually bound. */
   readonly url: string;
   readonly port: number;
+  /** The static member list; replace it to change the ring. */
+  readonly membership: StaticMembership;
   /** Graceful stop; idempotent. */
   close(): Promise<void>;
   /** Abrupt stop: drop connections, close the database without waiting. Idempotent. */
@@ -36,6 +45,8 @@ export interface RingkvNode {
 export interface NodeParts {
   /** Injected for tests; a SqliteStore under `config.dataDir` otherwise. */
   readonly store?: Store;
+  /** Injected for tests; an HttpTransport otherwise. */
+  readonly transport?: Transport;
   readonly logger?: Logger;
   readonly nowMs?: () => number;
 }
@@ -50,49 +61,91 @@ function listen(server: Server, port: number, host: string): Promise<number> {
   });
 }
 
-export async function startNode(config: NodeConfig, parts: NodeParts = {}): Promise<RingkvNode> {
-  const logger = parts.logger ?? pino({ level: config.logLevel, base: { nodeId: config.nodeId } });
-  const nowMs = parts.nowMs ?? Date.now;
+function openStore(config: NodeConfig, nowMs: () => number): Store {
+  return new SqliteStore({
+    dir: config.dataDir,
+    nodeId: config.nodeId,
+    synchronous: config.sqliteSynchronous,
+    integrityCheck: config.integrityCheckOnStart,
+    nowMs,
+  });
+}
+
+function openTransport(config: NodeConfig, nowMs: () => number): Transport {
+  return new HttpTransport({
+    selfId: config.nodeId,
+    secret: config.secret,
+    nowMs,
+    peerTimeoutMs: config.peerTimeoutMs,
+    connectionsPerPeer: config.connectionsPerPeer,
+    responseBytesMax: config.internalBodyBytesMax,
+    batchOpsMax: config.batchOpsMax,
+    inflightMax: config.peerInflightMax,
+    queueOpsMax: config.peerQueueOpsMax,
+  });
+}
+
+/**
+ * Wires every part of a node whose address is known; returns the app and its closers. Tests
+ * call it with in-memory twins to drive a fully wired node through `app.request()`.
+ */
+export function assemble(config: NodeConfig, url: string, parts: NodeParts, logger: Logger, nowMs: () => number, store: Store) {
   const startedMs = nowMs();
-  const store =
-    parts.store ??
-    new SqliteStore({
-      dir: config.dataDir,
-      nodeId: config.nodeId,
-      synchronous: config.sqliteSynchronous,
-      integrityCheck: config.integrityCheckOnStart,
-      nowMs,
-    });
   const limits = { siblingsMax: config.siblingsMax, clockEntriesMax: config.clockEntriesMax };
   const codec = { secret: config.secret, entriesMax: config.clockEntriesMax };
+  const membership = new StaticMembership(config.nodeId, url, config.peers);
+  const transport = parts.transport ?? openTransport(config, nowMs);
+  const metrics = createMetrics(config.nodeId, store, transport, config.processMetrics);
+  const coordinator = new Coordinator({
+    selfId: config.nodeId,
+    n: config.n,
+    tokensPerNode: config.tokensPerNode,
+    membership,
+    transport,
+    store,
+    limits,
+    nowMs,
+    logger,
+    events: metrics.events,
+  });
+  const encode = (object: VersionedObject) => encodeContext(contextOf(object), codec);
   let stopping = false;
-
   const status = (): StatusBody => ({
     nodeId: config.nodeId,
     pid: process.pid,
     version: VERSION,
     uptimeMs: nowMs() - startedMs,
-    ringSize: 1,
+    ringSize: membership.ringMembers().length,
     n: config.n,
-    members: { alive: 1, suspect: 0, dead: 0, left: 0 },
+    members: countByStatus(membership.members()),
     keys: store.keyCount(),
     storage: { engine: 'sqlite', synchronous: config.sqliteSynchronous },
   });
-
-  const app = createApp({
-    config,
-    kv: new LocalKv({ nodeId: config.nodeId, store, limits, nowMs }),
-    store,
-    logger,
-    contexts: {
-      encode: (object: VersionedObject) => encodeContext(contextOf(object), codec),
-      decode: (token: string) => decodeContext(token, codec),
+  const app: Hono = createApp({
+    client: { ...config, kv: coordinator, contexts: { encode, decode: (token) => decodeContext(token, codec) }, observe: metrics.observeRequest },
+    admin: { n: config.n, keyBytesMax: config.keyBytesMax, store, membership, ring: () => coordinator.ring(), status, encodeContext: encode, registry: metrics.registry },
+    internal: {
+      secret: config.secret,
+      nowMs,
+      bodyBytesMax: config.internalBodyBytesMax,
+      peer: new ReplicaService(store, limits, () => coordinator),
+      setMembers: (members) => membership.replace(members),
+      refused: metrics.internalRefused,
     },
-    status,
+    logger,
     isStopping: () => stopping,
   });
+  return { app, membership, transport, stop: () => (stopping = true) };
+}
 
-  const server = createAdaptorServer({ fetch: app.fetch }) as Server;
+export async function startNode(config: NodeConfig, parts: NodeParts = {}): Promise<RingkvNode> {
+  const logger = parts.logger ?? pino({ level: config.logLevel, base: { nodeId: config.nodeId } });
+  const nowMs = parts.nowMs ?? Date.now;
+  const store = parts.store ?? openStore(config, nowMs);
+  // The app needs the node's own URL (for the member list), known only once the port is
+  // bound; requests cannot arrive before `assemble` runs, as nothing awaits in between.
+  let fetch: Hono['fetch'] | undefined;
+  const server = createAdaptorServer({ fetch: (request: Request) => fetch!(request) }) as Server;
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 10_000; // a client that trickles its headers is cut off (slowloris)
   server.requestTimeout = Math.max(config.requestTimeoutMsMax + 5_000, 30_000);
@@ -105,27 +158,31 @@ export async function startNode(config: NodeConfig, parts: NodeParts = {}): Prom
   }
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   const url = `http://${host}:${port}`;
-  logger.info({ url, dataDir: config.dataDir, n: config.n }, 'node started');
+  const node = assemble(config, url, parts, logger, nowMs, store);
+  fetch = node.app.fetch;
+  logger.info({ url, dataDir: config.dataDir, n: config.n, peers: config.peers.length }, 'node started');
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
-      stopping = true;
+      node.stop();
       const drained = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       const grace = setTimeout(() => server.closeAllConnections(), config.shutdownGraceMs);
       await drained;
       clearTimeout(grace);
+      await node.transport.close();
       await store.close();
       logger.info('node stopped');
     })();
     return closing;
   };
   const destroy = (): void => {
-    stopping = true;
+    node.stop();
     server.closeAllConnections();
     server.close();
+    void node.transport.close();
     void store.close();
   };
-  return { config, url, port, close, destroy };
+  return { config, url, port, membership: node.membership, close, destroy };
 }

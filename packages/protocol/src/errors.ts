@@ -21,6 +21,8 @@ export const errorCatalog = {
   KV_ERR_INTERNAL: { status: 500, summary: 'A bug: the node hit an unexpected condition. The message and the node log say where.' },
   KV_ERR_STORAGE: { status: 500, summary: 'The storage engine failed to read or write (I/O error). Nothing was acknowledged.' },
   KV_ERR_QUORUM_UNMET: { status: 503, summary: 'Fewer replicas than r or w answered (or could still answer); details give needed and answered.' },
+  KV_ERR_PEER_UNREACHABLE: { status: 503, summary: 'A peer node could not be reached or refused an internal request (internal; surfaces as replica failures).' },
+  KV_ERR_OVERLOADED: { status: 503, summary: 'Too many requests are queued for a peer node; the request was refused instead of queued without bound. Retry later.' },
   KV_ERR_SHUTTING_DOWN: { status: 503, summary: 'The node is stopping and accepts no new requests; retry on another node.' },
   KV_ERR_TIMEOUT: { status: 504, summary: 'The request did not complete within timeout_ms; details give needed and answered.' },
   KV_ERR_STORAGE_FULL: { status: 507, summary: 'The disk is full; the write was not stored.' },

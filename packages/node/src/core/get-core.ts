@@ -33,8 +33,8 @@ export class GetCore {
     }
   }
 
-  fail(replica: string): void {
-    this.tally.fail(replica);
+  fail(replica: string, reason?: string): void {
+    this.tally.fail(replica, reason);
   }
 
   outcome(): QuorumOutcome {
@@ -46,8 +46,8 @@ export class GetCore {
   }
 
   /** Needed and answered counts, for errors. */
-  counts(): { needed: number; answered: number } {
-    return { needed: this.tally.needed, answered: this.tally.successes };
+  counts(): { needed: number; answered: number; failures: string } {
+    return { needed: this.tally.needed, answered: this.tally.successes, failures: this.tally.failureSummary() };
   }
 
   /** The reconciled object of every reply so far (undefined when no replica holds the key). */

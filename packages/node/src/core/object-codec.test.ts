@@ -55,6 +55,18 @@ t.test('decoded values are copies: damaging the input afterwards leaves the obje
   t.doesNotThrow(() => assert.deepStrictEqual(decoded, object));
 });
 
+t.test('decoding a Buffer (what better-sqlite3 returns for a blob) yields plain Uint8Array copies', async (t) => {
+  const object = sampleObject();
+  const row = Buffer.from(encodeObject(object));
+  const decoded = decodeObject(row, 'k');
+  for (const sibling of decoded.siblings) {
+    t.equal(Object.getPrototypeOf(sibling.value), Uint8Array.prototype, 'a plain Uint8Array, not a Buffer');
+    t.not(sibling.value.buffer, row.buffer, 'not a view of the row buffer');
+  }
+  row.fill(0);
+  t.doesNotThrow(() => assert.deepStrictEqual(decoded, object), 'damaging the row afterwards leaves the object intact');
+});
+
 t.test('extreme field values round-trip: 2^53-1 counters and timestamps, 64-byte ids, 256-byte content types', async (t) => {
   const max = Number.MAX_SAFE_INTEGER;
   const id = 'i'.repeat(64);

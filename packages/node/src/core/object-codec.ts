@@ -54,7 +54,7 @@ export function decodeObject(bytes: Uint8Array, key: string): VersionedObject {
       const timestampMs = reader.varint();
       const contentType = reader.string(CONTENT_TYPE_BYTES_MAX);
       // Copy out of the row buffer so the object does not pin it.
-      const value = Uint8Array.from(reader.bytes(VALUE_BYTES_HARD_MAX));
+      const value = reader.bytes(VALUE_BYTES_HARD_MAX).slice();
       siblings.push({ dot, deleted, value, contentType, timestampMs });
     }
     if (!reader.done) throw new DecodeError('trailing bytes');

@@ -16,8 +16,8 @@ export class PutCore {
     this.tally.succeed(replica);
   }
 
-  fail(replica: string): void {
-    this.tally.fail(replica);
+  fail(replica: string, reason?: string): void {
+    this.tally.fail(replica, reason);
   }
 
   outcome(): QuorumOutcome {
@@ -28,7 +28,7 @@ export class PutCore {
     return this.tally.complete;
   }
 
-  counts(): { needed: number; answered: number } {
-    return { needed: this.tally.needed, answered: this.tally.successes };
+  counts(): { needed: number; answered: number; failures: string } {
+    return { needed: this.tally.needed, answered: this.tally.successes, failures: this.tally.failureSummary() };
   }
 }

@@ -84,11 +84,11 @@ t.test('get core: concurrent replica versions merge into siblings; agreeing repl
 t.test('get core fails fast and reports counts', async (t) => {
   const core = new GetCore(['a', 'b', 'c'], 2, limits);
   core.reply('a', undefined);
-  core.fail('b');
+  core.fail('b', 'KV_ERR_TIMEOUT');
   t.equal(core.outcome(), 'pending');
   core.fail('c');
   t.equal(core.outcome(), 'failed');
-  t.same(core.counts(), { needed: 2, answered: 1 });
+  t.same(core.counts(), { needed: 2, answered: 1, failures: 'b=KV_ERR_TIMEOUT,c=KV_ERR_PEER_UNREACHABLE' });
 });
 
 t.test('put core meets at w and fails fast', async (t) => {
@@ -98,7 +98,7 @@ t.test('put core meets at w and fails fast', async (t) => {
   t.equal(core.outcome(), 'pending');
   core.fail('c');
   t.equal(core.outcome(), 'failed');
-  t.same(core.counts(), { needed: 3, answered: 2 });
+  t.same(core.counts(), { needed: 3, answered: 2, failures: 'c=KV_ERR_PEER_UNREACHABLE' });
   const ok = new PutCore(['a', 'b', 'c'], 2);
   ok.ack('a');
   ok.fail('b');

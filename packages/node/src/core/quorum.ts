@@ -11,7 +11,8 @@ export type QuorumOutcome = 'pending' | 'met' | 'failed';
 /** Counts distinct replicas' successes and failures against a quorum. */
 export class QuorumTally {
   private readonly ok = new Set<string>();
-  private readonly failed = new Set<string>();
+  /** Failed replicas and why (a KV_ERR_* code), for the error the client gets. */
+  private readonly failed = new Map<string, string>();
 
   constructor(
     /** The replicas asked (the preference list, or its reachable part plus fallbacks). */
@@ -28,8 +29,13 @@ export class QuorumTally {
     if (!this.answered(replica) && this.replicas.includes(replica)) this.ok.add(replica);
   }
 
-  fail(replica: string): void {
-    if (!this.answered(replica) && this.replicas.includes(replica)) this.failed.add(replica);
+  fail(replica: string, reason = 'KV_ERR_PEER_UNREACHABLE'): void {
+    if (!this.answered(replica) && this.replicas.includes(replica)) this.failed.set(replica, reason);
+  }
+
+  /** `replica=reason` for each failure, comma-separated (empty when none failed). */
+  failureSummary(): string {
+    return [...this.failed].map(([replica, reason]) => `${replica}=${reason}`).join(',');
   }
 
   answered(replica: string): boolean {

@@ -3,34 +3,23 @@
 import t, { type Test } from 'tap';
 import { pino } from 'pino';
 import { CONTEXT_HEADER } from '@ringkv/protocol';
-import { createApp } from './app.js';
 import { validateConfig, testConfig, type NodeConfig } from '../config.js';
 import { MemoryStore } from '../storage/memory-store.js';
-import { LocalKv } from '../replication/local-kv.js';
-import { contextOf, type VersionedObject } from '../core/versioned.js';
-import { decodeContext, encodeContext } from '../core/context-codec.js';
+import { MemoryNetwork, MemoryTransport } from '../transport/memory-transport.js';
+import { assemble } from '../node.js';
 import { KvError } from '../errors.js';
 import type { Store } from '../storage/store.js';
 
 function makeApp(overrides: Partial<NodeConfig> = {}, storeOverride?: Store) {
   const config = validateConfig(overrides, testConfig);
   const store = storeOverride ?? new MemoryStore();
-  let stopping = false;
-  const codec = { secret: config.secret, entriesMax: config.clockEntriesMax };
-  const app = createApp({
-    config,
-    store,
-    kv: new LocalKv({ nodeId: config.nodeId, store, limits: { siblingsMax: config.siblingsMax, clockEntriesMax: config.clockEntriesMax }, nowMs: () => 1_000 }),
-    logger: pino({ level: 'silent' }),
-    contexts: { encode: (o: VersionedObject) => encodeContext(contextOf(o), codec), decode: (s: string) => decodeContext(s, codec) },
-    status: () => ({ nodeId: config.nodeId, pid: process.pid, version: 'test', uptimeMs: 0, ringSize: 1, n: config.n, members: { alive: 1, suspect: 0, dead: 0, left: 0 } }),
-    isStopping: () => stopping,
-  });
+  const transport = new MemoryTransport(new MemoryNetwork(), config.nodeId);
+  const { app, stop } = assemble(config, 'http://node.test', { transport }, pino({ level: 'silent' }), () => 1_000, store);
   const put = (key: string, value: string, context?: string, query = '') =>
     app.request(`/kv/${key}${query}`, { method: 'PUT', body: value, headers: { 'content-type': 'text/plain', ...(context ? { [CONTEXT_HEADER]: context } : {}) } });
   const del = (key: string, context?: string) => app.request(`/kv/${key}`, { method: 'DELETE', headers: context ? { [CONTEXT_HEADER]: context } : {} });
   const get = (key: string, query = '') => app.request(`/kv/${key}${query}`);
-  return { app, store, put, del, get, stop: () => (stopping = true) };
+  return { app, store, put, del, get, stop };
 }
 
 async function siblingValues(res: Response): Promise<string[]> {
@@ -197,10 +186,14 @@ t.test('storage failures map to their codes; unexpected errors to 500 without de
     stats: () => ({ commits: 0, writes: 0, failedCommits: 1 }),
     close: async () => {},
   };
-  await expectError(t, await makeApp({}, full).put('k', 'v'), 507, 'KV_ERR_STORAGE_FULL');
+  // The node's own replica failing is a replica failure: the quorum is unmet, and the error
+  // names each failed replica with its coded cause.
+  const full503 = await expectError(t, await makeApp({}, full).put('k', 'v'), 503, 'KV_ERR_QUORUM_UNMET');
+  t.match(full503, { needed: 1, answered: 0, failures: 'node1=KV_ERR_STORAGE_FULL' });
   const broken: Store = { ...full, get: () => { throw new Error('boom: secret internals'); } };
-  const error = await expectError(t, await makeApp({}, broken).get('k'), 500, 'KV_ERR_INTERNAL');
-  t.notMatch(error.message, /secret internals/);
+  const error = await expectError(t, await makeApp({}, broken).get('k'), 503, 'KV_ERR_QUORUM_UNMET');
+  t.match(error, { failures: 'node1=KV_ERR_INTERNAL' });
+  t.notMatch(error.message, /secret internals/, 'internal causes stay in the log');
 });
 
 t.test('a stopping node refuses new requests with 503', async (t) => {

@@ -1,0 +1,64 @@
+/**
+ * Operator routes: /admin/status, /admin/members, /admin/ring, /admin/preflist/{key},
+ * /admin/local/{key} (this node's own replica, no coordination) and /metrics.
+ */
+import type { Hono } from 'hono';
+import { fallbacks, ownershipShares, preferenceList, type Ring, type StatusBody } from '@ringkv/protocol';
+import type { Registry } from 'prom-client';
+import { KvError } from '../errors.js';
+import type { VersionedObject } from '../core/versioned.js';
+import type { MembershipView } from '../membership/membership.js';
+import type { Store } from '../storage/store.js';
+import { parseKey } from './request.js';
+import { siblingsBody } from './render.js';
+
+export interface AdminDeps {
+  readonly n: number;
+  readonly keyBytesMax: number;
+  readonly store: Store;
+  readonly membership: MembershipView;
+  readonly ring: () => Ring;
+  readonly status: () => StatusBody;
+  readonly encodeContext: (object: VersionedObject) => string;
+  readonly registry: Registry;
+}
+
+export function adminRoutes(app: Hono, deps: AdminDeps): void {
+  const describe = (id: string) => {
+    const member = deps.membership.member(id);
+    return { id, address: member?.address ?? null, status: member?.status ?? 'dead' };
+  };
+
+  app.get('/admin/status', (c) => c.json(deps.status()));
+
+  app.get('/admin/members', (c) => c.json(deps.membership.members()));
+
+  app.get('/admin/ring', (c) => {
+    const ring = deps.ring();
+    const shares = ownershipShares(ring);
+    return c.json({
+      n: deps.n,
+      tokensPerNode: ring.tokensPerNode,
+      nodes: ring.nodes.map((id) => ({ ...describe(id), tokens: ring.tokensPerNode, share: shares.get(id) ?? 0 })),
+    });
+  });
+
+  app.get('/admin/preflist/*', (c) => {
+    const key = parseKey(c.req.url, '/admin/preflist/', deps.keyBytesMax);
+    const ring = deps.ring();
+    return c.json({
+      key,
+      preferenceList: preferenceList(ring, key, deps.n).map(describe),
+      fallbacks: fallbacks(ring, key, deps.n).map(describe),
+    });
+  });
+
+  app.get('/admin/local/*', (c) => {
+    const key = parseKey(c.req.url, '/admin/local/', deps.keyBytesMax);
+    const object = deps.store.get(key);
+    if (object === undefined) throw new KvError('KV_ERR_NOT_FOUND', 'this node holds nothing for the key', { key });
+    return c.json({ key, ...siblingsBody(object, deps.encodeContext(object)) });
+  });
+
+  app.get('/metrics', async (c) => c.text(await deps.registry.metrics(), 200, { 'content-type': deps.registry.contentType }));
+}

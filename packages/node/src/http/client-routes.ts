@@ -1,0 +1,82 @@
+/**
+ * Client routes of the fixed contract: GET, PUT and DELETE of /kv/{key}. Parameters are
+ * validated and the context decoded before any work; the body is read under the value limit.
+ */
+import type { Context, Hono } from 'hono';
+import { CONTEXT_HEADER, DEFAULT_CONTENT_TYPE } from '@ringkv/protocol';
+import { KvError } from '../errors.js';
+import type { VersionVector } from '../core/clock.js';
+import type { VersionedObject } from '../core/versioned.js';
+import type { KvService } from '../replication/kv-service.js';
+import { parseKey, parseQuorum, parseTimeout, readBody } from './request.js';
+import { renderRead } from './render.js';
+
+export interface ClientDeps {
+  readonly n: number;
+  readonly keyBytesMax: number;
+  readonly valueBytesMax: number;
+  readonly requestTimeoutMsDefault: number;
+  readonly requestTimeoutMsMax: number;
+  readonly kv: KvService;
+  readonly contexts: {
+    encode(object: VersionedObject): string;
+    decode(token: string): VersionVector;
+  };
+  /** Records one request for /metrics. */
+  readonly observe: (op: string, status: number, seconds: number) => void;
+}
+
+const CONTENT_TYPE_CHARS_MAX = 256;
+
+function contentTypeFrom(c: Context): string {
+  const value = c.req.header('content-type') ?? DEFAULT_CONTENT_TYPE;
+  if (value.length > CONTENT_TYPE_CHARS_MAX) {
+    throw new KvError('KV_ERR_BAD_REQUEST', `Content-Type is longer than ${CONTENT_TYPE_CHARS_MAX} characters`);
+  }
+  return value;
+}
+
+export function clientRoutes(app: Hono, deps: ClientDeps): void {
+  const timeoutOf = (c: Context) => parseTimeout(c.req.query('timeout_ms'), deps.requestTimeoutMsDefault, deps.requestTimeoutMsMax);
+  const keyOf = (c: Context) => parseKey(c.req.url, '/kv/', deps.keyBytesMax);
+  const contextOf = (c: Context): VersionVector => {
+    const token = c.req.header(CONTEXT_HEADER);
+    return token === undefined || token === '' ? [] : deps.contexts.decode(token);
+  };
+
+  app.use('/kv/*', async (c, next) => {
+    const started = performance.now();
+    try {
+      await next();
+    } finally {
+      deps.observe(c.req.method.toLowerCase(), c.res.status, (performance.now() - started) / 1000);
+    }
+  });
+
+  app.get('/kv/*', async (c) => {
+    const key = keyOf(c);
+    const r = parseQuorum(c.req.query('r'), 'r', deps.n);
+    const object = await deps.kv.get(key, { r, timeoutMs: timeoutOf(c) });
+    return renderRead(key, object, deps.contexts.encode);
+  });
+
+  app.put('/kv/*', async (c) => {
+    const key = keyOf(c);
+    const w = parseQuorum(c.req.query('w'), 'w', deps.n);
+    const timeoutMs = timeoutOf(c);
+    const context = contextOf(c);
+    const contentType = contentTypeFrom(c);
+    const value = await readBody(c.req.raw, deps.valueBytesMax);
+    await deps.kv.put(key, { context, deleted: false, value, contentType }, { w, timeoutMs });
+    return c.body(null, 204);
+  });
+
+  app.delete('/kv/*', async (c) => {
+    const key = keyOf(c);
+    const w = parseQuorum(c.req.query('w'), 'w', deps.n);
+    const timeoutMs = timeoutOf(c);
+    const context = contextOf(c);
+    await deps.kv.put(key, { context, deleted: true, value: new Uint8Array(0), contentType: '' }, { w, timeoutMs });
+    return c.body(null, 204);
+  });
+}

@@ -1,0 +1,43 @@
+/**
+ * The membership view the ring and the coordinator read. It answers two separate questions
+ * (Dynamo §4.8, and SPEC.md "Ring and placement"):
+ *
+ * - who is *in the ring* (joined and not left or removed): only joins and leaves change this,
+ *   and so only they move ownership;
+ * - who is *reachable now* (alive or suspect vs dead): failures change only this, which is what
+ *   sloppy quorum and hinted handoff act on. A node that is merely unreachable keeps its tokens.
+ *
+ * The static source below (every node is told the full member list) serves until SWIM gossip
+ * provides the same interface.
+ */
+
+export type MemberStatus = 'alive' | 'suspect' | 'dead' | 'left';
+
+export interface Member {
+  readonly id: string;
+  /** Base URL of the node's HTTP API (client and /internal/ routes). */
+  readonly address: string;
+  readonly status: MemberStatus;
+  readonly incarnation: number;
+}
+
+export interface MembershipView {
+  /** This node's id. */
+  readonly selfId: string;
+  /** Every known member, whatever its status, sorted by id. */
+  members(): readonly Member[];
+  member(id: string): Member | undefined;
+  /** Ids that own ring positions: everyone not `left`. Unreachable members stay in the ring. */
+  ringMembers(): readonly string[];
+  /** True when requests to the member are worth sending now (alive or suspect). */
+  isReachable(id: string): boolean;
+  /** Called after any change; returns an unsubscribe function. */
+  onChange(listener: () => void): () => void;
+}
+
+/** Members counted by status, for /admin/status. */
+export function countByStatus(members: readonly Member[]): Record<MemberStatus, number> {
+  const counts: Record<MemberStatus, number> = { alive: 0, suspect: 0, dead: 0, left: 0 };
+  for (const member of members) counts[member.status]++;
+  return counts;
+}

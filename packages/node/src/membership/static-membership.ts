@@ -1,0 +1,63 @@
+/**
+ * A membership source from a list an operator (or `ringkv up`) provides: every listed member is
+ * in the ring and taken as alive. The list can be replaced at run time (`replace`, used by the
+ * authenticated /internal/members route) so a local ring whose ports the OS chose can be told
+ * its members after start-up. SWIM replaces this source with gossip.
+ */
+import type { Member, MembershipView } from './membership.js';
+
+export interface StaticPeer {
+  readonly id: string;
+  readonly address: string;
+}
+
+export class StaticMembership implements MembershipView {
+  private list: Member[] = [];
+  private readonly listeners = new Set<() => void>();
+
+  constructor(
+    readonly selfId: string,
+    selfAddress: string,
+    peers: readonly StaticPeer[] = [],
+  ) {
+    this.replace([{ id: selfId, address: selfAddress }, ...peers]);
+  }
+
+  /** Sets the member list (this node is always kept); notifies listeners when it changed. */
+  replace(peers: readonly StaticPeer[]): void {
+    const byId = new Map<string, StaticPeer>();
+    for (const peer of peers) byId.set(peer.id, peer);
+    if (!byId.has(this.selfId)) {
+      const self = this.list.find((m) => m.id === this.selfId);
+      if (self) byId.set(self.id, self);
+    }
+    const next: Member[] = [...byId.values()]
+      .map((peer) => ({ id: peer.id, address: peer.address.replace(/\/+$/, ''), status: 'alive' as const, incarnation: 0 }))
+      .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    const changed = JSON.stringify(next) !== JSON.stringify(this.list);
+    this.list = next;
+    if (changed) for (const listener of this.listeners) listener();
+  }
+
+  members(): readonly Member[] {
+    return this.list;
+  }
+
+  member(id: string): Member | undefined {
+    return this.list.find((m) => m.id === id);
+  }
+
+  ringMembers(): readonly string[] {
+    return this.list.filter((m) => m.status !== 'left').map((m) => m.id);
+  }
+
+  isReachable(id: string): boolean {
+    const status = this.member(id)?.status;
+    return status === 'alive' || status === 'suspect';
+  }
+
+  onChange(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+}

@@ -1,0 +1,56 @@
+/**
+ * Prometheus metrics of one node (GET /metrics), on a registry of its own so several nodes in
+ * one process (tests) do not collide. prom-client does the exposition format and histograms.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { CoordinatorEvents } from './replication/coordinator.js';
+import type { Store } from './storage/store.js';
+import type { Transport } from './transport/transport.js';
+
+export interface NodeMetrics {
+  readonly registry: Registry;
+  readonly events: CoordinatorEvents;
+  /** Records one client request: op, HTTP status, and seconds taken. */
+  observeRequest(op: string, status: number, seconds: number): void;
+  /** Counts a refused /internal/ request by reason. */
+  internalRefused(reason: string): void;
+}
+
+export function createMetrics(nodeId: string, store: Store, transport: Transport, processMetrics: boolean): NodeMetrics {
+  const registry = new Registry();
+  registry.setDefaultLabels({ node: nodeId });
+  if (processMetrics) collectDefaultMetrics({ register: registry, prefix: 'ringkv_process_' });
+  const requests = new Counter({ name: 'ringkv_requests_total', help: 'Client requests by operation and HTTP status.', labelNames: ['op', 'status'], registers: [registry] });
+  const latency = new Histogram({
+    name: 'ringkv_request_duration_seconds',
+    help: 'Client request latency by operation.',
+    labelNames: ['op'],
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [registry],
+  });
+  const readRepairs = new Counter({ name: 'ringkv_read_repairs_total', help: 'Stale replicas sent the merged object after a read.', registers: [registry] });
+  const quorumFailures = new Counter({ name: 'ringkv_quorum_failures_total', help: 'Requests that missed their quorum, by operation and code.', labelNames: ['op', 'code'], registers: [registry] });
+  const forwards = new Counter({ name: 'ringkv_forwarded_total', help: 'Requests forwarded to a preference-list node.', labelNames: ['op'], registers: [registry] });
+  const refused = new Counter({ name: 'ringkv_internal_refused_total', help: 'Refused /internal/ requests by reason.', labelNames: ['reason'], registers: [registry] });
+  const gauge = (name: string, help: string, read: () => number) =>
+    new Gauge({ name, help, registers: [registry], collect() { this.set(read()); } });
+  gauge('ringkv_store_commits', 'Group-commit transactions since start.', () => store.stats().commits);
+  gauge('ringkv_store_writes', 'Writes committed since start.', () => store.stats().writes);
+  gauge('ringkv_store_failed_commits', 'Group commits that failed since start.', () => store.stats().failedCommits);
+  gauge('ringkv_transport_ops_sent', 'Replica ops sent to peers since start.', () => transport.stats().opsSent);
+  gauge('ringkv_transport_batches_sent', 'Requests that carried replica ops since start.', () => transport.stats().batchesSent);
+  gauge('ringkv_transport_batches_failed', 'Replica batches that failed as a whole since start.', () => transport.stats().batchesFailed);
+  return {
+    registry,
+    events: {
+      readRepair: (targets) => readRepairs.inc(targets),
+      quorumFailed: (op, code) => quorumFailures.inc({ op, code }),
+      forwarded: (op) => forwards.inc({ op }),
+    },
+    observeRequest(op, status, seconds) {
+      requests.inc({ op, status: String(status) });
+      latency.observe({ op }, seconds);
+    },
+    internalRefused: (reason) => refused.inc({ reason }),
+  };
+}

@@ -1,0 +1,91 @@
+/**
+ * The in-process twin of HttpTransport, for the fast deterministic tiers and the simulation:
+ * nodes register their PeerHandler on a MemoryNetwork under their address; ops are batched
+ * per peer and per turn exactly like the HTTP transport (same PeerQueue), delivered through
+ * the injected scheduler, and fail with KV_ERR_PEER_UNREACHABLE when the address has no
+ * handler or the network has cut the link.
+ */
+import { KvError } from '../errors.js';
+import type { Member } from '../membership/membership.js';
+import type { CoordinateRequest, CoordinateResult, ReplicaOp, ReplicaResult } from './messages.js';
+import { PeerQueue, type PeerQueueLimits } from './peer-queue.js';
+import type { PeerHandler, Transport, TransportStats } from './transport.js';
+
+export class MemoryNetwork {
+  private readonly handlers = new Map<string, PeerHandler>();
+  private readonly cut = new Set<string>();
+
+  register(address: string, handler: PeerHandler): void {
+    this.handlers.set(address, handler);
+  }
+
+  unregister(address: string): void {
+    this.handlers.delete(address);
+  }
+
+  /** Cuts (or restores) the one-way link from `fromId` to the node at `toAddress`. */
+  setLink(fromId: string, toAddress: string, up: boolean): void {
+    const link = `${fromId}->${toAddress}`;
+    if (up) this.cut.delete(link);
+    else this.cut.add(link);
+  }
+
+  handler(fromId: string, address: string): PeerHandler | undefined {
+    return this.cut.has(`${fromId}->${address}`) ? undefined : this.handlers.get(address);
+  }
+}
+
+export class MemoryTransport implements Transport {
+  private readonly queues = new Map<string, PeerQueue>();
+  private counters = { opsSent: 0, batchesSent: 0, batchesFailed: 0, forwards: 0 };
+
+  constructor(
+    private readonly network: MemoryNetwork,
+    private readonly selfId: string,
+    private readonly limits: PeerQueueLimits = { batchOpsMax: 256, inflightMax: 4, queueOpsMax: 10_000 },
+    private readonly schedule: (fn: () => void) => void = (fn) => void setImmediate(fn),
+  ) {}
+
+  private target(member: Member): PeerHandler {
+    const handler = this.network.handler(this.selfId, member.address);
+    if (handler === undefined) throw new KvError('KV_ERR_PEER_UNREACHABLE', `peer ${member.id} unreachable`, { peer: member.id });
+    return handler;
+  }
+
+  replica(peer: Member, op: ReplicaOp): Promise<ReplicaResult> {
+    let queue = this.queues.get(peer.address);
+    if (queue === undefined) {
+      queue = new PeerQueue(
+        peer.id,
+        this.limits,
+        async (ops) => {
+          this.counters.opsSent += ops.length;
+          this.counters.batchesSent++;
+          try {
+            return await this.target(peer).replicaBatch(ops, this.selfId);
+          } catch (error) {
+            this.counters.batchesFailed++;
+            throw error;
+          }
+        },
+        this.schedule,
+      );
+      this.queues.set(peer.address, queue);
+    }
+    return queue.push(op);
+  }
+
+  async coordinate(peer: Member, request: CoordinateRequest): Promise<CoordinateResult> {
+    this.counters.forwards++;
+    await new Promise<void>((resolve) => this.schedule(resolve));
+    return this.target(peer).coordinate(request, this.selfId);
+  }
+
+  stats(): TransportStats {
+    return { ...this.counters };
+  }
+
+  async close(): Promise<void> {
+    for (const queue of this.queues.values()) queue.drain(new KvError('KV_ERR_SHUTTING_DOWN', 'transport closed'));
+  }
+}

@@ -1,0 +1,203 @@
+/**
+ * Node-to-node messages and their binary codecs. Two exchanges:
+ *
+ * - **Replica batches** (`POST /internal/batch`): a coordinator's reads and writes of replicas
+ *   on one peer, collected over an event-loop turn and sent as one request. A write carries the
+ *   coordinator's whole object for the key; the replica merges it into its own, so repeating
+ *   or reordering writes is harmless (merge is idempotent and commutative).
+ * - **Coordination** (`POST /internal/coordinate`): a node outside a key's preference list hands
+ *   the client's request to a node inside it (one hop; the receiver coordinates, never forwards).
+ *
+ * Binary rather than JSON because values are bytes (no base64 inflation) and objects already
+ * have a compact codec. Every decoder is bounded; malformed input raises KV_ERR_BAD_REQUEST.
+ */
+import { isErrorCode, type ErrorCode, type ErrorDetails } from '@ringkv/protocol';
+import { KvError } from '../errors.js';
+import { ByteReader, ByteWriter, DecodeError } from '../core/bytes.js';
+import { decodeObject, encodeObject } from '../core/object-codec.js';
+import { NODE_ID_BYTES_MAX } from '../core/context-codec.js';
+import type { VersionVector } from '../core/clock.js';
+import type { VersionedObject } from '../core/versioned.js';
+
+const FRAME_VERSION = 1;
+const KEY_BYTES_HARD_MAX = 64 * 1024;
+const OBJECT_BYTES_HARD_MAX = 1024 * 1024 * 1024;
+const TEXT_BYTES_MAX = 4096;
+/** Most operations one batch may carry. */
+export const BATCH_OPS_MAX = 1024;
+
+export type ReplicaOp = { readonly kind: 'get'; readonly key: string } | { readonly kind: 'put'; readonly key: string; readonly object: VersionedObject };
+
+/** A replica's answer to one op: the object for a get (undefined = holds nothing), or an error. */
+export type ReplicaResult =
+  | { readonly ok: true; readonly object?: VersionedObject }
+  | { readonly ok: false; readonly code: ErrorCode; readonly message: string };
+
+export type CoordinateRequest =
+  | { readonly kind: 'get'; readonly key: string; readonly r: number; readonly timeoutMs: number }
+  | {
+      readonly kind: 'put';
+      readonly key: string;
+      readonly w: number;
+      readonly timeoutMs: number;
+      readonly context: VersionVector;
+      readonly deleted: boolean;
+      readonly value: Uint8Array;
+      readonly contentType: string;
+    };
+
+export type CoordinateResult =
+  | { readonly ok: true; readonly object?: VersionedObject }
+  | { readonly ok: false; readonly code: ErrorCode; readonly message: string; readonly details: ErrorDetails };
+
+function decoding<T>(what: string, decode: () => T): T {
+  try {
+    return decode();
+  } catch (error) {
+    if (error instanceof DecodeError) throw new KvError('KV_ERR_BAD_REQUEST', `malformed ${what}: ${error.message}`);
+    if (error instanceof KvError && error.code === 'KV_ERR_STORAGE_CORRUPT') {
+      throw new KvError('KV_ERR_BAD_REQUEST', `malformed ${what}: bad object`);
+    }
+    throw error;
+  }
+}
+
+function header(reader: ByteReader, what: string): number {
+  const version = reader.u8();
+  if (version !== FRAME_VERSION) throw new DecodeError(`unknown ${what} version ${version}`);
+  const count = reader.varint();
+  if (count > BATCH_OPS_MAX) throw new DecodeError(`${count} entries exceed ${BATCH_OPS_MAX}`);
+  return count;
+}
+
+export function encodeBatch(ops: readonly ReplicaOp[]): Uint8Array {
+  const writer = new ByteWriter(256).u8(FRAME_VERSION).varint(ops.length);
+  for (const op of ops) {
+    writer.u8(op.kind === 'get' ? 1 : 2).string(op.key);
+    if (op.kind === 'put') writer.bytes(encodeObject(op.object));
+  }
+  return writer.finish();
+}
+
+export function decodeBatch(bytes: Uint8Array): ReplicaOp[] {
+  return decoding('replica batch', () => {
+    const reader = new ByteReader(bytes);
+    const count = header(reader, 'batch');
+    const ops: ReplicaOp[] = [];
+    for (let i = 0; i < count; i++) {
+      const kind = reader.u8();
+      const key = reader.string(KEY_BYTES_HARD_MAX);
+      if (kind === 1) ops.push({ kind: 'get', key });
+      else if (kind === 2) ops.push({ kind: 'put', key, object: decodeObject(reader.bytes(OBJECT_BYTES_HARD_MAX), key) });
+      else throw new DecodeError(`unknown op kind ${kind}`);
+    }
+    if (!reader.done) throw new DecodeError('trailing bytes');
+    return ops;
+  });
+}
+
+function writeError(writer: ByteWriter, code: ErrorCode, message: string): void {
+  writer.string(code).string(message.slice(0, 1024));
+}
+
+function readError(reader: ByteReader): { code: ErrorCode; message: string } {
+  const code = reader.string(64);
+  if (!isErrorCode(code)) throw new DecodeError(`unknown error code ${code}`);
+  return { code, message: reader.string(TEXT_BYTES_MAX) };
+}
+
+export function encodeBatchResults(results: readonly ReplicaResult[]): Uint8Array {
+  const writer = new ByteWriter(256).u8(FRAME_VERSION).varint(results.length);
+  for (const result of results) {
+    if (!result.ok) writeError(writer.u8(2), result.code, result.message);
+    else if (result.object === undefined) writer.u8(0);
+    else writer.u8(1).bytes(encodeObject(result.object));
+  }
+  return writer.finish();
+}
+
+export function decodeBatchResults(bytes: Uint8Array): ReplicaResult[] {
+  return decoding('replica results', () => {
+    const reader = new ByteReader(bytes);
+    const count = header(reader, 'results');
+    const results: ReplicaResult[] = [];
+    for (let i = 0; i < count; i++) {
+      const status = reader.u8();
+      if (status === 0) results.push({ ok: true });
+      else if (status === 1) results.push({ ok: true, object: decodeObject(reader.bytes(OBJECT_BYTES_HARD_MAX), '') });
+      else if (status === 2) results.push({ ok: false, ...readError(reader) });
+      else throw new DecodeError(`unknown result status ${status}`);
+    }
+    if (!reader.done) throw new DecodeError('trailing bytes');
+    return results;
+  });
+}
+
+export function encodeCoordinate(request: CoordinateRequest): Uint8Array {
+  const writer = new ByteWriter(256).u8(FRAME_VERSION).u8(request.kind === 'get' ? 1 : 2).string(request.key);
+  if (request.kind === 'get') return writer.varint(request.r).varint(request.timeoutMs).finish();
+  writer.varint(request.w).varint(request.timeoutMs).u8(request.deleted ? 1 : 0).string(request.contentType).bytes(request.value);
+  writer.varint(request.context.length);
+  for (const entry of request.context) writer.string(entry.id).varint(entry.counter);
+  return writer.finish();
+}
+
+export function decodeCoordinate(bytes: Uint8Array): CoordinateRequest {
+  return decoding('coordinate request', () => {
+    const reader = new ByteReader(bytes);
+    if (reader.u8() !== FRAME_VERSION) throw new DecodeError('unknown coordinate version');
+    const kind = reader.u8();
+    const key = reader.string(KEY_BYTES_HARD_MAX);
+    let request: CoordinateRequest;
+    if (kind === 1) {
+      request = { kind: 'get', key, r: reader.varint(), timeoutMs: reader.varint() };
+    } else if (kind === 2) {
+      const w = reader.varint();
+      const timeoutMs = reader.varint();
+      const deleted = reader.u8() === 1;
+      const contentType = reader.string(TEXT_BYTES_MAX);
+      const value = reader.bytes(OBJECT_BYTES_HARD_MAX).slice();
+      const entries = reader.varint();
+      if (entries > 4096) throw new DecodeError('context too large');
+      const context = Array.from({ length: entries }, () => ({ id: reader.string(NODE_ID_BYTES_MAX), counter: reader.varint() }));
+      request = { kind: 'put', key, w, timeoutMs, deleted, contentType, value, context };
+    } else {
+      throw new DecodeError(`unknown coordinate kind ${kind}`);
+    }
+    if (!reader.done) throw new DecodeError('trailing bytes');
+    return request;
+  });
+}
+
+export function encodeCoordinateResult(result: CoordinateResult): Uint8Array {
+  const writer = new ByteWriter(256).u8(FRAME_VERSION);
+  if (!result.ok) {
+    writeError(writer.u8(2), result.code, result.message);
+    return writer.string(JSON.stringify(result.details)).finish();
+  }
+  return result.object === undefined ? writer.u8(0).finish() : writer.u8(1).bytes(encodeObject(result.object)).finish();
+}
+
+export function decodeCoordinateResult(bytes: Uint8Array): CoordinateResult {
+  return decoding('coordinate result', () => {
+    const reader = new ByteReader(bytes);
+    if (reader.u8() !== FRAME_VERSION) throw new DecodeError('unknown coordinate result version');
+    const status = reader.u8();
+    let result: CoordinateResult;
+    if (status === 0) result = { ok: true };
+    else if (status === 1) result = { ok: true, object: decodeObject(reader.bytes(OBJECT_BYTES_HARD_MAX), '') };
+    else if (status === 2) {
+      const { code, message } = readError(reader);
+      let details: ErrorDetails = {};
+      try {
+        const parsed: unknown = JSON.parse(reader.string(TEXT_BYTES_MAX));
+        if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)) details = parsed as ErrorDetails;
+      } catch {
+        throw new DecodeError('bad error details');
+      }
+      result = { ok: false, code, message, details };
+    } else throw new DecodeError(`unknown coordinate status ${status}`);
+    if (!reader.done) throw new DecodeError('trailing bytes');
+    return result;
+  });
+}

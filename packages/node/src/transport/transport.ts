@@ -1,0 +1,39 @@
+/**
+ * The Transport interface between nodes, and the handler a node exposes to its peers. Two
+ * implementations pass one contract suite (test/contract/transport.contract.ts): HttpTransport
+ * (undici, authenticated /internal/ routes) and MemoryTransport (in-process twin).
+ */
+import type { Member } from '../membership/membership.js';
+import type { CoordinateRequest, CoordinateResult, ReplicaOp, ReplicaResult } from './messages.js';
+
+/** What a node serves to its peers (the receiving side of a Transport). */
+export interface PeerHandler {
+  /** Applies a batch of replica ops; one result per op, in order. Writes are durable when it resolves. */
+  replicaBatch(ops: readonly ReplicaOp[], sender: string): Promise<ReplicaResult[]>;
+  /** Coordinates a client request forwarded by a node outside the key's preference list. */
+  coordinate(request: CoordinateRequest, sender: string): Promise<CoordinateResult>;
+}
+
+export interface Transport {
+  /**
+   * Sends one replica op to `peer`; ops for the same peer issued in the same event-loop turn
+   * travel in one request. Resolves with the replica's result; rejects with a KvError
+   * (KV_ERR_PEER_UNREACHABLE, KV_ERR_TIMEOUT, KV_ERR_OVERLOADED) when no result came.
+   */
+  replica(peer: Member, op: ReplicaOp): Promise<ReplicaResult>;
+  /** Forwards a client request to `peer` to coordinate (one hop). */
+  coordinate(peer: Member, request: CoordinateRequest, timeoutMs: number): Promise<CoordinateResult>;
+  /** Counters for /metrics. */
+  stats(): TransportStats;
+  close(): Promise<void>;
+}
+
+export interface TransportStats {
+  /** Replica ops sent. */
+  readonly opsSent: number;
+  /** Requests (batches) that carried them: opsSent / batchesSent is the batching factor. */
+  readonly batchesSent: number;
+  /** Batches that failed as a whole (peer unreachable, timeout, refused). */
+  readonly batchesFailed: number;
+  readonly forwards: number;
+}
