@@ -9,6 +9,7 @@ import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
+import { signRequest } from '@ringkv/node';
 
 export interface RingNodeSpec {
   readonly id: string;
@@ -99,4 +100,28 @@ export function nodeSpecs(count: number, basePort: number, dir: string): RingNod
     port: basePort === 0 ? 0 : basePort + i,
     dir: join(dir, `node${i + 1}`),
   }));
+}
+
+/**
+ * Tells every node the full member list (authenticated POST /internal/members), then waits
+ * until each reports a ring of that size: the ring has converged when this resolves.
+ */
+export async function joinRing(nodes: readonly RunningNode[], secret: string, deadlineMs: number): Promise<void> {
+  const body = Buffer.from(JSON.stringify({ members: nodes.map((node) => ({ id: node.id, address: node.url })) }));
+  const until = Date.now() + deadlineMs;
+  for (const node of nodes) {
+    const headers = { 'content-type': 'application/json', ...signRequest(secret, 'ringkv-cli', '/internal/members', body, Date.now()) };
+    const response = await request(`${node.url}/internal/members`, { method: 'POST', body, headers, headersTimeout: 5_000, bodyTimeout: 5_000 });
+    const text = await response.body.text();
+    if (response.statusCode !== 204) throw new Error(`node ${node.id} refused its member list: ${response.statusCode} ${text}`);
+  }
+  for (const node of nodes) {
+    for (;;) {
+      const response = await request(`${node.url}/admin/status`, { headersTimeout: 5_000, bodyTimeout: 5_000 });
+      const status = (await response.body.json()) as { ringSize?: number };
+      if (status.ringSize === nodes.length) break;
+      if (Date.now() > until) throw new Error(`node ${node.id} did not see the full ring within ${deadlineMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
 }

@@ -6,6 +6,7 @@
  */
 import { Pool } from 'undici';
 import { CONTEXT_HEADER, type SiblingsBody } from '@ringkv/protocol';
+import { RingView } from './ring-view.js';
 import { RingkvError, errorFromResponse } from './errors.js';
 import type { DeleteOptions, GetOptions, GetResult, PutOptions, Sibling } from './types.js';
 
@@ -18,6 +19,15 @@ export interface ClientOptions {
   readonly retries?: number;
   /** Connections per node (default 16). */
   readonly connectionsPerNode?: number;
+  /**
+   * Key-aware routing (Dynamo's client-driven coordination): fetch the ring from /admin/ring
+   * and send each request straight to a node of the key's preference list, saving the hop a
+   * non-replica coordinator would forward. Falls back to `urls` when the ring is unknown or
+   * its nodes fail. Default true.
+   */
+  readonly keyAware?: boolean;
+  /** How often the ring copy is refreshed, in ms (default 10,000). */
+  readonly ringRefreshMs?: number;
 }
 
 interface Answer {
@@ -47,28 +57,48 @@ function parseJson(answer: Answer): unknown {
 }
 
 export class RingkvClient {
-  private readonly pools: Pool[];
+  private readonly pools = new Map<string, Pool>();
   private readonly urls: string[];
   private readonly timeoutMs: number;
   private readonly retries: number;
+  private readonly connections: number;
+  private readonly ring: RingView | undefined;
   private next = 0;
 
   constructor(options: ClientOptions) {
     if (options.urls.length === 0) throw new TypeError('RingkvClient needs at least one node URL');
     this.urls = options.urls.map((url) => url.replace(/\/+$/, ''));
-    this.pools = this.urls.map((url) => new Pool(url, { connections: options.connectionsPerNode ?? 16 }));
+    this.connections = options.connectionsPerNode ?? 16;
     this.timeoutMs = options.timeoutMs ?? 5_000;
-    this.retries = Math.min(options.retries ?? this.urls.length - 1, 4);
+    this.retries = Math.min(options.retries ?? Math.max(this.urls.length - 1, 2), 4);
+    this.ring = options.keyAware === false ? undefined : new RingView((url) => this.pool(url), this.urls, options.ringRefreshMs ?? 10_000);
+  }
+
+  private pool(url: string): Pool {
+    let pool = this.pools.get(url);
+    if (pool === undefined) {
+      pool = new Pool(url, { connections: this.connections });
+      this.pools.set(url, pool);
+    }
+    return pool;
+  }
+
+  /** Nodes to try for `key`, best first: its replicas (key-aware), then the configured nodes. */
+  private async candidates(key: string): Promise<string[]> {
+    const start = this.next++;
+    const rotate = (list: string[]) => list.map((_, i) => list[(start + i) % list.length]!);
+    const replicas = (await this.ring?.replicasOf(key)) ?? [];
+    return [...new Set([...rotate(replicas), ...rotate(this.urls)])];
   }
 
   /** Sends one request, trying the next node on connection errors and 5xx answers. */
-  private async send(method: 'GET' | 'PUT' | 'DELETE', path: string, timeoutMs: number, headers: Record<string, string> = {}, body?: Uint8Array): Promise<Answer> {
+  private async send(key: string, method: 'GET' | 'PUT' | 'DELETE', path: string, timeoutMs: number, headers: Record<string, string> = {}, body?: Uint8Array): Promise<Answer> {
     let lastError: RingkvError | undefined;
-    const first = this.next++ % this.pools.length;
-    for (let attempt = 0; attempt <= this.retries; attempt++) {
-      const index = (first + attempt) % this.pools.length;
+    const nodes = await this.candidates(key);
+    for (let attempt = 0; attempt <= this.retries && attempt < nodes.length; attempt++) {
+      const url = nodes[attempt]!;
       try {
-        const response = await this.pools[index]!.request({
+        const response = await this.pool(url).request({
           method,
           path,
           headers,
@@ -78,9 +108,10 @@ export class RingkvClient {
         });
         const answer: Answer = { status: response.statusCode, headers: response.headers, body: Buffer.from(await response.body.arrayBuffer()) };
         if (answer.status < 500) return answer;
-        lastError = errorFromResponse(answer.status, parseJson(answer), this.urls[index]!);
+        lastError = errorFromResponse(answer.status, parseJson(answer), url);
       } catch (error) {
-        lastError = new RingkvError('KV_ERR_UNREACHABLE', `no answer from ${this.urls[index]}: ${(error as Error).message}`, 0, {}, { cause: error });
+        lastError = new RingkvError('KV_ERR_UNREACHABLE', `no answer from ${url}: ${(error as Error).message}`, 0, {}, { cause: error });
+        this.ring?.suspect();
       }
     }
     throw lastError!;
@@ -94,7 +125,7 @@ export class RingkvClient {
   async get(key: string, options: GetOptions = {}): Promise<GetResult> {
     const timeoutMs = options.timeoutMs ?? this.timeoutMs;
     const path = `/kv/${encodeKey(key)}${this.query({ r: options.r, timeout_ms: timeoutMs })}`;
-    const answer = await this.send('GET', path, timeoutMs);
+    const answer = await this.send(key, 'GET', path, timeoutMs);
     const context = header(answer, CONTEXT_HEADER);
     if (answer.status === 200) {
       const contentType = header(answer, 'content-type') ?? 'application/octet-stream';
@@ -137,7 +168,7 @@ export class RingkvClient {
     const headers: Record<string, string> = { 'content-type': contentType };
     if (options.context) headers[CONTEXT_HEADER] = options.context;
     const path = `/kv/${encodeKey(key)}${this.query({ w: options.w, timeout_ms: timeoutMs })}`;
-    const answer = await this.send('PUT', path, timeoutMs, headers, bytes);
+    const answer = await this.send(key, 'PUT', path, timeoutMs, headers, bytes);
     if (answer.status !== 204) throw errorFromResponse(answer.status, parseJson(answer), path);
   }
 
@@ -145,12 +176,13 @@ export class RingkvClient {
     const timeoutMs = options.timeoutMs ?? this.timeoutMs;
     const headers: Record<string, string> = options.context ? { [CONTEXT_HEADER]: options.context } : {};
     const path = `/kv/${encodeKey(key)}${this.query({ w: options.w, timeout_ms: timeoutMs })}`;
-    const answer = await this.send('DELETE', path, timeoutMs, headers);
+    const answer = await this.send(key, 'DELETE', path, timeoutMs, headers);
     if (answer.status !== 204) throw errorFromResponse(answer.status, parseJson(answer), path);
   }
 
   /** Closes every connection. */
   async close(): Promise<void> {
-    await Promise.all(this.pools.map((pool) => pool.close()));
+    this.ring?.close();
+    await Promise.all([...this.pools.values()].map((pool) => pool.close()));
   }
 }

@@ -34,6 +34,8 @@ export interface NodeConfig {
   readonly peerInflightMax: number;
   /** Most ops waiting for one peer; past it requests fail with KV_ERR_OVERLOADED. */
   readonly peerQueueOpsMax: number;
+  /** After a quorum failed, how long to wait for replicas still in flight (fail fast, count right). */
+  readonly quorumFailGraceMs: number;
   /** Largest /internal/ request or response body. */
   readonly internalBodyBytesMax: number;
   /** Export Node.js process metrics (CPU, memory, event loop) on /metrics. */
@@ -81,6 +83,7 @@ export const defaultConfig: NodeConfig = Object.freeze({
   peerInflightMax: 4,
   peerQueueOpsMax: 10_000,
   internalBodyBytesMax: 256 * 1024 * 1024,
+  quorumFailGraceMs: 200,
   processMetrics: true,
   dataDir: './data/node1',
   n: 3,
@@ -151,6 +154,7 @@ export function validateConfig(overrides: Partial<NodeConfig>, base: NodeConfig 
   intIn(config, 'peerInflightMax', 1, 1024);
   intIn(config, 'peerQueueOpsMax', 1, 10_000_000);
   intIn(config, 'internalBodyBytesMax', 1024, 2 ** 31);
+  intIn(config, 'quorumFailGraceMs', 0, 60_000);
   for (const peer of config.peers) {
     if (!/^[A-Za-z0-9._-]{1,64}$/.test(peer.id) || !/^https?:\/\/[^\s/]+$/.test(peer.address)) {
       fail('peers', `entry ${JSON.stringify(peer)} must be {id, address: "http://host:port"}`);

@@ -8,3 +8,6 @@ export type { Store, StoreStats } from './storage/store.js';
 export { SqliteStore, DATABASE_FILE } from './storage/sqlite-store.js';
 export { MemoryStore } from './storage/memory-store.js';
 export { migrate, migrations, schemaVersion } from './storage/migrations.js';
+export { signRequest, verifyRequest, AUTH_HEADERS } from './transport/auth.js';
+export type { StaticPeer } from './membership/static-membership.js';
+export type { Member, MemberStatus } from './membership/membership.js';

@@ -107,6 +107,7 @@ export function assemble(config: NodeConfig, url: string, parts: NodeParts, logg
     nowMs,
     logger,
     events: metrics.events,
+    failGraceMs: config.quorumFailGraceMs,
   });
   const encode = (object: VersionedObject) => encodeContext(contextOf(object), codec);
   let stopping = false;

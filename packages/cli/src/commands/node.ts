@@ -2,6 +2,22 @@
 import { runNodeProcess } from '@ringkv/node';
 import { intOption, parse, UsageError } from '../args.js';
 
+/**
+ * `--peers id=http://host:port,...`: the other ring members, until gossip membership lands
+ * (an extension of the fixed CLI; `ringkv up` sets members through the admin API instead).
+ */
+function parsePeers(raw: string | undefined): Array<{ id: string; address: string }> | undefined {
+  if (raw === undefined) return undefined;
+  return raw
+    .split(',')
+    .filter((entry) => entry.length > 0)
+    .map((entry) => {
+      const at = entry.indexOf('=');
+      if (at <= 0) throw new UsageError(`--peers entry "${entry}" must be id=http://host:port`);
+      return { id: entry.slice(0, at), address: entry.slice(at + 1) };
+    });
+}
+
 export async function runNode(argv: string[]): Promise<void> {
   const { values } = parse(argv, {
     id: { type: 'string' },
@@ -9,6 +25,7 @@ export async function runNode(argv: string[]): Promise<void> {
     'gossip-port': { type: 'string' },
     dir: { type: 'string' },
     seeds: { type: 'string' },
+    peers: { type: 'string' },
     n: { type: 'string' },
     secret: { type: 'string' },
     host: { type: 'string' },
@@ -20,6 +37,7 @@ export async function runNode(argv: string[]): Promise<void> {
   if (values.dir === undefined) throw new UsageError('--dir is required');
   if (values.sync !== undefined && values.sync !== 'full' && values.sync !== 'normal') throw new UsageError('--sync must be full or normal');
   await runNodeProcess({
+    peers: parsePeers(values.peers),
     nodeId: values.id,
     httpPort: intOption(values.port, 'port', undefined, 0, 65535),
     gossipPort: intOption(values['gossip-port'], 'gossip-port', undefined, 0, 65535),

@@ -1,22 +1,17 @@
 /**
- * `ringkv up`: starts a local ring of K node processes on 127.0.0.1 (HTTP ports P..P+K-1, data
- * under D), prints each node's URL once all answer, and stops them all on Ctrl-C or SIGTERM.
+ * `ringkv up`: starts a local ring of K node processes (default 3) on 127.0.0.1 (HTTP ports P..P+K-1, data
+ * under D), tells each node the full member list, prints each node's URL once every node sees
+ * the full ring, and stops them all on Ctrl-C or SIGTERM.
  * The nodes share one cluster secret, kept in D/cluster-secret so restarts keep it.
  */
 import { resolve } from 'node:path';
 import { resolveSecret } from '@ringkv/node';
 import { intOption, parse, UsageError } from '../args.js';
-import { nodeSpecs, spawnNode, stopNodes, waitReady, type RunningNode } from '../local-ring.js';
-
-/** Until replication lands (issue 3) nodes do not talk to each other, so a ring is one node. */
-const NODES_MAX_WITHOUT_REPLICATION = 1;
+import { joinRing, nodeSpecs, spawnNode, stopNodes, waitReady, type RunningNode } from '../local-ring.js';
 
 export async function runUp(argv: string[]): Promise<number> {
   const { values } = parse(argv, { nodes: { type: 'string' }, n: { type: 'string' }, port: { type: 'string' }, dir: { type: 'string' } });
-  const count = intOption(values.nodes, 'nodes', 1, 1, 64)!;
-  if (count > NODES_MAX_WITHOUT_REPLICATION) {
-    throw new UsageError(`--nodes ${count}: this build runs single-node rings only (replication is not implemented yet)`);
-  }
+  const count = intOption(values.nodes, 'nodes', 3, 1, 64)!;
   const n = intOption(values.n, 'n', Math.min(3, count), 1, 16)!;
   if (n > count) throw new UsageError(`--n ${n} needs at least ${n} nodes (got --nodes ${count})`);
   const basePort = intOption(values.port, 'port', 7070, 0, 65535 - count + 1)!; // 0: OS-chosen ports
@@ -37,6 +32,7 @@ export async function runUp(argv: string[]): Promise<number> {
 
   try {
     await Promise.all(nodes.map((node) => waitReady(node, 30_000)));
+    await joinRing(nodes, secret, 30_000);
   } catch (error) {
     process.stderr.write(`ringkv up: ${(error as Error).message}\n`);
     stopping = true;
@@ -48,7 +44,7 @@ export async function runUp(argv: string[]): Promise<number> {
       if (!stopping) process.stderr.write(`ringkv up: node ${node.id} (pid ${node.child.pid}) exited (${code ?? signal}); see ${node.logFile}\n`);
     });
   }
-  process.stdout.write(`ringkv: ${count} node(s) up, N=${n}, data in ${dir}\n`);
+  process.stdout.write(`ringkv: ring of ${count} node(s) up, N=${n}, data in ${dir}\n`);
   for (const node of nodes) process.stdout.write(`  ${node.id}  ${node.url}  pid ${node.child.pid}\n`);
   process.stdout.write('Ctrl-C stops the ring.\n');
   await new Promise(() => {}); // Serve until a signal arrives.

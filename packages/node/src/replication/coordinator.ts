@@ -43,14 +43,14 @@ export interface CoordinatorDeps {
   readonly nowMs: () => number;
   readonly logger: Logger;
   readonly events?: CoordinatorEvents;
+  /** Once a quorum has failed, how long to wait for replicas still in flight before answering. */
+  readonly failGraceMs: number;
 }
 
 /** `forwarded`: the request came from another node; coordinate it here, never forward again. */
 export interface RouteOptions {
   readonly forwarded?: boolean;
 }
-
-type Outcome<T> = { resolve: (value: T) => void; reject: (error: unknown) => void };
 
 /** The coded reason a replica failed, for the error's `failures` detail. */
 function reasonOf(error: unknown): string {
@@ -104,7 +104,7 @@ export class Coordinator implements KvService {
         ).finally(check);
       }
       check();
-    }, () => this.repair(key, core.plan()), () => core.complete);
+    }, () => this.repair(key, core.plan()));
   }
 
   private checkRead(core: GetCore, settle: (outcome: 'met' | 'failed', value?: VersionedObject) => void): void {
@@ -150,54 +150,58 @@ export class Coordinator implements KvService {
   }
 
   /**
-   * Runs one quorum round: `start` sends the requests and calls `settle` when the core says
-   * met or failed. Resolves at met; rejects at failed (KV_ERR_QUORUM_UNMET) or at the deadline
-   * (KV_ERR_TIMEOUT), both with needed/answered. `after` runs once the round is over (every
-   * replica answered, or the deadline passed), whatever the client was told.
+   * Runs one quorum round: `start` sends the requests and calls `settle` after each answer
+   * with the core's outcome. Resolves at met. Once the core says failed (w or r out of reach)
+   * it rejects with KV_ERR_QUORUM_UNMET as soon as the replicas still in flight have answered,
+   * or after `failGraceMs`, whichever is first, so the error reports how many replicas really
+   * hold a failed write without waiting for a timeout. At the deadline it rejects with
+   * KV_ERR_TIMEOUT. Both errors carry needed, answered and the failed replicas' reasons.
+   * `after` runs once the round is over (all answered, or the deadline), whatever the client
+   * was told: that is when a read repairs.
    */
   private awaitQuorum<T>(
     op: 'get' | 'put',
-    core: { counts(): { needed: number; answered: number; failures: string }; outcome(): string },
+    core: { counts(): { needed: number; answered: number; failures: string }; complete: boolean },
     timeoutMs: number,
     start: (settle: (outcome: 'met' | 'failed', value?: T) => void) => void,
     after?: () => void,
-    complete?: () => boolean,
   ): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       let answered = false;
       let finished = false;
+      let graceTimer: NodeJS.Timeout | undefined;
       const finish = () => {
         if (finished) return;
         finished = true;
         clearTimeout(timer);
         after?.();
       };
-      const outcome: Outcome<T> = { resolve, reject };
+      const fail = (error: KvError, code: 'KV_ERR_QUORUM_UNMET' | 'KV_ERR_TIMEOUT') => {
+        if (answered) return;
+        answered = true;
+        clearTimeout(graceTimer);
+        this.deps.events?.quorumFailed?.(op, code);
+        reject(error);
+      };
+      const unmet = () => {
+        const { needed, answered: got, failures } = core.counts();
+        const detail = failures ? ` (failed: ${failures})` : '';
+        fail(new KvError('KV_ERR_QUORUM_UNMET', `${op} needed ${needed} replicas, ${got} answered${detail}`, { needed, answered: got, failures }), 'KV_ERR_QUORUM_UNMET');
+      };
       const timer = setTimeout(() => {
-        if (!answered) {
-          answered = true;
-          this.deps.events?.quorumFailed?.(op, 'KV_ERR_TIMEOUT');
-          outcome.reject(new KvError('KV_ERR_TIMEOUT', `${op} did not reach quorum within ${timeoutMs} ms`, { ...core.counts(), timeoutMs }));
-        }
+        fail(new KvError('KV_ERR_TIMEOUT', `${op} did not reach quorum within ${timeoutMs} ms`, { ...core.counts(), timeoutMs }), 'KV_ERR_TIMEOUT');
         finish();
       }, timeoutMs);
       const settle = (result: 'met' | 'failed', value?: T) => {
-        if (!answered) {
+        if (!answered && result === 'met') {
           answered = true;
-          if (result === 'met') outcome.resolve(value as T);
-          else {
-            const { needed, answered: got, failures } = core.counts();
-            this.deps.events?.quorumFailed?.(op, 'KV_ERR_QUORUM_UNMET');
-            outcome.reject(
-              new KvError('KV_ERR_QUORUM_UNMET', `${op} needed ${needed} replicas, ${got} answered${failures ? ` (failed: ${failures})` : ''}`, {
-                needed,
-                answered: got,
-                failures,
-              }),
-            );
-          }
+          resolve(value as T);
+        } else if (!answered && core.complete) {
+          unmet();
+        } else if (!answered && graceTimer === undefined) {
+          graceTimer = setTimeout(unmet, Math.min(this.deps.failGraceMs, timeoutMs));
         }
-        if (complete === undefined || complete()) finish();
+        if (core.complete) finish();
       };
       start(settle);
     });
