@@ -253,7 +253,9 @@ export async function runCli(t: TestLike, args: readonly string[], deadlineMs = 
   // 'close' (not 'exit') so that all output has been read.
   const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
   const status = await waitExit(child, deadlineMs);
-  await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 2_000))]);
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([closed, new Promise((resolve) => (timer = setTimeout(resolve, 2_000)))]);
+  clearTimeout(timer);
   return { ...status, stdout, stderr };
 }
 
@@ -261,6 +263,7 @@ export interface NodeOptions {
   readonly id?: string;
   /** Data directory; a fresh temp dir when absent. */
   readonly dir?: string;
+  /** Cluster secret passed as --secret; '' passes none (the node then uses RINGKV_SECRET or its dir). */
   readonly secret?: string;
   readonly n?: number;
   /** HTTP port; 0 (OS-chosen) unless a test needs a specific one. */

@@ -57,6 +57,8 @@ function startupFailure(error: unknown): never {
 export async function runNodeProcess(overrides: Partial<NodeConfig>, env: NodeJS.ProcessEnv = process.env): Promise<RingkvNode> {
   let node: RingkvNode;
   try {
+    // Validate everything but the secret first, so a bad config leaves no file behind.
+    validateConfig({ ...overrides, secret: 'placeholder-secret' });
     const config = validateConfig({ ...overrides, secret: resolveSecret(overrides, env) });
     node = await startNode(config);
   } catch (error) {

@@ -54,6 +54,9 @@ export function decodeContext(token: string, options: ContextCodecOptions): Vers
   if (token.length > contextCharsMax(options.entriesMax)) throw badContext('too long');
   if (!/^[A-Za-z0-9_-]+$/.test(token)) throw badContext('not base64url');
   const raw = Buffer.from(token, 'base64url');
+  // Node's decoder ignores stray trailing bits and characters; only the canonical spelling of
+  // the bytes is accepted, so no altered token passes.
+  if (raw.toString('base64url') !== token) throw badContext('not canonical base64url');
   if (raw.length <= TAG_BYTES + 1) throw badContext('too short');
   const payload = raw.subarray(0, raw.length - TAG_BYTES);
   const tag = raw.subarray(raw.length - TAG_BYTES);

@@ -7,6 +7,7 @@
  * timestampMs); varint siblings × (string id, varint counter, u8 flags [bit0 = deleted],
  * varint timestampMs, string contentType, bytes value).
  */
+import assert from 'node:assert/strict';
 import { KvError } from '../errors.js';
 import { ByteReader, ByteWriter, DecodeError } from './bytes.js';
 import { NODE_ID_BYTES_MAX } from './context-codec.js';
@@ -15,11 +16,21 @@ import type { Sibling, VersionedObject } from './versioned.js';
 
 const OBJECT_VERSION = 1;
 const FLAG_DELETED = 1;
-const CONTENT_TYPE_BYTES_MAX = 256;
+/** Longest content type, in UTF-8 bytes; the HTTP layer refuses longer ones with a 400. */
+export const CONTENT_TYPE_BYTES_MAX = 256;
 /** No stored value can exceed this, whatever the configured limit (SQLite's blob limit is 1 GB). */
 const VALUE_BYTES_HARD_MAX = 512 * 1024 * 1024;
 
+/**
+ * Encodes an object. Refuses (by assertion: callers validate first) anything `decodeObject`
+ * would reject, so nothing is ever acknowledged that could not be read back.
+ */
 export function encodeObject(object: VersionedObject): Uint8Array {
+  for (const entry of object.clock) assert.ok(Buffer.byteLength(entry.id) <= NODE_ID_BYTES_MAX, 'clock id within bounds');
+  for (const sibling of object.siblings) {
+    assert.ok(Buffer.byteLength(sibling.contentType) <= CONTENT_TYPE_BYTES_MAX, 'content type within bounds');
+    assert.ok(Buffer.byteLength(sibling.dot.id) <= NODE_ID_BYTES_MAX, 'dot id within bounds');
+  }
   const size = object.siblings.reduce((sum, s) => sum + s.value.length + 96, 32 + object.clock.length * 32);
   const writer = new ByteWriter(size).u8(OBJECT_VERSION).varint(object.clock.length);
   for (const entry of object.clock) writer.string(entry.id).varint(entry.counter).varint(entry.timestampMs);
@@ -54,7 +65,7 @@ export function decodeObject(bytes: Uint8Array, key: string): VersionedObject {
       const timestampMs = reader.varint();
       const contentType = reader.string(CONTENT_TYPE_BYTES_MAX);
       // Copy out of the row buffer so the object does not pin it.
-      const value = reader.bytes(VALUE_BYTES_HARD_MAX).slice();
+      const value = new Uint8Array(reader.bytes(VALUE_BYTES_HARD_MAX)); // a copy: Buffer#slice would be a view
       siblings.push({ dot, deleted, value, contentType, timestampMs });
     }
     if (!reader.done) throw new DecodeError('trailing bytes');

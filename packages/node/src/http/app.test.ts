@@ -201,3 +201,13 @@ t.test('a stopping node refuses new requests with 503', async (t) => {
   stop();
   await expectError(t, await get('k'), 503, 'KV_ERR_SHUTTING_DOWN');
 });
+
+t.test('regression: a long non-ASCII Content-Type is refused, not stored unreadable', async (t) => {
+  const { app, get } = makeApp();
+  const longType = 'é'.repeat(120); // 120 characters, 240 bytes in UTF-8: fits
+  t.equal((await app.request('/kv/ct', { method: 'PUT', body: 'v', headers: { 'content-type': `a/${longType}` } })).status, 204);
+  t.equal((await get('ct')).status, 200, 'still readable');
+  const tooLong = 'é'.repeat(130); // 260 bytes
+  await expectError(t, await app.request('/kv/ct2', { method: 'PUT', body: 'v', headers: { 'content-type': tooLong } }), 400, 'KV_ERR_BAD_REQUEST');
+  await expectError(t, await get('ct2'), 404, 'KV_ERR_NOT_FOUND');
+});

@@ -8,6 +8,7 @@ import { KvError } from '../errors.js';
 import type { VersionVector } from '../core/clock.js';
 import type { VersionedObject } from '../core/versioned.js';
 import type { KvService } from '../replication/kv-service.js';
+import { CONTENT_TYPE_BYTES_MAX } from '../core/object-codec.js';
 import { parseKey, parseQuorum, parseTimeout, readBody } from './request.js';
 import { renderRead } from './render.js';
 
@@ -26,12 +27,12 @@ export interface ClientDeps {
   readonly observe: (op: string, status: number, seconds: number) => void;
 }
 
-const CONTENT_TYPE_CHARS_MAX = 256;
-
 function contentTypeFrom(c: Context): string {
   const value = c.req.header('content-type') ?? DEFAULT_CONTENT_TYPE;
-  if (value.length > CONTENT_TYPE_CHARS_MAX) {
-    throw new KvError('KV_ERR_BAD_REQUEST', `Content-Type is longer than ${CONTENT_TYPE_CHARS_MAX} characters`);
+  // Bytes, not characters: the stored form bounds the UTF-8 length (regression: a 120-character
+  // non-ASCII type once passed a character check and made the key unreadable).
+  if (Buffer.byteLength(value) > CONTENT_TYPE_BYTES_MAX) {
+    throw new KvError('KV_ERR_BAD_REQUEST', `Content-Type is longer than ${CONTENT_TYPE_BYTES_MAX} bytes`);
   }
   return value;
 }

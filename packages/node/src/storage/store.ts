@@ -9,6 +9,7 @@
  * committed; if the commit fails, every write of that batch is rejected with the coded error
  * and taken out of the view again, so nothing unacknowledged stays visible afterwards.
  */
+import { KvError } from '../errors.js';
 import type { VersionedObject } from '../core/versioned.js';
 
 export interface Store {
@@ -65,7 +66,7 @@ export class GroupCommitQueue {
   }
 
   enqueue(key: string, object: VersionedObject): Promise<void> {
-    if (this.closed) return Promise.reject(new Error('store is closed'));
+    if (this.closed) return Promise.reject(new KvError('KV_ERR_SHUTTING_DOWN', 'the store is closed; the node is stopping'));
     this.pending.set(key, object);
     const done = new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject }));
     if (!this.scheduled) {

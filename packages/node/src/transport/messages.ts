@@ -156,7 +156,7 @@ export function decodeCoordinate(bytes: Uint8Array): CoordinateRequest {
       const timeoutMs = reader.varint();
       const deleted = reader.u8() === 1;
       const contentType = reader.string(TEXT_BYTES_MAX);
-      const value = reader.bytes(OBJECT_BYTES_HARD_MAX).slice();
+      const value = new Uint8Array(reader.bytes(OBJECT_BYTES_HARD_MAX));
       const entries = reader.varint();
       if (entries > 4096) throw new DecodeError('context too large');
       const context = Array.from({ length: entries }, () => ({ id: reader.string(NODE_ID_BYTES_MAX), counter: reader.varint() }));

@@ -1,0 +1,215 @@
+/**
+ * The Store contract (packages/node/src/storage/store.ts), run over every implementation by
+ * test/store-contract.test.ts. `makeStore` must return a fresh, empty store for each test (for
+ * a durable store: in a fresh data directory); it receives the subtest so it can register the
+ * clean-up of what it created. The contract closes every store it was given.
+ */
+import type { Test } from 'tap';
+import type { Store } from '@ringkv/node';
+import { contextOf, update, type VersionedObject, type VersioningLimits } from '@ringkv/node/testing';
+
+export type MakeStore = (t: Test) => Promise<Store> | Store;
+
+const limits: VersioningLimits = { siblingsMax: 16, clockEntriesMax: 16 };
+const utf8 = (s: string) => new TextEncoder().encode(s);
+const allBytes = Uint8Array.from({ length: 256 }, (_, i) => i);
+
+/** A plain value that compares exactly, values as hex (their type is checked separately). */
+function plain(object: VersionedObject | undefined): unknown {
+  if (object === undefined) return undefined;
+  return {
+    clock: object.clock.map(({ id, counter, timestampMs }) => ({ id, counter, timestampMs })),
+    siblings: object.siblings.map((s) => ({
+      dot: { id: s.dot.id, counter: s.dot.counter },
+      deleted: s.deleted,
+      value: s.value instanceof Uint8Array ? Buffer.from(s.value).toString('hex') : `not a Uint8Array: ${typeof s.value}`,
+      contentType: s.contentType,
+      timestampMs: s.timestampMs,
+    })),
+  };
+}
+
+/** One write of `text` through the real versioning core (no context: a blind write). */
+function written(text: string, coordinatorId = 'node-a', nowMs = 1_000): VersionedObject {
+  return update(undefined, { coordinatorId, context: [], deleted: false, value: utf8(text), contentType: 'text/plain', nowMs }, limits);
+}
+
+/** Three coordinators; siblings: all 256 byte values, a UTF-8 text, and a tombstone. */
+function richObject(): VersionedObject {
+  let o = update(undefined, { coordinatorId: 'node-b', context: [], deleted: false, value: utf8('first'), contentType: 'text/plain', nowMs: 1_700_000_000_000 }, limits);
+  const seenFirst = contextOf(o);
+  o = update(o, { coordinatorId: 'node-a', context: [], deleted: false, value: allBytes, contentType: 'application/octet-stream', nowMs: 1_700_000_000_001 }, limits);
+  o = update(o, { coordinatorId: 'node-b', context: [], deleted: false, value: utf8('héllo ✓ 𝄞'), contentType: 'text/plain; charset=utf-8', nowMs: 1_700_000_000_002 }, limits);
+  o = update(o, { coordinatorId: 'node.c_9', context: seenFirst, deleted: true, value: new Uint8Array(0), contentType: '', nowMs: 1_700_000_000_003 }, limits);
+  return o;
+}
+
+/** Reports whether `promise` settled, without giving a macrotask turn (no flush can run). */
+function track(promise: Promise<void>): { state: 'pending' | 'resolved' | 'rejected' } {
+  const status: { state: 'pending' | 'resolved' | 'rejected' } = { state: 'pending' };
+  promise.then(
+    () => void (status.state = 'resolved'),
+    () => void (status.state = 'rejected'),
+  );
+  return status;
+}
+
+export function storeContract(t: Test, name: string, makeStore: MakeStore): Promise<unknown> {
+  return t.test(`Store contract: ${name}`, async (t) => {
+    const fresh = async (t: Test): Promise<Store> => {
+      const store = await makeStore(t);
+      t.teardown(() => store.close());
+      return store;
+    };
+
+    t.test('a missing key reads as undefined', async (t) => {
+      const store = await fresh(t);
+      t.equal(store.get('missing'), undefined);
+      await store.put('present', written('v'));
+      t.equal(store.get('missing'), undefined, 'still missing after another key was written');
+      t.equal(store.get('presen'), undefined, 'a prefix of a stored key is a different key');
+      t.equal(store.get('present '), undefined, 'so is an extension of it');
+      t.equal(store.get('PRESENT'), undefined, 'keys are case-sensitive');
+    });
+
+    t.test('put then get round-trips the object exactly (clock, siblings, tombstone, binary values, content types)', async (t) => {
+      const store = await fresh(t);
+      const object = richObject();
+      t.equal(object.siblings.length, 3, 'fixture: three siblings');
+      t.ok(object.siblings.some((s) => s.deleted), 'fixture: one of them a tombstone');
+      t.equal(object.clock.length, 3, 'fixture: three clock entries');
+      await store.put('rich', object);
+      const got = store.get('rich');
+      t.strictSame(plain(got), plain(object));
+      const binary = got!.siblings.find((s) => s.dot.id === 'node-a')!;
+      for (const sibling of got!.siblings) {
+        // Exactly: a plain Uint8Array comes back as one (not, say, a Buffer view of a database row).
+        t.equal(Object.getPrototypeOf(sibling.value), Uint8Array.prototype, `sibling ${sibling.dot.id}: value is a plain Uint8Array`);
+      }
+      t.same([...binary.value], [...allBytes], 'every byte value survives');
+      const tomb = got!.siblings.find((s) => s.deleted)!;
+      t.equal(tomb.value.length, 0);
+      t.equal(tomb.contentType, '');
+      t.equal(got!.siblings.find((s) => s.dot.id === 'node-b')!.contentType, 'text/plain; charset=utf-8');
+    });
+
+    t.test('keys with unusual characters, a large value and an empty value round-trip', async (t) => {
+      const store = await fresh(t);
+      const big = new Uint8Array(1 << 20).map((_, i) => (i * 31 + 7) & 0xff);
+      const cases: [string, VersionedObject][] = [
+        ['dir/file name ✓ 𝄞', written('unicode key')],
+        ['k'.repeat(1024), written('long key')],
+        ['%2F?#&=', written('punctuation key')],
+        ['big', update(undefined, { coordinatorId: 'node-a', context: [], deleted: false, value: big, contentType: 'application/octet-stream', nowMs: 5 }, limits)],
+        ['empty', update(undefined, { coordinatorId: 'node-a', context: [], deleted: false, value: new Uint8Array(0), contentType: 'text/plain', nowMs: 5 }, limits)],
+      ];
+      await Promise.all(cases.map(([key, object]) => store.put(key, object)));
+      for (const [key, object] of cases) t.strictSame(plain(store.get(key)), plain(object), `key ${JSON.stringify(key.slice(0, 20))}`);
+    });
+
+    t.test('get sees a queued write before its commit promise resolves', async (t) => {
+      const store = await fresh(t);
+      await store.put('k', written('old'));
+      const commits = store.stats().commits;
+      const next = update(store.get('k'), { coordinatorId: 'node-a', context: contextOf(store.get('k')!), deleted: false, value: utf8('new'), contentType: 'text/plain', nowMs: 2_000 }, limits);
+      const pending = store.put('k', next);
+      const state = track(pending);
+      t.strictSame(plain(store.get('k')), plain(next), 'the queued value is visible at once');
+      t.strictSame(plain(store.get('k')), plain(next), 'and stays visible');
+      await Promise.resolve();
+      t.equal(state.state, 'pending', 'the write is not acknowledged within the same turn');
+      t.equal(store.stats().commits, commits, 'nor committed yet');
+      const fresh2 = store.put('new-key', written('queued'));
+      t.strictSame(plain(store.get('new-key')), plain(written('queued')), 'a queued write of a new key is visible too');
+      await Promise.all([pending, fresh2]);
+      t.equal(state.state, 'resolved');
+      t.strictSame(plain(store.get('k')), plain(next), 'and still visible once committed');
+    });
+
+    t.test('puts issued in the same turn are one commit (group commit), and all of them resolve', async (t) => {
+      const store = await fresh(t);
+      const before = store.stats();
+      const n = 50;
+      const puts = Array.from({ length: n }, (_, i) => store.put(`key-${i}`, written(`value-${i}`)));
+      t.equal(store.stats().commits, before.commits, 'nothing committed while the turn runs');
+      await Promise.all(puts);
+      const after = store.stats();
+      t.equal(after.commits, before.commits + 1, 'exactly one more commit');
+      t.equal(after.writes, before.writes + n, `${n} more writes`);
+      t.equal(after.failedCommits, before.failedCommits);
+      for (let i = 0; i < n; i++) t.strictSame(plain(store.get(`key-${i}`)), plain(written(`value-${i}`)));
+      t.equal(store.keyCount(), n);
+    });
+
+    t.test('puts in separate turns are separate commits', async (t) => {
+      const store = await fresh(t);
+      const before = store.stats().commits;
+      await store.put('a', written('a'));
+      t.equal(store.stats().commits, before + 1);
+      await store.put('b', written('b'));
+      t.equal(store.stats().commits, before + 2);
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      const c = store.put('c', written('c'));
+      await new Promise<void>((resolve) => setImmediate(resolve)); // the turn that flushes c
+      const d = store.put('d', written('d'));
+      await Promise.all([c, d]);
+      t.same(store.stats(), { commits: before + 4, writes: 4, failedCommits: 0 });
+    });
+
+    t.test('a key written twice in one turn holds the second value', async (t) => {
+      const store = await fresh(t);
+      const before = store.stats();
+      const first = written('first', 'node-a', 1);
+      const second = written('second', 'node-b', 2);
+      const p1 = store.put('k', first);
+      const p2 = store.put('k', second);
+      t.strictSame(plain(store.get('k')), plain(second), 'the queued view holds the second');
+      await t.resolves(Promise.all([p1, p2]), 'both writes are acknowledged');
+      t.strictSame(plain(store.get('k')), plain(second), 'the committed value is the second');
+      t.equal(store.stats().commits, before.commits + 1);
+      t.equal(store.stats().writes, before.writes + 1, 'the key counts once');
+      t.equal(store.keyCount(), 1);
+    });
+
+    t.test('keyCount counts committed keys, tombstoned keys included', async (t) => {
+      const store = await fresh(t);
+      t.equal(store.keyCount(), 0, 'a fresh store is empty');
+      const p = store.put('a', written('a'));
+      t.equal(store.keyCount(), 0, 'a queued write is not counted yet');
+      await p;
+      t.equal(store.keyCount(), 1);
+      await Promise.all([store.put('b', written('b')), store.put('c', written('c'))]);
+      t.equal(store.keyCount(), 3);
+      await store.put('a', written('a again', 'node-b'));
+      t.equal(store.keyCount(), 3, 'overwriting a key does not add one');
+      const tombstone = update(store.get('b'), { coordinatorId: 'node-a', context: contextOf(store.get('b')!), deleted: true, value: new Uint8Array(0), contentType: '', nowMs: 9 }, limits);
+      t.ok(tombstone.siblings.every((s) => s.deleted), 'fixture: b is now only a tombstone');
+      await store.put('b', tombstone);
+      t.equal(store.keyCount(), 3, 'a tombstoned key still counts');
+      t.strictSame(plain(store.get('b')), plain(tombstone), 'and reads back as its tombstone');
+    });
+
+    t.test('close flushes queued writes (their promises resolve) and a put after close rejects', async (t) => {
+      const store = await fresh(t);
+      const before = store.stats();
+      const queued = [store.put('a', written('a')), store.put('b', written('b'))];
+      const states = queued.map(track);
+      await store.close();
+      t.same(states.map((s) => s.state), ['resolved', 'resolved'], 'queued writes were committed by close');
+      await t.resolves(Promise.all(queued));
+      t.equal(store.stats().commits, before.commits + 1, 'in one commit');
+      t.equal(store.stats().writes, before.writes + 2);
+      await t.rejects(store.put('c', written('c')), Error, 'a put after close rejects');
+    });
+
+    t.test('close is idempotent', async (t) => {
+      const store = await fresh(t);
+      await store.put('a', written('a'));
+      await t.resolves(store.close());
+      await t.resolves(store.close(), 'a second close resolves');
+      await t.resolves(Promise.all([store.close(), store.close()]), 'concurrent closes resolve');
+      t.equal(store.stats().commits, 1, 'closing an empty queue commits nothing');
+      await t.rejects(store.put('b', written('b')), Error, 'still closed');
+    });
+  });
+}

@@ -1,0 +1,192 @@
+/**
+ * Bad input over a real socket (SPEC.md "What bad input gets" and the fixed HTTP contract): a
+ * clear coded error, nothing stored, and a node that keeps serving afterwards. One node (N=1)
+ * takes every case in turn; the last test checks that the same process still answers correctly.
+ */
+import t, { type Test } from 'tap';
+import { encodeKey } from '@ringkv/client';
+import { errorCode, headerOf, http, httpAgent, spawnNode, type HttpAnswer } from '../helpers/process.js';
+import { RawConnection } from '../helpers/raw-http.js';
+
+const CONTEXT_HEADER = 'x-ringkv-context';
+const MIB = 1024 * 1024;
+const RESPONSE_DEADLINE_MS = 10_000;
+
+const node = await spawnNode(t, { id: 'badinput' });
+const agent = httpAgent(t);
+const kv = (key: string, query = '') => `${node.url}/kv/${encodeKey(key)}${query}`;
+
+function open(t: Test): Promise<RawConnection> {
+  return RawConnection.open(node.port).then((connection) => {
+    t.teardown(() => connection.destroy());
+    return connection;
+  });
+}
+
+async function expectMissing(t: Test, key: string, why: string): Promise<void> {
+  const read = await http(agent, 'GET', kv(key));
+  t.equal(read.status, 404, `${why}: nothing was stored under "${key.slice(0, 40)}"`);
+}
+
+function expectError(t: Test, answer: HttpAnswer, status: number, code: string, what: string): void {
+  t.equal(answer.status, status, `${what} → ${status}`);
+  t.equal(errorCode(answer), code, `${what} → ${code}`);
+  t.match(headerOf(answer, 'content-type') ?? '', /application\/json/, `${what}: the error is JSON`);
+}
+
+t.test('Content-Length of 2 MiB with 1 KiB sent → 413 before the rest of the body', async (t) => {
+  const connection = await open(t);
+  const head =
+    `PUT /kv/too-large-declared HTTP/1.1\r\nHost: 127.0.0.1:${node.port}\r\n` +
+    `Content-Type: application/octet-stream\r\nContent-Length: ${2 * MIB}\r\n\r\n`;
+  await connection.write(head);
+  await connection.write(Buffer.alloc(1024, 0x61));
+  const sent = Buffer.byteLength(head) + 1024;
+  // Nothing more is ever written: the answer must come while 2 MiB - 1 KiB are still owed.
+  const response = await connection.nextResponse(RESPONSE_DEADLINE_MS);
+  t.equal(response.status, 413, '413 Payload Too Large');
+  t.match(response.headers['content-type'] ?? '', /application\/json/, 'JSON error body');
+  t.equal((response.json as { error?: { code?: string } })?.error?.code, 'KV_ERR_VALUE_TOO_LARGE', 'KV_ERR_VALUE_TOO_LARGE');
+  t.equal(response.bytesWrittenAtResponse, sent, 'the answer arrived with only the headers and 1 KiB of body sent');
+  await expectMissing(t, 'too-large-declared', 'refused body');
+});
+
+t.test('a chunked PUT past 1 MiB → 413', async (t) => {
+  const connection = await open(t);
+  await connection.write(
+    `PUT /kv/too-large-chunked HTTP/1.1\r\nHost: 127.0.0.1:${node.port}\r\n` +
+      'Content-Type: application/octet-stream\r\nTransfer-Encoding: chunked\r\n\r\n',
+  );
+  const chunk = Buffer.alloc(64 * 1024, 0x62);
+  const framed = Buffer.concat([Buffer.from(`${chunk.length.toString(16)}\r\n`), chunk, Buffer.from('\r\n')]);
+  let bodyBytes = 0;
+  // Stream up to 3 MiB, stopping as soon as the node answers (or closes the connection).
+  while (bodyBytes < 3 * MIB && !connection.hasResponse) {
+    if (!(await connection.write(framed))) break;
+    bodyBytes += chunk.length;
+  }
+  if (!connection.hasResponse && !connection.isClosed) await connection.write('0\r\n\r\n');
+  const response = await connection.nextResponse(RESPONSE_DEADLINE_MS);
+  t.equal(response.status, 413, '413 Payload Too Large');
+  t.equal((response.json as { error?: { code?: string } })?.error?.code, 'KV_ERR_VALUE_TOO_LARGE', 'KV_ERR_VALUE_TOO_LARGE');
+  t.ok(bodyBytes > MIB, `the body really passed 1 MiB (${bodyBytes} bytes streamed)`);
+  await expectMissing(t, 'too-large-chunked', 'refused chunked body');
+});
+
+t.test('a value of exactly 1 MiB is accepted', async (t) => {
+  const value = Buffer.alloc(MIB, 0x63);
+  const put = await http(agent, 'PUT', kv('exactly-1mib'), { headers: { 'content-type': 'application/octet-stream' }, body: value });
+  t.equal(put.status, 204, 'PUT of 1 MiB → 204');
+  const read = await http(agent, 'GET', kv('exactly-1mib'));
+  t.ok(read.status === 200 && read.body.equals(value), 'reads back the 1 MiB value');
+});
+
+t.test('malformed key encoding → 400 KV_ERR_BAD_KEY', async (t) => {
+  for (const path of ['/kv/%ZZ', '/kv/%E0%A4%A', '/kv/%C3%28']) {
+    expectError(t, await http(agent, 'GET', `${node.url}${path}`), 400, 'KV_ERR_BAD_KEY', `GET ${path}`);
+    expectError(t, await http(agent, 'PUT', `${node.url}${path}`, { body: 'x' }), 400, 'KV_ERR_BAD_KEY', `PUT ${path}`);
+  }
+  expectError(t, await http(agent, 'GET', `${node.url}/kv/`), 400, 'KV_ERR_BAD_KEY', 'an empty key');
+});
+
+t.test('key length: 1025 bytes → 400 KV_ERR_BAD_KEY, 1024 bytes works', async (t) => {
+  const cases = [
+    { name: 'ASCII', ok: 'k'.repeat(1024), tooLong: 'k'.repeat(1025) },
+    // 512 two-byte characters are 1024 bytes though only 512 characters.
+    { name: 'UTF-8', ok: 'é'.repeat(512), tooLong: `${'é'.repeat(512)}a` },
+  ];
+  for (const c of cases) {
+    t.equal(Buffer.byteLength(c.ok), 1024);
+    t.equal(Buffer.byteLength(c.tooLong), 1025);
+    const refused = await http(agent, 'PUT', kv(c.tooLong), { headers: { 'content-type': 'text/plain' }, body: 'too long' });
+    expectError(t, refused, 400, 'KV_ERR_BAD_KEY', `PUT of a 1025-byte ${c.name} key`);
+    expectError(t, await http(agent, 'GET', kv(c.tooLong)), 400, 'KV_ERR_BAD_KEY', `GET of a 1025-byte ${c.name} key`);
+    // The refused write must not have landed under a truncated key.
+    await expectMissing(t, c.ok, 'refused long key');
+    const put = await http(agent, 'PUT', kv(c.ok), { headers: { 'content-type': 'text/plain' }, body: `fits ${c.name}` });
+    t.equal(put.status, 204, `PUT of a 1024-byte ${c.name} key → 204`);
+    const read = await http(agent, 'GET', kv(c.ok));
+    t.equal(`${read.status} ${read.body.toString('utf8')}`, `200 fits ${c.name}`, `GET of the 1024-byte ${c.name} key`);
+  }
+});
+
+t.test('invalid quorum and timeout parameters → 400, nothing written', async (t) => {
+  const body = { headers: { 'content-type': 'text/plain' }, body: 'should not be stored' };
+  const cases: Array<[method: 'GET' | 'PUT' | 'DELETE', query: string, code: string]> = [
+    ['GET', '?r=0', 'KV_ERR_BAD_QUORUM'],
+    ['GET', '?r=2', 'KV_ERR_BAD_QUORUM'], // N = 1
+    ['GET', '?r=abc', 'KV_ERR_BAD_QUORUM'],
+    ['GET', '?r=-1', 'KV_ERR_BAD_QUORUM'],
+    ['PUT', '?w=abc', 'KV_ERR_BAD_QUORUM'],
+    ['PUT', '?w=0', 'KV_ERR_BAD_QUORUM'],
+    ['PUT', '?w=2', 'KV_ERR_BAD_QUORUM'],
+    ['PUT', '?w=1.5', 'KV_ERR_BAD_QUORUM'],
+    ['DELETE', '?w=2', 'KV_ERR_BAD_QUORUM'],
+    ['GET', '?timeout_ms=0', 'KV_ERR_BAD_TIMEOUT'],
+    ['GET', '?timeout_ms=99999999', 'KV_ERR_BAD_TIMEOUT'],
+    ['PUT', '?timeout_ms=0', 'KV_ERR_BAD_TIMEOUT'],
+    ['PUT', '?timeout_ms=99999999', 'KV_ERR_BAD_TIMEOUT'],
+    ['PUT', '?timeout_ms=1e3', 'KV_ERR_BAD_TIMEOUT'],
+  ];
+  for (const [method, query, code] of cases) {
+    const answer = await http(agent, method, kv('quorum-key', query), method === 'PUT' ? body : {});
+    expectError(t, answer, 400, code, `${method} ${query}`);
+  }
+  await expectMissing(t, 'quorum-key', 'writes with bad parameters');
+  // The same parameters in range are accepted (so the 400s above are about the values).
+  const ok = await http(agent, 'PUT', kv('quorum-key', '?w=1&timeout_ms=5000'), body);
+  t.equal(ok.status, 204, 'w=1&timeout_ms=5000 → 204');
+  const read = await http(agent, 'GET', kv('quorum-key', '?r=1&timeout_ms=5000'));
+  t.equal(read.status, 200, 'r=1&timeout_ms=5000 → 200');
+});
+
+t.test('a garbage or forged X-Ringkv-Context → 400 KV_ERR_BAD_CONTEXT, key unchanged', async (t) => {
+  const put = await http(agent, 'PUT', kv('ctx-key'), { headers: { 'content-type': 'text/plain' }, body: 'original' });
+  t.equal(put.status, 204, 'the key is written');
+  const before = await http(agent, 'GET', kv('ctx-key'));
+  const context = headerOf(before, CONTEXT_HEADER)!;
+  t.ok(context, 'a context was issued');
+  // A valid context with one character in the middle changed: the tag no longer matches.
+  const middle = Math.floor(context.length / 2);
+  const forged = `${context.slice(0, middle)}${context[middle] === 'A' ? 'B' : 'A'}${context.slice(middle + 1)}`;
+  const garbage = ['garbage!!', 'AAAA', 'not base64 at all', forged, 'x'.repeat(8000)];
+  for (const token of garbage) {
+    const label = token === forged ? 'a forged context' : `context ${JSON.stringify(token.slice(0, 20))}`;
+    const overwrite = await http(agent, 'PUT', kv('ctx-key'), { headers: { 'content-type': 'text/plain', [CONTEXT_HEADER]: token }, body: 'overwritten' });
+    expectError(t, overwrite, 400, 'KV_ERR_BAD_CONTEXT', `PUT with ${label}`);
+    const del = await http(agent, 'DELETE', kv('ctx-key'), { headers: { [CONTEXT_HEADER]: token } });
+    expectError(t, del, 400, 'KV_ERR_BAD_CONTEXT', `DELETE with ${label}`);
+  }
+  const after = await http(agent, 'GET', kv('ctx-key'));
+  t.equal(after.status, 200, 'still one live value');
+  t.equal(after.body.toString('utf8'), 'original', 'the value is unchanged');
+  t.equal(headerOf(after, CONTEXT_HEADER), context, 'the context is unchanged (no write happened)');
+});
+
+t.test('unknown route → 404 KV_ERR_NO_ROUTE; wrong method → 405 with Allow', async (t) => {
+  for (const path of ['/nope', '/kvx/a', '/admin/nothing-here', '/']) {
+    expectError(t, await http(agent, 'GET', `${node.url}${path}`), 404, 'KV_ERR_NO_ROUTE', `GET ${path}`);
+  }
+  const post = await http(agent, 'POST', `${node.url}/kv/x`, { body: 'x' });
+  expectError(t, post, 405, 'KV_ERR_METHOD_NOT_ALLOWED', 'POST /kv/x');
+  const allow = (headerOf(post, 'allow') ?? '').split(',').map((m) => m.trim()).sort();
+  t.same(allow, ['DELETE', 'GET', 'PUT'], 'Allow lists GET, PUT, DELETE');
+  await expectMissing(t, 'x', 'POST');
+  const patch = await http(agent, 'PATCH', `${node.url}/admin/status`, { body: '{}' });
+  expectError(t, patch, 405, 'KV_ERR_METHOD_NOT_ALLOWED', 'PATCH /admin/status');
+  t.match(headerOf(patch, 'allow') ?? '', /GET/, 'Allow on /admin/status names GET');
+});
+
+t.test('after all of that the same process still serves correctly', async (t) => {
+  t.equal(node.child.exitCode, null, 'the node process has not exited');
+  const put = await http(agent, 'PUT', kv('still-alive'), { headers: { 'content-type': 'application/x-check' }, body: 'yes' });
+  t.equal(put.status, 204, 'PUT → 204');
+  const read = await http(agent, 'GET', kv('still-alive'));
+  t.equal(read.status, 200, 'GET → 200');
+  t.equal(read.body.toString('utf8'), 'yes', 'the value reads back');
+  t.equal(headerOf(read, 'content-type'), 'application/x-check', 'with its content type');
+  const status = await http(agent, 'GET', `${node.url}/admin/status`);
+  t.equal(status.status, 200, '/admin/status → 200');
+  t.equal((status.json as { pid?: number }).pid, node.pid, '/admin/status pid is the spawned process');
+  t.equal((status.json as { nodeId?: string }).nodeId, 'badinput', 'and its node id');
+});

@@ -1,0 +1,165 @@
+// Quorum replication across real node processes on loopback (issue 3's acceptance).
+import t from 'tap';
+import { RingkvClient } from '@ringkv/client';
+import { signRequest } from '@ringkv/node';
+import { DEFAULT_SECRET, errorCode, headerOf, http, httpAgent, stopByPid, waitFor, type NodeProcess } from '../helpers/process.js';
+import { restartNode, startRing } from '../helpers/ring.js';
+
+interface Local { siblings: Array<{ value?: string; deleted?: boolean }> }
+
+async function localCopy(agent: ReturnType<typeof httpAgent>, node: NodeProcess, key: string): Promise<string[] | undefined> {
+  const answer = await http(agent, 'GET', `${node.url}/admin/local/${encodeURIComponent(key)}`);
+  if (answer.status === 404) return undefined;
+  return (answer.json as Local).siblings.map((s) => (s.deleted ? '<deleted>' : Buffer.from(s.value!, 'base64').toString())).sort();
+}
+
+async function preflist(agent: ReturnType<typeof httpAgent>, node: NodeProcess, key: string): Promise<string[]> {
+  const answer = await http(agent, 'GET', `${node.url}/admin/preflist/${encodeURIComponent(key)}`);
+  return (answer.json as { preferenceList: Array<{ id: string }> }).preferenceList.map((m) => m.id);
+}
+
+async function metric(agent: ReturnType<typeof httpAgent>, node: NodeProcess, name: string): Promise<number> {
+  const text = (await http(agent, 'GET', `${node.url}/metrics`)).body.toString();
+  return text
+    .split('\n')
+    .filter((line) => line.startsWith(name))
+    .reduce((sum, line) => sum + Number(line.split(' ').at(-1)), 0);
+}
+
+t.test('5 nodes, N=3: every key lives on exactly the 3 nodes of its preference list', async (t) => {
+  const ring = await startRing(t, { nodes: 5, n: 3 });
+  const agent = httpAgent(t);
+  const client = new RingkvClient({ urls: ring.map((n) => n.url), keyAware: false });
+  t.teardown(() => client.close());
+  const keys = Array.from({ length: 60 }, (_, i) => `placement-${i}`);
+  for (const key of keys) await client.put(key, `v-${key}`, { w: 3 });
+  let checked = 0;
+  for (const key of keys) {
+    const owners = await preflist(agent, ring[0]!, key);
+    t.equal(owners.length, 3);
+    for (const node of ring) {
+      const copy = await localCopy(agent, node, key);
+      if (owners.includes(node.id)) t.same(copy, [`v-${key}`], `${key} on owner ${node.id}`);
+      else t.equal(copy, undefined, `${key} not on ${node.id}`);
+      checked++;
+    }
+  }
+  t.equal(checked, 300);
+});
+
+t.test('W=2 survives a killed replica; W=3 on a 3-node ring fails fast with needed=3, answered=2', async (t) => {
+  const ring = await startRing(t, { nodes: 3, n: 3 });
+  const agent = httpAgent(t);
+  await stopByPid(ring[2]!.pid, 0); // SIGKILL at once
+  const put2 = await http(agent, 'PUT', `${ring[0]!.url}/kv/k?w=2`, { body: 'two' });
+  t.equal(put2.status, 204);
+  const started = Date.now();
+  const put3 = await http(agent, 'PUT', `${ring[0]!.url}/kv/k3?w=3&timeout_ms=5000`, { body: 'three' });
+  const elapsed = Date.now() - started;
+  t.equal(put3.status, 503);
+  t.equal(errorCode(put3), 'KV_ERR_QUORUM_UNMET');
+  t.match(put3.json, { error: { needed: 3, answered: 2 } });
+  t.ok(elapsed < 2_500, `failed in ${elapsed} ms, well before the 5000 ms timeout`);
+  const read = await http(agent, 'GET', `${ring[1]!.url}/kv/k?r=2`);
+  t.equal(read.status, 200);
+  t.equal(read.body.toString(), 'two');
+});
+
+t.test('R=2 returns the newest value and read repair fixes the replica that missed it', async (t) => {
+  const ring = await startRing(t, { nodes: 3, n: 3 });
+  const agent = httpAgent(t);
+  const client = new RingkvClient({ urls: [ring[0]!.url], keyAware: false });
+  t.teardown(() => client.close());
+  await client.put('doc', 'old', { w: 3 });
+  const victim = ring[2]!;
+  await stopByPid(victim.pid, 0); // it misses the next write
+  const { context } = await client.get('doc', { r: 2 });
+  await client.put('doc', 'new', { w: 2, ...(context ? { context } : {}) });
+  const back = await restartNode(t, victim, ring, 3);
+  t.same(await localCopy(agent, back, 'doc'), ['old'], 'the restarted replica is stale');
+  const read = await http(agent, 'GET', `${ring[0]!.url}/kv/doc?r=2`);
+  t.equal(read.status, 200);
+  t.equal(read.body.toString(), 'new');
+  const repaired = await waitFor(async () => ((await localCopy(agent, back, 'doc'))?.join() === 'new' ? true : undefined), 1_000, 'read repair within 1 s');
+  t.ok(repaired);
+  t.ok((await metric(agent, ring[0]!, 'ringkv_read_repairs_total')) >= 1, 'the repair was counted');
+});
+
+t.test('a node outside the preference list forwards the request', async (t) => {
+  const ring = await startRing(t, { nodes: 4, n: 2 });
+  const agent = httpAgent(t);
+  let key = '';
+  let outsider: NodeProcess | undefined;
+  for (let i = 0; outsider === undefined; i++) {
+    key = `fwd-${i}`;
+    const owners = await preflist(agent, ring[0]!, key);
+    outsider = ring.find((node) => !owners.includes(node.id));
+  }
+  t.equal((await http(agent, 'PUT', `${outsider.url}/kv/${key}`, { body: 'via outsider' })).status, 204);
+  const read = await http(agent, 'GET', `${outsider.url}/kv/${key}`);
+  t.equal(read.status, 200);
+  t.equal(read.body.toString(), 'via outsider');
+  t.ok(headerOf(read, 'x-ringkv-context'));
+  t.equal(await localCopy(agent, outsider, key), undefined, 'the outsider keeps no copy');
+  t.equal(await metric(agent, outsider, 'ringkv_forwarded_total'), 2, 'both requests were forwarded');
+});
+
+t.test('concurrent writes through different coordinators become siblings everywhere; the merged context collapses them', async (t) => {
+  const ring = await startRing(t, { nodes: 3, n: 3 });
+  const agent = httpAgent(t);
+  await Promise.all([
+    http(agent, 'PUT', `${ring[0]!.url}/kv/cart?w=3`, { body: 'apple' }),
+    http(agent, 'PUT', `${ring[1]!.url}/kv/cart?w=3`, { body: 'pear' }),
+  ]);
+  for (const node of ring) t.same(await localCopy(agent, node, 'cart'), ['apple', 'pear'], `siblings on ${node.id}`);
+  const read = await http(agent, 'GET', `${ring[2]!.url}/kv/cart?r=3`);
+  t.equal(read.status, 300);
+  const context = headerOf(read, 'x-ringkv-context')!;
+  t.equal((await http(agent, 'PUT', `${ring[2]!.url}/kv/cart?w=3`, { body: 'apple+pear', headers: { 'x-ringkv-context': context } })).status, 204);
+  for (const node of ring) t.same(await localCopy(agent, node, 'cart'), ['apple+pear'], `collapsed on ${node.id}`);
+});
+
+t.test('unauthenticated or forged /internal/ requests get 401 and change nothing', async (t) => {
+  const ring = await startRing(t, { nodes: 2, n: 2 });
+  const agent = httpAgent(t);
+  const target = ring[0]!;
+  const members = Buffer.from(JSON.stringify({ members: [{ id: 'evil', address: 'http://127.0.0.1:1' }] }));
+  const cases: Array<[string, Record<string, string>]> = [
+    ['no credentials', {}],
+    ['wrong secret', signRequest('not-the-cluster-secret', 'evil', '/internal/members', members, Date.now())],
+    ['stale time', signRequest(DEFAULT_SECRET, 'evil', '/internal/members', members, Date.now() - 10 * 60_000)],
+    ['signed for another path', signRequest(DEFAULT_SECRET, 'evil', '/internal/batch', members, Date.now())],
+  ];
+  for (const [what, headers] of cases) {
+    const answer = await http(agent, 'POST', `${target.url}/internal/members`, { headers, body: members });
+    t.equal(answer.status, 401, what);
+    t.equal(errorCode(answer), 'KV_ERR_UNAUTHORIZED', what);
+  }
+  const tampered = signRequest(DEFAULT_SECRET, 'evil', '/internal/members', members, Date.now());
+  const other = Buffer.from(JSON.stringify({ members: [{ id: 'evil2', address: 'http://127.0.0.1:2' }] }));
+  t.equal((await http(agent, 'POST', `${target.url}/internal/members`, { headers: tampered, body: other })).status, 401, 'body swapped under a valid tag');
+  const batch = await http(agent, 'POST', `${target.url}/internal/batch`, { body: Buffer.from([1, 0]) });
+  t.equal(batch.status, 401);
+  const status = await http(agent, 'GET', `${target.url}/admin/status`);
+  t.match(status.json, { ringSize: 2 }, 'membership unchanged');
+  t.ok((await metric(agent, target, 'ringkv_internal_refused_total')) >= 6);
+});
+
+t.test('key-aware client routing sends requests to replicas, and survives a stale ring', async (t) => {
+  const ring = await startRing(t, { nodes: 5, n: 3 });
+  const agent = httpAgent(t);
+  const client = new RingkvClient({ urls: [ring[0]!.url] });
+  t.teardown(() => client.close());
+  for (let i = 0; i < 40; i++) await client.put(`ka-${i}`, `v${i}`);
+  for (let i = 0; i < 40; i++) t.equal(Buffer.from((await client.get(`ka-${i}`)).value!).toString(), `v${i}`);
+  let forwarded = 0;
+  for (const node of ring) forwarded += await metric(agent, node, 'ringkv_forwarded_total');
+  t.equal(forwarded, 0, 'no request needed a forward: each went to a replica');
+  // Stale ring: a node the client's copy still lists is gone; requests fall back to the other
+  // nodes and succeed (default quorums R = W = 2 of N = 3, so R + W > N: reads see writes).
+  await stopByPid(ring[1]!.pid, 0);
+  for (let i = 0; i < 20; i++) {
+    await client.put(`ka2-${i}`, 'after');
+    t.equal(Buffer.from((await client.get(`ka2-${i}`)).value!).toString(), 'after');
+  }
+});
