@@ -26,13 +26,13 @@ export interface RunningNode extends RingNodeSpec {
 
 const cliMain = fileURLToPath(new URL('./main.js', import.meta.url));
 
-export function spawnNode(spec: RingNodeSpec, n: number, secret: string, host = '127.0.0.1'): RunningNode {
+export function spawnNode(spec: RingNodeSpec, n: number, secret: string, host = '127.0.0.1', extraArgs: readonly string[] = []): RunningNode {
   mkdirSync(spec.dir, { recursive: true });
   const logFile = `${spec.dir}.log`;
   const log = createWriteStream(logFile, { flags: 'a' });
   const child = spawn(
     process.execPath,
-    [cliMain, 'node', '--id', spec.id, '--port', String(spec.port), '--dir', spec.dir, '--n', String(n), '--host', host, '--log-level', 'info'],
+    [cliMain, 'node', '--id', spec.id, '--port', String(spec.port), '--dir', spec.dir, '--n', String(n), '--host', host, '--log-level', 'info', ...extraArgs],
     { env: { ...process.env, RINGKV_SECRET: secret }, stdio: ['ignore', 'pipe', 'inherit'] },
   );
   const node: RunningNode = { ...spec, url: spec.port === 0 ? '' : `http://${host}:${spec.port}`, child, logFile };

@@ -1,33 +1,56 @@
-/** `ringkv status`: a node's /admin/status as a short table. */
+/** `ringkv status`: a node's status, then the ring's members and their ownership, as tables. */
 import { request } from 'undici';
 import type { StatusBody } from '@ringkv/protocol';
 import { DEFAULT_URL, parse } from '../args.js';
 
+interface RingBody {
+  n: number;
+  tokensPerNode: number;
+  nodes: Array<{ id: string; address: string | null; status: string; share: number }>;
+}
+
+async function getJson<T>(url: string): Promise<{ status: number; body: T }> {
+  const response = await request(url, { headersTimeout: 5_000, bodyTimeout: 5_000 });
+  return { status: response.statusCode, body: (await response.body.json()) as T };
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
+  return rows.map((row) => row.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n') + '\n';
+}
+
 export async function runStatus(argv: string[]): Promise<number> {
   const { values } = parse(argv, { url: { type: 'string' }, json: { type: 'boolean' } });
   const url = (values.url ?? process.env.RINGKV_URL ?? DEFAULT_URL).replace(/\/+$/, '');
-  const response = await request(`${url}/admin/status`, { headersTimeout: 5_000, bodyTimeout: 5_000 });
-  const body = (await response.body.json()) as StatusBody;
-  if (response.statusCode !== 200) {
-    process.stderr.write(`status ${response.statusCode}: ${JSON.stringify(body)}\n`);
+  const status = await getJson<StatusBody>(`${url}/admin/status`);
+  if (status.status !== 200) {
+    process.stderr.write(`status ${status.status}: ${JSON.stringify(status.body)}\n`);
     return 1;
   }
+  const ring = await getJson<RingBody>(`${url}/admin/ring`);
   if (Boolean(values.json)) {
-    process.stdout.write(`${JSON.stringify(body, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify({ status: status.body, ring: ring.body }, null, 2)}\n`);
     return 0;
   }
-  const rows: Array<[string, string]> = [
-    ['node', body.nodeId],
-    ['url', url],
-    ['pid', String(body.pid)],
-    ['version', body.version],
-    ['uptime', `${Math.round(body.uptimeMs / 1000)} s`],
-    ['ring size', String(body.ringSize)],
-    ['N', String(body.n)],
-    ['members', Object.entries(body.members).map(([k, v]) => `${k} ${v}`).join(', ')],
-    ['keys', String(body.keys ?? '?')],
-  ];
-  const width = Math.max(...rows.map(([k]) => k.length));
-  for (const [k, v] of rows) process.stdout.write(`${k.padEnd(width)}  ${v}\n`);
+  const s = status.body;
+  process.stdout.write(
+    table([
+      ['node', s.nodeId],
+      ['url', url],
+      ['pid', String(s.pid)],
+      ['version', s.version],
+      ['uptime', `${Math.round(s.uptimeMs / 1000)} s`],
+      ['keys', String(s.keys ?? '?')],
+      ['ring', `${s.ringSize} node(s), N=${s.n}`],
+      ['members', Object.entries(s.members).map(([k, v]) => `${k} ${v}`).join(', ')],
+    ]),
+  );
+  process.stdout.write('\n');
+  process.stdout.write(
+    table([
+      ['member', 'status', 'owns', 'address'],
+      ...ring.body.nodes.map((node) => [node.id, node.status, `${(node.share * 100).toFixed(1)} %`, node.address ?? '-']),
+    ]),
+  );
   return 0;
 }
