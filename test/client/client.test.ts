@@ -110,3 +110,43 @@ t.test('fails over from a dead node to a live one; all dead is KV_ERR_UNREACHABL
   t.teardown(() => lost.close());
   await t.rejects(lost.get('k'), { code: 'KV_ERR_UNREACHABLE', status: 0 });
 });
+
+t.test('regression A6: a ring listing unreachable replicas never uses up the attempts meant for the configured node', async (t) => {
+  const dead = await Promise.all([deadUrl(), deadUrl(), deadUrl()]);
+  const { createServer: createHttpServer } = await import('node:http');
+  let kvRequests = 0;
+  const stub = createHttpServer((req, res) => {
+    if (req.url === '/admin/ring') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ n: 3, tokensPerNode: 8, nodes: dead.map((address, i) => ({ id: `gone${i}`, address, status: 'alive' })) }));
+      return;
+    }
+    kvRequests++;
+    res.writeHead(404, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ error: { code: 'KV_ERR_NOT_FOUND', message: 'no value' } }));
+  });
+  await new Promise<void>((resolve) => stub.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => new Promise((resolve) => stub.close(resolve)));
+  const url = `http://127.0.0.1:${(stub.address() as { port: number }).port}`;
+  const client = new RingkvClient({ urls: [url], timeoutMs: 1_000 });
+  t.teardown(() => client.close());
+  for (let i = 0; i < 5; i++) t.same(await client.get(`k${i}`), { found: false, siblings: [] }, 'answered by the configured node');
+  t.equal(kvRequests, 5);
+});
+
+t.test('regression C1: a write that timed out or missed its quorum is not sent again', async (t) => {
+  const { createServer: createHttpServer } = await import('node:http');
+  let puts = 0;
+  const stub = createHttpServer((req, res) => {
+    if (req.method === 'PUT') puts++;
+    res.writeHead(503, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ error: { code: 'KV_ERR_QUORUM_UNMET', message: 'needed 2', needed: 2, answered: 1 } }));
+  });
+  await new Promise<void>((resolve) => stub.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => new Promise((resolve) => stub.close(resolve)));
+  const url = `http://127.0.0.1:${(stub.address() as { port: number }).port}`;
+  const client = new RingkvClient({ urls: [url, url.replace('127.0.0.1', 'localhost')], keyAware: false });
+  t.teardown(() => client.close());
+  await t.rejects(client.put('k', 'v'), { code: 'KV_ERR_QUORUM_UNMET', status: 503 });
+  t.equal(puts, 1, 'one attempt only: the write may have landed on the replica that answered');
+});

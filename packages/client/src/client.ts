@@ -83,15 +83,25 @@ export class RingkvClient {
     return pool;
   }
 
-  /** Nodes to try for `key`, best first: its replicas (key-aware), then the configured nodes. */
+  /**
+   * Nodes to try for `key`, best first: its replicas (key-aware), then the configured nodes.
+   * The last attempt of the budget always goes to a configured node, so a ring copy listing
+   * unreachable addresses can never use up every attempt.
+   */
   private async candidates(key: string): Promise<string[]> {
     const start = this.next++;
     const rotate = (list: string[]) => list.map((_, i) => list[(start + i) % list.length]!);
     const replicas = (await this.ring?.replicasOf(key)) ?? [];
-    return [...new Set([...rotate(replicas), ...rotate(this.urls)])];
+    const urls = rotate(this.urls);
+    const first = rotate(replicas).filter((url) => url !== urls[0]).slice(0, this.retries);
+    return [...new Set([...first, ...urls])];
   }
 
-  /** Sends one request, trying the next node on connection errors and 5xx answers. */
+  /**
+   * Sends one request, trying the next node when no answer came or the node is stopping or
+   * overloaded. Reads also move on after any 5xx. Writes do not after 504 or a quorum failure:
+   * their outcome is unknown (they may have landed), and repeating them would add a sibling.
+   */
   private async send(key: string, method: 'GET' | 'PUT' | 'DELETE', path: string, timeoutMs: number, headers: Record<string, string> = {}, body?: Uint8Array): Promise<Answer> {
     let lastError: RingkvError | undefined;
     const nodes = await this.candidates(key);
@@ -109,7 +119,10 @@ export class RingkvClient {
         const answer: Answer = { status: response.statusCode, headers: response.headers, body: Buffer.from(await response.body.arrayBuffer()) };
         if (answer.status < 500) return answer;
         lastError = errorFromResponse(answer.status, parseJson(answer), url);
+        const retryable = method === 'GET' || lastError.code === 'KV_ERR_SHUTTING_DOWN' || lastError.code === 'KV_ERR_OVERLOADED';
+        if (!retryable) throw lastError;
       } catch (error) {
+        if (error === lastError) throw error;
         lastError = new RingkvError('KV_ERR_UNREACHABLE', `no answer from ${url}: ${(error as Error).message}`, 0, {}, { cause: error });
         this.ring?.suspect();
       }

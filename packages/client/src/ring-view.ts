@@ -37,9 +37,15 @@ export class RingView {
     private readonly refreshMs: number,
   ) {}
 
-  /** Addresses of the key's preference list, or [] while no ring is known. */
+  /**
+   * Addresses of the key's preference list, or [] while no ring is known. Only the first
+   * fetch is waited for; later refreshes run in the background while the old copy serves.
+   */
   async replicasOf(key: string): Promise<string[]> {
-    if (Date.now() - this.fetchedAt > this.refreshMs) await this.refresh();
+    if (Date.now() - this.fetchedAt > this.refreshMs) {
+      const refreshing = this.refresh();
+      if (this.ring === undefined) await refreshing;
+    }
     if (this.ring === undefined) return [];
     return preferenceList(this.ring, key, this.n).flatMap((id) => this.addresses.get(id) ?? []);
   }

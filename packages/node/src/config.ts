@@ -133,9 +133,10 @@ function intIn(config: NodeConfig, field: keyof NodeConfig, min: number, max: nu
 export function validateConfig(overrides: Partial<NodeConfig>, base: NodeConfig = defaultConfig): NodeConfig {
   const defined = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined));
   const config: NodeConfig = { ...base, ...defined };
-  const idBytes = Buffer.byteLength(config.nodeId);
-  if (!/^[A-Za-z0-9._-]+$/.test(config.nodeId) || idBytes > NODE_ID_BYTES_MAX) {
-    fail('nodeId', `must be 1-${NODE_ID_BYTES_MAX} characters of A-Z a-z 0-9 . _ -`);
+  // Dots are signed nodeId~epoch (9 more bytes), and must fit the codecs' id bound.
+  const idBytesMax = NODE_ID_BYTES_MAX - 16;
+  if (!/^[A-Za-z0-9._-]+$/.test(config.nodeId) || Buffer.byteLength(config.nodeId) > idBytesMax) {
+    fail('nodeId', `must be 1-${idBytesMax} characters of A-Z a-z 0-9 . _ -`);
   }
   intIn(config, 'httpPort', 0, 65535);
   intIn(config, 'gossipPort', 0, 65535);

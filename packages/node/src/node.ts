@@ -13,7 +13,7 @@ import { pino, type Logger } from 'pino';
 import type { Hono } from 'hono';
 import type { StatusBody } from '@ringkv/protocol';
 import type { NodeConfig } from './config.js';
-import { decodeContext, encodeContext } from './core/context-codec.js';
+import { CONTEXT_ENTRIES_MAX, decodeContext, encodeContext } from './core/context-codec.js';
 import { contextOf, type VersionedObject } from './core/versioned.js';
 import { createApp } from './http/app.js';
 import { createMetrics } from './metrics.js';
@@ -92,10 +92,11 @@ function openTransport(config: NodeConfig, nowMs: () => number): Transport {
 export function assemble(config: NodeConfig, url: string, parts: NodeParts, logger: Logger, nowMs: () => number, store: Store) {
   const startedMs = nowMs();
   const limits = { siblingsMax: config.siblingsMax, clockEntriesMax: config.clockEntriesMax };
-  const codec = { secret: config.secret, entriesMax: config.clockEntriesMax };
+  const codec = { secret: config.secret, entriesMax: CONTEXT_ENTRIES_MAX };
   const membership = new StaticMembership(config.nodeId, url, config.peers);
   const transport = parts.transport ?? openTransport(config, nowMs);
   const metrics = createMetrics(config.nodeId, store, transport, config.processMetrics);
+  const replica = new ReplicaService(store, limits, () => coordinator);
   const coordinator = new Coordinator({
     selfId: config.nodeId,
     n: config.n,
@@ -129,14 +130,14 @@ export function assemble(config: NodeConfig, url: string, parts: NodeParts, logg
       secret: config.secret,
       nowMs,
       bodyBytesMax: config.internalBodyBytesMax,
-      peer: new ReplicaService(store, limits, () => coordinator),
+      peer: replica,
       setMembers: (members) => membership.replace(members),
       refused: metrics.internalRefused,
     },
     logger,
     isStopping: () => stopping,
   });
-  return { app, membership, transport, stop: () => (stopping = true) };
+  return { app, membership, transport, coordinator, replica, stop: () => (stopping = true) };
 }
 
 export async function startNode(config: NodeConfig, parts: NodeParts = {}): Promise<RingkvNode> {

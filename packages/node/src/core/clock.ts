@@ -96,22 +96,38 @@ export function advance(clock: Clock, id: string, counter: number, nowMs: number
   return joinClocks(clock, [{ id, counter, timestampMs: nowMs }]);
 }
 
+/** When and how far clocks are pruned (see pruneClock). */
+export interface PruneRule {
+  /** Above this many entries, entries idle for `pruneAgeMs` may be dropped. */
+  readonly entriesMax: number;
+  /** Above this many entries, the least recently advanced ones are dropped whatever their age. */
+  readonly entriesHardMax: number;
+  readonly pruneAgeMs: number;
+  readonly nowMs: number;
+}
+
 /**
- * Clock pruning (the bound on clock size). When a clock holds more than `entriesMax` entries,
- * the least recently advanced entries whose coordinator has no live sibling in the object are
- * dropped until it fits. Entries that still name a sibling's dot are never dropped, so no
- * sibling loses the entry that says it was seen. Because `entriesMax` ≥ the sibling bound,
- * enough droppable entries always exist. The cost, as with riak_core's vclock pruning, is
- * that a stale replica still holding a value superseded under a dropped entry can show it
- * again as a sibling (false concurrency, never a lost write). See docs/versioning.md.
+ * Clock pruning (the bound on clock size), riak_core `vclock:prune` style. Only entries whose
+ * coordinator has no live sibling in the object may go, least recently advanced first:
+ * past `entriesMax` those idle for at least `pruneAgeMs`; past `entriesHardMax` any of them.
+ * Entries naming a sibling's dot always stay (there are at most siblingsMax of those).
+ * The cost: a stale replica still holding a value superseded under a dropped entry can show it
+ * again as a sibling, false concurrency that a reader resolves; see docs/versioning.md.
  */
-export function pruneClock(clock: Clock, liveIds: ReadonlySet<string>, entriesMax: number): Clock {
-  if (clock.length <= entriesMax) return clock;
+export function pruneClock(clock: Clock, liveIds: ReadonlySet<string>, rule: PruneRule): Clock {
+  if (clock.length <= rule.entriesMax) return clock;
   const droppable = clock
     .filter((entry) => !liveIds.has(entry.id))
     .sort((a, b) => a.timestampMs - b.timestampMs || compareIds(a.id, b.id));
-  const drop = new Set(droppable.slice(0, clock.length - entriesMax).map((entry) => entry.id));
-  return clock.filter((entry) => !drop.has(entry.id));
+  const drop = new Set<string>();
+  let size = clock.length;
+  for (const entry of droppable) {
+    const old = rule.nowMs - entry.timestampMs >= rule.pruneAgeMs;
+    if (size <= rule.entriesMax || (!old && size <= rule.entriesHardMax)) break;
+    drop.add(entry.id);
+    size--;
+  }
+  return drop.size === 0 ? clock : clock.filter((entry) => !drop.has(entry.id));
 }
 
 /** True when `vector` is sorted by id with unique ids and positive safe-integer counters. */

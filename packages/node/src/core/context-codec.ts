@@ -21,6 +21,13 @@ const TAG_BYTES = 16;
 /** Longest node id, in UTF-8 bytes; config validation enforces the same bound. */
 export const NODE_ID_BYTES_MAX = 64;
 
+/**
+ * Most entries a node accepts in a context. Deliberately above the clock bound: a key whose
+ * replicas merged more concurrent siblings than `clockEntriesMax` keeps one live entry per
+ * sibling, and its context must still be accepted, or the key could never be resolved.
+ */
+export const CONTEXT_ENTRIES_MAX = 1024;
+
 export interface ContextCodecOptions {
   /** Cluster secret the tag is keyed with. */
   readonly secret: string;

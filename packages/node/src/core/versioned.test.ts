@@ -101,13 +101,20 @@ t.test('the sibling bound is a coded error, not growth', async (t) => {
 });
 
 t.test('clock pruning keeps entries of live siblings and drops the least recent others', async (t) => {
-  const small = { siblingsMax: 2, clockEntriesMax: 3 };
+  const small = { siblingsMax: 2, clockEntriesMax: 3, clockPruneAgeMs: 0 };
   let o: VersionedObject | undefined;
   for (const [i, id] of ['a', 'b', 'c', 'd', 'e'].entries()) {
     o = update(o, { coordinatorId: id, context: o ? contextOf(o) : none, deleted: false, value: bytes(id), contentType: '', nowMs: 1000 + i }, small);
   }
   t.same(o!.clock.map((e) => e.id), ['c', 'd', 'e'], 'oldest entries a, b dropped');
   t.same(values(o!), ['e']);
+  // Young entries survive up to the hard bound; past it the least recent go whatever their age.
+  const aged = { siblingsMax: 2, clockEntriesMax: 2, clockEntriesHardMax: 4, clockPruneAgeMs: 10_000 };
+  let y: VersionedObject | undefined;
+  for (const [i, id] of ['a', 'b', 'c', 'd', 'e', 'f'].entries()) {
+    y = update(y, { coordinatorId: id, context: y ? contextOf(y) : none, deleted: false, value: bytes(id), contentType: '', nowMs: 1000 + i }, aged);
+  }
+  t.same(y!.clock.map((e) => e.id), ['c', 'd', 'e', 'f'], 'young entries kept up to the hard bound of 4');
   // A coordinator whose entry was pruned never reissues an old dot: its counter starts at nowMs.
   const again = update(o, { coordinatorId: 'a', context: contextOf(o!), deleted: false, value: bytes('a2'), contentType: '', nowMs: 5000 }, small);
   t.ok(again.siblings[0]!.dot.counter >= 5000);

@@ -50,8 +50,21 @@ export interface VersionedObject {
 export interface VersioningLimits {
   /** Most siblings a write may leave on a key; past it the write fails with a coded error. */
   readonly siblingsMax: number;
-  /** Most clock entries an object keeps; see `pruneClock` for what is dropped. */
+  /** Clock entries past which idle entries are pruned; see `pruneClock`. */
   readonly clockEntriesMax: number;
+  /** Hard bound on clock entries (default 4 x clockEntriesMax). */
+  readonly clockEntriesHardMax?: number;
+  /** How long an entry must be idle before it may be pruned below the hard bound (default 1 day). */
+  readonly clockPruneAgeMs?: number;
+}
+
+function pruneRule(limits: VersioningLimits, nowMs: number) {
+  return {
+    entriesMax: limits.clockEntriesMax,
+    entriesHardMax: limits.clockEntriesHardMax ?? 4 * limits.clockEntriesMax,
+    pruneAgeMs: limits.clockPruneAgeMs ?? 86_400_000,
+    nowMs,
+  };
 }
 
 /** A write as the coordinator sees it. */
@@ -63,6 +76,13 @@ export interface WriteOp {
   readonly value: Uint8Array;
   readonly contentType: string;
   readonly nowMs: number;
+  /**
+   * Lowest counter the new dot may take (default: nowMs). The coordinator passes
+   * max(last counter it issued on any key + 1, wall clock in µs), so a coordinator never
+   * reissues or goes below a counter it used before, even after losing its data or having its
+   * clock entry pruned (docs/versioning.md).
+   */
+  readonly counterFloor?: number;
 }
 
 export const emptyObject: VersionedObject = Object.freeze({ clock: [], siblings: [] });
@@ -82,8 +102,7 @@ function liveIds(siblings: readonly Sibling[]): Set<string> {
 
 /**
  * Applies a client write at its coordinator. The new dot's counter is above every counter the
- * object or the context holds for the coordinator, and at least `nowMs`: a coordinator whose
- * entry was pruned long ago can then never reissue a dot it used before (docs/versioning.md).
+ * object or the context holds for the coordinator, and at least `counterFloor`.
  * Throws KV_ERR_TOO_MANY_SIBLINGS when the result would exceed `siblingsMax`.
  */
 export function update(current: VersionedObject | undefined, op: WriteOp, limits: VersioningLimits): VersionedObject {
@@ -96,8 +115,9 @@ export function update(current: VersionedObject | undefined, op: WriteOp, limits
       { siblings: kept.length + 1, limit: limits.siblingsMax },
     );
   }
+  // Entries the client's context names count as recently used: a reader still relies on them.
   const seen = joinClocks(base.clock, clockFromVector(op.context, op.nowMs));
-  const counter = Math.max(counterOf(seen, op.coordinatorId) + 1, Math.floor(op.nowMs));
+  const counter = Math.max(counterOf(seen, op.coordinatorId) + 1, Math.floor(op.counterFloor ?? op.nowMs));
   const dot: Dot = { id: op.coordinatorId, counter };
   const sibling: Sibling = {
     dot,
@@ -107,7 +127,7 @@ export function update(current: VersionedObject | undefined, op: WriteOp, limits
     timestampMs: op.nowMs,
   };
   const siblings = [...kept, sibling].sort((a, b) => compareDots(a.dot, b.dot));
-  const clock = pruneClock(advance(seen, dot.id, counter, op.nowMs), liveIds(siblings), limits.clockEntriesMax);
+  const clock = pruneClock(advance(seen, dot.id, counter, op.nowMs), liveIds(siblings), pruneRule(limits, op.nowMs));
   return { clock, siblings };
 }
 
@@ -116,6 +136,7 @@ export function update(current: VersionedObject | undefined, op: WriteOp, limits
  * still needs, and never fails: the sibling bound is enforced where writes are accepted.
  */
 export function merge(a: VersionedObject, b: VersionedObject, limits: VersioningLimits): VersionedObject {
+  const nowMs = Math.max(0, ...a.clock.map((e) => e.timestampMs), ...b.clock.map((e) => e.timestampMs));
   const siblings: Sibling[] = [];
   for (const sibling of a.siblings) {
     if (b.siblings.some((other) => sameDot(other.dot, sibling.dot)) || !covers(b.clock, sibling.dot)) {
@@ -127,7 +148,9 @@ export function merge(a: VersionedObject, b: VersionedObject, limits: Versioning
     if (!inA && !covers(a.clock, sibling.dot)) siblings.push(sibling);
   }
   siblings.sort((x, y) => compareDots(x.dot, y.dot));
-  const clock = pruneClock(joinClocks(a.clock, b.clock), liveIds(siblings), limits.clockEntriesMax);
+  // Merge takes no clock input (it must be a pure join); the newest timestamp either side has
+  // seen stands in for "now" when judging entry age.
+  const clock = pruneClock(joinClocks(a.clock, b.clock), liveIds(siblings), pruneRule(limits, nowMs));
   return { clock, siblings };
 }
 

@@ -23,6 +23,7 @@ import type { Store } from '../storage/store.js';
 import type { Transport } from '../transport/transport.js';
 import type { KvService, ReadOptions, ValueWrite, WriteOptions } from './kv-service.js';
 import { applyReplicaWrite } from './replica-service.js';
+import { withTimeout } from './timeout.js';
 
 /** Hooks for metrics; all optional. */
 export interface CoordinatorEvents {
@@ -59,6 +60,8 @@ function reasonOf(error: unknown): string {
 
 export class Coordinator implements KvService {
   private ringCache: Ring | undefined;
+  /** Highest dot counter this node issued (any key); see newVersion. */
+  private lastCounter = 0;
 
   constructor(private readonly deps: CoordinatorDeps) {
     deps.membership.onChange(() => (this.ringCache = undefined));
@@ -75,13 +78,14 @@ export class Coordinator implements KvService {
   }
 
   async get(key: string, options: ReadOptions, route: RouteOptions = {}): Promise<VersionedObject | undefined> {
+    const deadlineMs = this.deps.nowMs() + options.timeoutMs;
     const replicas = this.preferenceList(key);
     if (!route.forwarded && !replicas.includes(this.deps.selfId)) {
-      const forwarded = await this.forward(replicas, options.timeoutMs, { kind: 'get', key, r: options.r, timeoutMs: options.timeoutMs });
+      const forwarded = await this.forward(replicas, deadlineMs, { kind: 'get', key, r: options.r, timeoutMs: options.timeoutMs });
       if (forwarded !== 'unreachable') return forwarded;
     }
     const core = new GetCore(replicas, options.r, this.deps.limits);
-    return this.awaitQuorum<VersionedObject | undefined>('get', core, options.timeoutMs, (settle) => {
+    return this.awaitQuorum<VersionedObject | undefined>('get', core, this.remaining(deadlineMs), (settle) => {
       const check = () => this.checkRead(core, settle);
       for (const replica of replicas) {
         if (replica === this.deps.selfId) {
@@ -114,25 +118,28 @@ export class Coordinator implements KvService {
   }
 
   async put(key: string, write: ValueWrite, options: WriteOptions, route: RouteOptions = {}): Promise<void> {
+    const deadlineMs = this.deps.nowMs() + options.timeoutMs;
     const replicas = this.preferenceList(key);
-    if (!route.forwarded && !replicas.includes(this.deps.selfId)) {
-      const forwarded = await this.forward(replicas, options.timeoutMs, { kind: 'put', key, w: options.w, timeoutMs: options.timeoutMs, ...write });
+    const isReplica = replicas.includes(this.deps.selfId);
+    if (!route.forwarded && !isReplica) {
+      const forwarded = await this.forward(replicas, deadlineMs, { kind: 'put', key, w: options.w, timeoutMs: options.timeoutMs, ...write });
       if (forwarded !== 'unreachable') return;
     }
-    // Read, update and enqueue locally in one synchronous step: a concurrent write to the same
-    // key on this node then builds on this one (the store shows queued writes).
-    const object = update(this.deps.store.get(key), { ...write, coordinatorId: this.deps.selfId, nowMs: this.deps.nowMs() }, this.deps.limits);
+    const object = this.newVersion(key, write);
     const core = new PutCore(replicas, options.w);
-    await this.awaitQuorum<void>('put', core, options.timeoutMs, (settle) => {
+    if (isReplica) {
+      // The coordinator's own copy is durable before any other replica sees the new dot: were
+      // its commit to fail after others stored the dot, its next write (with a higher counter
+      // of its own) would cover that dot without holding it, and replicas would drop an
+      // acknowledged write. A failed local commit fails the request with its coded cause.
+      await withTimeout(this.deps.store.put(key, object), this.remaining(deadlineMs), { needed: options.w, answered: 0 });
+      core.ack(this.deps.selfId);
+    }
+    await this.awaitQuorum<void>('put', core, this.remaining(deadlineMs), (settle) => {
       const check = () => {
         const outcome = core.outcome();
         if (outcome !== 'pending') settle(outcome);
       };
-      const local = this.deps.store.put(key, object);
-      if (replicas.includes(this.deps.selfId)) {
-        local.then(() => core.ack(this.deps.selfId), (error: unknown) => core.fail(this.deps.selfId, reasonOf(error))).finally(check);
-      }
-      else local.catch((error: unknown) => this.deps.logger.warn({ err: error, key }, 'local copy of a forwarded write failed'));
       for (const replica of replicas) {
         if (replica === this.deps.selfId) continue;
         const member = this.deps.membership.member(replica);
@@ -147,6 +154,28 @@ export class Coordinator implements KvService {
       }
       check();
     });
+  }
+
+  /**
+   * The coordinator's new version of the key (versioned.update). The dot's actor is
+   * `nodeId~epoch` (a node that lost data writes under a new epoch, so its clock entries never
+   * claim dots it no longer holds), and its counter is above every counter this node issued
+   * before on any key and at least the wall clock in µs, so a pruned entry never leads to a
+   * reused dot.
+   */
+  private newVersion(key: string, write: ValueWrite): VersionedObject {
+    const nowMs = this.deps.nowMs();
+    const actor = `${this.deps.selfId}~${this.deps.store.epoch}`;
+    const counterFloor = Math.max(this.lastCounter + 1, Math.floor(nowMs * 1000));
+    const object = update(this.deps.store.get(key), { ...write, coordinatorId: actor, nowMs, counterFloor }, this.deps.limits);
+    for (const sibling of object.siblings) {
+      if (sibling.dot.id === actor) this.lastCounter = Math.max(this.lastCounter, sibling.dot.counter);
+    }
+    return object;
+  }
+
+  private remaining(deadlineMs: number): number {
+    return Math.max(1, deadlineMs - this.deps.nowMs());
   }
 
   /**
@@ -174,7 +203,12 @@ export class Coordinator implements KvService {
         if (finished) return;
         finished = true;
         clearTimeout(timer);
-        after?.();
+        try {
+          after?.();
+        } catch (error) {
+          // Follow-up work (read repair) must never take the process down.
+          this.deps.logger.warn({ err: error }, 'post-quorum work failed');
+        }
       };
       const fail = (error: KvError, code: 'KV_ERR_QUORUM_UNMET' | 'KV_ERR_TIMEOUT') => {
         if (answered) return;
@@ -213,6 +247,7 @@ export class Coordinator implements KvService {
     this.deps.events?.readRepair?.(plan.targets.length);
     for (const target of plan.targets) {
       if (target === this.deps.selfId) {
+        // applyReplicaWrite is async, so a storage error (even a synchronous one) rejects.
         applyReplicaWrite(this.deps.store, key, plan.merged, this.deps.limits).catch((error: unknown) =>
           this.deps.logger.warn({ err: error, key }, 'local read repair failed'),
         );
@@ -227,27 +262,33 @@ export class Coordinator implements KvService {
   }
 
   /**
-   * Hands the request to the first reachable replica that answers (one hop). Resolves with the
-   * forwarded result, or 'unreachable' when no replica could be reached (the caller then
-   * coordinates here, which reports the quorum failure with its counts).
+   * Hands the request to the first replica that can be reached (one hop), within the request's
+   * deadline. A replica that could not be reached at all is skipped for the next; once one was
+   * reached, its answer (or its timeout, as 504: the outcome is then unknown) is final, so a
+   * write is never coordinated twice. Resolves 'unreachable' when no replica could be reached:
+   * the caller then coordinates here, which reports the quorum failure with its counts.
    */
   private async forward(
     replicas: readonly string[],
-    timeoutMs: number,
+    deadlineMs: number,
     request: Parameters<Transport['coordinate']>[1],
   ): Promise<VersionedObject | undefined | 'unreachable'> {
-    const deadline = this.deps.nowMs() + timeoutMs;
     for (const replica of replicas) {
       const member = this.deps.membership.member(replica);
       if (member === undefined || !this.deps.membership.isReachable(replica)) continue;
-      const remaining = deadline - this.deps.nowMs();
+      const remaining = deadlineMs - this.deps.nowMs();
       if (remaining <= 0) break;
       let result;
       try {
         result = await this.deps.transport.coordinate(member, { ...request, timeoutMs: remaining }, remaining);
       } catch (error) {
-        this.deps.logger.debug({ err: error, target: replica }, 'forward failed; trying the next replica');
-        continue;
+        if (error instanceof KvError && error.code === 'KV_ERR_PEER_UNREACHABLE') {
+          this.deps.logger.debug({ err: error, target: replica }, 'forward target unreachable; trying the next replica');
+          continue;
+        }
+        throw error instanceof KvError && error.code === 'KV_ERR_TIMEOUT'
+          ? new KvError('KV_ERR_TIMEOUT', `forwarded ${request.kind} to ${replica} did not complete in time`, { forwardedTo: replica })
+          : error;
       }
       this.deps.events?.forwarded?.(request.kind);
       if (!result.ok) throw new KvError(result.code, result.message, result.details);

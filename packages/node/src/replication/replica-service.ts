@@ -7,7 +7,7 @@
  * batch share the store's group commit; the batch is answered once they are durable.
  */
 import { KvError } from '../errors.js';
-import { merge, sameObject, type VersioningLimits } from '../core/versioned.js';
+import { merge, type VersioningLimits } from '../core/versioned.js';
 import type { Store } from '../storage/store.js';
 import type { CoordinateRequest, CoordinateResult, ReplicaOp, ReplicaResult } from '../transport/messages.js';
 import type { PeerHandler } from '../transport/transport.js';
@@ -18,12 +18,14 @@ function failure(error: unknown): { ok: false; code: KvError['code']; message: s
   return { ok: false, code: 'KV_ERR_INTERNAL', message: 'internal error' };
 }
 
-/** Merges `incoming` into the local replica of `key`; resolves when durable (or a no-op). */
-export function applyReplicaWrite(store: Store, key: string, incoming: Parameters<typeof merge>[0], limits: VersioningLimits): Promise<void> {
+/**
+ * Merges `incoming` into the local replica of `key`; resolves when the result is durable. The
+ * result is written even when nothing changed, because what the store shows may itself still
+ * be queued: acknowledging before that commit would acknowledge nothing durable.
+ */
+export async function applyReplicaWrite(store: Store, key: string, incoming: Parameters<typeof merge>[0], limits: VersioningLimits): Promise<void> {
   const current = store.get(key);
-  const next = current === undefined ? incoming : merge(current, incoming, limits);
-  if (current !== undefined && sameObject(current, next)) return Promise.resolve();
-  return store.put(key, next);
+  await store.put(key, current === undefined ? incoming : merge(current, incoming, limits));
 }
 
 export class ReplicaService implements PeerHandler {

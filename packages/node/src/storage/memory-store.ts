@@ -4,13 +4,16 @@
  * durability differs. Objects are stored by reference; they are immutable values.
  */
 import type { VersionedObject } from '../core/versioned.js';
-import { GroupCommitQueue, nextTurn, type Scheduler, type Store, type StoreStats } from './store.js';
+import { GroupCommitQueue, newEpoch, nextTurn, type Scheduler, type Store, type StoreStats } from './store.js';
 
 export class MemoryStore implements Store {
   private readonly objects = new Map<string, VersionedObject>();
   private readonly queue: GroupCommitQueue;
+  /** A new MemoryStore is a node that lost everything: it always starts a new epoch. */
+  readonly epoch: string;
 
-  constructor(schedule: Scheduler = nextTurn) {
+  constructor(schedule: Scheduler = nextTurn, epoch: string = newEpoch()) {
+    this.epoch = epoch;
     this.queue = new GroupCommitQueue((batch) => {
       for (const [key, object] of batch) this.objects.set(key, object);
     }, schedule);

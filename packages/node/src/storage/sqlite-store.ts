@@ -17,7 +17,7 @@ import { KvError } from '../errors.js';
 import { decodeObject, encodeObject } from '../core/object-codec.js';
 import { isDeleted, type VersionedObject } from '../core/versioned.js';
 import { migrate } from './migrations.js';
-import { GroupCommitQueue, nextTurn, type Scheduler, type Store, type StoreStats } from './store.js';
+import { GroupCommitQueue, newEpoch, nextTurn, type Scheduler, type Store, type StoreStats } from './store.js';
 
 export interface SqliteStoreOptions {
   /** Directory holding the database; created if missing. */
@@ -79,6 +79,24 @@ function openDatabase(path: string, options: SqliteStoreOptions): Database.Datab
   }
 }
 
+/**
+ * The store's epoch (see Store.epoch): kept in `meta`; renewed when missing, or when the last
+ * stop was not clean and commits were not fsynced (`synchronous = normal`), since a power loss
+ * may then have dropped writes this node acknowledged.
+ */
+function openEpoch(db: Database.Database, synchronous: 'full' | 'normal'): string {
+  const read = (name: string) => (db.prepare('SELECT value FROM meta WHERE name = ?').get(name) as { value: string } | undefined)?.value;
+  const write = db.prepare('INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value');
+  let epoch = read('epoch');
+  const clean = read('clean_stop') === '1';
+  if (epoch === undefined || (synchronous === 'normal' && !clean)) {
+    epoch = newEpoch();
+    write.run('epoch', epoch);
+  }
+  write.run('clean_stop', '0');
+  return epoch;
+}
+
 function checkOwner(db: Database.Database, nodeId: string, path: string): void {
   const row = db.prepare('SELECT value FROM meta WHERE name = ?').get('node_id') as { value: string } | undefined;
   if (row === undefined) {
@@ -94,10 +112,12 @@ export class SqliteStore implements Store {
   private readonly selectObject: Database.Statement<[string], { object: Buffer }>;
   private readonly countObjects: Database.Statement<[], { n: number }>;
   private closed = false;
+  readonly epoch: string;
 
   constructor(private readonly options: SqliteStoreOptions) {
     prepareDir(options.dir);
     this.db = openDatabase(join(options.dir, DATABASE_FILE), options);
+    this.epoch = openEpoch(this.db, options.synchronous);
     this.selectObject = this.db.prepare('SELECT object FROM objects WHERE key = ?');
     this.countObjects = this.db.prepare('SELECT count(*) AS n FROM objects');
     const upsert = this.db.prepare(
@@ -144,6 +164,7 @@ export class SqliteStore implements Store {
     if (this.closed) return;
     this.closed = true;
     this.queue.close();
+    this.db.prepare("UPDATE meta SET value = '1' WHERE name = 'clean_stop'").run();
     this.db.close();
   }
 }

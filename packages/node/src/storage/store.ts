@@ -13,6 +13,14 @@ import { KvError } from '../errors.js';
 import type { VersionedObject } from '../core/versioned.js';
 
 export interface Store {
+  /**
+   * Identifies this store's life: created with the database, kept across clean restarts, and
+   * renewed when the data may have been lost (a new database, or an unclean stop with
+   * `synchronous = normal`). The coordinator signs its dots as `nodeId~epoch`, so a node that
+   * lost acknowledged writes can never issue a clock entry that claims to have seen them
+   * (Riak's vnode id does the same).
+   */
+  readonly epoch: string;
   /** The key's object, including writes queued but not yet committed. */
   get(key: string): VersionedObject | undefined;
   /** Queues `object` as the key's new state; resolves once it is durable. */
@@ -43,6 +51,13 @@ interface Waiter {
 export type Scheduler = (flush: () => void) => void;
 
 export const nextTurn: Scheduler = (flush) => void setImmediate(flush);
+
+/** A fresh random epoch: 8 base-36 characters. */
+export function newEpoch(random: () => number = Math.random): string {
+  let out = '';
+  for (let i = 0; i < 8; i++) out += Math.floor(random() * 36).toString(36);
+  return out;
+}
 
 /**
  * Collects writes for one turn and hands them to `commit` as one batch. `commit` is
