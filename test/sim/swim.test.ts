@@ -1,0 +1,117 @@
+// SWIM + Lifeguard in the seeded simulator (issue 4's simulation acceptance). Each scenario
+// prints its seed; rerun one with the same seed to replay it exactly.
+import t from 'tap';
+import { SwimSim } from '@ringkv/node/testing';
+
+const SEED = Number(process.env.SWIM_SEED ?? 42);
+
+/** Records every member declared dead, by whom and when. */
+function watchDeaths(sim: SwimSim): Array<{ observer: string; target: string; atMs: number }> {
+  const deaths: Array<{ observer: string; target: string; atMs: number }> = [];
+  sim.listeners.push((observer, event, atMs) => {
+    if (event.kind === 'update' && event.member.status === 'dead') deaths.push({ observer, target: event.member.id, atMs });
+  });
+  return deaths;
+}
+
+t.test('50 members, 5 % loss: a crashed member is declared dead by every survivor, and nobody else ever is', async (t) => {
+  t.comment(`seed ${SEED}`);
+  const sim = new SwimSim({ seed: SEED, lossRate: 0.05 });
+  const ids = sim.bootstrap(50);
+  const deaths = watchDeaths(sim);
+  sim.run(10_000);
+  const victim = 'm17';
+  const crashedAt = sim.nowMs;
+  sim.crash(victim);
+  const survivors = ids.filter((id) => id !== victim);
+  const allKnow = sim.runUntil(() => survivors.every((id) => sim.status(id, victim) === 'dead'), 60_000);
+  t.ok(allKnow, 'every survivor marks the crashed member dead');
+  const firstDeath = Math.min(...deaths.filter((d) => d.target === victim).map((d) => d.atMs));
+  const lastLearned = Math.max(...survivors.map((id) => Math.max(...deaths.filter((d) => d.target === victim && d.observer === id).map((d) => d.atMs))));
+  t.comment(`detected after ${((firstDeath - crashedAt) / 1000).toFixed(2)} s; known to all ${((lastLearned - crashedAt) / 1000).toFixed(2)} s after the crash; dissemination of the death took ${lastLearned - firstDeath} ms`);
+  t.ok(lastLearned - firstDeath <= 2_000, 'the death notice reached every survivor within 2 s of the first declaration (stated bound)');
+  sim.run(60_000);
+  t.same(deaths.filter((d) => d.target !== victim), [], 'no healthy member was ever declared dead');
+});
+
+t.test('a 2-way partition of 20 members for 60 s heals into one view without an operator', async (t) => {
+  const sim = new SwimSim({ seed: SEED + 1, lossRate: 0.01 });
+  const ids = sim.bootstrap(20);
+  const left = ids.slice(0, 10);
+  const right = ids.slice(10);
+  sim.partition(left, right);
+  sim.run(60_000);
+  t.ok(left.every((a) => right.every((b) => sim.status(a, b) === 'dead')), 'each side declared the other dead during the partition');
+  sim.heal();
+  const healedAt = sim.nowMs;
+  const healed = sim.runUntil(() => ids.every((a) => ids.every((b) => sim.status(a, b) === 'alive')), 60_000);
+  t.ok(healed, 'everyone sees everyone alive again');
+  t.comment(`one view ${((sim.nowMs - healedAt) / 1000).toFixed(2)} s after the partition ended`);
+});
+
+t.test('a restarted member is alive everywhere within 2 probe periods', async (t) => {
+  const sim = new SwimSim({ seed: SEED + 2 });
+  const ids = sim.bootstrap(20);
+  sim.crash('m5');
+  t.ok(sim.runUntil(() => ids.filter((id) => id !== 'm5').every((id) => sim.status(id, 'm5') === 'dead'), 60_000), 'declared dead first');
+  sim.run(5_000); // stale death notices are still around
+  sim.restart('m5', ['m0']);
+  const restartedAt = sim.nowMs;
+  const alive = sim.runUntil(() => ids.every((id) => sim.status(id, 'm5') === 'alive'), 2 * sim.config.probeIntervalMs);
+  t.ok(alive, `alive everywhere within ${2 * sim.config.probeIntervalMs} ms`);
+  t.comment(`alive everywhere ${sim.nowMs - restartedAt} ms after the restart`);
+});
+
+t.test('a member paused shorter than its suspicion timeout refutes and is never declared dead', async (t) => {
+  const sim = new SwimSim({ seed: SEED + 3, lossRate: 0.01 });
+  sim.bootstrap(10);
+  const deaths = watchDeaths(sim);
+  let refutations = 0;
+  sim.listeners.push((observer, event) => {
+    if (observer === 'm3' && event.kind === 'refute') refutations++;
+  });
+  for (let round = 0; round < 10; round++) {
+    sim.pause('m3');
+    sim.run(300 + Math.floor(sim.random() * 1200)); // 0.3-1.5 s stalls
+    sim.resume('m3');
+    sim.run(5_000);
+  }
+  t.same(deaths, [], 'no false death');
+  t.comment(`m3 refuted ${refutations} suspicion(s)`);
+});
+
+t.test('graceful leave: members record the node as left, not dead', async (t) => {
+  const sim = new SwimSim({ seed: SEED + 4 });
+  const ids = sim.bootstrap(10);
+  const deaths = watchDeaths(sim);
+  const swim = sim.swim('m4');
+  // The leaving node's own output goes through the simulated network like any other.
+  (sim as unknown as { dispatch(id: string, out: unknown): void }).dispatch('m4', swim.leave(sim.nowMs));
+  sim.run(1_000);
+  sim.crash('m4');
+  const others = ids.filter((id) => id !== 'm4');
+  t.ok(sim.runUntil(() => others.every((id) => sim.status(id, 'm4') === 'left'), 10_000), 'everyone sees m4 as left');
+  sim.run(30_000);
+  t.same(deaths, [], 'a departed member is never declared dead');
+});
+
+t.test('1,000 members: idle traffic per member and dissemination time with 1 % loss', async (t) => {
+  const started = performance.now();
+  const sim = new SwimSim({ seed: SEED + 5, lossRate: 0.01, tickMs: 50 });
+  const ids = sim.converged(1000);
+  sim.run(5_000);
+  const before = new Map(sim.datagramsSent);
+  sim.run(20_000);
+  let sent = 0;
+  for (const id of ids) sent += (sim.datagramsSent.get(id) ?? 0) - (before.get(id) ?? 0);
+  const perSecond = sent / ids.length / 20;
+  t.comment(`1,000 members idle: ${perSecond.toFixed(2)} datagrams per member per second`);
+  t.ok(perSecond <= 3, 'idle traffic stays near 2 datagrams per probe period');
+  // Dissemination: a restarted member's new incarnation must reach everyone.
+  sim.crash('m500');
+  sim.restart('m500', ['m0']);
+  const restartedAt = sim.nowMs;
+  const reached = sim.runUntil(() => ids.every((id) => sim.status(id, 'm500') === 'alive' && sim.swim(id).member('m500')!.incarnation === sim.swim('m500').currentIncarnation), 10_000);
+  t.ok(reached, 'the update reached all 1,000 members');
+  t.comment(`dissemination to 1,000 members: ${sim.nowMs - restartedAt} ms; simulated ${(sim.nowMs / 1000).toFixed(0)} s in ${((performance.now() - started) / 1000).toFixed(1)} s of CPU`);
+});
