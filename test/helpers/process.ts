@@ -289,6 +289,8 @@ export function nodeArgs(options: NodeOptions & { dir: string }): string[] {
     options.id ?? 'node1',
     '--port',
     String(options.port ?? 0),
+    '--gossip-port',
+    '0',
     '--dir',
     options.dir,
     '--n',

@@ -1,11 +1,10 @@
 /**
  * A ring of real node processes for replication tests: K `ringkv node` processes on
- * OS-chosen loopback ports, told the full member list through the authenticated
- * /internal/members route (as `ringkv up` does), and waited on until each sees the full ring.
- * Every process is stopped by PID in the test's teardown (process.ts).
+ * OS-chosen loopback ports that find each other by SWIM gossip (node1 starts alone, the others
+ * join through its gossip address, as `ringkv up` does), and are waited on until every node
+ * sees every member alive. Every process is stopped by PID in the test's teardown (process.ts).
  */
-import { signRequest } from '@ringkv/node';
-import { DEFAULT_SECRET, http, httpAgent, spawnNode, waitFor, type NodeProcess, type TestLike } from './process.js';
+import { http, httpAgent, spawnNode, waitFor, type NodeProcess, type TestLike } from './process.js';
 
 export interface RingOptions {
   readonly nodes: number;
@@ -13,39 +12,50 @@ export interface RingOptions {
   readonly extraArgs?: readonly string[];
 }
 
-/** Tells `targets` the member list `members` and waits until each reports that ring size. */
-export async function pushMembers(t: TestLike, targets: readonly NodeProcess[], members: readonly NodeProcess[]): Promise<void> {
-  const agent = httpAgent(t);
-  const body = Buffer.from(JSON.stringify({ members: members.map((m) => ({ id: m.id, address: m.url })) }));
-  for (const node of targets) {
-    const headers = { 'content-type': 'application/json', ...signRequest(DEFAULT_SECRET, 'test', '/internal/members', body, Date.now()) };
-    const answer = await http(agent, 'POST', `${node.url}/internal/members`, { headers, body });
-    if (answer.status !== 204) throw new Error(`${node.id} refused members: ${answer.status} ${answer.body.toString()}`);
+
+function gossipAddressOf(node: NodeProcess): string {
+  for (const line of node.logs.stdout) {
+    if (!line.includes('"node started"')) continue;
+    const address = (JSON.parse(line) as { gossipAddress?: string }).gossipAddress;
+    if (address) return address;
   }
-  for (const node of targets) {
+  throw new Error(`${node.id} logged no gossip address`);
+}
+
+/** Waits until each of `nodes` reports `size` ring members, all alive. */
+export async function waitConverged(t: TestLike, nodes: readonly NodeProcess[], size: number, deadlineMs = 15_000): Promise<void> {
+  const agent = httpAgent(t);
+  for (const node of nodes) {
     await waitFor(async () => {
-      const status = await http(agent, 'GET', `${node.url}/admin/status`);
-      return (status.json as { ringSize: number }).ringSize === members.length || undefined;
-    }, 10_000, `${node.id} sees ${members.length} members`);
+      const status = (await http(agent, 'GET', `${node.url}/admin/status`)).json as { ringSize: number; members: { alive: number } };
+      return (status.ringSize === size && status.members.alive === size) || undefined;
+    }, deadlineMs, `${node.id} sees ${size} members alive`);
   }
 }
 
 /** Starts a converged ring of `nodes` processes named node1..nodeK. */
 export async function startRing(t: TestLike, options: RingOptions): Promise<NodeProcess[]> {
-  const nodes = await Promise.all(
-    Array.from({ length: options.nodes }, (_, i) =>
-      spawnNode(t, { id: `node${i + 1}`, n: options.n, logLevel: 'info', ...(options.extraArgs ? { extraArgs: options.extraArgs } : {}) }),
+  const extra = options.extraArgs ?? [];
+  const first = await spawnNode(t, { id: 'node1', n: options.n, logLevel: 'info', extraArgs: extra });
+  const seed = gossipAddressOf(first);
+  const rest = await Promise.all(
+    Array.from({ length: options.nodes - 1 }, (_, i) =>
+      spawnNode(t, { id: `node${i + 2}`, n: options.n, logLevel: 'info', extraArgs: ['--seeds', seed, ...extra] }),
     ),
   );
-  await pushMembers(t, nodes, nodes);
-  return nodes;
+  const ring = [first, ...rest];
+  await waitConverged(t, ring, ring.length);
+  return ring;
 }
 
-/** Restarts a stopped node on its old port and data dir, and gives it the member list again. */
+/** Restarts a stopped node on its old ports and data dir; it rejoins through a live member. */
 export async function restartNode(t: TestLike, node: NodeProcess, ring: NodeProcess[], n: number): Promise<NodeProcess> {
-  const again = await spawnNode(t, { id: node.id, dir: node.dir, port: node.port, n, logLevel: 'info' });
-  const members = ring.map((m) => (m.id === node.id ? again : m));
-  await pushMembers(t, [again], members);
+  const seed = gossipAddressOf(ring.find((m) => m !== node)!);
+  const gossipPort = gossipAddressOf(node).split(':').at(-1)!;
+  const again = await spawnNode(t, { id: node.id, dir: node.dir, port: node.port, n, logLevel: 'info', extraArgs: ['--seeds', seed, '--gossip-port', gossipPort] });
   ring.splice(ring.indexOf(node), 1, again);
+  await waitConverged(t, ring, ring.length);
   return again;
 }
+
+

@@ -15,33 +15,43 @@ export interface RingNodeSpec {
   readonly id: string;
   readonly port: number;
   readonly dir: string;
+  /** UDP/TCP gossip port; 0 lets the OS pick. */
+  readonly gossipPort?: number;
 }
 
 export interface RunningNode extends RingNodeSpec {
   /** Base URL; known once the node logged "node started" (port 0 is chosen by the OS). */
   url: string;
+  /** Gossip address host:port, from the same log line. */
+  gossipAddress: string;
   readonly child: ChildProcess;
   readonly logFile: string;
 }
 
 const cliMain = fileURLToPath(new URL('./main.js', import.meta.url));
 
-export function spawnNode(spec: RingNodeSpec, n: number, secret: string, host = '127.0.0.1', extraArgs: readonly string[] = []): RunningNode {
+export function spawnNode(spec: RingNodeSpec, n: number, secret: string, host = '127.0.0.1', extraArgs: readonly string[] = [], seeds: readonly string[] = []): RunningNode {
   mkdirSync(spec.dir, { recursive: true });
   const logFile = `${spec.dir}.log`;
   const log = createWriteStream(logFile, { flags: 'a' });
   const child = spawn(
     process.execPath,
-    [cliMain, 'node', '--id', spec.id, '--port', String(spec.port), '--dir', spec.dir, '--n', String(n), '--host', host, '--log-level', 'info', ...extraArgs],
+    [
+      cliMain, 'node', '--id', spec.id, '--port', String(spec.port), '--gossip-port', String(spec.gossipPort ?? 0),
+      '--dir', spec.dir, '--n', String(n), '--host', host, '--log-level', 'info',
+      ...(seeds.length > 0 ? ['--seeds', seeds.join(',')] : []), ...extraArgs,
+    ],
     { env: { ...process.env, RINGKV_SECRET: secret }, stdio: ['ignore', 'pipe', 'inherit'] },
   );
-  const node: RunningNode = { ...spec, url: spec.port === 0 ? '' : `http://${host}:${spec.port}`, child, logFile };
+  const node: RunningNode = { ...spec, url: spec.port === 0 ? '' : `http://${host}:${spec.port}`, gossipAddress: '', child, logFile };
   // The node's JSON log goes to its file; its "node started" line tells the bound URL.
   createInterface({ input: child.stdout! }).on('line', (line) => {
     log.write(`${line}\n`);
-    if (node.url === '' && line.includes('"node started"')) {
+    if (line.includes('"node started"')) {
       try {
-        node.url = (JSON.parse(line) as { url: string }).url;
+        const started = JSON.parse(line) as { url: string; gossipAddress: string | null };
+        node.url = started.url;
+        node.gossipAddress = started.gossipAddress ?? '';
       } catch {
         // Not a JSON log line; ignore.
       }
@@ -58,7 +68,7 @@ export async function waitReady(node: RunningNode, deadlineMs: number): Promise<
     if (node.child.exitCode !== null || node.child.signalCode !== null) {
       throw new Error(`node ${node.id} exited (${node.child.exitCode ?? node.child.signalCode}) during start-up; see ${node.logFile}`);
     }
-    if (node.url === '') {
+    if (node.url === '' || node.gossipAddress === '') {
       await new Promise((resolve) => setTimeout(resolve, 50));
       continue;
     }
@@ -93,11 +103,15 @@ export async function stopNodes(nodes: readonly RunningNode[], graceMs = 15_000)
   );
 }
 
-/** Node i gets port basePort + i, or an OS-chosen port for every node when basePort is 0. */
+/**
+ * Node i gets HTTP port basePort + i and gossip port basePort + 1000 + i, or OS-chosen ports
+ * for every node when basePort is 0.
+ */
 export function nodeSpecs(count: number, basePort: number, dir: string): RingNodeSpec[] {
   return Array.from({ length: count }, (_, i) => ({
     id: `node${i + 1}`,
     port: basePort === 0 ? 0 : basePort + i,
+    gossipPort: basePort === 0 ? 0 : basePort + 1000 + i,
     dir: join(dir, `node${i + 1}`),
   }));
 }
@@ -121,6 +135,20 @@ export async function joinRing(nodes: readonly RunningNode[], secret: string, de
       const status = (await response.body.json()) as { ringSize?: number };
       if (status.ringSize === nodes.length) break;
       if (Date.now() > until) throw new Error(`node ${node.id} did not see the full ring within ${deadlineMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+}
+
+/** Waits until every node reports a ring of `size` members, all alive (gossip has converged). */
+export async function waitConverged(nodes: readonly RunningNode[], size: number, deadlineMs: number): Promise<void> {
+  const until = Date.now() + deadlineMs;
+  for (const node of nodes) {
+    for (;;) {
+      const response = await request(`${node.url}/admin/status`, { headersTimeout: 5_000, bodyTimeout: 5_000 });
+      const status = (await response.body.json()) as { ringSize?: number; members?: { alive?: number } };
+      if (status.ringSize === size && status.members?.alive === size) break;
+      if (Date.now() > until) throw new Error(`node ${node.id} did not see all ${size} members alive within ${deadlineMs} ms`);
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
   }

@@ -7,6 +7,7 @@
 import { KEY_BYTES_MAX_DEFAULT, VALUE_BYTES_MAX_DEFAULT } from '@ringkv/protocol';
 import { KvError } from './errors.js';
 import { NODE_ID_BYTES_MAX } from './core/context-codec.js';
+import { CONTENT_TYPE_BYTES_MAX } from './core/object-codec.js';
 import type { StaticPeer } from './membership/static-membership.js';
 
 export interface NodeConfig {
@@ -20,7 +21,12 @@ export interface NodeConfig {
   readonly gossipPort: number;
   /** Other nodes' gossip addresses (`host:port`) to join through. */
   readonly seeds: readonly string[];
-  /** The other ring members and their HTTP addresses (static membership until gossip lands). */
+  /**
+   * Where membership comes from: `swim` gossip (join through `seeds`), or a `static` list
+   * (`peers`, or set through POST /internal/members).
+   */
+  readonly membership: 'swim' | 'static';
+  /** With static membership: the other ring members and their HTTP addresses. */
   readonly peers: readonly StaticPeer[];
   /** Virtual nodes per physical node on the ring; must agree across the ring. */
   readonly tokensPerNode: number;
@@ -34,9 +40,21 @@ export interface NodeConfig {
   readonly peerInflightMax: number;
   /** Most ops waiting for one peer; past it requests fail with KV_ERR_OVERLOADED. */
   readonly peerQueueOpsMax: number;
+  /**
+   * Most estimated bytes (key + each sibling's value + 64 per sibling) in one request to a peer;
+   * a single larger op travels alone.
+   */
+  readonly batchBytesMax: number;
+  /** Most estimated bytes waiting for one peer; past it requests fail with KV_ERR_OVERLOADED. */
+  readonly peerQueueBytesMax: number;
+  /** Most signed /internal/ requests remembered against replays (about 130 bytes each). */
+  readonly internalReplayEntriesMax: number;
   /** After a quorum failed, how long to wait for replicas still in flight (fail fast, count right). */
   readonly quorumFailGraceMs: number;
-  /** Largest /internal/ request or response body. */
+  /**
+   * Largest /internal/ request or response body; must hold one object of siblingsMax values of
+   * valueBytesMax bytes, and a full batch (validateConfig checks both).
+   */
   readonly internalBodyBytesMax: number;
   /** Export Node.js process metrics (CPU, memory, event loop) on /metrics. */
   readonly processMetrics: boolean;
@@ -75,6 +93,7 @@ export const defaultConfig: NodeConfig = Object.freeze({
   httpPort: 7070,
   gossipPort: 7946,
   seeds: [],
+  membership: 'swim',
   peers: [],
   tokensPerNode: 256,
   peerTimeoutMs: 10_000,
@@ -82,7 +101,10 @@ export const defaultConfig: NodeConfig = Object.freeze({
   batchOpsMax: 256,
   peerInflightMax: 4,
   peerQueueOpsMax: 10_000,
-  internalBodyBytesMax: 256 * 1024 * 1024,
+  batchBytesMax: 8 * 1024 * 1024,
+  peerQueueBytesMax: 256 * 1024 * 1024,
+  internalReplayEntriesMax: 262_144,
+  internalBodyBytesMax: 80 * 1024 * 1024,
   quorumFailGraceMs: 200,
   processMetrics: true,
   dataDir: './data/node1',
@@ -115,8 +137,34 @@ export const testConfig: NodeConfig = Object.freeze({
   shutdownGraceMs: 2_000,
   tokensPerNode: 64,
   processMetrics: false,
+  membership: 'static',
   logLevel: 'silent',
 });
+
+/**
+ * Bytes an op can take in a batch frame beyond what `estimateOpBytes` (transport/peer-queue.ts)
+ * counts (the key and each sibling's value): the op's framing, the object's clock, and per
+ * sibling the dot, flags, timestamp and content type.
+ */
+function opOverheadBytes(config: NodeConfig): number {
+  const clockEntryBytes = NODE_ID_BYTES_MAX + 2 * 9 + 1;
+  const siblingBytes = NODE_ID_BYTES_MAX + CONTENT_TYPE_BYTES_MAX + 3 * 9 + 4;
+  // A clock may outgrow clockEntriesMax until pruning catches up: up to the versioning core's
+  // default hard bound of 4 × clockEntriesMax (core/versioned.ts).
+  return 32 + 4 * config.clockEntriesMax * clockEntryBytes + config.siblingsMax * siblingBytes;
+}
+
+/**
+ * The largest /internal/ body a ring with this config can need: one put of a key holding
+ * siblingsMax values of valueBytesMax bytes (it travels alone), or a full batch (batchBytesMax
+ * of estimated bytes plus what the estimate leaves out for each of its ops).
+ */
+export function internalBodyBytesNeeded(config: NodeConfig): number {
+  const overhead = opOverheadBytes(config);
+  const singleOp = config.keyBytesMax + config.valueBytesMax * config.siblingsMax + overhead;
+  const fullBatch = config.batchBytesMax + config.batchOpsMax * overhead;
+  return Math.max(singleOp, fullBatch) + 16;
+}
 
 function fail(field: string, message: string): never {
   throw new KvError('KV_ERR_CONFIG', `invalid config: ${field} ${message}`, { field });
@@ -154,7 +202,16 @@ export function validateConfig(overrides: Partial<NodeConfig>, base: NodeConfig 
   intIn(config, 'batchOpsMax', 1, 1024);
   intIn(config, 'peerInflightMax', 1, 1024);
   intIn(config, 'peerQueueOpsMax', 1, 10_000_000);
+  intIn(config, 'batchBytesMax', 1024, 2 ** 31);
+  intIn(config, 'peerQueueBytesMax', config.batchBytesMax, 2 ** 40);
+  intIn(config, 'internalReplayEntriesMax', 1_024, 100_000_000);
   intIn(config, 'internalBodyBytesMax', 1024, 2 ** 31);
+  if (config.internalBodyBytesMax < internalBodyBytesNeeded(config)) {
+    fail(
+      'internalBodyBytesMax',
+      `must be at least ${internalBodyBytesNeeded(config)} for valueBytesMax ${config.valueBytesMax} × siblingsMax ${config.siblingsMax} and batchBytesMax ${config.batchBytesMax} (got ${config.internalBodyBytesMax})`,
+    );
+  }
   intIn(config, 'quorumFailGraceMs', 0, 60_000);
   for (const peer of config.peers) {
     if (!/^[A-Za-z0-9._-]{1,64}$/.test(peer.id) || !/^https?:\/\/[^\s/]+$/.test(peer.address)) {
@@ -165,6 +222,7 @@ export function validateConfig(overrides: Partial<NodeConfig>, base: NodeConfig 
   if (config.dataDir.length === 0) fail('dataDir', 'must not be empty');
   if (config.secret.length < 8) fail('secret', 'must be at least 8 characters (--secret or RINGKV_SECRET)');
   if (!['full', 'normal'].includes(config.sqliteSynchronous)) fail('sqliteSynchronous', 'must be full or normal');
+  if (!['swim', 'static'].includes(config.membership)) fail('membership', 'must be swim or static');
   for (const seed of config.seeds) {
     if (!/^[^\s:]+:\d{1,5}$/.test(seed)) fail('seeds', `entry "${seed}" must be host:port`);
   }

@@ -16,7 +16,7 @@ export interface NodeMetrics {
   internalRefused(reason: string): void;
 }
 
-export function createMetrics(nodeId: string, store: Store, transport: Transport, processMetrics: boolean): NodeMetrics {
+export function createMetrics(nodeId: string, store: Store, transport: Transport, processMetrics: boolean, swimStats?: () => Record<string, number>): NodeMetrics {
   const registry = new Registry();
   registry.setDefaultLabels({ node: nodeId });
   if (processMetrics) collectDefaultMetrics({ register: registry, prefix: 'ringkv_process_' });
@@ -40,6 +40,17 @@ export function createMetrics(nodeId: string, store: Store, transport: Transport
   gauge('ringkv_transport_ops_sent', 'Replica ops sent to peers since start.', () => transport.stats().opsSent);
   gauge('ringkv_transport_batches_sent', 'Requests that carried replica ops since start.', () => transport.stats().batchesSent);
   gauge('ringkv_transport_batches_failed', 'Replica batches that failed as a whole since start.', () => transport.stats().batchesFailed);
+  if (swimStats !== undefined) {
+    new Gauge({
+      name: 'ringkv_gossip',
+      help: 'SWIM gossip counters since start (probes, suspicions, refutations, deaths declared, packets, drops by reason) and the Lifeguard local health score.',
+      labelNames: ['counter'],
+      registers: [registry],
+      collect() {
+        for (const [counter, value] of Object.entries(swimStats())) this.set({ counter }, value);
+      },
+    });
+  }
   return {
     registry,
     events: {

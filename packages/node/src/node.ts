@@ -19,6 +19,10 @@ import { createApp } from './http/app.js';
 import { createMetrics } from './metrics.js';
 import { countByStatus } from './membership/membership.js';
 import { StaticMembership } from './membership/static-membership.js';
+import type { MembershipView } from './membership/membership.js';
+import { SwimMembership } from './membership/swim-membership.js';
+import { SwimDriver } from './membership/swim/driver.js';
+import { defaultSwimConfig } from './membership/swim/types.js';
 import { Coordinator } from './replication/coordinator.js';
 import { ReplicaService } from './replication/replica-service.js';
 import { SqliteStore } from './storage/sqlite-store.js';
@@ -34,8 +38,12 @@ export interface RingkvNode {
   /** Base URL of the HTTP API, with the port actually bound. */
   readonly url: string;
   readonly port: number;
-  /** The static member list; replace it to change the ring. */
-  readonly membership: StaticMembership;
+  /** The membership view (static list or SWIM gossip). */
+  readonly membership: MembershipView;
+  /** The static member list when `config.membership` is static (replace it to change the ring). */
+  readonly staticMembership: StaticMembership | undefined;
+  /** The gossip driver when `config.membership` is swim. */
+  readonly swim: SwimDriver | undefined;
   /** Graceful stop; idempotent. */
   close(): Promise<void>;
   /** Abrupt stop: drop connections, close the database without waiting. Idempotent. */
@@ -47,6 +55,10 @@ export interface NodeParts {
   readonly store?: Store;
   /** Injected for tests; an HttpTransport otherwise. */
   readonly transport?: Transport;
+  /** A membership source other than the static list (startNode passes SWIM's here). */
+  readonly membership?: MembershipView;
+  /** Gossip counters for /metrics, when membership is SWIM. */
+  readonly swimStats?: () => Record<string, number>;
   readonly logger?: Logger;
   readonly nowMs?: () => number;
 }
@@ -82,6 +94,8 @@ function openTransport(config: NodeConfig, nowMs: () => number): Transport {
     batchOpsMax: config.batchOpsMax,
     inflightMax: config.peerInflightMax,
     queueOpsMax: config.peerQueueOpsMax,
+    batchBytesMax: config.batchBytesMax,
+    queueBytesMax: config.peerQueueBytesMax,
   });
 }
 
@@ -93,9 +107,10 @@ export function assemble(config: NodeConfig, url: string, parts: NodeParts, logg
   const startedMs = nowMs();
   const limits = { siblingsMax: config.siblingsMax, clockEntriesMax: config.clockEntriesMax };
   const codec = { secret: config.secret, entriesMax: CONTEXT_ENTRIES_MAX };
-  const membership = new StaticMembership(config.nodeId, url, config.peers);
+  const staticMembership = parts.membership === undefined ? new StaticMembership(config.nodeId, url, config.peers) : undefined;
+  const membership: MembershipView = parts.membership ?? staticMembership!;
   const transport = parts.transport ?? openTransport(config, nowMs);
-  const metrics = createMetrics(config.nodeId, store, transport, config.processMetrics);
+  const metrics = createMetrics(config.nodeId, store, transport, config.processMetrics, parts.swimStats);
   const replica = new ReplicaService(store, limits, () => coordinator);
   const coordinator = new Coordinator({
     selfId: config.nodeId,
@@ -130,14 +145,33 @@ export function assemble(config: NodeConfig, url: string, parts: NodeParts, logg
       secret: config.secret,
       nowMs,
       bodyBytesMax: config.internalBodyBytesMax,
+      replayEntriesMax: config.internalReplayEntriesMax,
       peer: replica,
-      setMembers: (members) => membership.replace(members),
+      ...(staticMembership ? { setMembers: (members: Parameters<StaticMembership['replace']>[0]) => staticMembership.replace(members) } : {}),
       refused: metrics.internalRefused,
     },
     logger,
     isStopping: () => stopping,
   });
-  return { app, membership, transport, coordinator, replica, stop: () => (stopping = true) };
+  return { app, membership, staticMembership, transport, coordinator, replica, stop: () => (stopping = true) };
+}
+
+/** The gossip counters /metrics exports. */
+function swimCounters(driver: SwimDriver): Record<string, number> {
+  const { stats } = driver.swim;
+  return {
+    probes: stats.probes,
+    probe_failures: stats.probeFailures,
+    indirect_probes: stats.indirectProbes,
+    suspicions: stats.suspicions,
+    refutations: stats.refutations,
+    deaths: stats.deaths,
+    packets_in: driver.stats.packetsIn,
+    packets_out: driver.stats.packetsOut,
+    push_pulls: driver.stats.pushPulls,
+    local_health: driver.swim.health,
+    ...Object.fromEntries(Object.entries(driver.stats.dropped).map(([reason, count]) => [`dropped_${reason}`, count])),
+  };
 }
 
 export async function startNode(config: NodeConfig, parts: NodeParts = {}): Promise<RingkvNode> {
@@ -160,9 +194,33 @@ export async function startNode(config: NodeConfig, parts: NodeParts = {}): Prom
   }
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   const url = `http://${host}:${port}`;
-  const node = assemble(config, url, parts, logger, nowMs, store);
+  let swim: SwimDriver | undefined;
+  let swimMembership: SwimMembership | undefined;
+  if (config.membership === 'swim' && parts.membership === undefined) {
+    try {
+      swim = await SwimDriver.start({
+        selfId: config.nodeId,
+        host: config.host,
+        port: config.gossipPort,
+        httpAddress: url,
+        secret: config.secret,
+        seeds: config.seeds,
+        config: defaultSwimConfig,
+        logger,
+        nowMs,
+      });
+    } catch (error) {
+      server.close();
+      await store.close();
+      throw error;
+    }
+    const driver = swim;
+    swimMembership = new SwimMembership(driver.swim);
+    driver.onEvents(() => swimMembership!.changed());
+  }
+  const node = assemble(config, url, { ...parts, ...(swimMembership ? { membership: swimMembership, swimStats: () => swimCounters(swim!) } : {}) }, logger, nowMs, store);
   fetch = node.app.fetch;
-  logger.info({ url, dataDir: config.dataDir, n: config.n, peers: config.peers.length }, 'node started');
+  logger.info({ url, gossipAddress: swim?.gossipAddress ?? null, dataDir: config.dataDir, n: config.n, membership: config.membership }, 'node started');
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
@@ -173,6 +231,7 @@ export async function startNode(config: NodeConfig, parts: NodeParts = {}): Prom
       const grace = setTimeout(() => server.closeAllConnections(), config.shutdownGraceMs);
       await drained;
       clearTimeout(grace);
+      await swim?.close();
       await node.transport.close();
       await store.close();
       logger.info('node stopped');
@@ -183,8 +242,9 @@ export async function startNode(config: NodeConfig, parts: NodeParts = {}): Prom
     node.stop();
     server.closeAllConnections();
     server.close();
+    void swim?.close();
     void node.transport.close();
     void store.close();
   };
-  return { config, url, port, membership: node.membership, close, destroy };
+  return { config, url, port, membership: node.membership, staticMembership: node.staticMembership, swim, close, destroy };
 }

@@ -3,8 +3,8 @@ import { runNodeProcess } from '@ringkv/node';
 import { intOption, parse, UsageError } from '../args.js';
 
 /**
- * `--peers id=http://host:port,...`: the other ring members, until gossip membership lands
- * (an extension of the fixed CLI; `ringkv up` sets members through the admin API instead).
+ * `--peers id=http://host:port,...`: a static member list instead of gossip (an extension of
+ * the fixed CLI, for setups without UDP between nodes).
  */
 function parsePeers(raw: string | undefined): Array<{ id: string; address: string }> | undefined {
   if (raw === undefined) return undefined;
@@ -26,6 +26,7 @@ export async function runNode(argv: string[]): Promise<void> {
     dir: { type: 'string' },
     seeds: { type: 'string' },
     peers: { type: 'string' },
+    membership: { type: 'string' },
     n: { type: 'string' },
     secret: { type: 'string' },
     host: { type: 'string' },
@@ -36,8 +37,12 @@ export async function runNode(argv: string[]): Promise<void> {
   if (values.port === undefined) throw new UsageError('--port is required');
   if (values.dir === undefined) throw new UsageError('--dir is required');
   if (values.sync !== undefined && values.sync !== 'full' && values.sync !== 'normal') throw new UsageError('--sync must be full or normal');
+  if (values.membership !== undefined && values.membership !== 'swim' && values.membership !== 'static') throw new UsageError('--membership must be swim or static');
+  const peers = parsePeers(values.peers);
   await runNodeProcess({
-    peers: parsePeers(values.peers),
+    peers,
+    // An explicit peer list means static membership; otherwise gossip, unless told.
+    membership: (values.membership as 'swim' | 'static' | undefined) ?? (peers === undefined ? 'swim' : 'static'),
     nodeId: values.id,
     httpPort: intOption(values.port, 'port', undefined, 0, 65535),
     gossipPort: intOption(values['gossip-port'], 'gossip-port', undefined, 0, 65535),

@@ -1,13 +1,14 @@
 /**
  * `ringkv up`: starts a local ring of K node processes (default 3) on 127.0.0.1 (HTTP ports P..P+K-1, data
- * under D), tells each node the full member list, prints each node's URL once every node sees
- * the full ring, and stops them all on Ctrl-C or SIGTERM.
+ * under D; gossip on P+1000..), the first alone and the others joining through its gossip
+ * address, prints each node's URL once every node sees every member alive, and stops them all
+ * on Ctrl-C or SIGTERM.
  * The nodes share one cluster secret, kept in D/cluster-secret so restarts keep it.
  */
 import { resolve } from 'node:path';
 import { resolveSecret } from '@ringkv/node';
 import { intOption, parse, UsageError } from '../args.js';
-import { joinRing, nodeSpecs, spawnNode, stopNodes, waitReady, type RunningNode } from '../local-ring.js';
+import { nodeSpecs, spawnNode, stopNodes, waitConverged, waitReady, type RunningNode } from '../local-ring.js';
 
 export async function runUp(argv: string[]): Promise<number> {
   const { values } = parse(argv, { nodes: { type: 'string' }, n: { type: 'string' }, port: { type: 'string' }, dir: { type: 'string' } });
@@ -18,7 +19,9 @@ export async function runUp(argv: string[]): Promise<number> {
   const dir = resolve(values.dir ?? 'data');
   const secret = resolveSecret({ dataDir: dir }, process.env);
 
-  const nodes: RunningNode[] = nodeSpecs(count, basePort, dir).map((spec) => spawnNode(spec, n, secret));
+  // The first node starts alone; the others join through its gossip address (SWIM).
+  const specs = nodeSpecs(count, basePort, dir);
+  const nodes: RunningNode[] = [spawnNode(specs[0]!, n, secret)];
   let stopping = false;
   const stop = async (why: string) => {
     if (stopping) return;
@@ -31,8 +34,10 @@ export async function runUp(argv: string[]): Promise<number> {
   process.once('SIGTERM', () => void stop('SIGTERM'));
 
   try {
+    await waitReady(nodes[0]!, 30_000);
+    nodes.push(...specs.slice(1).map((spec) => spawnNode(spec, n, secret, '127.0.0.1', [], [nodes[0]!.gossipAddress])));
     await Promise.all(nodes.map((node) => waitReady(node, 30_000)));
-    await joinRing(nodes, secret, 30_000);
+    await waitConverged(nodes, count, 30_000);
   } catch (error) {
     process.stderr.write(`ringkv up: ${(error as Error).message}\n`);
     stopping = true;

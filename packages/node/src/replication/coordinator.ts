@@ -63,13 +63,23 @@ export class Coordinator implements KvService {
   /** Highest dot counter this node issued (any key); see newVersion. */
   private lastCounter = 0;
 
+  private ringKey = '';
+
   constructor(private readonly deps: CoordinatorDeps) {
-    deps.membership.onChange(() => (this.ringCache = undefined));
+    deps.membership.onChange(() => {
+      // Only joins and leaves move ownership; status changes (suspect, dead) keep the ring.
+      const key = deps.membership.ringMembers().join(',');
+      if (key !== this.ringKey) this.ringCache = undefined;
+    });
   }
 
-  /** The ring of the current members (rebuilt only after a membership change). */
+  /** The ring of the current members (rebuilt only after a join or a leave). */
   ring(): Ring {
-    this.ringCache ??= buildRing(this.deps.membership.ringMembers(), this.deps.tokensPerNode);
+    if (this.ringCache === undefined) {
+      const members = this.deps.membership.ringMembers();
+      this.ringKey = members.join(',');
+      this.ringCache = buildRing(members, this.deps.tokensPerNode);
+    }
     return this.ringCache;
   }
 

@@ -164,7 +164,11 @@ t.test('a fresh database has the current schema version, the tables, and its own
   t.equal(db.pragma('user_version', { simple: true }), schemaVersion);
   const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all();
   t.same(tables, ['hints', 'meta', 'objects']);
-  t.same(db.prepare('SELECT name, value FROM meta').all(), [{ name: 'node_id', value: 'node-xyz' }]);
+  const meta = Object.fromEntries((db.prepare('SELECT name, value FROM meta').all() as Array<{ name: string; value: string }>).map((r) => [r.name, r.value]));
+  t.equal(meta.node_id, 'node-xyz');
+  t.equal(meta.epoch, store.epoch);
+  t.match(meta.epoch, /^[0-9a-z]{8}$/);
+  t.equal(meta.clean_stop, '1', 'a closed store records a clean stop');
   t.equal(db.pragma('journal_mode', { simple: true }), 'wal');
   const objectColumns = db.prepare("SELECT name FROM pragma_table_info('objects') ORDER BY cid").pluck().all();
   t.same(objectColumns, ['key', 'object', 'deleted', 'updated_ms']);
@@ -279,4 +283,28 @@ t.test('a put after close rejects; get after close does not return stale data si
   await store.close();
   await t.rejects(store.put('k2', written('v2')));
   t.throws(() => store.get('k'), 'reading a closed store throws');
+});
+
+t.test('the epoch survives clean restarts and is renewed when acknowledged writes may be gone', async (t) => {
+  const dir = tempDir(t);
+  const first = open(t, dir);
+  const epoch = first.epoch;
+  await first.close();
+  const second = open(t, dir);
+  t.equal(second.epoch, epoch, 'a clean restart keeps the epoch');
+  // No close(): an unclean stop. With synchronous=full every commit was fsynced: keep it.
+  const db = rawDb(t, dir);
+  t.equal(db.prepare("SELECT value FROM meta WHERE name = 'clean_stop'").pluck().get(), '0', 'a running store is marked not cleanly stopped');
+  db.close();
+  const third = open(t, dir, { synchronous: 'full' });
+  t.equal(third.epoch, epoch, 'an unclean stop under synchronous=full keeps the epoch');
+  // Under synchronous=normal a power loss may have dropped acknowledged commits: renew.
+  const fourth = open(t, dir, { synchronous: 'normal' });
+  t.not(fourth.epoch, epoch, 'an unclean stop under synchronous=normal renews the epoch');
+  await fourth.close();
+  const fifth = open(t, dir, { synchronous: 'normal' });
+  t.equal(fifth.epoch, fourth.epoch, 'after a clean stop it is kept again');
+  await fifth.close();
+  const otherDir = tempDir(t);
+  t.not(open(t, otherDir).epoch, epoch, 'a new database has a new epoch');
 });

@@ -9,6 +9,7 @@ export * from '../core/object-codec.js';
 export { GroupCommitQueue } from '../storage/store.js';
 export { memoryCluster, type ClusterNode } from './memory-cluster.js';
 export { SwimSim } from './swim-sim.js';
+export { encodePacket, decodePacket } from '../membership/swim/packet.js';
 export { seededRandom } from './rng.js';
 export { Coordinator } from '../replication/coordinator.js';
 export { ReplicaService } from '../replication/replica-service.js';

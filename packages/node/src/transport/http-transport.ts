@@ -3,7 +3,12 @@
  * replica ops batched per peer (peer-queue.ts) into `POST /internal/batch`, forwarded client
  * requests as `POST /internal/coordinate`, every request signed with the cluster secret
  * (auth.ts). A peer that cannot be reached, answers late or answers garbage makes the affected
- * ops fail with a coded error; the coordinator counts them as replica failures.
+ * ops fail with a coded error; the coordinator counts them as replica failures:
+ *
+ * - no whole answer within the request's deadline (undici's headers and body timeouts are idle
+ *   timers, so the deadline is a total one, enforced with an abort signal): KV_ERR_TIMEOUT;
+ * - a refused connection, a reset, an answer over `responseBytesMax`, a status other than 200,
+ *   or a 200 whose body does not decode: KV_ERR_PEER_UNREACHABLE (no result came from it).
  */
 import { Pool } from 'undici';
 import { isErrorCode } from '@ringkv/protocol';
@@ -21,17 +26,22 @@ import {
   type ReplicaResult,
 } from './messages.js';
 import { PeerQueue, type PeerQueueLimits } from './peer-queue.js';
-import type { Transport, TransportStats } from './transport.js';
+import { FORWARD_HOP_ALLOWANCE_MS, type Transport, type TransportStats } from './transport.js';
+
+/** Default of `closeGraceMs`. */
+export const CLOSE_GRACE_MS_DEFAULT = 1_000;
 
 export interface HttpTransportOptions extends PeerQueueLimits {
   readonly selfId: string;
   readonly secret: string;
   readonly nowMs: () => number;
-  /** How long a batch may take before its ops fail with KV_ERR_TIMEOUT. */
+  /** Total time a batch may take (connect, send, whole answer) before its ops fail with KV_ERR_TIMEOUT. */
   readonly peerTimeoutMs: number;
   readonly connectionsPerPeer: number;
   /** Largest response accepted from a peer. */
   readonly responseBytesMax: number;
+  /** How long close() lets requests in flight finish before it destroys the connections. */
+  readonly closeGraceMs?: number;
 }
 
 interface Peer {
@@ -39,10 +49,62 @@ interface Peer {
   readonly queue: PeerQueue;
 }
 
+/** Maps whatever undici (or the deadline) raised for a request to `member` to a coded error. */
+function requestError(error: unknown, member: Member, path: string, timeoutMs: number): KvError {
+  if (error instanceof KvError) return error;
+  const code = (error as { code?: unknown } | null)?.code;
+  const name = (error as { name?: unknown } | null)?.name;
+  if ((typeof code === 'string' && code.includes('TIMEOUT')) || name === 'TimeoutError') {
+    return new KvError('KV_ERR_TIMEOUT', `peer ${member.id} did not answer ${path} within ${timeoutMs} ms`, { peer: member.id }, { cause: error });
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return new KvError('KV_ERR_PEER_UNREACHABLE', `peer ${member.id} unreachable: ${message}`, { peer: member.id }, { cause: error });
+}
+
+/** A non-200 answer: whatever the peer's reason (401, 503 while it stops, 500), no result came. */
+function refusal(member: Member, path: string, status: number, bytes: Uint8Array): KvError {
+  let code: unknown;
+  try {
+    code = (JSON.parse(Buffer.from(bytes).toString('utf8')) as { error?: { code?: unknown } } | null)?.error?.code;
+  } catch {
+    code = undefined;
+  }
+  return new KvError('KV_ERR_PEER_UNREACHABLE', `peer ${member.id} refused ${path}: ${status} ${isErrorCode(code) ? code : ''}`, {
+    peer: member.id,
+    status,
+  });
+}
+
+/** Decodes a 200 answer; one that does not decode is no answer at all (KV_ERR_PEER_UNREACHABLE). */
+function fromPeer<T>(member: Member, what: string, decode: () => T): T {
+  try {
+    return decode();
+  } catch (error) {
+    if (!(error instanceof KvError) || error.code !== 'KV_ERR_BAD_REQUEST') throw error;
+    throw new KvError('KV_ERR_PEER_UNREACHABLE', `peer ${member.id} answered an undecodable ${what}: ${error.message}`, { peer: member.id }, { cause: error });
+  }
+}
+
+/** Closes `pool`, destroying it (failing what is still in flight with `error`) after `graceMs`. */
+async function closeWithin(pool: Pool, graceMs: number, error: KvError): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const closed = pool.close().then(
+    () => true,
+    () => true,
+  );
+  const expired = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), graceMs);
+  });
+  const gracefully = await Promise.race([closed, expired]);
+  clearTimeout(timer);
+  if (!gracefully) await pool.destroy(error).catch(() => {});
+}
+
 export class HttpTransport implements Transport {
   private readonly peers = new Map<string, Peer>();
   private counters = { opsSent: 0, batchesSent: 0, batchesFailed: 0, forwards: 0 };
   private closed = false;
+  private closing: Promise<void> | undefined;
 
   constructor(private readonly options: HttpTransportOptions) {}
 
@@ -57,38 +119,39 @@ export class HttpTransport implements Transport {
     return peer;
   }
 
+  /**
+   * POSTs a signed `body` to `path` and returns the body of a 200 answer. The whole exchange,
+   * the answer's body included, must finish within `timeoutMs`: a peer that drips its answer
+   * byte by byte is cut off at the deadline like one that never answers.
+   */
   private async post(pool: Pool, member: Member, path: string, body: Uint8Array, timeoutMs: number): Promise<Uint8Array> {
     const headers = { 'content-type': 'application/octet-stream', ...signRequest(this.options.secret, this.options.selfId, path, body, this.options.nowMs()) };
-    let response;
+    const deadline = new AbortController();
+    const timer = setTimeout(
+      () => deadline.abort(new KvError('KV_ERR_TIMEOUT', `peer ${member.id} did not answer ${path} within ${timeoutMs} ms`, { peer: member.id })),
+      timeoutMs,
+    );
     try {
-      response = await pool.request({ method: 'POST', path, body, headers, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
+      const response = await pool.request({ method: 'POST', path, body, headers, headersTimeout: timeoutMs, bodyTimeout: timeoutMs, signal: deadline.signal });
+      const bytes = new Uint8Array(await response.body.arrayBuffer());
+      if (response.statusCode !== 200) throw refusal(member, path, response.statusCode, bytes);
+      return bytes;
     } catch (error) {
-      const code = (error as { code?: string }).code ?? '';
-      if (code.includes('TIMEOUT')) throw new KvError('KV_ERR_TIMEOUT', `peer ${member.id} did not answer within ${timeoutMs} ms`, { peer: member.id });
-      throw new KvError('KV_ERR_PEER_UNREACHABLE', `peer ${member.id} unreachable: ${(error as Error).message}`, { peer: member.id }, { cause: error });
+      throw requestError(error, member, path, timeoutMs);
+    } finally {
+      clearTimeout(timer);
     }
-    const bytes = new Uint8Array(await response.body.arrayBuffer());
-    if (response.statusCode === 200) return bytes;
-    let code: unknown;
-    try {
-      code = (JSON.parse(Buffer.from(bytes).toString('utf8')) as { error?: { code?: unknown } }).error?.code;
-    } catch {
-      code = undefined;
-    }
-    // Whatever the peer's reason (401 from a secret mismatch, 503 while it stops, 500), no
-    // result came from it: the coordinator counts the replica as failed.
-    throw new KvError('KV_ERR_PEER_UNREACHABLE', `peer ${member.id} refused ${path}: ${response.statusCode} ${isErrorCode(code) ? code : ''}`, {
-      peer: member.id,
-      status: response.statusCode,
-    });
   }
 
   private async sendBatch(pool: Pool, member: Member, ops: ReplicaOp[]): Promise<ReplicaResult[]> {
     this.counters.opsSent += ops.length;
     this.counters.batchesSent++;
     try {
-      const results = decodeBatchResults(await this.post(pool, member, '/internal/batch', encodeBatch(ops), this.options.peerTimeoutMs));
-      if (results.length !== ops.length) throw new KvError('KV_ERR_PEER_UNREACHABLE', `peer ${member.id} answered ${results.length} results for ${ops.length} ops`);
+      const bytes = await this.post(pool, member, '/internal/batch', encodeBatch(ops), this.options.peerTimeoutMs);
+      const results = fromPeer(member, 'batch result', () => decodeBatchResults(bytes));
+      if (results.length !== ops.length) {
+        throw new KvError('KV_ERR_PEER_UNREACHABLE', `peer ${member.id} answered ${results.length} results for ${ops.length} ops`, { peer: member.id });
+      }
       return results;
     } catch (error) {
       this.counters.batchesFailed++;
@@ -104,19 +167,25 @@ export class HttpTransport implements Transport {
   async coordinate(member: Member, request: CoordinateRequest, timeoutMs: number): Promise<CoordinateResult> {
     if (this.closed) throw new KvError('KV_ERR_SHUTTING_DOWN', 'transport closed');
     this.counters.forwards++;
-    // The peer enforces the client's timeout itself; allow a little more for the hop.
-    const bytes = await this.post(this.peer(member).pool, member, '/internal/coordinate', encodeCoordinate(request), timeoutMs + 1_000);
-    return decodeCoordinateResult(bytes);
+    const deadlineMs = timeoutMs + FORWARD_HOP_ALLOWANCE_MS;
+    const bytes = await this.post(this.peer(member).pool, member, '/internal/coordinate', encodeCoordinate(request), deadlineMs);
+    return fromPeer(member, 'coordinate result', () => decodeCoordinateResult(bytes));
   }
 
   stats(): TransportStats {
     return { ...this.counters };
   }
 
-  async close(): Promise<void> {
-    if (this.closed) return;
+  close(): Promise<void> {
+    this.closing ??= this.shutDown();
+    return this.closing;
+  }
+
+  private async shutDown(): Promise<void> {
     this.closed = true;
-    for (const peer of this.peers.values()) peer.queue.drain(new KvError('KV_ERR_SHUTTING_DOWN', 'transport closed'));
-    await Promise.all([...this.peers.values()].map((peer) => peer.pool.close()));
+    const error = new KvError('KV_ERR_SHUTTING_DOWN', 'transport closed');
+    for (const peer of this.peers.values()) peer.queue.drain(error);
+    const graceMs = this.options.closeGraceMs ?? CLOSE_GRACE_MS_DEFAULT;
+    await Promise.all([...this.peers.values()].map((peer) => closeWithin(peer.pool, graceMs, error)));
   }
 }

@@ -3,13 +3,23 @@
  * nodes register their PeerHandler on a MemoryNetwork under their address; ops are batched
  * per peer and per turn exactly like the HTTP transport (same PeerQueue), delivered through
  * the injected scheduler, and fail with KV_ERR_PEER_UNREACHABLE when the address has no
- * handler or the network has cut the link.
+ * handler or the network has cut the link. Like HttpTransport it refuses everything with
+ * KV_ERR_SHUTTING_DOWN once closed, and a forward that gets no answer within its timeout (plus
+ * the same hop allowance) fails with KV_ERR_TIMEOUT.
  */
 import { KvError } from '../errors.js';
 import type { Member } from '../membership/membership.js';
 import type { CoordinateRequest, CoordinateResult, ReplicaOp, ReplicaResult } from './messages.js';
 import { PeerQueue, type PeerQueueLimits } from './peer-queue.js';
-import type { PeerHandler, Transport, TransportStats } from './transport.js';
+import { FORWARD_HOP_ALLOWANCE_MS, type PeerHandler, type Transport, type TransportStats } from './transport.js';
+
+/** Starts a timer; returns its cancel function. Injected so a simulation can run on virtual time. */
+export type SetTimer = (fn: () => void, ms: number) => () => void;
+
+const realTimer: SetTimer = (fn, ms) => {
+  const timer = setTimeout(fn, ms);
+  return () => clearTimeout(timer);
+};
 
 export class MemoryNetwork {
   private readonly handlers = new Map<string, PeerHandler>();
@@ -38,12 +48,14 @@ export class MemoryNetwork {
 export class MemoryTransport implements Transport {
   private readonly queues = new Map<string, PeerQueue>();
   private counters = { opsSent: 0, batchesSent: 0, batchesFailed: 0, forwards: 0 };
+  private closed = false;
 
   constructor(
     private readonly network: MemoryNetwork,
     private readonly selfId: string,
     private readonly limits: PeerQueueLimits = { batchOpsMax: 256, inflightMax: 4, queueOpsMax: 10_000 },
     private readonly schedule: (fn: () => void) => void = (fn) => void setImmediate(fn),
+    private readonly setTimer: SetTimer = realTimer,
   ) {}
 
   private target(member: Member): PeerHandler {
@@ -53,6 +65,7 @@ export class MemoryTransport implements Transport {
   }
 
   replica(peer: Member, op: ReplicaOp): Promise<ReplicaResult> {
+    if (this.closed) return Promise.reject(new KvError('KV_ERR_SHUTTING_DOWN', 'transport closed'));
     let queue = this.queues.get(peer.address);
     if (queue === undefined) {
       queue = new PeerQueue(
@@ -75,10 +88,30 @@ export class MemoryTransport implements Transport {
     return queue.push(op);
   }
 
-  async coordinate(peer: Member, request: CoordinateRequest): Promise<CoordinateResult> {
+  async coordinate(peer: Member, request: CoordinateRequest, timeoutMs: number): Promise<CoordinateResult> {
+    if (this.closed) throw new KvError('KV_ERR_SHUTTING_DOWN', 'transport closed');
     this.counters.forwards++;
-    await new Promise<void>((resolve) => this.schedule(resolve));
-    return this.target(peer).coordinate(request, this.selfId);
+    const deadlineMs = timeoutMs + FORWARD_HOP_ALLOWANCE_MS;
+    return new Promise<CoordinateResult>((resolve, reject) => {
+      const cancel = this.setTimer(
+        () => reject(new KvError('KV_ERR_TIMEOUT', `peer ${peer.id} did not answer /internal/coordinate within ${deadlineMs} ms`, { peer: peer.id })),
+        deadlineMs,
+      );
+      const settle = <T>(fn: (value: T) => void) => (value: T) => {
+        cancel();
+        fn(value);
+      };
+      this.schedule(() => {
+        if (this.closed) return settle(reject)(new KvError('KV_ERR_SHUTTING_DOWN', 'transport closed'));
+        let answer: Promise<CoordinateResult>;
+        try {
+          answer = this.target(peer).coordinate(request, this.selfId);
+        } catch (error) {
+          answer = Promise.reject(error);
+        }
+        answer.then(settle(resolve), settle(reject));
+      });
+    });
   }
 
   stats(): TransportStats {
@@ -86,6 +119,7 @@ export class MemoryTransport implements Transport {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     for (const queue of this.queues.values()) queue.drain(new KvError('KV_ERR_SHUTTING_DOWN', 'transport closed'));
   }
 }

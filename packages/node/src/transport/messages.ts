@@ -10,13 +10,17 @@
  *
  * Binary rather than JSON because values are bytes (no base64 inflation) and objects already
  * have a compact codec. Every decoder is bounded; malformed input raises KV_ERR_BAD_REQUEST.
+ * Objects from a peer are checked against the invariants the versioning core relies on
+ * (`validatePeerObject`: canonical clock, siblings sorted by unique dot, every dot covered by
+ * the clock) before anything merges them, and forwarded requests carry quorums and timeouts in
+ * the ranges the client API accepts. Each encoder only produces frames its decoder accepts.
  */
 import { isErrorCode, type ErrorCode, type ErrorDetails } from '@ringkv/protocol';
 import { KvError } from '../errors.js';
 import { ByteReader, ByteWriter, DecodeError } from '../core/bytes.js';
 import { decodeObject, encodeObject } from '../core/object-codec.js';
 import { NODE_ID_BYTES_MAX } from '../core/context-codec.js';
-import type { VersionVector } from '../core/clock.js';
+import { covers, isCanonicalVector, type Dot, type VersionVector } from '../core/clock.js';
 import type { VersionedObject } from '../core/versioned.js';
 
 const FRAME_VERSION = 1;
@@ -25,6 +29,12 @@ const OBJECT_BYTES_HARD_MAX = 1024 * 1024 * 1024;
 const TEXT_BYTES_MAX = 4096;
 /** Most operations one batch may carry. */
 export const BATCH_OPS_MAX = 1024;
+/** Largest r or w a forwarded request may carry (N is at most 16, config.ts). */
+export const FORWARD_QUORUM_MAX = 16;
+/** Longest timeout a forwarded request may carry (requestTimeoutMsMax is at most one hour). */
+export const FORWARD_TIMEOUT_MS_MAX = 3_600_000;
+/** Longest error-details JSON in a coordinate result, in UTF-8 bytes (the decoder's bound). */
+export const DETAILS_BYTES_MAX = TEXT_BYTES_MAX;
 
 export type ReplicaOp = { readonly kind: 'get'; readonly key: string } | { readonly kind: 'put'; readonly key: string; readonly object: VersionedObject };
 
@@ -62,6 +72,37 @@ function decoding<T>(what: string, decode: () => T): T {
   }
 }
 
+function compareDots(a: Dot, b: Dot): number {
+  if (a.id !== b.id) return a.id < b.id ? -1 : 1;
+  return a.counter - b.counter;
+}
+
+/**
+ * Refuses (DecodeError, so KV_ERR_BAD_REQUEST) an object from a peer that breaks the invariants
+ * the versioning core assumes of every object it merges: clock entries sorted by unique id with
+ * counters ≥ 1, siblings sorted by unique dot with counters ≥ 1, every dot covered by the clock.
+ * The object codec checks only the layout; a peer's object is checked here, before it is used.
+ */
+export function validatePeerObject(object: VersionedObject): VersionedObject {
+  if (!isCanonicalVector(object.clock)) throw new DecodeError('object clock not sorted by unique id with positive counters');
+  for (const [i, sibling] of object.siblings.entries()) {
+    const { dot } = sibling;
+    if (!Number.isSafeInteger(dot.counter) || dot.counter < 1) throw new DecodeError(`sibling dot ${dot.id}:${dot.counter} has no positive counter`);
+    if (i > 0 && compareDots(object.siblings[i - 1]!.dot, dot) >= 0) throw new DecodeError('object siblings not sorted by unique dot');
+    if (!covers(object.clock, dot)) throw new DecodeError(`sibling dot ${dot.id}:${dot.counter} not covered by the clock`);
+  }
+  return object;
+}
+
+function peerObject(bytes: Uint8Array, key: string): VersionedObject {
+  return validatePeerObject(decodeObject(bytes, key));
+}
+
+function inRange(value: number, min: number, max: number, name: string): number {
+  if (value < min || value > max) throw new KvError('KV_ERR_BAD_REQUEST', `malformed coordinate request: ${name} ${value} outside ${min}..${max}`);
+  return value;
+}
+
 function header(reader: ByteReader, what: string): number {
   const version = reader.u8();
   if (version !== FRAME_VERSION) throw new DecodeError(`unknown ${what} version ${version}`);
@@ -88,7 +129,7 @@ export function decodeBatch(bytes: Uint8Array): ReplicaOp[] {
       const kind = reader.u8();
       const key = reader.string(KEY_BYTES_HARD_MAX);
       if (kind === 1) ops.push({ kind: 'get', key });
-      else if (kind === 2) ops.push({ kind: 'put', key, object: decodeObject(reader.bytes(OBJECT_BYTES_HARD_MAX), key) });
+      else if (kind === 2) ops.push({ kind: 'put', key, object: peerObject(reader.bytes(OBJECT_BYTES_HARD_MAX), key) });
       else throw new DecodeError(`unknown op kind ${kind}`);
     }
     if (!reader.done) throw new DecodeError('trailing bytes');
@@ -124,7 +165,7 @@ export function decodeBatchResults(bytes: Uint8Array): ReplicaResult[] {
     for (let i = 0; i < count; i++) {
       const status = reader.u8();
       if (status === 0) results.push({ ok: true });
-      else if (status === 1) results.push({ ok: true, object: decodeObject(reader.bytes(OBJECT_BYTES_HARD_MAX), '') });
+      else if (status === 1) results.push({ ok: true, object: peerObject(reader.bytes(OBJECT_BYTES_HARD_MAX), '') });
       else if (status === 2) results.push({ ok: false, ...readError(reader) });
       else throw new DecodeError(`unknown result status ${status}`);
     }
@@ -150,16 +191,18 @@ export function decodeCoordinate(bytes: Uint8Array): CoordinateRequest {
     const key = reader.string(KEY_BYTES_HARD_MAX);
     let request: CoordinateRequest;
     if (kind === 1) {
-      request = { kind: 'get', key, r: reader.varint(), timeoutMs: reader.varint() };
+      const r = inRange(reader.varint(), 1, FORWARD_QUORUM_MAX, 'r');
+      request = { kind: 'get', key, r, timeoutMs: inRange(reader.varint(), 1, FORWARD_TIMEOUT_MS_MAX, 'timeoutMs') };
     } else if (kind === 2) {
-      const w = reader.varint();
-      const timeoutMs = reader.varint();
+      const w = inRange(reader.varint(), 1, FORWARD_QUORUM_MAX, 'w');
+      const timeoutMs = inRange(reader.varint(), 1, FORWARD_TIMEOUT_MS_MAX, 'timeoutMs');
       const deleted = reader.u8() === 1;
       const contentType = reader.string(TEXT_BYTES_MAX);
       const value = new Uint8Array(reader.bytes(OBJECT_BYTES_HARD_MAX));
       const entries = reader.varint();
       if (entries > 4096) throw new DecodeError('context too large');
       const context = Array.from({ length: entries }, () => ({ id: reader.string(NODE_ID_BYTES_MAX), counter: reader.varint() }));
+      if (!isCanonicalVector(context)) throw new DecodeError('context not sorted by unique id with positive counters');
       request = { kind: 'put', key, w, timeoutMs, deleted, contentType, value, context };
     } else {
       throw new DecodeError(`unknown coordinate kind ${kind}`);
@@ -169,11 +212,31 @@ export function decodeCoordinate(bytes: Uint8Array): CoordinateRequest {
   });
 }
 
+/**
+ * The details of an error as JSON of at most DETAILS_BYTES_MAX bytes. When the whole does not
+ * fit (a 64 KiB key in { key }), the entries that fit are kept in order and the others dropped,
+ * so the code and message always reach the forwarding node.
+ */
+export function detailsJson(details: ErrorDetails | undefined): string {
+  const entries: string[] = [];
+  let bytes = 2; // {}
+  for (const [name, value] of Object.entries(details ?? {})) {
+    const json = JSON.stringify(value);
+    if (json === undefined) continue; // JSON.stringify would drop it too
+    const entry = `${JSON.stringify(name)}:${json}`;
+    const entryBytes = Buffer.byteLength(entry) + (entries.length > 0 ? 1 : 0);
+    if (bytes + entryBytes > DETAILS_BYTES_MAX) continue;
+    entries.push(entry);
+    bytes += entryBytes;
+  }
+  return `{${entries.join(',')}}`;
+}
+
 export function encodeCoordinateResult(result: CoordinateResult): Uint8Array {
   const writer = new ByteWriter(256).u8(FRAME_VERSION);
   if (!result.ok) {
     writeError(writer.u8(2), result.code, result.message);
-    return writer.string(JSON.stringify(result.details)).finish();
+    return writer.string(detailsJson(result.details)).finish();
   }
   return result.object === undefined ? writer.u8(0).finish() : writer.u8(1).bytes(encodeObject(result.object)).finish();
 }
@@ -185,7 +248,7 @@ export function decodeCoordinateResult(bytes: Uint8Array): CoordinateResult {
     const status = reader.u8();
     let result: CoordinateResult;
     if (status === 0) result = { ok: true };
-    else if (status === 1) result = { ok: true, object: decodeObject(reader.bytes(OBJECT_BYTES_HARD_MAX), '') };
+    else if (status === 1) result = { ok: true, object: peerObject(reader.bytes(OBJECT_BYTES_HARD_MAX), '') };
     else if (status === 2) {
       const { code, message } = readError(reader);
       let details: ErrorDetails = {};

@@ -1,39 +1,76 @@
 /**
  * Per-peer batching (the main throughput lever, issue 3): replica ops for one peer are queued
- * and flushed once per event-loop turn as batches of at most `batchOpsMax` ops, with at most
- * `inflightMax` batches outstanding; while those are in flight new ops accumulate, so batches
- * grow with load. The queue is bounded: past `queueOpsMax` waiting ops a new op is refused with
- * KV_ERR_OVERLOADED instead of growing memory without limit. The sending itself is injected.
+ * and flushed once per event-loop turn as batches of at most `batchOpsMax` ops and about
+ * `batchBytesMax` bytes, with at most `inflightMax` batches outstanding; while those are in
+ * flight new ops accumulate, so batches grow with load. An op larger than `batchBytesMax` on
+ * its own travels alone. The queue is bounded by count and by bytes: past `queueOpsMax`
+ * waiting ops or `queueBytesMax` waiting bytes a new op is refused with KV_ERR_OVERLOADED
+ * instead of growing memory without limit. The sending itself is injected.
  */
 import { KvError } from '../errors.js';
 import type { ReplicaOp, ReplicaResult } from './messages.js';
+
+/** Default bound on the estimated bytes of one batch (see `estimateOpBytes`). */
+export const BATCH_BYTES_MAX_DEFAULT = 8 * 1024 * 1024;
+/** Default bound on the estimated bytes waiting for one peer. */
+export const QUEUE_BYTES_MAX_DEFAULT = 256 * 1024 * 1024;
+/** Estimated framing of one sibling beyond its value: dot, flags, timestamp, content type. */
+export const SIBLING_OVERHEAD_BYTES = 64;
 
 export interface PeerQueueLimits {
   readonly batchOpsMax: number;
   readonly inflightMax: number;
   readonly queueOpsMax: number;
+  /** Most estimated bytes in one batch (a bigger single op travels alone); default 8 MiB. */
+  readonly batchBytesMax?: number;
+  /** Most estimated bytes waiting for the peer; default 256 MiB. */
+  readonly queueBytesMax?: number;
 }
 
 interface Pending {
   readonly op: ReplicaOp;
+  readonly bytes: number;
   readonly resolve: (result: ReplicaResult) => void;
   readonly reject: (error: unknown) => void;
 }
 
+/**
+ * What an op weighs in a batch, estimated cheaply: the key's UTF-8 bytes plus, for a put,
+ * each sibling's value bytes and SIBLING_OVERHEAD_BYTES. Clocks are left out (bounded and
+ * small next to values).
+ */
+export function estimateOpBytes(op: ReplicaOp): number {
+  let bytes = Buffer.byteLength(op.key);
+  if (op.kind === 'put') for (const sibling of op.object.siblings) bytes += sibling.value.length + SIBLING_OVERHEAD_BYTES;
+  return bytes;
+}
+
 export class PeerQueue {
   private waiting: Pending[] = [];
+  private waitingBytes = 0;
   private inflight = 0;
   private scheduled = false;
+  private readonly batchBytesMax: number;
+  private readonly queueBytesMax: number;
 
   constructor(
     private readonly peerId: string,
     private readonly limits: PeerQueueLimits,
     private readonly sendBatch: (ops: ReplicaOp[]) => Promise<ReplicaResult[]>,
     private readonly schedule: (fn: () => void) => void = (fn) => void setImmediate(fn),
-  ) {}
+  ) {
+    this.batchBytesMax = limits.batchBytesMax ?? BATCH_BYTES_MAX_DEFAULT;
+    this.queueBytesMax = limits.queueBytesMax ?? QUEUE_BYTES_MAX_DEFAULT;
+  }
 
+  /** Ops waiting (not yet sent). */
   get depth(): number {
     return this.waiting.length;
+  }
+
+  /** Estimated bytes of the ops waiting. */
+  get depthBytes(): number {
+    return this.waitingBytes;
   }
 
   push(op: ReplicaOp): Promise<ReplicaResult> {
@@ -42,7 +79,19 @@ export class PeerQueue {
         new KvError('KV_ERR_OVERLOADED', `${this.waiting.length} ops already queued for peer ${this.peerId}`, { peer: this.peerId }),
       );
     }
-    const result = new Promise<ReplicaResult>((resolve, reject) => this.waiting.push({ op, resolve, reject }));
+    const bytes = estimateOpBytes(op);
+    // An empty queue takes any op, so an op above the limit on its own can still be sent.
+    if (this.waiting.length > 0 && this.waitingBytes + bytes > this.queueBytesMax) {
+      return Promise.reject(
+        new KvError('KV_ERR_OVERLOADED', `${this.waitingBytes} bytes already queued for peer ${this.peerId}`, {
+          peer: this.peerId,
+          queuedBytes: this.waitingBytes,
+          limit: this.queueBytesMax,
+        }),
+      );
+    }
+    const result = new Promise<ReplicaResult>((resolve, reject) => this.waiting.push({ op, bytes, resolve, reject }));
+    this.waitingBytes += bytes;
     if (!this.scheduled) {
       this.scheduled = true;
       this.schedule(() => {
@@ -53,23 +102,48 @@ export class PeerQueue {
     return result;
   }
 
+  /** Takes the next batch off the queue: up to batchOpsMax ops and batchBytesMax bytes, at least one op. */
+  private take(): Pending[] {
+    let count = 0;
+    let bytes = 0;
+    while (count < this.waiting.length && count < this.limits.batchOpsMax) {
+      const next = this.waiting[count]!.bytes;
+      if (count > 0 && bytes + next > this.batchBytesMax) break;
+      bytes += next;
+      count++;
+    }
+    this.waitingBytes -= bytes;
+    return this.waiting.splice(0, count);
+  }
+
+  /** Calls sendBatch; a synchronous throw becomes a rejection, so the batch still settles. */
+  private send(ops: ReplicaOp[]): Promise<ReplicaResult[]> {
+    try {
+      return this.sendBatch(ops);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
   private flush(): void {
     while (this.waiting.length > 0 && this.inflight < this.limits.inflightMax) {
-      const batch = this.waiting.splice(0, this.limits.batchOpsMax);
+      const batch = this.take();
       this.inflight++;
-      this.sendBatch(batch.map((p) => p.op)).then(
-        (results) => {
-          batch.forEach((pending, i) => {
-            const result = results[i];
-            if (result === undefined) pending.reject(new KvError('KV_ERR_PEER_UNREACHABLE', `peer ${this.peerId} answered too few results`));
-            else pending.resolve(result);
-          });
-        },
-        (error: unknown) => batch.forEach((pending) => pending.reject(error)),
-      ).finally(() => {
-        this.inflight--;
-        this.flush();
-      });
+      this.send(batch.map((p) => p.op))
+        .then(
+          (results) => {
+            batch.forEach((pending, i) => {
+              const result = Array.isArray(results) ? results[i] : undefined;
+              if (result === undefined) pending.reject(new KvError('KV_ERR_PEER_UNREACHABLE', `peer ${this.peerId} answered too few results`, { peer: this.peerId }));
+              else pending.resolve(result);
+            });
+          },
+          (error: unknown) => batch.forEach((pending) => pending.reject(error)),
+        )
+        .finally(() => {
+          this.inflight--;
+          this.flush();
+        });
     }
   }
 
@@ -77,6 +151,7 @@ export class PeerQueue {
   drain(error: unknown): void {
     const waiting = this.waiting;
     this.waiting = [];
+    this.waitingBytes = 0;
     for (const pending of waiting) pending.reject(error);
   }
 }

@@ -14,6 +14,12 @@ export interface PeerHandler {
   coordinate(request: CoordinateRequest, sender: string): Promise<CoordinateResult>;
 }
 
+/**
+ * What a forward may take beyond the client's timeout: the peer enforces that timeout itself
+ * and answers 504 at it, so the hop gets a little more before the forwarding node gives up.
+ */
+export const FORWARD_HOP_ALLOWANCE_MS = 1_000;
+
 export interface Transport {
   /**
    * Sends one replica op to `peer`; ops for the same peer issued in the same event-loop turn
@@ -21,10 +27,16 @@ export interface Transport {
    * (KV_ERR_PEER_UNREACHABLE, KV_ERR_TIMEOUT, KV_ERR_OVERLOADED) when no result came.
    */
   replica(peer: Member, op: ReplicaOp): Promise<ReplicaResult>;
-  /** Forwards a client request to `peer` to coordinate (one hop). */
+  /**
+   * Forwards a client request to `peer` to coordinate (one hop). Rejects with KV_ERR_TIMEOUT
+   * when no answer came within `timeoutMs` + FORWARD_HOP_ALLOWANCE_MS, KV_ERR_PEER_UNREACHABLE
+   * when the peer could not be reached or gave no usable answer, KV_ERR_SHUTTING_DOWN after
+   * close().
+   */
   coordinate(peer: Member, request: CoordinateRequest, timeoutMs: number): Promise<CoordinateResult>;
   /** Counters for /metrics. */
   stats(): TransportStats;
+  /** Rejects waiting and later calls with KV_ERR_SHUTTING_DOWN and releases connections; idempotent. */
   close(): Promise<void>;
 }
 

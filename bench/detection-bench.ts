@@ -1,0 +1,93 @@
+/**
+ * Failure detection of a real ringkv ring (SWIM + Lifeguard) on this machine, for comparison
+ * with serf (`../shared/peers/serf-compare.sh`): K node processes on loopback, one SIGKILLed per
+ * trial; each survivor's /admin/members is polled every 50 ms to time when it marks the
+ * victim dead. Also measures idle gossip datagrams per member per second. Bounded: at most
+ * `--trials` trials of at most 30 s each; every process is stopped by PID.
+ *
+ *   pnpm tsx bench/detection-bench.ts [--nodes 10] [--trials 20]
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { randomBytes } from 'node:crypto';
+import { request } from 'undici';
+import { nodeSpecs, spawnNode, stopNodes, waitConverged, waitReady, type RunningNode } from '@ringkv/cli';
+
+const { values } = parseArgs({ options: { nodes: { type: 'string', default: '10' }, trials: { type: 'string', default: '20' } } });
+const count = Number(values.nodes);
+const trials = Number(values.trials);
+
+async function json<T>(url: string): Promise<T> {
+  const response = await request(url, { headersTimeout: 2_000, bodyTimeout: 2_000 });
+  return (await response.body.json()) as T;
+}
+
+async function startRing(dir: string): Promise<RunningNode[]> {
+  const secret = randomBytes(18).toString('base64url');
+  const specs = nodeSpecs(count, 0, dir);
+  const first = spawnNode(specs[0]!, 3, secret, '127.0.0.1', ['--log-level', 'warn']);
+  await waitReady(first, 30_000);
+  const rest = specs.slice(1).map((spec) => spawnNode(spec, 3, secret, '127.0.0.1', ['--log-level', 'info'], [first.gossipAddress]));
+  const nodes = [first, ...rest];
+  await Promise.all(nodes.map((node) => waitReady(node, 30_000)));
+  await waitConverged(nodes, count, 30_000);
+  return nodes;
+}
+
+async function gossipOut(node: RunningNode): Promise<number> {
+  const response = await request(`${node.url}/metrics`);
+  const line = (await response.body.text()).split('\n').find((l) => l.startsWith('ringkv_gossip{counter="packets_out"'));
+  return Number(line?.split(' ').at(-1) ?? 0);
+}
+
+const percentile = (values: number[], q: number) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((q / 100) * sorted.length) - 1)] ?? NaN;
+};
+
+const medians: number[] = [];
+const lasts: number[] = [];
+let idlePerSecond = NaN;
+let falseDeaths = 0;
+for (let trial = 0; trial < trials; trial++) {
+  const dir = mkdtempSync(join(tmpdir(), 'ringkv-detect-'));
+  const nodes = await startRing(dir);
+  try {
+    if (trial === 0) {
+      const before = await Promise.all(nodes.map(gossipOut));
+      await new Promise((resolve) => setTimeout(resolve, 10_000));
+      const after = await Promise.all(nodes.map(gossipOut));
+      idlePerSecond = after.reduce((sum, v, i) => sum + v - before[i]!, 0) / count / 10;
+    }
+    const victim = nodes[count - 1]!;
+    const survivors = nodes.slice(0, -1);
+    const killedAt = Date.now();
+    victim.child.kill('SIGKILL');
+    const detected = new Map<string, number>();
+    while (detected.size < survivors.length && Date.now() - killedAt < 30_000) {
+      await Promise.all(
+        survivors.filter((s) => !detected.has(s.id)).map(async (s) => {
+          const members = await json<Array<{ id: string; status: string }>>(`${s.url}/admin/members`);
+          if (members.find((m) => m.id === victim.id)?.status === 'dead') detected.set(s.id, Date.now() - killedAt);
+          falseDeaths = Math.max(falseDeaths, members.filter((m) => m.id !== victim.id && m.status === 'dead').length);
+        }),
+      );
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const times = [...detected.values()];
+    medians.push(percentile(times, 50) / 1000);
+    lasts.push(Math.max(...times) / 1000);
+    process.stderr.write(`trial ${trial + 1}: median ${(percentile(times, 50) / 1000).toFixed(2)} s, last ${(Math.max(...times) / 1000).toFixed(2)} s, ${detected.size}/${survivors.length} detected\n`);
+  } finally {
+    await stopNodes(nodes);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+process.stdout.write(
+  `\n| metric (${count} nodes, ${trials} trials) | p50 | p99 |\n|---|---:|---:|\n` +
+    `| time until a survivor (median of survivors) marks a kill -9'd node dead, s | ${percentile(medians, 50).toFixed(2)} | ${percentile(medians, 99).toFixed(2)} |\n` +
+    `| time until the last survivor marks it dead, s | ${percentile(lasts, 50).toFixed(2)} | ${percentile(lasts, 99).toFixed(2)} |\n\n` +
+    `idle gossip datagrams per member per second: ${idlePerSecond.toFixed(2)}; healthy members ever seen dead: ${falseDeaths}\n`,
+);

@@ -1,0 +1,51 @@
+/**
+ * MembershipView backed by SWIM gossip: ring membership is every member not `left` (a dead
+ * member keeps its ring position until an operator removes it), reachability is alive or
+ * suspect. The coordinator reads it exactly as it reads the static source.
+ */
+import type { Member, MembershipView } from './membership.js';
+import type { Swim } from './swim/swim.js';
+
+export class SwimMembership implements MembershipView {
+  private readonly listeners = new Set<() => void>();
+  private cache: Member[] | undefined;
+
+  constructor(private readonly swim: Swim) {}
+
+  get selfId(): string {
+    return this.swim.self.id;
+  }
+
+  /** Call after the machine emitted events: views are rebuilt and listeners told. */
+  changed(): void {
+    this.cache = undefined;
+    for (const listener of this.listeners) listener();
+  }
+
+  members(): readonly Member[] {
+    this.cache ??= this.swim
+      .allMembers()
+      .map((m) => ({ id: m.id, address: m.httpAddress, status: m.status, incarnation: m.incarnation }))
+      .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    return this.cache;
+  }
+
+  member(id: string): Member | undefined {
+    const m = this.swim.member(id);
+    return m === undefined ? undefined : { id: m.id, address: m.httpAddress, status: m.status, incarnation: m.incarnation };
+  }
+
+  ringMembers(): readonly string[] {
+    return this.members().filter((m) => m.status !== 'left').map((m) => m.id);
+  }
+
+  isReachable(id: string): boolean {
+    const status = this.member(id)?.status;
+    return status === 'alive' || status === 'suspect';
+  }
+
+  onChange(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+}
