@@ -27,9 +27,14 @@ async function json<T>(url: string): Promise<T> {
 async function startRing(dir: string): Promise<RunningNode[]> {
   const secret = randomBytes(18).toString('base64url');
   const specs = nodeSpecs(count, 0, dir);
-  const first = spawnNode(specs[0]!, 3, secret, '127.0.0.1', ['--log-level', 'warn']);
-  await waitReady(first, 30_000);
-  const rest = specs.slice(1).map((spec) => spawnNode(spec, 3, secret, '127.0.0.1', ['--log-level', 'info'], [first.gossipAddress]));
+  const first = spawnNode(specs[0]!, 3, secret);
+  try {
+    await waitReady(first, 30_000);
+  } catch (error) {
+    await stopNodes([first]);
+    throw error;
+  }
+  const rest = specs.slice(1).map((spec) => spawnNode(spec, 3, secret, '127.0.0.1', [], [first.gossipAddress]));
   const nodes = [first, ...rest];
   await Promise.all(nodes.map((node) => waitReady(node, 30_000)));
   await waitConverged(nodes, count, 30_000);

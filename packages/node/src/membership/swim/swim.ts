@@ -148,13 +148,16 @@ export class Swim {
     return this.flush(nowMs);
   }
 
-  /** Graceful leave: announce `left` directly to a few members and through gossip. */
+  /**
+   * Graceful leave: announce `left` directly to every live member (up to 1,024; a leave is
+   * rare and must not be mistaken for a death) and through gossip for the rest.
+   */
   leave(nowMs: number): SwimOutput {
     this.leaving = true;
     const left: Update = { kind: 'left', id: this.self.id, incarnation: this.incarnation, from: this.self.id };
     this.setMember({ ...this.members.get(this.self.id)!, status: 'left', changedMs: nowMs });
     this.broadcasts.push(left);
-    for (const member of this.pick(this.config.gossipNodes * 2, () => true)) {
+    for (const member of this.pick(1024, (m) => m.status === 'alive' || m.status === 'suspect')) {
       this.send(member.gossipAddress, { type: 'gossip', from: this.self.id, updates: [left] });
     }
     return this.flush(nowMs);
