@@ -95,7 +95,7 @@ export const defaultSwimConfig: SwimConfig = Object.freeze({
   indirectChecks: 3,
   retransmitMult: 4,
   suspicionMult: 1.75,
-  suspicionMaxMult: 4,
+  suspicionMaxMult: 2.5,
   awarenessMax: 8,
   gossipIntervalMs: 200,
   gossipNodes: 3,
