@@ -23,7 +23,7 @@ function gossipAddressOf(node: NodeProcess): string {
 }
 
 /** Waits until each of `nodes` reports `size` ring members, all alive. */
-export async function waitConverged(t: TestLike, nodes: readonly NodeProcess[], size: number, deadlineMs = 15_000): Promise<void> {
+export async function waitConverged(t: TestLike, nodes: readonly NodeProcess[], size: number, deadlineMs = 30_000): Promise<void> {
   const agent = httpAgent(t);
   for (const node of nodes) {
     await waitFor(async () => {

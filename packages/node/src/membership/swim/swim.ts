@@ -393,8 +393,12 @@ export class Swim {
     if (next.status === 'dead') this.stats.deaths++;
     this.broadcasts.push(update);
     if (current === undefined) {
-      // Probed before the current round ends; the next round's shuffle places it at random.
+      // At a random place in what is left of this round (O(1): swap with a random later slot),
+      // as memberlist does: appended, a newcomer would always be probed last.
       this.probeOrder.push(next.id);
+      const last = this.probeOrder.length - 1;
+      const slot = this.probeIndex + Math.floor(this.random() * (last - this.probeIndex + 1));
+      [this.probeOrder[slot], this.probeOrder[last]] = [this.probeOrder[last]!, this.probeOrder[slot]!];
       this.events.push({ kind: 'join', member: next });
     } else if (current.status !== next.status || current.incarnation !== next.incarnation) {
       this.events.push({ kind: 'update', member: next, previous: current.status });
