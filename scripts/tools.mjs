@@ -6,8 +6,8 @@ import { fileURLToPath } from 'node:url';
 
 export const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
-/** The pnpm version pinned by the root package.json's `packageManager` field. */
-export const pnpmVersion = manifest.packageManager.split('@')[1];
+/** The pnpm version pinned in the root package.json (`ringkv.pnpmVersion`). */
+export const pnpmVersion = manifest.ringkv.pnpmVersion;
 export const toolsDir = join(root, '.tools');
 export const pnpmBin = join(toolsDir, 'node_modules', 'pnpm', 'bin', 'pnpm.mjs');
 
