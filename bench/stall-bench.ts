@@ -1,0 +1,70 @@
+/**
+ * False deaths under stalls (issue 4): a 10-node ring on loopback while two CPU hogs (busy
+ * loops, bounded in time) compete for the two cores; a random node is SIGSTOPped for
+ * 0.3–1.5 s and resumed, `--rounds` times, 3 s apart. Nobody crashes, so every death a node
+ * declares or learns (`ringkv_gossip{counter="deaths"}`) is a false one. Bounded: rounds x
+ * about 4.5 s; every process started (nodes and hogs) is stopped by PID.
+ *
+ *   node_modules/.bin/tsx bench/stall-bench.ts [--nodes 10] [--rounds 20]
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { randomBytes } from 'node:crypto';
+import { request } from 'undici';
+import { nodeSpecs, spawnNode, stopNodes, waitConverged, waitReady } from '@ringkv/cli';
+
+const { values } = parseArgs({ options: { nodes: { type: 'string', default: '10' }, rounds: { type: 'string', default: '20' } } });
+const count = Number(values.nodes);
+const rounds = Number(values.rounds);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function counter(url: string, name: string): Promise<number> {
+  const response = await request(`${url}/metrics`);
+  const line = (await response.body.text()).split('\n').find((l) => l.startsWith(`ringkv_gossip{counter="${name}"`));
+  return Number(line?.split(' ').at(-1) ?? 0);
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'ringkv-stall-'));
+const secret = randomBytes(18).toString('base64url');
+const specs = nodeSpecs(count, 0, dir);
+const first = spawnNode(specs[0]!, 3, secret);
+await waitReady(first, 30_000);
+const nodes = [first, ...specs.slice(1).map((spec) => spawnNode(spec, 3, secret, '127.0.0.1', [], [first.gossipAddress]))];
+const hogSeconds = rounds * 5 + 30;
+const hogs = [0, 1].map(() => spawn(process.execPath, ['-e', `const end = Date.now() + ${hogSeconds * 1000}; while (Date.now() < end) {}`], { stdio: 'ignore' }));
+try {
+  await Promise.all(nodes.map((node) => waitReady(node, 30_000)));
+  await waitConverged(nodes, count, 60_000);
+  let stalledMs = 0;
+  for (let round = 0; round < rounds; round++) {
+    const victim = nodes[1 + Math.floor(Math.random() * (count - 1))]!;
+    const stall = 300 + Math.floor(Math.random() * 1200);
+    victim.child.kill('SIGSTOP');
+    await sleep(stall);
+    victim.child.kill('SIGCONT');
+    stalledMs += stall;
+    process.stderr.write(`round ${round + 1}: ${victim.id} stopped ${stall} ms\n`);
+    await sleep(3_000);
+  }
+  await sleep(5_000);
+  let deaths = 0;
+  let refutations = 0;
+  let suspicions = 0;
+  for (const node of nodes) {
+    deaths += await counter(node.url, 'deaths');
+    refutations += await counter(node.url, 'refutations');
+    suspicions += await counter(node.url, 'suspicions');
+  }
+  process.stdout.write(
+    `\n${count} nodes, 2 CPU hogs, ${rounds} stalls of 0.3-1.5 s (${(stalledMs / 1000).toFixed(1)} s in all):\n` +
+      `false deaths (declared or learned, summed over nodes): ${deaths}; suspicions: ${suspicions}; refutations: ${refutations}\n`,
+  );
+} finally {
+  for (const hog of hogs) hog.kill('SIGKILL');
+  for (const node of nodes) node.child.kill('SIGCONT');
+  await stopNodes(nodes);
+  rmSync(dir, { recursive: true, force: true });
+}
