@@ -43,6 +43,7 @@ function memoryNode(network: MemoryNetwork, id: string, peers: readonly StaticPe
     nowMs: Date.now,
     logger: silentLogger(),
     failGraceMs: 200,
+    sloppyQuorum: true,
   });
   network.register(address, new ReplicaService(store, versioning, () => coordinator));
   return { id, address, store, membership, transport };

@@ -56,6 +56,16 @@ export interface NodeConfig {
    * valueBytesMax bytes, and a full batch (validateConfig checks both).
    */
   readonly internalBodyBytesMax: number;
+  /** Writes replace unreachable primaries by fallbacks that keep hints (Dynamo's sloppy quorum). */
+  readonly sloppyQuorum: boolean;
+  /** Bounds of the hints this node keeps for one unreachable owner. */
+  readonly hintsPerOwnerMax: number;
+  readonly hintBytesPerOwnerMax: number;
+  /** Hints older than this are dropped (counted); anti-entropy repairs what they held. */
+  readonly hintTtlMs: number;
+  /** How often hints are offered to owners that are reachable again, and how many per round. */
+  readonly hintDeliveryIntervalMs: number;
+  readonly hintDeliveryBatch: number;
   /** Export Node.js process metrics (CPU, memory, event loop) on /metrics. */
   readonly processMetrics: boolean;
   /** Directory for the node's database; created when missing. */
@@ -106,6 +116,12 @@ export const defaultConfig: NodeConfig = Object.freeze({
   internalReplayEntriesMax: 262_144,
   internalBodyBytesMax: 80 * 1024 * 1024,
   quorumFailGraceMs: 200,
+  sloppyQuorum: true,
+  hintsPerOwnerMax: 1_000_000,
+  hintBytesPerOwnerMax: 1024 * 1024 * 1024,
+  hintTtlMs: 24 * 3_600_000,
+  hintDeliveryIntervalMs: 1_000,
+  hintDeliveryBatch: 256,
   processMetrics: true,
   dataDir: './data/node1',
   n: 3,
@@ -213,6 +229,12 @@ export function validateConfig(overrides: Partial<NodeConfig>, base: NodeConfig 
     );
   }
   intIn(config, 'quorumFailGraceMs', 0, 60_000);
+  intIn(config, 'hintsPerOwnerMax', 0, 100_000_000);
+  intIn(config, 'hintBytesPerOwnerMax', 0, 2 ** 40);
+  intIn(config, 'hintTtlMs', 1_000, 365 * 86_400_000);
+  intIn(config, 'hintDeliveryIntervalMs', 10, 3_600_000);
+  intIn(config, 'hintDeliveryBatch', 1, 100_000);
+  if (typeof config.sloppyQuorum !== 'boolean') fail('sloppyQuorum', 'must be true or false');
   for (const peer of config.peers) {
     if (!/^[A-Za-z0-9._-]{1,64}$/.test(peer.id) || !/^https?:\/\/[^\s/]+$/.test(peer.address)) {
       fail('peers', `entry ${JSON.stringify(peer)} must be {id, address: "http://host:port"}`);

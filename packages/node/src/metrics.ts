@@ -10,6 +10,7 @@ import type { Transport } from './transport/transport.js';
 export interface NodeMetrics {
   readonly registry: Registry;
   readonly events: CoordinatorEvents;
+  readonly hintEvents: { delivered(count: number): void; dropped(count: number): void };
   /** Records one client request: op, HTTP status, and seconds taken. */
   observeRequest(op: string, status: number, seconds: number): void;
   /** Counts a refused /internal/ request by reason. */
@@ -31,9 +32,13 @@ export function createMetrics(nodeId: string, store: Store, transport: Transport
   const readRepairs = new Counter({ name: 'ringkv_read_repairs_total', help: 'Stale replicas sent the merged object after a read.', registers: [registry] });
   const quorumFailures = new Counter({ name: 'ringkv_quorum_failures_total', help: 'Requests that missed their quorum, by operation and code.', labelNames: ['op', 'code'], registers: [registry] });
   const forwards = new Counter({ name: 'ringkv_forwarded_total', help: 'Requests forwarded to a preference-list node.', labelNames: ['op'], registers: [registry] });
+  const hintsSent = new Counter({ name: 'ringkv_hints_sent_total', help: 'Writes sent to a fallback as a hint for an unreachable primary.', registers: [registry] });
+  const hintsDelivered = new Counter({ name: 'ringkv_hints_delivered_total', help: 'Hints delivered to their owner and deleted.', registers: [registry] });
+  const hintsDropped = new Counter({ name: 'ringkv_hints_dropped_total', help: 'Hints dropped unsent (older than hintTtlMs).', registers: [registry] });
   const refused = new Counter({ name: 'ringkv_internal_refused_total', help: 'Refused /internal/ requests by reason.', labelNames: ['reason'], registers: [registry] });
   const gauge = (name: string, help: string, read: () => number) =>
     new Gauge({ name, help, registers: [registry], collect() { this.set(read()); } });
+  gauge('ringkv_hints_stored', 'Hints this node holds for unreachable owners.', () => store.hints.count());
   gauge('ringkv_store_commits', 'Group-commit transactions since start.', () => store.stats().commits);
   gauge('ringkv_store_writes', 'Writes committed since start.', () => store.stats().writes);
   gauge('ringkv_store_failed_commits', 'Group commits that failed since start.', () => store.stats().failedCommits);
@@ -57,7 +62,9 @@ export function createMetrics(nodeId: string, store: Store, transport: Transport
       readRepair: (targets) => readRepairs.inc(targets),
       quorumFailed: (op, code) => quorumFailures.inc({ op, code }),
       forwarded: (op) => forwards.inc({ op }),
+      hintSent: () => hintsSent.inc(),
     },
+    hintEvents: { delivered: (count) => hintsDelivered.inc(count), dropped: (count) => hintsDropped.inc(count) },
     observeRequest(op, status, seconds) {
       requests.inc({ op, status: String(status) });
       latency.observe({ op }, seconds);

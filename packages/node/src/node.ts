@@ -25,6 +25,7 @@ import { SwimDriver } from './membership/swim/driver.js';
 import { defaultSwimConfig } from './membership/swim/types.js';
 import { Coordinator } from './replication/coordinator.js';
 import { ReplicaService } from './replication/replica-service.js';
+import { HintedHandoff } from './replication/hinted-handoff.js';
 import { SqliteStore } from './storage/sqlite-store.js';
 import type { Store } from './storage/store.js';
 import { HttpTransport } from './transport/http-transport.js';
@@ -80,6 +81,12 @@ function openStore(config: NodeConfig, nowMs: () => number): Store {
     synchronous: config.sqliteSynchronous,
     integrityCheck: config.integrityCheckOnStart,
     nowMs,
+    hintLimits: {
+      hintsPerOwnerMax: config.hintsPerOwnerMax,
+      hintBytesPerOwnerMax: config.hintBytesPerOwnerMax,
+      siblingsMax: config.siblingsMax,
+      clockEntriesMax: config.clockEntriesMax,
+    },
   });
 }
 
@@ -124,6 +131,17 @@ export function assemble(config: NodeConfig, url: string, parts: NodeParts, logg
     logger,
     events: metrics.events,
     failGraceMs: config.quorumFailGraceMs,
+    sloppyQuorum: config.sloppyQuorum,
+  });
+  const handoff = new HintedHandoff({
+    store,
+    membership,
+    transport,
+    logger,
+    nowMs,
+    batch: config.hintDeliveryBatch,
+    ttlMs: config.hintTtlMs,
+    events: metrics.hintEvents,
   });
   const encode = (object: VersionedObject) => encodeContext(contextOf(object), codec);
   let stopping = false;
@@ -136,6 +154,7 @@ export function assemble(config: NodeConfig, url: string, parts: NodeParts, logg
     n: config.n,
     members: countByStatus(membership.members()),
     keys: store.keyCount(),
+    hints: Object.fromEntries(store.hints.owners().map(({ owner, count }) => [owner, count])),
     storage: { engine: 'sqlite', synchronous: config.sqliteSynchronous },
   });
   const app: Hono = createApp({
@@ -153,7 +172,7 @@ export function assemble(config: NodeConfig, url: string, parts: NodeParts, logg
     logger,
     isStopping: () => stopping,
   });
-  return { app, membership, staticMembership, transport, coordinator, replica, stop: () => (stopping = true) };
+  return { app, membership, staticMembership, transport, coordinator, replica, handoff, stop: () => (stopping = true) };
 }
 
 /** The gossip counters /metrics exports. */
@@ -220,6 +239,7 @@ export async function startNode(config: NodeConfig, parts: NodeParts = {}): Prom
   }
   const node = assemble(config, url, { ...parts, ...(swimMembership ? { membership: swimMembership, swimStats: () => swimCounters(swim!) } : {}) }, logger, nowMs, store);
   fetch = node.app.fetch;
+  node.handoff.start(config.hintDeliveryIntervalMs);
   logger.info({ url, gossipAddress: swim?.gossipAddress ?? null, dataDir: config.dataDir, n: config.n, membership: config.membership }, 'node started');
 
   let closing: Promise<void> | undefined;
@@ -231,6 +251,7 @@ export async function startNode(config: NodeConfig, parts: NodeParts = {}): Prom
       const grace = setTimeout(() => server.closeAllConnections(), config.shutdownGraceMs);
       await drained;
       clearTimeout(grace);
+      await node.handoff.stop();
       await swim?.close();
       await node.transport.close();
       await store.close();
@@ -242,6 +263,7 @@ export async function startNode(config: NodeConfig, parts: NodeParts = {}): Prom
     node.stop();
     server.closeAllConnections();
     server.close();
+    void node.handoff.stop();
     void swim?.close();
     void node.transport.close();
     void store.close();

@@ -25,6 +25,7 @@ export const errorCatalog = {
   KV_ERR_OVERLOADED: { status: 503, summary: 'Too many requests are queued for a peer node; the request was refused instead of queued without bound. Retry later.' },
   KV_ERR_SHUTTING_DOWN: { status: 503, summary: 'The node is stopping and accepts no new requests; retry on another node.' },
   KV_ERR_TIMEOUT: { status: 504, summary: 'The request did not complete within timeout_ms; details give needed and answered.' },
+  KV_ERR_HINTS_FULL: { status: 507, summary: 'A fallback node holds as many hints for the unreachable owner as its bounds allow; the hinted write counted as failed there.' },
   KV_ERR_STORAGE_FULL: { status: 507, summary: 'The disk is full; the write was not stored.' },
   KV_ERR_CONFIG: { status: 500, summary: 'Start-up only: the configuration is invalid (the process exits with status 2).' },
   KV_ERR_DATA_DIR: { status: 500, summary: 'Start-up only: the data directory cannot be created or written (the process exits with status 2).' },

@@ -91,17 +91,36 @@ t.test('get core fails fast and reports counts', async (t) => {
   t.same(core.counts(), { needed: 2, answered: 1, failures: 'b=KV_ERR_TIMEOUT,c=KV_ERR_PEER_UNREACHABLE' });
 });
 
+const primaries = (...ids: string[]) => ids.map((id) => ({ node: id, owner: id }));
+
 t.test('put core meets at w and fails fast', async (t) => {
-  const core = new PutCore(['a', 'b', 'c'], 3);
+  const core = new PutCore(primaries('a', 'b', 'c'), 3);
   core.ack('a');
   core.ack('b');
   t.equal(core.outcome(), 'pending');
   core.fail('c');
   t.equal(core.outcome(), 'failed');
   t.same(core.counts(), { needed: 3, answered: 2, failures: 'c=KV_ERR_PEER_UNREACHABLE' });
-  const ok = new PutCore(['a', 'b', 'c'], 2);
+  const ok = new PutCore(primaries('a', 'b', 'c'), 2);
   ok.ack('a');
   ok.fail('b');
   ok.ack('c');
   t.equal(ok.outcome(), 'met');
+});
+
+t.test('put core with a fallback: its ack counts toward w but never toward pw', async (t) => {
+  const targets = [{ node: 'a', owner: 'a' }, { node: 'b', owner: 'b' }, { node: 'd', owner: 'c' }];
+  const sloppy = new PutCore(targets, 2);
+  sloppy.ack('a');
+  sloppy.ack('d');
+  t.equal(sloppy.outcome(), 'met', 'W=2 met by a primary and a fallback');
+  const strict = new PutCore(targets, 2, 2);
+  strict.ack('a');
+  strict.ack('d');
+  t.equal(strict.outcome(), 'pending', 'PW=2 still needs a second primary');
+  strict.ack('b');
+  t.equal(strict.outcome(), 'met');
+  const impossible = new PutCore(targets, 1, 3);
+  t.equal(impossible.outcome(), 'failed', 'PW=3 with a primary replaced by a fallback fails at once');
+  t.match(impossible.counts().failures, /primaries: 0\/3/);
 });

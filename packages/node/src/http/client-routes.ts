@@ -45,6 +45,19 @@ export function clientRoutes(app: Hono, deps: ClientDeps): void {
     return token === undefined || token === '' ? [] : deps.contexts.decode(token);
   };
 
+  /** w, pw (primaries that must ack, 0..w) and sloppy (true|false) of a write. */
+  const writeOptionsOf = (c: Context) => {
+    const w = parseQuorum(c.req.query('w'), 'w', deps.n);
+    const pwRaw = c.req.query('pw');
+    const pw = pwRaw === undefined ? 0 : /^\d{1,2}$/.test(pwRaw) && Number(pwRaw) <= w ? Number(pwRaw) : -1;
+    if (pw < 0) throw new KvError('KV_ERR_BAD_QUORUM', `pw must be an integer from 0 to w=${w} (got ${JSON.stringify(pwRaw)})`, { parameter: 'pw', n: deps.n });
+    const sloppyRaw = c.req.query('sloppy');
+    if (sloppyRaw !== undefined && sloppyRaw !== 'true' && sloppyRaw !== 'false') {
+      throw new KvError('KV_ERR_BAD_REQUEST', `sloppy must be true or false (got ${JSON.stringify(sloppyRaw)})`);
+    }
+    return { w, pw, timeoutMs: timeoutOf(c), ...(sloppyRaw === undefined ? {} : { sloppy: sloppyRaw === 'true' }) };
+  };
+
   app.use('/kv/*', async (c, next) => {
     const started = performance.now();
     try {
@@ -63,21 +76,19 @@ export function clientRoutes(app: Hono, deps: ClientDeps): void {
 
   app.put('/kv/*', async (c) => {
     const key = keyOf(c);
-    const w = parseQuorum(c.req.query('w'), 'w', deps.n);
-    const timeoutMs = timeoutOf(c);
+    const options = writeOptionsOf(c);
     const context = contextOf(c);
     const contentType = contentTypeFrom(c);
     const value = await readBody(c.req.raw, deps.valueBytesMax);
-    await deps.kv.put(key, { context, deleted: false, value, contentType }, { w, timeoutMs });
+    await deps.kv.put(key, { context, deleted: false, value, contentType }, options);
     return c.body(null, 204);
   });
 
   app.delete('/kv/*', async (c) => {
     const key = keyOf(c);
-    const w = parseQuorum(c.req.query('w'), 'w', deps.n);
-    const timeoutMs = timeoutOf(c);
+    const options = writeOptionsOf(c);
     const context = contextOf(c);
-    await deps.kv.put(key, { context, deleted: true, value: new Uint8Array(0), contentType: '' }, { w, timeoutMs });
+    await deps.kv.put(key, { context, deleted: true, value: new Uint8Array(0), contentType: '' }, options);
     return c.body(null, 204);
   });
 }

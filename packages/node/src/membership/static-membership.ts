@@ -13,6 +13,7 @@ export interface StaticPeer {
 
 export class StaticMembership implements MembershipView {
   private list: Member[] = [];
+  // setStatus keeps statuses across replace() only for members not re-listed: replace() is a new list.
   private readonly listeners = new Set<() => void>();
 
   constructor(
@@ -37,6 +38,15 @@ export class StaticMembership implements MembershipView {
     const changed = JSON.stringify(next) !== JSON.stringify(this.list);
     this.list = next;
     if (changed) for (const listener of this.listeners) listener();
+  }
+
+  /**
+   * Sets a member's status by hand (an operator marking a node down, or a test): only
+   * reachability changes; the member keeps its ring position unless marked `left`.
+   */
+  setStatus(id: string, status: Member['status']): void {
+    this.list = this.list.map((m) => (m.id === id ? { ...m, status } : m));
+    for (const listener of this.listeners) listener();
   }
 
   members(): readonly Member[] {

@@ -26,6 +26,9 @@ class FaultyStore implements Store {
   get epoch() {
     return this.inner.epoch;
   }
+  get hints() {
+    return this.inner.hints;
+  }
   keyCount() {
     return this.inner.keyCount();
   }
@@ -103,6 +106,7 @@ t.test('regression A1: a storage error during read repair does not crash the nod
   const original = stores[0]!.inner;
   stores[0]!.inner = {
     epoch: original.epoch,
+    hints: original.hints,
     get: (key: string) => {
       if (++reads > 1) throw new Error('boom');
       return original.get(key);

@@ -13,10 +13,10 @@
  * Ownership comes from the membership's ring members; reachability only decides whom to ask.
  */
 import type { Logger } from 'pino';
-import { buildRing, preferenceList, type Ring } from '@ringkv/protocol';
+import { buildRing, fallbacks, preferenceList, type Ring } from '@ringkv/protocol';
 import { KvError } from '../errors.js';
 import { GetCore, type ReadPlan } from '../core/get-core.js';
-import { PutCore } from '../core/put-core.js';
+import { PutCore, type WriteTarget } from '../core/put-core.js';
 import { update, type VersionedObject, type VersioningLimits } from '../core/versioned.js';
 import type { MembershipView } from '../membership/membership.js';
 import type { Store } from '../storage/store.js';
@@ -30,6 +30,7 @@ export interface CoordinatorEvents {
   readRepair?(targets: number): void;
   quorumFailed?(op: 'get' | 'put', code: 'KV_ERR_QUORUM_UNMET' | 'KV_ERR_TIMEOUT'): void;
   forwarded?(op: 'get' | 'put'): void;
+  hintSent?(): void;
 }
 
 export interface CoordinatorDeps {
@@ -46,6 +47,8 @@ export interface CoordinatorDeps {
   readonly events?: CoordinatorEvents;
   /** Once a quorum has failed, how long to wait for replicas still in flight before answering. */
   readonly failGraceMs: number;
+  /** Default for writes: unreachable primaries are replaced by fallbacks holding hints. */
+  readonly sloppyQuorum: boolean;
 }
 
 /** `forwarded`: the request came from another node; coordinate it here, never forward again. */
@@ -136,7 +139,18 @@ export class Coordinator implements KvService {
       if (forwarded !== 'unreachable') return;
     }
     const object = this.newVersion(key, write);
-    const core = new PutCore(replicas, options.w);
+    const targets = this.writeTargets(key, replicas, options.sloppy ?? this.deps.sloppyQuorum);
+    const core = new PutCore(targets, options.w, options.pw ?? 0);
+    for (const target of targets) {
+      if (target.node !== this.deps.selfId && !this.deps.membership.isReachable(target.node)) core.fail(target.node, 'KV_ERR_PEER_UNREACHABLE');
+    }
+    if (core.outcome() === 'failed') {
+      // Known impossible before anything is written (too few reachable targets for w, or pw
+      // above the reachable primaries): refuse without leaving partial copies behind.
+      const { needed, answered, failures } = core.counts();
+      this.deps.events?.quorumFailed?.('put', 'KV_ERR_QUORUM_UNMET');
+      throw new KvError('KV_ERR_QUORUM_UNMET', `put needs ${needed} replicas${failures ? ` (${failures})` : ''}; not attempted`, { needed, answered, failures });
+    }
     if (isReplica) {
       // The coordinator's own copy is durable before any other replica sees the new dot: were
       // its commit to fail after others stored the dot, its next write (with a higher counter
@@ -150,19 +164,36 @@ export class Coordinator implements KvService {
         const outcome = core.outcome();
         if (outcome !== 'pending') settle(outcome);
       };
-      for (const replica of replicas) {
-        if (replica === this.deps.selfId) continue;
-        const member = this.deps.membership.member(replica);
-        if (member === undefined || !this.deps.membership.isReachable(replica)) {
-          core.fail(replica, 'KV_ERR_PEER_UNREACHABLE');
+      for (const target of targets) {
+        if (target.node === this.deps.selfId) continue;
+        const member = this.deps.membership.member(target.node);
+        if (member === undefined || !this.deps.membership.isReachable(target.node)) {
+          core.fail(target.node, 'KV_ERR_PEER_UNREACHABLE');
           continue;
         }
-        this.deps.transport.replica(member, { kind: 'put', key, object }).then(
-          (result) => (result.ok ? core.ack(replica) : core.fail(replica, result.code)),
-          (error: unknown) => core.fail(replica, reasonOf(error)),
+        const op = target.node === target.owner ? ({ kind: 'put', key, object } as const) : ({ kind: 'hint', key, object, owner: target.owner } as const);
+        if (op.kind === 'hint') this.deps.events?.hintSent?.();
+        this.deps.transport.replica(member, op).then(
+          (result) => (result.ok ? core.ack(target.node) : core.fail(target.node, result.code)),
+          (error: unknown) => core.fail(target.node, reasonOf(error)),
         ).finally(check);
       }
       check();
+    });
+  }
+
+  /**
+   * Where the N copies of a write go (Dynamo §4.6): each reachable primary, and for each
+   * unreachable one (per membership: dead) the next reachable node past the preference list,
+   * which keeps a hint for it. With `sloppy` off (a strict quorum), unreachable primaries stay
+   * targets and simply fail.
+   */
+  private writeTargets(key: string, replicas: readonly string[], sloppy: boolean): WriteTarget[] {
+    const spare = sloppy ? fallbacks(this.ring(), key, this.deps.n).filter((id) => id !== this.deps.selfId && this.deps.membership.isReachable(id)) : [];
+    return replicas.map((replica) => {
+      if (replica === this.deps.selfId || this.deps.membership.isReachable(replica)) return { node: replica, owner: replica };
+      const stand = spare.shift();
+      return stand === undefined ? { node: replica, owner: replica } : { node: stand, owner: replica };
     });
   }
 

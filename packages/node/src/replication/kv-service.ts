@@ -14,9 +14,13 @@ export interface ReadOptions {
 }
 
 export interface WriteOptions {
-  /** Replicas that must acknowledge (1 ≤ w ≤ N). */
+  /** Replicas that must acknowledge (1 ≤ w ≤ N); fallbacks holding hints count. */
   readonly w: number;
   readonly timeoutMs: number;
+  /** Primaries (not fallbacks) that must acknowledge, Riak's PW (0 ≤ pw ≤ w; default 0). */
+  readonly pw?: number;
+  /** Whether unreachable primaries may be replaced by fallbacks (default: the node's config). */
+  readonly sloppy?: boolean;
 }
 
 export interface ValueWrite {

@@ -43,7 +43,8 @@ export class ReplicaService implements PeerHandler {
             const object = this.store.get(op.key);
             return object === undefined ? { ok: true } : { ok: true, object };
           }
-          await applyReplicaWrite(this.store, op.key, op.object, this.limits);
+          if (op.kind === 'hint') await this.store.hints.add(op.owner, op.key, op.object);
+          else await applyReplicaWrite(this.store, op.key, op.object, this.limits);
           return { ok: true };
         } catch (error) {
           return failure(error);

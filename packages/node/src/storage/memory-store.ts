@@ -3,7 +3,16 @@
  * Same contract (test/contract/store.contract.ts), including group commit per turn: only the
  * durability differs. Objects are stored by reference; they are immutable values.
  */
-import type { VersionedObject } from '../core/versioned.js';
+import type { VersionedObject, VersioningLimits } from '../core/versioned.js';
+import { MemoryHintStore, type HintLimits, type HintStore } from './hints.js';
+
+/** Hint bounds for stores built without a config (tests). */
+export const DEFAULT_HINT_LIMITS: HintLimits & VersioningLimits = {
+  hintsPerOwnerMax: 100_000,
+  hintBytesPerOwnerMax: 256 * 1024 * 1024,
+  siblingsMax: 64,
+  clockEntriesMax: 64,
+};
 import { GroupCommitQueue, newEpoch, nextTurn, type Scheduler, type Store, type StoreStats } from './store.js';
 
 export class MemoryStore implements Store {
@@ -11,9 +20,11 @@ export class MemoryStore implements Store {
   private readonly queue: GroupCommitQueue;
   /** A new MemoryStore is a node that lost everything: it always starts a new epoch. */
   readonly epoch: string;
+  readonly hints: HintStore;
 
-  constructor(schedule: Scheduler = nextTurn, epoch: string = newEpoch()) {
+  constructor(schedule: Scheduler = nextTurn, epoch: string = newEpoch(), limits: HintLimits & VersioningLimits = DEFAULT_HINT_LIMITS, nowMs: () => number = Date.now) {
     this.epoch = epoch;
+    this.hints = new MemoryHintStore(limits, nowMs);
     this.queue = new GroupCommitQueue((batch) => {
       for (const [key, object] of batch) this.objects.set(key, object);
     }, schedule);

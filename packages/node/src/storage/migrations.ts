@@ -45,6 +45,15 @@ export const migrations: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 2,
+    description: 'hints: one row per (owner, key), a sequence number for safe deletion, and the row size',
+    sql: `
+      CREATE UNIQUE INDEX hints_owner_key ON hints (owner, key);
+      ALTER TABLE hints ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE hints ADD COLUMN bytes INTEGER NOT NULL DEFAULT 0;
+    `,
+  },
 ];
 
 export const schemaVersion = migrations.at(-1)!.version;

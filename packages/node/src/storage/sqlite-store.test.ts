@@ -103,13 +103,13 @@ t.test('a database with a damaged page is refused with KV_ERR_STORAGE_CORRUPT wh
   const store = open(t, dir);
   await Promise.all(Array.from({ length: 2000 }, (_, i) => store.put(`key-${i}`, written(`value-${i}`.repeat(20)))));
   await store.close();
+  const root = rawDb(t, dir, { readonly: true }).prepare("SELECT rootpage FROM sqlite_master WHERE name = 'objects'").pluck().get() as number;
   const path = join(dir, DATABASE_FILE);
   const bytes = readFileSync(path);
   const pageSize = bytes.readUInt16BE(16);
   t.ok(bytes.length > pageSize * 8, 'fixture: several pages');
-  // Overwrite the interior of a later page (b-tree pages of the objects table) with garbage.
-  Buffer.alloc(pageSize - 16, 0xab).copy(bytes, pageSize * 4 + 8);
-  Buffer.alloc(pageSize - 16, 0x5c).copy(bytes, pageSize * 6 + 8);
+  // Overwrite the interior of the objects table's root page (1-based page numbers) with garbage.
+  Buffer.alloc(pageSize - 16, 0xab).copy(bytes, pageSize * (root - 1) + 8);
   writeFileSync(path, bytes);
   t.throws(() => open(t, dir, { integrityCheck: true }), { name: 'KvError', code: 'KV_ERR_STORAGE_CORRUPT', message: /integrity/ });
 });

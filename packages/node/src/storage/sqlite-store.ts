@@ -15,7 +15,10 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { KvError } from '../errors.js';
 import { decodeObject, encodeObject } from '../core/object-codec.js';
-import { isDeleted, type VersionedObject } from '../core/versioned.js';
+import { isDeleted, type VersionedObject, type VersioningLimits } from '../core/versioned.js';
+import type { HintLimits, HintStore } from './hints.js';
+import { DEFAULT_HINT_LIMITS } from './memory-store.js';
+import { SqliteHintStore } from './sqlite-hints.js';
 import { migrate } from './migrations.js';
 import { GroupCommitQueue, newEpoch, nextTurn, type Scheduler, type Store, type StoreStats } from './store.js';
 
@@ -30,6 +33,8 @@ export interface SqliteStoreOptions {
   readonly integrityCheck: boolean;
   readonly nowMs: () => number;
   readonly schedule?: Scheduler;
+  /** Bounds of the hint store (defaults for tests). */
+  readonly hintLimits?: HintLimits & VersioningLimits;
 }
 
 export const DATABASE_FILE = 'ringkv.db';
@@ -113,11 +118,13 @@ export class SqliteStore implements Store {
   private readonly countObjects: Database.Statement<[], { n: number }>;
   private closed = false;
   readonly epoch: string;
+  readonly hints: HintStore;
 
   constructor(private readonly options: SqliteStoreOptions) {
     prepareDir(options.dir);
     this.db = openDatabase(join(options.dir, DATABASE_FILE), options);
     this.epoch = openEpoch(this.db, options.synchronous);
+    this.hints = new SqliteHintStore(this.db, options.hintLimits ?? DEFAULT_HINT_LIMITS, options.nowMs);
     this.selectObject = this.db.prepare('SELECT object FROM objects WHERE key = ?');
     this.countObjects = this.db.prepare('SELECT count(*) AS n FROM objects');
     const upsert = this.db.prepare(

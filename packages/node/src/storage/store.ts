@@ -10,6 +10,7 @@
  * and taken out of the view again, so nothing unacknowledged stays visible afterwards.
  */
 import { KvError } from '../errors.js';
+import type { HintStore } from './hints.js';
 import type { VersionedObject } from '../core/versioned.js';
 
 export interface Store {
@@ -21,6 +22,8 @@ export interface Store {
    * (Riak's vnode id does the same).
    */
   readonly epoch: string;
+  /** Hints this node holds for unreachable owners (hinted handoff). */
+  readonly hints: HintStore;
   /** The key's object, including writes queued but not yet committed. */
   get(key: string): VersionedObject | undefined;
   /** Queues `object` as the key's new state; resolves once it is durable. */

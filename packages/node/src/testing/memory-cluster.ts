@@ -16,6 +16,9 @@ export interface ClusterNode {
   readonly address: string;
   readonly app: ReturnType<typeof assemble>['app'];
   readonly coordinator: ReturnType<typeof assemble>['coordinator'];
+  /** The node's static member list (mark members dead or alive with setStatus). */
+  readonly membership: NonNullable<ReturnType<typeof assemble>['staticMembership']>;
+  readonly handoff: ReturnType<typeof assemble>['handoff'];
   store: Store;
 }
 
@@ -38,7 +41,7 @@ export function memoryCluster(options: MemoryClusterOptions): { network: MemoryN
     const address = `http://${id}.test`;
     const parts = assemble(config, address, { transport }, pino({ level: 'silent' }), options.nowMs ?? Date.now, store);
     network.register(address, parts.replica);
-    return { id, address, app: parts.app, coordinator: parts.coordinator, store };
+    return { id, address, app: parts.app, coordinator: parts.coordinator, membership: parts.staticMembership!, handoff: parts.handoff, store };
   });
   return { network, nodes };
 }

@@ -36,7 +36,11 @@ export const FORWARD_TIMEOUT_MS_MAX = 3_600_000;
 /** Longest error-details JSON in a coordinate result, in UTF-8 bytes (the decoder's bound). */
 export const DETAILS_BYTES_MAX = TEXT_BYTES_MAX;
 
-export type ReplicaOp = { readonly kind: 'get'; readonly key: string } | { readonly kind: 'put'; readonly key: string; readonly object: VersionedObject };
+export type ReplicaOp =
+  | { readonly kind: 'get'; readonly key: string }
+  | { readonly kind: 'put'; readonly key: string; readonly object: VersionedObject }
+  /** Sloppy quorum: hold this replica for `owner`, which is unreachable (hinted handoff). */
+  | { readonly kind: 'hint'; readonly key: string; readonly object: VersionedObject; readonly owner: string };
 
 /** A replica's answer to one op: the object for a get (undefined = holds nothing), or an error. */
 export type ReplicaResult =
@@ -114,8 +118,9 @@ function header(reader: ByteReader, what: string): number {
 export function encodeBatch(ops: readonly ReplicaOp[]): Uint8Array {
   const writer = new ByteWriter(256).u8(FRAME_VERSION).varint(ops.length);
   for (const op of ops) {
-    writer.u8(op.kind === 'get' ? 1 : 2).string(op.key);
-    if (op.kind === 'put') writer.bytes(encodeObject(op.object));
+    writer.u8(op.kind === 'get' ? 1 : op.kind === 'put' ? 2 : 3).string(op.key);
+    if (op.kind !== 'get') writer.bytes(encodeObject(op.object));
+    if (op.kind === 'hint') writer.string(op.owner);
   }
   return writer.finish();
 }
@@ -130,6 +135,12 @@ export function decodeBatch(bytes: Uint8Array): ReplicaOp[] {
       const key = reader.string(KEY_BYTES_HARD_MAX);
       if (kind === 1) ops.push({ kind: 'get', key });
       else if (kind === 2) ops.push({ kind: 'put', key, object: peerObject(reader.bytes(OBJECT_BYTES_HARD_MAX), key) });
+      else if (kind === 3) {
+        const object = peerObject(reader.bytes(OBJECT_BYTES_HARD_MAX), key);
+        const owner = reader.string(NODE_ID_BYTES_MAX);
+        if (!/^[A-Za-z0-9._-]+$/.test(owner)) throw new DecodeError('bad hint owner');
+        ops.push({ kind: 'hint', key, object, owner });
+      }
       else throw new DecodeError(`unknown op kind ${kind}`);
     }
     if (!reader.done) throw new DecodeError('trailing bytes');

@@ -41,7 +41,7 @@ interface Pending {
  */
 export function estimateOpBytes(op: ReplicaOp): number {
   let bytes = Buffer.byteLength(op.key);
-  if (op.kind === 'put') for (const sibling of op.object.siblings) bytes += sibling.value.length + SIBLING_OVERHEAD_BYTES;
+  if (op.kind !== 'get') for (const sibling of op.object.siblings) bytes += sibling.value.length + SIBLING_OVERHEAD_BYTES;
   return bytes;
 }
 

@@ -1,0 +1,71 @@
+// Sloppy quorum and hinted handoff over fully wired in-memory nodes (Dynamo §4.6).
+import t from 'tap';
+import { memoryCluster, type ClusterNode } from '../testing/memory-cluster.js';
+
+const text = (node: ClusterNode, key: string) => (node.store.get(key)?.siblings ?? []).map((s) => Buffer.from(s.value).toString());
+
+/** A 4-node cluster (N=3) and a key whose preference list holds node4, with node4 marked dead everywhere. */
+function clusterWithDeadOwner() {
+  const { nodes } = memoryCluster({ nodes: 4, config: { n: 3 } });
+  let key = '';
+  for (let i = 0; ; i++) {
+    key = `k${i}`;
+    const owners = nodes[0]!.coordinator.preferenceList(key);
+    if (owners.includes('node4') && owners[0] !== 'node4') break;
+  }
+  const owners = nodes[0]!.coordinator.preferenceList(key);
+  const coordinator = nodes.find((n) => n.id === owners[0])!;
+  const fallback = nodes.find((n) => !owners.includes(n.id))!;
+  const owner = nodes.find((n) => n.id === 'node4')!;
+  for (const node of nodes) node.membership.setStatus('node4', 'dead');
+  return { nodes, key, coordinator, fallback, owner };
+}
+
+t.test('an unreachable primary is replaced by a fallback that keeps a hint and counts toward W', async (t) => {
+  const { key, coordinator, fallback, owner } = clusterWithDeadOwner();
+  const res = await coordinator.app.request(`/kv/${key}?w=3`, { method: 'PUT', body: 'v1' });
+  t.equal(res.status, 204, 'W=3 met with two primaries and one fallback');
+  t.same(text(owner, key), [], 'the dead owner got nothing');
+  t.same(fallback.store.hints.owners(), [{ owner: 'node4', count: 1, bytes: fallback.store.hints.owners()[0]!.bytes }]);
+  t.equal(fallback.store.get(key), undefined, 'a hint is not a replica of the fallback');
+});
+
+t.test('strict quorums: sloppy=false and pw refuse to count fallbacks', async (t) => {
+  const { key, coordinator, fallback } = clusterWithDeadOwner();
+  const strict = await coordinator.app.request(`/kv/${key}?w=3&sloppy=false`, { method: 'PUT', body: 'v' });
+  t.equal(strict.status, 503);
+  t.match(await strict.json(), { error: { code: 'KV_ERR_QUORUM_UNMET', needed: 3, answered: 0, failures: /node4=KV_ERR_PEER_UNREACHABLE/ } }, 'refused before writing: node4 is known dead');
+  const pw = await coordinator.app.request(`/kv/${key}?w=3&pw=3`, { method: 'PUT', body: 'v' });
+  t.equal(pw.status, 503, 'PW=3 cannot be met with a primary down');
+  t.match(await pw.json(), { error: { code: 'KV_ERR_QUORUM_UNMET', failures: /primaries: 0\/3/ } });
+  t.equal((await coordinator.app.request(`/kv/${key}?w=2&pw=3`, { method: 'PUT', body: 'v' })).status, 400, 'pw above w is refused');
+  t.equal((await coordinator.app.request(`/kv/${key}?sloppy=maybe`, { method: 'PUT', body: 'v' })).status, 400);
+  t.equal(fallback.store.hints.count(), 0, 'no attempt left a hint: strict writes never use fallbacks, an impossible PW writes nothing');
+  t.equal(coordinator.store.get(key), undefined, 'the impossible PW=3 write left no partial copy');
+});
+
+t.test('hints are delivered once the owner is back, then deleted; newer writes merge into the hint', async (t) => {
+  const { nodes, key, coordinator, fallback, owner } = clusterWithDeadOwner();
+  t.equal((await coordinator.app.request(`/kv/${key}?w=3`, { method: 'PUT', body: 'v1' })).status, 204);
+  const ctx = (await coordinator.app.request(`/kv/${key}?r=2`)).headers.get('x-ringkv-context')!;
+  t.equal((await coordinator.app.request(`/kv/${key}?w=3`, { method: 'PUT', body: 'v2', headers: { 'x-ringkv-context': ctx } })).status, 204);
+  t.equal(fallback.store.hints.count(), 1, 'one hint per (owner, key): v2 merged into it');
+  // While the owner is still dead, delivery does nothing.
+  t.same(await fallback.handoff.deliverOnce(), { delivered: 0, dropped: 0 });
+  for (const node of nodes) node.membership.setStatus('node4', 'alive');
+  t.same(await fallback.handoff.deliverOnce(), { delivered: 1, dropped: 0 });
+  t.same(text(owner, key), ['v2'], 'the owner now holds the latest value');
+  t.equal(fallback.store.hints.count(), 0, 'the delivered hint is gone');
+});
+
+t.test('a hint changed after it was taken for delivery is not deleted (sequence check)', async (t) => {
+  const { fallback } = clusterWithDeadOwner();
+  const hints = fallback.store.hints;
+  const object = { clock: [{ id: 'x~e', counter: 1, timestampMs: 1 }], siblings: [{ dot: { id: 'x~e', counter: 1 }, deleted: false, value: new Uint8Array([1]), contentType: '', timestampMs: 1 }] };
+  await hints.add('node4', 'k', object);
+  const [taken] = hints.take('node4', 10);
+  const newer = { clock: [{ id: 'x~e', counter: 2, timestampMs: 2 }], siblings: [{ dot: { id: 'x~e', counter: 2 }, deleted: false, value: new Uint8Array([2]), contentType: '', timestampMs: 2 }] };
+  await hints.add('node4', 'k', newer);
+  t.equal(hints.remove([{ id: taken!.id, seq: taken!.seq }]), 0, 'the stale delivery deletes nothing');
+  t.equal(hints.count(), 1);
+});

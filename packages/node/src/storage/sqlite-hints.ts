@@ -1,0 +1,137 @@
+/**
+ * The durable HintStore, in the node's SQLite database (`hints` table). Adds arriving in the
+ * same event-loop turn are committed in one transaction, like object writes (group commit);
+ * an add resolves once its transaction committed, or rejects with its own coded error.
+ */
+import type Database from 'better-sqlite3';
+import { KvError } from '../errors.js';
+import { decodeObject, encodeObject } from '../core/object-codec.js';
+import { merge, type VersionedObject, type VersioningLimits } from '../core/versioned.js';
+import type { HintLimits, HintStore, StoredHint } from './hints.js';
+import { storageError } from './sqlite-store.js';
+
+interface Pending {
+  readonly owner: string;
+  readonly key: string;
+  readonly object: VersionedObject;
+  readonly resolve: () => void;
+  readonly reject: (error: unknown) => void;
+}
+
+interface Row {
+  id: number;
+  seq: number;
+  owner: string;
+  key: string;
+  object: Buffer;
+  created_ms: number;
+  bytes: number;
+}
+
+export class SqliteHintStore implements HintStore {
+  private pending: Pending[] = [];
+  private scheduled = false;
+  private readonly statements;
+
+  constructor(
+    private readonly db: Database.Database,
+    private readonly limits: HintLimits & VersioningLimits,
+    private readonly nowMs: () => number,
+  ) {
+    this.statements = {
+      one: db.prepare<[string, string], Row>('SELECT * FROM hints WHERE owner = ? AND key = ?'),
+      usage: db.prepare<[string], { n: number; bytes: number | null }>('SELECT count(*) AS n, sum(bytes) AS bytes FROM hints WHERE owner = ?'),
+      upsert: db.prepare(
+        `INSERT INTO hints (owner, key, object, created_ms, seq, bytes) VALUES (?, ?, ?, ?, 1, ?)
+         ON CONFLICT (owner, key) DO UPDATE SET object = excluded.object, seq = seq + 1, bytes = excluded.bytes`,
+      ),
+      owners: db.prepare<[], { owner: string; n: number; bytes: number }>('SELECT owner, count(*) AS n, sum(bytes) AS bytes FROM hints GROUP BY owner'),
+      take: db.prepare<[string, number], Row>('SELECT * FROM hints WHERE owner = ? ORDER BY id LIMIT ?'),
+      remove: db.prepare<[number, number]>('DELETE FROM hints WHERE id = ? AND seq = ?'),
+      expire: db.prepare<[number]>('DELETE FROM hints WHERE created_ms < ?'),
+      count: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM hints'),
+    };
+  }
+
+  add(owner: string, key: string, object: VersionedObject): Promise<void> {
+    const done = new Promise<void>((resolve, reject) => this.pending.push({ owner, key, object, resolve, reject }));
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => this.flush());
+    }
+    return done;
+  }
+
+  /** Applies one add inside the batch transaction; returns the error that refused it, if any. */
+  private applyOne(item: Pending, nowMs: number): KvError | undefined {
+    const current = this.statements.one.get(item.owner, item.key);
+    const merged = current === undefined ? item.object : merge(decodeObject(current.object, item.key), item.object, this.limits);
+    const encoded = encodeObject(merged);
+    const usage = this.statements.usage.get(item.owner)!;
+    if (current === undefined && usage.n >= this.limits.hintsPerOwnerMax) {
+      return new KvError('KV_ERR_HINTS_FULL', `hints for ${item.owner} reached the count limit (${this.limits.hintsPerOwnerMax})`, { owner: item.owner });
+    }
+    if ((usage.bytes ?? 0) - (current?.bytes ?? 0) + encoded.length > this.limits.hintBytesPerOwnerMax) {
+      return new KvError('KV_ERR_HINTS_FULL', `hints for ${item.owner} reached the byte limit (${this.limits.hintBytesPerOwnerMax})`, { owner: item.owner });
+    }
+    this.statements.upsert.run(item.owner, item.key, encoded, nowMs, encoded.length);
+    return undefined;
+  }
+
+  private flush(): void {
+    this.scheduled = false;
+    const batch = this.pending;
+    this.pending = [];
+    const refused = new Map<Pending, KvError>();
+    try {
+      this.db.transaction(() => {
+        const nowMs = this.nowMs();
+        for (const item of batch) {
+          const error = this.applyOne(item, nowMs);
+          if (error !== undefined) refused.set(item, error);
+        }
+      })();
+    } catch (error) {
+      const coded = error instanceof KvError ? error : storageError(error, `storing ${batch.length} hints`);
+      for (const item of batch) item.reject(coded);
+      return;
+    }
+    for (const item of batch) {
+      const error = refused.get(item);
+      if (error === undefined) item.resolve();
+      else item.reject(error);
+    }
+  }
+
+  owners(): Array<{ owner: string; count: number; bytes: number }> {
+    return this.statements.owners.all().map((row) => ({ owner: row.owner, count: row.n, bytes: row.bytes }));
+  }
+
+  take(owner: string, limit: number): StoredHint[] {
+    return this.statements.take.all(owner, limit).map((row) => ({
+      id: row.id,
+      seq: row.seq,
+      owner: row.owner,
+      key: row.key,
+      object: decodeObject(row.object, row.key),
+      createdMs: row.created_ms,
+      bytes: row.bytes,
+    }));
+  }
+
+  remove(delivered: ReadonlyArray<{ id: number; seq: number }>): number {
+    let removed = 0;
+    this.db.transaction(() => {
+      for (const { id, seq } of delivered) removed += this.statements.remove.run(id, seq).changes;
+    })();
+    return removed;
+  }
+
+  expire(beforeMs: number): number {
+    return this.statements.expire.run(beforeMs).changes;
+  }
+
+  count(): number {
+    return this.statements.count.get()!.n;
+  }
+}
