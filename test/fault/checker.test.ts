@@ -1,0 +1,74 @@
+// The checker itself, on hand-made histories that must pass and histories that must fail.
+import t from 'tap';
+import { check, type FinalKey, type HistoryEvent } from './checker.js';
+
+const final = (entries: Record<string, { elements: string[]; replicas?: string[] }>) =>
+  new Map<string, FinalKey>(Object.entries(entries).map(([key, v]) => [key, { elements: v.elements, replicas: v.replicas ?? ['same', 'same', 'same'] }]));
+
+t.test('a clean history passes', async (t) => {
+  const history: HistoryEvent[] = [
+    { type: 'add', key: 'k', element: 'a', ok: true },
+    { type: 'add', key: 'k', element: 'b', ok: true },
+    { type: 'read', key: 'k', siblings: 2 },
+  ];
+  const verdict = check(history, final({ k: { elements: ['a', 'b'] } }), 64);
+  t.ok(verdict.ok);
+  t.equal(verdict.acknowledged, 2);
+});
+
+t.test('a lost acknowledged add fails', async (t) => {
+  const verdict = check([{ type: 'add', key: 'k', element: 'a', ok: true }], final({ k: { elements: [] } }), 64);
+  t.notOk(verdict.ok);
+  t.same(verdict.lost, ['k/a']);
+});
+
+t.test('a missing add that was not acknowledged is fine', async (t) => {
+  t.ok(check([{ type: 'add', key: 'k', element: 'a', ok: false }], final({ k: { elements: [] } }), 64).ok);
+});
+
+t.test('a key deleted last, with no add during or after the delete, must read as not found', async (t) => {
+  const history: HistoryEvent[] = [
+    { type: 'add', key: 'k', element: 'a', ok: true, startMs: 0, endMs: 10 },
+    { type: 'delete', key: 'k', seen: ['a'], ok: true, startMs: 20, endMs: 30 },
+  ];
+  t.ok(check(history, final({ k: { elements: [] } }), 64).ok, 'gone: fine');
+  t.equal(check(history, final({ k: { elements: [] } }), 64).deletedKeysChecked, 1);
+  const back = check(history, final({ k: { elements: ['a'] } }), 64);
+  t.notOk(back.ok, 'present again: a resurrection');
+  t.same(back.resurrected, ['k/a']);
+});
+
+t.test('an add concurrent with the delete may legitimately survive it', async (t) => {
+  const history: HistoryEvent[] = [
+    { type: 'add', key: 'k', element: 'a', ok: true, startMs: 0, endMs: 10 },
+    { type: 'delete', key: 'k', seen: ['a'], ok: true, startMs: 20, endMs: 30 },
+    { type: 'add', key: 'k', element: 'b', ok: true, startMs: 15, endMs: 25 },
+  ];
+  t.ok(check(history, final({ k: { elements: ['a', 'b'] } }), 64).ok);
+});
+
+t.test('a delete that did not see an add does not excuse losing it', async (t) => {
+  const history: HistoryEvent[] = [
+    { type: 'add', key: 'k', element: 'a', ok: true },
+    { type: 'delete', key: 'k', seen: [], ok: true },
+  ];
+  t.same(check(history, final({ k: { elements: [] } }), 64).lost, ['k/a']);
+});
+
+t.test('a failed delete makes its elements indeterminate both ways', async (t) => {
+  const history: HistoryEvent[] = [
+    { type: 'add', key: 'k', element: 'a', ok: true },
+    { type: 'delete', key: 'k', seen: ['a'], ok: false },
+  ];
+  t.ok(check(history, final({ k: { elements: [] } }), 64).ok);
+  t.ok(check(history, final({ k: { elements: ['a'] } }), 64).ok);
+});
+
+t.test('replicas that disagree, and too many siblings, fail', async (t) => {
+  const diverged = check([], final({ k: { elements: [], replicas: ['x', 'x', 'y'] } }), 64);
+  t.same(diverged.unconverged, ['k']);
+  t.notOk(diverged.ok);
+  const siblings = check([{ type: 'read', key: 'k', siblings: 65 }], final({}), 64);
+  t.same(siblings.siblingViolations, ['k: 65 siblings']);
+  t.notOk(siblings.ok);
+});
