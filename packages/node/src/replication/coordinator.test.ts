@@ -141,3 +141,34 @@ t.test('a node outside the preference list keeps no copy when it forwards', asyn
   t.equal(outsider.store.get(key), undefined);
   t.equal(await (await outsider.app.request(`/kv/${key}`)).text(), 'x');
 });
+
+t.test('regression: a forwarded write that may have been delivered is not coordinated a second time', async (t) => {
+  const { nodes, network } = memoryCluster({ nodes: 4, config: { n: 2 } });
+  let key = '';
+  let outsider = nodes[0]!;
+  for (let i = 0; ; i++) {
+    key = `fk${i}`;
+    const owners = nodes[0]!.coordinator.preferenceList(key);
+    const found = nodes.find((n) => !owners.includes(n.id));
+    if (found) {
+      outsider = found;
+      break;
+    }
+  }
+  const [first] = nodes[0]!.coordinator.preferenceList(key);
+  const target = nodes.find((n) => n.id === first)!;
+  const real = network.handler(outsider.id, target.address)!;
+  // The first replica coordinates the write, then the connection breaks before its answer.
+  network.register(target.address, {
+    replicaBatch: (ops, sender) => real.replicaBatch(ops, sender),
+    coordinate: async (request, sender) => {
+      await real.coordinate(request, sender);
+      throw new KvError('KV_ERR_PEER_UNREACHABLE', 'connection reset after the request', { delivered: true });
+    },
+  });
+  const res = await outsider.app.request(`/kv/${key}?w=2`, { method: 'PUT', body: 'once' });
+  t.equal(res.status, 504, 'outcome unknown, reported as such');
+  const read = await target.app.request(`/kv/${key}?r=2`);
+  t.equal(read.status, 200, 'one version: the write was not coordinated twice');
+  t.equal(await read.text(), 'once');
+});

@@ -323,9 +323,15 @@ export class Coordinator implements KvService {
       try {
         result = await this.deps.transport.coordinate(member, { ...request, timeoutMs: remaining }, remaining);
       } catch (error) {
-        if (error instanceof KvError && error.code === 'KV_ERR_PEER_UNREACHABLE') {
+        // A read may always try the next replica; a write only if the first surely did nothing
+        // (otherwise it could be coordinated twice and leave a spurious sibling).
+        const untouched = error instanceof KvError && error.code === 'KV_ERR_PEER_UNREACHABLE' && (request.kind === 'get' || error.details.delivered === false);
+        if (untouched) {
           this.deps.logger.debug({ err: error, target: replica }, 'forward target unreachable; trying the next replica');
           continue;
+        }
+        if (error instanceof KvError && error.code === 'KV_ERR_PEER_UNREACHABLE') {
+          throw new KvError('KV_ERR_TIMEOUT', `forwarded put to ${replica} failed after it was sent; its outcome is unknown`, { forwardedTo: replica });
         }
         throw error instanceof KvError && error.code === 'KV_ERR_TIMEOUT'
           ? new KvError('KV_ERR_TIMEOUT', `forwarded ${request.kind} to ${replica} did not complete in time`, { forwardedTo: replica })

@@ -58,8 +58,13 @@ function requestError(error: unknown, member: Member, path: string, timeoutMs: n
     return new KvError('KV_ERR_TIMEOUT', `peer ${member.id} did not answer ${path} within ${timeoutMs} ms`, { peer: member.id }, { cause: error });
   }
   const message = error instanceof Error ? error.message : String(error);
-  return new KvError('KV_ERR_PEER_UNREACHABLE', `peer ${member.id} unreachable: ${message}`, { peer: member.id }, { cause: error });
+  // Errors that happen before a byte of the request left: the peer surely did nothing, so a
+  // forwarded write may be tried elsewhere. Anything else (a reset mid-answer) may have acted.
+  const delivered = !(typeof code === 'string' && NOT_DELIVERED.has(code));
+  return new KvError('KV_ERR_PEER_UNREACHABLE', `peer ${member.id} unreachable: ${message}`, { peer: member.id, delivered }, { cause: error });
 }
+
+const NOT_DELIVERED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'UND_ERR_CONNECT_TIMEOUT']);
 
 /** A non-200 answer: whatever the peer's reason (401, 503 while it stops, 500), no result came. */
 function refusal(member: Member, path: string, status: number, bytes: Uint8Array): KvError {
@@ -72,6 +77,8 @@ function refusal(member: Member, path: string, status: number, bytes: Uint8Array
   return new KvError('KV_ERR_PEER_UNREACHABLE', `peer ${member.id} refused ${path}: ${status} ${isErrorCode(code) ? code : ''}`, {
     peer: member.id,
     status,
+    // A 4xx or a 503 (stopping) was refused before any work; an unexpected 5xx may have acted.
+    delivered: status >= 500 && status !== 503,
   });
 }
 

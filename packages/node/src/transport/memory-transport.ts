@@ -60,7 +60,7 @@ export class MemoryTransport implements Transport {
 
   private target(member: Member): PeerHandler {
     const handler = this.network.handler(this.selfId, member.address);
-    if (handler === undefined) throw new KvError('KV_ERR_PEER_UNREACHABLE', `peer ${member.id} unreachable`, { peer: member.id });
+    if (handler === undefined) throw new KvError('KV_ERR_PEER_UNREACHABLE', `peer ${member.id} unreachable`, { peer: member.id, delivered: false });
     return handler;
   }
 

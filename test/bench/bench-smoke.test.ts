@@ -1,0 +1,23 @@
+// A few-second smoke run of the benchmark script, so CI proves it still works. The figures
+// it prints are not asserted on: benchmarks are not timed tests.
+import t from 'tap';
+import { waitExit, REPO_ROOT } from '../helpers/process.js';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+
+t.test('bench/ring-bench.ts runs a 1-node ring and prints its table', async (t) => {
+  const child = spawn(join(REPO_ROOT, 'node_modules', '.bin', 'tsx'), ['bench/ring-bench.ts', '--rings', '1', '--seconds', '1', '--clients', '4', '--keys', '100'], {
+    cwd: REPO_ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  child.stdout.on('data', (chunk) => (stdout += chunk));
+  t.teardown(() => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  });
+  const status = await waitExit(child, 60_000);
+  t.equal(status.code, 0, 'exits 0');
+  t.match(stdout, /\| ring \| op \| ops\/s \| p50 ms/, 'prints the Markdown table');
+  t.match(stdout, /\| 1 node \(N=1, R=W=1\) \| put \| \d+ /, 'with a PUT row');
+  t.match(stdout, /\| 1 node \(N=1, R=W=1\) \| get \| \d+ /, 'and a GET row');
+});
