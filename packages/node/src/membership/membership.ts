@@ -7,8 +7,8 @@
  * - who is *reachable now* (alive or suspect vs dead): failures change only this, which is what
  *   sloppy quorum and hinted handoff act on. A node that is merely unreachable keeps its tokens.
  *
- * The static source below (every node is told the full member list) serves until SWIM gossip
- * provides the same interface.
+ * Two sources implement it: SWIM gossip (swim-membership.ts, the default) and a static list
+ * (static-membership.ts), so the coordinator never knows which one it reads.
  */
 
 export type MemberStatus = 'alive' | 'suspect' | 'dead' | 'left';

@@ -1,8 +1,7 @@
 /**
  * What the HTTP client routes need from the node: read and write a key with per-request
- * options. The single-node `LocalKv` implements it now; the replicating coordinator
- * (quorum reads and writes over the ring) implements the same interface, so the routes do
- * not change when replication arrives.
+ * options. The Coordinator (quorum reads and writes over the ring) implements it; the routes
+ * depend on this interface only.
  */
 import type { VersionVector } from '../core/clock.js';
 import type { VersionedObject } from '../core/versioned.js';
