@@ -34,11 +34,15 @@ async function startRing(dir: string): Promise<RunningNode[]> {
     await stopNodes([first]);
     throw error;
   }
-  const rest = specs.slice(1).map((spec) => spawnNode(spec, 3, secret, '127.0.0.1', [], [first.gossipAddress]));
-  const nodes = [first, ...rest];
-  await Promise.all(nodes.map((node) => waitReady(node, 30_000)));
-  await waitConverged(nodes, count, 30_000);
-  return nodes;
+  const nodes = [first, ...specs.slice(1).map((spec) => spawnNode(spec, 3, secret, '127.0.0.1', [], [first.gossipAddress]))];
+  try {
+    await Promise.all(nodes.map((node) => waitReady(node, 30_000)));
+    await waitConverged(nodes, count, 30_000);
+    return nodes;
+  } catch (error) {
+    await stopNodes(nodes);
+    throw error;
+  }
 }
 
 async function gossipOut(node: RunningNode): Promise<number> {

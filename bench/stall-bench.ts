@@ -31,7 +31,12 @@ const dir = mkdtempSync(join(tmpdir(), 'ringkv-stall-'));
 const secret = randomBytes(18).toString('base64url');
 const specs = nodeSpecs(count, 0, dir);
 const first = spawnNode(specs[0]!, 3, secret);
-await waitReady(first, 30_000);
+try {
+  await waitReady(first, 30_000);
+} catch (error) {
+  await stopNodes([first]);
+  throw error;
+}
 const nodes = [first, ...specs.slice(1).map((spec) => spawnNode(spec, 3, secret, '127.0.0.1', [], [first.gossipAddress]))];
 const hogSeconds = rounds * 5 + 30;
 const hogs = [0, 1].map(() => spawn(process.execPath, ['-e', `const end = Date.now() + ${hogSeconds * 1000}; while (Date.now() < end) {}`], { stdio: 'ignore' }));
