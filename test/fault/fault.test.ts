@@ -1,4 +1,4 @@
-// A short real-process fault run (issue 6): kills, restarts and pauses under a set workload;
+// A short real-process fault run (issue 6): kills, restarts, pauses and partitions under a set workload;
 // the checker must find no lost, resurrected or unconverged data. Longer soaks:
 //   FAULT_SECONDS=600 node_modules/.bin/tap test/fault/fault.test.ts --timeout=0
 import t from 'tap';
@@ -15,7 +15,7 @@ t.test(`${seconds} s of faults on 5 nodes (N=3, R=W=2), seed ${seed}`, { timeout
       `lost ${verdict.lost.length}, resurrected ${verdict.resurrected.length} (of ${verdict.deletedKeysChecked} keys deleted last), unconverged ${verdict.unconverged.length}, converged ${report.convergeMs} ms after the heal`,
   );
   t.ok(verdict.acknowledged > 50, 'the workload made progress through the faults');
-  t.ok((report.faults.kill ?? 0) + (report.faults.pause ?? 0) >= 2, 'faults were injected');
+  t.ok((report.faults.kill ?? 0) + (report.faults.pause ?? 0) + (report.faults.partition ?? 0) >= 2, 'faults were injected');
   t.same(verdict.lost, [], 'no acknowledged write lost');
   t.same(verdict.resurrected, [], 'no deleted key came back');
   t.ok(verdict.deletedKeysChecked > 0, 'the resurrection rule was exercised');

@@ -4,10 +4,13 @@
  * union, occasional deletes with context), and a nemesis that SIGKILLs and restarts nodes and
  * SIGSTOPs/SIGCONTs them, one fault at a time. After the run every fault is healed, each key
  * is read at R = N (read repair brings the replicas level), and the history goes to the
- * checker. Partitions are not injected yet (see docs/testing.md).
+ * checker. Partitions are injected through each node's fault layer (`--fault-injection`,
+ * POST /internal/faults): both the replication transport and gossip stop reaching the other
+ * side, as across a real network split.
  */
 import { RingkvClient, type Sibling } from '@ringkv/client';
-import { http, httpAgent, stopByPid, waitFor, type NodeProcess, type TestLike } from '../helpers/process.js';
+import { signRequest } from '@ringkv/node';
+import { DEFAULT_SECRET, http, httpAgent, stopByPid, waitFor, type NodeProcess, type TestLike } from '../helpers/process.js';
 import { restartNode, startRing, waitConverged } from '../helpers/ring.js';
 import { check, type FinalKey, type HistoryEvent, type Verdict } from './checker.js';
 
@@ -98,17 +101,38 @@ async function worker(client: RingkvClient, id: number, keys: string[], until: n
   return ops;
 }
 
+const FAULT_ARGS = ['--fault-injection'];
+
+/** Cuts (or, with empty groups, heals) traffic between two groups of nodes, both ways. */
+async function partition(agent: ReturnType<typeof httpAgent>, ring: readonly NodeProcess[], side: ReadonlySet<string>): Promise<void> {
+  for (const node of ring) {
+    const block = side.size === 0 ? [] : ring.filter((other) => side.has(other.id) !== side.has(node.id)).map((other) => other.id);
+    const body = Buffer.from(JSON.stringify({ block }));
+    const headers = { 'content-type': 'application/json', ...signRequest(DEFAULT_SECRET, 'nemesis', '/internal/faults', body, Date.now()) };
+    const answer = await http(agent, 'POST', `${node.url}/internal/faults`, { headers, body });
+    if (answer.status !== 200) throw new Error(`${node.id} refused the fault plan: ${answer.status} ${answer.body.toString()}`);
+  }
+}
+
 async function nemesis(t: TestLike, ring: NodeProcess[], n: number, until: number, rng: () => number, faults: Record<string, number>): Promise<void> {
+  const agent = httpAgent(t);
   while (Date.now() < until) {
     await sleep(1_500 + rng() * 1_500);
     if (Date.now() >= until) break;
     const index = Math.floor(rng() * ring.length);
     const target = ring[index]!;
-    if (rng() < 0.5) {
+    const dice = rng();
+    if (dice < 0.25) {
+      faults.partition = (faults.partition ?? 0) + 1;
+      const minority = new Set([target.id, ring[(index + 1 + Math.floor(rng() * (ring.length - 1))) % ring.length]!.id]);
+      await partition(agent, ring, minority);
+      await sleep(2_000 + rng() * 3_000);
+      await partition(agent, ring, new Set());
+    } else if (dice < 0.6) {
       faults.kill = (faults.kill ?? 0) + 1;
       await stopByPid(target.pid, 0);
       await sleep(1_000 + rng() * 1_000);
-      await restartNode(t, target, ring, n);
+      await restartNode(t, target, ring, n, FAULT_ARGS);
     } else {
       faults.pause = (faults.pause ?? 0) + 1;
       process.kill(target.pid, 'SIGSTOP');
@@ -133,30 +157,40 @@ async function replicaStates(agent: ReturnType<typeof httpAgent>, ring: readonly
 
 export async function faultRun(t: TestLike, options: FaultRunOptions): Promise<FaultReport> {
   const rng = random(options.seed);
-  const ring = await startRing(t, { nodes: options.nodes, n: options.n });
+  const ring = await startRing(t, { nodes: options.nodes, n: options.n, extraArgs: FAULT_ARGS });
   const agent = httpAgent(t);
   const client = new RingkvClient({ urls: ring.map((node) => node.url), timeoutMs: 2_000, retries: 4 });
   t.teardown(() => client.close());
   const keys = Array.from({ length: options.keys }, (_, i) => `set-${i}`);
   const history: HistoryEvent[] = [];
+  // Two keys the workers never touch, written before any fault and deleted after the heal:
+  // they always exercise the no-resurrection rule (keys the workers used may have an
+  // indeterminate add that excludes them).
+  const tombKeys = ['tomb-0', 'tomb-1'];
+  for (const key of tombKeys) {
+    const startMs = Date.now();
+    await client.put(key, JSON.stringify([`${key}-seed`]), { w: options.n });
+    history.push({ type: 'add', key, element: `${key}-seed`, ok: true, startMs, endMs: Date.now() });
+  }
   const faults: Record<string, number> = {};
   const until = Date.now() + options.durationMs;
   const [operations] = await Promise.all([
     Promise.all(Array.from({ length: options.workers }, (_, i) => worker(client, i, keys, until, rng, history))).then((counts) => counts.reduce((a, b) => a + b, 0)),
     nemesis(t, ring, options.n, until - 1_000, rng, faults),
   ]);
-  // Heal: every node running and resumed, gossip converged, then read every key at R = N.
+  // Heal: every node running, resumed and connected, gossip converged, then read every key at R = N.
   for (const node of ring) process.kill(node.pid, 'SIGCONT');
+  await partition(agent, ring, new Set());
   await waitConverged(t, ring, ring.length);
   // Quiet phase: delete a quarter of the keys with a fresh context and nothing else running;
   // those keys must then read as not found (no resurrection).
-  for (const key of keys.slice(0, Math.max(1, Math.floor(keys.length / 4)))) {
+  for (const key of [...tombKeys, ...keys.slice(0, Math.max(1, Math.floor(keys.length / 4)))]) {
     const read = await client.get(key, { r: options.n, timeoutMs: 5_000 });
     history.push(await deleteKey(client, key, union(read.siblings), read.context === undefined ? {} : { context: read.context }));
   }
   const healedAt = Date.now();
   const final = new Map<string, FinalKey>();
-  for (const key of keys) {
+  for (const key of [...keys, ...tombKeys]) {
     await client.get(key, { r: options.n, timeoutMs: 5_000 });
     let replicas: string[] = [];
     await waitFor(async () => {

@@ -49,10 +49,10 @@ export async function startRing(t: TestLike, options: RingOptions): Promise<Node
 }
 
 /** Restarts a stopped node on its old ports and data dir; it rejoins through a live member. */
-export async function restartNode(t: TestLike, node: NodeProcess, ring: NodeProcess[], n: number): Promise<NodeProcess> {
+export async function restartNode(t: TestLike, node: NodeProcess, ring: NodeProcess[], n: number, extraArgs: readonly string[] = []): Promise<NodeProcess> {
   const seed = gossipAddressOf(ring.find((m) => m !== node)!);
   const gossipPort = gossipAddressOf(node).split(':').at(-1)!;
-  const again = await spawnNode(t, { id: node.id, dir: node.dir, port: node.port, n, logLevel: 'info', extraArgs: ['--seeds', seed, '--gossip-port', gossipPort] });
+  const again = await spawnNode(t, { id: node.id, dir: node.dir, port: node.port, n, logLevel: 'info', extraArgs: ['--seeds', seed, '--gossip-port', gossipPort, ...extraArgs] });
   ring.splice(ring.indexOf(node), 1, again);
   await waitConverged(t, ring, ring.length);
   return again;

@@ -58,6 +58,8 @@ export interface NodeConfig {
   readonly internalBodyBytesMax: number;
   /** Writes replace unreachable primaries by fallbacks that keep hints (Dynamo's sloppy quorum). */
   readonly sloppyQuorum: boolean;
+  /** Enables POST /internal/faults (partitions for the fault harness). Never on in production. */
+  readonly faultInjection: boolean;
   /** Bounds of the hints this node keeps for one unreachable owner. */
   readonly hintsPerOwnerMax: number;
   readonly hintBytesPerOwnerMax: number;
@@ -117,6 +119,7 @@ export const defaultConfig: NodeConfig = Object.freeze({
   internalBodyBytesMax: 80 * 1024 * 1024,
   quorumFailGraceMs: 200,
   sloppyQuorum: true,
+  faultInjection: false,
   hintsPerOwnerMax: 1_000_000,
   hintBytesPerOwnerMax: 1024 * 1024 * 1024,
   hintTtlMs: 24 * 3_600_000,
@@ -235,6 +238,7 @@ export function validateConfig(overrides: Partial<NodeConfig>, base: NodeConfig 
   intIn(config, 'hintDeliveryIntervalMs', 10, 3_600_000);
   intIn(config, 'hintDeliveryBatch', 1, 100_000);
   if (typeof config.sloppyQuorum !== 'boolean') fail('sloppyQuorum', 'must be true or false');
+  if (typeof config.faultInjection !== 'boolean') fail('faultInjection', 'must be true or false');
   for (const peer of config.peers) {
     if (!/^[A-Za-z0-9._-]{1,64}$/.test(peer.id) || !/^https?:\/\/[^\s/]+$/.test(peer.address)) {
       fail('peers', `entry ${JSON.stringify(peer)} must be {id, address: "http://host:port"}`);

@@ -30,6 +30,7 @@ import { SqliteStore } from './storage/sqlite-store.js';
 import type { Store } from './storage/store.js';
 import { HttpTransport } from './transport/http-transport.js';
 import type { Transport } from './transport/transport.js';
+import { FaultPlan } from './transport/fault-plan.js';
 
 /** This package's version, reported by /admin/status. */
 export const VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
@@ -58,6 +59,8 @@ export interface NodeParts {
   readonly transport?: Transport;
   /** A membership source other than the static list (startNode passes SWIM's here). */
   readonly membership?: MembershipView;
+  /** Injected partitions, when the node runs with fault injection. */
+  readonly faults?: FaultPlan;
   /** Gossip counters for /metrics, when membership is SWIM. */
   readonly swimStats?: () => Record<string, number>;
   readonly logger?: Logger;
@@ -90,8 +93,9 @@ function openStore(config: NodeConfig, nowMs: () => number): Store {
   });
 }
 
-function openTransport(config: NodeConfig, nowMs: () => number): Transport {
+function openTransport(config: NodeConfig, nowMs: () => number, faults: FaultPlan | undefined): Transport {
   return new HttpTransport({
+    ...(faults ? { faults } : {}),
     selfId: config.nodeId,
     secret: config.secret,
     nowMs,
@@ -116,7 +120,7 @@ export function assemble(config: NodeConfig, url: string, parts: NodeParts, logg
   const codec = { secret: config.secret, entriesMax: CONTEXT_ENTRIES_MAX };
   const staticMembership = parts.membership === undefined ? new StaticMembership(config.nodeId, url, config.peers) : undefined;
   const membership: MembershipView = parts.membership ?? staticMembership!;
-  const transport = parts.transport ?? openTransport(config, nowMs);
+  const transport = parts.transport ?? openTransport(config, nowMs, parts.faults);
   const metrics = createMetrics(config.nodeId, store, transport, config.processMetrics, parts.swimStats);
   const replica = new ReplicaService(store, limits, () => coordinator);
   const coordinator = new Coordinator({
@@ -166,6 +170,7 @@ export function assemble(config: NodeConfig, url: string, parts: NodeParts, logg
       bodyBytesMax: config.internalBodyBytesMax,
       replayEntriesMax: config.internalReplayEntriesMax,
       peer: replica,
+      ...(parts.faults ? { faults: parts.faults } : {}),
       ...(staticMembership ? { setMembers: (members: Parameters<StaticMembership['replace']>[0]) => staticMembership.replace(members) } : {}),
       refused: metrics.internalRefused,
     },
@@ -215,6 +220,7 @@ export async function startNode(config: NodeConfig, parts: NodeParts = {}): Prom
   const url = `http://${host}:${port}`;
   let swim: SwimDriver | undefined;
   let swimMembership: SwimMembership | undefined;
+  const faults = parts.faults ?? (config.faultInjection ? new FaultPlan() : undefined);
   if (config.membership === 'swim' && parts.membership === undefined) {
     try {
       swim = await SwimDriver.start({
@@ -227,6 +233,7 @@ export async function startNode(config: NodeConfig, parts: NodeParts = {}): Prom
         config: defaultSwimConfig,
         logger,
         nowMs,
+        ...(faults ? { faults } : {}),
       });
     } catch (error) {
       server.close();
@@ -237,7 +244,7 @@ export async function startNode(config: NodeConfig, parts: NodeParts = {}): Prom
     swimMembership = new SwimMembership(driver.swim);
     driver.onEvents(() => swimMembership!.changed());
   }
-  const node = assemble(config, url, { ...parts, ...(swimMembership ? { membership: swimMembership, swimStats: () => swimCounters(swim!) } : {}) }, logger, nowMs, store);
+  const node = assemble(config, url, { ...parts, ...(faults ? { faults } : {}), ...(swimMembership ? { membership: swimMembership, swimStats: () => swimCounters(swim!) } : {}) }, logger, nowMs, store);
   fetch = node.app.fetch;
   node.handoff.start(config.hintDeliveryIntervalMs);
   logger.info({ url, gossipAddress: swim?.gossipAddress ?? null, dataDir: config.dataDir, n: config.n, membership: config.membership }, 'node started');

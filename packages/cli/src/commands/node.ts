@@ -27,6 +27,7 @@ export async function runNode(argv: string[]): Promise<void> {
     seeds: { type: 'string' },
     peers: { type: 'string' },
     membership: { type: 'string' },
+    'fault-injection': { type: 'boolean' },
     n: { type: 'string' },
     secret: { type: 'string' },
     host: { type: 'string' },
@@ -41,6 +42,7 @@ export async function runNode(argv: string[]): Promise<void> {
   const peers = parsePeers(values.peers);
   await runNodeProcess({
     peers,
+    faultInjection: Boolean(values['fault-injection']),
     // An explicit peer list means static membership; otherwise gossip, unless told.
     membership: (values.membership as 'swim' | 'static' | undefined) ?? (peers === undefined ? 'swim' : 'static'),
     nodeId: values.id,

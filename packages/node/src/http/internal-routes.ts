@@ -17,6 +17,7 @@ import {
   encodeCoordinateResult,
 } from '../transport/messages.js';
 import type { PeerHandler } from '../transport/transport.js';
+import type { FaultPlan } from '../transport/fault-plan.js';
 import type { StaticPeer } from '../membership/static-membership.js';
 import { readBody } from './request.js';
 
@@ -30,6 +31,8 @@ export interface InternalDeps {
   readonly setMembers?: (members: StaticPeer[]) => void;
   /** Counts a refused request by reason: 'unauthenticated' or 'replayed'. */
   readonly refused: (reason: string) => void;
+  /** Present only on nodes run with fault injection: POST /internal/faults sets it. */
+  readonly faults?: FaultPlan;
   /** Most accepted tags remembered against replays (default REPLAY_ENTRIES_MAX_DEFAULT). */
   readonly replayEntriesMax?: number;
   /** Largest accepted clock difference with a sender (default AUTH_SKEW_MS_DEFAULT). */
@@ -120,4 +123,24 @@ export function internalRoutes(app: Hono, deps: InternalDeps): void {
     deps.setMembers(parseMembers(body));
     return c.body(null, 204);
   });
+
+  const faults = deps.faults;
+  if (faults !== undefined) {
+    // Fault injection (only with --fault-injection): {"block": ["node2", ...]} cuts this
+    // node's traffic to those members; {"block": []} heals.
+    app.post('/internal/faults', async (c) => {
+      const { body } = await authenticated(c);
+      let block: unknown;
+      try {
+        block = (JSON.parse(Buffer.from(body).toString('utf8')) as { block?: unknown } | null)?.block;
+      } catch {
+        block = undefined;
+      }
+      if (!Array.isArray(block) || block.length > 1024 || !block.every((id) => typeof id === 'string' && /^[A-Za-z0-9._-]{1,64}$/.test(id))) {
+        throw new KvError('KV_ERR_BAD_REQUEST', 'faults must be {"block": [member ids]}');
+      }
+      faults.block(block as string[]);
+      return c.json({ block: faults.list() });
+    });
+  }
 }

@@ -11,6 +11,7 @@
  *   or a 200 whose body does not decode: KV_ERR_PEER_UNREACHABLE (no result came from it).
  */
 import { Pool } from 'undici';
+import type { FaultPlan } from './fault-plan.js';
 import { isErrorCode } from '@ringkv/protocol';
 import { KvError } from '../errors.js';
 import type { Member } from '../membership/membership.js';
@@ -32,6 +33,8 @@ import { FORWARD_HOP_ALLOWANCE_MS, type Transport, type TransportStats } from '.
 export const CLOSE_GRACE_MS_DEFAULT = 1_000;
 
 export interface HttpTransportOptions extends PeerQueueLimits {
+  /** Injected partitions (fault harness only). */
+  readonly faults?: FaultPlan;
   readonly selfId: string;
   readonly secret: string;
   readonly nowMs: () => number;
@@ -168,10 +171,19 @@ export class HttpTransport implements Transport {
 
   replica(peer: Member, op: ReplicaOp): Promise<ReplicaResult> {
     if (this.closed) return Promise.reject(new KvError('KV_ERR_SHUTTING_DOWN', 'transport closed'));
+    if (this.options.faults?.blocks(peer.id)) return this.partitioned(peer, this.options.peerTimeoutMs);
     return this.peer(peer).queue.push(op);
   }
 
+  /** A request across an injected partition: no answer, then the deadline. */
+  private partitioned<T>(peer: Member, timeoutMs: number): Promise<T> {
+    return new Promise((_, reject) =>
+      setTimeout(() => reject(new KvError('KV_ERR_TIMEOUT', `peer ${peer.id} did not answer within ${timeoutMs} ms (partitioned)`, { peer: peer.id })), timeoutMs).unref(),
+    );
+  }
+
   async coordinate(member: Member, request: CoordinateRequest, timeoutMs: number): Promise<CoordinateResult> {
+    if (this.options.faults?.blocks(member.id)) return this.partitioned(member, timeoutMs);
     if (this.closed) throw new KvError('KV_ERR_SHUTTING_DOWN', 'transport closed');
     this.counters.forwards++;
     const deadlineMs = timeoutMs + FORWARD_HOP_ALLOWANCE_MS;

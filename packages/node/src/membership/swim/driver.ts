@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import { Swim, type SwimOutput } from './swim.js';
 import { decodePacket, encodePacket, PACKET_HEADER_BYTES, ReplayWindow, type DropReason } from './packet.js';
 import type { SwimConfig, SwimEvent, SwimMessage } from './types.js';
+import type { FaultPlan } from '../../transport/fault-plan.js';
 
 export interface SwimDriverOptions {
   readonly selfId: string;
@@ -25,6 +26,8 @@ export interface SwimDriverOptions {
   readonly nowMs?: () => number;
   /** Accepted clock difference and replay window for packets. */
   readonly windowMs?: number;
+  /** Injected partitions (fault harness only): packets to these members are dropped. */
+  readonly faults?: FaultPlan;
 }
 
 export interface SwimDriverStats {
@@ -158,6 +161,7 @@ export class SwimDriver {
 
   private sendPacket(to: string, message: SwimMessage): void {
     if (this.closed) return;
+    if (this.options.faults?.active && this.swim.allMembers().some((m) => m.gossipAddress === to && this.options.faults!.blocks(m.id))) return;
     const packet = encodePacket(this.options.secret, message, this.nowMs());
     const reply = this.tcpReplies.get(to);
     if (reply !== undefined) {
