@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import { request } from 'undici';
-import { nodeSpecs, spawnNode, stopNodes, waitConverged, waitReady, type RunningNode } from '@ringkv/cli';
+import { startLocalRing, stopNodes, type RunningNode } from '@ringkv/cli';
 
 const { values } = parseArgs({ options: { nodes: { type: 'string', default: '10' }, trials: { type: 'string', default: '20' } } });
 const count = Number(values.nodes);
@@ -24,25 +24,8 @@ async function json<T>(url: string): Promise<T> {
   return (await response.body.json()) as T;
 }
 
-async function startRing(dir: string): Promise<RunningNode[]> {
-  const secret = randomBytes(18).toString('base64url');
-  const specs = nodeSpecs(count, 0, dir);
-  const first = spawnNode(specs[0]!, 3, secret);
-  try {
-    await waitReady(first, 30_000);
-  } catch (error) {
-    await stopNodes([first]);
-    throw error;
-  }
-  const nodes = [first, ...specs.slice(1).map((spec) => spawnNode(spec, 3, secret, '127.0.0.1', [], [first.gossipAddress]))];
-  try {
-    await Promise.all(nodes.map((node) => waitReady(node, 30_000)));
-    await waitConverged(nodes, count, 30_000);
-    return nodes;
-  } catch (error) {
-    await stopNodes(nodes);
-    throw error;
-  }
+function startRing(dir: string): Promise<RunningNode[]> {
+  return startLocalRing({ count, n: 3, basePort: 0, dir, secret: randomBytes(18).toString('base64url') });
 }
 
 async function gossipOut(node: RunningNode): Promise<number> {

@@ -16,7 +16,7 @@ import { parseArgs } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import * as hdr from 'hdr-histogram-js';
 import { RingkvClient, RingkvError } from '@ringkv/client';
-import { nodeSpecs, spawnNode, stopNodes, waitConverged, waitReady, type RunningNode } from '@ringkv/cli';
+import { startLocalRing, stopNodes, type RunningNode } from '@ringkv/cli';
 
 const { values } = parseArgs({
   options: {
@@ -48,21 +48,8 @@ interface PhaseResult {
   errors: Record<string, number>;
 }
 
-/** Starts node1, then the others joining through its gossip address; stops all on failure. */
-async function startRing(count: number, n: number, dir: string): Promise<RunningNode[]> {
-  const secret = randomBytes(18).toString('base64url');
-  const specs = nodeSpecs(count, 0, dir);
-  const nodes = [spawnNode(specs[0]!, n, secret, '127.0.0.1', ['--sync', sync])];
-  try {
-    await waitReady(nodes[0]!, 30_000);
-    nodes.push(...specs.slice(1).map((spec) => spawnNode(spec, n, secret, '127.0.0.1', ['--sync', sync], [nodes[0]!.gossipAddress])));
-    await Promise.all(nodes.map((node) => waitReady(node, 30_000)));
-    await waitConverged(nodes, count, 30_000);
-    return nodes;
-  } catch (error) {
-    await stopNodes(nodes);
-    throw error;
-  }
+function startRing(count: number, n: number, dir: string): Promise<RunningNode[]> {
+  return startLocalRing({ count, n, basePort: 0, dir, secret: randomBytes(18).toString('base64url'), extraArgs: ['--sync', sync] });
 }
 
 /** Runs `clients` loops of `op` until the time or the op budget is spent. */

@@ -1,9 +1,10 @@
 /**
  * False deaths under stalls (issue 4): a 10-node ring on loopback while two CPU hogs (busy
- * loops, bounded in time) compete for the two cores; a random node is SIGSTOPped for
- * 0.3–1.5 s and resumed, `--rounds` times, 3 s apart. Nobody crashes, so every death a node
- * declares or learns (`ringkv_gossip{counter="deaths"}`) is a false one. Bounded: rounds x
- * about 4.5 s; every process started (nodes and hogs) is stopped by PID.
+ * loops, bounded in time, started once the ring is up) compete for the two cores; a random
+ * node is SIGSTOPped for 0.3–1.5 s and resumed, `--rounds` times, 3 s apart. Nobody
+ * crashes, so every death a node declares or learns (`ringkv_gossip{counter="deaths"}`) is a
+ * false one. Bounded: rounds x about 4.5 s; every process started (nodes and hogs) is
+ * stopped by PID.
  *
  *   node_modules/.bin/tsx bench/stall-bench.ts [--nodes 10] [--rounds 20]
  */
@@ -14,7 +15,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import { request } from 'undici';
-import { nodeSpecs, spawnNode, stopNodes, waitConverged, waitReady } from '@ringkv/cli';
+import { startLocalRing, stopNodes } from '@ringkv/cli';
 
 const { values } = parseArgs({ options: { nodes: { type: 'string', default: '10' }, rounds: { type: 'string', default: '20' } } });
 const count = Number(values.nodes);
@@ -29,20 +30,10 @@ async function counter(url: string, name: string): Promise<number> {
 
 const dir = mkdtempSync(join(tmpdir(), 'ringkv-stall-'));
 const secret = randomBytes(18).toString('base64url');
-const specs = nodeSpecs(count, 0, dir);
-const first = spawnNode(specs[0]!, 3, secret);
-try {
-  await waitReady(first, 30_000);
-} catch (error) {
-  await stopNodes([first]);
-  throw error;
-}
-const nodes = [first, ...specs.slice(1).map((spec) => spawnNode(spec, 3, secret, '127.0.0.1', [], [first.gossipAddress]))];
+const nodes = await startLocalRing({ count, n: 3, basePort: 0, dir, secret, deadlineMs: 60_000 });
 const hogSeconds = rounds * 5 + 30;
 const hogs = [0, 1].map(() => spawn(process.execPath, ['-e', `const end = Date.now() + ${hogSeconds * 1000}; while (Date.now() < end) {}`], { stdio: 'ignore' }));
 try {
-  await Promise.all(nodes.map((node) => waitReady(node, 30_000)));
-  await waitConverged(nodes, count, 60_000);
   let stalledMs = 0;
   for (let round = 0; round < rounds; round++) {
     const victim = nodes[1 + Math.floor(Math.random() * (count - 1))]!;

@@ -153,3 +153,38 @@ export async function waitConverged(nodes: readonly RunningNode[], size: number,
     }
   }
 }
+
+export interface LocalRingOptions {
+  readonly count: number;
+  readonly n: number;
+  /** HTTP base port (node i on basePort + i, gossip on basePort + 1000 + i); 0 = OS-chosen. */
+  readonly basePort: number;
+  readonly dir: string;
+  readonly secret: string;
+  /** Extra `ringkv node` arguments for every node (for example `--sync normal`). */
+  readonly extraArgs?: readonly string[];
+  readonly deadlineMs?: number;
+}
+
+/**
+ * Starts a local ring the way `ringkv up` does: node1 alone, the others joining through its
+ * gossip address, then waits until every node sees every member alive. If start-up fails,
+ * every process it started is stopped before the error is thrown.
+ */
+export async function startLocalRing(options: LocalRingOptions): Promise<RunningNode[]> {
+  const deadlineMs = options.deadlineMs ?? 30_000;
+  const extra = options.extraArgs ?? [];
+  const specs = nodeSpecs(options.count, options.basePort, options.dir);
+  const nodes = [spawnNode(specs[0]!, options.n, options.secret, '127.0.0.1', extra)];
+  try {
+    await waitReady(nodes[0]!, deadlineMs);
+    const seed = nodes[0]!.gossipAddress;
+    nodes.push(...specs.slice(1).map((spec) => spawnNode(spec, options.n, options.secret, '127.0.0.1', extra, [seed])));
+    await Promise.all(nodes.map((node) => waitReady(node, deadlineMs)));
+    await waitConverged(nodes, options.count, deadlineMs);
+    return nodes;
+  } catch (error) {
+    await stopNodes(nodes);
+    throw error;
+  }
+}
