@@ -21,3 +21,20 @@ t.test('bench/ring-bench.ts runs a 1-node ring and prints its table', async (t) 
   t.match(stdout, /\| 1 node \(N=1, R=W=1\) \| put \| \d+ /, 'with a PUT row');
   t.match(stdout, /\| 1 node \(N=1, R=W=1\) \| get \| \d+ /, 'and a GET row');
 });
+
+for (const [workload, distribution] of [['a', 'zipfian'], ['write', 'uniform']] as const) {
+  t.test(`bench/ring-bench.ts runs workload ${workload} (${distribution})`, async (t) => {
+    const child = spawn(join(REPO_ROOT, 'node_modules', '.bin', 'tsx'), ['bench/ring-bench.ts', '--rings', '1', '--seconds', '1', '--clients', '4', '--keys', '50', '--workload', workload, '--distribution', distribution], {
+      cwd: REPO_ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    t.teardown(() => {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    });
+    t.equal((await waitExit(child, 60_000)).code, 0, 'exits 0');
+    t.match(stdout, new RegExp(`\\| 1 node \\(N=1, R=W=1\\), ${workload} ${distribution} \\| put \\| \\d+ `), 'an update row');
+    t.notMatch(stdout, /KV_ERR_/, 'no request failed');
+  });
+}
