@@ -10,6 +10,7 @@ import { Coordinator, encodeBatchResults, encodeCoordinateResult, MemoryNetwork,
 // HttpTransport is not exported by the package; the built module is the one node.ts uses.
 import { HttpTransport } from '../packages/node/dist/transport/http-transport.js';
 import { PAIR_LIMITS, transportContract, type TransportPair } from './contract/transport.contract.js';
+import { rejectsWith } from './helpers/compare.js';
 
 type Logger = ConstructorParameters<typeof Coordinator>[0]['logger'];
 
@@ -151,17 +152,6 @@ transportContract(t, 'HttpTransport (real nodes on 127.0.0.1)', (t) => httpPair(
 
 // ---- HTTP only.
 
-async function rejectsWith(t: Test, promise: Promise<unknown>, codes: readonly string[], what: string): Promise<KvError | undefined> {
-  try {
-    const value = await promise;
-    t.fail(`${what}: expected a rejection with ${codes.join(' or ')}, got ${JSON.stringify(value)}`);
-    return undefined;
-  } catch (error) {
-    t.ok(error instanceof KvError, `${what}: rejects with a KvError (got ${(error as Error)?.constructor?.name}: ${(error as Error)?.message})`);
-    t.ok(codes.includes((error as KvError).code), `${what}: code ${(error as KvError).code} is one of ${codes.join(', ')}`);
-    return error as KvError;
-  }
-}
 
 /** A hand-written peer on 127.0.0.1 that answers /internal/ requests as `handle` says. */
 async function fakePeer(t: Test, handle: (req: IncomingMessage, res: ServerResponse, body: Buffer) => void): Promise<Member> {

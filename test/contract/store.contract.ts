@@ -5,6 +5,7 @@
  * clean-up of what it created. The contract closes every store it was given.
  */
 import type { Test } from 'tap';
+import { plain } from '../helpers/compare.js';
 import type { Store } from '@ringkv/node';
 import { contextOf, update, type VersionedObject, type VersioningLimits } from '@ringkv/node/testing';
 
@@ -14,20 +15,6 @@ const limits: VersioningLimits = { siblingsMax: 16, clockEntriesMax: 16 };
 const utf8 = (s: string) => new TextEncoder().encode(s);
 const allBytes = Uint8Array.from({ length: 256 }, (_, i) => i);
 
-/** A plain value that compares exactly, values as hex (their type is checked separately). */
-function plain(object: VersionedObject | undefined): unknown {
-  if (object === undefined) return undefined;
-  return {
-    clock: object.clock.map(({ id, counter, timestampMs }) => ({ id, counter, timestampMs })),
-    siblings: object.siblings.map((s) => ({
-      dot: { id: s.dot.id, counter: s.dot.counter },
-      deleted: s.deleted,
-      value: s.value instanceof Uint8Array ? Buffer.from(s.value).toString('hex') : `not a Uint8Array: ${typeof s.value}`,
-      contentType: s.contentType,
-      timestampMs: s.timestampMs,
-    })),
-  };
-}
 
 /** One write of `text` through the real versioning core (no context: a blind write). */
 function written(text: string, coordinatorId = 'node-a', nowMs = 1_000): VersionedObject {

@@ -10,6 +10,7 @@
  * itself (it is in every key's preference list).
  */
 import type { Test } from 'tap';
+import { plain, rejectsWith } from '../helpers/compare.js';
 import { KvError, type Member, type NodeParts, type Store } from '@ringkv/node';
 import { contextOf, update, type ReplicaResult, type VersionedObject, type VersioningLimits } from '@ringkv/node/testing';
 
@@ -52,20 +53,6 @@ function ownDot(nodeId: string): RegExp {
   return new RegExp(`^${nodeId.replace(/[.]/g, '\\.')}(~[A-Za-z0-9_-]+)?$`);
 }
 
-/** A plain value that compares exactly, values as hex (their type is checked separately). */
-function plain(object: VersionedObject | undefined): unknown {
-  if (object === undefined) return undefined;
-  return {
-    clock: object.clock.map(({ id, counter, timestampMs }) => ({ id, counter, timestampMs })),
-    siblings: object.siblings.map((s) => ({
-      dot: { id: s.dot.id, counter: s.dot.counter },
-      deleted: s.deleted,
-      value: s.value instanceof Uint8Array ? Buffer.from(s.value).toString('hex') : `not a Uint8Array: ${typeof s.value}`,
-      contentType: s.contentType,
-      timestampMs: s.timestampMs,
-    })),
-  };
-}
 
 /** The live values of an object, sorted (tombstones as <deleted>). */
 function values(object: VersionedObject | undefined): string[] | undefined {
@@ -87,18 +74,6 @@ function richObject(): VersionedObject {
   return o;
 }
 
-/** Awaits `promise` and checks that it rejected with a KvError carrying one of `codes`. */
-async function rejectsWith(t: Test, promise: Promise<unknown>, codes: readonly string[], what: string): Promise<KvError | undefined> {
-  try {
-    const value = await promise;
-    t.fail(`${what}: expected a rejection with ${codes.join(' or ')}, got ${JSON.stringify(value)}`);
-    return undefined;
-  } catch (error) {
-    t.ok(error instanceof KvError, `${what}: rejects with a KvError (got ${(error as Error)?.constructor?.name}: ${(error as Error)?.message})`);
-    t.ok(codes.includes((error as KvError).code), `${what}: code ${(error as KvError).code} is one of ${codes.join(', ')}`);
-    return error as KvError;
-  }
-}
 
 function okObject(t: Test, result: ReplicaResult | undefined, what: string): VersionedObject | undefined {
   t.equal(result?.ok, true, `${what}: ok`);

@@ -41,3 +41,22 @@ export function countByStatus(members: readonly Member[]): Record<MemberStatus, 
   for (const member of members) counts[member.status]++;
   return counts;
 }
+
+/** Whether requests to a member in `status` are worth sending now. */
+export function isReachableStatus(status: MemberStatus | undefined): boolean {
+  return status === 'alive' || status === 'suspect';
+}
+
+/** The change listeners of a membership source (both sources share this). */
+export class ChangeListeners {
+  private readonly listeners = new Set<() => void>();
+
+  add(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  notify(): void {
+    for (const listener of this.listeners) listener();
+  }
+}

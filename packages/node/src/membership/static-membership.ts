@@ -4,7 +4,7 @@
  * authenticated /internal/members route) so a local ring whose ports the OS chose can be told
  * its members after start-up. SWIM replaces this source with gossip.
  */
-import type { Member, MembershipView } from './membership.js';
+import { ChangeListeners, isReachableStatus, type Member, type MembershipView } from './membership.js';
 
 export interface StaticPeer {
   readonly id: string;
@@ -13,8 +13,7 @@ export interface StaticPeer {
 
 export class StaticMembership implements MembershipView {
   private list: Member[] = [];
-  // setStatus keeps statuses across replace() only for members not re-listed: replace() is a new list.
-  private readonly listeners = new Set<() => void>();
+  private readonly listeners = new ChangeListeners();
 
   constructor(
     readonly selfId: string,
@@ -37,7 +36,7 @@ export class StaticMembership implements MembershipView {
       .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     const changed = JSON.stringify(next) !== JSON.stringify(this.list);
     this.list = next;
-    if (changed) for (const listener of this.listeners) listener();
+    if (changed) this.listeners.notify();
   }
 
   /**
@@ -46,7 +45,7 @@ export class StaticMembership implements MembershipView {
    */
   setStatus(id: string, status: Member['status']): void {
     this.list = this.list.map((m) => (m.id === id ? { ...m, status } : m));
-    for (const listener of this.listeners) listener();
+    this.listeners.notify();
   }
 
   members(): readonly Member[] {
@@ -62,12 +61,10 @@ export class StaticMembership implements MembershipView {
   }
 
   isReachable(id: string): boolean {
-    const status = this.member(id)?.status;
-    return status === 'alive' || status === 'suspect';
+    return isReachableStatus(this.member(id)?.status);
   }
 
   onChange(listener: () => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.listeners.add(listener);
   }
 }

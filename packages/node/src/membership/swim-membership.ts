@@ -3,11 +3,11 @@
  * member keeps its ring position until an operator removes it), reachability is alive or
  * suspect. The coordinator reads it exactly as it reads the static source.
  */
-import type { Member, MembershipView } from './membership.js';
+import { ChangeListeners, isReachableStatus, type Member, type MembershipView } from './membership.js';
 import type { Swim } from './swim/swim.js';
 
 export class SwimMembership implements MembershipView {
-  private readonly listeners = new Set<() => void>();
+  private readonly listeners = new ChangeListeners();
   private cache: Member[] | undefined;
 
   constructor(private readonly swim: Swim) {}
@@ -19,7 +19,7 @@ export class SwimMembership implements MembershipView {
   /** Call after the machine emitted events: views are rebuilt and listeners told. */
   changed(): void {
     this.cache = undefined;
-    for (const listener of this.listeners) listener();
+    this.listeners.notify();
   }
 
   members(): readonly Member[] {
@@ -40,12 +40,10 @@ export class SwimMembership implements MembershipView {
   }
 
   isReachable(id: string): boolean {
-    const status = this.member(id)?.status;
-    return status === 'alive' || status === 'suspect';
+    return isReachableStatus(this.member(id)?.status);
   }
 
   onChange(listener: () => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.listeners.add(listener);
   }
 }
