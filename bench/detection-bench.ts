@@ -28,10 +28,18 @@ function startRing(dir: string): Promise<RunningNode[]> {
   return startLocalRing({ count, n: 3, basePort: 0, dir, secret: randomBytes(18).toString('base64url') });
 }
 
-async function gossipOut(node: RunningNode): Promise<number> {
+/** One of the node's gossip counters from /metrics. */
+async function gossipCounter(node: RunningNode, counter: string): Promise<number> {
   const response = await request(`${node.url}/metrics`);
-  const line = (await response.body.text()).split('\n').find((l) => l.startsWith('ringkv_gossip{counter="packets_out"'));
+  const line = (await response.body.text()).split('\n').find((l) => l.startsWith(`ringkv_gossip{counter="${counter}"`));
   return Number(line?.split(' ').at(-1) ?? 0);
+}
+
+const IDLE_COUNTERS = ['packets_out', 'indirect_probes', 'suspicions'] as const;
+
+/** Sums of the idle counters over all nodes. */
+async function idleCounters(nodes: RunningNode[]): Promise<number[]> {
+  return Promise.all(IDLE_COUNTERS.map(async (counter) => (await Promise.all(nodes.map((node) => gossipCounter(node, counter)))).reduce((a, b) => a + b, 0)));
 }
 
 const percentile = (values: number[], q: number) => {
@@ -41,17 +49,26 @@ const percentile = (values: number[], q: number) => {
 
 const medians: number[] = [];
 const lasts: number[] = [];
+const IDLE_SECONDS = 20;
 let idlePerSecond = NaN;
+let idleIndirect = NaN;
+let idleSuspicions = NaN;
 let falseDeaths = 0;
 for (let trial = 0; trial < trials; trial++) {
   const dir = mkdtempSync(join(tmpdir(), 'ringkv-detect-'));
   const nodes = await startRing(dir);
   try {
     if (trial === 0) {
-      const before = await Promise.all(nodes.map(gossipOut));
+      // Steady state: let the join updates finish their retransmissions first (10 s), then
+      // count for 20 s.
       await new Promise((resolve) => setTimeout(resolve, 10_000));
-      const after = await Promise.all(nodes.map(gossipOut));
-      idlePerSecond = after.reduce((sum, v, i) => sum + v - before[i]!, 0) / count / 10;
+      const before = await idleCounters(nodes);
+      await new Promise((resolve) => setTimeout(resolve, IDLE_SECONDS * 1000));
+      const after = await idleCounters(nodes);
+      const [packets, indirect, suspicions] = after.map((v, i) => v - before[i]!) as [number, number, number];
+      idlePerSecond = packets / (count * IDLE_SECONDS);
+      idleIndirect = indirect;
+      idleSuspicions = suspicions;
     }
     const victim = nodes[count - 1]!;
     const survivors = nodes.slice(0, -1);
@@ -82,5 +99,5 @@ process.stdout.write(
   `\n| metric (${count} nodes, ${trials} trials) | p50 | p99 |\n|---|---:|---:|\n` +
     `| time until a survivor (median of survivors) marks a kill -9'd node dead, s | ${percentile(medians, 50).toFixed(2)} | ${percentile(medians, 99).toFixed(2)} |\n` +
     `| time until the last survivor marks it dead, s | ${percentile(lasts, 50).toFixed(2)} | ${percentile(lasts, 99).toFixed(2)} |\n\n` +
-    `idle gossip datagrams per member per second: ${idlePerSecond.toFixed(2)}; healthy members ever seen dead: ${falseDeaths}\n`,
+    `idle gossip datagrams per member per second: ${idlePerSecond.toFixed(2)} (over ${IDLE_SECONDS} s after 10 s of settling: ${idleIndirect} indirect probes, ${idleSuspicions} suspicions in all); healthy members ever seen dead: ${falseDeaths}\n`,
 );

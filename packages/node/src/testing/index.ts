@@ -20,3 +20,4 @@ export * from '../core/get-core.js';
 export * from '../core/put-core.js';
 export * from '../transport/messages.js';
 export * from '../transport/auth.js';
+export { disseminate, type DisseminationResult } from './dissemination-sim.js';

@@ -44,7 +44,7 @@ export class SwimSim {
   private readonly members = new Map<string, SimMember>();
   private readonly inFlight = new EventHeap<Delivery>();
   private readonly blocked = new Set<string>();
-  private readonly options: Required<Omit<SwimSimOptions, 'config'>>;
+  private readonly options: { -readonly [K in keyof Required<Omit<SwimSimOptions, 'config'>>]: Required<SwimSimOptions>[K] };
   /** Datagrams sent by each member (push-pull excluded: it travels over TCP in production). */
   readonly datagramsSent = new Map<string, number>();
   /** Every event, with the observer and the time, for the tests' measurements. */
@@ -123,6 +123,11 @@ export class SwimSim {
         if (!oneWay) this.blocked.add(`${y}>${x}`);
       }
     }
+  }
+
+  /** Changes the datagram loss rate from now on. */
+  setLossRate(lossRate: number): void {
+    this.options.lossRate = lossRate;
   }
 
   heal(): void {

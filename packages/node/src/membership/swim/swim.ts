@@ -1,10 +1,11 @@
 /**
  * The SWIM membership machine with Lifeguard, pure: `tick(nowMs)` and `receive(from, message,
  * nowMs)` in, packets to send and membership events out. No sockets, timers or clocks; the
- * random source is injected. The UDP driver (udp-driver.ts) and the simulator
+ * random source is injected. The UDP driver (driver.ts) and the simulator
  * (testing/swim-sim.ts) run the same machine.
  *
- * One protocol period: ping the next member of a shuffled round-robin; after the probe timeout
+ * One protocol period: ping the next member of a shuffled round-robin shared by all members
+ * (probe-schedule.ts), or a member someone else suspects; after the probe timeout
  * ask `indirectChecks` members to ping it (ping-req), who answer with its ack or a nack; at
  * the end of the period a member that never acked becomes suspect. A suspicion expires into
  * dead after a Lifeguard timeout that shrinks with independent confirmations. Members refute
@@ -15,6 +16,7 @@
  */
 import { BroadcastQueue, retransmitLimit } from './broadcast-queue.js';
 import { overrides, updateOf } from './precedence.js';
+import { ProbeSchedule } from './probe-schedule.js';
 import { Suspicion, suspicionMinMs } from './suspicion.js';
 import type { Packet, SwimConfig, SwimEvent, SwimMember, SwimMessage, Update } from './types.js';
 
@@ -59,6 +61,10 @@ interface Relay {
 
 const JSON_OVERHEAD_BYTES = 160;
 
+function isLive(member: SwimMember | undefined): boolean {
+  return member !== undefined && (member.status === 'alive' || member.status === 'suspect');
+}
+
 export class Swim {
   private readonly members = new Map<string, SwimMember>();
   private readonly suspicions = new Map<string, Suspicion>();
@@ -67,10 +73,14 @@ export class Swim {
   private incarnation: number;
   private seq = 0;
   private awareness = 0;
-  private probeOrder: string[] = [];
-  private probeIndex = 0;
+  private readonly schedule = new ProbeSchedule();
+  /** Members someone else suspects: probed next, out of the schedule, to confirm or clear. */
+  private urgent: string[] = [];
+  /** Ids of alive and suspect members (this one included), rebuilt after a change. */
+  private liveIds: string[] | undefined;
   private probe: Probe | undefined;
   private nextProbeMs: number;
+  private readonly phaseMs: number;
   private nextGossipMs: number;
   private nextPushPullMs: number;
   private nextDeadProbeMs: number;
@@ -98,7 +108,11 @@ export class Swim {
     this.incarnation = Math.max(1, Math.floor(startMs));
     this.setMember({ ...self, status: 'alive', incarnation: this.incarnation, changedMs: startMs });
     this.broadcasts.push(updateOf(this.members.get(self.id)!, self.id));
-    this.nextProbeMs = startMs + Math.floor(this.random() * config.probeIntervalMs);
+    // Probes start at a fixed offset into each wall-clock period (so members do not fire in
+    // lockstep) and stay there: a drifting start would now and then skip a period and leave
+    // the member that period's schedule assigns to us unprobed.
+    this.phaseMs = Math.floor(this.random() * config.probeIntervalMs * 0.5);
+    this.nextProbeMs = this.periodStartMs(this.periodIndex(startMs) + 1);
     this.nextGossipMs = startMs;
     this.nextPushPullMs = startMs + config.pushPullIntervalMs;
     this.nextDeadProbeMs = startMs + config.deadProbeIntervalMs;
@@ -208,28 +222,38 @@ export class Swim {
     const probe = this.probe;
     if (probe !== undefined) {
       if (!probe.acked && !probe.indirect && nowMs >= probe.startedMs + probe.timeoutMs) this.sendIndirect(probe);
-      if (nowMs >= probe.endMs) this.finishProbe(probe, nowMs);
+      // Every helper has said the target did not answer it either: no need to wait out the period.
+      const allNacked = probe.indirect && probe.expectedNacks > 0 && probe.nacks >= probe.expectedNacks;
+      if (nowMs >= probe.endMs || allNacked) this.finishProbe(probe, nowMs);
     }
     if (this.probe === undefined && nowMs >= this.nextProbeMs) {
-      this.nextProbeMs = nowMs + this.scaled(this.config.probeIntervalMs);
-      this.startProbe(nowMs);
+      // Lifeguard: an unhealthy member probes only every (awareness + 1)th period.
+      const period = this.periodIndex(nowMs);
+      this.nextProbeMs = this.periodStartMs(period + this.awareness + 1);
+      this.startProbe(nowMs, period);
     }
   }
 
-  private nextTarget(): SwimMember | undefined {
-    for (let attempts = 0; attempts < 2; attempts++) {
-      while (this.probeIndex < this.probeOrder.length) {
-        const member = this.members.get(this.probeOrder[this.probeIndex++]!);
-        if (member !== undefined && member.id !== this.self.id && (member.status === 'alive' || member.status === 'suspect')) return member;
-      }
-      this.probeOrder = this.shuffle([...this.members.keys()]);
-      this.probeIndex = 0;
-    }
-    return undefined;
+  private periodIndex(nowMs: number): number {
+    return Math.floor((nowMs - this.phaseMs) / this.config.probeIntervalMs);
   }
 
-  private startProbe(nowMs: number): void {
-    const target = this.nextTarget();
+  private periodStartMs(period: number): number {
+    return period * this.config.probeIntervalMs + this.phaseMs;
+  }
+
+  private nextTarget(period: number): SwimMember | undefined {
+    while (this.urgent.length > 0) {
+      const member = this.members.get(this.urgent.shift()!);
+      if (member !== undefined && member.status === 'suspect') return member;
+    }
+    if (this.liveIds === undefined) this.liveIds = [...this.members.values()].filter(isLive).map((member) => member.id);
+    const id = this.schedule.target(this.self.id, this.liveIds, period);
+    return id === undefined ? undefined : this.members.get(id);
+  }
+
+  private startProbe(nowMs: number, period: number): void {
+    const target = this.nextTarget(period);
     if (target === undefined) return;
     const seq = ++this.seq;
     const timeoutMs = this.scaled(this.config.probeTimeoutMs);
@@ -238,7 +262,8 @@ export class Swim {
       seq,
       startedMs: nowMs,
       timeoutMs,
-      endMs: nowMs + Math.max(this.scaled(this.config.probeIntervalMs), 2 * timeoutMs),
+      // Until the next probe is due (a probe started late by a slow tick still ends on time).
+      endMs: Math.max(this.nextProbeMs, nowMs + 2 * timeoutMs),
       indirect: false,
       expectedNacks: 0,
       nacks: 0,
@@ -389,16 +414,20 @@ export class Swim {
         : { ...current!, status: update.kind, incarnation: update.incarnation, changedMs: nowMs };
     this.setMember(next);
     this.suspicions.delete(update.id);
-    if (update.kind === 'suspect') this.startSuspicion(next, update.from, nowMs);
+    if (update.kind === 'suspect') {
+      this.startSuspicion(next, update.from, nowMs);
+      // Heard from someone else: our next probe goes to it, instead of one from the schedule,
+      // so that independent confirmations (or the evidence against them) come within a period
+      // and the Lifeguard timeout can shrink. No extra traffic: it takes a scheduled probe's
+      // place.
+      if (update.from !== this.self.id && this.probe?.target !== update.id && !this.urgent.includes(update.id)) this.urgent.push(update.id);
+    }
     if (next.status === 'dead') this.stats.deaths++;
     this.broadcasts.push(update);
+    // What this member found out itself (a suspicion, a death) is news nobody else has: push
+    // it at the next tick rather than waiting out the gossip interval.
+    if (update.kind !== 'alive' && update.from === this.self.id) this.nextGossipMs = Math.min(this.nextGossipMs, nowMs);
     if (current === undefined) {
-      // At a random place in what is left of this round (O(1): swap with a random later slot),
-      // as memberlist does: appended, a newcomer would always be probed last.
-      this.probeOrder.push(next.id);
-      const last = this.probeOrder.length - 1;
-      const slot = this.probeIndex + Math.floor(this.random() * (last - this.probeIndex + 1));
-      [this.probeOrder[slot], this.probeOrder[last]] = [this.probeOrder[last]!, this.probeOrder[slot]!];
       this.events.push({ kind: 'join', member: next });
     } else if (current.status !== next.status || current.incarnation !== next.incarnation) {
       this.events.push({ kind: 'update', member: next, previous: current.status });
@@ -431,8 +460,9 @@ export class Swim {
 
   private setMember(member: SwimMember): void {
     if (!this.members.has(member.id)) this.idCache = undefined;
-    const isLive = (m: SwimMember | undefined) => m !== undefined && (m.status === 'alive' || m.status === 'suspect');
-    this.live += (isLive(member) ? 1 : 0) - (isLive(this.members.get(member.id)) ? 1 : 0);
+    const change = (isLive(member) ? 1 : 0) - (isLive(this.members.get(member.id)) ? 1 : 0);
+    if (change !== 0) this.liveIds = undefined;
+    this.live += change;
     this.members.set(member.id, member);
   }
 
@@ -487,13 +517,5 @@ export class Swim {
       }
     }
     return out;
-  }
-
-  private shuffle<T>(items: T[]): T[] {
-    for (let i = items.length - 1; i > 0; i--) {
-      const j = Math.floor(this.random() * (i + 1));
-      [items[i], items[j]] = [items[j]!, items[i]!];
-    }
-    return items;
   }
 }

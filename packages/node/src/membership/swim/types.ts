@@ -91,7 +91,7 @@ export interface SwimConfig {
 /** LAN-like defaults tuned for a ring on one machine or one rack (see docs/membership.md). */
 export const defaultSwimConfig: SwimConfig = Object.freeze({
   probeIntervalMs: 800,
-  probeTimeoutMs: 300,
+  probeTimeoutMs: 200,
   indirectChecks: 3,
   retransmitMult: 4,
   suspicionMult: 1.75,
