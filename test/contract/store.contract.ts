@@ -8,11 +8,13 @@ import type { Test } from 'tap';
 import { plain } from '../helpers/compare.js';
 import type { Store } from '@ringkv/node';
 import { contextOf, update, type VersionedObject, type VersioningLimits } from '@ringkv/node/testing';
+import { RING_SPACE } from '@ringkv/protocol';
 
 export type MakeStore = (t: Test) => Promise<Store> | Store;
 
 const limits: VersioningLimits = { siblingsMax: 16, clockEntriesMax: 16 };
 const utf8 = (s: string) => new TextEncoder().encode(s);
+const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
 const allBytes = Uint8Array.from({ length: 256 }, (_, i) => i);
 
 
@@ -174,6 +176,38 @@ export function storeContract(t: Test, name: string, makeStore: MakeStore): Prom
       await store.put('b', tombstone);
       t.equal(store.keyCount(), 3, 'a tombstoned key still counts');
       t.strictSame(plain(store.get('b')), plain(tombstone), 'and reads back as its tombstone');
+    });
+
+    t.test('anti-entropy summaries: order-free, incremental, and equal to a scan of the range', async (t) => {
+      const a = await fresh(t);
+      const b = await fresh(t);
+      const keys = Array.from({ length: 300 }, (_, i) => `ae-${i}`);
+      const objects = new Map(keys.map((key) => [key, written(key)]));
+      await Promise.all(keys.map((key) => a.put(key, objects.get(key)!)));
+      for (const key of [...keys].reverse()) await b.put(key, objects.get(key)!); // another order, other commits
+      const whole = (s: Store) => s.summarize(0, RING_SPACE);
+      t.equal(whole(a).count, 300, 'every key counted');
+      t.same(hex(whole(a).hash), hex(whole(b).hash), 'the same objects give the same hash, whatever the write order');
+      // Ranges that cut through segments: the summary equals the XOR of the listed digests.
+      for (const [start, end] of [[0, RING_SPACE / 3], [12345, 2 ** 33 + 7], [RING_SPACE / 2 - 5, RING_SPACE / 2 + 2 ** 40]] as const) {
+        const listed = a.digests(start, end, 10_000);
+        t.ok(listed.every((d, i) => d.position >= start && d.position < end && (i === 0 || listed[i - 1]!.position <= d.position)), 'digests are in range and in position order');
+        const xor = new Uint8Array(16);
+        for (const d of listed) for (let i = 0; i < 16; i++) xor[i]! ^= d.digest[i]!;
+        t.same({ hash: hex(a.summarize(start, end).hash), count: a.summarize(start, end).count }, { hash: hex(xor), count: listed.length }, `summary of [${start}, ${end}) matches its keys`);
+      }
+      t.equal(a.digests(0, RING_SPACE, 7).length, 7, 'digests honours its limit');
+      // A changed object changes the hash; writing the old object back restores it.
+      const before = hex(whole(b).hash);
+      await b.put('ae-17', written('changed', 'node-z'));
+      t.not(hex(whole(b).hash), before, 'a changed object changes the hash');
+      t.equal(whole(b).count, 300, 'an overwrite does not change the count');
+      await b.put('ae-17', objects.get('ae-17')!);
+      t.equal(hex(whole(b).hash), before, 'and the old object brings the old hash back');
+      const queued = b.put('ae-new', written('new'));
+      t.equal(whole(b).count, 300, 'a queued write is not summarized before it commits');
+      await queued;
+      t.equal(whole(b).count, 301);
     });
 
     t.test('close flushes queued writes (their promises resolve) and a put after close rejects', async (t) => {

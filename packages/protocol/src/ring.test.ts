@@ -1,6 +1,6 @@
 import t from 'tap';
 import fc from 'fast-check';
-import { buildRing, preferenceList, fallbacks, ownershipShares, walk, ringPosition, RING_SPACE } from './ring.js';
+import { arcs, buildRing, preferenceList, fallbacks, ownershipShares, walk, ringPosition, RING_SPACE } from './ring.js';
 
 const names = (count: number, prefix = 'node') => Array.from({ length: count }, (_, i) => `${prefix}${i + 1}`);
 
@@ -84,4 +84,20 @@ t.test('positions are 48-bit integers', async (t) => {
     const p = ringPosition(s);
     t.ok(Number.isInteger(p) && p >= 0 && p < RING_SPACE);
   }
+});
+
+t.test('arcs: every key falls in exactly one arc, whose owners are its preference list', async (t) => {
+  const ring = buildRing(['a', 'b', 'c', 'd', 'e'], 32);
+  const list = arcs(ring, 3);
+  t.equal(list[0]!.start, 0, 'the first arc starts at position 0');
+  t.equal(list.at(-1)!.end, RING_SPACE, 'the last arc ends at the top of the ring');
+  for (let i = 1; i < list.length; i++) t.equal(list[i]!.start, list[i - 1]!.end, `arc ${i} starts where arc ${i - 1} ends`);
+  for (let i = 0; i < 2_000; i++) {
+    const key = `key-${i}`;
+    const position = ringPosition(key);
+    const containing = list.filter((arc) => arc.start <= position && position < arc.end);
+    if (containing.length !== 1) t.fail(`${key} is in ${containing.length} arcs`);
+    else if (containing[0]!.owners.join() !== preferenceList(ring, key, 3).join()) t.fail(`${key}: arc owners differ from its preference list`);
+  }
+  t.equal(arcs(buildRing([]), 3).length, 0, 'an empty ring has no arcs');
 });

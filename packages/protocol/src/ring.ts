@@ -66,15 +66,10 @@ function firstTokenAtOrAfter(ring: Ring, position: number): number {
   return lo === ring.positions.length ? 0 : lo;
 }
 
-/**
- * The distinct physical nodes met walking clockwise from the key's position: the first `n`
- * are its preference list, the rest (up to `limit`) its fallbacks in order.
- */
-export function walk(ring: Ring, key: string, limit = ring.nodes.length): string[] {
+/** The distinct physical nodes met walking clockwise from token index `start`, at most `limit`. */
+function walkFrom(ring: Ring, start: number, limit: number): string[] {
   const out: string[] = [];
-  if (ring.positions.length === 0) return out;
   const seen = new Uint8Array(ring.nodes.length);
-  const start = firstTokenAtOrAfter(ring, ringPosition(key));
   const max = Math.min(limit, ring.nodes.length);
   for (let step = 0; step < ring.positions.length && out.length < max; step++) {
     const owner = ring.owners[(start + step) % ring.positions.length]!;
@@ -83,6 +78,41 @@ export function walk(ring: Ring, key: string, limit = ring.nodes.length): string
       out.push(ring.nodes[owner]!);
     }
   }
+  return out;
+}
+
+/**
+ * The distinct physical nodes met walking clockwise from the key's position: the first `n`
+ * are its preference list, the rest (up to `limit`) its fallbacks in order.
+ */
+export function walk(ring: Ring, key: string, limit = ring.nodes.length): string[] {
+  if (ring.positions.length === 0) return [];
+  return walkFrom(ring, firstTokenAtOrAfter(ring, ringPosition(key)), limit);
+}
+
+/** Positions [start, end) (end exclusive, never wrapping) whose keys share one preference list. */
+export interface Arc {
+  readonly start: number;
+  readonly end: number;
+  readonly owners: readonly string[];
+}
+
+/**
+ * The ring cut into arcs, in position order, each with the preference list (`n` owners) of
+ * every key whose position falls in it. Token i owns the positions after token i-1 up to and
+ * including its own; the arc that wraps past 2^48 is cut in two. Anti-entropy compares
+ * replicas arc by arc: every key of an arc lives on the same nodes.
+ */
+export function arcs(ring: Ring, n: number): Arc[] {
+  const count = ring.positions.length;
+  const out: Arc[] = [];
+  for (let i = 0; i < count; i++) {
+    const start = i === 0 ? 0 : ring.positions[i - 1]! + 1;
+    const end = ring.positions[i]! + 1;
+    if (end > start) out.push({ start, end, owners: walkFrom(ring, i, n) });
+  }
+  const tail = count === 0 ? RING_SPACE : ring.positions[count - 1]! + 1;
+  if (count > 0 && tail < RING_SPACE) out.push({ start: tail, end: RING_SPACE, owners: walkFrom(ring, 0, n) });
   return out;
 }
 

@@ -183,6 +183,8 @@ t.test('storage failures map to their codes; unexpected errors to 500 without de
     get: () => undefined,
     put: () => Promise.reject(new KvError('KV_ERR_STORAGE_FULL', 'disk full')),
     keyCount: () => 0,
+    summarize: () => ({ hash: new Uint8Array(16), count: 0 }),
+    digests: () => [],
     stats: () => ({ commits: 0, writes: 0, failedCommits: 1 }),
     epoch: 'testepoc',
     hints: new MemoryStore().hints,

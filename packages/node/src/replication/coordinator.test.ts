@@ -32,6 +32,12 @@ class FaultyStore implements Store {
   keyCount() {
     return this.inner.keyCount();
   }
+  summarize(start: number, end: number) {
+    return this.inner.summarize(start, end);
+  }
+  digests(start: number, end: number, limit: number) {
+    return this.inner.digests(start, end, limit);
+  }
   stats() {
     return this.inner.stats();
   }

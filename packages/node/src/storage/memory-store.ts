@@ -13,10 +13,15 @@ export const DEFAULT_HINT_LIMITS: HintLimits & VersioningLimits = {
   siblingsMax: 64,
   clockEntriesMax: 64,
 };
+import { ringPosition } from '@ringkv/protocol';
+import { encodeObject } from '../core/object-codec.js';
+import { DigestTree, objectDigest, type KeyDigest, type RangeSummary } from './digest-tree.js';
 import { GroupCommitQueue, newEpoch, nextTurn, type Scheduler, type Store, type StoreStats } from './store.js';
 
 export class MemoryStore implements Store {
   private readonly objects = new Map<string, VersionedObject>();
+  private readonly keyDigests = new Map<string, KeyDigest>();
+  private readonly tree = new DigestTree();
   private readonly queue: GroupCommitQueue;
   /** A new MemoryStore is a node that lost everything: it always starts a new epoch. */
   readonly epoch: string;
@@ -26,7 +31,14 @@ export class MemoryStore implements Store {
     this.epoch = epoch;
     this.hints = new MemoryHintStore(limits, nowMs);
     this.queue = new GroupCommitQueue((batch) => {
-      for (const [key, object] of batch) this.objects.set(key, object);
+      for (const [key, object] of batch) {
+        this.objects.set(key, object);
+        const old = this.keyDigests.get(key);
+        if (old !== undefined) this.tree.apply(old.position, old.digest, -1);
+        const entry = { key, position: ringPosition(key), digest: objectDigest(key, encodeObject(object)) };
+        this.keyDigests.set(key, entry);
+        this.tree.apply(entry.position, entry.digest, 1);
+      }
     }, schedule);
   }
 
@@ -44,6 +56,21 @@ export class MemoryStore implements Store {
 
   keyCount(): number {
     return this.objects.size;
+  }
+
+  summarize(start: number, end: number): RangeSummary {
+    return this.tree.summary(start, end, (from, to) => this.scan(from, to));
+  }
+
+  digests(start: number, end: number, limit: number): KeyDigest[] {
+    return this.scan(start, end)
+      .sort((a, b) => a.position - b.position || (a.key < b.key ? -1 : 1))
+      .slice(0, limit);
+  }
+
+  /** Every key in [from, to): a full scan, fine for the twin's test-sized data. */
+  private scan(from: number, to: number): KeyDigest[] {
+    return [...this.keyDigests.values()].filter((entry) => entry.position >= from && entry.position < to);
   }
 
   async close(): Promise<void> {

@@ -54,6 +54,17 @@ export const migrations: readonly Migration[] = [
       ALTER TABLE hints ADD COLUMN bytes INTEGER NOT NULL DEFAULT 0;
     `,
   },
+  {
+    version: 3,
+    description: 'objects: ring position and digest of each key, for anti-entropy',
+    sql: `
+      -- pos: the key's ring position (48 bits); digest: md5(key, object) (storage/digest-tree.ts).
+      -- Rows written before this version get both at the next open (SqliteStore.backfill).
+      ALTER TABLE objects ADD COLUMN pos INTEGER;
+      ALTER TABLE objects ADD COLUMN digest BLOB;
+      CREATE INDEX objects_pos ON objects (pos, digest);
+    `,
+  },
 ];
 
 export const schemaVersion = migrations.at(-1)!.version;

@@ -20,6 +20,8 @@ import type { HintLimits, HintStore } from './hints.js';
 import { DEFAULT_HINT_LIMITS } from './memory-store.js';
 import { SqliteHintStore } from './sqlite-hints.js';
 import { migrate } from './migrations.js';
+import { ringPosition } from '@ringkv/protocol';
+import { DigestTree, objectDigest, type KeyDigest, type RangeSummary } from './digest-tree.js';
 import { GroupCommitQueue, newEpoch, nextTurn, type Scheduler, type Store, type StoreStats } from './store.js';
 
 export interface SqliteStoreOptions {
@@ -116,6 +118,8 @@ export class SqliteStore implements Store {
   private readonly queue: GroupCommitQueue;
   private readonly selectObject: Database.Statement<[string], { object: Buffer }>;
   private readonly countObjects: Database.Statement<[], { n: number }>;
+  private readonly selectRange: Database.Statement<[number, number, number], { key: string; pos: number; digest: Buffer }>;
+  private readonly tree = new DigestTree();
   private closed = false;
   readonly epoch: string;
   readonly hints: HintStore;
@@ -127,20 +131,50 @@ export class SqliteStore implements Store {
     this.hints = new SqliteHintStore(this.db, options.hintLimits ?? DEFAULT_HINT_LIMITS, options.nowMs);
     this.selectObject = this.db.prepare('SELECT object FROM objects WHERE key = ?');
     this.countObjects = this.db.prepare('SELECT count(*) AS n FROM objects');
+    this.selectRange = this.db.prepare('SELECT key, pos, digest FROM objects WHERE pos >= ? AND pos < ? ORDER BY pos LIMIT ?');
+    this.backfill();
+    for (const row of this.db.prepare('SELECT pos, digest FROM objects').iterate() as Iterable<{ pos: number; digest: Buffer }>) {
+      this.tree.apply(row.pos, row.digest, 1);
+    }
     const upsert = this.db.prepare(
-      `INSERT INTO objects (key, object, deleted, updated_ms) VALUES (?, ?, ?, ?)
-       ON CONFLICT (key) DO UPDATE SET object = excluded.object, deleted = excluded.deleted, updated_ms = excluded.updated_ms`,
+      `INSERT INTO objects (key, object, deleted, updated_ms, pos, digest) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (key) DO UPDATE SET object = excluded.object, deleted = excluded.deleted, updated_ms = excluded.updated_ms,
+         pos = excluded.pos, digest = excluded.digest`,
     );
+    const selectDigest = this.db.prepare<[string], { pos: number; digest: Buffer }>('SELECT pos, digest FROM objects WHERE key = ?');
+    // Tree changes are collected inside the transaction and applied only once it committed.
     const commitBatch = this.db.transaction((batch: ReadonlyMap<string, VersionedObject>, nowMs: number) => {
-      for (const [key, object] of batch) upsert.run(key, encodeObject(object), isDeleted(object) ? 1 : 0, nowMs);
+      const changes: Array<[number, Uint8Array, 1 | -1]> = [];
+      for (const [key, object] of batch) {
+        const old = selectDigest.get(key);
+        if (old !== undefined) changes.push([old.pos, old.digest, -1]);
+        const encoded = encodeObject(object);
+        const pos = ringPosition(key);
+        const digest = objectDigest(key, encoded);
+        upsert.run(key, encoded, isDeleted(object) ? 1 : 0, nowMs, pos, digest);
+        changes.push([pos, digest, 1]);
+      }
+      return changes;
     });
     this.queue = new GroupCommitQueue((batch) => {
+      let changes: Array<[number, Uint8Array, 1 | -1]>;
       try {
-        commitBatch(batch, options.nowMs());
+        changes = commitBatch(batch, options.nowMs());
       } catch (error) {
         throw storageError(error, `committing ${batch.size} writes`);
       }
+      for (const [pos, digest, sign] of changes) this.tree.apply(pos, digest, sign);
     }, options.schedule ?? nextTurn);
+  }
+
+  /** Fills in position and digest of rows written before schema version 3, in batches. */
+  private backfill(): void {
+    const missing = this.db.prepare<[], { key: string; object: Buffer }>('SELECT key, object FROM objects WHERE pos IS NULL LIMIT 1000');
+    const fill = this.db.prepare('UPDATE objects SET pos = ?, digest = ? WHERE key = ?');
+    const step = this.db.transaction((rows: Array<{ key: string; object: Buffer }>) => {
+      for (const row of rows) fill.run(ringPosition(row.key), objectDigest(row.key, row.object), row.key);
+    });
+    for (let rows = missing.all(); rows.length > 0; rows = missing.all()) step(rows);
   }
 
   get(key: string): VersionedObject | undefined {
@@ -165,6 +199,22 @@ export class SqliteStore implements Store {
 
   keyCount(): number {
     return this.countObjects.get()!.n;
+  }
+
+  summarize(start: number, end: number): RangeSummary {
+    return this.tree.summary(start, end, (from, to) => this.range(from, to, Number.MAX_SAFE_INTEGER));
+  }
+
+  digests(start: number, end: number, limit: number): KeyDigest[] {
+    return this.range(start, end, limit);
+  }
+
+  private range(from: number, to: number, limit: number): KeyDigest[] {
+    try {
+      return this.selectRange.all(from, to, limit).map((row) => ({ key: row.key, position: row.pos, digest: row.digest }));
+    } catch (error) {
+      throw storageError(error, 'reading a key range');
+    }
   }
 
   async close(): Promise<void> {

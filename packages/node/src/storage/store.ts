@@ -12,6 +12,7 @@
 import { KvError } from '../errors.js';
 import type { HintStore } from './hints.js';
 import type { VersionedObject } from '../core/versioned.js';
+import type { KeyDigest, RangeSummary } from './digest-tree.js';
 
 export interface Store {
   /**
@@ -30,6 +31,13 @@ export interface Store {
   put(key: string, object: VersionedObject): Promise<void>;
   /** Number of keys stored (committed), tombstoned keys included. */
   keyCount(): number;
+  /**
+   * Anti-entropy: the hash and count of the committed keys whose ring position is in
+   * [start, end) (digest-tree.ts).
+   */
+  summarize(start: number, end: number): RangeSummary;
+  /** Anti-entropy: the committed keys in [start, end) with their digests, by position, at most `limit`. */
+  digests(start: number, end: number, limit: number): KeyDigest[];
   /** Counters for metrics and for tests of group commit. */
   stats(): StoreStats;
   /** Commits what is queued, then releases the store. Idempotent. */

@@ -1,0 +1,92 @@
+/**
+ * The hash tree anti-entropy compares (Dynamo §4.7, riak_kv's hashtrees), kept up to date on
+ * every write. Each stored key has a digest, md5(key ‖ encoded object); the ring's position
+ * space (2^48) is cut into 2^16 fixed segments, and each segment holds the XOR of the digests
+ * of its keys and their count. XOR makes it incremental (a write XORs the old digest out and
+ * the new one in) and order-free (two replicas holding the same objects hold the same hash,
+ * however they got there).
+ *
+ * The summary of any position range is the XOR of the whole segments inside it plus a scan of
+ * the few keys in its two partial edge segments, so replicas can compare the arcs they share
+ * (which do not line up with segments) and then ever smaller sub-ranges, without keeping a
+ * tree per arc: the levels above the segments cost a few XORs when asked for.
+ *
+ * Objects are canonical (clock and siblings sorted, messages.ts validates a peer's), so equal
+ * replicas encode to equal bytes and equal digests.
+ */
+import { createHash } from 'node:crypto';
+import { RING_SPACE } from '@ringkv/protocol';
+
+export const DIGEST_BYTES = 16;
+export const SEGMENTS = 2 ** 16;
+const SEGMENT_SPAN = RING_SPACE / SEGMENTS;
+
+/** What a replica holds in a position range: the XOR of its keys' digests, and their number. */
+export interface RangeSummary {
+  readonly hash: Uint8Array;
+  readonly count: number;
+}
+
+/** A key, its ring position and its digest. */
+export interface KeyDigest {
+  readonly key: string;
+  readonly position: number;
+  readonly digest: Uint8Array;
+}
+
+/** The digest of one stored object: md5 over the key's length, the key and the encoded object. */
+export function objectDigest(key: string, encoded: Uint8Array): Uint8Array {
+  const keyBytes = Buffer.from(key, 'utf8');
+  const length = Buffer.alloc(4);
+  length.writeUInt32BE(keyBytes.length);
+  return new Uint8Array(createHash('md5').update(length).update(keyBytes).update(encoded).digest());
+}
+
+export function xorInto(target: Uint8Array, offset: number, digest: Uint8Array): void {
+  for (let i = 0; i < DIGEST_BYTES; i++) target[offset + i]! ^= digest[i]!;
+}
+
+export function sameHash(a: Uint8Array, b: Uint8Array): boolean {
+  return Buffer.compare(a, b) === 0;
+}
+
+export class DigestTree {
+  private readonly hashes = new Uint8Array(SEGMENTS * DIGEST_BYTES);
+  private readonly counts = new Uint32Array(SEGMENTS);
+
+  /** Counts a key in (`sign` 1) or out (-1) of the tree. */
+  apply(position: number, digest: Uint8Array, sign: 1 | -1): void {
+    const segment = Math.floor(position / SEGMENT_SPAN);
+    xorInto(this.hashes, segment * DIGEST_BYTES, digest);
+    this.counts[segment]! += sign;
+  }
+
+  /**
+   * The summary of [start, end): whole segments from the tree; the keys of the partial edge
+   * segments from `scan(from, to)`, which lists the stored keys with positions in [from, to).
+   */
+  summary(start: number, end: number, scan: (from: number, to: number) => Iterable<KeyDigest>): RangeSummary {
+    const hash = new Uint8Array(DIGEST_BYTES);
+    let count = 0;
+    const scanned = (from: number, to: number) => {
+      for (const entry of scan(from, to)) {
+        xorInto(hash, 0, entry.digest);
+        count++;
+      }
+    };
+    if (end <= start) return { hash, count };
+    const first = Math.ceil(start / SEGMENT_SPAN); // first whole segment
+    const last = Math.floor(end / SEGMENT_SPAN); // segments before this one end by `end`
+    if (first >= last) {
+      scanned(start, end);
+      return { hash, count };
+    }
+    if (start < first * SEGMENT_SPAN) scanned(start, first * SEGMENT_SPAN);
+    for (let segment = first; segment < last; segment++) {
+      xorInto(hash, 0, this.hashes.subarray(segment * DIGEST_BYTES, (segment + 1) * DIGEST_BYTES));
+      count += this.counts[segment]!;
+    }
+    if (last * SEGMENT_SPAN < end) scanned(last * SEGMENT_SPAN, end);
+    return { hash, count };
+  }
+}
