@@ -382,6 +382,7 @@ t.test('MemoryTransport regressions', async (t) => {
     network.register('memory://b', {
       replicaBatch: async (ops) => (calls++, ops.map(() => ({ ok: true as const }))),
       coordinate: async () => (calls++, { ok: true as const }),
+      tree: () => (calls++, { kind: 'summaries' as const, summaries: [] }),
     });
     const transport = new MemoryTransport(network, 'a', queueLimits);
     t.same(await transport.replica(member('b'), { kind: 'get', key: 'k' }), { ok: true }, 'control: open, it delivers');
@@ -396,6 +397,7 @@ t.test('MemoryTransport regressions', async (t) => {
     network.register('memory://b', {
       replicaBatch: () => new Promise(() => {}),
       coordinate: () => new Promise(() => {}),
+      tree: () => ({ kind: 'summaries' as const, summaries: [] }),
     });
     // A virtual timer, so the test does not wait the second of hop allowance.
     const timers: Array<{ fn: () => void; ms: number; cancelled: boolean }> = [];
@@ -421,7 +423,7 @@ t.test('MemoryTransport regressions', async (t) => {
 
   t.test('coordinate(): an answer in time cancels the deadline timer; a cut link is KV_ERR_PEER_UNREACHABLE', async (t) => {
     const network = new MemoryNetwork();
-    network.register('memory://b', { replicaBatch: async () => [], coordinate: async () => ({ ok: true as const }) });
+    network.register('memory://b', { replicaBatch: async () => [], coordinate: async () => ({ ok: true as const }), tree: () => ({ kind: 'summaries' as const, summaries: [] }) });
     let cancelled = 0;
     const transport = new MemoryTransport(network, 'a', queueLimits, undefined, () => () => void cancelled++);
     t.teardown(() => transport.close());

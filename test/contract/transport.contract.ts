@@ -276,6 +276,28 @@ export function transportContract(t: Test, name: string, makePair: MakePair): Pr
       t.strictSame(plain(storeB.get('crowded')), plain(crowded), 'nothing was written on B');
     });
 
+    t.test("tree() returns B's summaries and key digests for the ranges asked, and fails like the others when B is gone", async (t) => {
+      const pair = await fresh(t);
+      await Promise.all(Array.from({ length: 40 }, (_, i) => pair.storeB.put(`t${i}`, written(`v${i}`))));
+      const whole = [{ start: 0, end: 2 ** 48 }];
+      const halves = [{ start: 0, end: 2 ** 47 }, { start: 2 ** 47, end: 2 ** 48 }];
+      const summaries = await pair.transport.tree(pair.peerB, { kind: 'summaries', sets: [whole, halves, [halves[0]!]] }, 5_000);
+      t.equal(summaries.kind, 'summaries');
+      if (summaries.kind !== 'summaries') return;
+      const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
+      t.same(summaries.summaries.map((s) => s.count), [40, 40, pair.storeB.summarize(0, 2 ** 47).count], 'counts per set');
+      t.equal(hex(summaries.summaries[0]!.hash), hex(pair.storeB.summarize(0, 2 ** 48).hash), "the hash is B's");
+      t.equal(hex(summaries.summaries[1]!.hash), hex(summaries.summaries[0]!.hash), 'a set is the union of its ranges');
+      const digests = await pair.transport.tree(pair.peerB, { kind: 'digests', ranges: whole, limit: 25 }, 5_000);
+      t.match(digests, { kind: 'digests', truncated: true }, 'more keys than the limit: truncated');
+      if (digests.kind === 'digests') {
+        t.equal(digests.entries.length, 25);
+        t.same(digests.entries.map((e) => e.key), pair.storeB.digests(0, 2 ** 48, 25).map((e) => e.key), "B's keys in position order");
+      }
+      await pair.stop();
+      await rejectsWith(t, pair.transport.tree(pair.peerB, { kind: 'summaries', sets: [whole] }, 300), UNREACHABLE, 'an unreachable B');
+    });
+
     t.test('close() rejects ops still waiting and every later op with KV_ERR_SHUTTING_DOWN', async (t) => {
       const { transport, peerB, storeB } = await fresh(t);
       t.same(await transport.replica(peerB, { kind: 'get', key: 'warm-up' }), { ok: true });

@@ -68,6 +68,10 @@ export interface NodeConfig {
   /** How often hints are offered to owners that are reachable again, and how many per round. */
   readonly hintDeliveryIntervalMs: number;
   readonly hintDeliveryBatch: number;
+  /** Anti-entropy: an exchange with the next replica partner this often (0 = only on demand). */
+  readonly antiEntropyIntervalMs: number;
+  /** Most keys anti-entropy moves per second (both ways), so a rebuild cannot starve clients. */
+  readonly antiEntropyKeysPerSecond: number;
   /** Export Node.js process metrics (CPU, memory, event loop) on /metrics. */
   readonly processMetrics: boolean;
   /** Directory for the node's database; created when missing. */
@@ -125,6 +129,8 @@ export const defaultConfig: NodeConfig = Object.freeze({
   hintTtlMs: 24 * 3_600_000,
   hintDeliveryIntervalMs: 1_000,
   hintDeliveryBatch: 256,
+  antiEntropyIntervalMs: 30_000,
+  antiEntropyKeysPerSecond: 2_000,
   processMetrics: true,
   dataDir: './data/node1',
   n: 3,
@@ -236,6 +242,8 @@ export function validateConfig(overrides: Partial<NodeConfig>, base: NodeConfig 
   intIn(config, 'hintBytesPerOwnerMax', 0, 2 ** 40);
   intIn(config, 'hintTtlMs', 1_000, 365 * 86_400_000);
   intIn(config, 'hintDeliveryIntervalMs', 10, 3_600_000);
+  intIn(config, 'antiEntropyIntervalMs', 0, 86_400_000);
+  intIn(config, 'antiEntropyKeysPerSecond', 1, 1_000_000);
   intIn(config, 'hintDeliveryBatch', 1, 100_000);
   if (typeof config.sloppyQuorum !== 'boolean') fail('sloppyQuorum', 'must be true or false');
   if (typeof config.faultInjection !== 'boolean') fail('faultInjection', 'must be true or false');

@@ -4,6 +4,7 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { CoordinatorEvents } from './replication/coordinator.js';
+import type { ExchangeReport } from './replication/anti-entropy.js';
 import type { Store } from './storage/store.js';
 import type { Transport } from './transport/transport.js';
 
@@ -11,6 +12,7 @@ export interface NodeMetrics {
   readonly registry: Registry;
   readonly events: CoordinatorEvents;
   readonly hintEvents: { delivered(count: number): void; dropped(count: number): void };
+  readonly antiEntropyEvents: { exchanged(report: ExchangeReport): void };
   /** Records one client request: op, HTTP status, and seconds taken. */
   observeRequest(op: string, status: number, seconds: number): void;
   /** Counts a refused /internal/ request by reason. */
@@ -35,6 +37,10 @@ export function createMetrics(nodeId: string, store: Store, transport: Transport
   const hintsSent = new Counter({ name: 'ringkv_hints_sent_total', help: 'Writes sent to a fallback as a hint for an unreachable primary.', registers: [registry] });
   const hintsDelivered = new Counter({ name: 'ringkv_hints_delivered_total', help: 'Hints delivered to their owner and deleted.', registers: [registry] });
   const hintsDropped = new Counter({ name: 'ringkv_hints_dropped_total', help: 'Hints dropped unsent (older than hintTtlMs).', registers: [registry] });
+  const exchanges = new Counter({ name: 'ringkv_anti_entropy_exchanges_total', help: 'Anti-entropy exchanges run by this node, by peer and result (ok or the error code).', labelNames: ['peer', 'result'], registers: [registry] });
+  const repaired = new Counter({ name: 'ringkv_anti_entropy_keys_total', help: 'Keys anti-entropy moved: fetched and merged here (in) or pushed to a peer (out).', labelNames: ['direction'], registers: [registry] });
+  const exchangedBytes = new Counter({ name: 'ringkv_anti_entropy_bytes_total', help: 'Bytes of tree messages and objects anti-entropy exchanged, both ways.', registers: [registry] });
+  const lastCompleted = new Gauge({ name: 'ringkv_anti_entropy_last_completed_seconds', help: 'When the last successful exchange with each peer ended (Unix time).', labelNames: ['peer'], registers: [registry] });
   const refused = new Counter({ name: 'ringkv_internal_refused_total', help: 'Refused /internal/ requests by reason.', labelNames: ['reason'], registers: [registry] });
   const gauge = (name: string, help: string, read: () => number) =>
     new Gauge({ name, help, registers: [registry], collect() { this.set(read()); } });
@@ -70,5 +76,14 @@ export function createMetrics(nodeId: string, store: Store, transport: Transport
       latency.observe({ op }, seconds);
     },
     internalRefused: (reason) => refused.inc({ reason }),
+    antiEntropyEvents: {
+      exchanged(report) {
+        exchanges.inc({ peer: report.peer, result: report.error ?? 'ok' });
+        repaired.inc({ direction: 'in' }, report.keysIn);
+        repaired.inc({ direction: 'out' }, report.keysOut);
+        exchangedBytes.inc(report.bytes);
+        if (report.error === undefined) lastCompleted.set({ peer: report.peer }, (report.startedMs + report.durationMs) / 1000);
+      },
+    },
   };
 }

@@ -26,11 +26,14 @@ import { defaultSwimConfig } from './membership/swim/types.js';
 import { Coordinator } from './replication/coordinator.js';
 import { ReplicaService } from './replication/replica-service.js';
 import { HintedHandoff } from './replication/hinted-handoff.js';
+import { AntiEntropy } from './replication/anti-entropy.js';
+import { RateLimiter } from './replication/rate-limiter.js';
 import { SqliteStore } from './storage/sqlite-store.js';
 import type { Store } from './storage/store.js';
 import { HttpTransport } from './transport/http-transport.js';
 import type { Transport } from './transport/transport.js';
 import { FaultPlan } from './transport/fault-plan.js';
+import { realTimers, type Timers } from './timers.js';
 
 /** This package's version, reported by /admin/status. */
 export const VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
@@ -65,6 +68,8 @@ export interface NodeParts {
   readonly swimStats?: () => Record<string, number>;
   readonly logger?: Logger;
   readonly nowMs?: () => number;
+  /** Injected by the simulation (a manual clock); the process's timers otherwise. */
+  readonly timers?: Timers;
 }
 
 function listen(server: Server, port: number, host: string): Promise<number> {
@@ -136,6 +141,7 @@ export function assemble(config: NodeConfig, url: string, parts: NodeParts, logg
     events: metrics.events,
     failGraceMs: config.quorumFailGraceMs,
     sloppyQuorum: config.sloppyQuorum,
+    timers: parts.timers,
   });
   const handoff = new HintedHandoff({
     store,
@@ -146,6 +152,22 @@ export function assemble(config: NodeConfig, url: string, parts: NodeParts, logg
     batch: config.hintDeliveryBatch,
     ttlMs: config.hintTtlMs,
     events: metrics.hintEvents,
+    timers: parts.timers,
+  });
+  const antiEntropy = new AntiEntropy({
+    selfId: config.nodeId,
+    n: config.n,
+    ring: () => coordinator.ring(),
+    membership,
+    store,
+    transport,
+    limits,
+    limiter: new RateLimiter(config.antiEntropyKeysPerSecond, nowMs, (ms) => new Promise((resolve) => (parts.timers ?? realTimers).setTimeout(resolve, ms))),
+    requestTimeoutMs: config.peerTimeoutMs,
+    nowMs,
+    logger,
+    events: metrics.antiEntropyEvents,
+    timers: parts.timers,
   });
   const encode = (object: VersionedObject) => encodeContext(contextOf(object), codec);
   let stopping = false;
@@ -160,10 +182,11 @@ export function assemble(config: NodeConfig, url: string, parts: NodeParts, logg
     keys: store.keyCount(),
     hints: Object.fromEntries(store.hints.owners().map(({ owner, count }) => [owner, count])),
     storage: { engine: 'sqlite', synchronous: config.sqliteSynchronous },
+    antiEntropy: { intervalMs: config.antiEntropyIntervalMs, keysPerSecond: config.antiEntropyKeysPerSecond, ...antiEntropy.snapshot() },
   });
   const app: Hono = createApp({
     client: { ...config, kv: coordinator, contexts: { encode, decode: (token) => decodeContext(token, codec) }, observe: metrics.observeRequest },
-    admin: { n: config.n, keyBytesMax: config.keyBytesMax, store, membership, ring: () => coordinator.ring(), status, encodeContext: encode, registry: metrics.registry },
+    admin: { n: config.n, keyBytesMax: config.keyBytesMax, store, membership, ring: () => coordinator.ring(), status, encodeContext: encode, registry: metrics.registry, antiEntropy },
     internal: {
       secret: config.secret,
       nowMs,
@@ -177,7 +200,7 @@ export function assemble(config: NodeConfig, url: string, parts: NodeParts, logg
     logger,
     isStopping: () => stopping,
   });
-  return { app, membership, staticMembership, transport, coordinator, replica, handoff, stop: () => (stopping = true) };
+  return { app, membership, staticMembership, transport, coordinator, replica, handoff, antiEntropy, stop: () => (stopping = true) };
 }
 
 /** The gossip counters /metrics exports. */
@@ -247,6 +270,7 @@ export async function startNode(config: NodeConfig, parts: NodeParts = {}): Prom
   const node = assemble(config, url, { ...parts, ...(faults ? { faults } : {}), ...(swimMembership ? { membership: swimMembership, swimStats: () => swimCounters(swim!) } : {}) }, logger, nowMs, store);
   fetch = node.app.fetch;
   node.handoff.start(config.hintDeliveryIntervalMs);
+  if (config.antiEntropyIntervalMs > 0) node.antiEntropy.start(config.antiEntropyIntervalMs);
   logger.info({ url, gossipAddress: swim?.gossipAddress ?? null, dataDir: config.dataDir, n: config.n, membership: config.membership }, 'node started');
 
   let closing: Promise<void> | undefined;
@@ -259,6 +283,7 @@ export async function startNode(config: NodeConfig, parts: NodeParts = {}): Prom
       await drained;
       clearTimeout(grace);
       await node.handoff.stop();
+      await node.antiEntropy.stop();
       await swim?.close();
       await node.transport.close();
       await store.close();
@@ -271,6 +296,7 @@ export async function startNode(config: NodeConfig, parts: NodeParts = {}): Prom
     server.closeAllConnections();
     server.close();
     void node.handoff.stop();
+    void node.antiEntropy.stop();
     void swim?.close();
     void node.transport.close();
     void store.close();

@@ -33,6 +33,8 @@ export async function runNode(argv: string[]): Promise<void> {
     host: { type: 'string' },
     sync: { type: 'string' },
     'log-level': { type: 'string' },
+    'anti-entropy-interval-ms': { type: 'string' },
+    'anti-entropy-keys-per-second': { type: 'string' },
   });
   if (values.id === undefined) throw new UsageError('--id is required');
   if (values.port === undefined) throw new UsageError('--port is required');
@@ -55,5 +57,7 @@ export async function runNode(argv: string[]): Promise<void> {
     host: values.host,
     sqliteSynchronous: values.sync as 'full' | 'normal' | undefined,
     logLevel: values['log-level'] as never,
+    antiEntropyIntervalMs: intOption(values['anti-entropy-interval-ms'], 'anti-entropy-interval-ms', undefined, 0, 86_400_000),
+    antiEntropyKeysPerSecond: intOption(values['anti-entropy-keys-per-second'], 'anti-entropy-keys-per-second', undefined, 1, 1_000_000),
   });
 }

@@ -1,6 +1,7 @@
 /**
  * Operator routes: /admin/status, /admin/members, /admin/ring, /admin/preflist/{key},
- * /admin/local/{key} (this node's own replica, no coordination) and /metrics.
+ * /admin/local/{key} (this node's own replica, no coordination), POST /admin/anti-entropy
+ * and /metrics.
  */
 import type { Hono } from 'hono';
 import { fallbacks, ownershipShares, preferenceList, type Ring, type StatusBody } from '@ringkv/protocol';
@@ -9,6 +10,7 @@ import { KvError } from '../errors.js';
 import type { VersionedObject } from '../core/versioned.js';
 import type { MembershipView } from '../membership/membership.js';
 import type { Store } from '../storage/store.js';
+import type { AntiEntropy } from '../replication/anti-entropy.js';
 import { parseKey } from './request.js';
 import { siblingsBody } from './render.js';
 
@@ -21,6 +23,7 @@ export interface AdminDeps {
   readonly status: () => StatusBody;
   readonly encodeContext: (object: VersionedObject) => string;
   readonly registry: Registry;
+  readonly antiEntropy: Pick<AntiEntropy, 'exchange' | 'partners'>;
 }
 
 export function adminRoutes(app: Hono, deps: AdminDeps): void {
@@ -32,6 +35,16 @@ export function adminRoutes(app: Hono, deps: AdminDeps): void {
   app.get('/admin/status', (c) => c.json(deps.status()));
 
   app.get('/admin/members', (c) => c.json(deps.membership.members()));
+
+  // Runs anti-entropy now: with ?peer=<id>, one exchange with that member; without, one with
+  // every reachable member this node shares arcs with, one after another. Answers the reports.
+  app.post('/admin/anti-entropy', async (c) => {
+    const peer = c.req.query('peer');
+    if (peer !== undefined && deps.membership.member(peer) === undefined) throw new KvError('KV_ERR_BAD_REQUEST', `no member ${peer}`, { peer });
+    const reports = [];
+    for (const id of peer === undefined ? deps.antiEntropy.partners() : [peer]) reports.push(await deps.antiEntropy.exchange(id));
+    return c.json({ exchanges: reports });
+  });
 
   app.get('/admin/ring', (c) => {
     const ring = deps.ring();

@@ -17,6 +17,7 @@ import {
   encodeCoordinateResult,
 } from '../transport/messages.js';
 import type { PeerHandler } from '../transport/transport.js';
+import { decodeTreeRequest, encodeTreeResponse } from '../transport/tree-messages.js';
 import type { FaultPlan } from '../transport/fault-plan.js';
 import type { StaticPeer } from '../membership/static-membership.js';
 import { readBody } from './request.js';
@@ -115,6 +116,11 @@ export function internalRoutes(app: Hono, deps: InternalDeps): void {
   app.post('/internal/coordinate', async (c) => {
     const { body, sender } = await authenticated(c);
     return binary(c, encodeCoordinateResult(await deps.peer.coordinate(decodeCoordinate(body), sender)));
+  });
+
+  app.post('/internal/tree', async (c) => {
+    const { body, sender } = await authenticated(c);
+    return binary(c, encodeTreeResponse(deps.peer.tree(decodeTreeRequest(body), sender)));
   });
 
   app.post('/internal/members', async (c) => {

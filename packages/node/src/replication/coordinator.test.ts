@@ -113,6 +113,8 @@ t.test('regression A1: a storage error during read repair does not crash the nod
   stores[0]!.inner = {
     epoch: original.epoch,
     hints: original.hints,
+    summarize: original.summarize.bind(original),
+    digests: original.digests.bind(original),
     get: (key: string) => {
       if (++reads > 1) throw new Error('boom');
       return original.get(key);
@@ -166,6 +168,7 @@ t.test('regression: a forwarded write that may have been delivered is not coordi
   const real = network.handler(outsider.id, target.address)!;
   // The first replica coordinates the write, then the connection breaks before its answer.
   network.register(target.address, {
+    tree: (request, sender) => real.tree(request, sender),
     replicaBatch: (ops, sender) => real.replicaBatch(ops, sender),
     coordinate: async (request, sender) => {
       await real.coordinate(request, sender);

@@ -24,6 +24,7 @@ import type { Transport } from '../transport/transport.js';
 import type { KvService, ReadOptions, ValueWrite, WriteOptions } from './kv-service.js';
 import { applyReplicaWrite } from './replica-service.js';
 import { withTimeout } from './timeout.js';
+import { realTimers, type Timers } from '../timers.js';
 
 /** Hooks for metrics; all optional. */
 export interface CoordinatorEvents {
@@ -49,6 +50,8 @@ export interface CoordinatorDeps {
   readonly failGraceMs: number;
   /** Default for writes: unreachable primaries are replaced by fallbacks holding hints. */
   readonly sloppyQuorum: boolean;
+  /** Default: the process's timers (a simulation passes its manual clock's). */
+  readonly timers?: Timers;
 }
 
 /** `forwarded`: the request came from another node; coordinate it here, never forward again. */
@@ -156,7 +159,7 @@ export class Coordinator implements KvService {
       // its commit to fail after others stored the dot, its next write (with a higher counter
       // of its own) would cover that dot without holding it, and replicas would drop an
       // acknowledged write. A failed local commit fails the request with its coded cause.
-      await withTimeout(this.deps.store.put(key, object), this.remaining(deadlineMs), { needed: options.w, answered: 0 });
+      await withTimeout(this.deps.store.put(key, object), this.remaining(deadlineMs), { needed: options.w, answered: 0 }, this.deps.timers);
       core.ack(this.deps.selfId);
     }
     await this.awaitQuorum<void>('put', core, this.remaining(deadlineMs), (settle) => {
@@ -236,14 +239,15 @@ export class Coordinator implements KvService {
     start: (settle: (outcome: 'met' | 'failed', value?: T) => void) => void,
     after?: () => void,
   ): Promise<T> {
+    const timers = this.deps.timers ?? realTimers;
     return new Promise<T>((resolve, reject) => {
       let answered = false;
       let finished = false;
-      let graceTimer: NodeJS.Timeout | undefined;
+      let graceTimer: unknown;
       const finish = () => {
         if (finished) return;
         finished = true;
-        clearTimeout(timer);
+        timers.clearTimeout(timer);
         try {
           after?.();
         } catch (error) {
@@ -254,7 +258,7 @@ export class Coordinator implements KvService {
       const fail = (error: KvError, code: 'KV_ERR_QUORUM_UNMET' | 'KV_ERR_TIMEOUT') => {
         if (answered) return;
         answered = true;
-        clearTimeout(graceTimer);
+        timers.clearTimeout(graceTimer);
         this.deps.events?.quorumFailed?.(op, code);
         reject(error);
       };
@@ -263,7 +267,7 @@ export class Coordinator implements KvService {
         const detail = failures ? ` (failed: ${failures})` : '';
         fail(new KvError('KV_ERR_QUORUM_UNMET', `${op} needed ${needed} replicas, ${got} answered${detail}`, { needed, answered: got, failures }), 'KV_ERR_QUORUM_UNMET');
       };
-      const timer = setTimeout(() => {
+      const timer = timers.setTimeout(() => {
         fail(new KvError('KV_ERR_TIMEOUT', `${op} did not reach quorum within ${timeoutMs} ms`, { ...core.counts(), timeoutMs }), 'KV_ERR_TIMEOUT');
         finish();
       }, timeoutMs);
@@ -274,7 +278,7 @@ export class Coordinator implements KvService {
         } else if (!answered && core.complete) {
           unmet();
         } else if (!answered && graceTimer === undefined) {
-          graceTimer = setTimeout(unmet, Math.min(this.deps.failGraceMs, timeoutMs));
+          graceTimer = timers.setTimeout(unmet, Math.min(this.deps.failGraceMs, timeoutMs));
         }
         if (core.complete) finish();
       };

@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import type { MembershipView } from '../membership/membership.js';
 import type { Store } from '../storage/store.js';
 import type { Transport } from '../transport/transport.js';
+import { realTimers, type Timers } from '../timers.js';
 
 export interface HandoffDeps {
   readonly store: Store;
@@ -21,14 +22,20 @@ export interface HandoffDeps {
   readonly batch: number;
   readonly ttlMs: number;
   readonly events?: { delivered?(count: number): void; dropped?(count: number): void };
+  /** Default: the process's timers (a simulation passes its manual clock's). */
+  readonly timers?: Timers;
 }
 
 export class HintedHandoff {
-  private timer: NodeJS.Timeout | undefined;
+  private timer: unknown;
   private running: Promise<void> | undefined;
   private stopped = false;
 
   constructor(private readonly deps: HandoffDeps) {}
+
+  private get timers(): Timers {
+    return this.deps.timers ?? realTimers;
+  }
 
   /** One delivery round; resolves with how many hints were delivered and dropped. */
   async deliverOnce(): Promise<{ delivered: number; dropped: number }> {
@@ -58,15 +65,15 @@ export class HintedHandoff {
       this.running = this.deliverOnce()
         .catch((error: unknown) => this.deps.logger.warn({ err: error }, 'hint delivery round failed'))
         .then(() => {
-          if (!this.stopped) this.timer = setTimeout(loop, intervalMs);
+          if (!this.stopped) this.timer = this.timers.setTimeout(loop, intervalMs);
         });
     };
-    this.timer = setTimeout(loop, intervalMs);
+    this.timer = this.timers.setTimeout(loop, intervalMs);
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
-    clearTimeout(this.timer);
+    this.timers.clearTimeout(this.timer);
     await this.running;
   }
 }

@@ -11,6 +11,8 @@ import { merge, type VersioningLimits } from '../core/versioned.js';
 import type { Store } from '../storage/store.js';
 import type { CoordinateRequest, CoordinateResult, ReplicaOp, ReplicaResult } from '../transport/messages.js';
 import type { PeerHandler } from '../transport/transport.js';
+import { TREE_DIGESTS_MAX, type TreeRequest, type TreeResponse } from '../transport/tree-messages.js';
+import { xorInto } from '../storage/digest-tree.js';
 import type { Coordinator } from './coordinator.js';
 
 function failure(error: unknown): { ok: false; code: KvError['code']; message: string } {
@@ -51,6 +53,38 @@ export class ReplicaService implements PeerHandler {
         }
       }),
     );
+  }
+
+  /** Anti-entropy questions about this replica's ranges (answered from the store's hash tree). */
+  tree(request: TreeRequest): TreeResponse {
+    if (request.kind === 'summaries') {
+      const summaries = request.sets.map((set) => {
+        const hash = new Uint8Array(16);
+        let count = 0;
+        for (const range of set) {
+          const summary = this.store.summarize(range.start, range.end);
+          xorInto(hash, 0, summary.hash);
+          count += summary.count;
+        }
+        return { hash, count };
+      });
+      return { kind: 'summaries', summaries };
+    }
+    const limit = Math.min(request.limit, TREE_DIGESTS_MAX);
+    const entries: Array<{ key: string; digest: Uint8Array }> = [];
+    let truncated = false;
+    for (const range of request.ranges) {
+      const found = this.store.digests(range.start, range.end, limit - entries.length + 1);
+      for (const entry of found) {
+        if (entries.length === limit) {
+          truncated = true;
+          break;
+        }
+        entries.push({ key: entry.key, digest: entry.digest });
+      }
+      if (truncated) break;
+    }
+    return { kind: 'digests', entries, truncated };
   }
 
   async coordinate(request: CoordinateRequest): Promise<CoordinateResult> {

@@ -5,14 +5,15 @@
  */
 import { KvError } from '../errors.js';
 import type { ErrorDetails } from '@ringkv/protocol';
+import { realTimers, type Timers } from '../timers.js';
 
-export function withTimeout<T>(work: Promise<T>, timeoutMs: number, details: ErrorDetails = {}): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
+export function withTimeout<T>(work: Promise<T>, timeoutMs: number, details: ErrorDetails = {}, timers: Timers = realTimers): Promise<T> {
+  let timer: unknown;
   const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(
+    timer = timers.setTimeout(
       () => reject(new KvError('KV_ERR_TIMEOUT', `request did not complete within ${timeoutMs} ms`, { ...details, timeoutMs })),
       timeoutMs,
     );
   });
-  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
+  return Promise.race([work, deadline]).finally(() => timers.clearTimeout(timer));
 }

@@ -19,6 +19,9 @@ export interface ClusterNode {
   /** The node's static member list (mark members dead or alive with setStatus). */
   readonly membership: NonNullable<ReturnType<typeof assemble>['staticMembership']>;
   readonly handoff: ReturnType<typeof assemble>['handoff'];
+  readonly antiEntropy: ReturnType<typeof assemble>['antiEntropy'];
+  /** The node's receiving side, as registered on the network (tests may wrap its methods). */
+  readonly replica: ReturnType<typeof assemble>['replica'];
   store: Store;
 }
 
@@ -30,18 +33,23 @@ export interface MemoryClusterOptions {
   readonly nowMs?: () => number;
 }
 
+/** The config of member `id` of a static ring of `peers` (testConfig, N = min(3, size), overrides). */
+export function memberConfig(id: string, peers: ReadonlyArray<{ id: string; address: string }>, overrides: Partial<NodeConfig> = {}): NodeConfig {
+  return validateConfig({ nodeId: id, n: Math.min(3, peers.length), ...overrides, peers: peers.filter((p) => p.id !== id) }, testConfig);
+}
+
 export function memoryCluster(options: MemoryClusterOptions): { network: MemoryNetwork; nodes: ClusterNode[] } {
   const network = new MemoryNetwork();
   const ids = Array.from({ length: options.nodes }, (_, i) => `node${i + 1}`);
   const peers = ids.map((id) => ({ id, address: `http://${id}.test` }));
   const nodes = ids.map((id, i) => {
-    const config = validateConfig({ nodeId: id, n: Math.min(3, options.nodes), ...options.config, peers: peers.filter((p) => p.id !== id) }, testConfig);
+    const config = memberConfig(id, peers, options.config);
     const store = options.store?.(i) ?? new MemoryStore();
     const transport = new MemoryTransport(network, id);
     const address = `http://${id}.test`;
     const parts = assemble(config, address, { transport }, pino({ level: 'silent' }), options.nowMs ?? Date.now, store);
     network.register(address, parts.replica);
-    return { id, address, app: parts.app, coordinator: parts.coordinator, membership: parts.staticMembership!, handoff: parts.handoff, store };
+    return { id, address, app: parts.app, coordinator: parts.coordinator, membership: parts.staticMembership!, handoff: parts.handoff, antiEntropy: parts.antiEntropy, replica: parts.replica, store };
   });
   return { network, nodes };
 }

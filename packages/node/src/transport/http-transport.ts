@@ -27,6 +27,7 @@ import {
   type ReplicaResult,
 } from './messages.js';
 import { PeerQueue, type PeerQueueLimits } from './peer-queue.js';
+import { decodeTreeResponse, encodeTreeRequest, type TreeRequest, type TreeResponse } from './tree-messages.js';
 import { FORWARD_HOP_ALLOWANCE_MS, type Transport, type TransportStats } from './transport.js';
 
 /** Default of `closeGraceMs`. */
@@ -189,6 +190,13 @@ export class HttpTransport implements Transport {
     const deadlineMs = timeoutMs + FORWARD_HOP_ALLOWANCE_MS;
     const bytes = await this.post(this.peer(member).pool, member, '/internal/coordinate', encodeCoordinate(request), deadlineMs);
     return fromPeer(member, 'coordinate result', () => decodeCoordinateResult(bytes));
+  }
+
+  async tree(member: Member, request: TreeRequest, timeoutMs: number): Promise<TreeResponse> {
+    if (this.options.faults?.blocks(member.id)) return this.partitioned(member, timeoutMs);
+    if (this.closed) throw new KvError('KV_ERR_SHUTTING_DOWN', 'transport closed');
+    const bytes = await this.post(this.peer(member).pool, member, '/internal/tree', encodeTreeRequest(request), timeoutMs);
+    return fromPeer(member, 'tree response', () => decodeTreeResponse(bytes));
   }
 
   stats(): TransportStats {

@@ -11,6 +11,7 @@ import { KvError } from '../errors.js';
 import type { Member } from '../membership/membership.js';
 import type { CoordinateRequest, CoordinateResult, ReplicaOp, ReplicaResult } from './messages.js';
 import { PeerQueue, type PeerQueueLimits } from './peer-queue.js';
+import { decodeTreeRequest, decodeTreeResponse, encodeTreeRequest, encodeTreeResponse, type TreeRequest, type TreeResponse } from './tree-messages.js';
 import { FORWARD_HOP_ALLOWANCE_MS, type PeerHandler, type Transport, type TransportStats } from './transport.js';
 
 /** Starts a timer; returns its cancel function. Injected so a simulation can run on virtual time. */
@@ -110,6 +111,24 @@ export class MemoryTransport implements Transport {
           answer = Promise.reject(error);
         }
         answer.then(settle(resolve), settle(reject));
+      });
+    });
+  }
+
+  /** Goes through the codecs both ways, as over HTTP, so the twin refuses what the wire would. */
+  async tree(peer: Member, request: TreeRequest, timeoutMs: number): Promise<TreeResponse> {
+    if (this.closed) throw new KvError('KV_ERR_SHUTTING_DOWN', 'transport closed');
+    const bytes = encodeTreeRequest(request);
+    return new Promise<TreeResponse>((resolve, reject) => {
+      const cancel = this.setTimer(() => reject(new KvError('KV_ERR_TIMEOUT', `peer ${peer.id} did not answer /internal/tree within ${timeoutMs} ms`, { peer: peer.id })), timeoutMs);
+      this.schedule(() => {
+        cancel();
+        try {
+          if (this.closed) throw new KvError('KV_ERR_SHUTTING_DOWN', 'transport closed');
+          resolve(decodeTreeResponse(encodeTreeResponse(this.target(peer).tree(decodeTreeRequest(bytes), this.selfId))));
+        } catch (error) {
+          reject(error);
+        }
       });
     });
   }

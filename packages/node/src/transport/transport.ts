@@ -5,6 +5,7 @@
  */
 import type { Member } from '../membership/membership.js';
 import type { CoordinateRequest, CoordinateResult, ReplicaOp, ReplicaResult } from './messages.js';
+import type { TreeRequest, TreeResponse } from './tree-messages.js';
 
 /** What a node serves to its peers (the receiving side of a Transport). */
 export interface PeerHandler {
@@ -12,6 +13,8 @@ export interface PeerHandler {
   replicaBatch(ops: readonly ReplicaOp[], sender: string): Promise<ReplicaResult[]>;
   /** Coordinates a client request forwarded by a node outside the key's preference list. */
   coordinate(request: CoordinateRequest, sender: string): Promise<CoordinateResult>;
+  /** Anti-entropy: summarizes or lists what this node holds in ring ranges (tree-messages.ts). */
+  tree(request: TreeRequest, sender: string): TreeResponse;
 }
 
 /**
@@ -34,6 +37,11 @@ export interface Transport {
    * close().
    */
   coordinate(peer: Member, request: CoordinateRequest, timeoutMs: number): Promise<CoordinateResult>;
+  /**
+   * Anti-entropy: asks `peer` about the ranges in `request`. Rejects like `coordinate` (the
+   * deadline is `timeoutMs`; a malformed answer is KV_ERR_PEER_UNREACHABLE).
+   */
+  tree(peer: Member, request: TreeRequest, timeoutMs: number): Promise<TreeResponse>;
   /** Counters for /metrics. */
   stats(): TransportStats;
   /** Rejects waiting and later calls with KV_ERR_SHUTTING_DOWN and releases connections; idempotent. */

@@ -1,0 +1,21 @@
+/**
+ * Timers as a dependency (STYLE.md §2): the parts that wait (quorum deadlines and grace
+ * periods, request timeouts, the hint delivery loop) take them injected, so the cluster
+ * simulation (testing/cluster-sim.ts) can run them on a manual clock and replay a seed
+ * exactly. Every part defaults to the process's own timers.
+ */
+
+/** An opaque handle from `setTimeout`, given back to `clearTimeout`. */
+export type TimerHandle = unknown;
+
+export interface Timers {
+  setTimeout(fn: () => void, ms: number): TimerHandle;
+  /** Cancels a timer; a handle that already fired (or undefined) is ignored. */
+  clearTimeout(handle: TimerHandle | undefined): void;
+}
+
+/** The process's timers. */
+export const realTimers: Timers = {
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout | undefined),
+};
