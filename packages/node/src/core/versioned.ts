@@ -85,6 +85,14 @@ export interface WriteOp {
   readonly counterFloor?: number;
 }
 
+/**
+ * Test-only switches that plant known bugs, so the cluster simulation can show that its
+ * checker catches them (test/sim/cluster.test.ts). Nothing outside that test sets them.
+ * `staleContextOverwrites`: a write replaces every sibling, not only those its context
+ * covers, so a read-modify-write with a stale context silently drops a concurrent write.
+ */
+export const plantedBugs = { staleContextOverwrites: false };
+
 export const emptyObject: VersionedObject = Object.freeze({ clock: [], siblings: [] });
 
 function compareDots(a: Dot, b: Dot): number {
@@ -107,7 +115,7 @@ function liveIds(siblings: readonly Sibling[]): Set<string> {
  */
 export function update(current: VersionedObject | undefined, op: WriteOp, limits: VersioningLimits): VersionedObject {
   const base = current ?? emptyObject;
-  const kept = base.siblings.filter((sibling) => !covers(op.context, sibling.dot));
+  const kept = plantedBugs.staleContextOverwrites ? [] : base.siblings.filter((sibling) => !covers(op.context, sibling.dot));
   if (kept.length + 1 > limits.siblingsMax) {
     throw new KvError(
       'KV_ERR_TOO_MANY_SIBLINGS',

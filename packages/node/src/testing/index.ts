@@ -21,3 +21,5 @@ export * from '../core/put-core.js';
 export * from '../transport/messages.js';
 export * from '../transport/auth.js';
 export { disseminate, type DisseminationResult } from './dissemination-sim.js';
+export { ClusterSim, runClusterSim, type ClusterSimOptions, type ClusterSimResult, type SimFinalKey } from './cluster-sim.js';
+export type { SimHistoryEvent } from './sim-workload.js';

@@ -1,0 +1,119 @@
+/**
+ * The simulated network of the cluster simulation, layered on MemoryNetwork: each node's
+ * PeerHandler is registered behind a proxy that turns a call into two messages on the
+ * simulated clock, the request and the answer, each delayed by a seeded amount (so messages
+ * reorder), lost with `lossRate`, and, for replica batches, sometimes delivered twice (a
+ * retried request). Links can be cut one way or both (a cut link is a black hole, as across a
+ * real split: the request waits for its timeout). A crashed node's address has no handler, so
+ * calls to it are refused at once, as a closed port is.
+ *
+ * A replica batch that gets no answer within `peerTimeoutMs` fails with KV_ERR_TIMEOUT, as
+ * HttpTransport's does; a forward is bounded by MemoryTransport's own deadline.
+ */
+import { KvError } from '../errors.js';
+import { MemoryNetwork } from '../transport/memory-transport.js';
+import type { PeerHandler } from '../transport/transport.js';
+import type { Owner, SimClock } from './sim-clock.js';
+
+export interface NetworkOptions {
+  readonly lossRate: number;
+  readonly duplicateRate: number;
+  readonly minDelayMs: number;
+  readonly maxDelayMs: number;
+  readonly peerTimeoutMs: number;
+}
+
+export class SimNetwork {
+  readonly memory = new MemoryNetwork();
+  private readonly blocked = new Set<string>();
+  /** Messages sent, lost (dropped or cut) and duplicated. */
+  readonly counts = { sent: 0, lost: 0, duplicated: 0 };
+
+  constructor(
+    private readonly clock: SimClock,
+    private readonly random: () => number,
+    public options: NetworkOptions,
+    /** The current incarnation of a node (its messages belong to it). */
+    private readonly ownerOf: (node: string) => Owner,
+  ) {}
+
+  static address(node: string): string {
+    return `http://${node}.sim`;
+  }
+
+  /** Serves `handler` as `owner`'s incarnation of its node. */
+  attach(owner: Owner, handler: PeerHandler): void {
+    this.memory.register(SimNetwork.address(owner.node), this.proxy(owner, handler));
+  }
+
+  /** The node's process is gone: calls to it are refused. */
+  detach(node: string): void {
+    this.memory.unregister(SimNetwork.address(node));
+  }
+
+  /** Cuts the link from `from` to `to` (one way). */
+  cut(from: string, to: string): void {
+    this.blocked.add(`${from}>${to}`);
+  }
+
+  isCut(from: string, to: string): boolean {
+    return this.blocked.has(`${from}>${to}`);
+  }
+
+  healAll(): void {
+    this.blocked.clear();
+  }
+
+  /** Sends one message: after a seeded delay `deliver` runs as `owner`, unless it is lost. */
+  private send(from: string, to: string, label: string, deliver: () => void, owner: Owner): void {
+    this.counts.sent++;
+    const { lossRate, minDelayMs, maxDelayMs } = this.options;
+    if (this.isCut(from, to) || this.random() < lossRate) {
+      this.counts.lost++;
+      return;
+    }
+    const delayMs = minDelayMs + this.random() * (maxDelayMs - minDelayMs);
+    this.clock.at(delayMs, `${label} ${from}>${to}`, deliver, owner);
+  }
+
+  private proxy(target: Owner, handler: PeerHandler): PeerHandler {
+    const to = target.node;
+    return {
+      // Anti-entropy questions are answered at once (not delayed or lost): added by the
+      // anti-entropy change so this proxy keeps compiling; model them here if the sim needs them.
+      tree: (request, from) => handler.tree(request, from),
+      replicaBatch: (ops, from) =>
+        new Promise((resolve, reject) => {
+          const sender = this.ownerOf(from);
+          const timer = this.clock.at(
+            this.options.peerTimeoutMs,
+            `batch-timeout ${from}>${to}`,
+            () => reject(new KvError('KV_ERR_TIMEOUT', `peer ${to} did not answer within ${this.options.peerTimeoutMs} ms`, { peer: to })),
+            sender,
+          );
+          const request = (answer: boolean) => () => {
+            // A handler that throws is a bug; its answer is then lost and the sender times out.
+            void handler.replicaBatch(ops, from).then((results) => {
+              if (!answer) return;
+              this.send(to, from, 'batch-answer', () => {
+                this.clock.cancel(timer);
+                resolve(results);
+              }, sender);
+            }, () => undefined);
+          };
+          this.send(from, to, `batch(${ops.map((op) => `${op.kind}:${op.key}`).join(',')})`, request(true), target);
+          if (this.random() < this.options.duplicateRate) {
+            this.counts.duplicated++;
+            this.send(from, to, 'batch-duplicate', request(false), target);
+          }
+        }),
+      coordinate: (request, from) =>
+        new Promise((resolve) => {
+          const sender = this.ownerOf(from);
+          this.send(from, to, `forward(${request.kind}:${request.key})`, () => {
+            void handler.coordinate(request, from).then((result) => this.send(to, from, 'forward-answer', () => resolve(result), sender), () => undefined);
+          }, target);
+        }),
+    };
+  }
+}

@@ -1,0 +1,83 @@
+/**
+ * One seed of the whole-cluster simulation judged by the fault tier's history checker
+ * (test/fault/checker.ts): the simulation (@ringkv/node/testing, cluster-sim.ts) produces the
+ * history and the final state, the checker the verdict. Shared by the CI test, the replay
+ * command and the long soak.
+ */
+import { plantedBugs, runClusterSim, type ClusterSimOptions, type ClusterSimResult } from '@ringkv/node/testing';
+import { check, type Verdict } from '../fault/checker.js';
+
+export interface SeedOutcome {
+  readonly result: ClusterSimResult;
+  readonly verdict: Verdict;
+  /** The checker's verdict and the simulation's own problems (unexpected answers, stuck hints). */
+  readonly ok: boolean;
+}
+
+export async function runSeed(seed: number, options: Omit<ClusterSimOptions, 'seed'> = {}): Promise<SeedOutcome> {
+  const result = await runClusterSim({ seed, ...options });
+  const verdict = check(result.history, result.final, result.siblingsMax);
+  return { result, verdict, ok: verdict.ok && result.problems.length === 0 };
+}
+
+/** A short report of one seed: the verdict, the counts, and on failure the last events. */
+export function describe(outcome: SeedOutcome, withTrace = !outcome.ok): string {
+  const { result, verdict } = outcome;
+  const lines = [
+    `seed ${result.seed}: ${outcome.ok ? 'ok' : 'FAILED'}; ${result.stats.operations} ops, ${verdict.acknowledged} acknowledged adds, ` +
+      `${result.stats.events} events, ${result.stats.simulatedMs.toFixed(0)} simulated ms, faults ${JSON.stringify(result.stats.faults)}, trace ${result.traceHash}`,
+  ];
+  const list = (name: string, items: readonly string[]) => items.length > 0 && lines.push(`  ${name} (${items.length}): ${items.slice(0, 10).join('; ')}`);
+  list('lost', verdict.lost);
+  list('resurrected', verdict.resurrected);
+  list('unconverged', verdict.unconverged);
+  list('sibling bound', verdict.siblingViolations);
+  list('problems', result.problems);
+  if (withTrace) lines.push(`  last ${result.trace.length} events:`, ...result.trace.map((line) => `    ${line}`));
+  if (!outcome.ok) lines.push(`  replay: node scripts/pnpm.mjs sim --seed ${result.seed}${plantedBugs.staleContextOverwrites ? ' --planted-bug' : ''}`);
+  return lines.join('\n');
+}
+
+/** Totals over many seeds, for the CI comment and the soak report. */
+export class Tally {
+  seeds = 0;
+  operations = 0;
+  acknowledged = 0;
+  deletedKeysChecked = 0;
+  events = 0;
+  simulatedMs = 0;
+  readonly violations = { lost: 0, resurrected: 0, unconverged: 0, siblingBound: 0, problems: 0 };
+  readonly faults: Record<string, number> = {};
+  readonly messages = { sent: 0, lost: 0, duplicated: 0 };
+  readonly failedSeeds: number[] = [];
+
+  add({ result, verdict, ok }: SeedOutcome): void {
+    this.seeds++;
+    this.operations += result.stats.operations;
+    this.acknowledged += verdict.acknowledged;
+    this.deletedKeysChecked += verdict.deletedKeysChecked;
+    this.events += result.stats.events;
+    this.simulatedMs += result.stats.simulatedMs;
+    this.violations.lost += verdict.lost.length;
+    this.violations.resurrected += verdict.resurrected.length;
+    this.violations.unconverged += verdict.unconverged.length;
+    this.violations.siblingBound += verdict.siblingViolations.length;
+    this.violations.problems += result.problems.length;
+    for (const [kind, count] of Object.entries(result.stats.faults)) this.faults[kind] = (this.faults[kind] ?? 0) + count;
+    for (const key of ['sent', 'lost', 'duplicated'] as const) this.messages[key] += result.stats.messages[key];
+    if (!ok) this.failedSeeds.push(result.seed);
+  }
+
+  report(wallMs: number): string {
+    const faults = Object.entries(this.faults).map(([kind, count]) => `${kind} ${count}`).join(', ');
+    return [
+      `seeds run: ${this.seeds} (failed: ${this.failedSeeds.length === 0 ? 'none' : this.failedSeeds.slice(0, 20).join(', ')})`,
+      `operations: ${this.operations}; acknowledged adds: ${this.acknowledged}; deleted keys checked for resurrection: ${this.deletedKeysChecked}`,
+      `lost: ${this.violations.lost}; resurrected: ${this.violations.resurrected}; unconverged: ${this.violations.unconverged}; ` +
+        `sibling-bound violations: ${this.violations.siblingBound}; other problems: ${this.violations.problems}`,
+      `faults injected: ${faults}`,
+      `messages: ${this.messages.sent} sent, ${this.messages.lost} lost, ${this.messages.duplicated} duplicated`,
+      `events: ${this.events}; simulated: ${(this.simulatedMs / 1000).toFixed(1)} s; wall: ${(wallMs / 1000).toFixed(1)} s (${(wallMs / Math.max(1, this.seeds)).toFixed(1)} ms a seed)`,
+    ].join('\n');
+  }
+}
