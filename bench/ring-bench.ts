@@ -1,72 +1,78 @@
 /**
  * Throughput and latency of a real ring on this machine: starts rings of real node processes
- * (1 node with N=1, then 3 nodes with N=3, R=W=2 by default), drives each with C concurrent
- * clients (the ringkv client library, key-aware routing) doing 100-byte PUTs for S seconds,
- * then GETs of the written keys for S seconds, and prints ops/s, p50/p90/p99/max (HDR
- * histogram) and errors by code, as a Markdown table; the JSON result goes to
- * bench/results/. Every loop is bounded by time and by an operation count, and every
- * process started is stopped by PID.
+ * (1 node with N=1, then 3 nodes with N=3, R=W=2 by default), drives each through the ringkv
+ * client library (key-aware routing) and prints ops/s, p50/p90/p99/p99.9/max (HDR histogram)
+ * and errors by code as a Markdown table; the JSON result goes to bench/results/ (or --out).
+ * Every loop is bounded by time and by an operation count, and every process started is
+ * stopped by PID. A progress bar is drawn on stderr when it is a terminal.
  *
- *   pnpm bench [--rings 1,3] [--seconds 10] [--clients 64] [--value-bytes 100] [--keys 10000] [--sync full|normal]
- *              [--workload put-get|a|b|c|write] [--distribution uniform|zipfian]
+ *   pnpm bench [--rings 1,3] [--seconds 10] [--warmup 0] [--clients 64] [--rate OPS_PER_S]
+ *              [--value-bytes 100] [--keys 10000] [--hot-keys 8] [--sync full|normal]
+ *              [--workload put-get|a|b|c|write|siblings] [--distribution uniform|zipfian]
+ *              [--max-ops 2000000] [--max-inflight 4096] [--out FILE.json]
+ *
+ * Load: without --rate, closed loop (--clients loops, each waits for its answer); with --rate,
+ * open loop (operations scheduled at that total rate, latency measured from the scheduled
+ * time so queueing is not hidden; --clients is then the connections per node). See
+ * bench/lib/load.ts.
  *
  * Workloads a, b, c are YCSB's (50/50, 95/5 and 100/0 read/update) and `write` is updates
  * only; they first load every key, then run one mixed phase. An update is a read-modify-write
  * (GET for the context, then PUT with it), reported in the `put` row with both requests'
- * latency; the put-get workload's PUTs are blind writes to distinct keys. Zipfian key choice follows
- * YCSB's generator (theta 0.99), so a few keys take most of the traffic.
+ * latency; the put-get workload's PUTs are blind writes to sequential keys (key i % --keys),
+ * so a PUT phase of more operations than --keys rewrites keys without a context and leaves
+ * siblings, which the GET phase then reads (the siblings per read are printed when any).
+ * `siblings` is the sibling-heavy load: many writers doing blind writes (no context) to
+ * --hot-keys keys, 10 % reads; a blind write refused at the sibling bound (409
+ * KV_ERR_TOO_MANY_SIBLINGS, counted in the put row's errors) makes its writer resolve the key
+ * (GET of every sibling, PUT with that context), timed in the `resolve` row; the JSON result
+ * counts the siblings each read returned. Zipfian key choice follows YCSB's generator (theta
+ * 0.99), so a few keys take most of the traffic.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { randomBytes } from 'node:crypto';
-import * as hdr from 'hdr-histogram-js';
 import { RingkvClient, RingkvError } from '@ringkv/client';
 import { startLocalRing, stopNodes, type RunningNode } from '@ringkv/cli';
+import { runPhase, type Exec, type OpStats, type PhaseResult } from './lib/load.js';
+import { LATENCY_HEADER, fsType, latencyCells, machine, markdownTable, writeResult } from './lib/report.js';
+import { loadOptions, loadSettings, positive, syncModes } from './lib/options.js';
 
 const { values } = parseArgs({
   options: {
+    ...loadOptions('0'),
     rings: { type: 'string', default: '1,3' },
-    seconds: { type: 'string', default: '10' },
-    clients: { type: 'string', default: '64' },
-    'value-bytes': { type: 'string', default: '100' },
-    keys: { type: 'string', default: '10000' },
+    'hot-keys': { type: 'string', default: '8' },
     sync: { type: 'string', default: 'full' },
-    'max-ops': { type: 'string', default: '2000000' },
+    'max-inflight': { type: 'string', default: '4096' },
     workload: { type: 'string', default: 'put-get' },
     distribution: { type: 'string', default: 'uniform' },
   },
 });
-/** Read fraction of each YCSB-style workload (the rest are updates); put-get = two phases. */
-const WORKLOADS: Record<string, number | undefined> = { 'put-get': undefined, a: 0.5, b: 0.95, c: 1, write: 0 };
+/** Read fraction of each mixed workload (the rest are writes); put-get = two phases. */
+const WORKLOADS: Record<string, number | undefined> = { 'put-get': undefined, a: 0.5, b: 0.95, c: 1, write: 0, siblings: 0.1 };
 if (!(values.workload! in WORKLOADS)) throw new Error(`--workload must be one of ${Object.keys(WORKLOADS).join(', ')}`);
 if (values.distribution !== 'uniform' && values.distribution !== 'zipfian') throw new Error('--distribution must be uniform or zipfian');
-const readFraction = WORKLOADS[values.workload!];
-const seconds = Number(values.seconds);
-const clients = Number(values.clients);
-const valueBytes = Number(values['value-bytes']);
-const keyCount = Number(values.keys);
-const maxOps = Number(values['max-ops']);
-const sync = values.sync === 'normal' ? 'normal' : 'full';
+const workload = values.workload!;
+const readFraction = WORKLOADS[workload];
+const siblingHeavy = workload === 'siblings';
+const { seconds, warmup, clients, rate, valueBytes, keyCount, maxOps, out } = loadSettings(values);
+const hotKeys = Math.round(positive('hot-keys', values['hot-keys']));
+const maxInflight = positive('max-inflight', values['max-inflight']);
+const [sync] = syncModes(values.sync);
 
-interface PhaseResult {
+interface RingResult {
   ring: string;
-  op: 'put' | 'get';
-  ops: number;
-  opsPerSecond: number;
-  p50Ms: number;
-  p90Ms: number;
-  p99Ms: number;
-  maxMs: number;
-  errors: Record<string, number>;
+  phase: string;
+  result: PhaseResult;
 }
 
 function startRing(count: number, n: number, dir: string): Promise<RunningNode[]> {
-  return startLocalRing({ count, n, basePort: 0, dir, secret: randomBytes(18).toString('base64url'), extraArgs: ['--sync', sync] });
+  return startLocalRing({ count, n, basePort: 0, dir, secret: randomBytes(18).toString('base64url'), extraArgs: ['--sync', sync!] });
 }
 
-/** Runs `clients` loops of `op` until the time or the op budget is spent. */
 /** YCSB's zipfian generator (Gray et al.): rank 0 is the hottest key. */
 function zipfian(n: number, theta = 0.99): () => number {
   let zetan = 0;
@@ -83,82 +89,108 @@ function zipfian(n: number, theta = 0.99): () => number {
   };
 }
 
-const nextRank = values.distribution === 'zipfian' ? zipfian(keyCount) : () => Math.floor(Math.random() * keyCount);
+const rankSpace = siblingHeavy ? hotKeys : keyCount;
+const nextRank = values.distribution === 'zipfian' ? zipfian(rankSpace) : () => Math.floor(Math.random() * rankSpace);
+const codeOf = (error: unknown) => (error instanceof RingkvError ? error.code : 'EXCEPTION');
 
-type Op = 'put' | 'get';
-
-/**
- * Runs `clients` loops until the time or the op budget is spent. `choose` picks each
- * operation and key; latencies go to one HDR histogram per operation.
- */
-async function phase(ring: string, client: RingkvClient, value: Uint8Array, choose: (worker: number, i: number) => { op: Op; key: string }, readModifyWrite = false): Promise<PhaseResult[]> {
-  const histograms = { put: hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3 }), get: hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3 }) };
-  const errors: Record<Op, Record<string, number>> = { put: {}, get: {} };
-  const counts: Record<Op, number> = { put: 0, get: 0 };
-  let ops = 0;
-  const started = performance.now();
-  const deadline = started + seconds * 1000;
-  await Promise.all(
-    Array.from({ length: clients }, async (_, worker) => {
-      for (let i = 0; performance.now() < deadline && ops < maxOps; i++) {
-        const { op, key } = choose(worker, i);
-        const t0 = performance.now();
-        try {
-          if (op === 'get') await client.get(key);
-          else if (!readModifyWrite) await client.put(key, value, { contentType: 'application/octet-stream' });
-          else {
-            // An update carries the context of a read, as a Dynamo client should: blind writes to
-            // hot keys would pile up siblings until the per-key bound refuses them.
-            const { context } = await client.get(key);
-            await client.put(key, value, { contentType: 'application/octet-stream', ...(context ? { context } : {}) });
-          }
-          histograms[op].recordValue(Math.max(1, Math.round((performance.now() - t0) * 1000)));
-        } catch (error) {
-          const code = error instanceof RingkvError ? error.code : 'EXCEPTION';
-          if (process.env.BENCH_DEBUG && (errors[op][code] ?? 0) === 0) process.stderr.write(`${op} ${key}: ${String(error)}\n`);
-          errors[op][code] = (errors[op][code] ?? 0) + 1;
-        }
-        counts[op]++;
-        ops++;
-      }
-    }),
-  );
-  const elapsed = (performance.now() - started) / 1000;
-  return (['get', 'put'] as const)
-    .filter((op) => counts[op] > 0)
-    .map((op) => {
-      const ms = (q: number) => histograms[op].getValueAtPercentile(q) / 1000;
-      return { ring, op, ops: counts[op], opsPerSecond: Math.round(counts[op] / elapsed), p50Ms: ms(50), p90Ms: ms(90), p99Ms: ms(99), maxMs: histograms[op].maxValue / 1000, errors: errors[op] };
-    });
+function debug(op: string, key: string, error: unknown): void {
+  if (process.env.BENCH_DEBUG) process.stderr.write(`${op} ${key}: ${String(error)}\n`);
 }
 
-/** Sequential keys for the load and put-get phases: worker w takes w, w + clients, ... */
-const sequential = (op: Op) => (worker: number, i: number) => ({ op, key: `bench-${(worker + i * clients) % keyCount}` });
+/** The operations of each workload, over one client. */
+function execs(client: RingkvClient, value: Uint8Array) {
+  const put: Exec = async ({ index, t0 }, rec) => {
+    const key = `bench-${index % keyCount}`;
+    try {
+      await client.put(key, value, { contentType: 'application/octet-stream' });
+      rec.ok('put', t0);
+    } catch (error) {
+      debug('put', key, error);
+      rec.fail('put', t0, codeOf(error));
+    }
+  };
+  const get = (key: string): Exec => async ({ t0 }, rec) => {
+    try {
+      const { siblings } = await client.get(key);
+      rec.ok('get', t0);
+      rec.count('reads', t0);
+      rec.count('siblingsRead', t0, siblings.length);
+      if (siblings.length > (rec.counters.siblingsMax ?? 0) && t0 >= rec.measureFrom) rec.counters.siblingsMax = siblings.length;
+    } catch (error) {
+      debug('get', key, error);
+      rec.fail('get', t0, codeOf(error));
+    }
+  };
+  const sequentialGet: Exec = (ctx, rec) => get(`bench-${ctx.index % keyCount}`)(ctx, rec);
+  // An update carries the context of a read, as a Dynamo client should: blind writes to hot
+  // keys would pile up siblings until the per-key bound refuses them.
+  const update = (key: string): Exec => async ({ t0 }, rec) => {
+    try {
+      const { context } = await client.get(key);
+      await client.put(key, value, { contentType: 'application/octet-stream', ...(context ? { context } : {}) });
+      rec.ok('put', t0);
+    } catch (error) {
+      debug('update', key, error);
+      rec.fail('put', t0, codeOf(error));
+    }
+  };
+  // Sibling-heavy: a blind write; at the sibling bound the writer resolves the key.
+  const blind = (key: string): Exec => async ({ t0 }, rec) => {
+    try {
+      await client.put(key, value, { contentType: 'application/octet-stream' });
+      rec.ok('put', t0);
+      return;
+    } catch (error) {
+      debug('blind put', key, error);
+      rec.fail('put', t0, codeOf(error));
+      if (codeOf(error) !== 'KV_ERR_TOO_MANY_SIBLINGS') return;
+    }
+    const t1 = performance.now();
+    try {
+      const { context, siblings } = await client.get(key);
+      rec.count('siblingsResolved', t0, siblings.length);
+      await client.put(key, value, { contentType: 'application/octet-stream', ...(context ? { context } : {}) });
+      rec.ok('resolve', t1 >= rec.measureFrom ? t1 : t0);
+    } catch (error) {
+      debug('resolve', key, error);
+      rec.fail('resolve', t0, codeOf(error));
+    }
+  };
+  const mixed: Exec = (ctx, rec) => {
+    const read = Math.random() < readFraction!;
+    const key = `${siblingHeavy ? 'hot' : 'bench'}-${nextRank()}`;
+    return read ? get(key)(ctx, rec) : siblingHeavy ? blind(key)(ctx, rec) : update(key)(ctx, rec);
+  };
+  return { put, sequentialGet, mixed };
+}
 
-async function benchRing(count: number): Promise<PhaseResult[]> {
+async function benchRing(count: number): Promise<RingResult[]> {
   const n = Math.min(3, count);
   const label = `${count} node${count > 1 ? 's' : ''} (N=${n}, R=W=${Math.floor(n / 2) + 1})`;
   const dir = mkdtempSync(join(tmpdir(), 'ringkv-bench-'));
   const nodes = await startRing(count, n, dir);
   const client = new RingkvClient({ urls: nodes.map((node) => node.url), connectionsPerNode: clients });
+  const load = { seconds, warmupSeconds: warmup, clients, maxOps, maxInflight, ...(rate === undefined ? {} : { rate }) };
+  const loadText = rate === undefined ? `${clients} clients` : `${rate} ops/s offered`;
   try {
-    const value = randomBytes(valueBytes);
+    const ops = execs(client, randomBytes(valueBytes));
     if (readFraction === undefined) {
-      process.stderr.write(`${label}: ${clients} clients, ${seconds} s of PUTs...\n`);
-      const put = await phase(label, client, value, sequential('put'));
+      process.stderr.write(`${label}: ${loadText}, ${seconds} s of PUTs...\n`);
+      const put = await runPhase({ ...load, label: `${label} put`, exec: ops.put });
       process.stderr.write(`${label}: ${seconds} s of GETs...\n`);
-      return [...put, ...(await phase(label, client, value, sequential('get')))];
+      const get = await runPhase({ ...load, label: `${label} get`, exec: ops.sequentialGet });
+      return [{ ring: label, phase: 'put', result: put }, { ring: label, phase: 'get', result: get }];
     }
-    process.stderr.write(`${label}: loading ${keyCount} keys...\n`);
-    for (let i = 0; i < keyCount; i += clients * 4) {
-      await Promise.all(Array.from({ length: Math.min(clients * 4, keyCount - i) }, (_, j) => client.put(`bench-${i + j}`, value).catch(() => undefined)));
+    if (!siblingHeavy) {
+      process.stderr.write(`${label}: loading ${keyCount} keys...\n`);
+      const loaded = await runPhase({ label: `${label} load`, seconds: 3600, clients: clients * 4, maxOps: keyCount, exec: ops.put });
+      const failed = loaded.stats.reduce((sum, s) => sum + Object.values(s.errors).reduce((a, b) => a + b, 0), 0);
+      if (failed > 0) process.stderr.write(`${label}: ${failed} of ${keyCount} loading writes failed\n`);
     }
-    process.stderr.write(`${label}: workload ${values.workload} (${values.distribution}), ${seconds} s...\n`);
-    // `return await`: the finally below must not close the client while the phase runs.
-    return await phase(`${label}, ${values.workload} ${values.distribution}`, client, value, () => ({
-      op: Math.random() < readFraction ? 'get' : 'put',
-      key: `bench-${nextRank()}`,
-    }), true);
+    const what = siblingHeavy ? `${hotKeys} hot keys` : values.distribution;
+    process.stderr.write(`${label}: workload ${workload} (${what}), ${loadText}, ${seconds} s...\n`);
+    const result = await runPhase({ ...load, label: `${label} ${workload}`, exec: ops.mixed });
+    return [{ ring: label, phase: `${workload} ${values.distribution}`, result }];
   } finally {
     await client.close();
     await stopNodes(nodes);
@@ -166,16 +198,27 @@ async function benchRing(count: number): Promise<PhaseResult[]> {
   }
 }
 
-const results: PhaseResult[] = [];
-for (const count of values.rings.split(',').map(Number)) results.push(...(await benchRing(count)));
+const results: RingResult[] = [];
+for (const count of values.rings!.split(',').map(Number)) results.push(...(await benchRing(count)));
 
-const fmt = (x: number) => x.toFixed(2);
-const lines = [
-  `| ring | op | ops/s | p50 ms | p90 ms | p99 ms | max ms | errors |`,
-  `|---|---|---:|---:|---:|---:|---:|---|`,
-  ...results.map((r) => `| ${r.ring} | ${r.op} | ${r.opsPerSecond} | ${fmt(r.p50Ms)} | ${fmt(r.p90Ms)} | ${fmt(r.p99Ms)} | ${fmt(r.maxMs)} | ${Object.entries(r.errors).map(([c, k]) => `${c} ${k}`).join(', ') || '0'} |`),
-];
-const meta = { date: new Date().toISOString(), node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), seconds, clients, valueBytes, keyCount, sync, workload: values.workload, distribution: values.distribution };
-process.stdout.write(`\n${lines.join('\n')}\n\n${JSON.stringify(meta)}\n`);
-mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
-writeFileSync(new URL(`./results/ring-bench-${Date.now()}.json`, import.meta.url), JSON.stringify({ meta, results }, null, 2));
+/** A row's ring label: the workload for mixed loads, the offered rate for open loops. */
+function rowLabel(r: RingResult): string {
+  const parts = [r.ring];
+  if (readFraction !== undefined) parts.push(siblingHeavy ? `siblings ${hotKeys} hot keys ${values.distribution}` : r.phase);
+  if (r.result.offeredRate !== undefined) parts.push(`open loop ${r.result.offeredRate}/s`);
+  return parts.join(', ');
+}
+const rows = results.flatMap((r) => r.result.stats.map((s: OpStats) => [rowLabel(r), s.op, ...latencyCells(s)]));
+const table = markdownTable(['ring', 'op', ...LATENCY_HEADER], 'llrrrrrrl', rows);
+const meta = { ...machine(), bench: 'ring-bench', seconds, warmup, clients, rate: rate ?? null, mode: rate === undefined ? 'closed' : 'open', valueBytes, keyCount, hotKeys: siblingHeavy ? hotKeys : null, sync, fsType: fsType(tmpdir()), workload, distribution: values.distribution };
+const notes = results
+  .map((r) => {
+    const extra = [];
+    if (r.result.unsent) extra.push(`${r.result.unsent} scheduled operations not sent or unanswered (not in the percentiles: the offered rate is above what the ring sustains)`);
+    const c = r.result.counters;
+    if (c.reads && c.siblingsRead !== undefined && (siblingHeavy || (c.siblingsMax ?? 0) > 1)) extra.push(`siblings per read: mean ${(c.siblingsRead / c.reads).toFixed(1)}, max ${c.siblingsMax ?? 0}`);
+    return extra.length === 0 ? '' : `${rowLabel(r)}: ${extra.join('; ')}`;
+  })
+  .filter((line) => line !== '');
+const path = writeResult('ring-bench', { meta, results }, out);
+process.stdout.write(`\n${table}\n${notes.length > 0 ? `\n${notes.join('\n')}\n` : ''}\n${JSON.stringify(meta)}\nresult: ${path}\n`);

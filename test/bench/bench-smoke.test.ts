@@ -1,37 +1,51 @@
-// A few-second smoke run of the benchmark script, so CI proves it still works. The figures
-// it prints are not asserted on: benchmarks are not timed tests.
-import t, { type Test } from 'tap';
-import { waitExit, REPO_ROOT } from '../helpers/process.js';
-import { spawn } from 'node:child_process';
+// A few-second smoke run of each workload and load mode of bench/ring-bench.ts, so CI proves
+// the script still works and prints well-formed output. The figures are not asserted on:
+// benchmarks are not timed tests.
+import t from 'tap';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { tempDir } from '../helpers/process.js';
+import { runBenchScript } from '../helpers/bench.js';
 
-/** Runs the bench script with `args` (bounded to 60 s); returns its exit code and stdout. */
-async function runBench(t: Test, args: readonly string[]): Promise<{ code: number | null; stdout: string }> {
-  const child = spawn(join(REPO_ROOT, 'node_modules', '.bin', 'tsx'), ['bench/ring-bench.ts', '--rings', '1', '--seconds', '1', '--clients', '4', ...args], {
-    cwd: REPO_ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  child.stdout.on('data', (chunk) => (stdout += chunk));
-  t.teardown(() => {
-    if (child.exitCode === null) child.kill('SIGKILL');
-  });
-  return { code: (await waitExit(child, 60_000)).code, stdout };
-}
+const ringBench = (t: Parameters<typeof tempDir>[0], args: readonly string[]) =>
+  runBenchScript(t, 'bench/ring-bench.ts', ['--rings', '1', '--seconds', '1', '--clients', '4', ...args]);
 
 t.test('bench/ring-bench.ts runs a 1-node ring and prints its table', async (t) => {
-  const { code, stdout } = await runBench(t, ['--keys', '100']);
+  const { code, stdout } = await ringBench(t, ['--keys', '100']);
   t.equal(code, 0, 'exits 0');
-  t.match(stdout, /\| ring \| op \| ops\/s \| p50 ms/, 'prints the Markdown table');
+  t.match(stdout, /\| ring \| op \| ops\/s \| p50 ms \| p90 ms \| p99 ms \| p99\.9 ms \| max ms \| errors \|/, 'prints the Markdown table');
   t.match(stdout, /\| 1 node \(N=1, R=W=1\) \| put \| \d+ /, 'with a PUT row');
   t.match(stdout, /\| 1 node \(N=1, R=W=1\) \| get \| \d+ /, 'and a GET row');
 });
 
 for (const [workload, distribution] of [['a', 'zipfian'], ['write', 'uniform']] as const) {
   t.test(`bench/ring-bench.ts runs workload ${workload} (${distribution})`, async (t) => {
-    const { code, stdout } = await runBench(t, ['--keys', '50', '--workload', workload, '--distribution', distribution]);
+    const { code, stdout } = await ringBench(t, ['--keys', '50', '--workload', workload, '--distribution', distribution]);
     t.equal(code, 0, 'exits 0');
     t.match(stdout, new RegExp(`\\| 1 node \\(N=1, R=W=1\\), ${workload} ${distribution} \\| put \\| \\d+ `), 'an update row');
     t.notMatch(stdout, /KV_ERR_/, 'no request failed');
   });
 }
+
+t.test('bench/ring-bench.ts runs open loop at a fixed rate and writes its JSON result', async (t) => {
+  const out = join(await tempDir(t, 'ringkv-bench-smoke-'), 'result.json');
+  const { code, stdout } = await ringBench(t, ['--keys', '100', '--rate', '100', '--out', out]);
+  t.equal(code, 0, 'exits 0');
+  t.match(stdout, /\| 1 node \(N=1, R=W=1\), open loop 100\/s \| put \| \d+ /, 'a PUT row at the offered rate');
+  t.match(stdout, /\| 1 node \(N=1, R=W=1\), open loop 100\/s \| get \| \d+ /, 'a GET row');
+  const result = JSON.parse(readFileSync(out, 'utf8')) as { meta: { mode: string; rate: number }; results: { result: { mode: string; offeredRate: number; stats: { op: string; ops: number; p999Ms: number }[] } }[] };
+  t.equal(result.meta.mode, 'open', 'the JSON result says open loop');
+  t.equal(result.results[0]?.result.offeredRate, 100, 'with the offered rate');
+  t.ok(result.results.every((r) => r.result.stats.every((s) => s.ops > 0 && typeof s.p999Ms === 'number')), 'every phase recorded operations and p99.9');
+});
+
+t.test('bench/ring-bench.ts runs the sibling-heavy workload', async (t) => {
+  const out = join(await tempDir(t, 'ringkv-bench-smoke-'), 'result.json');
+  const { code, stdout } = await ringBench(t, ['--workload', 'siblings', '--hot-keys', '2', '--clients', '8', '--out', out]);
+  t.equal(code, 0, 'exits 0');
+  t.match(stdout, /\| 1 node \(N=1, R=W=1\), siblings 2 hot keys uniform \| put \| \d+ /, 'a blind-write row');
+  t.match(stdout, /siblings per read: mean [\d.]+, max \d+/, 'siblings seen by reads');
+  const result = JSON.parse(readFileSync(out, 'utf8')) as { meta: { workload: string }; results: { result: { counters: Record<string, number> } }[] };
+  t.equal(result.meta.workload, 'siblings', 'the JSON result names the workload');
+  t.ok((result.results[0]?.result.counters.reads ?? 0) > 0, 'reads were counted');
+});

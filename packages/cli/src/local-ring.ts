@@ -84,23 +84,22 @@ export async function waitReady(node: RunningNode, deadlineMs: number): Promise<
   throw new Error(`node ${node.id} did not answer at ${node.url} within ${deadlineMs} ms; see ${node.logFile}`);
 }
 
+/** Stops a child process by PID: SIGTERM, then SIGKILL if still running after `graceMs`. */
+export function stopChild(child: ChildProcess, graceMs = 15_000): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
 /** Stops the processes by PID: SIGTERM, then SIGKILL for any still running after `graceMs`. */
 export async function stopNodes(nodes: readonly RunningNode[], graceMs = 15_000): Promise<void> {
-  await Promise.all(
-    nodes.map(
-      (node) =>
-        new Promise<void>((resolve) => {
-          const child = node.child;
-          if (child.exitCode !== null || child.signalCode !== null) return resolve();
-          const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-          child.once('exit', () => {
-            clearTimeout(timer);
-            resolve();
-          });
-          child.kill('SIGTERM');
-        }),
-    ),
-  );
+  await Promise.all(nodes.map((node) => stopChild(node.child, graceMs)));
 }
 
 /**
