@@ -210,6 +210,24 @@ export function storeContract(t: Test, name: string, makeStore: MakeStore): Prom
       t.equal(whole(b).count, 301);
     });
 
+    t.test('removeIfUnchanged drops only keys still holding the given digest and with no queued write', async (t) => {
+      const store = await fresh(t);
+      await Promise.all(['a', 'b', 'c', 'd'].map((key) => store.put(key, written(key))));
+      const digestOf = (key: string) => store.digests(0, RING_SPACE, 100).find((d) => d.key === key)!.digest;
+      const [da, db, dc, dd] = ['a', 'b', 'c', 'd'].map(digestOf) as [Uint8Array, Uint8Array, Uint8Array, Uint8Array];
+      await store.put('b', written('b changed', 'node-b')); // b changed since its digest was taken
+      const queued = store.put('c', written('c again', 'node-c')); // c has a write queued
+      const removed = store.removeIfUnchanged([{ key: 'a', digest: da }, { key: 'b', digest: db }, { key: 'c', digest: dc }, { key: 'zz', digest: dd }]);
+      t.equal(removed, 1, 'only a was dropped');
+      await queued;
+      t.equal(store.get('a'), undefined, 'a is gone');
+      t.ok(store.get('b') && store.get('c'), 'b and c are kept');
+      t.equal(store.keyCount(), 3);
+      t.equal(store.summarize(0, RING_SPACE).count, 3, 'the hash tree forgot a');
+      t.equal(store.removeIfUnchanged([{ key: 'd', digest: dd }]), 1);
+      t.same(store.digests(0, RING_SPACE, 100).map((d) => d.key).sort(), ['b', 'c']);
+    });
+
     t.test('close flushes queued writes (their promises resolve) and a put after close rejects', async (t) => {
       const store = await fresh(t);
       const before = store.stats();

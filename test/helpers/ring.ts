@@ -48,6 +48,15 @@ export async function startRing(t: TestLike, options: RingOptions): Promise<Node
   return ring;
 }
 
+/** Starts a new node `id` that joins `ring` through a live member, and waits until all see it. */
+export async function joinNode(t: TestLike, ring: NodeProcess[], id: string, n: number, extraArgs: readonly string[] = []): Promise<NodeProcess> {
+  const seed = gossipAddressOf(ring[0]!);
+  const node = await spawnNode(t, { id, n, logLevel: 'info', extraArgs: ['--seeds', seed, ...extraArgs] });
+  ring.push(node);
+  await waitConverged(t, ring, ring.length);
+  return node;
+}
+
 /** Restarts a stopped node on its old ports and data dir; it rejoins through a live member. */
 export async function restartNode(t: TestLike, node: NodeProcess, ring: NodeProcess[], n: number, extraArgs: readonly string[] = []): Promise<NodeProcess> {
   const seed = gossipAddressOf(ring.find((m) => m !== node)!);

@@ -7,6 +7,7 @@ import { runNode } from './commands/node.js';
 import { runUp } from './commands/up.js';
 import { runGet, runPut, runDel } from './commands/kv.js';
 import { runStatus } from './commands/status.js';
+import { runLeave, runRemove, runTransfers } from './commands/membership.js';
 import { UsageError } from './args.js';
 
 const commands: Record<string, (argv: string[]) => Promise<number | void>> = {
@@ -16,6 +17,9 @@ const commands: Record<string, (argv: string[]) => Promise<number | void>> = {
   put: runPut,
   del: runDel,
   status: runStatus,
+  leave: runLeave,
+  remove: runRemove,
+  transfers: runTransfers,
 };
 
 const usage = `usage: ringkv <command> [options]
@@ -26,7 +30,10 @@ const usage = `usage: ringkv <command> [options]
   get     KEY [--r R] [--url U]                       read a key
   put     KEY VALUE [--w W] [--context C] [--url U]   write a key
   del     KEY [--w W] [--context C] [--url U]         delete a key
-  status  [--url U]                                   show a node's status
+  status  [--url U]                                   show a node's status (transfers included)
+  leave   [--url U]                                   the node leaves the ring: hands off, then stops
+  remove  ID [--url U]                                remove dead member ID for good
+  transfers pause|resume [--url U]                    pause or resume a node's handoff
 `;
 
 async function main(): Promise<void> {

@@ -74,6 +74,11 @@ export async function runNodeProcess(overrides: Partial<NodeConfig>, env: NodeJS
       },
     );
   };
+  // A node that left the ring (POST /admin/leave) stops once its data is handed off.
+  void node.left.then(() => {
+    process.stderr.write(`ringkv: node ${node.config.nodeId} left the ring and handed off its data\n`);
+    process.exit(0);
+  });
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
   return node;

@@ -28,6 +28,7 @@ import { ReplicaService } from './replication/replica-service.js';
 import { HintedHandoff } from './replication/hinted-handoff.js';
 import { AntiEntropy } from './replication/anti-entropy.js';
 import { RateLimiter } from './replication/rate-limiter.js';
+import { OwnershipTransfer } from './replication/ownership-transfer.js';
 import { SqliteStore } from './storage/sqlite-store.js';
 import type { Store } from './storage/store.js';
 import { HttpTransport } from './transport/http-transport.js';
@@ -53,6 +54,8 @@ export interface RingkvNode {
   close(): Promise<void>;
   /** Abrupt stop: drop connections, close the database without waiting. Idempotent. */
   destroy(): void;
+  /** Resolves when the node left the ring (POST /admin/leave), handed off its data and stopped. */
+  readonly left: Promise<void>;
 }
 
 export interface NodeParts {
@@ -70,6 +73,16 @@ export interface NodeParts {
   readonly nowMs?: () => number;
   /** Injected by the simulation (a manual clock); the process's timers otherwise. */
   readonly timers?: Timers;
+  /** Graceful leave and operator removal, when membership is SWIM (startNode passes them). */
+  readonly membershipControl?: MembershipControl;
+}
+
+/** Ownership changes an operator asks for (admin routes); only gossip membership has them. */
+export interface MembershipControl {
+  /** Announces that this node leaves the ring; its data is then handed off (OwnershipTransfer). */
+  leave(): Promise<void>;
+  /** Removes a dead member for good: its ranges go to the others, rebuilt by anti-entropy. */
+  remove(id: string): void;
 }
 
 function listen(server: Server, port: number, host: string): Promise<number> {
@@ -152,7 +165,23 @@ export function assemble(config: NodeConfig, url: string, parts: NodeParts, logg
     batch: config.hintDeliveryBatch,
     ttlMs: config.hintTtlMs,
     events: metrics.hintEvents,
+    ownersOf: (key: string) => coordinator.preferenceList(key),
+    limits,
     timers: parts.timers,
+  });
+  const repairLimiter = new RateLimiter(config.antiEntropyKeysPerSecond, nowMs, (ms) => new Promise((resolve) => (parts.timers ?? realTimers).setTimeout(resolve, ms)));
+  const transfer = new OwnershipTransfer({
+    selfId: config.nodeId,
+    n: config.n,
+    ring: () => coordinator.ring(),
+    membership,
+    store,
+    transport,
+    limiter: repairLimiter,
+    logger,
+    batch: config.hintDeliveryBatch,
+    timers: parts.timers,
+    events: metrics.transferEvents,
   });
   const antiEntropy = new AntiEntropy({
     selfId: config.nodeId,
@@ -162,7 +191,7 @@ export function assemble(config: NodeConfig, url: string, parts: NodeParts, logg
     store,
     transport,
     limits,
-    limiter: new RateLimiter(config.antiEntropyKeysPerSecond, nowMs, (ms) => new Promise((resolve) => (parts.timers ?? realTimers).setTimeout(resolve, ms))),
+    limiter: repairLimiter,
     requestTimeoutMs: config.peerTimeoutMs,
     nowMs,
     logger,
@@ -183,10 +212,11 @@ export function assemble(config: NodeConfig, url: string, parts: NodeParts, logg
     hints: Object.fromEntries(store.hints.owners().map(({ owner, count }) => [owner, count])),
     storage: { engine: 'sqlite', synchronous: config.sqliteSynchronous },
     antiEntropy: { intervalMs: config.antiEntropyIntervalMs, keysPerSecond: config.antiEntropyKeysPerSecond, ...antiEntropy.snapshot() },
+    transfers: transfer.status(),
   });
   const app: Hono = createApp({
     client: { ...config, kv: coordinator, contexts: { encode, decode: (token) => decodeContext(token, codec) }, observe: metrics.observeRequest },
-    admin: { n: config.n, keyBytesMax: config.keyBytesMax, store, membership, ring: () => coordinator.ring(), status, encodeContext: encode, registry: metrics.registry, antiEntropy },
+    admin: { n: config.n, keyBytesMax: config.keyBytesMax, store, membership, ring: () => coordinator.ring(), status, encodeContext: encode, registry: metrics.registry, antiEntropy, transfer, ...(parts.membershipControl ? { control: parts.membershipControl } : {}) },
     internal: {
       secret: config.secret,
       nowMs,
@@ -200,7 +230,7 @@ export function assemble(config: NodeConfig, url: string, parts: NodeParts, logg
     logger,
     isStopping: () => stopping,
   });
-  return { app, membership, staticMembership, transport, coordinator, replica, handoff, antiEntropy, stop: () => (stopping = true) };
+  return { app, membership, staticMembership, transport, coordinator, replica, handoff, antiEntropy, transfer, stop: () => (stopping = true) };
 }
 
 /** The gossip counters /metrics exports. */
@@ -267,10 +297,44 @@ export async function startNode(config: NodeConfig, parts: NodeParts = {}): Prom
     swimMembership = new SwimMembership(driver.swim);
     driver.onEvents(() => swimMembership!.changed());
   }
-  const node = assemble(config, url, { ...parts, ...(faults ? { faults } : {}), ...(swimMembership ? { membership: swimMembership, swimStats: () => swimCounters(swim!) } : {}) }, logger, nowMs, store);
+  // Leaving: announce it, then wait until every key this node held lives on its new owners
+  // (the transfer loop hands them off), then stop. `left` resolves once stopped.
+  let leaving: Promise<void> | undefined;
+  let resolveLeft: () => void = () => {};
+  const left = new Promise<void>((resolve) => (resolveLeft = resolve));
+  const membershipControl: MembershipControl | undefined =
+    swim === undefined
+      ? undefined
+      : {
+          leave: async () => {
+            leaving ??= (async () => {
+              await swim!.leave();
+              logger.info({ pending: node.transfer.status().pending }, 'left the ring; handing off data');
+              void waitHandedOff().then(async () => {
+                logger.info('data handed off; stopping');
+                await close();
+                resolveLeft();
+              });
+            })();
+            await leaving;
+          },
+          remove: (id) => swim!.remove(id),
+        };
+  const waitHandedOff = async (): Promise<void> => {
+    while (node.transfer.status().pending > 0) await new Promise((resolve) => setTimeout(resolve, 200));
+  };
+  const node = assemble(
+    config,
+    url,
+    { ...parts, ...(faults ? { faults } : {}), ...(swimMembership ? { membership: swimMembership, swimStats: () => swimCounters(swim!) } : {}), ...(membershipControl ? { membershipControl } : {}) },
+    logger,
+    nowMs,
+    store,
+  );
   fetch = node.app.fetch;
   node.handoff.start(config.hintDeliveryIntervalMs);
   if (config.antiEntropyIntervalMs > 0) node.antiEntropy.start(config.antiEntropyIntervalMs);
+  node.transfer.start(config.hintDeliveryIntervalMs);
   logger.info({ url, gossipAddress: swim?.gossipAddress ?? null, dataDir: config.dataDir, n: config.n, membership: config.membership }, 'node started');
 
   let closing: Promise<void> | undefined;
@@ -284,6 +348,7 @@ export async function startNode(config: NodeConfig, parts: NodeParts = {}): Prom
       clearTimeout(grace);
       await node.handoff.stop();
       await node.antiEntropy.stop();
+      await node.transfer.stop();
       await swim?.close();
       await node.transport.close();
       await store.close();
@@ -297,9 +362,10 @@ export async function startNode(config: NodeConfig, parts: NodeParts = {}): Prom
     server.close();
     void node.handoff.stop();
     void node.antiEntropy.stop();
+    void node.transfer.stop();
     void swim?.close();
     void node.transport.close();
     void store.close();
   };
-  return { config, url, port, membership: node.membership, staticMembership: node.staticMembership, swim, close, destroy };
+  return { config, url, port, membership: node.membership, staticMembership: node.staticMembership, swim, close, destroy, left };
 }

@@ -19,6 +19,32 @@ function table(rows: string[][]): string {
   return rows.map((row) => row.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n') + '\n';
 }
 
+interface Transfers {
+  pending: number;
+  handedOff: number;
+  paused: boolean;
+  waiting: number;
+}
+
+interface AntiEntropyStatus {
+  running?: { peer: string; keysIn: number; keysOut: number };
+  peers: Array<{ peer: string; lastCompletedMs?: number }>;
+}
+
+/** What is left to hand off, and what moved: the progress of a join or leave. */
+function transfersLine(t: Transfers | undefined): string {
+  if (t === undefined) return '?';
+  const state = t.paused ? 'paused' : t.pending === 0 ? 'idle' : 'handing off';
+  return `${state}: ${t.pending} key(s) to hand off (${t.waiting} waiting for an owner), ${t.handedOff} handed off since start`;
+}
+
+function antiEntropyLine(ae: AntiEntropyStatus | undefined): string {
+  if (ae === undefined) return '?';
+  const running = ae.running ? `exchanging with ${ae.running.peer} (${ae.running.keysIn} in, ${ae.running.keysOut} out); ` : '';
+  const last = ae.peers.map((p) => `${p.peer} ${p.lastCompletedMs === undefined ? 'never' : `${Math.round((Date.now() - p.lastCompletedMs) / 1000)} s ago`}`);
+  return `${running}last completed: ${last.length === 0 ? 'none yet' : last.join(', ')}`;
+}
+
 export async function runStatus(argv: string[]): Promise<number> {
   const { values } = parse(argv, { url: { type: 'string' }, json: { type: 'boolean' } });
   const url = (values.url ?? process.env.RINGKV_URL ?? DEFAULT_URL).replace(/\/+$/, '');
@@ -43,6 +69,8 @@ export async function runStatus(argv: string[]): Promise<number> {
       ['keys', String(s.keys ?? '?')],
       ['ring', `${s.ringSize} node(s), N=${s.n}`],
       ['members', Object.entries(s.members).map(([k, v]) => `${k} ${v}`).join(', ')],
+      ['transfers', transfersLine(s.transfers as Transfers | undefined)],
+      ['anti-entropy', antiEntropyLine(s.antiEntropy as AntiEntropyStatus | undefined)],
     ]),
   );
   process.stdout.write('\n');

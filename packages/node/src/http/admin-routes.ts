@@ -11,6 +11,8 @@ import type { VersionedObject } from '../core/versioned.js';
 import type { MembershipView } from '../membership/membership.js';
 import type { Store } from '../storage/store.js';
 import type { AntiEntropy } from '../replication/anti-entropy.js';
+import type { OwnershipTransfer } from '../replication/ownership-transfer.js';
+import type { MembershipControl } from '../node.js';
 import { parseKey } from './request.js';
 import { siblingsBody } from './render.js';
 
@@ -24,6 +26,9 @@ export interface AdminDeps {
   readonly encodeContext: (object: VersionedObject) => string;
   readonly registry: Registry;
   readonly antiEntropy: Pick<AntiEntropy, 'exchange' | 'partners'>;
+  readonly transfer: Pick<OwnershipTransfer, 'status' | 'setPaused'>;
+  /** Leave and remove; absent with static membership. */
+  readonly control?: MembershipControl;
 }
 
 export function adminRoutes(app: Hono, deps: AdminDeps): void {
@@ -38,6 +43,35 @@ export function adminRoutes(app: Hono, deps: AdminDeps): void {
 
   // Runs anti-entropy now: with ?peer=<id>, one exchange with that member; without, one with
   // every reachable member this node shares arcs with, one after another. Answers the reports.
+  // Ownership changes (docs/healing.md). Leave: this node announces it leaves the ring, hands
+  // its data to the new owners, then stops (202: it has only begun). Remove: an operator
+  // drops a dead member for good; refused for a member that is not dead.
+  const control = (): MembershipControl => {
+    if (deps.control === undefined) throw new KvError('KV_ERR_BAD_REQUEST', 'membership is static on this node: change the peer list instead');
+    return deps.control;
+  };
+  app.post('/admin/leave', async (c) => {
+    await control().leave();
+    return c.json({ leaving: true, transfers: deps.transfer.status() }, 202);
+  });
+  app.post('/admin/remove', (c) => {
+    const id = c.req.query('id');
+    const member = id === undefined ? undefined : deps.membership.member(id);
+    if (id === undefined || member === undefined) throw new KvError('KV_ERR_BAD_REQUEST', `no member ${id ?? '(give ?id=)'}`, { id: id ?? null });
+    if (id === deps.membership.selfId) throw new KvError('KV_ERR_BAD_REQUEST', 'a node cannot remove itself: use POST /admin/leave', { id });
+    if (member.status !== 'dead') throw new KvError('KV_ERR_BAD_REQUEST', `member ${id} is ${member.status}, not dead: only a dead member can be removed (a live one leaves)`, { id, status: member.status });
+    control().remove(id);
+    return c.json({ removed: id });
+  });
+  // Pause or resume this node's handoff of data it no longer owns (?action=pause|resume).
+  app.post('/admin/transfers', (c) => {
+    const action = c.req.query('action');
+    if (action !== 'pause' && action !== 'resume') throw new KvError('KV_ERR_BAD_REQUEST', 'action must be pause or resume', { action: action ?? null });
+    deps.transfer.setPaused(action === 'pause');
+    return c.json(deps.transfer.status());
+  });
+  app.get('/admin/transfers', (c) => c.json(deps.transfer.status()));
+
   app.post('/admin/anti-entropy', async (c) => {
     const peer = c.req.query('peer');
     if (peer !== undefined && deps.membership.member(peer) === undefined) throw new KvError('KV_ERR_BAD_REQUEST', `no member ${peer}`, { peer });

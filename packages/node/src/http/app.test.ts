@@ -185,6 +185,7 @@ t.test('storage failures map to their codes; unexpected errors to 500 without de
     keyCount: () => 0,
     summarize: () => ({ hash: new Uint8Array(16), count: 0 }),
     digests: () => [],
+    removeIfUnchanged: () => 0,
     stats: () => ({ commits: 0, writes: 0, failedCommits: 1 }),
     epoch: 'testepoc',
     hints: new MemoryStore().hints,

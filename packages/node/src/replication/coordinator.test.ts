@@ -38,6 +38,9 @@ class FaultyStore implements Store {
   digests(start: number, end: number, limit: number) {
     return this.inner.digests(start, end, limit);
   }
+  removeIfUnchanged(entries: Parameters<Store['removeIfUnchanged']>[0]) {
+    return this.inner.removeIfUnchanged(entries);
+  }
   stats() {
     return this.inner.stats();
   }
@@ -115,6 +118,7 @@ t.test('regression A1: a storage error during read repair does not crash the nod
     hints: original.hints,
     summarize: original.summarize.bind(original),
     digests: original.digests.bind(original),
+    removeIfUnchanged: original.removeIfUnchanged.bind(original),
     get: (key: string) => {
       if (++reads > 1) throw new Error('boom');
       return original.get(key);

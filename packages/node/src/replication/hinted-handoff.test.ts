@@ -69,3 +69,19 @@ t.test('a hint changed after it was taken for delivery is not deleted (sequence 
   t.equal(hints.remove([{ id: taken!.id, seq: taken!.seq }]), 0, 'the stale delivery deletes nothing');
   t.equal(hints.count(), 1);
 });
+
+t.test('hints for an owner that left, or that no member knows, go to the key\'s current owners', async (t) => {
+  const { nodes, key, coordinator, fallback } = clusterWithDeadOwner();
+  t.equal((await coordinator.app.request(`/kv/${key}?w=3`, { method: 'PUT', body: 'kept' })).status, 204);
+  t.equal(fallback.store.hints.count(), 1, 'a hint for node4');
+  // A hint for a member nobody knows (a forged or stale owner id): it must not be lost either.
+  await fallback.store.hints.add('ghost', 'ghost-key', fallback.store.hints.take('node4', 1)[0]!.object);
+  for (const node of nodes) node.membership.setStatus('node4', 'left'); // removed: the ring no longer has it
+  t.same(await fallback.handoff.deliverOnce(), { delivered: 2, dropped: 0 }, 'both hints delivered');
+  t.equal(fallback.store.hints.count(), 0, 'and deleted');
+  for (const target of [key, 'ghost-key']) {
+    const owners = fallback.coordinator.preferenceList(target);
+    t.notOk(owners.includes('node4'), `${target}: node4 is out of the ring`);
+    for (const id of owners) t.same(text(nodes.find((n) => n.id === id)!, target), ['kept'], `${target} is on its current owner ${id}`);
+  }
+});

@@ -4,10 +4,12 @@
  * writes (merged by the owner, so a repeat is harmless), and delete those the owner
  * acknowledged, unless a newer write was merged into the hint meanwhile (sequence check).
  * Hints older than `ttlMs` are dropped and counted: anti-entropy repairs what they held.
- * Owners no member knows (not yet gossiped, or removed) are skipped until their hints expire.
+ * Hints for an owner that left, was removed or is unknown go to the key's current owners.
  */
 import type { Logger } from 'pino';
-import type { MembershipView } from '../membership/membership.js';
+import type { Member, MembershipView } from '../membership/membership.js';
+import type { VersionedObject, VersioningLimits } from '../core/versioned.js';
+import { applyReplicaWrite } from './replica-service.js';
 import type { Store } from '../storage/store.js';
 import type { Transport } from '../transport/transport.js';
 import { realTimers, type Timers } from '../timers.js';
@@ -22,6 +24,9 @@ export interface HandoffDeps {
   readonly batch: number;
   readonly ttlMs: number;
   readonly events?: { delivered?(count: number): void; dropped?(count: number): void };
+  /** The key's current preference list (where hints for departed owners go). */
+  readonly ownersOf: (key: string) => string[];
+  readonly limits: VersioningLimits;
   /** Default: the process's timers (a simulation passes its manual clock's). */
   readonly timers?: Timers;
 }
@@ -45,17 +50,38 @@ export class HintedHandoff {
     let delivered = 0;
     for (const { owner } of store.hints.owners()) {
       const member = membership.member(owner);
-      if (member === undefined || !membership.isReachable(owner)) continue;
+      const gone = member === undefined || member.status === 'left';
+      if (!gone && !membership.isReachable(owner)) continue;
       const hints = store.hints.take(owner, this.deps.batch);
-      const results = await Promise.allSettled(hints.map((hint) => transport.replica(member, { kind: 'put', key: hint.key, object: hint.object })));
-      const acked = hints.filter((_, i) => {
-        const result = results[i]!;
-        return result.status === 'fulfilled' && result.value.ok;
-      });
-      delivered += store.hints.remove(acked.map(({ id, seq }) => ({ id, seq })));
+      const acked = await Promise.all(hints.map((hint) => (gone ? this.redirect(hint.key, hint.object) : this.send(member!, hint.key, hint.object))));
+      delivered += store.hints.remove(hints.filter((_, i) => acked[i]).map(({ id, seq }) => ({ id, seq })));
     }
     if (delivered > 0) this.deps.events?.delivered?.(delivered);
     return { delivered, dropped };
+  }
+
+  private async send(member: Member, key: string, object: VersionedObject): Promise<boolean> {
+    try {
+      return (await this.deps.transport.replica(member, { kind: 'put', key, object })).ok;
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * A hint for an owner that left or was removed (or that no member knows, as after it was
+   * forgotten) goes to the key's current owners instead: all of them must take it, so the
+   * write it carries is not lost with the owner it was meant for.
+   */
+  private async redirect(key: string, object: VersionedObject): Promise<boolean> {
+    const { membership } = this.deps;
+    const owners = this.deps.ownersOf(key).filter((id) => id !== membership.selfId);
+    const members = owners.map((id) => membership.member(id));
+    if (members.some((m) => m === undefined || !membership.isReachable(m.id))) return false;
+    const results = await Promise.all(members.map((m) => this.send(m!, key, object)));
+    if (!results.every(Boolean)) return false;
+    if (this.deps.ownersOf(key).includes(membership.selfId)) await applyReplicaWrite(this.deps.store, key, object, this.deps.limits);
+    return true;
   }
 
   /** Runs rounds every `intervalMs` until stop(); a round never overlaps the next. */

@@ -15,7 +15,7 @@ export const DEFAULT_HINT_LIMITS: HintLimits & VersioningLimits = {
 };
 import { ringPosition } from '@ringkv/protocol';
 import { encodeObject } from '../core/object-codec.js';
-import { DigestTree, objectDigest, type KeyDigest, type RangeSummary } from './digest-tree.js';
+import { DigestTree, objectDigest, sameHash, type KeyDigest, type RangeSummary } from './digest-tree.js';
 import { GroupCommitQueue, newEpoch, nextTurn, type Scheduler, type Store, type StoreStats } from './store.js';
 
 export class MemoryStore implements Store {
@@ -56,6 +56,19 @@ export class MemoryStore implements Store {
 
   keyCount(): number {
     return this.objects.size;
+  }
+
+  removeIfUnchanged(entries: ReadonlyArray<{ readonly key: string; readonly digest: Uint8Array }>): number {
+    let removed = 0;
+    for (const { key, digest } of entries) {
+      const current = this.keyDigests.get(key);
+      if (current === undefined || this.queue.has(key) || !sameHash(current.digest, digest)) continue;
+      this.objects.delete(key);
+      this.keyDigests.delete(key);
+      this.tree.apply(current.position, current.digest, -1);
+      removed++;
+    }
+    return removed;
   }
 
   summarize(start: number, end: number): RangeSummary {

@@ -120,6 +120,7 @@ export class SqliteStore implements Store {
   private readonly countObjects: Database.Statement<[], { n: number }>;
   private readonly selectRange: Database.Statement<[number, number, number], { key: string; pos: number; digest: Buffer }>;
   private readonly tree = new DigestTree();
+  private readonly removeRows: (entries: ReadonlyArray<{ key: string; digest: Uint8Array }>) => Array<{ pos: number; digest: Uint8Array }>;
   private closed = false;
   readonly epoch: string;
   readonly hints: HintStore;
@@ -156,6 +157,13 @@ export class SqliteStore implements Store {
       }
       return changes;
     });
+    const deleteRow = this.db.prepare<[string, Uint8Array], { pos: number; digest: Buffer }>('DELETE FROM objects WHERE key = ? AND digest = ? RETURNING pos, digest');
+    this.removeRows = this.db.transaction((entries: ReadonlyArray<{ key: string; digest: Uint8Array }>) =>
+      entries.flatMap((entry) => {
+        const row = deleteRow.get(entry.key, entry.digest);
+        return row === undefined ? [] : [{ pos: row.pos, digest: row.digest }];
+      }),
+    );
     this.queue = new GroupCommitQueue((batch) => {
       let changes: Array<[number, Uint8Array, 1 | -1]>;
       try {
@@ -199,6 +207,18 @@ export class SqliteStore implements Store {
 
   keyCount(): number {
     return this.countObjects.get()!.n;
+  }
+
+  removeIfUnchanged(entries: ReadonlyArray<{ readonly key: string; readonly digest: Uint8Array }>): number {
+    const removable = entries.filter((entry) => !this.queue.has(entry.key));
+    let removed: Array<{ pos: number; digest: Uint8Array }>;
+    try {
+      removed = this.removeRows(removable);
+    } catch (error) {
+      throw storageError(error, `removing ${removable.length} keys`);
+    }
+    for (const { pos, digest } of removed) this.tree.apply(pos, digest, -1);
+    return removed.length;
   }
 
   summarize(start: number, end: number): RangeSummary {

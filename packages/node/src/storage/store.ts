@@ -38,6 +38,12 @@ export interface Store {
   summarize(start: number, end: number): RangeSummary;
   /** Anti-entropy: the committed keys in [start, end) with their digests, by position, at most `limit`. */
   digests(start: number, end: number, limit: number): KeyDigest[];
+  /**
+   * Drops each key whose committed object still has `digest` and that has no write queued
+   * (handoff after ownership moved, tombstone reaping); a key written meanwhile is kept.
+   * Synchronous and atomic: one transaction. Returns how many were dropped.
+   */
+  removeIfUnchanged(entries: ReadonlyArray<{ readonly key: string; readonly digest: Uint8Array }>): number;
   /** Counters for metrics and for tests of group commit. */
   stats(): StoreStats;
   /** Commits what is queued, then releases the store. Idempotent. */
@@ -85,6 +91,11 @@ export class GroupCommitQueue {
     private readonly commit: (batch: ReadonlyMap<string, VersionedObject>) => void,
     private readonly schedule: Scheduler = nextTurn,
   ) {}
+
+  /** Whether a write of `key` is queued and not committed yet. */
+  has(key: string): boolean {
+    return this.pending.has(key);
+  }
 
   /** The queued (not yet committed) state of a key, if any. */
   peek(key: string): VersionedObject | undefined {

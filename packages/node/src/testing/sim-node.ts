@@ -63,6 +63,10 @@ class FencedStore implements Store {
     return this.disk.digests(start, end, limit);
   }
 
+  removeIfUnchanged(entries: Parameters<Store['removeIfUnchanged']>[0]): number {
+    return this.fenced ? 0 : this.disk.removeIfUnchanged(entries);
+  }
+
   stats(): ReturnType<Store['stats']> {
     return this.disk.stats();
   }

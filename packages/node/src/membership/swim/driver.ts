@@ -242,6 +242,11 @@ export class SwimDriver {
     await new Promise((resolve) => setTimeout(resolve, waitMs));
   }
 
+  /** Removes a (dead) member for good and gossips it (Swim.remove). */
+  remove(id: string): void {
+    if (!this.closed) this.run(this.swim.remove(id, this.nowMs()));
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

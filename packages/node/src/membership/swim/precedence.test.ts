@@ -78,3 +78,21 @@ t.test('broadcast queue: one entry per member, least-sent first, retransmit limi
   t.equal(retransmitLimit(4, 10), 8);
   t.equal(retransmitLimit(4, 1000), 16);
 });
+
+t.test('an operator remove: left at the current incarnation beats dead, and a restart beats left', async (t) => {
+  const { Swim } = await import('./swim.js');
+  const { defaultSwimConfig } = await import('./types.js');
+  const swim = new Swim({ id: 'a', gossipAddress: 'a:1', httpAddress: 'http://a' }, defaultSwimConfig, () => 0.5, 1_000);
+  swim.seed([{ kind: 'alive', id: 'b', incarnation: 5, gossipAddress: 'b:1', httpAddress: 'http://b' }], 1_000);
+  swim.receive('c:1', { type: 'gossip', from: 'c', updates: [{ kind: 'dead', id: 'b', incarnation: 5, from: 'c' }] }, 1_001);
+  t.equal(swim.member('b')?.status, 'dead');
+  const out = swim.remove('b', 1_002);
+  t.equal(swim.member('b')?.status, 'left', 'removed');
+  t.match(out.events, [{ kind: 'update', member: { id: 'b', status: 'left' }, previous: 'dead' }]);
+  swim.receive('c:1', { type: 'gossip', from: 'c', updates: [{ kind: 'dead', id: 'b', incarnation: 5, from: 'c' }] }, 1_003);
+  t.equal(swim.member('b')?.status, 'left', 'a late dead notice does not undo the removal');
+  swim.receive('b:1', { type: 'gossip', from: 'b', updates: [{ kind: 'alive', id: 'b', incarnation: 9_000, gossipAddress: 'b:1', httpAddress: 'http://b' }] }, 1_004);
+  t.equal(swim.member('b')?.status, 'alive', 'a restarted b (higher incarnation) rejoins');
+  swim.remove('a', 1_005);
+  t.equal(swim.member('a')?.status, 'alive', 'a member cannot remove itself (that is leave)');
+});

@@ -177,6 +177,17 @@ export class Swim {
     return this.flush(nowMs);
   }
 
+  /**
+   * An operator removes a dead member for good: `left` at its current incarnation, which beats
+   * the `dead` notice everyone holds (precedence.ts). If that node ever starts again, its new
+   * incarnation (its start time) beats `left` and it rejoins like a new member.
+   */
+  remove(id: string, nowMs: number): SwimOutput {
+    const member = this.members.get(id);
+    if (member !== undefined && id !== this.self.id) this.apply({ kind: 'left', id, incarnation: member.incarnation, from: this.self.id }, nowMs);
+    return this.flush(nowMs);
+  }
+
   tick(nowMs: number): SwimOutput {
     this.tickProbe(nowMs);
     this.tickRelays(nowMs);
