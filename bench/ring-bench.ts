@@ -150,10 +150,10 @@ function execs(client: RingkvClient, value: Uint8Array) {
       const { context, siblings } = await client.get(key);
       rec.count('siblingsResolved', t0, siblings.length);
       await client.put(key, value, { contentType: 'application/octet-stream', ...(context ? { context } : {}) });
-      rec.ok('resolve', t1 >= rec.measureFrom ? t1 : t0);
+      rec.ok('resolve', t1);
     } catch (error) {
       debug('resolve', key, error);
-      rec.fail('resolve', t0, codeOf(error));
+      rec.fail('resolve', t1, codeOf(error));
     }
   };
   const mixed: Exec = (ctx, rec) => {
