@@ -67,7 +67,7 @@ export interface ClusterSimResult {
 
 const START_MS = 1_700_000_000_000;
 /** timeout_ms of the workload's requests: short, so a request stuck behind a fault ends soon. */
-const REQUEST_TIMEOUT_MS = 400;
+const REQUEST_TIMEOUT_MS = 100;
 const TOMB = 'tomb';
 /** Node settings scaled to the short runs (hint rounds every 50 ms, 50 ms fail grace; 8 tokens a node keep ring builds cheap). */
 const SIM_CONFIG = { hintDeliveryIntervalMs: 50, quorumFailGraceMs: 50, tokensPerNode: 8 };
@@ -134,7 +134,7 @@ export class ClusterSim {
     this.nodes = ids.map((id) => new SimNode(memberConfig(id, peers, SIM_CONFIG), this.clock, this.network, this.random));
     for (const node of this.nodes) this.byId.set(node.id, node);
     const delayMs = () => this.calm.minDelayMs + this.random() * (this.calm.maxDelayMs - this.calm.minDelayMs);
-    this.client = new SimClient(this.clock, delayMs, REQUEST_TIMEOUT_MS + 100);
+    this.client = new SimClient(this.clock, delayMs, 50);
     this.keys = Array.from({ length: options.keys ?? 4 }, (_, i) => `set-${i}`);
     const note = (line: string) => this.trace.add(this.clock.nowMs, line);
     const up = () => this.nodes.filter((node) => node.state !== 'crashed');
@@ -171,12 +171,12 @@ export class ClusterSim {
     await this.heal();
     this.trace.add(this.clock.nowMs, 'quiet phase: delete the tombstone key and one set key');
     for (const key of [TOMB, this.keys[0]!]) {
-      const read = await this.read(key);
-      await this.drive(this.workload.remove(first, key, read.elements, read.context), 5_000);
+      const [read] = await this.read([key]);
+      if (read!.status === 0 || read!.status >= 500) this.problems.push(`quiet-phase read of ${key} answered ${read!.status}`);
+      else await this.drive(this.workload.remove(first, key, read!.elements, read!.context), 5_000);
     }
     this.trace.add(this.clock.nowMs, 'final reads at R = N');
-    const final = new Map<string, SimFinalKey>();
-    for (const key of [...this.keys, TOMB]) final.set(key, await this.settle(key));
+    const final = await this.finalState([...this.keys, TOMB]);
     this.problems.push(...this.workload.unexpected);
     return this.result(final);
   }
@@ -189,21 +189,39 @@ export class ClusterSim {
     if (!(await this.clock.runUntil(() => hints() === 0, 10_000))) this.problems.push(`${hints()} hints never delivered`);
   }
 
-  /** A read at R = N on the healed cluster, driven to its end. */
-  private async read(key: string): Promise<SetRead> {
-    const read = await this.drive(this.client.readSet(this.nodes[0]!, key, this.n, 2_000), 10_000);
-    return read?.value ?? { status: 0, context: undefined, elements: [], siblings: 0 };
+  /**
+   * Reads `keys` at R = N on the healed cluster, all at once, driven to their end. A read can
+   * still time out behind batches sent before the heal (they wait for their peer timeout), so a
+   * failed read is tried again, a few times.
+   */
+  private async read(keys: readonly string[]): Promise<SetRead[]> {
+    const readOne = async (key: string): Promise<SetRead> => {
+      let read: SetRead | undefined;
+      for (let attempt = 0; attempt < 5 && !(read?.status === 200 || read?.status === 300 || read?.status === 404); attempt++) {
+        read = await this.client.readSet(this.nodes[0]!, key, this.n, 1_000);
+      }
+      return read!;
+    };
+    const reads = await this.drive(Promise.all(keys.map(readOne)), 30_000);
+    return reads?.value ?? keys.map(() => ({ status: 0, context: undefined, elements: [], siblings: 0 }));
   }
 
-  /** Reads `key` at R = N (read repair), lets the repair land, and collects the replicas. */
-  private async settle(key: string): Promise<SimFinalKey> {
-    await this.read(key);
+  /**
+   * Reads every key at R = N (read repair), lets the repairs land, collects each key's
+   * replicas, and reads every key once more for its final elements.
+   */
+  private async finalState(keys: readonly string[]): Promise<Map<string, SimFinalKey>> {
+    await this.read(keys);
     await this.clock.run(100);
-    const preferenceList = this.nodes[0]!.parts!.coordinator.preferenceList(key);
-    const replicas = preferenceList.map((id) => replicaState(this.byId.get(id)!.disk.get(key)));
-    const read = await this.read(key);
-    if (read.status !== 200 && read.status !== 300 && read.status !== 404) this.problems.push(`final read of ${key} answered ${read.status}`);
-    return { elements: read.elements, replicas };
+    const replicas = keys.map((key) => this.nodes[0]!.parts!.coordinator.preferenceList(key).map((id) => replicaState(this.byId.get(id)!.disk.get(key))));
+    const reads = await this.read(keys);
+    const final = new Map<string, SimFinalKey>();
+    keys.forEach((key, i) => {
+      const read = reads[i]!;
+      if (read.status !== 200 && read.status !== 300 && read.status !== 404) this.problems.push(`final read of ${key} answered ${read.status}`);
+      final.set(key, { elements: read.elements, replicas: replicas[i]! });
+    });
+    return final;
   }
 
   private result(final: Map<string, SimFinalKey>): ClusterSimResult {

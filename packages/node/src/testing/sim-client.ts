@@ -3,8 +3,8 @@
  * real routes, context codec and error mapping), carried by the simulated clock. The request
  * reaches the node after a seeded delay and runs as that node's current life (held back while
  * it is paused); the answer comes back the same way, and is lost if that life crashed first.
- * A node that is down refuses at once. The client gives up after `timeoutMs` (the outcome is
- * then unknown, as with any real client).
+ * A node that is down refuses at once. The client gives up `slackMs` after the request's own
+ * timeout_ms (the outcome is then unknown, as with any real client).
  */
 import { CONTEXT_HEADER } from '@ringkv/protocol';
 import type { SimClock } from './sim-clock.js';
@@ -33,10 +33,12 @@ export class SimClient {
   constructor(
     private readonly clock: SimClock,
     private readonly delayMs: () => number,
-    private readonly timeoutMs: number,
+    private readonly slackMs: number,
   ) {}
 
-  request(node: SimNode, method: 'GET' | 'PUT' | 'DELETE', path: string, body?: string, context?: string): Promise<Reply> {
+  /** Sends `method path` (its query string without timeout_ms, which this adds) to `node`. */
+  request(node: SimNode, method: 'GET' | 'PUT' | 'DELETE', query: string, timeoutMs: number, body?: string, context?: string): Promise<Reply> {
+    const path = `${query}&timeout_ms=${timeoutMs}`;
     return new Promise((resolve) => {
       let settled = false;
       const done = (reply: Reply) => {
@@ -45,7 +47,7 @@ export class SimClient {
         this.clock.cancel(timer);
         resolve(reply);
       };
-      const timer = this.clock.at(this.timeoutMs, `client-timeout ${method} ${path}`, () => done(NO_REPLY));
+      const timer = this.clock.at(timeoutMs + this.slackMs, `client-timeout ${method} ${path}`, () => done(NO_REPLY));
       if (node.state === 'crashed') {
         this.clock.at(this.delayMs(), `refused ${node.id}`, () => done(NO_REPLY));
         return;
@@ -63,7 +65,7 @@ export class SimClient {
 
   /** Reads a set key at `r`; the union of its live siblings (each a JSON array of elements). */
   async readSet(node: SimNode, key: string, r: number, timeoutMs: number): Promise<SetRead> {
-    const reply = await this.request(node, 'GET', `/kv/${key}?r=${r}&timeout_ms=${timeoutMs}`);
+    const reply = await this.request(node, 'GET', `/kv/${key}?r=${r}`, timeoutMs);
     const values: string[] = [];
     let siblings = 0;
     if (reply.status === 200) {

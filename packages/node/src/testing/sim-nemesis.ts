@@ -91,7 +91,7 @@ export class Nemesis {
       this.partition();
     } else {
       this.count('loss', '');
-      this.network.options = { ...this.network.options, lossRate: Math.max(this.network.options.lossRate, 0.3) };
+      this.network.options = { ...this.network.options, lossRate: Math.max(this.network.options.lossRate, 0.2) };
       this.later('loss ends', () => (this.network.options = { ...this.network.options, lossRate: this.calm.lossRate }));
     }
   }

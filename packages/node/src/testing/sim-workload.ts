@@ -69,16 +69,19 @@ export class SetWorkload {
         await this.add(node, key, [element], undefined, element);
         continue;
       }
+      const readMs = this.clock.nowMs;
       const read = await this.client.readSet(node, key, r, requestTimeoutMs);
       if (read.status !== 200 && read.status !== 300 && read.status !== 404) continue;
       this.history.push({ type: 'read', key, siblings: read.siblings });
-      if (this.random() < deleteRate) await this.remove(node, key, read.elements, read.context);
+      // A delete covers only what its read saw, so it starts (for the checker's concurrency
+      // rule) when the read did: an add acknowledged in between is concurrent with it.
+      if (this.random() < deleteRate) await this.remove(node, key, read.elements, read.context, undefined, readMs);
       else await this.add(node, key, [...read.elements, element], read.context, element);
     }
   }
 
   private writePath(key: string, w = this.options.w): string {
-    return `/kv/${key}?w=${w}&timeout_ms=${this.options.requestTimeoutMs}`;
+    return `/kv/${key}?w=${w}`;
   }
 
   private note(what: string, status: number): void {
@@ -88,17 +91,16 @@ export class SetWorkload {
   /** Writes `elements` (with `context`, if any) and records the add of `element`. */
   async add(node: SimNode, key: string, elements: readonly string[], context: string | undefined, element: string, w?: number): Promise<void> {
     const startMs = this.clock.nowMs;
-    const reply = await this.client.request(node, 'PUT', this.writePath(key, w), JSON.stringify(elements), context);
+    const reply = await this.client.request(node, 'PUT', this.writePath(key, w), this.options.requestTimeoutMs, JSON.stringify(elements), context);
     this.note(`PUT ${key}`, reply.status);
     const ok = reply.status === 204;
     this.trace(`add ${key} ${element} ${context === undefined ? 'blind ' : ''}${ok ? 'acknowledged' : `failed (${reply.status})`}`);
     this.history.push({ type: 'add', key, element, ok, startMs, endMs: ok ? this.clock.nowMs : Infinity });
   }
 
-  /** Deletes `key` with `context` and records what the delete had seen. */
-  async remove(node: SimNode, key: string, seen: readonly string[], context: string | undefined, w?: number): Promise<void> {
-    const startMs = this.clock.nowMs;
-    const reply = await this.client.request(node, 'DELETE', this.writePath(key, w), undefined, context);
+  /** Deletes `key` with `context` and records what the delete had seen (its read began at `startMs`). */
+  async remove(node: SimNode, key: string, seen: readonly string[], context: string | undefined, w?: number, startMs = this.clock.nowMs): Promise<void> {
+    const reply = await this.client.request(node, 'DELETE', this.writePath(key, w), this.options.requestTimeoutMs, undefined, context);
     this.note(`DELETE ${key}`, reply.status);
     this.trace(`delete ${key} (saw ${seen.join(',')}) ${reply.status === 204 ? 'acknowledged' : `failed (${reply.status})`}`);
     this.history.push({ type: 'delete', key, seen, ok: reply.status === 204, startMs, endMs: this.clock.nowMs });
