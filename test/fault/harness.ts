@@ -56,8 +56,14 @@ function union(siblings: readonly Sibling[]): string[] {
   return [...out].sort();
 }
 
-async function deleteKey(client: RingkvClient, key: string, seen: string[], context: { context?: string }): Promise<HistoryEvent> {
-  const event = { type: 'delete' as const, key, seen, ok: false, startMs: Date.now(), endMs: Infinity };
+/**
+ * A delete with the context of a read that began at `readStartMs`: the delete starts when its
+ * read did, since an add acknowledged between the read and the delete is not covered by the
+ * delete's context (found by the cluster simulation: the checker otherwise reports it as a
+ * resurrection).
+ */
+async function deleteKey(client: RingkvClient, key: string, seen: string[], context: { context?: string }, readStartMs: number): Promise<HistoryEvent> {
+  const event = { type: 'delete' as const, key, seen, ok: false, startMs: readStartMs, endMs: Infinity };
   try {
     await client.delete(key, { ...context, timeoutMs: 2_000 });
     event.ok = true;
@@ -73,6 +79,7 @@ async function worker(client: RingkvClient, id: number, keys: string[], until: n
   for (let n = 0; Date.now() < until && n < 100_000; n++) {
     const key = keys[Math.floor(rng() * keys.length)]!;
     let read;
+    const readStartMs = Date.now();
     try {
       read = await client.get(key, { timeoutMs: 2_000 });
     } catch {
@@ -84,7 +91,7 @@ async function worker(client: RingkvClient, id: number, keys: string[], until: n
     const context = read.context === undefined ? {} : { context: read.context };
     ops++;
     if (rng() < 0.03) {
-      history.push(await deleteKey(client, key, seen, context));
+      history.push(await deleteKey(client, key, seen, context, readStartMs));
       continue;
     }
     const element = `w${id}-${n}`;
@@ -185,8 +192,9 @@ export async function faultRun(t: TestLike, options: FaultRunOptions): Promise<F
   // Quiet phase: delete a quarter of the keys with a fresh context and nothing else running;
   // those keys must then read as not found (no resurrection).
   for (const key of [...tombKeys, ...keys.slice(0, Math.max(1, Math.floor(keys.length / 4)))]) {
+    const readStartMs = Date.now();
     const read = await client.get(key, { r: options.n, timeoutMs: 5_000 });
-    history.push(await deleteKey(client, key, union(read.siblings), read.context === undefined ? {} : { context: read.context }));
+    history.push(await deleteKey(client, key, union(read.siblings), read.context === undefined ? {} : { context: read.context }, readStartMs));
   }
   const healedAt = Date.now();
   const final = new Map<string, FinalKey>();

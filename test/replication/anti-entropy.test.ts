@@ -68,5 +68,7 @@ t.test('3 nodes, N=3: a lost data file and missed writes are repaired by anti-en
   const dataBytes = ['ringkv.db', 'ringkv.db-wal'].reduce((sum, file) => sum + (statSync(join(victim.dir, file), { throwIfNoEntry: false })?.size ?? 0), 0);
   t.comment(`lost data file: ${keys.length} keys back in ${fullMs} ms, ${fullBytes} bytes exchanged (the rebuilt database and its WAL: ${dataBytes} bytes)`);
   t.comment(`missed writes: ${missed.length} keys back in ${diffMs} ms, ${diffBytes} bytes exchanged`);
-  t.ok(diffBytes < fullBytes / 10, 'repairing 50 keys cost under a tenth of repairing 2,000: bytes follow the difference');
+  // 50 keys are 1/40 of 2,000; each differing key also costs a few summaries on the way down
+  // and may be sent by both other replicas, so the bound leaves room for that.
+  t.ok(diffBytes < fullBytes / 5, 'repairing 50 keys cost under a fifth of repairing 2,000: bytes follow the difference');
 });

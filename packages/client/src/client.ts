@@ -180,7 +180,7 @@ export class RingkvClient {
     const contentType = options.contentType ?? (typeof value === 'string' ? 'text/plain; charset=utf-8' : 'application/octet-stream');
     const headers: Record<string, string> = { 'content-type': contentType };
     if (options.context) headers[CONTEXT_HEADER] = options.context;
-    const path = `/kv/${encodeKey(key)}${this.query({ w: options.w, timeout_ms: timeoutMs })}`;
+    const path = `/kv/${encodeKey(key)}${this.query({ w: options.w, timeout_ms: timeoutMs, ttl_ms: options.ttlMs })}`;
     const answer = await this.send(key, 'PUT', path, timeoutMs, headers, bytes);
     if (answer.status !== 204) throw errorFromResponse(answer.status, parseJson(answer), path);
   }

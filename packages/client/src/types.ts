@@ -40,6 +40,8 @@ export interface PutOptions extends CallOptions {
   readonly context?: string;
   /** Defaults to text/plain; charset=utf-8 for strings and application/octet-stream for bytes. */
   readonly contentType?: string;
+  /** Time to live in ms: afterwards the value reads as not found on every replica (`ttl_ms`). */
+  readonly ttlMs?: number;
 }
 
 export interface DeleteOptions extends CallOptions {

@@ -72,6 +72,13 @@ export interface NodeConfig {
   readonly antiEntropyIntervalMs: number;
   /** Most keys anti-entropy moves per second (both ways), so a rebuild cannot starve clients. */
   readonly antiEntropyKeysPerSecond: number;
+  /**
+   * How long a key must have been dead (tombstones, expired TTLs) before the reaper may drop
+   * it. Must exceed the peers' authentication window (30 s), so no older message is in flight.
+   */
+  readonly tombstoneGraceMs: number;
+  /** How often the reaper looks for dead keys past the grace. */
+  readonly reapIntervalMs: number;
   /** Export Node.js process metrics (CPU, memory, event loop) on /metrics. */
   readonly processMetrics: boolean;
   /** Directory for the node's database; created when missing. */
@@ -131,6 +138,8 @@ export const defaultConfig: NodeConfig = Object.freeze({
   hintDeliveryBatch: 256,
   antiEntropyIntervalMs: 30_000,
   antiEntropyKeysPerSecond: 2_000,
+  tombstoneGraceMs: 3_600_000,
+  reapIntervalMs: 60_000,
   processMetrics: true,
   dataDir: './data/node1',
   n: 3,
@@ -244,6 +253,8 @@ export function validateConfig(overrides: Partial<NodeConfig>, base: NodeConfig 
   intIn(config, 'hintDeliveryIntervalMs', 10, 3_600_000);
   intIn(config, 'antiEntropyIntervalMs', 0, 86_400_000);
   intIn(config, 'antiEntropyKeysPerSecond', 1, 1_000_000);
+  intIn(config, 'tombstoneGraceMs', 1_000, 365 * 86_400_000);
+  intIn(config, 'reapIntervalMs', 100, 86_400_000);
   intIn(config, 'hintDeliveryBatch', 1, 100_000);
   if (typeof config.sloppyQuorum !== 'boolean') fail('sloppyQuorum', 'must be true or false');
   if (typeof config.faultInjection !== 'boolean') fail('faultInjection', 'must be true or false');

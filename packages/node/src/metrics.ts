@@ -14,6 +14,7 @@ export interface NodeMetrics {
   readonly hintEvents: { delivered(count: number): void; dropped(count: number): void };
   readonly antiEntropyEvents: { exchanged(report: ExchangeReport): void };
   readonly transferEvents: { handedOff(count: number): void };
+  readonly reaperEvents: { reaped(count: number): void };
   /** Records one client request: op, HTTP status, and seconds taken. */
   observeRequest(op: string, status: number, seconds: number): void;
   /** Counts a refused /internal/ request by reason. */
@@ -42,6 +43,7 @@ export function createMetrics(nodeId: string, store: Store, transport: Transport
   const repaired = new Counter({ name: 'ringkv_anti_entropy_keys_total', help: 'Keys anti-entropy moved: fetched and merged here (in) or pushed to a peer (out).', labelNames: ['direction'], registers: [registry] });
   const exchangedBytes = new Counter({ name: 'ringkv_anti_entropy_bytes_total', help: 'Bytes of tree messages and objects anti-entropy exchanged, both ways.', registers: [registry] });
   const lastCompleted = new Gauge({ name: 'ringkv_anti_entropy_last_completed_seconds', help: 'When the last successful exchange with each peer ended (Unix time).', labelNames: ['peer'], registers: [registry] });
+  const reaped = new Counter({ name: 'ringkv_reaped_total', help: 'Dead keys (tombstones, expired TTLs) reaped past their grace.', registers: [registry] });
   const handedOff = new Counter({ name: 'ringkv_transfer_keys_total', help: 'Keys this node no longer owns, handed to their owners and dropped here.', registers: [registry] });
   const refused = new Counter({ name: 'ringkv_internal_refused_total', help: 'Refused /internal/ requests by reason.', labelNames: ['reason'], registers: [registry] });
   const gauge = (name: string, help: string, read: () => number) =>
@@ -79,6 +81,7 @@ export function createMetrics(nodeId: string, store: Store, transport: Transport
     },
     internalRefused: (reason) => refused.inc({ reason }),
     transferEvents: { handedOff: (count) => handedOff.inc(count) },
+    reaperEvents: { reaped: (count) => reaped.inc(count) },
     antiEntropyEvents: {
       exchanged(report) {
         exchanges.inc({ peer: report.peer, result: report.error ?? 'ok' });

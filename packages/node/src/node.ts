@@ -29,6 +29,7 @@ import { HintedHandoff } from './replication/hinted-handoff.js';
 import { AntiEntropy } from './replication/anti-entropy.js';
 import { RateLimiter } from './replication/rate-limiter.js';
 import { OwnershipTransfer } from './replication/ownership-transfer.js';
+import { Reaper } from './replication/reaper.js';
 import { SqliteStore } from './storage/sqlite-store.js';
 import type { Store } from './storage/store.js';
 import { HttpTransport } from './transport/http-transport.js';
@@ -155,6 +156,7 @@ export function assemble(config: NodeConfig, url: string, parts: NodeParts, logg
     failGraceMs: config.quorumFailGraceMs,
     sloppyQuorum: config.sloppyQuorum,
     timers: parts.timers,
+    tombstoneGraceMs: config.tombstoneGraceMs,
   });
   const handoff = new HintedHandoff({
     store,
@@ -197,6 +199,19 @@ export function assemble(config: NodeConfig, url: string, parts: NodeParts, logg
     logger,
     events: metrics.antiEntropyEvents,
     timers: parts.timers,
+    tombstoneGraceMs: config.tombstoneGraceMs,
+  });
+  const reaper = new Reaper({
+    store,
+    membership,
+    transport,
+    nowMs,
+    logger,
+    graceMs: config.tombstoneGraceMs,
+    batch: config.hintDeliveryBatch,
+    requestTimeoutMs: config.peerTimeoutMs,
+    timers: parts.timers,
+    events: metrics.reaperEvents,
   });
   const encode = (object: VersionedObject) => encodeContext(contextOf(object), codec);
   let stopping = false;
@@ -213,10 +228,11 @@ export function assemble(config: NodeConfig, url: string, parts: NodeParts, logg
     storage: { engine: 'sqlite', synchronous: config.sqliteSynchronous },
     antiEntropy: { intervalMs: config.antiEntropyIntervalMs, keysPerSecond: config.antiEntropyKeysPerSecond, ...antiEntropy.snapshot() },
     transfers: transfer.status(),
+    reaper: reaper.status(),
   });
   const app: Hono = createApp({
-    client: { ...config, kv: coordinator, contexts: { encode, decode: (token) => decodeContext(token, codec) }, observe: metrics.observeRequest },
-    admin: { n: config.n, keyBytesMax: config.keyBytesMax, store, membership, ring: () => coordinator.ring(), status, encodeContext: encode, registry: metrics.registry, antiEntropy, transfer, ...(parts.membershipControl ? { control: parts.membershipControl } : {}) },
+    client: { ...config, kv: coordinator, contexts: { encode, decode: (token) => decodeContext(token, codec) }, observe: metrics.observeRequest, nowMs },
+    admin: { n: config.n, keyBytesMax: config.keyBytesMax, store, membership, ring: () => coordinator.ring(), status, encodeContext: encode, registry: metrics.registry, antiEntropy, transfer, nowMs, ...(parts.membershipControl ? { control: parts.membershipControl } : {}) },
     internal: {
       secret: config.secret,
       nowMs,
@@ -230,7 +246,7 @@ export function assemble(config: NodeConfig, url: string, parts: NodeParts, logg
     logger,
     isStopping: () => stopping,
   });
-  return { app, membership, staticMembership, transport, coordinator, replica, handoff, antiEntropy, transfer, stop: () => (stopping = true) };
+  return { app, membership, staticMembership, transport, coordinator, replica, handoff, antiEntropy, transfer, reaper, stop: () => (stopping = true) };
 }
 
 /** The gossip counters /metrics exports. */
@@ -335,6 +351,8 @@ export async function startNode(config: NodeConfig, parts: NodeParts = {}): Prom
   node.handoff.start(config.hintDeliveryIntervalMs);
   if (config.antiEntropyIntervalMs > 0) node.antiEntropy.start(config.antiEntropyIntervalMs);
   node.transfer.start(config.hintDeliveryIntervalMs);
+  node.reaper.start(config.reapIntervalMs);
+  if (config.tombstoneGraceMs < 60_000) logger.warn({ tombstoneGraceMs: config.tombstoneGraceMs }, 'tombstone grace under 60 s: safe only for tests (docs/healing.md)');
   logger.info({ url, gossipAddress: swim?.gossipAddress ?? null, dataDir: config.dataDir, n: config.n, membership: config.membership }, 'node started');
 
   let closing: Promise<void> | undefined;
@@ -349,6 +367,7 @@ export async function startNode(config: NodeConfig, parts: NodeParts = {}): Prom
       await node.handoff.stop();
       await node.antiEntropy.stop();
       await node.transfer.stop();
+      await node.reaper.stop();
       await swim?.close();
       await node.transport.close();
       await store.close();
@@ -363,6 +382,7 @@ export async function startNode(config: NodeConfig, parts: NodeParts = {}): Prom
     void node.handoff.stop();
     void node.antiEntropy.stop();
     void node.transfer.stop();
+    void node.reaper.stop();
     void swim?.close();
     void node.transport.close();
     void store.close();

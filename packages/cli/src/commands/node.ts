@@ -35,6 +35,8 @@ export async function runNode(argv: string[]): Promise<void> {
     'log-level': { type: 'string' },
     'anti-entropy-interval-ms': { type: 'string' },
     'anti-entropy-keys-per-second': { type: 'string' },
+    'tombstone-grace-ms': { type: 'string' },
+    'reap-interval-ms': { type: 'string' },
   });
   if (values.id === undefined) throw new UsageError('--id is required');
   if (values.port === undefined) throw new UsageError('--port is required');
@@ -59,5 +61,7 @@ export async function runNode(argv: string[]): Promise<void> {
     logLevel: values['log-level'] as never,
     antiEntropyIntervalMs: intOption(values['anti-entropy-interval-ms'], 'anti-entropy-interval-ms', undefined, 0, 86_400_000),
     antiEntropyKeysPerSecond: intOption(values['anti-entropy-keys-per-second'], 'anti-entropy-keys-per-second', undefined, 1, 1_000_000),
+    tombstoneGraceMs: intOption(values['tombstone-grace-ms'], 'tombstone-grace-ms', undefined, 1_000, 365 * 86_400_000),
+    reapIntervalMs: intOption(values['reap-interval-ms'], 'reap-interval-ms', undefined, 100, 86_400_000),
   });
 }

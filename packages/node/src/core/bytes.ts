@@ -72,6 +72,11 @@ export class ByteReader {
 
   constructor(private readonly input: Uint8Array) {}
 
+  /** Bytes not read yet. */
+  get remaining(): number {
+    return this.input.length - this.offset;
+  }
+
   get done(): boolean {
     return this.offset === this.input.length;
   }

@@ -55,11 +55,15 @@ export class GetCore {
     return this.mergedObject;
   }
 
-  /** Replicas that replied with less than the merged object get it (failed ones are skipped). */
-  plan(): ReadPlan {
+  /**
+   * Replicas that replied with less than the merged object get it (failed ones are skipped).
+   * `skipEmpty`: not those that hold nothing (for an object dead past the reaping grace, which
+   * may have been reaped there: see replication/reaper.ts).
+   */
+  plan(skipEmpty = false): ReadPlan {
     const merged = this.mergedObject;
     if (merged === undefined) return { kind: 'none' };
-    const targets = [...this.replies].filter(([, object]) => object === undefined || !sameObject(object, merged)).map(([replica]) => replica);
+    const targets = [...this.replies].filter(([, object]) => (object === undefined ? !skipEmpty : !sameObject(object, merged))).map(([replica]) => replica);
     return targets.length === 0 ? { kind: 'none' } : { kind: 'read-repair', targets, merged };
   }
 }

@@ -4,8 +4,9 @@
  * bounds checks: a damaged row is reported as corrupt (KV_ERR_STORAGE_CORRUPT), not trusted.
  *
  * Layout v1: u8 version; varint clockEntries × (string id, varint counter, varint
- * timestampMs); varint siblings × (string id, varint counter, u8 flags [bit0 = deleted],
- * varint timestampMs, string contentType, bytes value).
+ * timestampMs); varint siblings × (string id, varint counter, u8 flags [bit0 = deleted,
+ * bit1 = expires], varint timestampMs, [varint expiresMs if bit1], string contentType, bytes
+ * value). Bit1 came with TTL; objects written before it never set it, so they read unchanged.
  */
 import assert from 'node:assert/strict';
 import { KvError } from '../errors.js';
@@ -16,6 +17,7 @@ import type { Sibling, VersionedObject } from './versioned.js';
 
 const OBJECT_VERSION = 1;
 const FLAG_DELETED = 1;
+const FLAG_EXPIRES = 2;
 /** Longest content type, in UTF-8 bytes; the HTTP layer refuses longer ones with a 400. */
 export const CONTENT_TYPE_BYTES_MAX = 256;
 /** No stored value can exceed this, whatever the configured limit (SQLite's blob limit is 1 GB). */
@@ -39,8 +41,10 @@ export function encodeObject(object: VersionedObject): Uint8Array {
     writer
       .string(sibling.dot.id)
       .varint(sibling.dot.counter)
-      .u8(sibling.deleted ? FLAG_DELETED : 0)
-      .varint(sibling.timestampMs)
+      .u8((sibling.deleted ? FLAG_DELETED : 0) | (sibling.expiresMs !== undefined ? FLAG_EXPIRES : 0))
+      .varint(sibling.timestampMs);
+    if (sibling.expiresMs !== undefined) writer.varint(sibling.expiresMs);
+    writer
       .string(sibling.contentType)
       .bytes(sibling.value);
   }
@@ -61,12 +65,15 @@ export function decodeObject(bytes: Uint8Array, key: string): VersionedObject {
     const siblingCount = reader.varint();
     for (let i = 0; i < siblingCount; i++) {
       const dot = { id: reader.string(NODE_ID_BYTES_MAX), counter: reader.varint() };
-      const deleted = (reader.u8() & FLAG_DELETED) !== 0;
+      const flags = reader.u8();
+      if (flags > (FLAG_DELETED | FLAG_EXPIRES)) throw new DecodeError(`unknown sibling flags ${flags}`);
+      const deleted = (flags & FLAG_DELETED) !== 0;
       const timestampMs = reader.varint();
+      const expiresMs = (flags & FLAG_EXPIRES) !== 0 ? reader.varint() : undefined;
       const contentType = reader.string(CONTENT_TYPE_BYTES_MAX);
       // Copy out of the row buffer so the object does not pin it.
       const value = new Uint8Array(reader.bytes(VALUE_BYTES_HARD_MAX)); // a copy: Buffer#slice would be a view
-      siblings.push({ dot, deleted, value, contentType, timestampMs });
+      siblings.push({ dot, deleted, value, contentType, timestampMs, ...(expiresMs === undefined ? {} : { expiresMs }) });
     }
     if (!reader.done) throw new DecodeError('trailing bytes');
     return { clock, siblings };

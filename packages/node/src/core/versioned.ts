@@ -36,8 +36,13 @@ export interface Sibling {
   readonly deleted: boolean;
   readonly value: Uint8Array;
   readonly contentType: string;
-  /** The coordinator's wall clock when the write was made (for operators; later for TTL/LWW). */
+  /** The coordinator's wall clock when the write was made (for operators and reaping). */
   readonly timestampMs: number;
+  /**
+   * Written with a TTL: from this time (coordinator's clock, part of the sibling, so every
+   * replica agrees on it) the sibling reads as deleted.
+   */
+  readonly expiresMs?: number;
 }
 
 /** What a replica stores for one key. Siblings are sorted by dot. */
@@ -83,6 +88,8 @@ export interface WriteOp {
    * clock entry pruned (docs/versioning.md).
    */
   readonly counterFloor?: number;
+  /** Time to live of the written value (PUT ?ttl_ms): the sibling expires at nowMs + ttlMs. */
+  readonly ttlMs?: number;
 }
 
 /**
@@ -133,6 +140,7 @@ export function update(current: VersionedObject | undefined, op: WriteOp, limits
     value: op.deleted ? new Uint8Array(0) : op.value,
     contentType: op.deleted ? '' : op.contentType,
     timestampMs: op.nowMs,
+    ...(op.ttlMs !== undefined && !op.deleted ? { expiresMs: op.nowMs + op.ttlMs } : {}),
   };
   const siblings = [...kept, sibling].sort((a, b) => compareDots(a.dot, b.dot));
   const clock = pruneClock(advance(seen, dot.id, counter, op.nowMs), liveIds(siblings), pruneRule(limits, op.nowMs));
@@ -170,6 +178,47 @@ export function contextOf(object: VersionedObject): VersionVector {
 /** True when the object holds no live value (only tombstones, or nothing). */
 export function isDeleted(object: VersionedObject): boolean {
   return object.siblings.every((sibling) => sibling.deleted);
+}
+
+/** True when the sibling reads as deleted at `nowMs`: a tombstone, or past its expiry. */
+export function isDeadSibling(sibling: Sibling, nowMs: number): boolean {
+  return sibling.deleted || (sibling.expiresMs !== undefined && sibling.expiresMs <= nowMs);
+}
+
+/**
+ * The object as a reader sees it at `nowMs`: expired siblings become tombstones (same dot, so
+ * the context a reader gets still covers them and a write with it supersedes them).
+ */
+export function visibleAt(object: VersionedObject, nowMs: number): VersionedObject {
+  if (!object.siblings.some((s) => !s.deleted && s.expiresMs !== undefined && s.expiresMs <= nowMs)) return object;
+  return {
+    clock: object.clock,
+    siblings: object.siblings.map((s) => (!s.deleted && s.expiresMs !== undefined && s.expiresMs <= nowMs ? { dot: s.dot, deleted: true, value: new Uint8Array(0), contentType: '', timestampMs: s.expiresMs } : s)),
+  };
+}
+
+/**
+ * From when the whole object is dead (every sibling a tombstone or expiring), or undefined
+ * while any sibling lives without an expiry. A tombstone is dead from when it was written.
+ * The reaper (replication/reaper.ts) counts its grace from this time.
+ */
+export function deadAfterMs(object: VersionedObject): number | undefined {
+  let latest = 0;
+  for (const sibling of object.siblings) {
+    const from = sibling.deleted ? sibling.timestampMs : sibling.expiresMs;
+    if (from === undefined) return undefined;
+    latest = Math.max(latest, from);
+  }
+  return object.siblings.length === 0 ? undefined : latest;
+}
+
+/**
+ * Dead (tombstones, expired) for longer than the reaping grace, so possibly reaped on some
+ * replica: such an object is never copied to a replica that holds nothing for the key.
+ */
+export function deadPastGrace(object: VersionedObject | undefined, nowMs: number, graceMs: number | undefined): boolean {
+  const dead = object === undefined ? undefined : deadAfterMs(object);
+  return graceMs !== undefined && dead !== undefined && dead < nowMs - graceMs;
 }
 
 /** True when two objects hold the same siblings and clock (replicas have converged). */

@@ -7,7 +7,7 @@ import type { Hono } from 'hono';
 import { fallbacks, ownershipShares, preferenceList, type Ring, type StatusBody } from '@ringkv/protocol';
 import type { Registry } from 'prom-client';
 import { KvError } from '../errors.js';
-import type { VersionedObject } from '../core/versioned.js';
+import { visibleAt, type VersionedObject } from '../core/versioned.js';
 import type { MembershipView } from '../membership/membership.js';
 import type { Store } from '../storage/store.js';
 import type { AntiEntropy } from '../replication/anti-entropy.js';
@@ -27,6 +27,7 @@ export interface AdminDeps {
   readonly registry: Registry;
   readonly antiEntropy: Pick<AntiEntropy, 'exchange' | 'partners'>;
   readonly transfer: Pick<OwnershipTransfer, 'status' | 'setPaused'>;
+  readonly nowMs: () => number;
   /** Leave and remove; absent with static membership. */
   readonly control?: MembershipControl;
 }
@@ -102,8 +103,9 @@ export function adminRoutes(app: Hono, deps: AdminDeps): void {
 
   app.get('/admin/local/*', (c) => {
     const key = parseKey(c.req.url, '/admin/local/', deps.keyBytesMax);
-    const object = deps.store.get(key);
-    if (object === undefined) throw new KvError('KV_ERR_NOT_FOUND', 'this node holds nothing for the key', { key });
+    const stored = deps.store.get(key);
+    if (stored === undefined) throw new KvError('KV_ERR_NOT_FOUND', 'this node holds nothing for the key', { key });
+    const object = visibleAt(stored, deps.nowMs()); // an expired value shows as deleted, as reads see it
     return c.json({ key, ...siblingsBody(object, deps.encodeContext(object)) });
   });
 

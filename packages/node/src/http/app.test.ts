@@ -186,6 +186,8 @@ t.test('storage failures map to their codes; unexpected errors to 500 without de
     summarize: () => ({ hash: new Uint8Array(16), count: 0 }),
     digests: () => [],
     removeIfUnchanged: () => 0,
+    deadBefore: () => [],
+    digestOf: () => undefined,
     stats: () => ({ commits: 0, writes: 0, failedCommits: 1 }),
     epoch: 'testepoc',
     hints: new MemoryStore().hints,

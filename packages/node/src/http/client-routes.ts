@@ -6,7 +6,8 @@ import type { Context, Hono } from 'hono';
 import { CONTEXT_HEADER, DEFAULT_CONTENT_TYPE } from '@ringkv/protocol';
 import { KvError } from '../errors.js';
 import type { VersionVector } from '../core/clock.js';
-import type { VersionedObject } from '../core/versioned.js';
+import { visibleAt, type VersionedObject } from '../core/versioned.js';
+import { TTL_MS_MAX } from '../transport/messages.js';
 import type { KvService } from '../replication/kv-service.js';
 import { CONTENT_TYPE_BYTES_MAX } from '../core/object-codec.js';
 import { parseKey, parseQuorum, parseTimeout, readBody } from './request.js';
@@ -25,6 +26,8 @@ export interface ClientDeps {
   };
   /** Records one request for /metrics. */
   readonly observe: (op: string, status: number, seconds: number) => void;
+  /** The clock expiries are judged by. */
+  readonly nowMs: () => number;
 }
 
 function contentTypeFrom(c: Context): string {
@@ -46,6 +49,16 @@ export function clientRoutes(app: Hono, deps: ClientDeps): void {
   };
 
   /** w, pw (primaries that must ack, 0..w) and sloppy (true|false) of a write. */
+  /** `ttl_ms`: whole milliseconds, 1 to ten years; anything else is a 400 before the body is read. */
+  const ttlOf = (c: Context): number | undefined => {
+    const raw = c.req.query('ttl_ms');
+    if (raw === undefined) return undefined;
+    if (!/^\d{1,12}$/.test(raw) || Number(raw) < 1 || Number(raw) > TTL_MS_MAX) {
+      throw new KvError('KV_ERR_BAD_REQUEST', `ttl_ms must be an integer from 1 to ${TTL_MS_MAX} (got ${JSON.stringify(raw)})`, { parameter: 'ttl_ms' });
+    }
+    return Number(raw);
+  };
+
   const writeOptionsOf = (c: Context) => {
     const w = parseQuorum(c.req.query('w'), 'w', deps.n);
     const pwRaw = c.req.query('pw');
@@ -71,7 +84,7 @@ export function clientRoutes(app: Hono, deps: ClientDeps): void {
     const key = keyOf(c);
     const r = parseQuorum(c.req.query('r'), 'r', deps.n);
     const object = await deps.kv.get(key, { r, timeoutMs: timeoutOf(c) });
-    return renderRead(key, object, deps.contexts.encode);
+    return renderRead(key, object === undefined ? undefined : visibleAt(object, deps.nowMs()), deps.contexts.encode);
   });
 
   app.put('/kv/*', async (c) => {
@@ -79,8 +92,9 @@ export function clientRoutes(app: Hono, deps: ClientDeps): void {
     const options = writeOptionsOf(c);
     const context = contextOf(c);
     const contentType = contentTypeFrom(c);
+    const ttlMs = ttlOf(c);
     const value = await readBody(c.req.raw, deps.valueBytesMax);
-    await deps.kv.put(key, { context, deleted: false, value, contentType }, options);
+    await deps.kv.put(key, { context, deleted: false, value, contentType, ...(ttlMs === undefined ? {} : { ttlMs }) }, options);
     return c.body(null, 204);
   });
 

@@ -31,7 +31,7 @@ import type { Logger } from 'pino';
 import { arcs, type Ring } from '@ringkv/protocol';
 import { KvError } from '../errors.js';
 import { encodeObject } from '../core/object-codec.js';
-import type { VersioningLimits } from '../core/versioned.js';
+import { deadPastGrace, type VersioningLimits } from '../core/versioned.js';
 import type { Member, MembershipView } from '../membership/membership.js';
 import { DIGEST_BYTES, sameHash, xorInto, type RangeSummary } from '../storage/digest-tree.js';
 import type { Store } from '../storage/store.js';
@@ -70,6 +70,8 @@ export interface AntiEntropyDeps {
   };
   /** Default: the process's timers (a simulation passes its manual clock's). */
   readonly timers?: Timers;
+  /** The reaper's grace: a key dead longer than this is never copied to a replica lacking it. */
+  readonly tombstoneGraceMs?: number;
 }
 
 /** What one exchange did (also what `POST /admin/anti-entropy` answers). */
@@ -304,7 +306,8 @@ export class AntiEntropy {
         push.push(key);
       }
     }
-    if (!response.truncated) for (const key of mine.keys()) if (!seen.has(key)) push.push(key);
+    // A key the peer lacks that has been dead past the grace may have been reaped there: not sent.
+    if (!response.truncated) for (const key of mine.keys()) if (!seen.has(key) && !deadPastGrace(this.deps.store.get(key), this.deps.nowMs(), this.deps.tombstoneGraceMs)) push.push(key);
     progress.keysCompared += mine.size + response.entries.length;
 
     for (let i = 0; i < fetch.length; i += KEYS_PER_STEP) {
@@ -316,6 +319,8 @@ export class AntiEntropy {
           if (!result.ok) throw new KvError(result.code, result.message, { peer: peer.id });
           if (result.object === undefined) return; // gone since its digest was listed (never deleted: a reaped tombstone)
           progress.bytes += encodeObject(result.object).length;
+          // Dead past the grace and absent here (reaped here, or never held): not taken back.
+          if (this.deps.store.get(keys[j]!) === undefined && deadPastGrace(result.object, this.deps.nowMs(), this.deps.tombstoneGraceMs)) return;
           await applyReplicaWrite(this.deps.store, keys[j]!, result.object, this.deps.limits);
           progress.keysIn++;
         }),

@@ -41,6 +41,12 @@ class FaultyStore implements Store {
   removeIfUnchanged(entries: Parameters<Store['removeIfUnchanged']>[0]) {
     return this.inner.removeIfUnchanged(entries);
   }
+  digestOf(key: string) {
+    return this.inner.digestOf(key);
+  }
+  deadBefore(cutoffMs: number, limit: number) {
+    return this.inner.deadBefore(cutoffMs, limit);
+  }
   stats() {
     return this.inner.stats();
   }
@@ -119,6 +125,8 @@ t.test('regression A1: a storage error during read repair does not crash the nod
     summarize: original.summarize.bind(original),
     digests: original.digests.bind(original),
     removeIfUnchanged: original.removeIfUnchanged.bind(original),
+    deadBefore: original.deadBefore.bind(original),
+    digestOf: original.digestOf.bind(original),
     get: (key: string) => {
       if (++reads > 1) throw new Error('boom');
       return original.get(key);

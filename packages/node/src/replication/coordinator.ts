@@ -17,7 +17,7 @@ import { buildRing, fallbacks, preferenceList, type Ring } from '@ringkv/protoco
 import { KvError } from '../errors.js';
 import { GetCore, type ReadPlan } from '../core/get-core.js';
 import { PutCore, type WriteTarget } from '../core/put-core.js';
-import { update, type VersionedObject, type VersioningLimits } from '../core/versioned.js';
+import { deadPastGrace, update, type VersionedObject, type VersioningLimits } from '../core/versioned.js';
 import type { MembershipView } from '../membership/membership.js';
 import type { Store } from '../storage/store.js';
 import type { Transport } from '../transport/transport.js';
@@ -52,6 +52,8 @@ export interface CoordinatorDeps {
   readonly sloppyQuorum: boolean;
   /** Default: the process's timers (a simulation passes its manual clock's). */
   readonly timers?: Timers;
+  /** The reaper's grace: an object dead longer than this is not copied to replicas holding nothing. */
+  readonly tombstoneGraceMs?: number;
 }
 
 /** `forwarded`: the request came from another node; coordinate it here, never forward again. */
@@ -124,7 +126,7 @@ export class Coordinator implements KvService {
         ).finally(check);
       }
       check();
-    }, () => this.repair(key, core.plan()));
+    }, () => this.repair(key, core.plan(deadPastGrace(core.merged(), this.deps.nowMs(), this.deps.tombstoneGraceMs))));
   }
 
   private checkRead(core: GetCore, settle: (outcome: 'met' | 'failed', value?: VersionedObject) => void): void {

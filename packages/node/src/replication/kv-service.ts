@@ -28,6 +28,8 @@ export interface ValueWrite {
   readonly deleted: boolean;
   readonly value: Uint8Array;
   readonly contentType: string;
+  /** PUT ?ttl_ms: the value reads as deleted this many ms after the write (never on a delete). */
+  readonly ttlMs?: number;
 }
 
 export interface KvService {

@@ -70,6 +70,15 @@ export class ReplicaService implements PeerHandler {
       });
       return { kind: 'summaries', summaries };
     }
+    if (request.kind === 'holdings') {
+      return {
+        kind: 'holdings',
+        holdings: request.keys.map((key) => {
+          const digest = this.store.digestOf(key);
+          return { ...(digest === undefined ? {} : { digest }), hinted: this.store.hints.hasKey(key) };
+        }),
+      };
+    }
     const limit = Math.min(request.limit, TREE_DIGESTS_MAX);
     const entries: Array<{ key: string; digest: Uint8Array }> = [];
     let truncated = false;
@@ -94,7 +103,12 @@ export class ReplicaService implements PeerHandler {
         return object === undefined ? { ok: true } : { ok: true, object };
       }
       const { key, w, timeoutMs, ...write } = request;
-      await this.coordinator().put(key, { context: write.context, deleted: write.deleted, value: write.value, contentType: write.contentType }, { w, timeoutMs }, { forwarded: true });
+      await this.coordinator().put(
+        key,
+        { context: write.context, deleted: write.deleted, value: write.value, contentType: write.contentType, ...(write.ttlMs === undefined ? {} : { ttlMs: write.ttlMs }) },
+        { w, timeoutMs },
+        { forwarded: true },
+      );
       return { ok: true };
     } catch (error) {
       if (error instanceof KvError) return { ok: false, code: error.code, message: error.message, details: error.details };

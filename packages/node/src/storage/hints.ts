@@ -40,6 +40,8 @@ export interface HintStore {
   /** Deletes hints created before `beforeMs`; returns how many. */
   expire(beforeMs: number): number;
   count(): number;
+  /** Whether any hint for `key` is held or queued, whatever its owner (the reaper asks). */
+  hasKey(key: string): boolean;
 }
 
 /** The size a hint is charged for (its encoded object). */
@@ -115,5 +117,10 @@ export class MemoryHintStore implements HintStore {
     let total = 0;
     for (const hints of this.byOwner.values()) total += hints.size;
     return total;
+  }
+
+  hasKey(key: string): boolean {
+    for (const hints of this.byOwner.values()) if (hints.has(key)) return true;
+    return false;
   }
 }

@@ -3,7 +3,7 @@
  * Same contract (test/contract/store.contract.ts), including group commit per turn: only the
  * durability differs. Objects are stored by reference; they are immutable values.
  */
-import type { VersionedObject, VersioningLimits } from '../core/versioned.js';
+import { deadAfterMs, type VersionedObject, type VersioningLimits } from '../core/versioned.js';
 import { MemoryHintStore, type HintLimits, type HintStore } from './hints.js';
 
 /** Hint bounds for stores built without a config (tests). */
@@ -21,6 +21,7 @@ import { GroupCommitQueue, newEpoch, nextTurn, type Scheduler, type Store, type 
 export class MemoryStore implements Store {
   private readonly objects = new Map<string, VersionedObject>();
   private readonly keyDigests = new Map<string, KeyDigest>();
+  private readonly deadAfter = new Map<string, number>();
   private readonly tree = new DigestTree();
   private readonly queue: GroupCommitQueue;
   /** A new MemoryStore is a node that lost everything: it always starts a new epoch. */
@@ -38,6 +39,9 @@ export class MemoryStore implements Store {
         const entry = { key, position: ringPosition(key), digest: objectDigest(key, encodeObject(object)) };
         this.keyDigests.set(key, entry);
         this.tree.apply(entry.position, entry.digest, 1);
+        const dead = deadAfterMs(object);
+        if (dead === undefined) this.deadAfter.delete(key);
+        else this.deadAfter.set(key, dead);
       }
     }, schedule);
   }
@@ -65,10 +69,24 @@ export class MemoryStore implements Store {
       if (current === undefined || this.queue.has(key) || !sameHash(current.digest, digest)) continue;
       this.objects.delete(key);
       this.keyDigests.delete(key);
+      this.deadAfter.delete(key);
       this.tree.apply(current.position, current.digest, -1);
       removed++;
     }
     return removed;
+  }
+
+  digestOf(key: string): Uint8Array | undefined {
+    const queued = this.queue.peek(key);
+    return queued !== undefined ? objectDigest(key, encodeObject(queued)) : this.keyDigests.get(key)?.digest;
+  }
+
+  deadBefore(cutoffMs: number, limit: number): KeyDigest[] {
+    return [...this.deadAfter]
+      .filter(([, dead]) => dead < cutoffMs)
+      .sort((a, b) => a[1] - b[1])
+      .slice(0, limit)
+      .map(([key]) => this.keyDigests.get(key)!);
   }
 
   summarize(start: number, end: number): RangeSummary {

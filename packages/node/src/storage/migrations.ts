@@ -65,6 +65,20 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX objects_pos ON objects (pos, digest);
     `,
   },
+  {
+    version: 4,
+    description: 'objects: from when the whole object is dead (tombstones, expired TTLs), for the reaper',
+    sql: `
+      -- dead_after_ms: set when every sibling is a tombstone or has an expiry (core/versioned.ts
+      -- deadAfterMs); NULL while any sibling lives without one. Rows from before this version
+      -- get it at the next open (SqliteStore.backfill).
+      ALTER TABLE objects ADD COLUMN dead_after_ms INTEGER;
+      UPDATE objects SET pos = NULL WHERE deleted = 1;
+      CREATE INDEX objects_dead_after ON objects (dead_after_ms) WHERE dead_after_ms IS NOT NULL;
+      -- The reaper asks whether any hint for a key is pending, whatever its owner.
+      CREATE INDEX hints_key ON hints (key);
+    `,
+  },
 ];
 
 export const schemaVersion = migrations.at(-1)!.version;

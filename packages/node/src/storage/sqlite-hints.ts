@@ -50,6 +50,7 @@ export class SqliteHintStore implements HintStore {
       remove: db.prepare<[number, number]>('DELETE FROM hints WHERE id = ? AND seq = ?'),
       expire: db.prepare<[number]>('DELETE FROM hints WHERE created_ms < ?'),
       count: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM hints'),
+      hasKey: db.prepare<[string], { one: number }>('SELECT 1 AS one FROM hints WHERE key = ? LIMIT 1'),
     };
   }
 
@@ -133,5 +134,9 @@ export class SqliteHintStore implements HintStore {
 
   count(): number {
     return this.statements.count.get()!.n;
+  }
+
+  hasKey(key: string): boolean {
+    return this.pending.some((hint) => hint.key === key) || this.statements.hasKey.get(key) !== undefined;
   }
 }

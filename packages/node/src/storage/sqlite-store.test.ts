@@ -171,7 +171,7 @@ t.test('a fresh database has the current schema version, the tables, and its own
   t.equal(meta.clean_stop, '1', 'a closed store records a clean stop');
   t.equal(db.pragma('journal_mode', { simple: true }), 'wal');
   const objectColumns = db.prepare("SELECT name FROM pragma_table_info('objects') ORDER BY cid").pluck().all();
-  t.same(objectColumns, ['key', 'object', 'deleted', 'updated_ms', 'pos', 'digest']);
+  t.same(objectColumns, ['key', 'object', 'deleted', 'updated_ms', 'pos', 'digest', 'dead_after_ms']);
 });
 
 t.test('the deleted and updated_ms columns follow the object', async (t) => {

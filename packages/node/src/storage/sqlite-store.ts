@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { KvError } from '../errors.js';
 import { decodeObject, encodeObject } from '../core/object-codec.js';
-import { isDeleted, type VersionedObject, type VersioningLimits } from '../core/versioned.js';
+import { deadAfterMs, isDeleted, type VersionedObject, type VersioningLimits } from '../core/versioned.js';
 import type { HintLimits, HintStore } from './hints.js';
 import { DEFAULT_HINT_LIMITS } from './memory-store.js';
 import { SqliteHintStore } from './sqlite-hints.js';
@@ -120,6 +120,8 @@ export class SqliteStore implements Store {
   private readonly countObjects: Database.Statement<[], { n: number }>;
   private readonly selectRange: Database.Statement<[number, number, number], { key: string; pos: number; digest: Buffer }>;
   private readonly tree = new DigestTree();
+  private readonly selectKeyDigest: Database.Statement<[string], { digest: Buffer }>;
+  private readonly selectDead: Database.Statement<[number, number], { key: string; pos: number; digest: Buffer }>;
   private readonly removeRows: (entries: ReadonlyArray<{ key: string; digest: Uint8Array }>) => Array<{ pos: number; digest: Uint8Array }>;
   private closed = false;
   readonly epoch: string;
@@ -132,15 +134,17 @@ export class SqliteStore implements Store {
     this.hints = new SqliteHintStore(this.db, options.hintLimits ?? DEFAULT_HINT_LIMITS, options.nowMs);
     this.selectObject = this.db.prepare('SELECT object FROM objects WHERE key = ?');
     this.countObjects = this.db.prepare('SELECT count(*) AS n FROM objects');
+    this.selectKeyDigest = this.db.prepare('SELECT digest FROM objects WHERE key = ?');
+    this.selectDead = this.db.prepare('SELECT key, pos, digest FROM objects WHERE dead_after_ms IS NOT NULL AND dead_after_ms < ? ORDER BY dead_after_ms LIMIT ?');
     this.selectRange = this.db.prepare('SELECT key, pos, digest FROM objects WHERE pos >= ? AND pos < ? ORDER BY pos LIMIT ?');
     this.backfill();
     for (const row of this.db.prepare('SELECT pos, digest FROM objects').iterate() as Iterable<{ pos: number; digest: Buffer }>) {
       this.tree.apply(row.pos, row.digest, 1);
     }
     const upsert = this.db.prepare(
-      `INSERT INTO objects (key, object, deleted, updated_ms, pos, digest) VALUES (?, ?, ?, ?, ?, ?)
+      `INSERT INTO objects (key, object, deleted, updated_ms, pos, digest, dead_after_ms) VALUES (?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (key) DO UPDATE SET object = excluded.object, deleted = excluded.deleted, updated_ms = excluded.updated_ms,
-         pos = excluded.pos, digest = excluded.digest`,
+         pos = excluded.pos, digest = excluded.digest, dead_after_ms = excluded.dead_after_ms`,
     );
     const selectDigest = this.db.prepare<[string], { pos: number; digest: Buffer }>('SELECT pos, digest FROM objects WHERE key = ?');
     // Tree changes are collected inside the transaction and applied only once it committed.
@@ -152,7 +156,7 @@ export class SqliteStore implements Store {
         const encoded = encodeObject(object);
         const pos = ringPosition(key);
         const digest = objectDigest(key, encoded);
-        upsert.run(key, encoded, isDeleted(object) ? 1 : 0, nowMs, pos, digest);
+        upsert.run(key, encoded, isDeleted(object) ? 1 : 0, nowMs, pos, digest, deadAfterMs(object) ?? null);
         changes.push([pos, digest, 1]);
       }
       return changes;
@@ -178,9 +182,9 @@ export class SqliteStore implements Store {
   /** Fills in position and digest of rows written before schema version 3, in batches. */
   private backfill(): void {
     const missing = this.db.prepare<[], { key: string; object: Buffer }>('SELECT key, object FROM objects WHERE pos IS NULL LIMIT 1000');
-    const fill = this.db.prepare('UPDATE objects SET pos = ?, digest = ? WHERE key = ?');
+    const fill = this.db.prepare('UPDATE objects SET pos = ?, digest = ?, dead_after_ms = ? WHERE key = ?');
     const step = this.db.transaction((rows: Array<{ key: string; object: Buffer }>) => {
-      for (const row of rows) fill.run(ringPosition(row.key), objectDigest(row.key, row.object), row.key);
+      for (const row of rows) fill.run(ringPosition(row.key), objectDigest(row.key, row.object), deadAfterMs(decodeObject(row.object, row.key)) ?? null, row.key);
     });
     for (let rows = missing.all(); rows.length > 0; rows = missing.all()) step(rows);
   }
@@ -219,6 +223,24 @@ export class SqliteStore implements Store {
     }
     for (const { pos, digest } of removed) this.tree.apply(pos, digest, -1);
     return removed.length;
+  }
+
+  digestOf(key: string): Uint8Array | undefined {
+    const queued = this.queue.peek(key);
+    if (queued !== undefined) return objectDigest(key, encodeObject(queued));
+    try {
+      return this.selectKeyDigest.get(key)?.digest;
+    } catch (error) {
+      throw storageError(error, 'reading a digest');
+    }
+  }
+
+  deadBefore(cutoffMs: number, limit: number): KeyDigest[] {
+    try {
+      return this.selectDead.all(cutoffMs, limit).map((row) => ({ key: row.key, position: row.pos, digest: row.digest }));
+    } catch (error) {
+      throw storageError(error, 'listing dead keys');
+    }
   }
 
   summarize(start: number, end: number): RangeSummary {

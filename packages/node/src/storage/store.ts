@@ -44,6 +44,13 @@ export interface Store {
    * Synchronous and atomic: one transaction. Returns how many were dropped.
    */
   removeIfUnchanged(entries: ReadonlyArray<{ readonly key: string; readonly digest: Uint8Array }>): number;
+  /**
+   * Keys whose whole object has been dead (tombstones, expired values: versioned.deadAfterMs)
+   * since before `cutoffMs`, oldest first, at most `limit`: the reaper's candidates.
+   */
+  deadBefore(cutoffMs: number, limit: number): KeyDigest[];
+  /** The digest of the key's object as `get` sees it (a queued write included), if any. */
+  digestOf(key: string): Uint8Array | undefined;
   /** Counters for metrics and for tests of group commit. */
   stats(): StoreStats;
   /** Commits what is queued, then releases the store. Idempotent. */

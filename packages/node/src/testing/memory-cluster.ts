@@ -21,6 +21,7 @@ export interface ClusterNode {
   readonly handoff: ReturnType<typeof assemble>['handoff'];
   readonly antiEntropy: ReturnType<typeof assemble>['antiEntropy'];
   readonly transfer: ReturnType<typeof assemble>['transfer'];
+  readonly reaper: ReturnType<typeof assemble>['reaper'];
   /** The node's receiving side, as registered on the network (tests may wrap its methods). */
   readonly replica: ReturnType<typeof assemble>['replica'];
   store: Store;
@@ -50,7 +51,7 @@ export function memoryCluster(options: MemoryClusterOptions): { network: MemoryN
     const address = `http://${id}.test`;
     const parts = assemble(config, address, { transport }, pino({ level: 'silent' }), options.nowMs ?? Date.now, store);
     network.register(address, parts.replica);
-    return { id, address, app: parts.app, coordinator: parts.coordinator, membership: parts.staticMembership!, handoff: parts.handoff, antiEntropy: parts.antiEntropy, transfer: parts.transfer, replica: parts.replica, store };
+    return { id, address, app: parts.app, coordinator: parts.coordinator, membership: parts.staticMembership!, handoff: parts.handoff, antiEntropy: parts.antiEntropy, transfer: parts.transfer, reaper: parts.reaper, replica: parts.replica, store };
   });
   return { network, nodes };
 }

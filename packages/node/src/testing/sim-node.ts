@@ -63,6 +63,14 @@ class FencedStore implements Store {
     return this.disk.digests(start, end, limit);
   }
 
+  digestOf(key: string): Uint8Array | undefined {
+    return this.disk.digestOf(key);
+  }
+
+  deadBefore(cutoffMs: number, limit: number): ReturnType<Store['deadBefore']> {
+    return this.disk.deadBefore(cutoffMs, limit);
+  }
+
   removeIfUnchanged(entries: Parameters<Store['removeIfUnchanged']>[0]): number {
     return this.fenced ? 0 : this.disk.removeIfUnchanged(entries);
   }

@@ -33,6 +33,8 @@ export const BATCH_OPS_MAX = 1024;
 export const FORWARD_QUORUM_MAX = 16;
 /** Longest timeout a forwarded request may carry (requestTimeoutMsMax is at most one hour). */
 export const FORWARD_TIMEOUT_MS_MAX = 3_600_000;
+/** Longest TTL a write may carry: ten years. */
+export const TTL_MS_MAX = 10 * 365 * 86_400_000;
 /** Longest error-details JSON in a coordinate result, in UTF-8 bytes (the decoder's bound). */
 export const DETAILS_BYTES_MAX = TEXT_BYTES_MAX;
 
@@ -58,6 +60,8 @@ export type CoordinateRequest =
       readonly deleted: boolean;
       readonly value: Uint8Array;
       readonly contentType: string;
+      /** Time to live of the value, if the client gave one. */
+      readonly ttlMs?: number;
     };
 
 export type CoordinateResult =
@@ -191,6 +195,7 @@ export function encodeCoordinate(request: CoordinateRequest): Uint8Array {
   writer.varint(request.w).varint(request.timeoutMs).u8(request.deleted ? 1 : 0).string(request.contentType).bytes(request.value);
   writer.varint(request.context.length);
   for (const entry of request.context) writer.string(entry.id).varint(entry.counter);
+  writer.varint(request.ttlMs ?? 0); // 0: no TTL
   return writer.finish();
 }
 
@@ -214,7 +219,9 @@ export function decodeCoordinate(bytes: Uint8Array): CoordinateRequest {
       if (entries > 4096) throw new DecodeError('context too large');
       const context = Array.from({ length: entries }, () => ({ id: reader.string(NODE_ID_BYTES_MAX), counter: reader.varint() }));
       if (!isCanonicalVector(context)) throw new DecodeError('context not sorted by unique id with positive counters');
-      request = { kind: 'put', key, w, timeoutMs, deleted, contentType, value, context };
+      const ttlRaw = reader.varint();
+      const ttlMs = ttlRaw === 0 ? undefined : inRange(ttlRaw, 1, TTL_MS_MAX, 'ttlMs');
+      request = { kind: 'put', key, w, timeoutMs, deleted, contentType, value, context, ...(ttlMs === undefined ? {} : { ttlMs }) };
     } else {
       throw new DecodeError(`unknown coordinate kind ${kind}`);
     }

@@ -22,6 +22,8 @@ export const TREE_SETS_MAX = 1024;
 export const TREE_RANGES_MAX = 8192;
 /** Most key digests one answer may carry. */
 export const TREE_DIGESTS_MAX = 4096;
+/** Most keys one holdings question may name. */
+export const TREE_KEYS_MAX = 1024;
 
 /** Ring positions [start, end), 0 ≤ start < end ≤ 2^48. */
 export interface PositionRange {
@@ -33,11 +35,14 @@ export type TreeRequest =
   /** The summary of each set: hash and count of the keys in the union of its ranges. */
   | { readonly kind: 'summaries'; readonly sets: ReadonlyArray<readonly PositionRange[]> }
   /** The keys in the ranges with their digests, at most `limit` (then `truncated`). */
-  | { readonly kind: 'digests'; readonly ranges: readonly PositionRange[]; readonly limit: number };
+  | { readonly kind: 'digests'; readonly ranges: readonly PositionRange[]; readonly limit: number }
+  /** For each key: the digest of what this node stores (if anything) and whether it holds a hint for it (the reaper asks). */
+  | { readonly kind: 'holdings'; readonly keys: readonly string[] };
 
 export type TreeResponse =
   | { readonly kind: 'summaries'; readonly summaries: readonly RangeSummary[] }
-  | { readonly kind: 'digests'; readonly entries: ReadonlyArray<{ readonly key: string; readonly digest: Uint8Array }>; readonly truncated: boolean };
+  | { readonly kind: 'digests'; readonly entries: ReadonlyArray<{ readonly key: string; readonly digest: Uint8Array }>; readonly truncated: boolean }
+  | { readonly kind: 'holdings'; readonly holdings: ReadonlyArray<{ readonly digest?: Uint8Array; readonly hinted: boolean }> };
 
 function decoding<T>(what: string, decode: () => T): T {
   try {
@@ -76,7 +81,7 @@ function header(reader: ByteReader): number {
   const version = reader.u8();
   if (version !== FRAME_VERSION) throw new DecodeError(`unknown tree frame version ${version}`);
   const kind = reader.u8();
-  if (kind !== 1 && kind !== 2) throw new DecodeError(`unknown tree message kind ${kind}`);
+  if (kind !== 1 && kind !== 2 && kind !== 3) throw new DecodeError(`unknown tree message kind ${kind}`);
   return kind;
 }
 
@@ -90,9 +95,12 @@ export function encodeTreeRequest(request: TreeRequest): Uint8Array {
   if (request.kind === 'summaries') {
     writer.u8(1).varint(request.sets.length);
     for (const set of request.sets) writeRanges(writer, set);
-  } else {
+  } else if (request.kind === 'digests') {
     writer.u8(2).varint(request.limit);
     writeRanges(writer, request.ranges);
+  } else {
+    writer.u8(3).varint(request.keys.length);
+    for (const key of request.keys) writer.string(key);
   }
   return writer.finish();
 }
@@ -101,9 +109,14 @@ export function decodeTreeRequest(bytes: Uint8Array): TreeRequest {
   return decoding('tree request', () => {
     const reader = new ByteReader(bytes);
     const budget = { left: TREE_RANGES_MAX };
-    if (header(reader) === 1) {
+    const kind = header(reader);
+    if (kind === 1) {
       const sets = Array.from({ length: count(reader, TREE_SETS_MAX, 'range sets') }, () => readRanges(reader, budget));
       return finished(reader, { kind: 'summaries' as const, sets });
+    }
+    if (kind === 3) {
+      const keys = Array.from({ length: count(reader, TREE_KEYS_MAX, 'keys') }, () => reader.string(KEY_BYTES_HARD_MAX));
+      return finished(reader, { kind: 'holdings' as const, keys });
     }
     const limit = count(reader, TREE_DIGESTS_MAX, 'digests asked');
     return finished(reader, { kind: 'digests' as const, limit, ranges: readRanges(reader, budget) });
@@ -115,9 +128,15 @@ export function encodeTreeResponse(response: TreeResponse): Uint8Array {
   if (response.kind === 'summaries') {
     writer.u8(1).varint(response.summaries.length);
     for (const summary of response.summaries) writer.bytes(summary.hash).varint(summary.count);
-  } else {
+  } else if (response.kind === 'digests') {
     writer.u8(2).u8(response.truncated ? 1 : 0).varint(response.entries.length);
     for (const entry of response.entries) writer.string(entry.key).bytes(entry.digest);
+  } else {
+    writer.u8(3).varint(response.holdings.length);
+    for (const holding of response.holdings) {
+      writer.u8((holding.digest === undefined ? 0 : 1) | (holding.hinted ? 2 : 0));
+      if (holding.digest !== undefined) writer.bytes(holding.digest);
+    }
   }
   return writer.finish();
 }
@@ -131,7 +150,16 @@ function digest(reader: ByteReader): Uint8Array {
 export function decodeTreeResponse(bytes: Uint8Array): TreeResponse {
   return decoding('tree response', () => {
     const reader = new ByteReader(bytes);
-    if (header(reader) === 1) {
+    const kind = header(reader);
+    if (kind === 3) {
+      const holdings = Array.from({ length: count(reader, TREE_KEYS_MAX, 'holdings') }, () => {
+        const flags = reader.u8();
+        if (flags > 3) throw new DecodeError(`bad holding flags ${flags}`);
+        return { ...((flags & 1) !== 0 ? { digest: digest(reader) } : {}), hinted: (flags & 2) !== 0 };
+      });
+      return finished(reader, { kind: 'holdings' as const, holdings });
+    }
+    if (kind === 1) {
       const summaries = Array.from({ length: count(reader, TREE_SETS_MAX, 'summaries') }, () => ({ hash: digest(reader), count: reader.varint() }));
       return finished(reader, { kind: 'summaries' as const, summaries });
     }

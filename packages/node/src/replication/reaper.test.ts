@@ -1,0 +1,84 @@
+// Tombstone and TTL reaping over fully wired in-memory nodes on a manual clock: a deleted or
+// expired key is reaped only when every member holds the same dead object or nothing, and it
+// never comes back (anti-entropy and read repair included).
+import t from 'tap';
+import { memoryCluster, type ClusterNode } from '../testing/memory-cluster.js';
+
+const GRACE = 10_000;
+
+function cluster() {
+  let now = 1_700_000_000_000;
+  const { nodes, network } = memoryCluster({ nodes: 3, config: { n: 3, tombstoneGraceMs: GRACE }, nowMs: () => now });
+  return { nodes: nodes as [ClusterNode, ClusterNode, ClusterNode], network, advance: (ms: number) => (now += ms), now: () => now };
+}
+
+const status = async (node: ClusterNode, key: string, r = 1) => (await node.app.request(`/kv/${key}?r=${r}`)).status;
+
+t.test('a key deleted while a replica is down is reaped only once every replica holds the tombstone, and stays deleted', async (t) => {
+  const { nodes, network, advance } = cluster();
+  const [a, b, c] = nodes;
+  t.equal((await a.app.request('/kv/gone?w=3', { method: 'PUT', body: 'v' })).status, 204);
+  // c goes down; the delete reaches a and b only.
+  for (const node of nodes) node.membership.setStatus('node3', 'dead');
+  for (const node of [a, b]) network.setLink(node.id, c.address, false);
+  const context = (await a.app.request('/kv/gone?r=2')).headers.get('x-ringkv-context')!;
+  t.equal((await a.app.request('/kv/gone?w=2', { method: 'DELETE', headers: { 'x-ringkv-context': context } })).status, 204);
+  advance(GRACE + 1);
+  t.match(await a.reaper.runOnce(), { examined: 1, reaped: 0, blocked: /node3 is dead/ }, 'not while a member is down');
+  // c returns still holding the value: the reaper must not drop the tombstone.
+  for (const node of nodes) node.membership.setStatus('node3', 'alive');
+  for (const node of [a, b]) network.setLink(node.id, c.address, true);
+  t.match(await a.reaper.runOnce(), { examined: 1, reaped: 0 }, 'not while a replica holds another version');
+  t.match(await a.antiEntropy.exchange('node3'), { keysOut: 1 }, 'anti-entropy brings c the tombstone');
+  t.equal(c.store.get('gone')!.siblings.every((s) => s.deleted), true, 'c now holds the tombstone');
+  t.match(await a.reaper.runOnce(), { reaped: 1 }, 'every replica holds the tombstone: a reaps');
+  t.match(await b.reaper.runOnce(), { reaped: 1 }, 'b reaps (a holds nothing, c the same tombstone)');
+  t.match(await a.antiEntropy.exchange('node3'), { keysIn: 0, keysOut: 0 }, 'anti-entropy does not copy the dead key back to a');
+  t.equal(a.store.get('gone'), undefined);
+  t.match(await c.reaper.runOnce(), { reaped: 1 }, 'c reaps');
+  for (const node of nodes) {
+    t.equal(node.store.keyCount(), 0, `${node.id} holds nothing`);
+    t.equal(await status(node, 'gone', 3), 404, `${node.id} reads 404 at R=3`);
+  }
+  for (const [x, y] of [[a, 'node2'], [b, 'node3'], [c, 'node1']] as const) await x.antiEntropy.exchange(y);
+  t.same(nodes.map((node) => node.store.keyCount()), [0, 0, 0], 'still nothing anywhere after more anti-entropy');
+});
+
+t.test('a pending hint for the key, or a member that holds an older version, blocks the reap', async (t) => {
+  const { nodes, advance } = cluster();
+  const [a, b] = nodes;
+  await a.app.request('/kv/h?w=3', { method: 'PUT', body: 'v' });
+  const context = (await a.app.request('/kv/h?r=3')).headers.get('x-ringkv-context')!;
+  await a.app.request('/kv/h?w=3', { method: 'DELETE', headers: { 'x-ringkv-context': context } });
+  await b.store.hints.add('node9', 'h', a.store.get('h')!);
+  advance(GRACE + 1);
+  t.match(await a.reaper.runOnce(), { reaped: 0 }, 'a hint on b keeps the tombstone');
+  b.store.hints.remove(b.store.hints.take('node9', 10).map(({ id, seq }) => ({ id, seq })));
+  t.match(await a.reaper.runOnce(), { reaped: 1 }, 'gone once the hint is');
+});
+
+t.test('TTL: the value reads 404 everywhere from its expiry, stays gone through anti-entropy, and is reclaimed', async (t) => {
+  const { nodes, advance } = cluster();
+  const [a, b, c] = nodes;
+  t.equal((await a.app.request('/kv/brief?ttl_ms=1000&w=3', { method: 'PUT', body: 'soon gone' })).status, 204);
+  t.equal((await a.app.request('/kv/forever?w=3', { method: 'PUT', body: 'stays' })).status, 204);
+  advance(999);
+  for (const node of nodes) t.equal(await status(node, 'brief'), 200, `${node.id}: alive at 999 ms`);
+  advance(1);
+  for (const node of nodes) {
+    const res = await node.app.request('/kv/brief?r=1');
+    t.equal(res.status, 404, `${node.id}: 404 at 1,000 ms`);
+    t.ok(res.headers.get('x-ringkv-context'), 'with the context, like a tombstone');
+  }
+  t.match(await a.antiEntropy.exchange('node2'), { keysIn: 0, keysOut: 0 }, 'expired values are identical everywhere: nothing to repair');
+  advance(GRACE + 1);
+  for (const node of nodes) await node.reaper.runOnce();
+  t.same(nodes.map((node) => node.store.get('brief')), [undefined, undefined, undefined], 'reclaimed on every replica');
+  t.same(nodes.map((node) => node.store.keyCount()), [1, 1, 1], 'the key without a TTL stays');
+  await b.antiEntropy.exchange('node3');
+  t.equal(c.store.get('brief'), undefined, 'and anti-entropy does not bring it back');
+  // A write over an expired value with its context starts afresh; bad TTLs are refused.
+  t.equal((await a.app.request('/kv/brief?ttl_ms=0', { method: 'PUT', body: 'x' })).status, 400);
+  t.equal((await a.app.request('/kv/brief?ttl_ms=1.5', { method: 'PUT', body: 'x' })).status, 400);
+  t.equal((await a.app.request('/kv/brief?ttl_ms=99999999999999', { method: 'PUT', body: 'x' })).status, 400);
+});
