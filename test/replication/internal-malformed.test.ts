@@ -102,7 +102,7 @@ t.test('malformed /internal/coordinate bodies get 400 KV_ERR_BAD_REQUEST, apply 
     ['a truncated put', put.subarray(0, put.length - 1)],
     ['a put with trailing bytes', concat(put, [0])],
     ['a get with trailing bytes', concat(get, [1, 2])],
-    ['a context of 4097 entries', concat(put.subarray(0, put.length - 1), [0x81, 0x20])],
+    ['a context of 4097 entries', concat(put.subarray(0, put.length - 2), [0x81, 0x20], [0])], // the frame ends: context length 0, ttl 0
     ['a key that is not UTF-8', concat([1, 1, 2, 0xc3, 0x28, 1, 1])],
     ['a non-canonical varint', concat([1, 1, 1, 0x61, 0x81, 0x00, 1])],
     ['JSON', utf8('{"kind":"get","key":"fwd"}')],
@@ -294,4 +294,24 @@ t.test('internalBodyBytesMax: the default is 80 MiB, and it must exceed valueByt
   t.throws(() => validateConfig({ secret: SECRET, batchBytesMax: 100 * 1024 * 1024 }), { code: 'KV_ERR_CONFIG', details: { field: 'internalBodyBytesMax' } }, 'a full batch must fit too');
   t.throws(() => validateConfig({ secret: SECRET, peerQueueBytesMax: 1024 }), { code: 'KV_ERR_CONFIG', details: { field: 'peerQueueBytesMax' } }, 'the queue must hold at least a batch');
   t.match(validateConfig({ secret: SECRET }), { batchBytesMax: 8 * 1024 * 1024, peerQueueBytesMax: 256 * 1024 * 1024 }, 'byte bounds of the per-peer queues');
+});
+
+t.test('malformed /internal/tree bodies get 400 KV_ERR_BAD_REQUEST and the node keeps serving', async (t) => {
+  const s = await started(t);
+  const frames: Array<[string, Uint8Array]> = [
+    ['empty', new Uint8Array(0)],
+    ['an unknown version', Uint8Array.from([9, 1, 0])],
+    ['an unknown kind', Uint8Array.from([1, 7, 0])],
+    ['an empty range', Uint8Array.from([1, 1, 1, 1, 5, 5])],
+    ['a truncated range list', Uint8Array.from([1, 2, 1, 3, 0])],
+    ['too many keys asked', Uint8Array.from([1, 3, 0x81, 0x10])],
+  ];
+  for (const [what, body] of frames) {
+    const answer = await s.post('/internal/tree', body);
+    t.equal(answer.status, 400, `${what}: 400`);
+    t.equal(errorCode(answer), 'KV_ERR_BAD_REQUEST', `${what}: KV_ERR_BAD_REQUEST`);
+  }
+  const forged = await s.postWith('/internal/tree', Uint8Array.from([1, 1, 0]), { 'x-ringkv-sender': 'peer-x' });
+  t.equal(forged.status, 401, 'an unsigned tree request is refused');
+  await stillServes(t, s, 'tree');
 });
