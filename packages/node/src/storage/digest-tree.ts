@@ -6,8 +6,9 @@
  * the new one in) and order-free (two replicas holding the same objects hold the same hash,
  * however they got there).
  *
- * The summary of any position range is the XOR of the whole segments inside it plus a scan of
- * the few keys in its two partial edge segments, so replicas can compare the arcs they share
+ * The summary of any position range is the XOR of the whole segments inside it (groups of 256
+ * segments are kept too, so a long range costs a few hundred XORs) plus a scan of the few keys
+ * in its two partial edge segments, so replicas can compare the arcs they share
  * (which do not line up with segments) and then ever smaller sub-ranges, without keeping a
  * tree per arc: the levels above the segments cost a few XORs when asked for.
  *
@@ -42,28 +43,38 @@ export function objectDigest(key: string, encoded: Uint8Array): Uint8Array {
   return new Uint8Array(createHash('md5').update(length).update(keyBytes).update(encoded).digest());
 }
 
-export function xorInto(target: Uint8Array, offset: number, digest: Uint8Array): void {
-  for (let i = 0; i < DIGEST_BYTES; i++) target[offset + i]! ^= digest[i]!;
+export function xorInto(target: Uint8Array, offset: number, digest: Uint8Array, from = 0): void {
+  for (let i = 0; i < DIGEST_BYTES; i++) target[offset + i]! ^= digest[from + i]!;
 }
 
 export function sameHash(a: Uint8Array, b: Uint8Array): boolean {
   return Buffer.compare(a, b) === 0;
 }
 
+/** Segments per group: the tree's second level, so a long range costs a few hundred XORs, not 65,536. */
+const GROUP_SEGMENTS = 256;
+const GROUPS = SEGMENTS / GROUP_SEGMENTS;
+
 export class DigestTree {
   private readonly hashes = new Uint8Array(SEGMENTS * DIGEST_BYTES);
   private readonly counts = new Uint32Array(SEGMENTS);
+  private readonly groupHashes = new Uint8Array(GROUPS * DIGEST_BYTES);
+  private readonly groupCounts = new Uint32Array(GROUPS);
 
   /** Counts a key in (`sign` 1) or out (-1) of the tree. */
   apply(position: number, digest: Uint8Array, sign: 1 | -1): void {
     const segment = Math.floor(position / SEGMENT_SPAN);
+    const group = Math.floor(segment / GROUP_SEGMENTS);
     xorInto(this.hashes, segment * DIGEST_BYTES, digest);
+    xorInto(this.groupHashes, group * DIGEST_BYTES, digest);
     this.counts[segment]! += sign;
+    this.groupCounts[group]! += sign;
   }
 
   /**
-   * The summary of [start, end): whole segments from the tree; the keys of the partial edge
-   * segments from `scan(from, to)`, which lists the stored keys with positions in [from, to).
+   * The summary of [start, end): whole segments (and whole groups of them) from the tree; the
+   * keys of the partial edge segments from `scan(from, to)`, which lists the stored keys with
+   * positions in [from, to).
    */
   summary(start: number, end: number, scan: (from: number, to: number) => Iterable<KeyDigest>): RangeSummary {
     const hash = new Uint8Array(DIGEST_BYTES);
@@ -74,6 +85,12 @@ export class DigestTree {
         count++;
       }
     };
+    const segments = (from: number, to: number) => {
+      for (let segment = from; segment < to; segment++) {
+        xorInto(hash, 0, this.hashes, segment * DIGEST_BYTES);
+        count += this.counts[segment]!;
+      }
+    };
     if (end <= start) return { hash, count };
     const first = Math.ceil(start / SEGMENT_SPAN); // first whole segment
     const last = Math.floor(end / SEGMENT_SPAN); // segments before this one end by `end`
@@ -82,9 +99,17 @@ export class DigestTree {
       return { hash, count };
     }
     if (start < first * SEGMENT_SPAN) scanned(start, first * SEGMENT_SPAN);
-    for (let segment = first; segment < last; segment++) {
-      xorInto(hash, 0, this.hashes.subarray(segment * DIGEST_BYTES, (segment + 1) * DIGEST_BYTES));
-      count += this.counts[segment]!;
+    const firstGroup = Math.ceil(first / GROUP_SEGMENTS);
+    const lastGroup = Math.floor(last / GROUP_SEGMENTS);
+    if (firstGroup >= lastGroup) {
+      segments(first, last);
+    } else {
+      segments(first, firstGroup * GROUP_SEGMENTS);
+      for (let group = firstGroup; group < lastGroup; group++) {
+        xorInto(hash, 0, this.groupHashes, group * DIGEST_BYTES);
+        count += this.groupCounts[group]!;
+      }
+      segments(lastGroup * GROUP_SEGMENTS, last);
     }
     if (last * SEGMENT_SPAN < end) scanned(last * SEGMENT_SPAN, end);
     return { hash, count };

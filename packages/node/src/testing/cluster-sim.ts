@@ -70,7 +70,7 @@ const START_MS = 1_700_000_000_000;
 const REQUEST_TIMEOUT_MS = 100;
 const TOMB = 'tomb';
 /** Node settings scaled to the short runs (hint rounds every 50 ms, 50 ms fail grace; 8 tokens a node keep ring builds cheap). */
-const SIM_CONFIG = { hintDeliveryIntervalMs: 50, quorumFailGraceMs: 50, tokensPerNode: 8 };
+const SIM_CONFIG = { hintDeliveryIntervalMs: 50, quorumFailGraceMs: 50, tokensPerNode: 8, antiEntropyIntervalMs: 200 };
 const WORKLOAD = { deleteRate: 0.05, blindRate: 0.1, thinkMsMax: 10, requestTimeoutMs: REQUEST_TIMEOUT_MS, r: 2, w: 2 };
 
 /** A replica's versions of a key in a comparable form: dot, then value or tombstone. */
@@ -181,12 +181,24 @@ export class ClusterSim {
     return this.result(final);
   }
 
-  /** Ends every fault, tells every node all are alive, and lets hinted handoff empty every hint store. */
+  /**
+   * Ends every fault, tells every node all are alive, lets hinted handoff empty every hint
+   * store, then runs one anti-entropy exchange between every pair of nodes (they also run
+   * every 200 ms throughout, faults included).
+   */
   private async heal(): Promise<void> {
     this.nemesis.healAll();
     this.detector.stopAndMarkAllAlive();
     const hints = () => this.nodes.reduce((sum, node) => sum + node.disk.hints.count(), 0);
     if (!(await this.clock.runUntil(() => hints() === 0, 10_000))) this.problems.push(`${hints()} hints never delivered`);
+    for (const node of this.nodes) {
+      for (const peer of this.nodes) {
+        if (peer === node) continue;
+        const report = await this.drive(node.parts!.antiEntropy.exchange(peer.id), 10_000);
+        if (report === undefined || report.value.error !== undefined) this.problems.push(`anti-entropy ${node.id}->${peer.id}: ${report?.value.error ?? 'did not finish'}`);
+        else this.trace.add(this.clock.nowMs, `anti-entropy ${node.id}->${peer.id}: ${report.value.keysIn} in, ${report.value.keysOut} out`);
+      }
+    }
   }
 
   /**

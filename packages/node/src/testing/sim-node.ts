@@ -142,6 +142,7 @@ export class SimNode {
     const parts = assemble(this.config, SimNetwork.address(this.id), { transport, timers: this.clock.timers(owner) }, silent, () => this.clock.wallMs(), store);
     this.network.attach(owner, parts.replica);
     parts.handoff.start(this.config.hintDeliveryIntervalMs);
+    if (this.config.antiEntropyIntervalMs > 0) parts.antiEntropy.start(this.config.antiEntropyIntervalMs);
     this.life = { parts, store };
     // Work deferred while an earlier life was paused: the dead life's is dropped, the disk's runs.
     this.clock.resume(this.id);
