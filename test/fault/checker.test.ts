@@ -72,3 +72,20 @@ t.test('replicas that disagree, and too many siblings, fail', async (t) => {
   t.same(siblings.siblingViolations, ['k: 65 siblings']);
   t.notOk(siblings.ok);
 });
+
+// Found by the cluster simulation (seeds reported as resurrections in its first 1,000-seed run):
+// an add acknowledged after a delete's read but before the delete was sent is not covered by
+// the delete's context, so it legitimately survives. The harnesses date a delete from the start
+// of its read; dated from the delete call itself, the add looked finished before the delete and
+// its survival looked like a resurrection.
+t.test('regression: delete dated from its read (an add acknowledged between the read and the delete survives)', async (t) => {
+  const history: HistoryEvent[] = [
+    { type: 'add', key: 'k', element: 'a', ok: true, startMs: 0, endMs: 5 },
+    // the delete's read began at 10 and saw only 'a'; 'b' was acknowledged at 15; the delete was sent at 20
+    { type: 'add', key: 'k', element: 'b', ok: true, startMs: 12, endMs: 15 },
+    { type: 'delete', key: 'k', seen: ['a'], ok: true, startMs: 10, endMs: 30 },
+  ];
+  t.ok(check(history, final({ k: { elements: ['b'] } }), 64).ok, "b survives: the delete's context never covered it");
+  const misdated: HistoryEvent[] = history.map((event) => (event.type === 'delete' ? { ...event, startMs: 20 } : event));
+  t.notOk(check(misdated, final({ k: { elements: ['b'] } }), 64).ok, 'dated from the delete call, the same outcome is (wrongly) a resurrection');
+});
