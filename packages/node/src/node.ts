@@ -274,7 +274,8 @@ export async function startNode(config: NodeConfig, parts: NodeParts = {}): Prom
   // The app needs the node's own URL (for the member list), known only once the port is
   // bound; requests cannot arrive before `assemble` runs, as nothing awaits in between.
   let fetch: Hono['fetch'] | undefined;
-  const server = createAdaptorServer({ fetch: (request: Request) => fetch!(request) }) as Server;
+  // The adapter's env ({ incoming, outgoing }) is passed on: the routes read bodies from it.
+  const server = createAdaptorServer({ fetch: (request: Request, env: unknown) => fetch!(request, env) }) as Server;
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 10_000; // a client that trickles its headers is cut off (slowloris)
   server.requestTimeout = Math.max(config.requestTimeoutMsMax + 5_000, 30_000);

@@ -10,7 +10,7 @@ import { visibleAt, type VersionedObject } from '../core/versioned.js';
 import { TTL_MS_MAX } from '../transport/messages.js';
 import type { KvService } from '../replication/kv-service.js';
 import { CONTENT_TYPE_BYTES_MAX } from '../core/object-codec.js';
-import { parseKey, parseQuorum, parseTimeout, readBody } from './request.js';
+import { incomingOf, parseKey, parseQuorum, parseTimeout, readBody } from './request.js';
 import { renderRead } from './render.js';
 
 export interface ClientDeps {
@@ -93,7 +93,7 @@ export function clientRoutes(app: Hono, deps: ClientDeps): void {
     const context = contextOf(c);
     const contentType = contentTypeFrom(c);
     const ttlMs = ttlOf(c);
-    const value = await readBody(c.req.raw, deps.valueBytesMax);
+    const value = await readBody(c.req.raw, deps.valueBytesMax, incomingOf(c));
     await deps.kv.put(key, { context, deleted: false, value, contentType, ...(ttlMs === undefined ? {} : { ttlMs }) }, options);
     return c.body(null, 204);
   });

@@ -20,7 +20,7 @@ import type { PeerHandler } from '../transport/transport.js';
 import { decodeTreeRequest, encodeTreeResponse } from '../transport/tree-messages.js';
 import type { FaultPlan } from '../transport/fault-plan.js';
 import type { StaticPeer } from '../membership/static-membership.js';
-import { readBody } from './request.js';
+import { incomingOf, readBody } from './request.js';
 
 export interface InternalDeps {
   readonly secret: string;
@@ -68,7 +68,7 @@ function authenticator(deps: InternalDeps): Authenticate {
       deps.refused('replayed');
       throw replayed();
     }
-    const body = await readBody(c.req.raw, deps.bodyBytesMax);
+    const body = await readBody(c.req.raw, deps.bodyBytesMax, incomingOf(c));
     // After it: the tag over the bytes received, the time again (the body took time), and
     // the guard again in one synchronous step (a copy may have been accepted meanwhile).
     const nowMs = deps.nowMs();
