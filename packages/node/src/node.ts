@@ -158,59 +158,33 @@ export function assemble(config: NodeConfig, url: string, parts: NodeParts, logg
     timers: parts.timers,
     tombstoneGraceMs: config.tombstoneGraceMs,
   });
+  // What every background loop (hints, handoff, anti-entropy, reaping) works with.
+  const background = { store, membership, transport, logger, nowMs, timers: parts.timers };
+  const ring = { selfId: config.nodeId, n: config.n, ring: () => coordinator.ring() };
   const handoff = new HintedHandoff({
-    store,
-    membership,
-    transport,
-    logger,
-    nowMs,
+    ...background,
     batch: config.hintDeliveryBatch,
     ttlMs: config.hintTtlMs,
     events: metrics.hintEvents,
     ownersOf: (key: string) => coordinator.preferenceList(key),
     limits,
-    timers: parts.timers,
   });
   const repairLimiter = new RateLimiter(config.antiEntropyKeysPerSecond, nowMs, (ms) => new Promise((resolve) => (parts.timers ?? realTimers).setTimeout(resolve, ms)));
-  const transfer = new OwnershipTransfer({
-    selfId: config.nodeId,
-    n: config.n,
-    ring: () => coordinator.ring(),
-    membership,
-    store,
-    transport,
-    limiter: repairLimiter,
-    logger,
-    batch: config.hintDeliveryBatch,
-    timers: parts.timers,
-    events: metrics.transferEvents,
-  });
+  const transfer = new OwnershipTransfer({ ...background, ...ring, limiter: repairLimiter, batch: config.hintDeliveryBatch, events: metrics.transferEvents });
   const antiEntropy = new AntiEntropy({
-    selfId: config.nodeId,
-    n: config.n,
-    ring: () => coordinator.ring(),
-    membership,
-    store,
-    transport,
+    ...background,
+    ...ring,
     limits,
     limiter: repairLimiter,
     requestTimeoutMs: config.peerTimeoutMs,
-    nowMs,
-    logger,
     events: metrics.antiEntropyEvents,
-    timers: parts.timers,
     tombstoneGraceMs: config.tombstoneGraceMs,
   });
   const reaper = new Reaper({
-    store,
-    membership,
-    transport,
-    nowMs,
-    logger,
+    ...background,
     graceMs: config.tombstoneGraceMs,
     batch: config.hintDeliveryBatch,
     requestTimeoutMs: config.peerTimeoutMs,
-    timers: parts.timers,
     events: metrics.reaperEvents,
   });
   const encode = (object: VersionedObject) => encodeContext(contextOf(object), codec);

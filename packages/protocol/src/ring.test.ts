@@ -1,6 +1,6 @@
 import t from 'tap';
 import fc from 'fast-check';
-import { arcs, buildRing, preferenceList, fallbacks, ownershipShares, walk, ringPosition, RING_SPACE } from './ring.js';
+import { arcRanges, arcs, buildRing, preferenceList, fallbacks, ownershipShares, walk, ringPosition, RING_SPACE } from './ring.js';
 
 const names = (count: number, prefix = 'node') => Array.from({ length: count }, (_, i) => `${prefix}${i + 1}`);
 
@@ -100,4 +100,17 @@ t.test('arcs: every key falls in exactly one arc, whose owners are its preferenc
     else if (containing[0]!.owners.join() !== preferenceList(ring, key, 3).join()) t.fail(`${key}: arc owners differ from its preference list`);
   }
   t.equal(arcs(buildRing([]), 3).length, 0, 'an empty ring has no arcs');
+});
+
+t.test('arcRanges joins adjacent kept arcs and covers exactly the kept positions', async (t) => {
+  const ring = buildRing(['a', 'b', 'c', 'd'], 16);
+  t.same(arcRanges(ring, 4, () => true), [{ start: 0, end: RING_SPACE }], 'everything kept: one range');
+  const ranges = arcRanges(ring, 3, (owners) => !owners.includes('a'));
+  for (let i = 1; i < ranges.length; i++) t.ok(ranges[i]!.start > ranges[i - 1]!.end, 'kept ranges are joined, so none touches the next');
+  for (let i = 0; i < 500; i++) {
+    const key = `k${i}`;
+    const position = ringPosition(key);
+    const inside = ranges.some((r) => r.start <= position && position < r.end);
+    if (inside !== !preferenceList(ring, key, 3).includes('a')) t.fail(`${key}: in a range iff a does not own it`);
+  }
 });

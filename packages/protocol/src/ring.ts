@@ -116,6 +116,21 @@ export function arcs(ring: Ring, n: number): Arc[] {
   return out;
 }
 
+/**
+ * The position ranges of the arcs whose owners satisfy `keep`, adjacent ones joined: what two
+ * replicas share (anti-entropy), or what a node no longer owns (ownership handoff).
+ */
+export function arcRanges(ring: Ring, n: number, keep: (owners: readonly string[]) => boolean): Array<{ start: number; end: number }> {
+  const ranges: Array<{ start: number; end: number }> = [];
+  for (const arc of arcs(ring, n)) {
+    if (!keep(arc.owners)) continue;
+    const last = ranges.at(-1);
+    if (last !== undefined && last.end === arc.start) last.end = arc.end;
+    else ranges.push({ start: arc.start, end: arc.end });
+  }
+  return ranges;
+}
+
 /** The first `n` distinct physical nodes clockwise from the key (fewer if the ring is smaller). */
 export function preferenceList(ring: Ring, key: string, n: number): string[] {
   return walk(ring, key, n);

@@ -28,7 +28,7 @@
  * Whatever was merged before the failure stays merged: it is correct on its own.
  */
 import type { Logger } from 'pino';
-import { arcs, type Ring } from '@ringkv/protocol';
+import { arcRanges, arcs, type Ring } from '@ringkv/protocol';
 import { KvError } from '../errors.js';
 import { encodeObject } from '../core/object-codec.js';
 import { deadPastGrace, type VersioningLimits } from '../core/versioned.js';
@@ -39,7 +39,8 @@ import { encodeTreeRequest, encodeTreeResponse, TREE_DIGESTS_MAX, type PositionR
 import type { Transport } from '../transport/transport.js';
 import type { RateLimiter } from './rate-limiter.js';
 import { applyReplicaWrite } from './replica-service.js';
-import { realTimers, type Timers } from '../timers.js';
+import type { Timers } from '../timers.js';
+import { RoundLoop } from './round-loop.js';
 
 /** A set small enough to diff key by key. */
 export const LEAF_KEYS = 32;
@@ -133,24 +134,18 @@ export class AntiEntropy {
   private current: Progress | undefined;
   private running: Promise<unknown> | undefined;
   private lastPeer = '';
-  private timer: unknown;
-  private stopped = false;
+  private readonly loop: RoundLoop<ExchangeReport | undefined>;
 
-  constructor(private readonly deps: AntiEntropyDeps) {}
+  constructor(private readonly deps: AntiEntropyDeps) {
+    this.loop = new RoundLoop(() => this.round(), (error) => deps.logger.warn({ err: error }, 'anti-entropy round failed'), deps.timers);
+  }
 
   /**
    * The ranges of the arcs this node and `peer` both replicate on the current ring, adjacent
    * ones joined (with N equal to the ring size that is the whole ring, one range).
    */
   sharedRanges(peer: string): PositionRange[] {
-    const ranges: PositionRange[] = [];
-    for (const arc of arcs(this.deps.ring(), this.deps.n)) {
-      if (!arc.owners.includes(this.deps.selfId) || !arc.owners.includes(peer)) continue;
-      const last = ranges.at(-1);
-      if (last !== undefined && last.end === arc.start) ranges[ranges.length - 1] = { start: last.start, end: arc.end };
-      else ranges.push({ start: arc.start, end: arc.end });
-    }
-    return ranges;
+    return arcRanges(this.deps.ring(), this.deps.n, (owners) => owners.includes(this.deps.selfId) && owners.includes(peer));
   }
 
   /** Peers this node shares arcs with, reachable now, sorted. */
@@ -185,24 +180,12 @@ export class AntiEntropy {
   }
 
   start(intervalMs: number): void {
-    const loop = () => {
-      if (this.stopped) return;
-      this.round()
-        .catch((error: unknown) => this.deps.logger.warn({ err: error }, 'anti-entropy round failed'))
-        .then(() => {
-          if (!this.stopped) this.timer = this.timers.setTimeout(loop, intervalMs);
-        });
-    };
-    this.timer = this.timers.setTimeout(loop, intervalMs);
+    this.loop.start(intervalMs);
   }
 
-  private get timers(): Timers {
-    return this.deps.timers ?? realTimers;
-  }
-
+  /** Stops the rounds; waits for an exchange in progress (a round's or an admin's). */
   async stop(): Promise<void> {
-    this.stopped = true;
-    this.timers.clearTimeout(this.timer);
+    await this.loop.stop();
     await this.running?.catch(() => undefined);
   }
 

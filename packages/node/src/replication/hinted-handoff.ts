@@ -12,7 +12,8 @@ import type { VersionedObject, VersioningLimits } from '../core/versioned.js';
 import { applyReplicaWrite } from './replica-service.js';
 import type { Store } from '../storage/store.js';
 import type { Transport } from '../transport/transport.js';
-import { realTimers, type Timers } from '../timers.js';
+import type { Timers } from '../timers.js';
+import { RoundLoop } from './round-loop.js';
 
 export interface HandoffDeps {
   readonly store: Store;
@@ -32,15 +33,12 @@ export interface HandoffDeps {
 }
 
 export class HintedHandoff {
-  private timer: unknown;
-  private running: Promise<void> | undefined;
-  private stopped = false;
+  private readonly loop: RoundLoop<unknown>;
 
-  constructor(private readonly deps: HandoffDeps) {}
-
-  private get timers(): Timers {
-    return this.deps.timers ?? realTimers;
+  constructor(private readonly deps: HandoffDeps) {
+    this.loop = new RoundLoop(() => this.deliverOnce(), (error) => deps.logger.warn({ err: error }, 'hint delivery round failed'), deps.timers);
   }
+
 
   /** One delivery round; resolves with how many hints were delivered and dropped. */
   async deliverOnce(): Promise<{ delivered: number; dropped: number }> {
@@ -86,20 +84,10 @@ export class HintedHandoff {
 
   /** Runs rounds every `intervalMs` until stop(); a round never overlaps the next. */
   start(intervalMs: number): void {
-    const loop = () => {
-      if (this.stopped) return;
-      this.running = this.deliverOnce()
-        .catch((error: unknown) => this.deps.logger.warn({ err: error }, 'hint delivery round failed'))
-        .then(() => {
-          if (!this.stopped) this.timer = this.timers.setTimeout(loop, intervalMs);
-        });
-    };
-    this.timer = this.timers.setTimeout(loop, intervalMs);
+    this.loop.start(intervalMs);
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    this.timers.clearTimeout(this.timer);
-    await this.running;
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 }

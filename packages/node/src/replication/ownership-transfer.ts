@@ -18,13 +18,14 @@
  * and resume it (POST /admin/transfers).
  */
 import type { Logger } from 'pino';
-import { arcs, preferenceList, RING_SPACE, type Ring } from '@ringkv/protocol';
+import { arcRanges, preferenceList, RING_SPACE, type Ring } from '@ringkv/protocol';
 import type { MembershipView } from '../membership/membership.js';
 import type { PositionRange } from '../transport/tree-messages.js';
 import type { Store } from '../storage/store.js';
 import type { Transport } from '../transport/transport.js';
 import type { RateLimiter } from './rate-limiter.js';
-import { realTimers, type Timers } from '../timers.js';
+import type { Timers } from '../timers.js';
+import { RoundLoop } from './round-loop.js';
 
 export interface TransferDeps {
   readonly selfId: string;
@@ -57,22 +58,15 @@ export class OwnershipTransfer {
   private cursor = 0;
   private waiting = 0;
   private paused = false;
-  private stopped = false;
-  private timer: unknown;
-  private running: Promise<unknown> | undefined;
+  private readonly loop: RoundLoop<number>;
 
-  constructor(private readonly deps: TransferDeps) {}
+  constructor(private readonly deps: TransferDeps) {
+    this.loop = new RoundLoop(() => this.runOnce(), (error) => deps.logger.warn({ err: error }, 'ownership transfer round failed'), deps.timers);
+  }
 
   /** Ranges of the ring where this node is not an owner, adjacent ones joined. */
   notOwned(): PositionRange[] {
-    const ranges: PositionRange[] = [];
-    for (const arc of arcs(this.deps.ring(), this.deps.n)) {
-      if (arc.owners.includes(this.deps.selfId)) continue;
-      const last = ranges.at(-1);
-      if (last !== undefined && last.end === arc.start) ranges[ranges.length - 1] = { start: last.start, end: arc.end };
-      else ranges.push({ start: arc.start, end: arc.end });
-    }
-    return ranges;
+    return arcRanges(this.deps.ring(), this.deps.n, (owners) => !owners.includes(this.deps.selfId));
   }
 
   pending(): number {
@@ -129,24 +123,10 @@ export class OwnershipTransfer {
 
   /** Runs rounds until stop(): back to back while there is work, every `idleMs` otherwise. */
   start(idleMs: number): void {
-    const timers = this.deps.timers ?? realTimers;
-    const loop = () => {
-      if (this.stopped) return;
-      this.running = this.runOnce()
-        .catch((error: unknown) => {
-          this.deps.logger.warn({ err: error }, 'ownership transfer round failed');
-          return 0;
-        })
-        .then((dropped) => {
-          if (!this.stopped) this.timer = timers.setTimeout(loop, dropped > 0 ? 0 : idleMs);
-        });
-    };
-    this.timer = timers.setTimeout(loop, idleMs);
+    this.loop.start(idleMs, (dropped) => (dropped !== undefined && dropped > 0 ? 0 : idleMs));
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    (this.deps.timers ?? realTimers).clearTimeout(this.timer);
-    await this.running;
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 }

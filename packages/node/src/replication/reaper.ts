@@ -21,7 +21,8 @@ import { sameHash } from '../storage/digest-tree.js';
 import type { Store } from '../storage/store.js';
 import type { Transport } from '../transport/transport.js';
 import { TREE_KEYS_MAX } from '../transport/tree-messages.js';
-import { realTimers, type Timers } from '../timers.js';
+import type { Timers } from '../timers.js';
+import { RoundLoop } from './round-loop.js';
 
 export interface ReaperDeps {
   readonly store: Store;
@@ -48,11 +49,11 @@ export interface ReapReport {
 export class Reaper {
   private reapedTotal = 0;
   private lastBlocked: string | undefined;
-  private stopped = false;
-  private timer: unknown;
-  private running: Promise<unknown> | undefined;
+  private readonly loop: RoundLoop<ReapReport>;
 
-  constructor(private readonly deps: ReaperDeps) {}
+  constructor(private readonly deps: ReaperDeps) {
+    this.loop = new RoundLoop(() => this.runOnce(), (error) => deps.logger.warn({ err: error }, 'reaper round failed'), deps.timers);
+  }
 
   status(): { reaped: number; graceMs: number; blocked?: string } {
     return { reaped: this.reapedTotal, graceMs: this.deps.graceMs, ...(this.lastBlocked === undefined ? {} : { blocked: this.lastBlocked }) };
@@ -93,21 +94,10 @@ export class Reaper {
   }
 
   start(intervalMs: number): void {
-    const timers = this.deps.timers ?? realTimers;
-    const loop = () => {
-      if (this.stopped) return;
-      this.running = this.runOnce()
-        .catch((error: unknown) => this.deps.logger.warn({ err: error }, 'reaper round failed'))
-        .then(() => {
-          if (!this.stopped) this.timer = timers.setTimeout(loop, intervalMs);
-        });
-    };
-    this.timer = timers.setTimeout(loop, intervalMs);
+    this.loop.start(intervalMs);
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    (this.deps.timers ?? realTimers).clearTimeout(this.timer);
-    await this.running;
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 }
