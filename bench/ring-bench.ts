@@ -9,7 +9,7 @@
  *   pnpm bench [--rings 1,3] [--seconds 10] [--warmup 0] [--clients 64] [--rate OPS_PER_S]
  *              [--value-bytes 100] [--keys 10000] [--hot-keys 8] [--sync full|normal]
  *              [--workload put-get|a|b|c|write|siblings] [--distribution uniform|zipfian]
- *              [--max-ops 2000000] [--max-inflight 4096] [--out FILE.json]
+ *              [--max-ops 2000000] [--max-inflight 4096] [--out FILE.json] [--profile DIR]
  *
  * Load: without --rate, closed loop (--clients loops, each waits for its answer); with --rate,
  * open loop (operations scheduled at that total rate, latency measured from the scheduled
@@ -38,7 +38,7 @@ import { RingkvClient, RingkvError } from '@ringkv/client';
 import { startLocalRing, stopNodes, type RunningNode } from '@ringkv/cli';
 import { runPhase, type Exec, type OpStats, type PhaseResult } from './lib/load.js';
 import { LATENCY_HEADER, fsType, latencyCells, machine, markdownTable, writeResult } from './lib/report.js';
-import { loadOptions, loadSettings, positive, syncModes } from './lib/options.js';
+import { loadOptions, loadSettings, positive, syncModes, profileArgs } from './lib/options.js';
 
 const { values } = parseArgs({
   options: {
@@ -70,7 +70,7 @@ interface RingResult {
 }
 
 function startRing(count: number, n: number, dir: string): Promise<RunningNode[]> {
-  return startLocalRing({ count, n, basePort: 0, dir, secret: randomBytes(18).toString('base64url'), extraArgs: ['--sync', sync!] });
+  return startLocalRing({ count, n, basePort: 0, dir, secret: randomBytes(18).toString('base64url'), extraArgs: ['--sync', sync!], nodeArgs: profileArgs(values.profile) });
 }
 
 /** YCSB's zipfian generator (Gray et al.): rank 0 is the hottest key. */

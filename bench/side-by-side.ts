@@ -22,6 +22,7 @@
  *   pnpm bench:compare [--rounds 3] [--seconds 10] [--warmup 2] [--clients 64] [--rate OPS_PER_S]
  *                      [--keys 10000] [--value-bytes 100] [--sync full,normal]
  *                      [--targets ceiling,ringkv1,ringkv3,etcd3] [--data-dir DIR] [--out FILE]
+ *                      [--profile DIR]   (every ringkv node writes a V8 .cpuprofile there)
  *
  * Data of ringkv and etcd go under one directory (--data-dir, default a new one in the temp
  * directory) so both fsync on the same file system; its type is printed.
@@ -33,7 +34,7 @@ import { parseArgs } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import { startLocalRing, stopNodes } from '@ringkv/cli';
 import { median, runMetered, runPhase, type OpStats, type PhaseResult } from './lib/load.js';
-import { loadOptions, loadSettings, positive, syncModes } from './lib/options.js';
+import { loadOptions, loadSettings, positive, syncModes, profileArgs } from './lib/options.js';
 import { httpOps, type Protocol } from './lib/http-load.js';
 import { startEtcd, startNullServer, type Peer } from './lib/peers.js';
 import { errorsText, fmt, fsType, machine, markdownTable, writeResult } from './lib/report.js';
@@ -72,7 +73,7 @@ function ringkv(count: number, sync: string): Target {
     protocol: 'ringkv',
     async start(round) {
       const dir = join(base, `ringkv-${count}-${sync}-r${round}`);
-      const nodes = await startLocalRing({ count, n, basePort: 0, dir, secret, extraArgs: ['--sync', sync] });
+      const nodes = await startLocalRing({ count, n, basePort: 0, dir, secret, extraArgs: ['--sync', sync], nodeArgs: profileArgs(values.profile) });
       return {
         endpoints: nodes.map((node) => node.url),
         pids: nodes.map((node) => node.child.pid!),

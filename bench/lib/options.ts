@@ -13,7 +13,17 @@ export const loadOptions = (warmupDefault: string) =>
     'value-bytes': { type: 'string', default: '100' },
     'max-ops': { type: 'string', default: '2000000' },
     out: { type: 'string' },
+    profile: { type: 'string' },
   }) as const;
+
+/**
+ * Node.js flags that make every ringkv node write a V8 CPU profile into `dir` when it stops
+ * (`--profile DIR`; open the .cpuprofile files in Chrome DevTools or speedscope for a flame
+ * graph). None without --profile.
+ */
+export function profileArgs(dir: string | undefined): string[] {
+  return dir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', dir];
+}
 
 /** A positive finite number from option `--name`, or an error naming it. */
 export function positive(name: string, text: string | undefined): number {

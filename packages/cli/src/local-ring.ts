@@ -30,14 +30,26 @@ export interface RunningNode extends RingNodeSpec {
 
 const cliMain = fileURLToPath(new URL('./main.js', import.meta.url));
 
-export function spawnNode(spec: RingNodeSpec, n: number, secret: string, host = '127.0.0.1', extraArgs: readonly string[] = [], seeds: readonly string[] = []): RunningNode {
+/**
+ * Starts one `ringkv node` process. `nodeArgs` go to Node.js itself, before the script (for
+ * example `--cpu-prof --cpu-prof-dir DIR` to profile a node under a benchmark).
+ */
+export function spawnNode(
+  spec: RingNodeSpec,
+  n: number,
+  secret: string,
+  host = '127.0.0.1',
+  extraArgs: readonly string[] = [],
+  seeds: readonly string[] = [],
+  nodeArgs: readonly string[] = [],
+): RunningNode {
   mkdirSync(spec.dir, { recursive: true });
   const logFile = `${spec.dir}.log`;
   const log = createWriteStream(logFile, { flags: 'a' });
   const child = spawn(
     process.execPath,
     [
-      cliMain, 'node', '--id', spec.id, '--port', String(spec.port), '--gossip-port', String(spec.gossipPort ?? 0),
+      ...nodeArgs, cliMain, 'node', '--id', spec.id, '--port', String(spec.port), '--gossip-port', String(spec.gossipPort ?? 0),
       '--dir', spec.dir, '--n', String(n), '--host', host, '--log-level', 'info',
       ...(seeds.length > 0 ? ['--seeds', seeds.join(',')] : []), ...extraArgs,
     ],
@@ -162,6 +174,8 @@ export interface LocalRingOptions {
   readonly secret: string;
   /** Extra `ringkv node` arguments for every node (for example `--sync normal`). */
   readonly extraArgs?: readonly string[];
+  /** Node.js runtime flags for every node process (for example `--cpu-prof`). */
+  readonly nodeArgs?: readonly string[];
   readonly deadlineMs?: number;
 }
 
@@ -174,11 +188,12 @@ export async function startLocalRing(options: LocalRingOptions): Promise<Running
   const deadlineMs = options.deadlineMs ?? 30_000;
   const extra = options.extraArgs ?? [];
   const specs = nodeSpecs(options.count, options.basePort, options.dir);
-  const nodes = [spawnNode(specs[0]!, options.n, options.secret, '127.0.0.1', extra)];
+  const runtime = options.nodeArgs ?? [];
+  const nodes = [spawnNode(specs[0]!, options.n, options.secret, '127.0.0.1', extra, [], runtime)];
   try {
     await waitReady(nodes[0]!, deadlineMs);
     const seed = nodes[0]!.gossipAddress;
-    nodes.push(...specs.slice(1).map((spec) => spawnNode(spec, options.n, options.secret, '127.0.0.1', extra, [seed])));
+    nodes.push(...specs.slice(1).map((spec) => spawnNode(spec, options.n, options.secret, '127.0.0.1', extra, [seed], runtime)));
     await Promise.all(nodes.map((node) => waitReady(node, deadlineMs)));
     await waitConverged(nodes, options.count, deadlineMs);
     return nodes;

@@ -1,7 +1,8 @@
 /**
  * The durable HintStore, in the node's SQLite database (`hints` table). Adds arriving in the
  * same event-loop turn are committed in one transaction, like object writes (group commit);
- * an add resolves once its transaction committed, or rejects with its own coded error.
+ * an add resolves once its transaction committed (and the WAL fsync after it, under
+ * `synchronous: 'full'`), or rejects with its own coded error.
  */
 import type Database from 'better-sqlite3';
 import { KvError } from '../errors.js';
@@ -37,6 +38,8 @@ export class SqliteHintStore implements HintStore {
     private readonly db: Database.Database,
     private readonly limits: HintLimits & VersioningLimits,
     private readonly nowMs: () => number,
+    /** Resolves once what was committed so far is durable (the WAL fsync); absent: commit is enough. */
+    private readonly durable?: () => Promise<void>,
   ) {
     this.statements = {
       one: db.prepare<[string, string], Row>('SELECT * FROM hints WHERE owner = ? AND key = ?'),
@@ -97,11 +100,15 @@ export class SqliteHintStore implements HintStore {
       for (const item of batch) item.reject(coded);
       return;
     }
-    for (const item of batch) {
-      const error = refused.get(item);
-      if (error === undefined) item.resolve();
-      else item.reject(error);
-    }
+    const settle = (syncError?: unknown) => {
+      for (const item of batch) {
+        const error = refused.get(item) ?? syncError;
+        if (error === undefined) item.resolve();
+        else item.reject(error);
+      }
+    };
+    if (this.durable === undefined || refused.size === batch.length) settle();
+    else this.durable().then(() => settle(), settle);
   }
 
   owners(): Array<{ owner: string; count: number; bytes: number }> {

@@ -6,8 +6,12 @@
  * load pays one fsync for every write that arrived in the same turn (group commit). `get` sees
  * queued writes, so a read-modify-write that follows another in the same turn builds on it
  * instead of silently replacing it. A write's promise resolves only after its transaction
- * committed; if the commit fails, every write of that batch is rejected with the coded error
- * and taken out of the view again, so nothing unacknowledged stays visible afterwards.
+ * committed and, when the store makes commits durable apart from the commit (`durable`, the
+ * WAL fsync of wal-sync.ts), after that too; the next batch may commit meanwhile. If the
+ * commit fails, every write of that batch is rejected with the coded error and taken out of
+ * the view again, so nothing unacknowledged stays visible afterwards. If only the fsync fails,
+ * the batch's writes are rejected but stay readable, like any write whose outcome is unknown
+ * (a timeout): the store then refuses every further write.
  */
 import { KvError } from '../errors.js';
 import type { HintStore } from './hints.js';
@@ -97,6 +101,8 @@ export class GroupCommitQueue {
   constructor(
     private readonly commit: (batch: ReadonlyMap<string, VersionedObject>) => void,
     private readonly schedule: Scheduler = nextTurn,
+    /** Resolves once what was committed so far is durable; absent: commit is enough. */
+    private readonly durable?: () => Promise<void>,
   ) {}
 
   /** Whether a write of `key` is queued and not committed yet. */
@@ -137,7 +143,14 @@ export class GroupCommitQueue {
     }
     this.counters.commits++;
     this.counters.writes += batch.size;
-    for (const waiter of waiters) waiter.resolve();
+    if (this.durable === undefined) {
+      for (const waiter of waiters) waiter.resolve();
+      return;
+    }
+    this.durable().then(
+      () => waiters.forEach((waiter) => waiter.resolve()),
+      (error: unknown) => waiters.forEach((waiter) => waiter.reject(error)),
+    );
   }
 
   stats(): StoreStats {
