@@ -2,9 +2,10 @@
 // the script still works and prints well-formed output. The figures are not asserted on:
 // benchmarks are not timed tests.
 import t from 'tap';
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { tempDir } from '../helpers/process.js';
+import { REPO_ROOT, tempDir } from '../helpers/process.js';
 import { runBenchScript } from '../helpers/bench.js';
 
 const ringBench = (t: Parameters<typeof tempDir>[0], args: readonly string[]) =>
@@ -48,4 +49,18 @@ t.test('bench/ring-bench.ts runs the sibling-heavy workload', async (t) => {
   const result = JSON.parse(readFileSync(out, 'utf8')) as { meta: { workload: string }; results: { result: { counters: Record<string, number> } }[] };
   t.equal(result.meta.workload, 'siblings', 'the JSON result names the workload');
   t.ok((result.results[0]?.result.counters.reads ?? 0) > 0, 'reads were counted');
+});
+
+t.test('--profile DIR makes every node write a CPU profile, and bench/profile-summary.mjs reads it', async (t) => {
+  const dir = await tempDir(t, 'ringkv-bench-profile-');
+  const { code } = await ringBench(t, ['--keys', '50', '--profile', dir]);
+  t.equal(code, 0, 'exits 0');
+  const profiles = readdirSync(dir).filter((name) => name.endsWith('.cpuprofile'));
+  t.ok(profiles.length >= 1, 'the node wrote its profile when it stopped (one per ring the script started)');
+  const summary = execFileSync(process.execPath, ['bench/profile-summary.mjs', '--top', '5', ...profiles.map((name) => join(dir, name))], { cwd: REPO_ROOT, encoding: 'utf8' });
+  t.match(summary, new RegExp(`^${profiles.length} profile\\(s\\), \\d+ samples`), 'reads every file and counts the samples');
+  for (const section of ['self time by function', 'inclusive time by function', 'self time by file or package']) {
+    t.match(summary, new RegExp(`## ${section}\\n( *\\d+\\.\\d%  .+\\n){1,5}`), `prints "${section}" with percentages`);
+  }
+  t.match(summary, /storage\/sqlite-store\.js|better-sqlite3/, "ringkv's own code shows up in it");
 });
