@@ -28,19 +28,16 @@
  * Whatever was merged before the failure stays merged: it is correct on its own.
  */
 import type { Logger } from 'pino';
-import { arcRanges, arcs, type Ring } from '@ringkv/protocol';
+import { arcRanges, arcs } from '@ringkv/protocol';
 import { KvError } from '../errors.js';
 import { encodeObject } from '../core/object-codec.js';
 import { deadPastGrace, type VersioningLimits } from '../core/versioned.js';
-import type { Member, MembershipView } from '../membership/membership.js';
+import type { Member } from '../membership/membership.js';
 import { DIGEST_BYTES, sameHash, xorInto, type RangeSummary } from '../storage/digest-tree.js';
-import type { Store } from '../storage/store.js';
 import { encodeTreeRequest, encodeTreeResponse, TREE_DIGESTS_MAX, type PositionRange, type TreeRequest, type TreeResponse } from '../transport/tree-messages.js';
-import type { Transport } from '../transport/transport.js';
-import type { RateLimiter } from './rate-limiter.js';
 import { applyReplicaWrite } from './replica-service.js';
 import type { Timers } from '../timers.js';
-import { RoundLoop } from './round-loop.js';
+import { RoundLoop, type RingWalkDeps } from './round-loop.js';
 
 /** A set small enough to diff key by key. */
 export const LEAF_KEYS = 32;
@@ -53,15 +50,8 @@ const SETS_PER_REQUEST = 256;
 /** Keys moved per step (one batch of gets, one of puts). */
 const KEYS_PER_STEP = 64;
 
-export interface AntiEntropyDeps {
-  readonly selfId: string;
-  readonly n: number;
-  readonly ring: () => Ring;
-  readonly membership: MembershipView;
-  readonly store: Store;
-  readonly transport: Transport;
+export interface AntiEntropyDeps extends RingWalkDeps {
   readonly limits: VersioningLimits;
-  readonly limiter: RateLimiter;
   /** Deadline of one request to the peer. */
   readonly requestTimeoutMs: number;
   readonly nowMs: () => number;

@@ -18,23 +18,12 @@
  * and resume it (POST /admin/transfers).
  */
 import type { Logger } from 'pino';
-import { arcRanges, preferenceList, RING_SPACE, type Ring } from '@ringkv/protocol';
-import type { MembershipView } from '../membership/membership.js';
+import { arcRanges, preferenceList, RING_SPACE } from '@ringkv/protocol';
 import type { PositionRange } from '../transport/tree-messages.js';
-import type { Store } from '../storage/store.js';
-import type { Transport } from '../transport/transport.js';
-import type { RateLimiter } from './rate-limiter.js';
 import type { Timers } from '../timers.js';
-import { RoundLoop } from './round-loop.js';
+import { RoundLoop, type RingWalkDeps } from './round-loop.js';
 
-export interface TransferDeps {
-  readonly selfId: string;
-  readonly n: number;
-  readonly ring: () => Ring;
-  readonly membership: MembershipView;
-  readonly store: Store;
-  readonly transport: Transport;
-  readonly limiter: RateLimiter;
+export interface TransferDeps extends RingWalkDeps {
   readonly logger: Logger;
   /** Keys per round. */
   readonly batch: number;

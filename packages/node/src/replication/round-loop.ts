@@ -5,7 +5,27 @@
  * returned (the handoff runs back to back while it has work). Timers are injected so the
  * cluster simulation drives every loop on its manual clock.
  */
+import type { Ring } from '@ringkv/protocol';
+import type { MembershipView } from '../membership/membership.js';
+import type { Store } from '../storage/store.js';
+import type { Transport } from '../transport/transport.js';
+import type { RateLimiter } from './rate-limiter.js';
 import { realTimers, type Timers } from '../timers.js';
+
+/**
+ * What the loops that walk this node's ring arcs (anti-entropy, ownership handoff) both need:
+ * who we are, the ring and its members, the local store, the transport, and the node's one
+ * key-moving rate limiter they share.
+ */
+export interface RingWalkDeps {
+  readonly selfId: string;
+  readonly n: number;
+  readonly ring: () => Ring;
+  readonly membership: MembershipView;
+  readonly store: Store;
+  readonly transport: Transport;
+  readonly limiter: RateLimiter;
+}
 
 export class RoundLoop<T> {
   private timer: unknown;
