@@ -45,6 +45,7 @@ function memoryNode(network: MemoryNetwork, id: string, peers: readonly StaticPe
     logger: silentLogger(),
     failGraceMs: 200,
     sloppyQuorum: true,
+    random: Math.random,
   });
   network.register(address, new ReplicaService(store, versioning, () => coordinator));
   return { id, address, store, membership, transport };

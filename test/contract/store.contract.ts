@@ -228,6 +228,23 @@ export function storeContract(t: Test, name: string, makeStore: MakeStore): Prom
       t.same(store.digests(0, RING_SPACE, 100).map((d) => d.key).sort(), ['b', 'c']);
     });
 
+    t.test('a row keeps the actor it was given until it is removed (core/actor.ts)', async (t) => {
+      const store = await fresh(t);
+      t.equal(store.actorOf('k'), undefined, 'no row, no actor');
+      await store.put('k', written('v1'));
+      t.equal(store.actorOf('k'), undefined, 'a row written without an actor (a replica write) has none');
+      const queued = store.put('k', written('v2'), 'node-a~epoch123abcdefg');
+      t.equal(store.actorOf('k'), 'node-a~epoch123abcdefg', 'a queued write shows its actor');
+      await queued;
+      await store.put('k', written('v3'));
+      t.equal(store.actorOf('k'), 'node-a~epoch123abcdefg', 'a later write without an actor keeps the row\'s');
+      t.equal(store.actorOf('other'), undefined, 'other keys are unaffected');
+      t.equal(store.removeIfUnchanged([{ key: 'k', digest: store.digestOf('k')! }]), 1);
+      t.equal(store.actorOf('k'), undefined, 'removing the row removes its actor');
+      await store.put('k', written('v4'));
+      t.equal(store.actorOf('k'), undefined, 'a row created again starts without one');
+    });
+
     t.test('close flushes queued writes (their promises resolve) and a put after close rejects', async (t) => {
       const store = await fresh(t);
       const before = store.stats();

@@ -4,6 +4,7 @@
  * so an explicit 0 or '' is kept and then validated, never silently replaced (STYLE.md §8).
  * Model: hashicorp/memberlist `config.go` (DefaultLANConfig, DefaultLocalConfig).
  */
+import { ACTOR_ID_EXTRA_BYTES } from './core/actor.js';
 import { KEY_BYTES_MAX_DEFAULT, VALUE_BYTES_MAX_DEFAULT } from '@ringkv/protocol';
 import { KvError } from './errors.js';
 import { NODE_ID_BYTES_MAX } from './core/context-codec.js';
@@ -215,8 +216,9 @@ function intIn(config: NodeConfig, field: keyof NodeConfig, min: number, max: nu
 export function validateConfig(overrides: Partial<NodeConfig>, base: NodeConfig = defaultConfig): NodeConfig {
   const defined = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined));
   const config: NodeConfig = { ...base, ...defined };
-  // Dots are signed nodeId~epoch (9 more bytes), and must fit the codecs' id bound.
-  const idBytesMax = NODE_ID_BYTES_MAX - 16;
+  // A dot's actor is the node id plus `~`, the epoch and a suffix (core/actor.ts), and must fit
+  // the codecs' id bound.
+  const idBytesMax = NODE_ID_BYTES_MAX - ACTOR_ID_EXTRA_BYTES;
   if (!/^[A-Za-z0-9._-]+$/.test(config.nodeId) || Buffer.byteLength(config.nodeId) > idBytesMax) {
     fail('nodeId', `must be 1-${idBytesMax} characters of A-Z a-z 0-9 . _ -`);
   }

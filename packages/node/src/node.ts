@@ -76,6 +76,8 @@ export interface NodeParts {
   readonly timers?: Timers;
   /** Graceful leave and operator removal, when membership is SWIM (startNode passes them). */
   readonly membershipControl?: MembershipControl;
+  /** Uniform in [0, 1) (fresh actors, core/actor.ts); the simulation passes its seeded one. */
+  readonly random?: () => number;
 }
 
 /** Ownership changes an operator asks for (admin routes); only gossip membership has them. */
@@ -157,6 +159,7 @@ export function assemble(config: NodeConfig, url: string, parts: NodeParts, logg
     sloppyQuorum: config.sloppyQuorum,
     timers: parts.timers,
     tombstoneGraceMs: config.tombstoneGraceMs,
+    random: parts.random ?? Math.random,
   });
   // What every background loop (hints, handoff, anti-entropy, reaping) works with.
   const background = { store, membership, transport, logger, nowMs, timers: parts.timers };

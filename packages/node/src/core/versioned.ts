@@ -97,8 +97,11 @@ export interface WriteOp {
  * checker catches them (test/sim/cluster.test.ts). Nothing outside that test sets them.
  * `staleContextOverwrites`: a write replaces every sibling, not only those its context
  * covers, so a read-modify-write with a stale context silently drops a concurrent write.
+ * `actorWithoutCopy`: the coordinator writes under one node-wide actor `nodeId~epoch` even
+ * when it holds no copy of the key (core/actor.ts; the behaviour before issue 19), so two blind
+ * writes through a coordinator without a copy collapse into last-writer-wins.
  */
-export const plantedBugs = { staleContextOverwrites: false };
+export const plantedBugs = { staleContextOverwrites: false, actorWithoutCopy: false };
 
 export const emptyObject: VersionedObject = Object.freeze({ clock: [], siblings: [] });
 

@@ -181,6 +181,7 @@ t.test('/admin/status reports the node', async (t) => {
 t.test('storage failures map to their codes; unexpected errors to 500 without details', async (t) => {
   const full: Store = {
     get: () => undefined,
+    actorOf: () => undefined,
     put: () => Promise.reject(new KvError('KV_ERR_STORAGE_FULL', 'disk full')),
     keyCount: () => 0,
     summarize: () => ({ hash: new Uint8Array(16), count: 0 }),

@@ -19,9 +19,12 @@ class FaultyStore implements Store {
     if (this.failGets) throw new KvError('KV_ERR_STORAGE', 'injected read failure');
     return this.inner.get(key);
   }
-  put(key: string, object: VersionedObject) {
+  actorOf(key: string) {
+    return this.inner.actorOf(key);
+  }
+  put(key: string, object: VersionedObject, actor?: string) {
     if (this.failPuts) return Promise.reject(new KvError('KV_ERR_STORAGE_FULL', 'injected disk full'));
-    return this.inner.put(key, object);
+    return this.inner.put(key, object, actor);
   }
   get epoch() {
     return this.inner.epoch;
@@ -131,6 +134,7 @@ t.test('regression A1: a storage error during read repair does not crash the nod
       if (++reads > 1) throw new Error('boom');
       return original.get(key);
     },
+    actorOf: original.actorOf.bind(original),
     put: original.put.bind(original),
     keyCount: () => 0,
     stats: original.stats.bind(original),

@@ -17,6 +17,7 @@ import { buildRing, fallbacks, preferenceList, type Ring } from '@ringkv/protoco
 import { KvError } from '../errors.js';
 import { GetCore, type ReadPlan } from '../core/get-core.js';
 import { PutCore, type WriteTarget } from '../core/put-core.js';
+import { chooseActor } from '../core/actor.js';
 import { deadPastGrace, update, type VersionedObject, type VersioningLimits } from '../core/versioned.js';
 import type { MembershipView } from '../membership/membership.js';
 import type { Store } from '../storage/store.js';
@@ -54,6 +55,8 @@ export interface CoordinatorDeps {
   readonly timers?: Timers;
   /** The reaper's grace: an object dead longer than this is not copied to replicas holding nothing. */
   readonly tombstoneGraceMs?: number;
+  /** Uniform in [0, 1), for fresh actors (core/actor.ts); the simulation passes its seeded one. */
+  readonly random: () => number;
 }
 
 /** `forwarded`: the request came from another node; coordinate it here, never forward again. */
@@ -143,7 +146,7 @@ export class Coordinator implements KvService {
       const forwarded = await this.forward(replicas, deadlineMs, { kind: 'put', key, w: options.w, timeoutMs: options.timeoutMs, ...write });
       if (forwarded !== 'unreachable') return;
     }
-    const object = this.newVersion(key, write);
+    const { object, freshActor } = this.newVersion(key, write, isReplica);
     const targets = this.writeTargets(key, replicas, options.sloppy ?? this.deps.sloppyQuorum);
     const core = new PutCore(targets, options.w, options.pw ?? 0);
     for (const target of targets) {
@@ -161,7 +164,7 @@ export class Coordinator implements KvService {
       // its commit to fail after others stored the dot, its next write (with a higher counter
       // of its own) would cover that dot without holding it, and replicas would drop an
       // acknowledged write. A failed local commit fails the request with its coded cause.
-      await withTimeout(this.deps.store.put(key, object), this.remaining(deadlineMs), { needed: options.w, answered: 0 }, this.deps.timers);
+      await withTimeout(this.deps.store.put(key, object, freshActor), this.remaining(deadlineMs), { needed: options.w, answered: 0 }, this.deps.timers);
       core.ack(this.deps.selfId);
     }
     await this.awaitQuorum<void>('put', core, this.remaining(deadlineMs), (settle) => {
@@ -203,21 +206,30 @@ export class Coordinator implements KvService {
   }
 
   /**
-   * The coordinator's new version of the key (versioned.update). The dot's actor is
-   * `nodeId~epoch` (a node that lost data writes under a new epoch, so its clock entries never
-   * claim dots it no longer holds), and its counter is above every counter this node issued
-   * before on any key and at least the wall clock in µs, so a pruned entry never leads to a
-   * reused dot.
+   * The coordinator's new version of the key (versioned.update) and the actor a kept copy's row
+   * must record. The dot's actor comes from core/actor.ts: the row's own actor when this node
+   * keeps a copy that has it, a fresh one otherwise, so a clock entry never claims dots its
+   * coordinator does not hold. Its counter is above every counter this node issued before on
+   * any key and at least the wall clock in µs: defence in depth against a row restored from an
+   * old backup, whose actor may have issued dots after the backup was taken.
    */
-  private newVersion(key: string, write: ValueWrite): VersionedObject {
+  private newVersion(key: string, write: ValueWrite, keepsCopy: boolean): { object: VersionedObject; freshActor?: string } {
     const nowMs = this.deps.nowMs();
-    const actor = `${this.deps.selfId}~${this.deps.store.epoch}`;
+    const stored = this.deps.store.get(key);
+    const { actor, fresh } = chooseActor({
+      selfId: this.deps.selfId,
+      epoch: this.deps.store.epoch,
+      keepsCopy,
+      stored,
+      rowActor: keepsCopy ? this.deps.store.actorOf(key) : undefined,
+      random: this.deps.random,
+    });
     const counterFloor = Math.max(this.lastCounter + 1, Math.floor(nowMs * 1000));
-    const object = update(this.deps.store.get(key), { ...write, coordinatorId: actor, nowMs, counterFloor }, this.deps.limits);
+    const object = update(stored, { ...write, coordinatorId: actor, nowMs, counterFloor }, this.deps.limits);
     for (const sibling of object.siblings) {
       if (sibling.dot.id === actor) this.lastCounter = Math.max(this.lastCounter, sibling.dot.counter);
     }
-    return object;
+    return fresh && keepsCopy ? { object, freshActor: actor } : { object };
   }
 
   private remaining(deadlineMs: number): number {

@@ -22,6 +22,7 @@ export class MemoryStore implements Store {
   private readonly objects = new Map<string, VersionedObject>();
   private readonly keyDigests = new Map<string, KeyDigest>();
   private readonly deadAfter = new Map<string, number>();
+  private readonly actors = new Map<string, string>();
   private readonly tree = new DigestTree();
   private readonly queue: GroupCommitQueue;
   /** A new MemoryStore is a node that lost everything: it always starts a new epoch. */
@@ -32,7 +33,8 @@ export class MemoryStore implements Store {
     this.epoch = epoch;
     this.hints = new MemoryHintStore(limits, nowMs);
     this.queue = new GroupCommitQueue((batch) => {
-      for (const [key, object] of batch) {
+      for (const [key, actor] of batch.actors) this.actors.set(key, actor);
+      for (const [key, object] of batch.objects) {
         this.objects.set(key, object);
         const old = this.keyDigests.get(key);
         if (old !== undefined) this.tree.apply(old.position, old.digest, -1);
@@ -50,8 +52,12 @@ export class MemoryStore implements Store {
     return this.queue.peek(key) ?? this.objects.get(key);
   }
 
-  put(key: string, object: VersionedObject): Promise<void> {
-    return this.queue.enqueue(key, object);
+  actorOf(key: string): string | undefined {
+    return this.queue.peekActor(key) ?? this.actors.get(key);
+  }
+
+  put(key: string, object: VersionedObject, actor?: string): Promise<void> {
+    return this.queue.enqueue(key, object, actor);
   }
 
   stats(): StoreStats {
@@ -70,6 +76,7 @@ export class MemoryStore implements Store {
       this.objects.delete(key);
       this.keyDigests.delete(key);
       this.deadAfter.delete(key);
+      this.actors.delete(key);
       this.tree.apply(current.position, current.digest, -1);
       removed++;
     }

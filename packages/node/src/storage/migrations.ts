@@ -79,6 +79,16 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX hints_key ON hints (key);
     `,
   },
+  {
+    version: 5,
+    description: 'objects: the actor this node writes the key under while it keeps the row (core/actor.ts)',
+    sql: `
+      -- actor: local only, never replicated; it lives and dies with the row. NULL (rows from
+      -- before this version, rows created by replica writes) means the next write this node
+      -- coordinates for the key takes a fresh actor.
+      ALTER TABLE objects ADD COLUMN actor TEXT;
+    `,
+  },
 ];
 
 export const schemaVersion = migrations.at(-1)!.version;

@@ -51,7 +51,7 @@ t.test('data survives close and reopen, including writes still queued at close',
   let rich = update(undefined, { coordinatorId: 'node-1', context: [], deleted: false, value: Uint8Array.from({ length: 256 }, (_, i) => i), contentType: 'application/octet-stream', nowMs: 7 }, limits);
   rich = update(rich, { coordinatorId: 'node-2', context: [], deleted: true, value: new Uint8Array(0), contentType: '', nowMs: 8 }, limits);
   await store.put('rich', rich);
-  await store.put('a', written('a'));
+  await store.put('a', written('a'), 'node-1~epoch001abcdefg');
   const queued = store.put('queued', written('queued at close')); // not awaited: close must commit it
   await store.close();
   await queued;
@@ -61,6 +61,8 @@ t.test('data survives close and reopen, including writes still queued at close',
   t.strictSame(plain(again.get('a')), plain(written('a')));
   t.strictSame(plain(again.get('queued')), plain(written('queued at close')), 'the write queued at close was committed');
   t.equal(again.keyCount(), 3);
+  t.equal(again.actorOf('a'), 'node-1~epoch001abcdefg', "a row's actor survives the restart (core/actor.ts)");
+  t.equal(again.actorOf('rich'), undefined);
   t.same(again.stats(), { commits: 0, writes: 0, failedCommits: 0 }, 'stats start at zero for a new process');
 
   // And the reopened store keeps working on the same data.
@@ -171,7 +173,7 @@ t.test('a fresh database has the current schema version, the tables, and its own
   t.equal(meta.clean_stop, '1', 'a closed store records a clean stop');
   t.equal(db.pragma('journal_mode', { simple: true }), 'wal');
   const objectColumns = db.prepare("SELECT name FROM pragma_table_info('objects') ORDER BY cid").pluck().all();
-  t.same(objectColumns, ['key', 'object', 'deleted', 'updated_ms', 'pos', 'digest', 'dead_after_ms']);
+  t.same(objectColumns, ['key', 'object', 'deleted', 'updated_ms', 'pos', 'digest', 'dead_after_ms', 'actor']);
 });
 
 t.test('the deleted and updated_ms columns follow the object', async (t) => {

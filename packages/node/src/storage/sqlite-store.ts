@@ -26,7 +26,7 @@ import { SqliteHintStore } from './sqlite-hints.js';
 import { migrate } from './migrations.js';
 import { ringPosition } from '@ringkv/protocol';
 import { DigestTree, objectDigest, type KeyDigest, type RangeSummary } from './digest-tree.js';
-import { GroupCommitQueue, newEpoch, nextTurn, type Scheduler, type Store, type StoreStats } from './store.js';
+import { GroupCommitQueue, newEpoch, nextTurn, type CommitBatch, type Scheduler, type Store, type StoreStats } from './store.js';
 import { WalSync, type FileSync } from './wal-sync.js';
 
 export interface SqliteStoreOptions {
@@ -129,6 +129,7 @@ export class SqliteStore implements Store {
   private readonly selectRange: Database.Statement<[number, number, number], { key: string; pos: number; digest: Buffer }>;
   private readonly tree = new DigestTree();
   private readonly selectKeyDigest: Database.Statement<[string], { digest: Buffer }>;
+  private readonly selectActor: Database.Statement<[string], { actor: string | null }>;
   private readonly selectDead: Database.Statement<[number, number], { key: string; pos: number; digest: Buffer }>;
   private readonly removeRows: (entries: ReadonlyArray<{ key: string; digest: Uint8Array }>) => Array<{ pos: number; digest: Uint8Array }>;
   private closed = false;
@@ -154,6 +155,7 @@ export class SqliteStore implements Store {
     this.selectObject = this.db.prepare('SELECT object FROM objects WHERE key = ?');
     this.countObjects = this.db.prepare('SELECT count(*) AS n FROM objects');
     this.selectKeyDigest = this.db.prepare('SELECT digest FROM objects WHERE key = ?');
+    this.selectActor = this.db.prepare('SELECT actor FROM objects WHERE key = ?');
     this.selectDead = this.db.prepare('SELECT key, pos, digest FROM objects WHERE dead_after_ms IS NOT NULL AND dead_after_ms < ? ORDER BY dead_after_ms LIMIT ?');
     this.selectRange = this.db.prepare('SELECT key, pos, digest FROM objects WHERE pos >= ? AND pos < ? ORDER BY pos LIMIT ?');
     this.backfill();
@@ -161,21 +163,22 @@ export class SqliteStore implements Store {
       this.tree.apply(row.pos, row.digest, 1);
     }
     const upsert = this.db.prepare(
-      `INSERT INTO objects (key, object, deleted, updated_ms, pos, digest, dead_after_ms) VALUES (?, ?, ?, ?, ?, ?, ?)
+      `INSERT INTO objects (key, object, deleted, updated_ms, pos, digest, dead_after_ms, actor) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (key) DO UPDATE SET object = excluded.object, deleted = excluded.deleted, updated_ms = excluded.updated_ms,
-         pos = excluded.pos, digest = excluded.digest, dead_after_ms = excluded.dead_after_ms`,
+         pos = excluded.pos, digest = excluded.digest, dead_after_ms = excluded.dead_after_ms,
+         actor = COALESCE(excluded.actor, objects.actor)`,
     );
     const selectDigest = this.db.prepare<[string], { pos: number; digest: Buffer }>('SELECT pos, digest FROM objects WHERE key = ?');
     // Tree changes are collected inside the transaction and applied only once it committed.
-    const commitBatch = this.db.transaction((batch: ReadonlyMap<string, VersionedObject>, nowMs: number) => {
+    const commitBatch = this.db.transaction((batch: CommitBatch, nowMs: number) => {
       const changes: Array<[number, Uint8Array, 1 | -1]> = [];
-      for (const [key, object] of batch) {
+      for (const [key, object] of batch.objects) {
         const old = selectDigest.get(key);
         if (old !== undefined) changes.push([old.pos, old.digest, -1]);
         const encoded = encodeObject(object);
         const pos = ringPosition(key);
         const digest = objectDigest(key, encoded);
-        upsert.run(key, encoded, isDeleted(object) ? 1 : 0, nowMs, pos, digest, deadAfterMs(object) ?? null);
+        upsert.run(key, encoded, isDeleted(object) ? 1 : 0, nowMs, pos, digest, deadAfterMs(object) ?? null, batch.actors.get(key) ?? null);
         changes.push([pos, digest, 1]);
       }
       return changes;
@@ -192,7 +195,7 @@ export class SqliteStore implements Store {
       try {
         changes = commitBatch(batch, options.nowMs());
       } catch (error) {
-        throw storageError(error, `committing ${batch.size} writes`);
+        throw storageError(error, `committing ${batch.objects.size} writes`);
       }
       for (const [pos, digest, sign] of changes) this.tree.apply(pos, digest, sign);
     }, options.schedule ?? nextTurn, durable);
@@ -220,11 +223,21 @@ export class SqliteStore implements Store {
     return row === undefined ? undefined : decodeObject(row.object, key);
   }
 
-  put(key: string, object: VersionedObject): Promise<void> {
+  actorOf(key: string): string | undefined {
+    const queued = this.queue.peekActor(key);
+    if (queued !== undefined) return queued;
+    try {
+      return this.selectActor.get(key)?.actor ?? undefined;
+    } catch (error) {
+      throw storageError(error, 'reading a key');
+    }
+  }
+
+  put(key: string, object: VersionedObject, actor?: string): Promise<void> {
     // After a failed fsync nothing more is committed: it could never be acknowledged.
     const failed = this.wal?.failed;
     if (failed !== undefined) return Promise.reject(failed);
-    return this.queue.enqueue(key, object);
+    return this.queue.enqueue(key, object, actor);
   }
 
   /** fsyncs of the WAL done (0 under `synchronous: 'normal'`). */

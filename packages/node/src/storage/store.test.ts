@@ -25,7 +25,7 @@ function harness(): Harness {
   let failure: { error: unknown } | undefined;
   const schedule: Scheduler = (flush) => void scheduled.push(flush);
   const queue = new GroupCommitQueue((batch) => {
-    batches.push([...batch].map(([key, object]) => [key, object.clock[0]!.id]));
+    batches.push([...batch.objects].map(([key, object]) => [key, object.clock[0]!.id]));
     if (failure) {
       const { error } = failure;
       failure = undefined;
@@ -160,7 +160,7 @@ t.test('close flushes what is queued and refuses later writes', async (t) => {
 
 t.test('the default scheduler flushes on the next turn (setImmediate)', async (t) => {
   const batches: number[] = [];
-  const queue = new GroupCommitQueue((batch) => void batches.push(batch.size));
+  const queue = new GroupCommitQueue((batch) => void batches.push(batch.objects.size));
   const ps = [queue.enqueue('a', obj('a')), queue.enqueue('b', obj('b'))];
   t.same(batches, []);
   await new Promise<void>((resolve) => setImmediate(resolve));

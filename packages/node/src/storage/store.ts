@@ -31,8 +31,17 @@ export interface Store {
   readonly hints: HintStore;
   /** The key's object, including writes queued but not yet committed. */
   get(key: string): VersionedObject | undefined;
-  /** Queues `object` as the key's new state; resolves once it is durable. */
-  put(key: string, object: VersionedObject): Promise<void>;
+  /**
+   * The actor this node writes the key's new versions under (core/actor.ts), kept with the
+   * row and deleted with it; undefined when there is no row or the row has none yet. Queued
+   * writes included.
+   */
+  actorOf(key: string): string | undefined;
+  /**
+   * Queues `object` as the key's new state; resolves once it is durable. `actor`, when given,
+   * becomes the row's actor; otherwise the row keeps the one it has (none for a new row).
+   */
+  put(key: string, object: VersionedObject, actor?: string): Promise<void>;
   /** Number of keys stored (committed), tombstoned keys included. */
   keyCount(): number;
   /**
@@ -91,15 +100,22 @@ export function newEpoch(random: () => number = Math.random): string {
  * Collects writes for one turn and hands them to `commit` as one batch. `commit` is
  * synchronous (a better-sqlite3 transaction), so no other write can interleave with it.
  */
+/** One turn's writes: each key's new object, and the actors rows are given in this batch. */
+export interface CommitBatch {
+  readonly objects: ReadonlyMap<string, VersionedObject>;
+  readonly actors: ReadonlyMap<string, string>;
+}
+
 export class GroupCommitQueue {
   private pending = new Map<string, VersionedObject>();
+  private pendingActors = new Map<string, string>();
   private waiters: Waiter[] = [];
   private scheduled = false;
   private closed = false;
   private counters = { commits: 0, writes: 0, failedCommits: 0 };
 
   constructor(
-    private readonly commit: (batch: ReadonlyMap<string, VersionedObject>) => void,
+    private readonly commit: (batch: CommitBatch) => void,
     private readonly schedule: Scheduler = nextTurn,
     /** Resolves once what was committed so far is durable; absent: commit is enough. */
     private readonly durable?: () => Promise<void>,
@@ -115,9 +131,15 @@ export class GroupCommitQueue {
     return this.pending.get(key);
   }
 
-  enqueue(key: string, object: VersionedObject): Promise<void> {
+  /** The actor a queued write gives the key's row, if any. */
+  peekActor(key: string): string | undefined {
+    return this.pendingActors.get(key);
+  }
+
+  enqueue(key: string, object: VersionedObject, actor?: string): Promise<void> {
     if (this.closed) return Promise.reject(new KvError('KV_ERR_SHUTTING_DOWN', 'the store is closed; the node is stopping'));
     this.pending.set(key, object);
+    if (actor !== undefined) this.pendingActors.set(key, actor);
     const done = new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject }));
     if (!this.scheduled) {
       this.scheduled = true;
@@ -130,9 +152,10 @@ export class GroupCommitQueue {
   flush(): void {
     this.scheduled = false;
     if (this.pending.size === 0) return;
-    const batch = this.pending;
+    const batch = { objects: this.pending, actors: this.pendingActors };
     const waiters = this.waiters;
     this.pending = new Map();
+    this.pendingActors = new Map();
     this.waiters = [];
     try {
       this.commit(batch);
@@ -142,7 +165,7 @@ export class GroupCommitQueue {
       return;
     }
     this.counters.commits++;
-    this.counters.writes += batch.size;
+    this.counters.writes += batch.objects.size;
     if (this.durable === undefined) {
       for (const waiter of waiters) waiter.resolve();
       return;

@@ -46,9 +46,13 @@ class FencedStore implements Store {
     return this.disk.get(key);
   }
 
-  put(key: string, object: VersionedObject): Promise<void> {
+  actorOf(key: string): string | undefined {
+    return this.disk.actorOf(key);
+  }
+
+  put(key: string, object: VersionedObject, actor?: string): Promise<void> {
     if (this.fenced) return never();
-    return this.disk.put(key, object).then(() => (this.fenced ? never<void>() : undefined));
+    return this.disk.put(key, object, actor).then(() => (this.fenced ? never<void>() : undefined));
   }
 
   keyCount(): number {
@@ -107,7 +111,7 @@ export class SimNode {
     readonly config: NodeConfig,
     private readonly clock: SimClock,
     private readonly network: SimNetwork,
-    random: () => number,
+    private readonly random: () => number,
   ) {
     const durable = { node: config.nodeId, incarnation: DURABLE };
     this.disk = new MemoryStore(clock.scheduler(durable), newEpoch(random), DEFAULT_HINT_LIMITS, () => clock.wallMs());
@@ -139,7 +143,7 @@ export class SimNode {
     const owner = this.owner;
     const transport = new MemoryTransport(this.network.memory, this.id, undefined, this.clock.scheduler(owner), this.clock.setTimer(owner));
     const store = new FencedStore(this.disk);
-    const parts = assemble(this.config, SimNetwork.address(this.id), { transport, timers: this.clock.timers(owner) }, silent, () => this.clock.wallMs(), store);
+    const parts = assemble(this.config, SimNetwork.address(this.id), { transport, timers: this.clock.timers(owner), random: this.random }, silent, () => this.clock.wallMs(), store);
     this.network.attach(owner, parts.replica);
     parts.handoff.start(this.config.hintDeliveryIntervalMs);
     if (this.config.antiEntropyIntervalMs > 0) parts.antiEntropy.start(this.config.antiEntropyIntervalMs);
