@@ -227,7 +227,7 @@ export function transportContract(t: Test, name: string, makePair: MakePair): Pr
       const before = transport.stats();
       const put = await transport.coordinate(
         peerB,
-        { kind: 'put', key: 'fwd', w: 1, timeoutMs: 2_000, context: [], deleted: false, value: utf8('forwarded'), contentType: 'text/x-fwd' },
+        { kind: 'put', key: 'fwd', write: { context: [], deleted: false, value: utf8('forwarded'), contentType: 'text/x-fwd' }, options: { w: 1, timeoutMs: 2_000 } },
         2_000,
       );
       t.same(put, { ok: true }, 'the forwarded put succeeds');
@@ -245,12 +245,12 @@ export function transportContract(t: Test, name: string, makePair: MakePair): Pr
       // A write with the read's context replaces the value; a blind one adds a sibling.
       const replace = await transport.coordinate(
         peerB,
-        { kind: 'put', key: 'fwd', w: 1, timeoutMs: 2_000, context: contextOf(got!), deleted: false, value: utf8('second'), contentType: 'text/plain' },
+        { kind: 'put', key: 'fwd', write: { context: contextOf(got!), deleted: false, value: utf8('second'), contentType: 'text/plain' }, options: { w: 1, timeoutMs: 2_000 } },
         2_000,
       );
       t.same(replace, { ok: true });
       t.same(values(storeB.get('fwd')), ['second'], 'the context covered the old value');
-      await transport.coordinate(peerB, { kind: 'put', key: 'fwd', w: 1, timeoutMs: 2_000, context: [], deleted: false, value: utf8('blind'), contentType: 'text/plain' }, 2_000);
+      await transport.coordinate(peerB, { kind: 'put', key: 'fwd', write: { context: [], deleted: false, value: utf8('blind'), contentType: 'text/plain' }, options: { w: 1, timeoutMs: 2_000 } }, 2_000);
       t.same(values(storeB.get('fwd')), ['blind', 'second'], 'a blind write became a sibling');
       t.equal(transport.stats().forwards, before.forwards + 5, 'every forward is counted');
     });
@@ -264,7 +264,7 @@ export function transportContract(t: Test, name: string, makePair: MakePair): Pr
       await storeB.put('crowded', crowded!);
       const result = await transport.coordinate(
         peerB,
-        { kind: 'put', key: 'crowded', w: 1, timeoutMs: 2_000, context: [], deleted: false, value: utf8('one too many'), contentType: 'text/plain' },
+        { kind: 'put', key: 'crowded', write: { context: [], deleted: false, value: utf8('one too many'), contentType: 'text/plain' }, options: { w: 1, timeoutMs: 2_000 } },
         2_000,
       );
       t.equal(result.ok, false, 'the forwarded put fails');

@@ -93,7 +93,7 @@ t.test('malformed /internal/batch bodies get 400 KV_ERR_BAD_REQUEST, apply nothi
 
 t.test('malformed /internal/coordinate bodies get 400 KV_ERR_BAD_REQUEST, apply nothing, and the node keeps serving', async (t) => {
   const s = await started(t);
-  const put = encodeCoordinate({ kind: 'put', key: 'fwd', w: 1, timeoutMs: 1_000, context: [], deleted: false, value: utf8('forwarded'), contentType: 'text/plain' });
+  const put = encodeCoordinate({ kind: 'put', key: 'fwd', write: { context: [], deleted: false, value: utf8('forwarded'), contentType: 'text/plain' }, options: { w: 1, timeoutMs: 1_000 } });
   const get = encodeCoordinate({ kind: 'get', key: 'fwd', r: 1, timeoutMs: 1_000 });
   const cases: Array<[string, Uint8Array]> = [
     ['an empty body', new Uint8Array(0)],
@@ -196,7 +196,7 @@ async function refusedCount(t: Test, s: Started, reason: string): Promise<number
 
 t.test('replay protection: the same signed request sent twice is refused the second time (401, counted as replayed) and applied once', async (t) => {
   const s = await started(t);
-  const forward = encodeCoordinate({ kind: 'put', key: 'once', w: 1, timeoutMs: 1_000, context: [], deleted: false, value: utf8('forwarded'), contentType: 'text/plain' });
+  const forward = encodeCoordinate({ kind: 'put', key: 'once', write: { context: [], deleted: false, value: utf8('forwarded'), contentType: 'text/plain' }, options: { w: 1, timeoutMs: 1_000 } });
   const headers = signRequest(SECRET, 'peer-x', '/internal/coordinate', forward, Date.now());
   const first = await s.postWith('/internal/coordinate', forward, headers);
   t.equal(first.status, 200, 'the first forwarded put is coordinated');

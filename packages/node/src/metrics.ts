@@ -37,6 +37,7 @@ export function createMetrics(nodeId: string, store: Store, transport: Transport
   const quorumFailures = new Counter({ name: 'ringkv_quorum_failures_total', help: 'Requests that missed their quorum, by operation and code.', labelNames: ['op', 'code'], registers: [registry] });
   const forwards = new Counter({ name: 'ringkv_forwarded_total', help: 'Requests forwarded to a preference-list node.', labelNames: ['op'], registers: [registry] });
   const hintsSent = new Counter({ name: 'ringkv_hints_sent_total', help: 'Writes sent to a fallback as a hint for an unreachable primary.', registers: [registry] });
+  const hintsKept = new Counter({ name: 'ringkv_hints_kept_total', help: 'Hints a coordinator kept for a replica that did not acknowledge a write in time (refused, reset or timed out).', registers: [registry] });
   const hintsDelivered = new Counter({ name: 'ringkv_hints_delivered_total', help: 'Hints delivered to their owner and deleted.', registers: [registry] });
   const hintsDropped = new Counter({ name: 'ringkv_hints_dropped_total', help: 'Hints dropped unsent (older than hintTtlMs).', registers: [registry] });
   const exchanges = new Counter({ name: 'ringkv_anti_entropy_exchanges_total', help: 'Anti-entropy exchanges run by this node, by peer and result (ok or the error code).', labelNames: ['peer', 'result'], registers: [registry] });
@@ -73,6 +74,7 @@ export function createMetrics(nodeId: string, store: Store, transport: Transport
       quorumFailed: (op, code) => quorumFailures.inc({ op, code }),
       forwarded: (op) => forwards.inc({ op }),
       hintSent: () => hintsSent.inc(),
+      hintKept: () => hintsKept.inc(),
     },
     hintEvents: { delivered: (count) => hintsDelivered.inc(count), dropped: (count) => hintsDropped.inc(count) },
     observeRequest(op, status, seconds) {

@@ -40,6 +40,11 @@ export class PutCore {
     if (this.ownerOf.get(node) === node) this.primaries?.fail(node, reason);
   }
 
+  /** Whether `node` acknowledged the write (durably). */
+  acked(node: string): boolean {
+    return this.all.succeeded(node);
+  }
+
   outcome(): QuorumOutcome {
     const all = this.all.outcome();
     const primaries = this.primaries?.outcome() ?? 'met';

@@ -38,6 +38,11 @@ export class QuorumTally {
     return [...this.failed].map(([replica, reason]) => `${replica}=${reason}`).join(',');
   }
 
+  /** Whether `replica` answered with a success. */
+  succeeded(replica: string): boolean {
+    return this.ok.has(replica);
+  }
+
   answered(replica: string): boolean {
     return this.ok.has(replica) || this.failed.has(replica);
   }

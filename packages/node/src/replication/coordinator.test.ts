@@ -197,3 +197,60 @@ t.test('regression: a forwarded write that may have been delivered is not coordi
   t.equal(read.status, 200, 'one version: the write was not coordinated twice');
   t.equal(await read.text(), 'once');
 });
+
+/** A key of whose preference list `outsider` is not a member, and that list. */
+function keyOutside(nodes: readonly { id: string; coordinator: { preferenceList(key: string): string[] } }[], outsider: string) {
+  for (let i = 0; ; i++) {
+    const key = `key-${i}`;
+    const replicas = nodes[0]!.coordinator.preferenceList(key);
+    if (!replicas.includes(outsider)) return { key, replicas };
+  }
+}
+
+t.test('issue 19.1: two blind writes through a coordinator without a copy stay siblings', async (t) => {
+  const { nodes, network } = memoryCluster({ nodes: 5, config: { n: 3 } });
+  const outsider = nodes[4]!;
+  const { key, replicas } = keyOutside(nodes, outsider.id);
+  const primaries = nodes.filter((node) => replicas.includes(node.id));
+  // The key's three primaries are unreachable: the outsider coordinates itself, with fallbacks.
+  for (const node of nodes) for (const primary of primaries) node.membership.setStatus(primary.id, 'dead');
+  for (const node of nodes) for (const primary of primaries) network.setLink(node.id, primary.address, false);
+  t.equal((await outsider.app.request(`/kv/${key}?w=1`, { method: 'PUT', body: 'v1' })).status, 204);
+  t.equal((await outsider.app.request(`/kv/${key}?w=1`, { method: 'PUT', body: 'v2' })).status, 204);
+  for (const node of nodes) for (const primary of primaries) node.membership.setStatus(primary.id, 'alive');
+  for (const node of nodes) for (const primary of primaries) network.setLink(node.id, primary.address, true);
+  for (const node of nodes) await node.handoff.deliverOnce();
+  const read = await primaries[0]!.app.request(`/kv/${key}?r=3`);
+  t.equal(read.status, 300, 'both acknowledged writes are siblings');
+  const body = (await read.json()) as { siblings: Array<{ value: string }> };
+  t.same(body.siblings.map((s) => Buffer.from(s.value, 'base64').toString()).sort(), ['v1', 'v2']);
+});
+
+t.test('issue 19.2: a forwarded write keeps pw and sloppy', async (t) => {
+  const { nodes, network } = memoryCluster({ nodes: 5, config: { n: 3 } });
+  const outsider = nodes[4]!;
+  const { key, replicas } = keyOutside(nodes, outsider.id);
+  const dead = nodes.find((node) => node.id === replicas[2])!;
+  const primary = nodes.find((node) => node.id === replicas[0])!;
+  for (const node of nodes) node.membership.setStatus(dead.id, 'dead');
+  for (const node of nodes) network.setLink(node.id, dead.address, false);
+  for (const query of ['w=3&sloppy=false', 'w=3&pw=3']) {
+    t.equal((await primary.app.request(`/kv/${key}?${query}`, { method: 'PUT', body: 'x' })).status, 503, `${query} at a primary: 503`);
+    t.equal((await outsider.app.request(`/kv/${key}?${query}`, { method: 'PUT', body: 'x' })).status, 503, `${query} through a node outside the list: 503 too`);
+  }
+  t.equal((await outsider.app.request(`/kv/${key}?w=3`, { method: 'PUT', body: 'x' })).status, 204, 'control: a sloppy w=3 through the outsider counts a fallback');
+});
+
+t.test('issue 19.3: a replica that missed writes while still called alive gets them by hints', async (t) => {
+  const { nodes, network } = memoryCluster({ nodes: 3, config: { n: 3 } });
+  const [a, , c] = nodes;
+  // c is unreachable, but membership has not noticed: writes are sent to it and fail.
+  for (const node of nodes) network.setLink(node.id, c!.address, false);
+  for (let i = 0; i < 40; i++) t.equal((await a!.app.request(`/kv/k${i}?w=2`, { method: 'PUT', body: `v${i}` })).status, 204);
+  t.equal(c!.store.keyCount(), 0, 'c missed every write');
+  t.equal(a!.store.hints.count(), 40, 'the coordinator kept a hint for each');
+  for (const node of nodes) network.setLink(node.id, c!.address, true);
+  t.match(await a!.handoff.deliverOnce(), { delivered: 40 });
+  for (let i = 0; i < 40; i++) t.same(text(c!.store.get(`k${i}`)), [`v${i}`]);
+  t.equal(a!.store.hints.count(), 0, 'no hint left');
+});

@@ -17,11 +17,13 @@ import { buildRing, fallbacks, preferenceList, type Ring } from '@ringkv/protoco
 import { KvError } from '../errors.js';
 import { GetCore, type ReadPlan } from '../core/get-core.js';
 import { PutCore, type WriteTarget } from '../core/put-core.js';
+import { writeTargets } from '../core/write-targets.js';
 import { chooseActor } from '../core/actor.js';
 import { deadPastGrace, update, type VersionedObject, type VersioningLimits } from '../core/versioned.js';
 import type { MembershipView } from '../membership/membership.js';
 import type { Store } from '../storage/store.js';
 import type { Transport } from '../transport/transport.js';
+import type { CoordinateRequest } from '../transport/messages.js';
 import type { KvService, ReadOptions, ValueWrite, WriteOptions } from './kv-service.js';
 import { applyReplicaWrite } from './replica-service.js';
 import { withTimeout } from './timeout.js';
@@ -33,6 +35,8 @@ export interface CoordinatorEvents {
   quorumFailed?(op: 'get' | 'put', code: 'KV_ERR_QUORUM_UNMET' | 'KV_ERR_TIMEOUT'): void;
   forwarded?(op: 'get' | 'put'): void;
   hintSent?(): void;
+  /** The coordinator kept a hint for a target that did not acknowledge a write. */
+  hintKept?(): void;
 }
 
 export interface CoordinatorDeps {
@@ -138,16 +142,24 @@ export class Coordinator implements KvService {
     else if (outcome === 'failed') settle('failed');
   }
 
-  async put(key: string, write: ValueWrite, options: WriteOptions, route: RouteOptions = {}): Promise<void> {
+  async put(key: string, write: ValueWrite, requested: WriteOptions, route: RouteOptions = {}): Promise<void> {
+    // Defaults are decided once, where the client's request arrived, and travel with a forward.
+    const options: WriteOptions = { ...requested, pw: requested.pw ?? 0, sloppy: requested.sloppy ?? this.deps.sloppyQuorum };
     const deadlineMs = this.deps.nowMs() + options.timeoutMs;
     const replicas = this.preferenceList(key);
     const isReplica = replicas.includes(this.deps.selfId);
     if (!route.forwarded && !isReplica) {
-      const forwarded = await this.forward(replicas, deadlineMs, { kind: 'put', key, w: options.w, timeoutMs: options.timeoutMs, ...write });
+      const forwarded = await this.forward(replicas, deadlineMs, { kind: 'put', key, write, options });
       if (forwarded !== 'unreachable') return;
     }
     const { object, freshActor } = this.newVersion(key, write, isReplica);
-    const targets = this.writeTargets(key, replicas, options.sloppy ?? this.deps.sloppyQuorum);
+    const targets = writeTargets({
+      selfId: this.deps.selfId,
+      preferenceList: replicas,
+      fallbacks: options.sloppy === true ? fallbacks(this.ring(), key, this.deps.n) : [],
+      reachable: (id) => this.deps.membership.isReachable(id),
+      sloppy: options.sloppy === true,
+    });
     const core = new PutCore(targets, options.w, options.pw ?? 0);
     for (const target of targets) {
       if (target.node !== this.deps.selfId && !this.deps.membership.isReachable(target.node)) core.fail(target.node, 'KV_ERR_PEER_UNREACHABLE');
@@ -187,22 +199,26 @@ export class Coordinator implements KvService {
         ).finally(check);
       }
       check();
-    });
+    }, () => this.hintMissed(key, object, targets, core));
   }
 
   /**
-   * Where the N copies of a write go (Dynamo §4.6): each reachable primary, and for each
-   * unreachable one (per membership: dead) the next reachable node past the preference list,
-   * which keeps a hint for it. With `sloppy` off (a strict quorum), unreachable primaries stay
-   * targets and simply fail.
+   * Once a write's round is over (every target answered, or the deadline passed), each target
+   * that did not acknowledge gets a durable hint kept here, for the owner it stood for: a
+   * primary that refused, reset or timed out, even one gossip still calls alive (Dynamo §4.6
+   * hands a write to a fallback when a primary is unreachable during the write; Cassandra
+   * stores a hint for every replica that did not answer in time). The hint loop delivers it
+   * once the owner answers again, so a restarted replica has every write it missed within
+   * seconds, without reads or anti-entropy. Bounded by the hint store's limits; best effort.
    */
-  private writeTargets(key: string, replicas: readonly string[], sloppy: boolean): WriteTarget[] {
-    const spare = sloppy ? fallbacks(this.ring(), key, this.deps.n).filter((id) => id !== this.deps.selfId && this.deps.membership.isReachable(id)) : [];
-    return replicas.map((replica) => {
-      if (replica === this.deps.selfId || this.deps.membership.isReachable(replica)) return { node: replica, owner: replica };
-      const stand = spare.shift();
-      return stand === undefined ? { node: replica, owner: replica } : { node: stand, owner: replica };
-    });
+  private hintMissed(key: string, object: VersionedObject, targets: readonly WriteTarget[], core: PutCore): void {
+    for (const target of targets) {
+      if (target.owner === this.deps.selfId || core.acked(target.node)) continue;
+      this.deps.events?.hintKept?.();
+      this.deps.store.hints.add(target.owner, key, object).catch((error: unknown) =>
+        this.deps.logger.warn({ err: error, key, owner: target.owner }, 'could not keep a hint for a replica that missed a write'),
+      );
+    }
   }
 
   /**
@@ -330,7 +346,7 @@ export class Coordinator implements KvService {
   private async forward(
     replicas: readonly string[],
     deadlineMs: number,
-    request: Parameters<Transport['coordinate']>[1],
+    request: CoordinateRequest,
   ): Promise<VersionedObject | undefined | 'unreachable'> {
     for (const replica of replicas) {
       const member = this.deps.membership.member(replica);
@@ -339,7 +355,9 @@ export class Coordinator implements KvService {
       if (remaining <= 0) break;
       let result;
       try {
-        result = await this.deps.transport.coordinate(member, { ...request, timeoutMs: remaining }, remaining);
+        // The coordinating node gets what is left of this request's deadline, not a new one.
+        const bounded: CoordinateRequest = request.kind === 'get' ? { ...request, timeoutMs: remaining } : { ...request, options: { ...request.options, timeoutMs: remaining } };
+        result = await this.deps.transport.coordinate(member, bounded, remaining);
       } catch (error) {
         // A read may always try the next replica; a write only if the first surely did nothing
         // (otherwise it could be coordinated twice and leave a spurious sibling).

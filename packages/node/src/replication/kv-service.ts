@@ -12,13 +12,20 @@ export interface ReadOptions {
   readonly timeoutMs: number;
 }
 
+/**
+ * A write's options, in one shape from the HTTP edge through a forward (transport/messages.ts
+ * carries every field) to the coordinating node, so no option is lost on the way (issue 19.2).
+ */
 export interface WriteOptions {
   /** Replicas that must acknowledge (1 ≤ w ≤ N); fallbacks holding hints count. */
   readonly w: number;
   readonly timeoutMs: number;
   /** Primaries (not fallbacks) that must acknowledge, Riak's PW (0 ≤ pw ≤ w; default 0). */
   readonly pw?: number;
-  /** Whether unreachable primaries may be replaced by fallbacks (default: the node's config). */
+  /**
+   * Whether unreachable primaries may be replaced by fallbacks (default: the config of the node
+   * the client reached; a forward carries the value decided there).
+   */
   readonly sloppy?: boolean;
 }
 

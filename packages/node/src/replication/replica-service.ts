@@ -102,13 +102,7 @@ export class ReplicaService implements PeerHandler {
         const object = await this.coordinator().get(request.key, { r: request.r, timeoutMs: request.timeoutMs }, { forwarded: true });
         return object === undefined ? { ok: true } : { ok: true, object };
       }
-      const { key, w, timeoutMs, ...write } = request;
-      await this.coordinator().put(
-        key,
-        { context: write.context, deleted: write.deleted, value: write.value, contentType: write.contentType, ...(write.ttlMs === undefined ? {} : { ttlMs: write.ttlMs }) },
-        { w, timeoutMs },
-        { forwarded: true },
-      );
+      await this.coordinator().put(request.key, request.write, request.options, { forwarded: true });
       return { ok: true };
     } catch (error) {
       if (error instanceof KvError) return { ok: false, code: error.code, message: error.message, details: error.details };

@@ -25,6 +25,7 @@ import { ByteWriter } from '../core/bytes.js';
 import { encodeObject } from '../core/object-codec.js';
 import { contextOf, update, type VersionedObject } from '../core/versioned.js';
 import { KvError } from '../errors.js';
+import type { ValueWrite } from '../replication/kv-service.js';
 
 const limits = { siblingsMax: 64, clockEntriesMax: 64 };
 const utf8 = (s: string) => new TextEncoder().encode(s);
@@ -56,11 +57,7 @@ const sampleResults: ReplicaResult[] = [
   { ok: true },
 ];
 const sampleGet: CoordinateRequest = { kind: 'get', key: 'some/key ✓', r: 2, timeoutMs: 5_000 };
-const samplePut: CoordinateRequest = {
-  kind: 'put',
-  key: 'some/key ✓',
-  w: 3,
-  timeoutMs: 60_000,
+const sampleWrite: ValueWrite = {
   context: [
     { id: 'node-a', counter: 1 },
     { id: 'node-b', counter: Number.MAX_SAFE_INTEGER },
@@ -69,7 +66,9 @@ const samplePut: CoordinateRequest = {
   value: allBytes,
   contentType: 'application/json; charset=utf-8',
 };
-const sampleDelete: CoordinateRequest = { ...samplePut, deleted: true, value: new Uint8Array(0), contentType: '' };
+const samplePut: Extract<CoordinateRequest, { kind: 'put' }> = { kind: 'put', key: 'some/key ✓', write: sampleWrite, options: { w: 3, timeoutMs: 60_000, pw: 2, sloppy: false } };
+const sampleDelete: CoordinateRequest = { ...samplePut, write: { ...sampleWrite, deleted: true, value: new Uint8Array(0), contentType: '' }, options: { w: 1, timeoutMs: 5, pw: 0 } };
+const sampleTtlPut: CoordinateRequest = { ...samplePut, write: { ...sampleWrite, ttlMs: 60_000 }, options: { w: 2, timeoutMs: 5, pw: 0, sloppy: true } };
 const sampleCoordinateResults: CoordinateResult[] = [
   { ok: true },
   { ok: true, object: sampleObject() },
@@ -154,8 +153,8 @@ t.test('decoded values are plain Uint8Array copies, not views of the frame', asy
   frame.fill(0);
   coordinate.fill(0);
   t.same([...put.object.siblings.find((s) => s.dot.id === 'node-a')!.value], [...allBytes], 'a batch put survives damage to its frame');
-  t.same([...request.value], [...allBytes], 'a coordinate put value too');
-  t.equal(Object.getPrototypeOf(request.value), Uint8Array.prototype);
+  t.same([...request.write.value], [...allBytes], 'a coordinate put value too');
+  t.equal(Object.getPrototypeOf(request.write.value), Uint8Array.prototype);
 });
 
 t.test('an error message longer than 1024 characters is cut to 1024, and still decodes', async (t) => {
@@ -239,12 +238,15 @@ const coordinateArb: fc.Arbitrary<CoordinateRequest> = fc.oneof(
   fc.record({
     kind: fc.constant('put' as const),
     key: keyArb,
-    w: quorumArb,
-    timeoutMs: timeoutArb,
-    context: contextArb,
-    deleted: fc.boolean(),
-    value: fc.uint8Array({ maxLength: 300 }),
-    contentType: fc.oneof(fc.string({ maxLength: 60 }), fc.constantFrom('', 'text/plain', 'c'.repeat(4_096))),
+    write: fc.record({
+      context: contextArb,
+      deleted: fc.boolean(),
+      value: fc.uint8Array({ maxLength: 300 }),
+      contentType: fc.oneof(fc.string({ maxLength: 60 }), fc.constantFrom('', 'text/plain', 'c'.repeat(4_096))),
+    }, plainObjects),
+    options: quorumArb.chain((w) =>
+      fc.record({ w: fc.constant(w), timeoutMs: timeoutArb, pw: fc.integer({ min: 0, max: w }), sloppy: fc.boolean() }, { ...plainObjects, requiredKeys: ['w', 'timeoutMs', 'pw'] }),
+    ),
   }, plainObjects),
 );
 
@@ -542,14 +544,21 @@ t.test('coordinate-result encoder output always decodes (property over large ran
 
 t.test('decodeCoordinate refuses r, w outside 1..16 and timeoutMs outside 1..3,600,000 with KV_ERR_BAD_REQUEST', async (t) => {
   const get = (r: number, timeoutMs: number) => encodeCoordinate({ kind: 'get', key: 'k', r, timeoutMs });
-  const put = (w: number, timeoutMs: number) => encodeCoordinate({ ...samplePut, w, timeoutMs });
+  const put = (w: number, timeoutMs: number) => encodeCoordinate({ ...samplePut, options: { w, timeoutMs, pw: 0 } });
   for (const [r, timeoutMs] of [[0, 1_000], [17, 1_000], [2 ** 40, 1_000], [1, 0], [1, FORWARD_TIMEOUT_MS_MAX + 1], [1, Number.MAX_SAFE_INTEGER]] as const) {
     t.doesNotThrow(() => assertBadRequest(decodeCoordinate, get(r, timeoutMs), `get r=${r} timeoutMs=${timeoutMs}`), `get r=${r} timeoutMs=${timeoutMs} refused`);
     t.doesNotThrow(() => assertBadRequest(decodeCoordinate, put(r, timeoutMs), `put w=${r} timeoutMs=${timeoutMs}`), `put w=${r} timeoutMs=${timeoutMs} refused`);
   }
   for (const [r, timeoutMs] of [[1, 1], [16, FORWARD_TIMEOUT_MS_MAX], [3, 5_000]] as const) {
     t.match(decodeCoordinate(get(r, timeoutMs)), { r, timeoutMs }, `get r=${r} timeoutMs=${timeoutMs} accepted`);
-    t.match(decodeCoordinate(put(r, timeoutMs)), { w: r, timeoutMs }, `put w=${r} timeoutMs=${timeoutMs} accepted`);
+    t.match(decodeCoordinate(put(r, timeoutMs)), { options: { w: r, timeoutMs } }, `put w=${r} timeoutMs=${timeoutMs} accepted`);
+  }
+  t.doesNotThrow(() => assertBadRequest(decodeCoordinate, encodeCoordinate({ ...samplePut, options: { w: 2, timeoutMs: 5, pw: 3 } }), 'pw > w'), 'pw above w refused');
+});
+
+t.test('a forwarded put keeps every write option: w, pw, sloppy, timeout and TTL (issue 19.2)', async (t) => {
+  for (const request of [samplePut, sampleDelete, sampleTtlPut]) {
+    t.strictSame(decodeCoordinate(encodeCoordinate(request)), request, JSON.stringify((request as { options: unknown }).options));
   }
 });
 
@@ -560,7 +569,7 @@ t.test('decodeCoordinate refuses a forwarded context that is not sorted by uniqu
     [{ id: 'a', counter: 0 }],
   ];
   for (const context of contexts) {
-    t.doesNotThrow(() => assertBadRequest(decodeCoordinate, encodeCoordinate({ ...samplePut, context }), JSON.stringify(context)), JSON.stringify(context));
+    t.doesNotThrow(() => assertBadRequest(decodeCoordinate, encodeCoordinate({ ...samplePut, write: { ...sampleWrite, context } }), JSON.stringify(context)), JSON.stringify(context));
   }
 });
 

@@ -22,6 +22,7 @@ import { decodeObject, encodeObject } from '../core/object-codec.js';
 import { NODE_ID_BYTES_MAX } from '../core/context-codec.js';
 import { covers, isCanonicalVector, type Dot, type VersionVector } from '../core/clock.js';
 import type { VersionedObject } from '../core/versioned.js';
+import type { ValueWrite, WriteOptions } from '../replication/kv-service.js';
 
 const FRAME_VERSION = 1;
 const KEY_BYTES_HARD_MAX = 64 * 1024;
@@ -51,18 +52,8 @@ export type ReplicaResult =
 
 export type CoordinateRequest =
   | { readonly kind: 'get'; readonly key: string; readonly r: number; readonly timeoutMs: number }
-  | {
-      readonly kind: 'put';
-      readonly key: string;
-      readonly w: number;
-      readonly timeoutMs: number;
-      readonly context: VersionVector;
-      readonly deleted: boolean;
-      readonly value: Uint8Array;
-      readonly contentType: string;
-      /** Time to live of the value, if the client gave one. */
-      readonly ttlMs?: number;
-    };
+  /** A client's write, exactly as the forwarding node received and resolved it. */
+  | { readonly kind: 'put'; readonly key: string; readonly write: ValueWrite; readonly options: WriteOptions };
 
 export type CoordinateResult =
   | { readonly ok: true; readonly object?: VersionedObject }
@@ -189,13 +180,19 @@ export function decodeBatchResults(bytes: Uint8Array): ReplicaResult[] {
   });
 }
 
+/** `sloppy` on the wire: 0 = the coordinating node's default, 1 = sloppy, 2 = strict. */
+const SLOPPY_CODES = { default: 0, sloppy: 1, strict: 2 } as const;
+
 export function encodeCoordinate(request: CoordinateRequest): Uint8Array {
   const writer = new ByteWriter(256).u8(FRAME_VERSION).u8(request.kind === 'get' ? 1 : 2).string(request.key);
   if (request.kind === 'get') return writer.varint(request.r).varint(request.timeoutMs).finish();
-  writer.varint(request.w).varint(request.timeoutMs).u8(request.deleted ? 1 : 0).string(request.contentType).bytes(request.value);
-  writer.varint(request.context.length);
-  for (const entry of request.context) writer.string(entry.id).varint(entry.counter);
-  writer.varint(request.ttlMs ?? 0); // 0: no TTL
+  const { write, options } = request;
+  writer.varint(options.w).varint(options.timeoutMs).varint(options.pw ?? 0);
+  writer.u8(options.sloppy === undefined ? SLOPPY_CODES.default : options.sloppy ? SLOPPY_CODES.sloppy : SLOPPY_CODES.strict);
+  writer.u8(write.deleted ? 1 : 0).string(write.contentType).bytes(write.value);
+  writer.varint(write.context.length);
+  for (const entry of write.context) writer.string(entry.id).varint(entry.counter);
+  writer.varint(write.ttlMs ?? 0); // 0: no TTL
   return writer.finish();
 }
 
@@ -212,6 +209,9 @@ export function decodeCoordinate(bytes: Uint8Array): CoordinateRequest {
     } else if (kind === 2) {
       const w = inRange(reader.varint(), 1, FORWARD_QUORUM_MAX, 'w');
       const timeoutMs = inRange(reader.varint(), 1, FORWARD_TIMEOUT_MS_MAX, 'timeoutMs');
+      const pw = inRange(reader.varint(), 0, w, 'pw');
+      const sloppyCode = reader.u8();
+      if (sloppyCode > SLOPPY_CODES.strict) throw new DecodeError(`unknown sloppy code ${sloppyCode}`);
       const deleted = reader.u8() === 1;
       const contentType = reader.string(TEXT_BYTES_MAX);
       const value = new Uint8Array(reader.bytes(OBJECT_BYTES_HARD_MAX));
@@ -221,7 +221,9 @@ export function decodeCoordinate(bytes: Uint8Array): CoordinateRequest {
       if (!isCanonicalVector(context)) throw new DecodeError('context not sorted by unique id with positive counters');
       const ttlRaw = reader.varint();
       const ttlMs = ttlRaw === 0 ? undefined : inRange(ttlRaw, 1, TTL_MS_MAX, 'ttlMs');
-      request = { kind: 'put', key, w, timeoutMs, deleted, contentType, value, context, ...(ttlMs === undefined ? {} : { ttlMs }) };
+      const options: WriteOptions = { w, timeoutMs, pw, ...(sloppyCode === SLOPPY_CODES.default ? {} : { sloppy: sloppyCode === SLOPPY_CODES.sloppy }) };
+      const write: ValueWrite = { context, deleted, value, contentType, ...(ttlMs === undefined ? {} : { ttlMs }) };
+      request = { kind: 'put', key, write, options };
     } else {
       throw new DecodeError(`unknown coordinate kind ${kind}`);
     }
