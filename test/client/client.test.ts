@@ -150,3 +150,47 @@ t.test('regression C1: a write that timed out or missed its quorum is not sent a
   await t.rejects(client.put('k', 'v'), { code: 'KV_ERR_QUORUM_UNMET', status: 503 });
   t.equal(puts, 1, 'one attempt only: the write may have landed on the replica that answered');
 });
+
+t.test('issue 19.7: a write that may have reached a node is never repeated on another (reset after send)', async (t) => {
+  const { createServer: createHttpServer } = await import('node:http');
+  const seen = { resetter: 0, healthy: 0 };
+  // Reads the whole request, then drops the connection without answering: the write may have landed.
+  const resetter = createHttpServer((req, res) => {
+    seen.resetter++;
+    req.resume();
+    req.on('end', () => res.socket?.destroy());
+  });
+  const healthy = createHttpServer((req, res) => {
+    seen.healthy++;
+    req.resume();
+    req.on('end', () => {
+      res.writeHead(404, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: { code: 'KV_ERR_NOT_FOUND', message: 'not found' } }));
+    });
+  });
+  for (const server of [resetter, healthy]) {
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    t.teardown(() => new Promise((resolve) => server.close(resolve)));
+  }
+  const url = (server: typeof resetter) => `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  // A fresh client per call: its first attempt goes to the first URL (later calls rotate).
+  const fresh = () => {
+    const client = new RingkvClient({ urls: [url(resetter), url(healthy)], keyAware: false, timeoutMs: 2_000 });
+    t.teardown(() => client.close());
+    return client;
+  };
+  for (const call of [() => fresh().put('k', 'v'), () => fresh().delete('k')]) {
+    const before = { ...seen };
+    await t.rejects(call(), { code: 'KV_ERR_OUTCOME_UNKNOWN', status: 0 }, 'the caller learns the outcome is unknown');
+    t.equal(seen.resetter, before.resetter + 1, 'sent once');
+    t.equal(seen.healthy, before.healthy, 'and not repeated on the other node');
+  }
+  const read = await fresh().get('k');
+  t.equal(read.found, false, 'a read does fail over');
+  t.equal(seen.healthy, 1);
+  // Connection refused proves nothing was sent: a write may then try the next node.
+  const refused = new RingkvClient({ urls: [await deadUrl(), url(healthy)], keyAware: false });
+  t.teardown(() => refused.close());
+  await t.rejects(refused.put('k', 'v'), { code: 'KV_ERR_NOT_FOUND' }, 'the write reached the second node after a refused connection');
+  t.equal(seen.healthy, 2);
+});

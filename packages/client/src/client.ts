@@ -7,7 +7,7 @@
 import { Pool } from 'undici';
 import { CONTEXT_HEADER, type SiblingsBody } from '@ringkv/protocol';
 import { RingView } from './ring-view.js';
-import { RingkvError, errorFromResponse } from './errors.js';
+import { RingkvError, errorFromResponse, neverSent } from './errors.js';
 import type { DeleteOptions, GetOptions, GetResult, PutOptions, Sibling } from './types.js';
 
 export interface ClientOptions {
@@ -98,9 +98,12 @@ export class RingkvClient {
   }
 
   /**
-   * Sends one request, trying the next node when no answer came or the node is stopping or
-   * overloaded. Reads also move on after any 5xx. Writes do not after 504 or a quorum failure:
-   * their outcome is unknown (they may have landed), and repeating them would add a sibling.
+   * Sends one request, trying the next node when the node is stopping or overloaded. Reads also
+   * move on after any 5xx and any transport error. Writes move on only when no connection could
+   * be made (the request surely reached nobody); after a reset, a timeout, a 504 or a quorum
+   * failure their outcome is unknown (they may have landed), and repeating them would add a
+   * sibling or revive an overwritten value (issue 19.7): the caller gets
+   * KV_ERR_OUTCOME_UNKNOWN (or the server's code) and decides, typically by reading first.
    */
   private async send(key: string, method: 'GET' | 'PUT' | 'DELETE', path: string, timeoutMs: number, headers: Record<string, string> = {}, body?: Uint8Array): Promise<Answer> {
     let lastError: RingkvError | undefined;
@@ -123,8 +126,11 @@ export class RingkvClient {
         if (!retryable) throw lastError;
       } catch (error) {
         if (error === lastError) throw error;
-        lastError = new RingkvError('KV_ERR_UNREACHABLE', `no answer from ${url}: ${(error as Error).message}`, 0, {}, { cause: error });
         this.ring?.suspect();
+        if (method !== 'GET' && !neverSent(error)) {
+          throw new RingkvError('KV_ERR_OUTCOME_UNKNOWN', `${method} sent to ${url} got no answer (${(error as Error).message}); it may or may not have been applied`, 0, { url }, { cause: error });
+        }
+        lastError = new RingkvError('KV_ERR_UNREACHABLE', `no answer from ${url}: ${(error as Error).message}`, 0, {}, { cause: error });
       }
     }
     throw lastError!;

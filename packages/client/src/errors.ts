@@ -1,11 +1,13 @@
 /**
  * Errors the client raises. Server answers keep the server's code (the catalog in
  * @ringkv/protocol) and status; failures to get any answer use the client-only code
- * `KV_ERR_UNREACHABLE`, and answers that break the contract `KV_ERR_BAD_RESPONSE`.
+ * `KV_ERR_UNREACHABLE` (the request surely reached no node), `KV_ERR_OUTCOME_UNKNOWN` (a write
+ * was sent but no answer came: it may or may not have been applied; read before retrying), and
+ * answers that break the contract `KV_ERR_BAD_RESPONSE`.
  */
 import { isErrorCode, type ErrorCode, type ErrorDetails } from '@ringkv/protocol';
 
-export type ClientErrorCode = ErrorCode | 'KV_ERR_UNREACHABLE' | 'KV_ERR_BAD_RESPONSE';
+export type ClientErrorCode = ErrorCode | 'KV_ERR_UNREACHABLE' | 'KV_ERR_OUTCOME_UNKNOWN' | 'KV_ERR_BAD_RESPONSE';
 
 export class RingkvError extends Error {
   constructor(
@@ -19,6 +21,22 @@ export class RingkvError extends Error {
     super(message, options);
     this.name = 'RingkvError';
   }
+}
+
+/**
+ * Transport failures that prove the request never reached the node (no connection was made),
+ * so a write may be sent elsewhere without being applied twice. Anything else (a reset, a
+ * header or body timeout, a socket closed mid-answer) happened after the request may have been
+ * delivered.
+ */
+const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'UND_ERR_CONNECT_TIMEOUT']);
+
+/** True when `error` (from undici) shows the request was never sent. */
+export function neverSent(error: unknown): boolean {
+  for (let e: unknown = error; e instanceof Error; e = (e as { cause?: unknown }).cause) {
+    if (NOT_SENT_CODES.has((e as { code?: string }).code ?? '')) return true;
+  }
+  return false;
 }
 
 /** Builds the error for a non-success answer from its JSON body (tolerating a bad body). */
