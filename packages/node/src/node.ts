@@ -314,8 +314,19 @@ export async function startNode(config: NodeConfig, parts: NodeParts = {}): Prom
           },
           remove: (id) => swim!.remove(id),
         };
+  // Done when no key is left to hand off and no hint is left: hints whose owner is reachable
+  // are delivered by the hint loop, the others handed to another live node (issue 19.6).
   const waitHandedOff = async (): Promise<void> => {
-    while (node.transfer.status().pending > 0) await new Promise((resolve) => setTimeout(resolve, 200));
+    while (node.transfer.status().pending > 0 || store.hints.count() > 0) {
+      if (store.hints.count() > 0) {
+        const handed = await node.handoff.handOverOnce().catch((error: unknown) => {
+          logger.warn({ err: error }, 'handing over hints failed; retrying');
+          return 0;
+        });
+        if (handed > 0) logger.info({ handed, left: store.hints.count() }, 'handed hints to another node');
+      }
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
   };
   const node = assemble(
     config,

@@ -85,3 +85,18 @@ t.test('hints for an owner that left, or that no member knows, go to the key\'s 
     for (const id of owners) t.same(text(nodes.find((n) => n.id === id)!, target), ['kept'], `${target} is on its current owner ${id}`);
   }
 });
+
+t.test('issue 19.6: a leaving node hands the hints it cannot deliver to another live node', async (t) => {
+  const { nodes, key, coordinator, fallback, owner } = clusterWithDeadOwner();
+  t.equal((await coordinator.app.request(`/kv/${key}?w=3`, { method: 'PUT', body: 'v1' })).status, 204);
+  t.equal(fallback.store.hints.count(), 1, 'the fallback holds the hint for the dead owner');
+  t.equal(await fallback.handoff.handOverOnce(), 1, 'the fallback (now leaving) hands it over');
+  t.equal(fallback.store.hints.count(), 0, 'and holds nothing any more');
+  const holders = nodes.filter((node) => node !== fallback && node.store.hints.count() === 1);
+  t.equal(holders.length, 1, 'exactly one other node keeps the hint');
+  t.not(holders[0], owner, 'not the dead owner itself');
+  // The owner returns: the new holder delivers it.
+  for (const node of nodes) node.membership.setStatus('node4', 'alive');
+  t.match(await holders[0]!.handoff.deliverOnce(), { delivered: 1 });
+  t.same(text(owner, key), ['v1'], 'the write reached its owner');
+});

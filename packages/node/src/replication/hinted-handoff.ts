@@ -5,6 +5,8 @@
  * acknowledged, unless a newer write was merged into the hint meanwhile (sequence check).
  * Hints older than `ttlMs` are dropped and counted: anti-entropy repairs what they held.
  * Hints for an owner that left, was removed or is unknown go to the key's current owners.
+ * A node that leaves the ring hands the hints it cannot deliver to another live node
+ * (`handOverOnce`) before it stops, so the writes they carry keep their copies (issue 19.6).
  */
 import type { Logger } from 'pino';
 import type { Member, MembershipView } from '../membership/membership.js';
@@ -80,6 +82,41 @@ export class HintedHandoff {
     if (!results.every(Boolean)) return false;
     if (this.deps.ownersOf(key).includes(membership.selfId)) await applyReplicaWrite(this.deps.store, key, object, this.deps.limits);
     return true;
+  }
+
+  /**
+   * For a node that is leaving: each hint whose owner cannot be reached now is handed to
+   * another reachable node (a member of the key's preference list first, then any), which
+   * keeps it as its own hint for the same owner; the local copy is deleted once that node
+   * acknowledged it durably. Resolves with how many hints were handed over.
+   */
+  async handOverOnce(): Promise<number> {
+    const { store, membership } = this.deps;
+    let handed = 0;
+    for (const { owner } of store.hints.owners()) {
+      if (membership.isReachable(owner)) continue; // deliverOnce sends these to their owner
+      const hints = store.hints.take(owner, this.deps.batch);
+      const acked = await Promise.all(hints.map((hint) => this.handOver(owner, hint.key, hint.object)));
+      handed += store.hints.remove(hints.filter((_, i) => acked[i]).map(({ id, seq }) => ({ id, seq })));
+    }
+    return handed;
+  }
+
+  private async handOver(owner: string, key: string, object: VersionedObject): Promise<boolean> {
+    const { membership } = this.deps;
+    const usable = (id: string) => id !== membership.selfId && id !== owner && membership.isReachable(id);
+    const preferred = this.deps.ownersOf(key).filter(usable);
+    const others = membership.members().map((m) => m.id).filter((id) => usable(id) && !preferred.includes(id));
+    for (const id of [...preferred, ...others]) {
+      const member = membership.member(id);
+      if (member === undefined) continue;
+      try {
+        if ((await this.deps.transport.replica(member, { kind: 'hint', key, object, owner })).ok) return true;
+      } catch {
+        // try the next node
+      }
+    }
+    return false;
   }
 
   /** Runs rounds every `intervalMs` until stop(); a round never overlaps the next. */
