@@ -79,6 +79,12 @@ export async function runNodeProcess(overrides: Partial<NodeConfig>, env: NodeJS
     process.stderr.write(`ringkv: node ${node.config.nodeId} left the ring and handed off its data\n`);
     process.exit(0);
   });
+  // A node an operator removed stops for good: status 2, so a supervisor does not loop on it
+  // (it would refuse to start on this data directory anyway).
+  void node.removed.then(() => {
+    process.stderr.write(`ringkv: node ${node.config.nodeId} was removed from the ring; it stopped and will not start on this data directory again\n`);
+    process.exit(2);
+  });
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
   return node;

@@ -5,6 +5,7 @@
  * requests, let in-flight ones finish up to the grace period, commit and close the database)
  * and an abrupt `destroy()`.
  */
+import { checkNotRemoved, loadRemovals, markSelfRemoved, recordRemoval } from './membership/removals.js';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
@@ -57,6 +58,8 @@ export interface RingkvNode {
   destroy(): void;
   /** Resolves when the node left the ring (POST /admin/leave), handed off its data and stopped. */
   readonly left: Promise<void>;
+  /** Resolves when the node learned an operator removed it (issue 19.5) and stopped. */
+  readonly removed: Promise<void>;
 }
 
 export interface NodeParts {
@@ -247,6 +250,7 @@ function swimCounters(driver: SwimDriver): Record<string, number> {
 export async function startNode(config: NodeConfig, parts: NodeParts = {}): Promise<RingkvNode> {
   const logger = parts.logger ?? pino({ level: config.logLevel, base: { nodeId: config.nodeId } });
   const nowMs = parts.nowMs ?? Date.now;
+  if (parts.store === undefined) checkNotRemoved(config.dataDir, config.nodeId);
   const store = parts.store ?? openStore(config, nowMs);
   // The app needs the node's own URL (for the member list), known only once the port is
   // bound; requests cannot arrive before `assemble` runs, as nothing awaits in between.
@@ -288,9 +292,30 @@ export async function startNode(config: NodeConfig, parts: NodeParts = {}): Prom
       throw error;
     }
     const driver = swim;
+    driver.swim.restoreRemoved(loadRemovals(config.dataDir));
     swimMembership = new SwimMembership(driver.swim);
-    driver.onEvents(() => swimMembership!.changed());
+    driver.onEvents((events) => {
+      swimMembership!.changed();
+      for (const event of events) {
+        if (event.kind === 'removed') {
+          try {
+            recordRemoval(config.dataDir, event.id);
+          } catch (error) {
+            logger.warn({ err: error, id: event.id }, 'could not record a removal on disk (gossip still carries it)');
+          }
+        }
+        if (event.kind === 'self-removed') onSelfRemoved();
+      }
+    });
   }
+  // Removed by an operator: never serve again under this id (membership/removals.ts).
+  let resolveRemoved: () => void = () => {};
+  const removed = new Promise<void>((resolve) => (resolveRemoved = resolve));
+  const onSelfRemoved = () => {
+    logger.error('this node was removed from the ring by an operator; stopping for good');
+    markSelfRemoved(config.dataDir, config.nodeId);
+    void close().then(resolveRemoved);
+  };
   // Leaving: announce it, then wait until every key this node held lives on its new owners
   // (the transfer loop hands them off), then stop. `left` resolves once stopped.
   let leaving: Promise<void> | undefined;
@@ -376,5 +401,5 @@ export async function startNode(config: NodeConfig, parts: NodeParts = {}): Prom
     void node.transport.close();
     void store.close();
   };
-  return { config, url, port, membership: node.membership, staticMembership: node.staticMembership, swim, close, destroy, left };
+  return { config, url, port, membership: node.membership, staticMembership: node.staticMembership, swim, close, destroy, left, removed };
 }

@@ -103,6 +103,16 @@ export class SwimSim {
     this.start(id, seeds);
   }
 
+  /** `observer` removes `id` for good, as an operator's POST /admin/remove does. */
+  remove(observer: string, id: string): void {
+    this.dispatch(observer, this.members.get(observer)!.swim.remove(id, this.nowMs));
+  }
+
+  /** `id` leaves the ring gracefully. */
+  leave(id: string): void {
+    this.dispatch(id, this.members.get(id)!.swim.leave(this.nowMs));
+  }
+
   pause(id: string): void {
     this.members.get(id)!.state = 'paused';
   }

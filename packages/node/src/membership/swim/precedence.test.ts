@@ -1,5 +1,5 @@
 import t from 'tap';
-import { overrides } from './precedence.js';
+import { overrides, REMOVED_INCARNATION as R } from './precedence.js';
 import { suspicionMinMs, suspicionTimeoutMs, Suspicion } from './suspicion.js';
 import { BroadcastQueue, retransmitLimit } from './broadcast-queue.js';
 import type { SwimMember, SwimStatus, Update } from './types.js';
@@ -34,6 +34,14 @@ t.test('SWIM precedence rules', async (t) => {
     ['alive', 5, 'left', 5, true],
     ['left', 5, 'dead', 9, false],
     ['left', 5, 'alive', 6, true],
+    // A removal (left at REMOVED_INCARNATION) beats every record and is never outbid.
+    ['alive', 5, 'left', R, true],
+    ['dead', 5, 'left', R, true],
+    ['left', 5, 'left', R, true],
+    ['left', R, 'left', R, false],
+    ['left', R, 'alive', R, false],
+    ['left', R, 'suspect', R, false],
+    ['left', R, 'dead', R, false],
   ];
   for (const [status, inc, kind, uinc, applies] of table) {
     t.equal(overrides(status === undefined ? undefined : member(status, inc), update(kind, uinc)), applies, `${status ?? 'unknown'}(${inc}) <- ${kind}(${uinc})`);
@@ -79,7 +87,7 @@ t.test('broadcast queue: one entry per member, least-sent first, retransmit limi
   t.equal(retransmitLimit(4, 1000), 16);
 });
 
-t.test('an operator remove: left at the current incarnation beats dead, and a restart beats left', async (t) => {
+t.test('an operator remove is permanent: it beats dead, and not even a restart beats it (issue 19.5)', async (t) => {
   const { Swim } = await import('./swim.js');
   const { defaultSwimConfig } = await import('./types.js');
   const swim = new Swim({ id: 'a', gossipAddress: 'a:1', httpAddress: 'http://a' }, defaultSwimConfig, () => 0.5, 1_000);
@@ -88,11 +96,14 @@ t.test('an operator remove: left at the current incarnation beats dead, and a re
   t.equal(swim.member('b')?.status, 'dead');
   const out = swim.remove('b', 1_002);
   t.equal(swim.member('b')?.status, 'left', 'removed');
-  t.match(out.events, [{ kind: 'update', member: { id: 'b', status: 'left' }, previous: 'dead' }]);
+  t.match(out.events, [{ kind: 'removed', id: 'b' }, { kind: 'update', member: { id: 'b', status: 'left' }, previous: 'dead' }]);
   swim.receive('c:1', { type: 'gossip', from: 'c', updates: [{ kind: 'dead', id: 'b', incarnation: 5, from: 'c' }] }, 1_003);
   t.equal(swim.member('b')?.status, 'left', 'a late dead notice does not undo the removal');
   swim.receive('b:1', { type: 'gossip', from: 'b', updates: [{ kind: 'alive', id: 'b', incarnation: 9_000, gossipAddress: 'b:1', httpAddress: 'http://b' }] }, 1_004);
-  t.equal(swim.member('b')?.status, 'alive', 'a restarted b (higher incarnation) rejoins');
+  t.equal(swim.member('b')?.status, 'left', 'a restarted b (higher incarnation) stays removed');
+  t.ok(swim.isRemoved('b'));
+  const self = swim.receive('c:1', { type: 'gossip', from: 'c', updates: [{ kind: 'left', id: 'a', incarnation: R, from: 'c' }] }, 1_004);
+  t.match(self.events, [{ kind: 'self-removed' }], 'a member told it was removed stops instead of refuting');
   swim.remove('a', 1_005);
   t.equal(swim.member('a')?.status, 'alive', 'a member cannot remove itself (that is leave)');
 });

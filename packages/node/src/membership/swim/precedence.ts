@@ -6,9 +6,17 @@
  * - suspect(i) overrides alive with incarnation ≤ i, and suspect with incarnation < i;
  * - dead(i) and left(i) override alive or suspect with incarnation ≤ i;
  * - dead and left are final for their incarnation: only alive with a higher one revives.
+ * - a removal is `left` at REMOVED_INCARNATION, which no alive update can exceed: final forever.
  * Updates about oneself are not applied but refuted (see swim.ts).
  */
 import type { SwimMember, Update } from './types.js';
+
+/**
+ * The incarnation of an operator's removal (`left` at the largest safe integer): no later
+ * incarnation exists, so a removed identity can never be alive again, whatever its clock or
+ * the gossip it brings back (issue 19.5). Its old data therefore never re-enters the ring.
+ */
+export const REMOVED_INCARNATION = Number.MAX_SAFE_INTEGER;
 
 export function overrides(current: SwimMember | undefined, update: Update): boolean {
   if (current === undefined) return update.kind === 'alive';
@@ -22,6 +30,8 @@ export function overrides(current: SwimMember | undefined, update: Update): bool
     case 'dead':
     case 'left':
       if (current.status === 'alive' || current.status === 'suspect') return update.incarnation >= current.incarnation;
+      // A removal overrides everything short of itself, a departure included.
+      if (update.kind === 'left' && update.incarnation === REMOVED_INCARNATION) return current.incarnation < REMOVED_INCARNATION;
       // A dead member that then announces its departure is recorded as left.
       return update.kind === 'left' && current.status === 'dead' && update.incarnation >= current.incarnation;
   }

@@ -15,7 +15,7 @@
  * partitions heal without an operator.
  */
 import { BroadcastQueue, retransmitLimit } from './broadcast-queue.js';
-import { overrides, updateOf } from './precedence.js';
+import { overrides, REMOVED_INCARNATION, updateOf } from './precedence.js';
 import { ProbeSchedule } from './probe-schedule.js';
 import { Suspicion, suspicionMinMs } from './suspicion.js';
 import type { Packet, SwimConfig, SwimEvent, SwimMember, SwimMessage, Update } from './types.js';
@@ -60,6 +60,8 @@ interface Relay {
 }
 
 const JSON_OVERHEAD_BYTES = 160;
+/** Forgotten left members remembered (about 100 bytes each); removed ids are never dropped. */
+const DEPARTED_MAX = 65_536;
 
 function isLive(member: SwimMember | undefined): boolean {
   return member !== undefined && (member.status === 'alive' || member.status === 'suspect');
@@ -85,6 +87,14 @@ export class Swim {
   private nextPushPullMs: number;
   private nextDeadProbeMs: number;
   private nextForgetMs = 0;
+  /**
+   * Members forgotten after they left (id → the incarnation they left at), so gossip from a
+   * member that slept through their departure cannot bring them back alive; removed ids
+   * (REMOVED_INCARNATION) are kept forever and spread in push/pull. Bounded: past
+   * DEPARTED_MAX the oldest non-removed entries go first.
+   */
+  private readonly departed = new Map<string, number>();
+  private selfRemoved = false;
   private leaving = false;
   /** Cached number of alive or suspect members, kept by setMember. */
   private live = 0;
@@ -183,9 +193,18 @@ export class Swim {
    * incarnation (its start time) beats `left` and it rejoins like a new member.
    */
   remove(id: string, nowMs: number): SwimOutput {
-    const member = this.members.get(id);
-    if (member !== undefined && id !== this.self.id) this.apply({ kind: 'left', id, incarnation: member.incarnation, from: this.self.id }, nowMs);
+    if (id !== this.self.id) this.apply({ kind: 'left', id, incarnation: REMOVED_INCARNATION, from: this.self.id }, nowMs);
     return this.flush(nowMs);
+  }
+
+  /** Ids removed for good before this process started (kept on disk by the node). */
+  restoreRemoved(ids: Iterable<string>): void {
+    for (const id of ids) if (id !== this.self.id && !this.members.has(id)) this.departed.set(id, REMOVED_INCARNATION);
+  }
+
+  /** Whether `id` was removed for good. */
+  isRemoved(id: string): boolean {
+    return this.departed.get(id) === REMOVED_INCARNATION || (this.members.get(id)?.status === 'left' && this.members.get(id)?.incarnation === REMOVED_INCARNATION);
   }
 
   tick(nowMs: number): SwimOutput {
@@ -393,14 +412,25 @@ export class Swim {
     for (const member of this.members.values()) {
       if (member.status === 'left' && member.id !== this.self.id && nowMs - member.changedMs > this.config.leftRetainMs) {
         this.members.delete(member.id); // left members are not live: the cached count is unchanged
+        this.departed.set(member.id, member.incarnation);
         this.idCache = undefined;
         this.events.push({ kind: 'forget', member });
+      }
+    }
+    if (this.departed.size > DEPARTED_MAX) {
+      for (const [id, incarnation] of this.departed) {
+        if (this.departed.size <= DEPARTED_MAX) break;
+        if (incarnation !== REMOVED_INCARNATION) this.departed.delete(id);
       }
     }
   }
 
   private pushPull(reply: boolean): SwimMessage {
     const state = [...this.members.values()].map((member) => updateOf(member, this.self.id));
+    // Removals outlive the member table: every member learns them, however late it joined.
+    for (const [id, incarnation] of this.departed) {
+      if (incarnation === REMOVED_INCARNATION) state.push({ kind: 'left', id, incarnation, from: this.self.id });
+    }
     return { type: 'push-pull', from: this.self.id, reply, state, updates: [] };
   }
 
@@ -413,6 +443,19 @@ export class Swim {
       return;
     }
     const current = this.members.get(update.id);
+    if (current === undefined && this.departed.has(update.id)) {
+      // A member forgotten after it left: only a new life (a higher incarnation) may rejoin,
+      // and a removed one never can.
+      if (update.kind !== 'alive' || update.incarnation <= this.departed.get(update.id)!) return;
+      this.departed.delete(update.id);
+    }
+    if (current === undefined && update.kind === 'left' && update.incarnation === REMOVED_INCARNATION) {
+      // A removal of a member this one never knew (or forgot): remember it all the same.
+      this.departed.set(update.id, REMOVED_INCARNATION);
+      this.broadcasts.push(update);
+      this.events.push({ kind: 'removed', id: update.id });
+      return;
+    }
     if (update.kind === 'suspect' && current?.status === 'suspect' && update.incarnation === current.incarnation) {
       // An independent confirmation shortens the suspicion (Lifeguard) and is passed on.
       if (this.suspicions.get(update.id)?.confirm(update.from)) this.broadcasts.push(update);
@@ -434,6 +477,7 @@ export class Swim {
       if (update.from !== this.self.id && this.probe?.target !== update.id && !this.urgent.includes(update.id)) this.urgent.push(update.id);
     }
     if (next.status === 'dead') this.stats.deaths++;
+    if (next.status === 'left' && next.incarnation === REMOVED_INCARNATION) this.events.push({ kind: 'removed', id: next.id });
     this.broadcasts.push(update);
     // What this member found out itself (a suspicion, a death) is news nobody else has: push
     // it at the next tick rather than waiting out the gossip interval.
@@ -454,6 +498,13 @@ export class Swim {
   }
 
   private refuteIfNeeded(update: Update, nowMs: number): void {
+    if (update.kind === 'left' && update.incarnation === REMOVED_INCARNATION) {
+      // An operator removed this identity: no incarnation can outbid it. Stop taking part.
+      if (!this.selfRemoved) this.events.push({ kind: 'self-removed' });
+      this.selfRemoved = true;
+      this.leaving = true;
+      return;
+    }
     if (this.leaving) return;
     const stale = update.incarnation < this.incarnation;
     if (update.kind === 'alive' ? update.incarnation <= this.incarnation : stale) return;

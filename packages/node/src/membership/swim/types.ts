@@ -56,7 +56,11 @@ export type SwimEvent =
   | { readonly kind: 'update'; readonly member: SwimMember; readonly previous: SwimStatus }
   | { readonly kind: 'refute'; readonly incarnation: number }
   /** A member that left long ago (leftRetainMs) is dropped from the table. */
-  | { readonly kind: 'forget'; readonly member: SwimMember };
+  | { readonly kind: 'forget'; readonly member: SwimMember }
+  /** This member learned that `id` was removed for good (the node keeps the list on disk). */
+  | { readonly kind: 'removed'; readonly id: string }
+  /** This member itself was removed: it must stop and never rejoin under its id. */
+  | { readonly kind: 'self-removed' };
 
 export interface SwimConfig {
   /** Protocol period: one probe per period (scaled by local health). */
