@@ -182,6 +182,7 @@ t.test('storage failures map to their codes; unexpected errors to 500 without de
   const full: Store = {
     get: () => undefined,
     actorOf: () => undefined,
+    syncNow: async () => {},
     put: () => Promise.reject(new KvError('KV_ERR_STORAGE_FULL', 'disk full')),
     keyCount: () => 0,
     summarize: () => ({ hash: new Uint8Array(16), count: 0 }),

@@ -120,7 +120,7 @@ export function internalRoutes(app: Hono, deps: InternalDeps): void {
 
   app.post('/internal/tree', async (c) => {
     const { body, sender } = await authenticated(c);
-    return binary(c, encodeTreeResponse(deps.peer.tree(decodeTreeRequest(body), sender)));
+    return binary(c, encodeTreeResponse(await deps.peer.tree(decodeTreeRequest(body), sender)));
   });
 
   app.post('/internal/members', async (c) => {

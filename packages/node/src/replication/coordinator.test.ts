@@ -22,6 +22,9 @@ class FaultyStore implements Store {
   actorOf(key: string) {
     return this.inner.actorOf(key);
   }
+  syncNow() {
+    return this.inner.syncNow();
+  }
   put(key: string, object: VersionedObject, actor?: string) {
     if (this.failPuts) return Promise.reject(new KvError('KV_ERR_STORAGE_FULL', 'injected disk full'));
     return this.inner.put(key, object, actor);
@@ -135,6 +138,7 @@ t.test('regression A1: a storage error during read repair does not crash the nod
       return original.get(key);
     },
     actorOf: original.actorOf.bind(original),
+    syncNow: original.syncNow.bind(original),
     put: original.put.bind(original),
     keyCount: () => 0,
     stats: original.stats.bind(original),

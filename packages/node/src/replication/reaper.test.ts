@@ -85,3 +85,26 @@ t.test('TTL: the value reads 404 everywhere from its expiry, stays gone through 
   t.equal((await a.app.request('/kv/brief?ttl_ms=1.5', { method: 'PUT', body: 'x' })).status, 400);
   t.equal((await a.app.request('/kv/brief?ttl_ms=99999999999999', { method: 'PUT', body: 'x' })).status, 400);
 });
+
+t.test('issue 19.8: nobody reaps on state a power loss could undo (every holding is synced first)', async (t) => {
+  const { nodes, advance } = cluster();
+  const [a, b, c] = nodes;
+  await a.app.request('/kv/s?w=3', { method: 'PUT', body: 'v' });
+  const context = (await a.app.request('/kv/s?r=3')).headers.get('x-ringkv-context')!;
+  await a.app.request('/kv/s?w=3', { method: 'DELETE', headers: { 'x-ringkv-context': context } });
+  advance(GRACE + 1);
+  // Hold every sync: the reaper must not decide before each store (its own included) synced.
+  const held: Array<() => void> = [];
+  for (const node of nodes) node.store.syncNow = () => new Promise<void>((resolve) => held.push(resolve));
+  let settled = false;
+  const round = a.reaper.runOnce().then((report) => ((settled = true), report));
+  for (let i = 0; i < 20; i++) await new Promise<void>((resolve) => setImmediate(resolve));
+  t.equal(settled, false, 'no decision while syncs are pending');
+  t.equal(a.store.get('s')?.siblings.length, 1, 'the tombstone is still there');
+  while (!settled) {
+    held.splice(0).forEach((release) => release());
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+  t.match(await round, { reaped: 1 }, 'reaped once every holding was durable');
+  t.ok(held.length === 0 && [b, c].every((node) => node.store.get('s') !== undefined), 'b and c reap in their own rounds');
+});

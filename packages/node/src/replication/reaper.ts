@@ -68,6 +68,8 @@ export class Reaper {
     const absent = others.find((m) => m.status !== 'alive');
     if (absent !== undefined) return this.report(candidates.length, 0, `member ${absent.id} is ${absent.status}`);
     const keys = candidates.map((c) => c.key);
+    // What this node reports about itself must survive a power loss too (issue 19.8).
+    await store.syncNow();
     let answers;
     try {
       answers = await Promise.all(others.map((member) => transport.tree(member, { kind: 'holdings', keys }, this.deps.requestTimeoutMs)));

@@ -55,8 +55,13 @@ export class ReplicaService implements PeerHandler {
     );
   }
 
-  /** Anti-entropy questions about this replica's ranges (answered from the store's hash tree). */
-  tree(request: TreeRequest): TreeResponse {
+  /**
+   * Anti-entropy and reaper questions about this replica's ranges (answered from the store's
+   * hash tree). A holdings answer lets a reaper delete keys everywhere, so it is given only once
+   * the state it reports is durable (store.syncNow): under `--sync normal` a power loss could
+   * otherwise take this node back to a live value every other replica has reaped (issue 19.8).
+   */
+  async tree(request: TreeRequest): Promise<TreeResponse> {
     if (request.kind === 'summaries') {
       const summaries = request.sets.map((set) => {
         const hash = new Uint8Array(16);
@@ -71,13 +76,15 @@ export class ReplicaService implements PeerHandler {
       return { kind: 'summaries', summaries };
     }
     if (request.kind === 'holdings') {
-      return {
+      const answer: TreeResponse = {
         kind: 'holdings',
         holdings: request.keys.map((key) => {
           const digest = this.store.digestOf(key);
           return { ...(digest === undefined ? {} : { digest }), hinted: this.store.hints.hasKey(key) };
         }),
       };
+      await this.store.syncNow();
+      return answer;
     }
     const limit = Math.min(request.limit, TREE_DIGESTS_MAX);
     const entries: Array<{ key: string; digest: Uint8Array }> = [];

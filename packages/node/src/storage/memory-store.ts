@@ -60,6 +60,10 @@ export class MemoryStore implements Store {
     return this.queue.enqueue(key, object, actor);
   }
 
+  async syncNow(): Promise<void> {
+    // Nothing outlives the process: what is committed is as durable as the twin gets.
+  }
+
   stats(): StoreStats {
     return this.queue.stats();
   }

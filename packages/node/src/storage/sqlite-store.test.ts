@@ -328,3 +328,14 @@ t.test('the anti-entropy tree is rebuilt at open, and rows from before schema 3 
   t.same(whole(upgraded), before, 'the backfill computes the same digests');
   t.same(rawDb(t, dir, { readonly: true }).prepare('SELECT count(*) AS n FROM objects WHERE pos IS NULL OR digest IS NULL').get(), { n: 0 }, 'no row left without them');
 });
+
+t.test('issue 19.8: under synchronous=normal, commits are not fsynced one by one, but syncNow fsyncs what was committed', async (t) => {
+  const dir = tempDir(t);
+  let fsyncs = 0;
+  const store = open(t, dir, { synchronous: 'normal', syncFile: async () => void fsyncs++ });
+  await store.put('a', written('a'));
+  t.equal(fsyncs, 0, 'an acknowledged write under normal waits for no fsync');
+  await store.syncNow();
+  t.ok(fsyncs >= 1, 'syncNow fsyncs the WAL (and its directory the first time)');
+  t.equal(store.walSyncs(), 1);
+});

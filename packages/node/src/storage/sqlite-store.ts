@@ -14,8 +14,8 @@
  *   this node id. Each failure is a coded error the process reports before exiting.
  * - Runtime failures: SQLITE_FULL becomes KV_ERR_STORAGE_FULL, any other KV_ERR_STORAGE.
  */
-import { accessSync, constants, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { accessSync, closeSync, constants, fsyncSync, mkdirSync, openSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { KvError } from '../errors.js';
 import { decodeObject, encodeObject } from '../core/object-codec.js';
@@ -112,6 +112,18 @@ function openEpoch(db: Database.Database, synchronous: 'full' | 'normal'): strin
   return epoch;
 }
 
+/** fsync of a file and of its directory, synchronously (start-up only). */
+function syncFileNow(path: string): void {
+  for (const target of [path, dirname(path)]) {
+    const fd = openSync(target, constants.O_RDONLY);
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  }
+}
+
 function checkOwner(db: Database.Database, nodeId: string, path: string): void {
   const row = db.prepare('SELECT value FROM meta WHERE name = ?').get('node_id') as { value: string } | undefined;
   if (row === undefined) {
@@ -133,8 +145,8 @@ export class SqliteStore implements Store {
   private readonly selectDead: Database.Statement<[number, number], { key: string; pos: number; digest: Buffer }>;
   private readonly removeRows: (entries: ReadonlyArray<{ key: string; digest: Uint8Array }>) => Array<{ pos: number; digest: Uint8Array }>;
   private closed = false;
-  /** Under `synchronous: 'full'`: what makes commits durable. */
-  private readonly wal: WalSync | undefined;
+  /** What makes commits durable: after every commit under `full`, on request (syncNow) under `normal`. */
+  private readonly wal: WalSync;
   readonly epoch: string;
   readonly hints: HintStore;
 
@@ -145,12 +157,16 @@ export class SqliteStore implements Store {
     try {
       this.epoch = openEpoch(this.db, options.synchronous);
       // openEpoch wrote, so the WAL file exists now.
-      this.wal = options.synchronous === 'full' ? new WalSync(`${path}-wal`, options.syncFile) : undefined;
+      this.wal = new WalSync(`${path}-wal`, options.syncFile);
+      // Under `normal` the unclean-stop marker openEpoch just wrote must itself survive a power
+      // loss, or the next start would take this life's stop for a clean one and keep an epoch
+      // whose acknowledged writes may be gone (issue 19.8). Once per start: one fsync.
+      if (options.synchronous === 'normal') syncFileNow(`${path}-wal`);
     } catch (error) {
       this.db.close();
       throw error instanceof KvError ? error : storageError(error, `opening ${path}`);
     }
-    const durable = this.wal === undefined ? undefined : () => this.wal!.sync();
+    const durable = options.synchronous === 'full' ? () => this.wal.sync() : undefined;
     this.hints = new SqliteHintStore(this.db, options.hintLimits ?? DEFAULT_HINT_LIMITS, options.nowMs, durable);
     this.selectObject = this.db.prepare('SELECT object FROM objects WHERE key = ?');
     this.countObjects = this.db.prepare('SELECT count(*) AS n FROM objects');
@@ -235,14 +251,18 @@ export class SqliteStore implements Store {
 
   put(key: string, object: VersionedObject, actor?: string): Promise<void> {
     // After a failed fsync nothing more is committed: it could never be acknowledged.
-    const failed = this.wal?.failed;
+    const failed = this.wal.failed;
     if (failed !== undefined) return Promise.reject(failed);
     return this.queue.enqueue(key, object, actor);
   }
 
-  /** fsyncs of the WAL done (0 under `synchronous: 'normal'`). */
+  /** fsyncs of the WAL done (under `synchronous: 'normal'` only those syncNow asked for). */
   walSyncs(): number {
-    return this.wal?.syncs ?? 0;
+    return this.wal.syncs;
+  }
+
+  syncNow(): Promise<void> {
+    return this.wal.sync();
   }
 
   stats(): StoreStats {
@@ -303,7 +323,7 @@ export class SqliteStore implements Store {
     if (this.closed) return;
     this.closed = true;
     this.queue.close();
-    await this.wal?.close();
+    await this.wal.close();
     this.db.prepare("UPDATE meta SET value = '1' WHERE name = 'clean_stop'").run();
     this.db.close();
   }

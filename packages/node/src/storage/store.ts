@@ -64,6 +64,11 @@ export interface Store {
   deadBefore(cutoffMs: number, limit: number): KeyDigest[];
   /** The digest of the key's object as `get` sees it (a queued write included), if any. */
   digestOf(key: string): Uint8Array | undefined;
+  /**
+   * Resolves once every commit made before the call is on stable storage (an fsync of the WAL
+   * begun after the call), whatever `synchronous` says: the reaper's answers need it.
+   */
+  syncNow(): Promise<void>;
   /** Counters for metrics and for tests of group commit. */
   stats(): StoreStats;
   /** Commits what is queued, then releases the store. Idempotent. */

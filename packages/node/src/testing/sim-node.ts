@@ -59,6 +59,10 @@ class FencedStore implements Store {
     return this.disk.keyCount();
   }
 
+  syncNow(): Promise<void> {
+    return this.disk.syncNow();
+  }
+
   summarize(start: number, end: number): ReturnType<Store['summarize']> {
     return this.disk.summarize(start, end);
   }

@@ -125,7 +125,10 @@ export class MemoryTransport implements Transport {
         cancel();
         try {
           if (this.closed) throw new KvError('KV_ERR_SHUTTING_DOWN', 'transport closed');
-          resolve(decodeTreeResponse(encodeTreeResponse(this.target(peer).tree(decodeTreeRequest(bytes), this.selfId))));
+          Promise.resolve(this.target(peer).tree(decodeTreeRequest(bytes), this.selfId)).then(
+            (response) => resolve(decodeTreeResponse(encodeTreeResponse(response))),
+            reject,
+          );
         } catch (error) {
           reject(error);
         }

@@ -13,8 +13,11 @@ export interface PeerHandler {
   replicaBatch(ops: readonly ReplicaOp[], sender: string): Promise<ReplicaResult[]>;
   /** Coordinates a client request forwarded by a node outside the key's preference list. */
   coordinate(request: CoordinateRequest, sender: string): Promise<CoordinateResult>;
-  /** Anti-entropy: summarizes or lists what this node holds in ring ranges (tree-messages.ts). */
-  tree(request: TreeRequest, sender: string): TreeResponse;
+  /**
+   * Anti-entropy and reaping: summarizes or lists what this node holds in ring ranges
+   * (tree-messages.ts). A holdings answer resolves only once the state it reports is durable.
+   */
+  tree(request: TreeRequest, sender: string): TreeResponse | Promise<TreeResponse>;
 }
 
 /**
