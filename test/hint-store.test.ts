@@ -62,4 +62,14 @@ for (const [name, make] of makers) {
     t.equal(hints.expire(8_000), 4, 'hints created before 8000 are dropped');
     t.same(hints.owners().map((o) => o.owner), ['o2']);
   });
+
+  t.test(`${name}: issue 19.9: a newer write merged into a hint renews its age`, async (t) => {
+    const { hints } = make(t);
+    now = 1_000;
+    await hints.add('o', 'k', object(1));
+    now = 9_000;
+    await hints.add('o', 'k', object(2)); // a newer write for the same owner and key
+    t.equal(hints.expire(8_000), 0, 'the hint carries a write from 9000: not dropped at 8000');
+    t.equal(hints.take('o', 10)[0]!.createdMs, 9_000);
+  });
 }

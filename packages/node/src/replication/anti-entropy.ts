@@ -80,6 +80,11 @@ export interface ExchangeReport {
   readonly keysIn: number;
   /** Keys pushed to the peer. */
   readonly keysOut: number;
+  /**
+   * Keys that failed alone (the peer or this store refused that one key): skipped, logged and
+   * retried next round, while the exchange goes on with the others (issue 19.9).
+   */
+  readonly keysFailed: number;
   /** Bytes of tree messages and objects, both ways (bodies only). */
   readonly bytes: number;
   /** The coded error that ended the exchange early, if one did. */
@@ -102,6 +107,7 @@ interface Progress {
   keysCompared: number;
   keysIn: number;
   keysOut: number;
+  keysFailed: number;
   bytes: number;
 }
 
@@ -185,7 +191,7 @@ export class AntiEntropy {
   }
 
   private async run(peer: string): Promise<ExchangeReport> {
-    const progress: Progress = { peer, startedMs: this.deps.nowMs(), setsCompared: 0, keysCompared: 0, keysIn: 0, keysOut: 0, bytes: 0 };
+    const progress: Progress = { peer, startedMs: this.deps.nowMs(), setsCompared: 0, keysCompared: 0, keysIn: 0, keysOut: 0, keysFailed: 0, bytes: 0 };
     this.current = progress;
     const shared = this.sharedRanges(peer);
     let error: string | undefined;
@@ -206,8 +212,8 @@ export class AntiEntropy {
     } finally {
       this.current = undefined;
     }
-    const { startedMs, setsCompared, keysCompared, keysIn, keysOut, bytes } = progress;
-    const report: ExchangeReport = { peer, startedMs, durationMs: this.deps.nowMs() - startedMs, sharedRanges: shared.length, setsCompared, keysCompared, keysIn, keysOut, bytes, ...(error === undefined ? {} : { error }) };
+    const { startedMs, setsCompared, keysCompared, keysIn, keysOut, keysFailed, bytes } = progress;
+    const report: ExchangeReport = { peer, startedMs, durationMs: this.deps.nowMs() - startedMs, sharedRanges: shared.length, setsCompared, keysCompared, keysIn, keysOut, keysFailed, bytes, ...(error === undefined ? {} : { error }) };
     const previous = this.status.get(peer);
     this.status.set(peer, {
       peer,
@@ -289,13 +295,18 @@ export class AntiEntropy {
       const results = await Promise.all(keys.map((key) => this.deps.transport.replica(peer, { kind: 'get', key })));
       await Promise.all(
         results.map(async (result, j) => {
-          if (!result.ok) throw new KvError(result.code, result.message, { peer: peer.id });
+          const key = keys[j]!;
+          if (!result.ok) return this.keyFailed(progress, peer, key, result.code);
           if (result.object === undefined) return; // gone since its digest was listed (never deleted: a reaped tombstone)
           progress.bytes += encodeObject(result.object).length;
-          // Dead past the grace and absent here (reaped here, or never held): not taken back.
-          if (this.deps.store.get(keys[j]!) === undefined && deadPastGrace(result.object, this.deps.nowMs(), this.deps.tombstoneGraceMs)) return;
-          await applyReplicaWrite(this.deps.store, keys[j]!, result.object, this.deps.limits);
-          progress.keysIn++;
+          try {
+            // Dead past the grace and absent here (reaped here, or never held): not taken back.
+            if (this.deps.store.get(key) === undefined && deadPastGrace(result.object, this.deps.nowMs(), this.deps.tombstoneGraceMs)) return;
+            await applyReplicaWrite(this.deps.store, key, result.object, this.deps.limits);
+            progress.keysIn++;
+          } catch (error) {
+            this.keyFailed(progress, peer, key, error instanceof KvError ? error.code : 'KV_ERR_INTERNAL');
+          }
         }),
       );
     }
@@ -304,15 +315,28 @@ export class AntiEntropy {
       await this.deps.limiter.take(keys.length);
       const results = await Promise.all(
         keys.map((key) => {
-          const object = this.deps.store.get(key);
+          let object;
+          try {
+            object = this.deps.store.get(key);
+          } catch (error) {
+            // A row this store cannot read is not pushed; the fetch side repairs it (applyReplicaWrite).
+            return Promise.resolve({ ok: false, code: error instanceof KvError ? error.code : 'KV_ERR_INTERNAL', message: 'unreadable here' } as const);
+          }
           if (object === undefined) return Promise.resolve({ ok: true } as const);
           progress.bytes += encodeObject(object).length;
           progress.keysOut++;
           return this.deps.transport.replica(peer, { kind: 'put', key, object });
         }),
       );
-      const failed = results.find((result) => !result.ok);
-      if (failed !== undefined && !failed.ok) throw new KvError(failed.code, failed.message, { peer: peer.id });
+      results.forEach((result, j) => {
+        if (!result.ok) this.keyFailed(progress, peer, keys[j]!, result.code);
+      });
     }
+  }
+
+  /** One key failed alone: counted and logged; the exchange goes on with the others. */
+  private keyFailed(progress: Progress, peer: Member, key: string, code: string): void {
+    progress.keysFailed++;
+    this.deps.logger.warn({ peer: peer.id, key, code }, 'anti-entropy could not repair one key; the next round retries it');
   }
 }

@@ -26,7 +26,15 @@ function failure(error: unknown): { ok: false; code: KvError['code']; message: s
  * be queued: acknowledging before that commit would acknowledge nothing durable.
  */
 export async function applyReplicaWrite(store: Store, key: string, incoming: Parameters<typeof merge>[0], limits: VersioningLimits): Promise<void> {
-  const current = store.get(key);
+  let current;
+  try {
+    current = store.get(key);
+  } catch (error) {
+    // A damaged row (its stored bytes no longer decode) holds nothing this replica can use:
+    // the peer's copy replaces it, with a fresh digest, so it heals instead of failing every
+    // repair forever (issue 19.9). Any other storage error fails the write.
+    if (!(error instanceof KvError && error.code === 'KV_ERR_STORAGE_CORRUPT')) throw error;
+  }
   await store.put(key, current === undefined ? incoming : merge(current, incoming, limits));
 }
 

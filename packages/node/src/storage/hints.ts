@@ -7,7 +7,9 @@
  *
  * Bounds (STYLE.md §10): hints per owner and bytes per owner; an add past either fails with
  * KV_ERR_HINTS_FULL (the write then counts as failed on that fallback). Hints older than the
- * configured age are dropped by the delivery loop (counted; anti-entropy repairs what they held).
+ * configured age are dropped by the delivery loop (counted; anti-entropy repairs what they held);
+ * a hint's age counts from the last write merged into it, so a newer write it carries is kept
+ * for the whole age too (issue 19.9).
  */
 import { KvError } from '../errors.js';
 import { encodeObject } from '../core/object-codec.js';
@@ -71,7 +73,7 @@ export class MemoryHintStore implements HintStore {
     const used = [...hints.values()].reduce((sum, h) => sum + h.bytes, 0) - (current?.bytes ?? 0);
     if (current === undefined && hints.size >= this.limits.hintsPerOwnerMax) throw full(owner, 'count', this.limits.hintsPerOwnerMax);
     if (used + bytes > this.limits.hintBytesPerOwnerMax) throw full(owner, 'bytes', this.limits.hintBytesPerOwnerMax);
-    hints.set(key, { id: current?.id ?? this.nextId++, seq: (current?.seq ?? 0) + 1, owner, key, object: merged, createdMs: current?.createdMs ?? this.nowMs(), bytes });
+    hints.set(key, { id: current?.id ?? this.nextId++, seq: (current?.seq ?? 0) + 1, owner, key, object: merged, createdMs: this.nowMs(), bytes });
     this.byOwner.set(owner, hints);
   }
 

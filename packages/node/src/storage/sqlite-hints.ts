@@ -46,7 +46,8 @@ export class SqliteHintStore implements HintStore {
       usage: db.prepare<[string], { n: number; bytes: number | null }>('SELECT count(*) AS n, sum(bytes) AS bytes FROM hints WHERE owner = ?'),
       upsert: db.prepare(
         `INSERT INTO hints (owner, key, object, created_ms, seq, bytes) VALUES (?, ?, ?, ?, 1, ?)
-         ON CONFLICT (owner, key) DO UPDATE SET object = excluded.object, seq = seq + 1, bytes = excluded.bytes`,
+         ON CONFLICT (owner, key) DO UPDATE SET object = excluded.object, seq = seq + 1, bytes = excluded.bytes,
+           created_ms = excluded.created_ms`,
       ),
       owners: db.prepare<[], { owner: string; n: number; bytes: number }>('SELECT owner, count(*) AS n, sum(bytes) AS bytes FROM hints GROUP BY owner'),
       take: db.prepare<[string, number], Row>('SELECT * FROM hints WHERE owner = ? ORDER BY id LIMIT ?'),

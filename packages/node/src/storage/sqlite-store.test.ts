@@ -1,5 +1,6 @@
 // SqliteStore on real files: durability across reopen, the start-up checks (owner, corrupt
 // file, newer schema, unusable directory), the schema, migrations, and damaged rows.
+import { applyReplicaWrite } from '../replication/replica-service.js';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
@@ -256,6 +257,18 @@ t.test('a damaged object row makes get() throw KV_ERR_STORAGE_CORRUPT; other key
   // A blind write replaces the damaged row (put does not read it).
   await store.put('damaged', written('repaired'));
   t.strictSame(plain(store.get('damaged')), plain(written('repaired')));
+});
+
+t.test('issue 19.9: a damaged row is healed by a peer copy (replica write), digest included', async (t) => {
+  const dir = tempDir(t);
+  const store = open(t, dir);
+  await store.put('damaged', written('v'));
+  const goodDigest = store.digestOf('damaged');
+  rawDb(t, dir).prepare("UPDATE objects SET object = x'0102' WHERE key = 'damaged'").run();
+  t.throws(() => store.get('damaged'), { code: 'KV_ERR_STORAGE_CORRUPT' });
+  await applyReplicaWrite(store, 'damaged', written('v'), limits);
+  t.strictSame(plain(store.get('damaged')), plain(written('v')), 'the peer copy replaced it');
+  t.same(store.digestOf('damaged'), goodDigest, 'and its digest agrees with the peers again');
 });
 
 t.test('a commit that fails rejects its writes with a coded error and leaves nothing visible', async (t) => {
