@@ -179,3 +179,14 @@ t.test('merging replicas never loses a sibling that neither side superseded', as
   );
   t.pass('500 random histories');
 });
+
+t.test('issue 19.9: blind TTL writes do not pile expired siblings up to the bound', async (t) => {
+  const limits = { siblingsMax: 4, clockEntriesMax: 8 };
+  let object: VersionedObject | undefined;
+  for (let i = 0; i < 100; i++) {
+    object = update(object, { coordinatorId: `c${i % 3}`, context: [], deleted: false, value: new Uint8Array([i]), contentType: '', nowMs: 1_000 + i * 20, ttlMs: 10 }, limits);
+  }
+  t.equal(object!.siblings.length, 1, 'only the live write is kept: every earlier one had expired');
+  const live = update(object, { coordinatorId: 'c0', context: [], deleted: false, value: new Uint8Array([7]), contentType: '', nowMs: 1_000 + 99 * 20 + 5 }, limits);
+  t.equal(live.siblings.length, 2, 'a sibling not yet expired stays');
+});

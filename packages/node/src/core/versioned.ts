@@ -125,7 +125,12 @@ function liveIds(siblings: readonly Sibling[]): Set<string> {
  */
 export function update(current: VersionedObject | undefined, op: WriteOp, limits: VersioningLimits): VersionedObject {
   const base = current ?? emptyObject;
-  const kept = plantedBugs.staleContextOverwrites ? [] : base.siblings.filter((sibling) => !covers(op.context, sibling.dot));
+  // A sibling whose TTL has run out at the coordinator is dropped as if the writer had read it:
+  // it reads as deleted everywhere anyway, and blind TTL writes would otherwise pile expired
+  // siblings up to the bound (issue 19.9). Its dot stays in the clock, so merges drop it too.
+  const kept = plantedBugs.staleContextOverwrites
+    ? []
+    : base.siblings.filter((sibling) => !covers(op.context, sibling.dot) && !(sibling.expiresMs !== undefined && sibling.expiresMs <= op.nowMs));
   if (kept.length + 1 > limits.siblingsMax) {
     throw new KvError(
       'KV_ERR_TOO_MANY_SIBLINGS',

@@ -183,6 +183,7 @@ t.test('storage failures map to their codes; unexpected errors to 500 without de
     get: () => undefined,
     actorOf: () => undefined,
     syncNow: async () => {},
+    committed: async () => true,
     put: () => Promise.reject(new KvError('KV_ERR_STORAGE_FULL', 'disk full')),
     keyCount: () => 0,
     summarize: () => ({ hash: new Uint8Array(16), count: 0 }),

@@ -25,6 +25,9 @@ class FaultyStore implements Store {
   syncNow() {
     return this.inner.syncNow();
   }
+  committed(key: string) {
+    return this.inner.committed(key);
+  }
   put(key: string, object: VersionedObject, actor?: string) {
     if (this.failPuts) return Promise.reject(new KvError('KV_ERR_STORAGE_FULL', 'injected disk full'));
     return this.inner.put(key, object, actor);
@@ -139,6 +142,7 @@ t.test('regression A1: a storage error during read repair does not crash the nod
     },
     actorOf: original.actorOf.bind(original),
     syncNow: original.syncNow.bind(original),
+    committed: original.committed.bind(original),
     put: original.put.bind(original),
     keyCount: () => 0,
     stats: original.stats.bind(original),

@@ -110,11 +110,15 @@ export class Coordinator implements KvService {
       if (forwarded !== 'unreachable') return forwarded;
     }
     const core = new GetCore(replicas, options.r, this.deps.limits);
+    // Whether what the local read saw gets committed: a repair must not spread a write whose
+    // local commit then fails (issue 19.9).
+    let localCommitted: Promise<boolean> = Promise.resolve(true);
     return this.awaitQuorum<VersionedObject | undefined>('get', core, this.remaining(deadlineMs), (settle) => {
       const check = () => this.checkRead(core, settle);
       for (const replica of replicas) {
         if (replica === this.deps.selfId) {
           try {
+            localCommitted = this.deps.store.committed(key);
             core.reply(replica, this.deps.store.get(key));
           } catch (error) {
             this.deps.logger.warn({ err: error, key }, 'local read failed');
@@ -133,7 +137,10 @@ export class Coordinator implements KvService {
         ).finally(check);
       }
       check();
-    }, () => this.repair(key, core.plan(deadPastGrace(core.merged(), this.deps.nowMs(), this.deps.tombstoneGraceMs))));
+    }, () => {
+      const plan = core.plan(deadPastGrace(core.merged(), this.deps.nowMs(), this.deps.tombstoneGraceMs));
+      void localCommitted.then((ok) => (ok ? this.repair(key, plan) : this.deps.logger.debug({ key }, 'read repair skipped: the local write it saw failed to commit')));
+    });
   }
 
   private checkRead(core: GetCore, settle: (outcome: 'met' | 'failed', value?: VersionedObject) => void): void {

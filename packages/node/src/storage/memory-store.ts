@@ -52,6 +52,10 @@ export class MemoryStore implements Store {
     return this.queue.peek(key) ?? this.objects.get(key);
   }
 
+  committed(key: string): Promise<boolean> {
+    return this.queue.committed(key);
+  }
+
   actorOf(key: string): string | undefined {
     return this.queue.peekActor(key) ?? this.actors.get(key);
   }

@@ -239,6 +239,10 @@ export class SqliteStore implements Store {
     return row === undefined ? undefined : decodeObject(row.object, key);
   }
 
+  committed(key: string): Promise<boolean> {
+    return this.queue.committed(key);
+  }
+
   actorOf(key: string): string | undefined {
     const queued = this.queue.peekActor(key);
     if (queued !== undefined) return queued;

@@ -167,3 +167,19 @@ t.test('the default scheduler flushes on the next turn (setImmediate)', async (t
   t.same(batches, [2], 'committed as one batch by the following turn');
   await Promise.all(ps);
 });
+
+t.test('issue 19.9: committed(key) says whether what a read saw was committed (read repair waits for it)', async (t) => {
+  const h = harness();
+  t.equal(await h.queue.committed('nothing queued'), true, 'nothing queued: at once');
+  const first = h.queue.enqueue('a', obj('a'));
+  const ok = h.queue.committed('a');
+  h.scheduled[0]!();
+  await first;
+  t.equal(await ok, true, 'the batch committed');
+  const failing = h.queue.enqueue('b', obj('b')).catch(() => undefined);
+  const bad = h.queue.committed('b');
+  h.failNext(new Error('disk full'));
+  h.scheduled[1]!();
+  await failing;
+  t.equal(await bad, false, 'the batch failed: a repair must not spread it');
+});

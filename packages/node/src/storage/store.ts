@@ -38,6 +38,12 @@ export interface Store {
    */
   actorOf(key: string): string | undefined;
   /**
+   * Resolves true once what `get(key)` shows now is committed (at once when nothing is queued
+   * for the key), false if its commit failed. Read repair waits for it, so it never copies a
+   * write its own coordinator failed to commit (issue 19.9).
+   */
+  committed(key: string): Promise<boolean>;
+  /**
    * Queues `object` as the key's new state; resolves once it is durable. `actor`, when given,
    * becomes the row's actor; otherwise the row keeps the one it has (none for a new row).
    */
@@ -114,6 +120,8 @@ export interface CommitBatch {
 export class GroupCommitQueue {
   private pending = new Map<string, VersionedObject>();
   private pendingActors = new Map<string, string>();
+  /** Settles when the batch being collected commits (true) or fails (false). */
+  private batchCommitted: { promise: Promise<boolean>; settle: (ok: boolean) => void } | undefined;
   private waiters: Waiter[] = [];
   private scheduled = false;
   private closed = false;
@@ -134,6 +142,17 @@ export class GroupCommitQueue {
   /** The queued (not yet committed) state of a key, if any. */
   peek(key: string): VersionedObject | undefined {
     return this.pending.get(key);
+  }
+
+  /** See Store.committed. */
+  committed(key: string): Promise<boolean> {
+    if (!this.pending.has(key)) return Promise.resolve(true);
+    if (this.batchCommitted === undefined) {
+      let settle: (ok: boolean) => void = () => {};
+      const promise = new Promise<boolean>((resolve) => (settle = resolve));
+      this.batchCommitted = { promise, settle };
+    }
+    return this.batchCommitted.promise;
   }
 
   /** The actor a queued write gives the key's row, if any. */
@@ -159,6 +178,8 @@ export class GroupCommitQueue {
     if (this.pending.size === 0) return;
     const batch = { objects: this.pending, actors: this.pendingActors };
     const waiters = this.waiters;
+    const committed = this.batchCommitted;
+    this.batchCommitted = undefined;
     this.pending = new Map();
     this.pendingActors = new Map();
     this.waiters = [];
@@ -167,8 +188,10 @@ export class GroupCommitQueue {
     } catch (error) {
       this.counters.failedCommits++;
       for (const waiter of waiters) waiter.reject(error);
+      committed?.settle(false);
       return;
     }
+    committed?.settle(true);
     this.counters.commits++;
     this.counters.writes += batch.objects.size;
     if (this.durable === undefined) {

@@ -46,6 +46,10 @@ class FencedStore implements Store {
     return this.disk.get(key);
   }
 
+  committed(key: string): Promise<boolean> {
+    return this.disk.committed(key);
+  }
+
   actorOf(key: string): string | undefined {
     return this.disk.actorOf(key);
   }
