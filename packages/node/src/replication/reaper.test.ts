@@ -3,6 +3,7 @@
 // never comes back (anti-entropy and read repair included).
 import t from 'tap';
 import { memoryCluster, type ClusterNode } from '../testing/memory-cluster.js';
+import { MemoryStore } from '../storage/memory-store.js';
 
 const GRACE = 10_000;
 
@@ -38,6 +39,8 @@ t.test('a key deleted while a replica is down is reaped only once every replica 
   t.match(await b.reaper.runOnce(), { reaped: 1 }, 'b reaps (a holds nothing, c the same tombstone)');
   t.match(await a.antiEntropy.exchange('node3'), { keysIn: 0, keysOut: 0 }, 'anti-entropy does not copy the dead key back to a');
   t.equal(a.store.get('gone'), undefined);
+  t.match(await c.reaper.runOnce(), { reaped: 0 }, 'c counts its grace from when it got the tombstone (issue 19.9)');
+  advance(GRACE + 1);
   t.match(await c.reaper.runOnce(), { reaped: 1 }, 'c reaps');
   for (const node of nodes) {
     t.equal(node.store.keyCount(), 0, `${node.id} holds nothing`);
@@ -107,4 +110,20 @@ t.test('issue 19.8: nobody reaps on state a power loss could undo (every holding
   }
   t.match(await round, { reaped: 1 }, 'reaped once every holding was durable');
   t.ok(held.length === 0 && [b, c].every((node) => node.store.get('s') !== undefined), 'b and c reap in their own rounds');
+});
+
+t.test('issue 19.9: a tombstone from a coordinator whose clock is far behind is not reapable at once', async (t) => {
+  let now = 1_700_000_000_000;
+  let skewMs = 0;
+  // The nodes' clock (coordinating, reaping) can be skewed; the stores keep the true time.
+  const { nodes } = memoryCluster({ nodes: 3, config: { n: 3, tombstoneGraceMs: GRACE }, nowMs: () => now - skewMs, store: () => new MemoryStore(undefined, undefined, undefined, () => now) });
+  const [a] = nodes;
+  await a!.app.request('/kv/skew?w=3', { method: 'PUT', body: 'v' });
+  const context = (await a!.app.request('/kv/skew?r=3')).headers.get('x-ringkv-context')!;
+  skewMs = 10 * GRACE; // the coordinator's clock (shared here) steps far back for the delete
+  await a!.app.request('/kv/skew?w=3', { method: 'DELETE', headers: { 'x-ringkv-context': context } });
+  skewMs = 0;
+  t.match(await a!.reaper.runOnce(), { reaped: 0 }, 'the grace counts from when the replicas stored it, not from the skewed timestamp');
+  now += GRACE + 1;
+  t.match(await a!.reaper.runOnce(), { reaped: 1 }, 'reaped once the grace has passed here');
 });

@@ -16,7 +16,7 @@ export const DEFAULT_HINT_LIMITS: HintLimits & VersioningLimits = {
 import { ringPosition } from '@ringkv/protocol';
 import { encodeObject } from '../core/object-codec.js';
 import { DigestTree, objectDigest, sameHash, type KeyDigest, type RangeSummary } from './digest-tree.js';
-import { GroupCommitQueue, newEpoch, nextTurn, type Scheduler, type Store, type StoreStats } from './store.js';
+import { GroupCommitQueue, localDeadAfterMs, newEpoch, nextTurn, type Scheduler, type Store, type StoreStats } from './store.js';
 
 export class MemoryStore implements Store {
   private readonly objects = new Map<string, VersionedObject>();
@@ -41,7 +41,7 @@ export class MemoryStore implements Store {
         const entry = { key, position: ringPosition(key), digest: objectDigest(key, encodeObject(object)) };
         this.keyDigests.set(key, entry);
         this.tree.apply(entry.position, entry.digest, 1);
-        const dead = deadAfterMs(object);
+        const dead = localDeadAfterMs(deadAfterMs(object), this.deadAfter.get(key), nowMs());
         if (dead === undefined) this.deadAfter.delete(key);
         else this.deadAfter.set(key, dead);
       }

@@ -26,7 +26,7 @@ import { SqliteHintStore } from './sqlite-hints.js';
 import { migrate } from './migrations.js';
 import { ringPosition } from '@ringkv/protocol';
 import { DigestTree, objectDigest, type KeyDigest, type RangeSummary } from './digest-tree.js';
-import { GroupCommitQueue, newEpoch, nextTurn, type CommitBatch, type Scheduler, type Store, type StoreStats } from './store.js';
+import { GroupCommitQueue, localDeadAfterMs, newEpoch, nextTurn, type CommitBatch, type Scheduler, type Store, type StoreStats } from './store.js';
 import { WalSync, type FileSync } from './wal-sync.js';
 
 export interface SqliteStoreOptions {
@@ -184,7 +184,7 @@ export class SqliteStore implements Store {
          pos = excluded.pos, digest = excluded.digest, dead_after_ms = excluded.dead_after_ms,
          actor = COALESCE(excluded.actor, objects.actor)`,
     );
-    const selectDigest = this.db.prepare<[string], { pos: number; digest: Buffer }>('SELECT pos, digest FROM objects WHERE key = ?');
+    const selectDigest = this.db.prepare<[string], { pos: number; digest: Buffer; dead_after_ms: number | null }>('SELECT pos, digest, dead_after_ms FROM objects WHERE key = ?');
     // Tree changes are collected inside the transaction and applied only once it committed.
     const commitBatch = this.db.transaction((batch: CommitBatch, nowMs: number) => {
       const changes: Array<[number, Uint8Array, 1 | -1]> = [];
@@ -194,7 +194,8 @@ export class SqliteStore implements Store {
         const encoded = encodeObject(object);
         const pos = ringPosition(key);
         const digest = objectDigest(key, encoded);
-        upsert.run(key, encoded, isDeleted(object) ? 1 : 0, nowMs, pos, digest, deadAfterMs(object) ?? null, batch.actors.get(key) ?? null);
+        const deadAfter = localDeadAfterMs(deadAfterMs(object), old?.dead_after_ms ?? undefined, nowMs);
+        upsert.run(key, encoded, isDeleted(object) ? 1 : 0, nowMs, pos, digest, deadAfter ?? null, batch.actors.get(key) ?? null);
         changes.push([pos, digest, 1]);
       }
       return changes;

@@ -100,6 +100,18 @@ export type Scheduler = (flush: () => void) => void;
 
 export const nextTurn: Scheduler = (flush) => void setImmediate(flush);
 
+/**
+ * From when this replica counts a row as dead for the reaper's grace: the object's own time
+ * (versioned.deadAfterMs: when its tombstones were written or its TTLs run out, on their
+ * coordinators' clocks), but never before this replica first stored it dead. A coordinator
+ * whose clock is far behind would otherwise write tombstones that are past the grace the
+ * moment they exist (issue 19.9). `previous` is the row's value before this write, if dead.
+ */
+export function localDeadAfterMs(objectDeadMs: number | undefined, previous: number | undefined, nowMs: number): number | undefined {
+  if (objectDeadMs === undefined) return undefined;
+  return Math.max(objectDeadMs, previous ?? nowMs);
+}
+
 /** A fresh random epoch: 8 base-36 characters. */
 export function newEpoch(random: () => number = Math.random): string {
   let out = '';
