@@ -97,8 +97,11 @@ export interface WriteOp {
  * checker catches them (test/sim/cluster.test.ts). Nothing outside that test sets them.
  * `staleContextOverwrites`: a write replaces every sibling, not only those its context
  * covers, so a read-modify-write with a stale context silently drops a concurrent write.
+ * `actorWithoutCopy` (issue 19; declared here for the simulation's test, to be wired by the
+ * causality fix): a coordinator without a trusted local copy of the key issues its dot under
+ * its node actor, as before the fix, so its clock entry can claim earlier dots it never held.
  */
-export const plantedBugs = { staleContextOverwrites: false };
+export const plantedBugs = { staleContextOverwrites: false, actorWithoutCopy: false };
 
 export const emptyObject: VersionedObject = Object.freeze({ clock: [], siblings: [] });
 
