@@ -38,8 +38,25 @@ export function describe(outcome: SeedOutcome, withTrace = !outcome.ok): string 
   list('problems', result.problems);
   list('read-your-writes misses', ryw.examples);
   if (withTrace) lines.push(`  last ${result.trace.length} events:`, ...result.trace.map((line) => `    ${line}`));
-  if (!outcome.ok) lines.push(`  replay: node scripts/pnpm.mjs sim --seed ${result.seed}${plantedBugs.staleContextOverwrites ? ' --planted-bug' : ''}`);
+  if (!outcome.ok) lines.push(`  replay: ${replayCommand(result.seed)}`);
   return lines.join('\n');
+}
+
+/** The planted bugs switched on now, by name (plantedBugs in core/versioned.ts). */
+export function plantedNow(): string[] {
+  return Object.entries(plantedBugs).filter(([, on]) => on).map(([name]) => name);
+}
+
+/** Switches on the named planted bugs (and off the others); throws on an unknown name. */
+export function plant(names: readonly string[]): void {
+  for (const name of names) if (!(name in plantedBugs)) throw new Error(`no planted bug ${JSON.stringify(name)} (known: ${Object.keys(plantedBugs).join(', ')})`);
+  for (const name of Object.keys(plantedBugs) as Array<keyof typeof plantedBugs>) plantedBugs[name] = names.includes(name);
+}
+
+/** The command that replays `seed` as it ran (with the planted bugs that were on). */
+export function replayCommand(seed: number): string {
+  const planted = plantedNow();
+  return `node scripts/pnpm.mjs sim --seed ${seed}${planted.length > 0 ? ` --planted ${planted.join(',')}` : ''}`;
 }
 
 /** Totals over many seeds, for the CI comment and the soak report. */
@@ -54,11 +71,16 @@ export class Tally {
   readonly faults: Record<string, number> = {};
   readonly messages = { sent: 0, lost: 0, duplicated: 0 };
   readonly ryw = { reads: 0, misses: 0 };
+  /** Keys reaped (tombstones past the grace), and seeds whose cluster ended with a changed ring. */
+  reaped = 0;
+  ringChanged = 0;
   readonly failedSeeds: number[] = [];
 
   add({ result, verdict, ryw, ok }: SeedOutcome): void {
     this.ryw.reads += ryw.reads;
     this.ryw.misses += ryw.misses;
+    this.reaped += result.stats.reaped;
+    if (result.stats.nodesEver > 5 || result.stats.ring.length !== 5) this.ringChanged++;
     this.seeds++;
     this.operations += result.stats.operations;
     this.acknowledged += verdict.acknowledged;
@@ -84,6 +106,7 @@ export class Tally {
         `sibling-bound violations: ${this.violations.siblingBound}; other problems: ${this.violations.problems}`,
       `read-your-writes (reported, not judged): ${this.ryw.misses} of ${this.ryw.reads} reads missed an acknowledged add (${((100 * this.ryw.misses) / Math.max(1, this.ryw.reads)).toFixed(2)} %)`,
       `faults injected: ${faults}`,
+      `seeds that ended with a changed ring: ${this.ringChanged}; tombstones reaped: ${this.reaped}`,
       `messages: ${this.messages.sent} sent, ${this.messages.lost} lost, ${this.messages.duplicated} duplicated`,
       `events: ${this.events}; simulated: ${(this.simulatedMs / 1000).toFixed(1)} s; wall: ${(wallMs / 1000).toFixed(1)} s (${(wallMs / Math.max(1, this.seeds)).toFixed(1)} ms a seed)`,
     ].join('\n');
