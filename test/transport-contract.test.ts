@@ -47,7 +47,7 @@ function memoryNode(network: MemoryNetwork, id: string, peers: readonly StaticPe
     sloppyQuorum: true,
     random: Math.random,
   });
-  network.register(address, new ReplicaService(store, versioning, () => coordinator));
+  network.register(address, new ReplicaService(store, versioning, () => coordinator, () => false));
   return { id, address, store, membership, transport };
 }
 

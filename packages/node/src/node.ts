@@ -5,6 +5,7 @@
  * requests, let in-flight ones finish up to the grace period, commit and close the database)
  * and an abrupt `destroy()`.
  */
+import { leaveStep } from './replication/leave.js';
 import { checkNotRemoved, loadRemovals, markSelfRemoved, recordRemoval } from './membership/removals.js';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
@@ -146,7 +147,7 @@ export function assemble(config: NodeConfig, url: string, parts: NodeParts, logg
   const membership: MembershipView = parts.membership ?? staticMembership!;
   const transport = parts.transport ?? openTransport(config, nowMs, parts.faults);
   const metrics = createMetrics(config.nodeId, store, transport, config.processMetrics, parts.swimStats);
-  const replica = new ReplicaService(store, limits, () => coordinator);
+  const replica = new ReplicaService(store, limits, () => coordinator, (id) => membership.isRemoved(id));
   const coordinator = new Coordinator({
     selfId: config.nodeId,
     n: config.n,
@@ -342,14 +343,12 @@ export async function startNode(config: NodeConfig, parts: NodeParts = {}): Prom
   // Done when no key is left to hand off and no hint is left: hints whose owner is reachable
   // are delivered by the hint loop, the others handed to another live node (issue 19.6).
   const waitHandedOff = async (): Promise<void> => {
-    while (node.transfer.status().pending > 0 || store.hints.count() > 0) {
-      if (store.hints.count() > 0) {
-        const handed = await node.handoff.handOverOnce().catch((error: unknown) => {
-          logger.warn({ err: error }, 'handing over hints failed; retrying');
-          return 0;
-        });
-        if (handed > 0) logger.info({ handed, left: store.hints.count() }, 'handed hints to another node');
-      }
+    for (;;) {
+      const done = await leaveStep({ store, handoff: node.handoff, transfer: node.transfer }).catch((error: unknown) => {
+        logger.warn({ err: error }, 'a leave step failed; retrying');
+        return false;
+      });
+      if (done) return;
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
   };

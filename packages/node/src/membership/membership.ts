@@ -31,6 +31,11 @@ export interface MembershipView {
   ringMembers(): readonly string[];
   /** True when requests to the member are worth sending now (alive or suspect). */
   isReachable(id: string): boolean;
+  /**
+   * True when an operator removed `id` for good (issue 19.5): its internal requests are
+   * refused, so a removed node that comes back with old data cannot push it into the ring.
+   */
+  isRemoved(id: string): boolean;
   /** Called after any change; returns an unsubscribe function. */
   onChange(listener: () => void): () => void;
 }

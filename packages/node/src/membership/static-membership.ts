@@ -14,6 +14,7 @@ export interface StaticPeer {
 export class StaticMembership implements MembershipView {
   private list: Member[] = [];
   private readonly listeners = new ChangeListeners();
+  private readonly removed = new Set<string>();
 
   constructor(
     readonly selfId: string,
@@ -62,6 +63,15 @@ export class StaticMembership implements MembershipView {
 
   isReachable(id: string): boolean {
     return isReachableStatus(this.member(id)?.status);
+  }
+
+  /** Records that an operator removed `id` for good (kept even after it leaves the list). */
+  markRemoved(id: string): void {
+    if (id !== this.selfId) this.removed.add(id);
+  }
+
+  isRemoved(id: string): boolean {
+    return this.removed.has(id);
   }
 
   onChange(listener: () => void): () => void {

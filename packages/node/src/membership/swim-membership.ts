@@ -12,6 +12,10 @@ export class SwimMembership implements MembershipView {
 
   constructor(private readonly swim: Swim) {}
 
+  isRemoved(id: string): boolean {
+    return this.swim.isRemoved(id);
+  }
+
   get selfId(): string {
     return this.swim.self.id;
   }

@@ -88,8 +88,8 @@ t.test('an unreachable or lying peer fails the exchange with a code; nothing is 
   network.setLink('node1', b.address, true);
   // A peer that answers summaries for a different number of sets.
   const tree = b.replica.tree.bind(b.replica);
-  (b.replica as { tree: typeof tree }).tree = async (request) => {
-    const answer = await tree(request);
+  (b.replica as { tree: typeof tree }).tree = async (request, sender) => {
+    const answer = await tree(request, sender);
     return answer.kind === 'summaries' ? { kind: 'summaries', summaries: answer.summaries.slice(1) } : answer;
   };
   const lying = await a.antiEntropy.exchange('node2');

@@ -64,7 +64,8 @@ export class Reaper {
     const candidates = store.deadBefore(this.deps.nowMs() - this.deps.graceMs, Math.min(this.deps.batch, TREE_KEYS_MAX));
     if (candidates.length === 0) return this.report(0, 0);
     // Every member that could hold a copy must answer: all of them reachable, none departed.
-    const others = membership.members().filter((m) => m.id !== membership.selfId);
+    // A removed member never holds a copy that counts again (its requests are refused).
+    const others = membership.members().filter((m) => m.id !== membership.selfId && !membership.isRemoved(m.id));
     const absent = others.find((m) => m.status !== 'alive');
     if (absent !== undefined) return this.report(candidates.length, 0, `member ${absent.id} is ${absent.status}`);
     const keys = candidates.map((c) => c.key);

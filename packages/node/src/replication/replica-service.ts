@@ -38,14 +38,22 @@ export async function applyReplicaWrite(store: Store, key: string, incoming: Par
   await store.put(key, current === undefined ? incoming : merge(current, incoming, limits));
 }
 
+/** The refusal a removed node's internal requests get (issue 19.5). */
+function removedSender(sender: string): KvError {
+  return new KvError('KV_ERR_UNAUTHORIZED', `node ${sender} was removed from the ring; its requests are refused`, { sender });
+}
+
 export class ReplicaService implements PeerHandler {
   constructor(
     private readonly store: Store,
     private readonly limits: VersioningLimits,
     private readonly coordinator: () => Coordinator,
+    /** Whether an operator removed a sender for good; its requests are refused. */
+    private readonly isRemoved: (id: string) => boolean,
   ) {}
 
-  async replicaBatch(ops: readonly ReplicaOp[]): Promise<ReplicaResult[]> {
+  async replicaBatch(ops: readonly ReplicaOp[], sender: string): Promise<ReplicaResult[]> {
+    if (this.isRemoved(sender)) return ops.map(() => failure(removedSender(sender)));
     return Promise.all(
       ops.map(async (op): Promise<ReplicaResult> => {
         try {
@@ -69,7 +77,8 @@ export class ReplicaService implements PeerHandler {
    * the state it reports is durable (store.syncNow): under `--sync normal` a power loss could
    * otherwise take this node back to a live value every other replica has reaped (issue 19.8).
    */
-  async tree(request: TreeRequest): Promise<TreeResponse> {
+  async tree(request: TreeRequest, sender: string): Promise<TreeResponse> {
+    if (this.isRemoved(sender)) throw removedSender(sender);
     if (request.kind === 'summaries') {
       const summaries = request.sets.map((set) => {
         const hash = new Uint8Array(16);
@@ -111,8 +120,9 @@ export class ReplicaService implements PeerHandler {
     return { kind: 'digests', entries, truncated };
   }
 
-  async coordinate(request: CoordinateRequest): Promise<CoordinateResult> {
+  async coordinate(request: CoordinateRequest, sender: string): Promise<CoordinateResult> {
     try {
+      if (this.isRemoved(sender)) throw removedSender(sender);
       if (request.kind === 'get') {
         const object = await this.coordinator().get(request.key, { r: request.r, timeoutMs: request.timeoutMs }, { forwarded: true });
         return object === undefined ? { ok: true } : { ok: true, object };

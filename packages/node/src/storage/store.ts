@@ -101,15 +101,24 @@ export type Scheduler = (flush: () => void) => void;
 export const nextTurn: Scheduler = (flush) => void setImmediate(flush);
 
 /**
+ * How far a tombstone's own time may lie behind this replica's clock before the replica counts
+ * its reaping grace from when it stored it instead: the clock skew internal requests tolerate
+ * (transport/auth.ts, 30 s), so only a coordinator whose clock is off by more than that (its
+ * tombstones then reach other replicas by anti-entropy or hints) is affected.
+ */
+export const DEAD_CLOCK_SKEW_MS = 30_000;
+
+/**
  * From when this replica counts a row as dead for the reaper's grace: the object's own time
  * (versioned.deadAfterMs: when its tombstones were written or its TTLs run out, on their
- * coordinators' clocks), but never before this replica first stored it dead. A coordinator
- * whose clock is far behind would otherwise write tombstones that are past the grace the
- * moment they exist (issue 19.9). `previous` is the row's value before this write, if dead.
+ * coordinators' clocks), but never more than DEAD_CLOCK_SKEW_MS before this replica first
+ * stored it dead. A coordinator whose clock is far behind would otherwise write tombstones
+ * that are past the grace the moment they exist (issue 19.9). `previous` is the row's value
+ * before this write, if it was dead already.
  */
 export function localDeadAfterMs(objectDeadMs: number | undefined, previous: number | undefined, nowMs: number): number | undefined {
   if (objectDeadMs === undefined) return undefined;
-  return Math.max(objectDeadMs, previous ?? nowMs);
+  return Math.max(objectDeadMs, previous ?? nowMs - DEAD_CLOCK_SKEW_MS);
 }
 
 /** A fresh random epoch: 8 base-36 characters. */

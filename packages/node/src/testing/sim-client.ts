@@ -48,7 +48,7 @@ export class SimClient {
         resolve(reply);
       };
       const timer = this.clock.at(timeoutMs + this.slackMs, `client-timeout ${method} ${path}`, () => done(NO_REPLY));
-      if (node.state === 'crashed') {
+      if (!node.up) {
         this.clock.at(this.delayMs(), `refused ${node.id}`, () => done(NO_REPLY));
         return;
       }

@@ -7,11 +7,19 @@
  * healthy node dead (`falseDeathRate`, per pair and sweep), as a detector under load does;
  * that is undone by a later sweep. Statuses go through each node's own StaticMembership
  * (`setStatus`), which is what the coordinator reads.
+ *
+ * With membership changes (sim-membership.ts) it judges only the members the observer's own
+ * list holds as in the ring: a member it does not know, or knows as left, is not its to judge.
+ * A peer whose clock is outside the authentication window is as unreachable as a cut one (its
+ * requests and its gossip would be refused).
  */
+import type { StaticMembership } from '../membership/static-membership.js';
 import type { SimWorld } from './sim-node.js';
 
 export interface DetectorOptions {
   readonly sweepMs: number;
+  /** The auth window: peers whose clocks differ by more cannot talk. */
+  readonly authSkewMs: number;
   readonly detectRate: number;
   readonly falseDeathRate: number;
 }
@@ -42,8 +50,9 @@ export class FailureDetector {
       const membership = observer.parts?.staticMembership;
       if (observer.state !== 'running' || membership === undefined) continue;
       for (const target of nodes) {
-        if (target === observer) continue;
-        const truth = target.state === 'running' && !network.isCut(observer.id, target.id) && !network.isCut(target.id, observer.id);
+        if (target === observer || !judges(membership, target.id)) continue;
+        const skewed = Math.abs(observer.nowMs() - target.nowMs()) > this.options.authSkewMs;
+        const truth = target.state === 'running' && !skewed && !network.isCut(observer.id, target.id) && !network.isCut(target.id, observer.id);
         const believed = membership.isReachable(target.id);
         if (truth !== believed && random() < this.options.detectRate) {
           membership.setStatus(target.id, truth ? 'alive' : 'dead');
@@ -64,7 +73,14 @@ export class FailureDetector {
     const { nodes } = this.world;
     for (const observer of nodes) {
       const membership = observer.parts?.staticMembership;
-      for (const target of nodes) if (target !== observer && !membership?.isReachable(target.id)) membership?.setStatus(target.id, 'alive');
+      if (membership === undefined) continue;
+      for (const target of nodes) if (target !== observer && judges(membership, target.id) && !membership.isReachable(target.id)) membership.setStatus(target.id, 'alive');
     }
   }
+}
+
+/** Whether the observer's list holds `id` as a ring member (not unknown, not left). */
+function judges(membership: StaticMembership, id: string): boolean {
+  const status = membership.member(id)?.status;
+  return status !== undefined && status !== 'left';
 }

@@ -9,6 +9,14 @@
  *
  * A replica batch that gets no answer within `peerTimeoutMs` fails with KV_ERR_TIMEOUT, as
  * HttpTransport's does; a forward is bounded by MemoryTransport's own deadline.
+ *
+ * Requests carry the sender's wall time, and the receiver refuses one stamped more than
+ * `authSkewMs` from its own clock when it handles it, as the internal routes' signature check
+ * does (transport/auth.ts, 30 s in production): the refusal comes back as HttpTransport reports
+ * a 401, KV_ERR_PEER_UNREACHABLE with `delivered: false`. So a node whose clock was stepped
+ * beyond the window is cut off from its peers, and a message held up longer than the window
+ * (at a paused node) is refused. Anti-entropy's tree questions are answered at once, but not
+ * across a cut link or a refused clock.
  */
 import { KvError } from '../errors.js';
 import { MemoryNetwork } from '../transport/memory-transport.js';
@@ -21,6 +29,8 @@ export interface NetworkOptions {
   readonly minDelayMs: number;
   readonly maxDelayMs: number;
   readonly peerTimeoutMs: number;
+  /** A request stamped further than this from the receiver's clock is refused (auth window). */
+  readonly authSkewMs: number;
 }
 
 export class SimNetwork {
@@ -35,7 +45,18 @@ export class SimNetwork {
     public options: NetworkOptions,
     /** The current incarnation of a node (its messages belong to it). */
     private readonly ownerOf: (node: string) => Owner,
+    /** A node's wall clock (stepped clocks differ). */
+    private readonly wallOf: (node: string) => number,
   ) {}
+
+  /** Whether `to`, now, refuses a request `from` stamped at `sentMs` (outside the auth window). */
+  private refuses(to: string, sentMs: number): boolean {
+    return Math.abs(this.wallOf(to) - sentMs) > this.options.authSkewMs;
+  }
+
+  private refusal(from: string, to: string): KvError {
+    return new KvError('KV_ERR_PEER_UNREACHABLE', `peer ${to} refused ${from}'s request: 401 (clock skew)`, { peer: to, status: 401, delivered: false });
+  }
 
   static address(node: string): string {
     return `http://${node}.sim`;
@@ -81,7 +102,11 @@ export class SimNetwork {
     return {
       // Anti-entropy questions are answered at once (not delayed or lost): added by the
       // anti-entropy change so this proxy keeps compiling; model them here if the sim needs them.
-      tree: (request, from) => handler.tree(request, from),
+      tree: (request, from) => {
+        if (this.isCut(from, to) || this.isCut(to, from)) throw new KvError('KV_ERR_PEER_UNREACHABLE', `peer ${to} unreachable`, { peer: to, delivered: false });
+        if (this.refuses(to, this.wallOf(from))) throw this.refusal(from, to);
+        return handler.tree(request, from);
+      },
       replicaBatch: (ops, from) =>
         new Promise((resolve, reject) => {
           const sender = this.ownerOf(from);
@@ -91,7 +116,15 @@ export class SimNetwork {
             () => reject(new KvError('KV_ERR_TIMEOUT', `peer ${to} did not answer within ${this.options.peerTimeoutMs} ms`, { peer: to })),
             sender,
           );
+          const sentMs = this.wallOf(from);
           const request = (answer: boolean) => () => {
+            if (this.refuses(to, sentMs)) {
+              if (answer) this.send(to, from, 'batch-refused', () => {
+                this.clock.cancel(timer);
+                reject(this.refusal(from, to));
+              }, sender);
+              return;
+            }
             // A handler that throws is a bug; its answer is then lost and the sender times out.
             void handler.replicaBatch(ops, from).then((results) => {
               if (!answer) return;
@@ -108,9 +141,11 @@ export class SimNetwork {
           }
         }),
       coordinate: (request, from) =>
-        new Promise((resolve) => {
+        new Promise((resolve, reject) => {
           const sender = this.ownerOf(from);
+          const sentMs = this.wallOf(from);
           this.send(from, to, `forward(${request.kind}:${request.key})`, () => {
+            if (this.refuses(to, sentMs)) return this.send(to, from, 'forward-refused', () => reject(this.refusal(from, to)), sender);
             void handler.coordinate(request, from).then((result) => this.send(to, from, 'forward-answer', () => resolve(result), sender), () => undefined);
           }, target);
         }),

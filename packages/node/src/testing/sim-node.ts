@@ -10,7 +10,14 @@
  * write acknowledged. A write already queued for the disk still commits (the crash came after
  * the fsync, before the acknowledgement). A restart builds a new incarnation over the same
  * disk; its member list starts with everyone alive, as a freshly started static node's does.
+ *
+ * Membership and clock faults (issue 19): a node may leave (it hands off, then stops for good,
+ * as node.ts's leave does), be removed while down (it never restarts, unless as a zombie with
+ * its old disk and its old view), lose its disk (`wipe`: a new MemoryStore, hence a new epoch,
+ * no hints), and have its wall clock stepped (`clockOffsetMs`, added to what every part of the
+ * node reads as the time; timers, like a monotonic clock, are not affected).
  */
+import { leaveStep } from '../replication/leave.js';
 import { pino } from 'pino';
 import type { NodeConfig } from '../config.js';
 import type { VersionedObject } from '../core/versioned.js';
@@ -19,6 +26,7 @@ import { MemoryStore, DEFAULT_HINT_LIMITS } from '../storage/memory-store.js';
 import { newEpoch, type Store } from '../storage/store.js';
 import { MemoryTransport } from '../transport/memory-transport.js';
 import { DURABLE, type Fate, type Owner, type SimClock } from './sim-clock.js';
+import { applyView, type RingEntry } from './sim-membership.js';
 import { SimNetwork } from './sim-network.js';
 
 const silent = pino({ level: process.env.SIM_LOG ?? 'silent' });
@@ -108,11 +116,23 @@ export interface SimWorld {
   readonly trace: (line: string) => void;
 }
 
+/** How often a leaving node checks whether its handoff is done (node.ts: every 200 ms; scaled). */
+const LEAVE_POLL_MS = 20;
+
 export class SimNode {
-  state: 'running' | 'paused' | 'crashed' = 'crashed';
+  /** `stopped`: it left (handoff done) or was removed; it does not come back (but as a zombie). */
+  state: 'running' | 'paused' | 'crashed' | 'stopped' = 'crashed';
   incarnation = 0;
-  /** The node's disk: survives crashes and restarts. */
-  readonly disk: MemoryStore;
+  /** The node's disk: survives crashes and restarts (not `wipe`). */
+  disk: MemoryStore;
+  /** Added to the simulated time this node reads as its wall clock (a stepped clock). */
+  clockOffsetMs = 0;
+  /** Leaving: it knows it left the ring and stops once it has nothing left to hand off. */
+  leaving = false;
+  /** Removed by an operator while down: never restarted by the nemesis. */
+  removed = false;
+  /** A removed node that came back with its old disk and view; nobody tells it the ring. */
+  zombie = false;
   private life: { parts: Parts; store: FencedStore } | undefined;
 
   constructor(
@@ -121,8 +141,28 @@ export class SimNode {
     private readonly network: SimNetwork,
     private readonly random: () => number,
   ) {
-    const durable = { node: config.nodeId, incarnation: DURABLE };
-    this.disk = new MemoryStore(clock.scheduler(durable), newEpoch(random), DEFAULT_HINT_LIMITS, () => clock.wallMs());
+    this.disk = this.newDisk();
+  }
+
+  private newDisk(): MemoryStore {
+    const durable = { node: this.config.nodeId, incarnation: DURABLE };
+    return new MemoryStore(this.clock.scheduler(durable), newEpoch(this.random), DEFAULT_HINT_LIMITS, () => this.nowMs());
+  }
+
+  /** This node's wall clock: simulated time plus its step. */
+  nowMs(): number {
+    return this.clock.wallMs() + this.clockOffsetMs;
+  }
+
+  /** The data dir is lost (only while crashed): a new, empty store with a new epoch and no hints. */
+  wipe(): void {
+    if (this.state !== 'crashed') throw new Error(`wipe of ${this.id} while ${this.state}`);
+    this.disk = this.newDisk();
+  }
+
+  /** True while the process is up (running or paused), whatever its role. */
+  get up(): boolean {
+    return this.state === 'running' || this.state === 'paused';
   }
 
   get id(): string {
@@ -140,24 +180,73 @@ export class SimNode {
 
   /** What the clock does with an event of `owner` now (see SimClock). */
   fate(owner: Owner): Fate {
-    if (owner.incarnation !== DURABLE && (owner.incarnation !== this.incarnation || this.state === 'crashed')) return 'drop';
+    if (owner.incarnation !== DURABLE && (owner.incarnation !== this.incarnation || !this.up)) return 'drop';
     return this.state === 'paused' ? 'defer' : 'run';
   }
 
-  /** Starts a new incarnation over the disk. */
-  start(): void {
+  /** Starts a new incarnation over the disk, with `view` as its member list (see SimRing). */
+  start(view?: readonly RingEntry[]): void {
     this.incarnation++;
     this.state = 'running';
     const owner = this.owner;
     const transport = new MemoryTransport(this.network.memory, this.id, undefined, this.clock.scheduler(owner), this.clock.setTimer(owner));
     const store = new FencedStore(this.disk);
-    const parts = assemble(this.config, SimNetwork.address(this.id), { transport, timers: this.clock.timers(owner), random: this.random }, silent, () => this.clock.wallMs(), store);
+    const timers = this.clock.timers(owner);
+    const parts = assemble(this.config, SimNetwork.address(this.id), { transport, timers, random: this.random }, silent, () => this.nowMs(), store);
     this.network.attach(owner, parts.replica);
+    // The loops node.ts starts: hints, anti-entropy, ownership handoff, reaping.
     parts.handoff.start(this.config.hintDeliveryIntervalMs);
     if (this.config.antiEntropyIntervalMs > 0) parts.antiEntropy.start(this.config.antiEntropyIntervalMs);
+    parts.transfer.start(this.config.hintDeliveryIntervalMs);
+    parts.reaper.start(this.config.reapIntervalMs);
     this.life = { parts, store };
+    if (view !== undefined) this.learn(view);
+    if (this.leaving) this.pollLeave(timers);
     // Work deferred while an earlier life was paused: the dead life's is dropped, the disk's runs.
     this.clock.resume(this.id);
+  }
+
+  /** The member list this node last learned (a zombie comes back with it). */
+  lastView: readonly RingEntry[] | undefined;
+
+  /** Sets this node's member list (SimRing.tell); remembered for a zombie's return. */
+  learn(view: readonly RingEntry[]): void {
+    this.lastView = view.map((e) => ({ ...e }));
+    if (this.life !== undefined) applyView(this.life.parts.staticMembership!, view);
+  }
+
+  /**
+   * This node has left the ring (its view says so): as node.ts's leave, it takes a leave step
+   * (replication/leave.ts: hand over undeliverable hints) every LEAVE_POLL_MS, and stops once
+   * no key is left to hand off and no hint is left (issue 19 point 6).
+   */
+  leave(): void {
+    if (this.leaving) return;
+    this.leaving = true;
+    if (this.life !== undefined) this.pollLeave(this.clock.timers(this.owner));
+  }
+
+  private pollLeave(timers: ReturnType<SimClock['timers']>): void {
+    const parts = this.life!.parts;
+    const check = () => {
+      if (this.life?.parts !== parts) return;
+      void leaveStep({ store: this.life.store, handoff: parts.handoff, transfer: parts.transfer }).then(
+        (done) => {
+          if (this.life?.parts !== parts) return;
+          if (done) this.stop();
+          else timers.setTimeout(check, LEAVE_POLL_MS);
+        },
+        () => timers.setTimeout(check, LEAVE_POLL_MS),
+      );
+    };
+    timers.setTimeout(check, LEAVE_POLL_MS);
+  }
+
+  /** The process ends for good (a finished leave; a zombie put down): like a crash, but final. */
+  stop(): void {
+    this.crash();
+    this.state = 'stopped';
+    this.leaving = false;
   }
 
   crash(): void {

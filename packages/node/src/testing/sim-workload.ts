@@ -14,7 +14,7 @@ import type { SimNode } from './sim-node.js';
 export type SimHistoryEvent =
   | { readonly type: 'add'; readonly key: string; readonly element: string; readonly ok: boolean; readonly startMs: number; readonly endMs: number }
   | { readonly type: 'delete'; readonly key: string; readonly seen: readonly string[]; readonly ok: boolean; readonly startMs: number; readonly endMs: number }
-  | { readonly type: 'read'; readonly key: string; readonly siblings: number };
+  | { readonly type: 'read'; readonly key: string; readonly siblings: number; readonly elements: readonly string[]; readonly startMs: number; readonly endMs: number };
 
 export interface WorkloadOptions {
   readonly keys: readonly string[];
@@ -72,7 +72,7 @@ export class SetWorkload {
       const readMs = this.clock.nowMs;
       const read = await this.client.readSet(node, key, r, requestTimeoutMs);
       if (read.status !== 200 && read.status !== 300 && read.status !== 404) continue;
-      this.history.push({ type: 'read', key, siblings: read.siblings });
+      this.history.push({ type: 'read', key, siblings: read.siblings, elements: read.elements, startMs: readMs, endMs: this.clock.nowMs });
       // A delete covers only what its read saw, so it starts (for the checker's concurrency
       // rule) when the read did: an add acknowledged in between is concurrent with it.
       if (this.random() < deleteRate) await this.remove(node, key, read.elements, read.context, undefined, readMs);

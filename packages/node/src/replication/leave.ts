@@ -1,0 +1,21 @@
+/**
+ * When a leaving node may stop (issue 19.6): once no key is left to hand off (ownership
+ * transfer) and it holds no hint. Hints whose owner is reachable are delivered by the hint
+ * loop; the others are handed to another live node here. node.ts polls `leaveStep` until it
+ * says done, and so does the cluster simulation, so both follow one rule.
+ */
+import type { Store } from '../storage/store.js';
+import type { HintedHandoff } from './hinted-handoff.js';
+import type { OwnershipTransfer } from './ownership-transfer.js';
+
+export interface LeaveParts {
+  readonly store: Store;
+  readonly handoff: Pick<HintedHandoff, 'handOverOnce'>;
+  readonly transfer: Pick<OwnershipTransfer, 'status'>;
+}
+
+/** One step of a leave: hands over undeliverable hints; resolves true once the node may stop. */
+export async function leaveStep(parts: LeaveParts): Promise<boolean> {
+  if (parts.store.hints.count() > 0) await parts.handoff.handOverOnce();
+  return parts.transfer.status().pending === 0 && parts.store.hints.count() === 0;
+}
