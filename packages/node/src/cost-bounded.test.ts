@@ -30,3 +30,13 @@ t.test('a costly value is reused for cost × factor', async (t) => {
   now = 4_000;
   t.equal(read(), 3, 'a clock that went back recomputes instead of trusting a future timestamp');
 });
+
+t.test('with minAgeMs 0 a cheap value is always fresh', async (t) => {
+  let now = 0;
+  let computed = 0;
+  const read = costBounded(() => ++computed, { nowMs: () => now, minAgeMs: 0, costFactor: 100, elapsedMs: () => 0 });
+  t.equal(read(), 1);
+  t.equal(read(), 2, 'a zero-cost value is recomputed every time');
+  now = 1;
+  t.equal(read(), 3);
+});

@@ -1,5 +1,5 @@
 /**
- * A value that is costly to compute, such as a full-table count for /admin/status, recomputed
+ * A value that is costly to compute, such as a count of the hints table for /admin/status, recomputed
  * at most so often that computing it stays a small share of the event loop whatever the
  * request rate: after a computation that took c ms, the value is reused for
  * max(minAgeMs, c × costFactor) ms. With costFactor 100 a count is at most ~1 % of the loop.

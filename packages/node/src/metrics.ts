@@ -6,6 +6,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { CoordinatorEvents } from './replication/coordinator.js';
 import type { ExchangeReport } from './replication/anti-entropy.js';
 import type { Store } from './storage/store.js';
+import { costBounded } from './cost-bounded.js';
 import type { Transport } from './transport/transport.js';
 
 export interface NodeMetrics {
@@ -65,7 +66,9 @@ export function createMetrics(
   const accessRefused = new Counter({ name: 'ringkv_access_refused_total', help: 'Requests refused for a missing or wrong token or peer certificate (401) or an operation not granted (403), by area and code.', labelNames: ['area', 'code'], registers: [registry] });
   const gauge = (name: string, help: string, read: () => number) =>
     new Gauge({ name, help, registers: [registry], collect() { this.set(read()); } });
-  gauge('ringkv_hints_stored', 'Hints this node holds for unreachable owners.', () => store.hints.count());
+  // A count of the hints table: reused for 100 times its cost, so /metrics in a loop cannot stall the node.
+  const hintCount = costBounded(() => store.hints.count(), { nowMs: () => performance.now(), minAgeMs: 0, costFactor: 100 });
+  gauge('ringkv_hints_stored', 'Hints this node holds for unreachable owners.', hintCount);
   gauge('ringkv_store_commits', 'Group-commit transactions since start.', () => store.stats().commits);
   gauge('ringkv_store_writes', 'Writes committed since start.', () => store.stats().writes);
   gauge('ringkv_store_failed_commits', 'Group commits that failed since start.', () => store.stats().failedCommits);

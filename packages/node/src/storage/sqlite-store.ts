@@ -142,7 +142,6 @@ export class SqliteStore implements Store {
   private readonly db: Database.Database;
   private readonly queue: GroupCommitQueue;
   private readonly selectObject: Database.Statement<[string], { object: Buffer }>;
-  private readonly countObjects: Database.Statement<[], { n: number }>;
   private readonly selectRange: Database.Statement<[number, number, number], { key: string; pos: number; digest: Buffer }>;
   private readonly tree = new DigestTree();
   private readonly selectKeyDigest: Database.Statement<[string], { digest: Buffer }>;
@@ -169,7 +168,6 @@ export class SqliteStore implements Store {
     const durable = this.wal === undefined ? undefined : () => this.wal!.sync();
     this.hints = new SqliteHintStore(this.db, options.hintLimits ?? DEFAULT_HINT_LIMITS, options.nowMs, durable);
     this.selectObject = this.db.prepare('SELECT object FROM objects WHERE key = ?');
-    this.countObjects = this.db.prepare('SELECT count(*) AS n FROM objects');
     this.selectKeyDigest = this.db.prepare('SELECT digest FROM objects WHERE key = ?');
     this.selectDead = this.db.prepare('SELECT key, pos, digest FROM objects WHERE dead_after_ms IS NOT NULL AND dead_after_ms < ? ORDER BY dead_after_ms LIMIT ?');
     this.selectRange = this.db.prepare('SELECT key, pos, digest FROM objects WHERE pos >= ? AND pos < ? ORDER BY pos LIMIT ?');
@@ -254,7 +252,9 @@ export class SqliteStore implements Store {
   }
 
   keyCount(): number {
-    return this.countObjects.get()!.n;
+    // Kept by the digest tree on every commit (a full count(*) per /admin/status request could
+    // stall the event loop on a large store: issue #18).
+    return this.tree.keyCount;
   }
 
   removeIfUnchanged(entries: ReadonlyArray<{ readonly key: string; readonly digest: Uint8Array }>): number {
