@@ -30,6 +30,13 @@ export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const START_DEADLINE_MS = 20_000;
 export const STOP_GRACE_MS = 10_000;
 export const DEFAULT_SECRET = 'integration-test-secret';
+/**
+ * The admin token of every process these helpers spawn (RINGKV_ADMIN_TOKEN in their
+ * environment, unless a test passes its own env), so CLI admin commands work against the
+ * nodes; `http()` sends it to /admin/ routes unless the test sets an Authorization header.
+ */
+export const DEFAULT_ADMIN_TOKEN = 'integration-test-admin-token';
+const defaultEnv = { RINGKV_ADMIN_TOKEN: DEFAULT_ADMIN_TOKEN };
 
 interface Registry {
   /** PIDs to stop, with the ChildProcess when this process spawned it. */
@@ -222,7 +229,7 @@ export interface SpawnedProcess {
 export function spawnCli(t: TestLike, args: readonly string[], env: NodeJS.ProcessEnv = {}): SpawnedProcess {
   const child = spawn(process.execPath, [CLI_MAIN, ...args], {
     cwd: REPO_ROOT,
-    env: { ...process.env, ...env },
+    env: { ...process.env, ...defaultEnv, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   if (child.pid === undefined) throw new Error(`could not spawn ${CLI_MAIN}`);
@@ -243,7 +250,7 @@ export interface RunResult extends ExitStatus {
 
 /** Runs a CLI command to completion (within `deadlineMs`) and returns its exit and output. */
 export async function runCli(t: TestLike, args: readonly string[], deadlineMs = START_DEADLINE_MS, env: NodeJS.ProcessEnv = {}): Promise<RunResult> {
-  const child = spawn(process.execPath, [CLI_MAIN, ...args], { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI_MAIN, ...args], { cwd: REPO_ROOT, env: { ...process.env, ...defaultEnv, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   if (child.pid === undefined) throw new Error(`could not spawn ${CLI_MAIN}`);
   track(registryOf(t), child.pid, child);
   let stdout = '';
@@ -271,6 +278,8 @@ export interface NodeOptions {
   readonly logLevel?: string;
   readonly extraArgs?: readonly string[];
   readonly startDeadlineMs?: number;
+  /** Environment on top of the helpers' defaults (for example RINGKV_ADMIN_TOKEN: '' for none). */
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 export interface NodeProcess extends SpawnedProcess {
@@ -310,7 +319,7 @@ export async function spawnNode(t: TestLike, options: NodeOptions = {}): Promise
   const dir = options.dir ?? (await tempDir(t));
   const id = options.id ?? 'node1';
   const secret = options.secret ?? DEFAULT_SECRET;
-  const proc = spawnCli(t, nodeArgs({ ...options, dir }));
+  const proc = spawnCli(t, nodeArgs({ ...options, dir }), options.env);
   const deadlineMs = options.startDeadlineMs ?? START_DEADLINE_MS;
   const url = await new Promise<string>((resolve, reject) => {
     let settled = false;
@@ -356,17 +365,22 @@ export interface HttpAnswer {
   json: unknown;
 }
 
-/** One HTTP request through undici; the body is read in full. */
+/**
+ * One HTTP request through undici; the body is read in full. Requests to /admin/ carry the
+ * helpers' admin token unless `headers` has an Authorization header of its own.
+ */
 export async function http(
   dispatcher: Dispatcher,
   method: Dispatcher.HttpMethod,
   url: string,
   options: { headers?: Record<string, string>; body?: string | Uint8Array; timeoutMs?: number } = {},
 ): Promise<HttpAnswer> {
+  const headers = { ...options.headers };
+  if (url.includes('/admin/') && !Object.keys(headers).some((name) => name.toLowerCase() === 'authorization')) headers.authorization = `Bearer ${DEFAULT_ADMIN_TOKEN}`;
   const response = await request(url, {
     dispatcher,
     method,
-    headers: options.headers ?? {},
+    headers,
     body: options.body ?? null,
     headersTimeout: options.timeoutMs ?? 15_000,
     bodyTimeout: options.timeoutMs ?? 15_000,

@@ -5,7 +5,8 @@
  */
 import t, { type Test } from 'tap';
 import { encodeKey } from '@ringkv/client';
-import { errorCode, headerOf, http, httpAgent, spawnNode, type HttpAnswer } from '../helpers/process.js';
+import { createConnection } from 'node:net';
+import { DEFAULT_ADMIN_TOKEN, errorCode, headerOf, http, httpAgent, spawnNode, type HttpAnswer } from '../helpers/process.js';
 import { RawConnection } from '../helpers/raw-http.js';
 
 const CONTEXT_HEADER = 'x-ringkv-context';
@@ -175,6 +176,105 @@ t.test('unknown route → 404 KV_ERR_NO_ROUTE; wrong method → 405 with Allow',
   const patch = await http(agent, 'PATCH', `${node.url}/admin/status`, { body: '{}' });
   expectError(t, patch, 405, 'KV_ERR_METHOD_NOT_ALLOWED', 'PATCH /admin/status');
   t.match(headerOf(patch, 'allow') ?? '', /GET/, 'Allow on /admin/status names GET');
+});
+
+/** A seeded PRNG (mulberry32): the same seed gives the same 2,000 requests. */
+function seeded(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let x = Math.imul(state ^ (state >>> 15), 1 | state);
+    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
+    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** One fuzzed request as raw bytes: mostly well-framed HTTP with hostile parts, sometimes garbage. */
+function fuzzedRequest(random: () => number, port: number): { bytes: Buffer; garbage: boolean } {
+  const pick = <T,>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
+  const randomBytes = (max: number) => Buffer.from(Array.from({ length: Math.floor(random() * max) }, () => Math.floor(random() * 256)));
+  const text = (max: number) => Array.from({ length: Math.floor(random() * max) }, () => String.fromCharCode(32 + Math.floor(random() * 95))).join('');
+  if (random() < 0.08) return { bytes: randomBytes(600), garbage: true };
+  const method = pick(['GET', 'GET', 'PUT', 'PUT', 'DELETE', 'POST', 'HEAD', 'OPTIONS', 'PATCH', 'TRACE', 'CONNECT', 'get', 'FOO', text(12).replace(/\s/g, '') || 'X']);
+  const key = random() < 0.5 ? `fuzz-${Math.floor(random() * 50)}` : pick([encodeURIComponent(text(40)), text(30).replace(/\s/g, '%20'), '%ZZ', '%C3%28', 'k'.repeat(Math.floor(random() * 1100)), '', 'a/../b', '%2F%2E%2E', encodeURIComponent('é'.repeat(200))]);
+  const routes = [
+    `/kv/${key}`, `/kv/${key}`, `/kv/${key}`, `/admin/local/${key}`, `/admin/preflist/${key}`, '/admin/status', '/admin/members', '/admin/ring', '/metrics',
+    '/admin/transfers', '/admin/anti-entropy', `/admin/remove`, '/internal/batch', '/internal/coordinate', '/internal/tree', '/internal/members', '/internal/faults',
+    `/${text(20).replace(/\s/g, '')}`, '*', `/${'x'.repeat(Math.floor(random() * 9000))}`, '/%61dmin/status', '//kv//x',
+  ];
+  const query = random() < 0.7 ? '' : `?${Array.from({ length: 1 + Math.floor(random() * 4) }, () => `${pick(['r', 'w', 'pw', 'timeout_ms', 'ttl_ms', 'sloppy', 'action', 'id', 'peer', text(5)])}=${encodeURIComponent(pick(['0', '1', '2', '-1', '1.5', '1e3', '99999999999999', 'true', 'pause', '', text(8)]))}`).join('&')}`;
+  let path = pick(routes) + query;
+  if (path.startsWith('/admin/remove')) path = `/admin/remove?id=${encodeURIComponent(text(10))}`;
+  const headers: string[] = [`Host: ${random() < 0.9 ? `127.0.0.1:${port}` : pick([text(20).replace(/\s/g, ''), ''])}`, 'Connection: close'];
+  if (random() < 0.5) headers.push(`Content-Type: ${pick(['text/plain', 'application/octet-stream', text(300), 'application/json; charset=utf-8'])}`);
+  if (random() < 0.4) headers.push(`X-Ringkv-Context: ${pick([text(60), randomBytes(40).toString('base64'), randomBytes(3000).toString('base64url'), ''])}`);
+  // The real admin token sometimes, so admin routes are fuzzed past the token check too (never leave).
+  if (random() < 0.4) headers.push(`Authorization: ${pick([`Bearer ${text(30).replace(/\s/g, '')}`, 'Bearer', text(40), `Bearer ${DEFAULT_ADMIN_TOKEN}`, `Bearer ${DEFAULT_ADMIN_TOKEN}`])}`);
+  if (random() < 0.2) headers.push(`X-Ringkv-Time: ${pick([String(Date.now()), text(10)])}`, `X-Ringkv-Sender: ${text(20).replace(/\s/g, '')}`, `X-Ringkv-Nonce: ${text(22)}`, `X-Ringkv-Auth: ${text(43)}`);
+  if (random() < 0.2) headers.push(`${pick(['X-A', 'Accept', 'Range', 'Expect', 'If-None-Match', text(10).replace(/[\s:]/g, '') || 'Y'])}: ${text(200)}`);
+  const body = ['GET', 'HEAD'].includes(method) && random() < 0.8 ? Buffer.alloc(0) : randomBytes(random() < 0.1 ? 70_000 : 2_048);
+  if (path.startsWith('/admin/leave')) path = '/admin/status';
+  const chunked = body.length > 0 && random() < 0.2;
+  headers.push(chunked ? 'Transfer-Encoding: chunked' : `Content-Length: ${body.length}`);
+  const framed = chunked ? Buffer.concat([Buffer.from(`${body.length.toString(16)}\r\n`), body, Buffer.from('\r\n0\r\n\r\n')]) : body;
+  return { bytes: Buffer.concat([Buffer.from(`${method} ${path} HTTP/1.1\r\n${headers.join('\r\n')}\r\n\r\n`, 'latin1'), framed]), garbage: false };
+}
+
+/** Sends one raw request and resolves with its status (0 when the node closed without an answer). */
+function sendRaw(port: number, bytes: Buffer, endAfterWrite: boolean, deadlineMs: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const socket = createConnection({ port, host: '127.0.0.1' });
+    let received = '';
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`no answer and no close within ${deadlineMs} ms (${received.length} bytes received)`));
+    }, deadlineMs);
+    socket.on('connect', () => {
+      socket.write(bytes);
+      // Garbage may look like the start of a request: end our side so the node is not left waiting.
+      if (endAfterWrite) socket.end();
+    });
+    socket.setEncoding('latin1');
+    socket.on('data', (chunk: string) => {
+      if (received.length < 64) received += chunk;
+    });
+    socket.on('error', () => {}); // a reset after an answer (or instead of one) is fine
+    socket.on('close', () => {
+      clearTimeout(timer);
+      const status = /^HTTP\/1\.[01] (\d{3})/.exec(received);
+      resolve(status === null ? 0 : Number(status[1]));
+    });
+  });
+}
+
+t.test('2,000 seeded fuzzed requests: no 500, no hang, the node stays up', async (t) => {
+  const SEED = Number(process.env.RINGKV_FUZZ_SEED ?? 0x5eed18);
+  const COUNT = 2_000;
+  const random = seeded(SEED);
+  const requests = Array.from({ length: COUNT }, () => fuzzedRequest(random, node.port));
+  const statuses = new Map<number, number>();
+  const started = Date.now();
+  let next = 0;
+  const worker = async () => {
+    while (next < requests.length) {
+      const index = next++;
+      const { bytes, garbage } = requests[index]!;
+      const status = await sendRaw(node.port, bytes, garbage, 15_000).catch((error: Error) => {
+        throw new Error(`request ${index} of seed ${SEED} hung: ${error.message}\n${bytes.subarray(0, 300).toString('latin1')}`);
+      });
+      statuses.set(status, (statuses.get(status) ?? 0) + 1);
+      if (status === 500) t.fail(`request ${index} of seed ${SEED} got a 500:\n${bytes.subarray(0, 300).toString('latin1')}`);
+    }
+  };
+  await Promise.all(Array.from({ length: 8 }, worker));
+  const summary = [...statuses].sort(([a], [b]) => a - b).map(([status, count]) => `${status || 'closed'}: ${count}`).join(', ');
+  t.comment(`seed ${SEED}: ${COUNT} requests in ${Date.now() - started} ms; statuses ${summary}`);
+  t.equal([...statuses.values()].reduce((a, b) => a + b, 0), COUNT, 'every request was answered or closed in time (no hang)');
+  t.notOk(statuses.has(500), 'no 500');
+  t.ok([...statuses.keys()].filter((s) => s >= 400 && s < 500).length >= 5, 'the fuzzer reached many refusal paths');
+  t.ok((statuses.get(200) ?? 0) + (statuses.get(204) ?? 0) > 50, 'and many accepted ones');
+  t.equal(node.child.exitCode, null, 'the node process is still running');
+  t.equal((await http(agent, 'GET', `${node.url}/admin/status`)).status, 200, 'and answers');
 });
 
 t.test('after all of that the same process still serves correctly', async (t) => {

@@ -9,7 +9,7 @@ import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
-import { signRequest } from '@ringkv/node';
+import { resolveAdminToken, signRequest } from '@ringkv/node';
 
 export interface RingNodeSpec {
   readonly id: string;
@@ -42,10 +42,11 @@ export function spawnNode(
   extraArgs: readonly string[] = [],
   seeds: readonly string[] = [],
   nodeArgs: readonly string[] = [],
+  env: NodeJS.ProcessEnv = {},
 ): RunningNode {
-  mkdirSync(spec.dir, { recursive: true });
+  mkdirSync(spec.dir, { recursive: true, mode: 0o700 });
   const logFile = `${spec.dir}.log`;
-  const log = createWriteStream(logFile, { flags: 'a' });
+  const log = createWriteStream(logFile, { flags: 'a', mode: 0o600 });
   const child = spawn(
     process.execPath,
     [
@@ -53,7 +54,7 @@ export function spawnNode(
       '--dir', spec.dir, '--n', String(n), '--host', host, '--log-level', 'info',
       ...(seeds.length > 0 ? ['--seeds', seeds.join(',')] : []), ...extraArgs,
     ],
-    { env: { ...process.env, RINGKV_SECRET: secret }, stdio: ['ignore', 'pipe', 'inherit'] },
+    { env: { ...process.env, RINGKV_SECRET: secret, ...env }, stdio: ['ignore', 'pipe', 'inherit'] },
   );
   const node: RunningNode = { ...spec, url: spec.port === 0 ? '' : `http://${host}:${spec.port}`, gossipAddress: '', child, logFile };
   // The node's JSON log goes to its file; its "node started" line tells the bound URL.
@@ -172,6 +173,8 @@ export interface LocalRingOptions {
   readonly basePort: number;
   readonly dir: string;
   readonly secret: string;
+  /** The admin token of every node; default: the one kept in `dir`/admin-token (created if missing). */
+  readonly adminToken?: string;
   /** Extra `ringkv node` arguments for every node (for example `--sync normal`). */
   readonly extraArgs?: readonly string[];
   /** Node.js runtime flags for every node process (for example `--cpu-prof`). */
@@ -189,11 +192,12 @@ export async function startLocalRing(options: LocalRingOptions): Promise<Running
   const extra = options.extraArgs ?? [];
   const specs = nodeSpecs(options.count, options.basePort, options.dir);
   const runtime = options.nodeArgs ?? [];
-  const nodes = [spawnNode(specs[0]!, options.n, options.secret, '127.0.0.1', extra, [], runtime)];
+  const env = { RINGKV_ADMIN_TOKEN: resolveAdminToken(options.adminToken, options.dir, process.env) };
+  const nodes = [spawnNode(specs[0]!, options.n, options.secret, '127.0.0.1', extra, [], runtime, env)];
   try {
     await waitReady(nodes[0]!, deadlineMs);
     const seed = nodes[0]!.gossipAddress;
-    nodes.push(...specs.slice(1).map((spec) => spawnNode(spec, options.n, options.secret, '127.0.0.1', extra, [seed], runtime)));
+    nodes.push(...specs.slice(1).map((spec) => spawnNode(spec, options.n, options.secret, '127.0.0.1', extra, [seed], runtime, env)));
     await Promise.all(nodes.map((node) => waitReady(node, deadlineMs)));
     await waitConverged(nodes, options.count, deadlineMs);
     return nodes;

@@ -7,7 +7,7 @@ import { runNode } from './commands/node.js';
 import { runUp } from './commands/up.js';
 import { runGet, runPut, runDel } from './commands/kv.js';
 import { runStatus } from './commands/status.js';
-import { runLeave, runRemove, runTransfers } from './commands/membership.js';
+import { runAntiEntropy, runLeave, runRemove, runTransfers } from './commands/membership.js';
 import { UsageError } from './args.js';
 
 const commands: Record<string, (argv: string[]) => Promise<number | void>> = {
@@ -20,20 +20,27 @@ const commands: Record<string, (argv: string[]) => Promise<number | void>> = {
   leave: runLeave,
   remove: runRemove,
   transfers: runTransfers,
+  'anti-entropy': runAntiEntropy,
 };
 
 const usage = `usage: ringkv <command> [options]
 
   up      --nodes K [--n N] [--port P] [--dir D]     start a local ring (ports P..P+K-1)
   node    --id ID --port HTTP_PORT --dir DIR [--gossip-port UDP_PORT]
-          [--seeds HOST:PORT,...] [--n N] [--secret S]   run one node in the foreground
+          [--seeds HOST:PORT,...] [--n N] [--secret S | --secret-file F]
+          [--admin-token T] [--auth-file F] [--tls-cert F --tls-key F [--tls-ca F]]
+          [--connections-max C] [--headers-timeout-ms MS]   run one node in the foreground
   get     KEY [--r R] [--url U]                       read a key
   put     KEY VALUE [--w W] [--context C] [--url U]   write a key
   del     KEY [--w W] [--context C] [--url U]         delete a key
+          (get/put/del: [--token T] (else RINGKV_TOKEN) [--cacert F] (else RINGKV_CACERT))
   status  [--url U]                                   show a node's status (transfers included)
   leave   [--url U]                                   the node leaves the ring: hands off, then stops
   remove  ID [--url U]                                remove dead member ID for good
   transfers pause|resume [--url U]                    pause or resume a node's handoff
+  anti-entropy [--peer ID] [--url U]                  run anti-entropy now
+          (admin commands and status: [--token T] (else RINGKV_ADMIN_TOKEN, else the
+          admin-token file in --dir D, default ./data, where ringkv up keeps it) [--cacert F])
 `;
 
 async function main(): Promise<void> {

@@ -28,6 +28,16 @@ export interface ClientOptions {
   readonly keyAware?: boolean;
   /** How often the ring copy is refreshed, in ms (default 10,000). */
   readonly ringRefreshMs?: number;
+  /**
+   * Bearer token sent with every request (`Authorization: Bearer <token>`): a client token of
+   * the nodes' `--auth-file`, or the admin token. Needed only when the nodes require one.
+   */
+  readonly token?: string;
+  /**
+   * PEM CA certificate(s) that the nodes' TLS certificates chain to (https:// URLs signed by a
+   * private CA, such as the ring's --tls-ca). Default: the system's CAs.
+   */
+  readonly ca?: string | Buffer | ReadonlyArray<string | Buffer>;
 }
 
 interface Answer {
@@ -63,6 +73,8 @@ export class RingkvClient {
   private readonly retries: number;
   private readonly connections: number;
   private readonly ring: RingView | undefined;
+  private readonly authHeaders: Record<string, string>;
+  private readonly ca: ClientOptions['ca'];
   private next = 0;
 
   constructor(options: ClientOptions) {
@@ -71,13 +83,16 @@ export class RingkvClient {
     this.connections = options.connectionsPerNode ?? 16;
     this.timeoutMs = options.timeoutMs ?? 5_000;
     this.retries = Math.min(options.retries ?? Math.max(this.urls.length - 1, 2), 4);
-    this.ring = options.keyAware === false ? undefined : new RingView((url) => this.pool(url), this.urls, options.ringRefreshMs ?? 10_000);
+    if (options.token !== undefined && !/^[\x21-\x7e]+$/.test(options.token)) throw new TypeError('RingkvClient token must be visible ASCII without spaces');
+    this.authHeaders = options.token === undefined ? {} : { authorization: `Bearer ${options.token}` };
+    this.ca = options.ca;
+    this.ring = options.keyAware === false ? undefined : new RingView((url) => this.pool(url), this.urls, options.ringRefreshMs ?? 10_000, this.authHeaders);
   }
 
   private pool(url: string): Pool {
     let pool = this.pools.get(url);
     if (pool === undefined) {
-      pool = new Pool(url, { connections: this.connections });
+      pool = new Pool(url, { connections: this.connections, ...(this.ca === undefined ? {} : { connect: { ca: this.ca as string | Buffer | Array<string | Buffer> } }) });
       this.pools.set(url, pool);
     }
     return pool;
@@ -114,7 +129,7 @@ export class RingkvClient {
         const response = await this.pool(url).request({
           method,
           path,
-          headers,
+          headers: { ...this.authHeaders, ...headers },
           body: body === undefined ? null : body,
           headersTimeout: timeoutMs + 1_000,
           bodyTimeout: timeoutMs + 1_000,

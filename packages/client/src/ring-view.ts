@@ -35,6 +35,8 @@ export class RingView {
     private readonly pool: (url: string) => Pool,
     private readonly seeds: readonly string[],
     private readonly refreshMs: number,
+    /** Sent with every ring fetch (the client's token: with --auth-file, /admin/ring needs one). */
+    private readonly headers: Record<string, string> = {},
   ) {}
 
   /**
@@ -67,7 +69,7 @@ export class RingView {
     for (const seed of [...this.addresses.values(), ...this.seeds]) {
       if (this.closed) return;
       try {
-        const response = await this.pool(seed).request({ method: 'GET', path: '/admin/ring', headersTimeout: 2_000, bodyTimeout: 2_000 });
+        const response = await this.pool(seed).request({ method: 'GET', path: '/admin/ring', headers: this.headers, headersTimeout: 2_000, bodyTimeout: 2_000 });
         const body: unknown = await response.body.json().catch(() => undefined);
         if (response.statusCode !== 200 || !isRingBody(body)) continue;
         this.n = body.n;

@@ -10,6 +10,7 @@ import { KvError } from './errors.js';
 import { NODE_ID_BYTES_MAX } from './core/context-codec.js';
 import { CONTENT_TYPE_BYTES_MAX } from './core/object-codec.js';
 import type { StaticPeer } from './membership/static-membership.js';
+import { adminTokenProblem } from './access/admin-token.js';
 
 export interface NodeConfig {
   /** Unique, stable name of this node in the ring; also the coordinator id in clocks. */
@@ -108,6 +109,29 @@ export interface NodeConfig {
   readonly shutdownGraceMs: number;
   /** pino level. */
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /**
+   * Bearer token of the admin-only routes (every non-GET /admin/ route, /admin/local/). '' in a
+   * config given to startNode refuses them all; `ringkv node` always resolves one (flag, env,
+   * or `<dataDir>/admin-token`). docs/security.md "Admin token".
+   */
+  readonly adminToken: string;
+  /** Client tokens and grants (`--auth-file`, JSON); '' leaves /kv/ open. Reloaded on SIGHUP. */
+  readonly authFile: string;
+  /** PEM certificate chain and private key of this node: with both, the port serves HTTPS only. */
+  readonly tlsCert: string;
+  readonly tlsKey: string;
+  /**
+   * PEM CA bundle that peers' certificates must chain to. With it the server asks every
+   * connection for a client certificate and /internal/ requires a verified one (mutual TLS);
+   * without it, peers are verified against the system's CAs.
+   */
+  readonly tlsCa: string;
+  /** A file holding the cluster secret (`--secret-file`), read at start-up by main.ts; '' = none. */
+  readonly secretFile: string;
+  /** Most open connections on the HTTP port; past it new connections are closed at once (counted). */
+  readonly connectionsMax: number;
+  /** A connection must send its request headers (and finish a TLS handshake) within this. */
+  readonly headersTimeoutMs: number;
 }
 
 /** Defaults for a production node. */
@@ -155,6 +179,14 @@ export const defaultConfig: NodeConfig = Object.freeze({
   integrityCheckOnStart: true,
   shutdownGraceMs: 10_000,
   logLevel: 'info',
+  adminToken: '',
+  authFile: '',
+  tlsCert: '',
+  tlsKey: '',
+  tlsCa: '',
+  secretFile: '',
+  connectionsMax: 1_000,
+  headersTimeoutMs: 10_000,
 });
 
 /** A ring on one laptop: same safety, OS-chosen gossip ports, quieter logs. */
@@ -174,6 +206,7 @@ export const testConfig: NodeConfig = Object.freeze({
   processMetrics: false,
   membership: 'static',
   logLevel: 'silent',
+  adminToken: 'test-admin-token-0123456789',
 });
 
 /**
@@ -210,6 +243,16 @@ function intIn(config: NodeConfig, field: keyof NodeConfig, min: number, max: nu
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
     fail(field, `must be an integer from ${min} to ${max} (got ${String(value)})`);
   }
+}
+
+/** The client-port settings: tokens, TLS files and connection bounds (docs/security.md). */
+function validateEdge(config: NodeConfig): void {
+  const tokenProblem = config.adminToken === '' ? undefined : adminTokenProblem(config.adminToken);
+  if (tokenProblem !== undefined) fail('adminToken', `${tokenProblem} (--admin-token or RINGKV_ADMIN_TOKEN)`);
+  if ((config.tlsCert === '') !== (config.tlsKey === '')) fail('tlsCert', 'and tlsKey must be given together (--tls-cert and --tls-key)');
+  if (config.tlsCa !== '' && config.tlsCert === '') fail('tlsCa', 'needs --tls-cert and --tls-key (a node verifying peers must present its own certificate)');
+  intIn(config, 'connectionsMax', 1, 1_000_000);
+  intIn(config, 'headersTimeoutMs', 100, 600_000);
 }
 
 /** Merges `overrides` onto `base`, validates every field, and returns a frozen config. */
@@ -267,7 +310,8 @@ export function validateConfig(overrides: Partial<NodeConfig>, base: NodeConfig 
   }
   if (config.host.length === 0) fail('host', 'must not be empty');
   if (config.dataDir.length === 0) fail('dataDir', 'must not be empty');
-  if (config.secret.length < 8) fail('secret', 'must be at least 8 characters (--secret or RINGKV_SECRET)');
+  if (config.secret.length < 8) fail('secret', 'must be at least 8 characters (--secret, --secret-file or RINGKV_SECRET)');
+  validateEdge(config);
   if (!['full', 'normal'].includes(config.sqliteSynchronous)) fail('sqliteSynchronous', 'must be full or normal');
   if (!['swim', 'static'].includes(config.membership)) fail('membership', 'must be swim or static');
   for (const seed of config.seeds) {

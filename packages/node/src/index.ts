@@ -1,6 +1,8 @@
 /** Public API of the node package: start a node in-process, or as a process. */
 export { startNode, assemble, VERSION, type RingkvNode, type NodeParts } from './node.js';
 export { runNodeProcess, resolveSecret } from './main.js';
+export { resolveAdminToken, adminTokenFromDir, ADMIN_TOKEN_FILE } from './access/admin-token.js';
+export { parseAuthFile, type TokenTable, type Operation } from './access/client-tokens.js';
 export { defaultConfig, localConfig, testConfig, validateConfig, type NodeConfig } from './config.js';
 export { KvError, isKvError } from './errors.js';
 export { createApp, type AppDeps } from './http/app.js';

@@ -10,6 +10,8 @@ import { join } from 'node:path';
 import { KvError } from './errors.js';
 import { defaultConfig, validateConfig, type NodeConfig } from './config.js';
 import { startNode, type RingkvNode } from './node.js';
+import { resolveAdminToken } from './access/admin-token.js';
+import { readPrivateFile } from './access/private-file.js';
 
 const SECRET_FILE = 'cluster-secret';
 
@@ -30,6 +32,8 @@ function secretFromDataDir(dataDir: string): string {
 
 export function resolveSecret(overrides: Partial<NodeConfig>, env: NodeJS.ProcessEnv): string {
   if (overrides.secret !== undefined && overrides.secret !== '') return overrides.secret;
+  // --secret-file keeps the secret out of `ps` and shell history; a world-readable file is refused.
+  if (overrides.secretFile !== undefined && overrides.secretFile !== '') return readPrivateFile(overrides.secretFile, 'secretFile').toString('utf8').trim();
   if (env.RINGKV_SECRET !== undefined && env.RINGKV_SECRET !== '') return env.RINGKV_SECRET;
   try {
     return secretFromDataDir(overrides.dataDir ?? defaultConfig.dataDir);
@@ -56,10 +60,14 @@ function startupFailure(error: unknown): never {
 /** Starts a node in this process and wires the signals; resolves once it is serving. */
 export async function runNodeProcess(overrides: Partial<NodeConfig>, env: NodeJS.ProcessEnv = process.env): Promise<RingkvNode> {
   let node: RingkvNode;
+  // Everything this process creates (data directory, database, token and secret files) is
+  // private to its user: 0700 directories, 0600 files (issue #18).
+  process.umask(0o077);
   try {
-    // Validate everything but the secret first, so a bad config leaves no file behind.
-    validateConfig({ ...overrides, secret: 'placeholder-secret' });
-    const config = validateConfig({ ...overrides, secret: resolveSecret(overrides, env) });
+    // Validate everything but the secrets first, so a bad config leaves no file behind.
+    validateConfig({ ...overrides, secret: 'placeholder-secret', adminToken: 'placeholder-admin-token' });
+    const dataDir = overrides.dataDir ?? defaultConfig.dataDir;
+    const config = validateConfig({ ...overrides, secret: resolveSecret(overrides, env), adminToken: resolveAdminToken(overrides.adminToken, dataDir, env) });
     node = await startNode(config);
   } catch (error) {
     startupFailure(error);
@@ -85,6 +93,8 @@ export async function runNodeProcess(overrides: Partial<NodeConfig>, env: NodeJS
     process.stderr.write(`ringkv: node ${node.config.nodeId} was removed from the ring; it stopped and will not start on this data directory again\n`);
     process.exit(2);
   });
+  // SIGHUP reloads --auth-file (and no longer ends the process, as its default action would).
+  process.on('SIGHUP', () => node.reloadAuthFile());
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
   return node;

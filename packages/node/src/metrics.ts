@@ -6,6 +6,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { CoordinatorEvents } from './replication/coordinator.js';
 import type { ExchangeReport } from './replication/anti-entropy.js';
 import type { Store } from './storage/store.js';
+import { costBounded } from './cost-bounded.js';
 import type { Transport } from './transport/transport.js';
 
 export interface NodeMetrics {
@@ -19,9 +20,25 @@ export interface NodeMetrics {
   observeRequest(op: string, status: number, seconds: number): void;
   /** Counts a refused /internal/ request by reason. */
   internalRefused(reason: string): void;
+  /** Counts a request the access checks refused (area: admin, kv, metrics, internal; the code). */
+  accessRefused(area: string, code: string): void;
 }
 
-export function createMetrics(nodeId: string, store: Store, transport: Transport, processMetrics: boolean, swimStats?: () => Record<string, number>): NodeMetrics {
+/** Connection counts of the HTTP port (node.ts keeps them). */
+export interface ConnectionCounts {
+  readonly open: number;
+  /** Connections closed at once because connectionsMax were open. */
+  readonly dropped: number;
+}
+
+export function createMetrics(
+  nodeId: string,
+  store: Store,
+  transport: Transport,
+  processMetrics: boolean,
+  swimStats?: () => Record<string, number>,
+  connections?: () => ConnectionCounts,
+): NodeMetrics {
   const registry = new Registry();
   registry.setDefaultLabels({ node: nodeId });
   if (processMetrics) collectDefaultMetrics({ register: registry, prefix: 'ringkv_process_' });
@@ -47,15 +64,22 @@ export function createMetrics(nodeId: string, store: Store, transport: Transport
   const reaped = new Counter({ name: 'ringkv_reaped_total', help: 'Dead keys (tombstones, expired TTLs) reaped past their grace.', registers: [registry] });
   const handedOff = new Counter({ name: 'ringkv_transfer_keys_total', help: 'Keys this node no longer owns, handed to their owners and dropped here.', registers: [registry] });
   const refused = new Counter({ name: 'ringkv_internal_refused_total', help: 'Refused /internal/ requests by reason.', labelNames: ['reason'], registers: [registry] });
+  const accessRefused = new Counter({ name: 'ringkv_access_refused_total', help: 'Requests refused for a missing or wrong token or peer certificate (401) or an operation not granted (403), by area and code.', labelNames: ['area', 'code'], registers: [registry] });
   const gauge = (name: string, help: string, read: () => number) =>
     new Gauge({ name, help, registers: [registry], collect() { this.set(read()); } });
-  gauge('ringkv_hints_stored', 'Hints this node holds for unreachable owners.', () => store.hints.count());
+  // A count of the hints table: reused for 100 times its cost, so /metrics in a loop cannot stall the node.
+  const hintCount = costBounded(() => store.hints.count(), { nowMs: () => performance.now(), minAgeMs: 0, costFactor: 100 });
+  gauge('ringkv_hints_stored', 'Hints this node holds for unreachable owners.', hintCount);
   gauge('ringkv_store_commits', 'Group-commit transactions since start.', () => store.stats().commits);
   gauge('ringkv_store_writes', 'Writes committed since start.', () => store.stats().writes);
   gauge('ringkv_store_failed_commits', 'Group commits that failed since start.', () => store.stats().failedCommits);
   gauge('ringkv_transport_ops_sent', 'Replica ops sent to peers since start.', () => transport.stats().opsSent);
   gauge('ringkv_transport_batches_sent', 'Requests that carried replica ops since start.', () => transport.stats().batchesSent);
   gauge('ringkv_transport_batches_failed', 'Replica batches that failed as a whole since start.', () => transport.stats().batchesFailed);
+  if (connections !== undefined) {
+    gauge('ringkv_connections_open', 'Open connections on the HTTP port.', () => connections().open);
+    gauge('ringkv_connections_dropped', 'Connections closed at once since start because connectionsMax were open.', () => connections().dropped);
+  }
   if (swimStats !== undefined) {
     new Gauge({
       name: 'ringkv_gossip',
@@ -82,6 +106,7 @@ export function createMetrics(nodeId: string, store: Store, transport: Transport
       latency.observe({ op }, seconds);
     },
     internalRefused: (reason) => refused.inc({ reason }),
+    accessRefused: (area, code) => accessRefused.inc({ area, code }),
     transferEvents: { handedOff: (count) => handedOff.inc(count) },
     reaperEvents: { reaped: (count) => reaped.inc(count) },
     antiEntropyEvents: {

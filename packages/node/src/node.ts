@@ -10,7 +10,6 @@ import { checkNotRemoved, loadRemovals, markSelfRemoved, recordRemoval } from '.
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
-import { createAdaptorServer } from '@hono/node-server';
 import { pino, type Logger } from 'pino';
 import type { Hono } from 'hono';
 import type { StatusBody } from '@ringkv/protocol';
@@ -18,7 +17,12 @@ import type { NodeConfig } from './config.js';
 import { CONTEXT_ENTRIES_MAX, decodeContext, encodeContext } from './core/context-codec.js';
 import { contextOf, type VersionedObject } from './core/versioned.js';
 import { createApp } from './http/app.js';
-import { createMetrics } from './metrics.js';
+import type { AccessDeps } from './http/access.js';
+import { createEdgeServer } from './http/edge-server.js';
+import { AuthFile } from './access/auth-file.js';
+import { loadTls, peerConnectOptions, type TlsMaterial } from './access/tls-files.js';
+import { costBounded } from './cost-bounded.js';
+import { createMetrics, type ConnectionCounts } from './metrics.js';
 import { countByStatus } from './membership/membership.js';
 import { StaticMembership } from './membership/static-membership.js';
 import type { MembershipView } from './membership/membership.js';
@@ -61,6 +65,12 @@ export interface RingkvNode {
   readonly left: Promise<void>;
   /** Resolves when the node learned an operator removed it (issue 19.5) and stopped. */
   readonly removed: Promise<void>;
+  /**
+   * Re-reads `--auth-file` (main.ts calls it on SIGHUP): true when the new tokens are in force;
+   * false when there is no auth file or the new one is invalid (the old tokens stay, the error
+   * is logged).
+   */
+  reloadAuthFile(): boolean;
 }
 
 export interface NodeParts {
@@ -82,6 +92,15 @@ export interface NodeParts {
   readonly membershipControl?: MembershipControl;
   /** Uniform in [0, 1) (fresh actors, core/actor.ts); the simulation passes its seeded one. */
   readonly random?: () => number;
+  /**
+   * Token and peer-certificate checks of the HTTP routes; startNode builds them from the
+   * config. Absent, every route is open: in-process tests drive `app.request()` without them.
+   */
+  readonly access?: Omit<AccessDeps, 'keyBytesMax' | 'refused'>;
+  /** Open and dropped connections of the HTTP port, for /metrics. */
+  readonly connections?: () => ConnectionCounts;
+  /** This node's TLS identity: its connections to peers use it (startNode loads it). */
+  readonly tls?: TlsMaterial;
 }
 
 /** Ownership changes an operator asks for (admin routes); only gossip membership has them. */
@@ -118,9 +137,10 @@ function openStore(config: NodeConfig, nowMs: () => number): Store {
   });
 }
 
-function openTransport(config: NodeConfig, nowMs: () => number, faults: FaultPlan | undefined): Transport {
+function openTransport(config: NodeConfig, nowMs: () => number, faults: FaultPlan | undefined, tls: TlsMaterial | undefined): Transport {
   return new HttpTransport({
     ...(faults ? { faults } : {}),
+    ...(tls ? { tls: peerConnectOptions(tls) } : {}),
     selfId: config.nodeId,
     secret: config.secret,
     nowMs,
@@ -145,8 +165,8 @@ export function assemble(config: NodeConfig, url: string, parts: NodeParts, logg
   const codec = { secret: config.secret, entriesMax: CONTEXT_ENTRIES_MAX };
   const staticMembership = parts.membership === undefined ? new StaticMembership(config.nodeId, url, config.peers) : undefined;
   const membership: MembershipView = parts.membership ?? staticMembership!;
-  const transport = parts.transport ?? openTransport(config, nowMs, parts.faults);
-  const metrics = createMetrics(config.nodeId, store, transport, config.processMetrics, parts.swimStats);
+  const transport = parts.transport ?? openTransport(config, nowMs, parts.faults, parts.tls);
+  const metrics = createMetrics(config.nodeId, store, transport, config.processMetrics, parts.swimStats, parts.connections);
   const replica = new ReplicaService(store, limits, () => coordinator, (id) => membership.isRemoved(id));
   const coordinator = new Coordinator({
     selfId: config.nodeId,
@@ -196,6 +216,10 @@ export function assemble(config: NodeConfig, url: string, parts: NodeParts, logg
   });
   const encode = (object: VersionedObject) => encodeContext(contextOf(object), codec);
   let stopping = false;
+  // Hints by owner is a scan of the hints table: reused for 100 times what it last cost
+  // (cost-bounded.ts), so asking /admin/status in a loop cannot stall the event loop. The key
+  // count is kept incrementally by the store.
+  const hintOwners = costBounded(() => store.hints.owners(), { nowMs, minAgeMs: 0, costFactor: 100 });
   const status = (): StatusBody => ({
     nodeId: config.nodeId,
     pid: process.pid,
@@ -205,7 +229,7 @@ export function assemble(config: NodeConfig, url: string, parts: NodeParts, logg
     n: config.n,
     members: countByStatus(membership.members()),
     keys: store.keyCount(),
-    hints: Object.fromEntries(store.hints.owners().map(({ owner, count }) => [owner, count])),
+    hints: Object.fromEntries(hintOwners().map(({ owner, count }) => [owner, count])),
     storage: { engine: 'sqlite', synchronous: config.sqliteSynchronous },
     antiEntropy: { intervalMs: config.antiEntropyIntervalMs, keysPerSecond: config.antiEntropyKeysPerSecond, ...antiEntropy.snapshot() },
     transfers: transfer.status(),
@@ -224,6 +248,7 @@ export function assemble(config: NodeConfig, url: string, parts: NodeParts, logg
       ...(staticMembership ? { setMembers: (members: Parameters<StaticMembership['replace']>[0]) => staticMembership.replace(members) } : {}),
       refused: metrics.internalRefused,
     },
+    ...(parts.access ? { access: { ...parts.access, keyBytesMax: config.keyBytesMax, refused: metrics.accessRefused } } : {}),
     logger,
     isStopping: () => stopping,
   });
@@ -252,15 +277,21 @@ export async function startNode(config: NodeConfig, parts: NodeParts = {}): Prom
   const logger = parts.logger ?? pino({ level: config.logLevel, base: { nodeId: config.nodeId } });
   const nowMs = parts.nowMs ?? Date.now;
   if (parts.store === undefined) checkNotRemoved(config.dataDir, config.nodeId);
+  // Files named by the config are read before anything is opened: a bad one is KV_ERR_CONFIG.
+  const tls = parts.tls ?? loadTls(config);
+  const authFile = config.authFile === '' ? undefined : new AuthFile(config.authFile);
   const store = parts.store ?? openStore(config, nowMs);
   // The app needs the node's own URL (for the member list), known only once the port is
   // bound; requests cannot arrive before `assemble` runs, as nothing awaits in between.
   let fetch: Hono['fetch'] | undefined;
-  // The adapter's env ({ incoming, outgoing }) is passed on: the routes read bodies from it.
-  const server = createAdaptorServer({ fetch: (request: Request, env: unknown) => fetch!(request, env) }) as Server;
-  server.keepAliveTimeout = 65_000;
-  server.headersTimeout = 10_000; // a client that trickles its headers is cut off (slowloris)
-  server.requestTimeout = Math.max(config.requestTimeoutMsMax + 5_000, 30_000);
+  const edge = createEdgeServer((request, env) => fetch!(request, env), {
+    connectionsMax: config.connectionsMax,
+    headersTimeoutMs: config.headersTimeoutMs, // a client that trickles its headers is cut off (slowloris)
+    requestTimeoutMs: Math.max(config.requestTimeoutMsMax + 5_000, 30_000),
+    keepAliveTimeoutMs: 65_000,
+    ...(tls ? { tls } : {}),
+  });
+  const server = edge.server;
   let port: number;
   try {
     port = await listen(server, config.httpPort, config.host);
@@ -269,7 +300,7 @@ export async function startNode(config: NodeConfig, parts: NodeParts = {}): Prom
     throw error;
   }
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
-  const url = `http://${host}:${port}`;
+  const url = `${edge.scheme}://${host}:${port}`;
   let swim: SwimDriver | undefined;
   let swimMembership: SwimMembership | undefined;
   const faults = parts.faults ?? (config.faultInjection ? new FaultPlan() : undefined);
@@ -352,10 +383,15 @@ export async function startNode(config: NodeConfig, parts: NodeParts = {}): Prom
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
   };
+  const access = {
+    adminToken: config.adminToken,
+    clientTokens: () => authFile?.tokens,
+    peerCertificateRequired: tls?.ca !== undefined,
+  };
   const node = assemble(
     config,
     url,
-    { ...parts, ...(faults ? { faults } : {}), ...(swimMembership ? { membership: swimMembership, swimStats: () => swimCounters(swim!) } : {}), ...(membershipControl ? { membershipControl } : {}) },
+    { access, connections: edge.counts, ...parts, ...(tls ? { tls } : {}), ...(faults ? { faults } : {}), ...(swimMembership ? { membership: swimMembership, swimStats: () => swimCounters(swim!) } : {}), ...(membershipControl ? { membershipControl } : {}) },
     logger,
     nowMs,
     store,
@@ -366,7 +402,23 @@ export async function startNode(config: NodeConfig, parts: NodeParts = {}): Prom
   node.transfer.start(config.hintDeliveryIntervalMs);
   node.reaper.start(config.reapIntervalMs);
   if (config.tombstoneGraceMs < 60_000) logger.warn({ tombstoneGraceMs: config.tombstoneGraceMs }, 'tombstone grace under 60 s: safe only for tests (docs/healing.md)');
-  logger.info({ url, gossipAddress: swim?.gossipAddress ?? null, dataDir: config.dataDir, n: config.n, membership: config.membership }, 'node started');
+  logger.info(
+    { url, gossipAddress: swim?.gossipAddress ?? null, dataDir: config.dataDir, n: config.n, membership: config.membership, clientAuth: authFile !== undefined, mutualTls: tls?.ca !== undefined },
+    'node started',
+  );
+  const reloadAuthFile = (): boolean => {
+    if (authFile === undefined) {
+      logger.info('reload asked (SIGHUP): no --auth-file to reload');
+      return false;
+    }
+    try {
+      logger.info({ path: authFile.path, tokens: authFile.reload() }, 'auth file reloaded');
+      return true;
+    } catch (error) {
+      logger.error({ err: error, path: authFile.path }, 'auth file not reloaded: the previous tokens stay in force');
+      return false;
+    }
+  };
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
@@ -400,5 +452,5 @@ export async function startNode(config: NodeConfig, parts: NodeParts = {}): Prom
     void node.transport.close();
     void store.close();
   };
-  return { config, url, port, membership: node.membership, staticMembership: node.staticMembership, swim, close, destroy, left, removed };
+  return { config, url, port, membership: node.membership, staticMembership: node.staticMembership, swim, close, destroy, left, removed, reloadAuthFile };
 }

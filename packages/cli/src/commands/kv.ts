@@ -1,14 +1,20 @@
 /** `ringkv get|put|del`: one request through the client library. */
 import { RingkvClient, type GetResult } from '@ringkv/client';
 import { DEFAULT_URL, intOption, parse, UsageError } from '../args.js';
+import { caCert, clientToken } from '../credentials.js';
 
 const common = {
   url: { type: 'string' },
   'timeout-ms': { type: 'string' },
+  token: { type: 'string' },
+  cacert: { type: 'string' },
 } as const;
 
-function clientFor(url: string | undefined): RingkvClient {
-  return new RingkvClient({ urls: [url ?? process.env.RINGKV_URL ?? DEFAULT_URL] });
+/** A client for one command: --url, --token (else RINGKV_TOKEN) and --cacert (else RINGKV_CACERT). */
+function clientFor(values: Record<string, string | undefined>): RingkvClient {
+  const token = clientToken(values);
+  const ca = caCert(values);
+  return new RingkvClient({ urls: [values.url ?? process.env.RINGKV_URL ?? DEFAULT_URL], ...(token ? { token } : {}), ...(ca ? { ca } : {}) });
 }
 
 function printResult(result: GetResult): number {
@@ -32,7 +38,7 @@ function printResult(result: GetResult): number {
 export async function runGet(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, { ...common, r: { type: 'string' } }, 1);
   if (positionals[0] === undefined) throw new UsageError('get needs KEY');
-  const client = clientFor(values.url);
+  const client = clientFor(values);
   try {
     const result = await client.get(positionals[0], {
       r: intOption(values.r, 'r', undefined, 1, 16),
@@ -48,7 +54,7 @@ export async function runPut(argv: string[]): Promise<void> {
   const { values, positionals } = parse(argv, { ...common, w: { type: 'string' }, context: { type: 'string' }, 'content-type': { type: 'string' } }, 2);
   const [key, value] = positionals;
   if (key === undefined || value === undefined) throw new UsageError('put needs KEY and VALUE');
-  const client = clientFor(values.url);
+  const client = clientFor(values);
   try {
     await client.put(key, value, {
       w: intOption(values.w, 'w', undefined, 1, 16),
@@ -64,7 +70,7 @@ export async function runPut(argv: string[]): Promise<void> {
 export async function runDel(argv: string[]): Promise<void> {
   const { values, positionals } = parse(argv, { ...common, w: { type: 'string' }, context: { type: 'string' } }, 1);
   if (positionals[0] === undefined) throw new UsageError('del needs KEY');
-  const client = clientFor(values.url);
+  const client = clientFor(values);
   try {
     await client.delete(positionals[0], {
       w: intOption(values.w, 'w', undefined, 1, 16),

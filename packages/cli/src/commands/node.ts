@@ -37,7 +37,16 @@ export async function runNode(argv: string[]): Promise<void> {
     'anti-entropy-keys-per-second': { type: 'string' },
     'tombstone-grace-ms': { type: 'string' },
     'reap-interval-ms': { type: 'string' },
+    'admin-token': { type: 'string' },
+    'auth-file': { type: 'string' },
+    'tls-cert': { type: 'string' },
+    'tls-key': { type: 'string' },
+    'tls-ca': { type: 'string' },
+    'secret-file': { type: 'string' },
+    'connections-max': { type: 'string' },
+    'headers-timeout-ms': { type: 'string' },
   });
+  if (values.secret !== undefined && values['secret-file'] !== undefined) throw new UsageError('give --secret or --secret-file, not both');
   if (values.id === undefined) throw new UsageError('--id is required');
   if (values.port === undefined) throw new UsageError('--port is required');
   if (values.dir === undefined) throw new UsageError('--dir is required');
@@ -63,5 +72,14 @@ export async function runNode(argv: string[]): Promise<void> {
     antiEntropyKeysPerSecond: intOption(values['anti-entropy-keys-per-second'], 'anti-entropy-keys-per-second', undefined, 1, 1_000_000),
     tombstoneGraceMs: intOption(values['tombstone-grace-ms'], 'tombstone-grace-ms', undefined, 1_000, 365 * 86_400_000),
     reapIntervalMs: intOption(values['reap-interval-ms'], 'reap-interval-ms', undefined, 100, 86_400_000),
+    // Security (docs/security.md): tokens, TLS, the secret from a file, client-port bounds.
+    adminToken: values['admin-token'],
+    authFile: values['auth-file'],
+    tlsCert: values['tls-cert'],
+    tlsKey: values['tls-key'],
+    tlsCa: values['tls-ca'],
+    secretFile: values['secret-file'],
+    connectionsMax: intOption(values['connections-max'], 'connections-max', undefined, 1, 1_000_000),
+    headersTimeoutMs: intOption(values['headers-timeout-ms'], 'headers-timeout-ms', undefined, 100, 600_000),
   });
 }

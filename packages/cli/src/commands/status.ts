@@ -2,6 +2,8 @@
 import { request } from 'undici';
 import type { StatusBody } from '@ringkv/protocol';
 import { DEFAULT_URL, parse } from '../args.js';
+import { anyToken, authHeader, caCert, credentialOptions, dispatcherFor } from '../credentials.js';
+import type { Dispatcher } from 'undici';
 
 interface RingBody {
   n: number;
@@ -9,8 +11,8 @@ interface RingBody {
   nodes: Array<{ id: string; address: string | null; status: string; share: number }>;
 }
 
-async function getJson<T>(url: string): Promise<{ status: number; body: T }> {
-  const response = await request(url, { headersTimeout: 5_000, bodyTimeout: 5_000 });
+async function getJson<T>(url: string, headers: Record<string, string>, dispatcher: Dispatcher | undefined): Promise<{ status: number; body: T }> {
+  const response = await request(url, { headers, headersTimeout: 5_000, bodyTimeout: 5_000, ...(dispatcher ? { dispatcher } : {}) });
   return { status: response.statusCode, body: (await response.body.json()) as T };
 }
 
@@ -46,15 +48,24 @@ function antiEntropyLine(ae: AntiEntropyStatus | undefined): string {
 }
 
 export async function runStatus(argv: string[]): Promise<number> {
-  const { values } = parse(argv, { url: { type: 'string' }, json: { type: 'boolean' } });
+  const { values } = parse(argv, { url: { type: 'string' }, json: { type: 'boolean' }, ...credentialOptions });
   const url = (values.url ?? process.env.RINGKV_URL ?? DEFAULT_URL).replace(/\/+$/, '');
-  const status = await getJson<StatusBody>(`${url}/admin/status`);
+  const dispatcher = dispatcherFor(caCert(values));
+  try {
+    return await showStatus(url, Boolean(values.json), authHeader(anyToken(values)), dispatcher);
+  } finally {
+    await dispatcher?.close();
+  }
+}
+
+async function showStatus(url: string, json: boolean, headers: Record<string, string>, dispatcher: Dispatcher | undefined): Promise<number> {
+  const status = await getJson<StatusBody>(`${url}/admin/status`, headers, dispatcher);
   if (status.status !== 200) {
     process.stderr.write(`status ${status.status}: ${JSON.stringify(status.body)}\n`);
     return 1;
   }
-  const ring = await getJson<RingBody>(`${url}/admin/ring`);
-  if (Boolean(values.json)) {
+  const ring = await getJson<RingBody>(`${url}/admin/ring`, headers, dispatcher);
+  if (json) {
     process.stdout.write(`${JSON.stringify({ status: status.body, ring: ring.body }, null, 2)}\n`);
     return 0;
   }

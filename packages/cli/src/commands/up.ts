@@ -5,8 +5,8 @@
  * on Ctrl-C or SIGTERM.
  * The nodes share one cluster secret, kept in D/cluster-secret so restarts keep it.
  */
-import { resolve } from 'node:path';
-import { resolveSecret } from '@ringkv/node';
+import { join, resolve } from 'node:path';
+import { ADMIN_TOKEN_FILE, resolveAdminToken, resolveSecret } from '@ringkv/node';
 import { intOption, parse, UsageError } from '../args.js';
 import { nodeSpecs, spawnNode, stopNodes, waitConverged, waitReady, type RunningNode } from '../local-ring.js';
 
@@ -17,11 +17,15 @@ export async function runUp(argv: string[]): Promise<number> {
   if (n > count) throw new UsageError(`--n ${n} needs at least ${n} nodes (got --nodes ${count})`);
   const basePort = intOption(values.port, 'port', 7070, 0, 65535 - count + 1)!; // 0: OS-chosen ports
   const dir = resolve(values.dir ?? 'data');
+  process.umask(0o077); // the ring's directory, secrets and logs are private to this user
   const secret = resolveSecret({ dataDir: dir }, process.env);
+  // One admin token for every node, kept in D/admin-token: the admin commands find it there.
+  const adminToken = resolveAdminToken(undefined, dir, process.env);
+  const env = { RINGKV_ADMIN_TOKEN: adminToken };
 
   // The first node starts alone; the others join through its gossip address (SWIM).
   const specs = nodeSpecs(count, basePort, dir);
-  const nodes: RunningNode[] = [spawnNode(specs[0]!, n, secret)];
+  const nodes: RunningNode[] = [spawnNode(specs[0]!, n, secret, '127.0.0.1', [], [], [], env)];
   let stopping = false;
   const stop = async (why: string) => {
     if (stopping) return;
@@ -35,7 +39,7 @@ export async function runUp(argv: string[]): Promise<number> {
 
   try {
     await waitReady(nodes[0]!, 30_000);
-    nodes.push(...specs.slice(1).map((spec) => spawnNode(spec, n, secret, '127.0.0.1', [], [nodes[0]!.gossipAddress])));
+    nodes.push(...specs.slice(1).map((spec) => spawnNode(spec, n, secret, '127.0.0.1', [], [nodes[0]!.gossipAddress], [], env)));
     await Promise.all(nodes.map((node) => waitReady(node, 30_000)));
     await waitConverged(nodes, count, 30_000);
   } catch (error) {
@@ -50,6 +54,8 @@ export async function runUp(argv: string[]): Promise<number> {
     });
   }
   process.stdout.write(`ringkv: ring of ${count} node(s) up, N=${n}, data in ${dir}\n`);
+  const tokenAt = process.env.RINGKV_ADMIN_TOKEN ? 'RINGKV_ADMIN_TOKEN (from the environment)' : join(dir, ADMIN_TOKEN_FILE);
+  process.stdout.write(`admin token: ${tokenAt} (ringkv leave/remove/transfers read it; curl: -H "Authorization: Bearer $(cat ${join(dir, ADMIN_TOKEN_FILE)})")\n`);
   for (const node of nodes) process.stdout.write(`  ${node.id}  ${node.url}  pid ${node.child.pid}\n`);
   process.stdout.write('Ctrl-C stops the ring.\n');
   await new Promise(() => {}); // Serve until a signal arrives.

@@ -11,11 +11,14 @@ import { KvError } from '../errors.js';
 import { adminRoutes, type AdminDeps } from './admin-routes.js';
 import { clientRoutes, type ClientDeps } from './client-routes.js';
 import { internalRoutes, type InternalDeps } from './internal-routes.js';
+import { accessRoutes, type AccessDeps } from './access.js';
 
 export interface AppDeps {
   readonly client: ClientDeps;
   readonly admin: AdminDeps;
   readonly internal: InternalDeps;
+  /** Token and peer-certificate checks (http/access.ts); absent, every route is open (in-process tests). */
+  readonly access?: AccessDeps;
   readonly logger: Logger;
   /** True once a graceful stop began: new requests get 503 KV_ERR_SHUTTING_DOWN. */
   readonly isStopping: () => boolean;
@@ -51,6 +54,8 @@ export function createApp(deps: AppDeps): Hono {
     await next();
   });
 
+  // Before any route, so that a refused request is answered before its body is read.
+  if (deps.access !== undefined) accessRoutes(app, deps.access);
   clientRoutes(app, deps.client);
   adminRoutes(app, deps.admin);
   internalRoutes(app, deps.internal);

@@ -60,9 +60,16 @@ export class DigestTree {
   private readonly counts = new Uint32Array(SEGMENTS);
   private readonly groupHashes = new Uint8Array(GROUPS * DIGEST_BYTES);
   private readonly groupCounts = new Uint32Array(GROUPS);
+  private total = 0;
+
+  /** Keys in the tree: what /admin/status reports, kept here so that reading it costs nothing. */
+  get keyCount(): number {
+    return this.total;
+  }
 
   /** Counts a key in (`sign` 1) or out (-1) of the tree. */
   apply(position: number, digest: Uint8Array, sign: 1 | -1): void {
+    this.total += sign;
     const segment = Math.floor(position / SEGMENT_SPAN);
     const group = Math.floor(segment / GROUP_SEGMENTS);
     xorInto(this.hashes, segment * DIGEST_BYTES, digest);

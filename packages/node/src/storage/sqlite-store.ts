@@ -14,7 +14,7 @@
  *   this node id. Each failure is a coded error the process reports before exiting.
  * - Runtime failures: SQLITE_FULL becomes KV_ERR_STORAGE_FULL, any other KV_ERR_STORAGE.
  */
-import { accessSync, closeSync, constants, fsyncSync, mkdirSync, openSync } from 'node:fs';
+import { accessSync, chmodSync, closeSync, constants, existsSync, fsyncSync, mkdirSync, openSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { KvError } from '../errors.js';
@@ -61,10 +61,26 @@ export function storageError(error: unknown, action: string): KvError {
 
 function prepareDir(dir: string): void {
   try {
-    mkdirSync(dir, { recursive: true });
+    mkdirSync(dir, { recursive: true, mode: 0o700 }); // private to the node's user (issue #18)
     accessSync(dir, constants.W_OK | constants.R_OK);
   } catch (error) {
     throw new KvError('KV_ERR_DATA_DIR', `data directory ${dir} is not usable: ${(error as Error).message}`, { dir }, { cause: error });
+  }
+}
+
+/**
+ * Makes the database files 0600 whatever the process umask (stored values are the users'
+ * data). SQLite gives the -wal and -shm files it creates the database file's mode; files left
+ * by an older version are tightened too. Best effort: a file owned by another user (shared
+ * through a group) keeps its mode rather than stopping the node.
+ */
+function keepPrivate(path: string): void {
+  for (const file of [path, `${path}-wal`, `${path}-shm`]) {
+    try {
+      if (existsSync(file)) chmodSync(file, 0o600);
+    } catch {
+      // Not ours to change; see above.
+    }
   }
 }
 
@@ -72,6 +88,7 @@ function openDatabase(path: string, options: SqliteStoreOptions): Database.Datab
   let db: Database.Database | undefined;
   try {
     db = new Database(path);
+    keepPrivate(path);
     db.pragma('journal_mode = WAL');
     // FULL durability comes from WalSync's fsync, off the event loop (see the module comment).
     db.pragma('synchronous = NORMAL');
@@ -137,7 +154,6 @@ export class SqliteStore implements Store {
   private readonly db: Database.Database;
   private readonly queue: GroupCommitQueue;
   private readonly selectObject: Database.Statement<[string], { object: Buffer }>;
-  private readonly countObjects: Database.Statement<[], { n: number }>;
   private readonly selectRange: Database.Statement<[number, number, number], { key: string; pos: number; digest: Buffer }>;
   private readonly tree = new DigestTree();
   private readonly selectKeyDigest: Database.Statement<[string], { digest: Buffer }>;
@@ -169,7 +185,6 @@ export class SqliteStore implements Store {
     const durable = options.synchronous === 'full' ? () => this.wal.sync() : undefined;
     this.hints = new SqliteHintStore(this.db, options.hintLimits ?? DEFAULT_HINT_LIMITS, options.nowMs, durable);
     this.selectObject = this.db.prepare('SELECT object FROM objects WHERE key = ?');
-    this.countObjects = this.db.prepare('SELECT count(*) AS n FROM objects');
     this.selectKeyDigest = this.db.prepare('SELECT digest FROM objects WHERE key = ?');
     this.selectActor = this.db.prepare('SELECT actor FROM objects WHERE key = ?');
     this.selectDead = this.db.prepare('SELECT key, pos, digest FROM objects WHERE dead_after_ms IS NOT NULL AND dead_after_ms < ? ORDER BY dead_after_ms LIMIT ?');
@@ -275,7 +290,9 @@ export class SqliteStore implements Store {
   }
 
   keyCount(): number {
-    return this.countObjects.get()!.n;
+    // Kept by the digest tree on every commit (a full count(*) per /admin/status request could
+    // stall the event loop on a large store: issue #18).
+    return this.tree.keyCount;
   }
 
   removeIfUnchanged(entries: ReadonlyArray<{ readonly key: string; readonly digest: Uint8Array }>): number {

@@ -46,6 +46,11 @@ export interface HttpTransportOptions extends PeerQueueLimits {
   readonly responseBytesMax: number;
   /** How long close() lets requests in flight finish before it destroys the connections. */
   readonly closeGraceMs?: number;
+  /**
+   * TLS to peers (https:// addresses): the CA their certificates must chain to, and this
+   * node's certificate and key, presented as a client certificate (mutual TLS).
+   */
+  readonly tls?: { readonly ca?: Buffer; readonly cert: Buffer; readonly key: Buffer; readonly rejectUnauthorized: true };
 }
 
 interface Peer {
@@ -122,7 +127,11 @@ export class HttpTransport implements Transport {
   private peer(member: Member): Peer {
     let peer = this.peers.get(member.address);
     if (peer === undefined) {
-      const pool = new Pool(member.address, { connections: this.options.connectionsPerPeer, maxResponseSize: this.options.responseBytesMax });
+      const pool = new Pool(member.address, {
+        connections: this.options.connectionsPerPeer,
+        maxResponseSize: this.options.responseBytesMax,
+        ...(this.options.tls ? { connect: { ...this.options.tls } } : {}),
+      });
       const queue = new PeerQueue(member.id, this.options, (ops) => this.sendBatch(pool, member, ops));
       peer = { pool, queue };
       this.peers.set(member.address, peer);
