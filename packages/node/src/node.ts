@@ -36,6 +36,7 @@ import { HttpTransport } from './transport/http-transport.js';
 import type { Transport } from './transport/transport.js';
 import { FaultPlan } from './transport/fault-plan.js';
 import { realTimers, type Timers } from './timers.js';
+import { Keyring } from './security/keyring.js';
 
 /** This package's version, reported by /admin/status. */
 export const VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
@@ -76,6 +77,11 @@ export interface NodeParts {
   readonly timers?: Timers;
   /** Graceful leave and operator removal, when membership is SWIM (startNode passes them). */
   readonly membershipControl?: MembershipControl;
+  /**
+   * The cluster keys (security/keyring.ts); main.ts passes one loaded from a secret file and
+   * reloads it on SIGHUP. Absent: a keyring of `config.secret` alone.
+   */
+  readonly keyring?: Keyring;
 }
 
 /** Ownership changes an operator asks for (admin routes); only gossip membership has them. */
@@ -136,7 +142,14 @@ function openTransport(config: NodeConfig, nowMs: () => number, faults: FaultPla
 export function assemble(config: NodeConfig, url: string, parts: NodeParts, logger: Logger, nowMs: () => number, store: Store) {
   const startedMs = nowMs();
   const limits = { siblingsMax: config.siblingsMax, clockEntriesMax: config.clockEntriesMax };
-  const codec = { secret: config.secret, entriesMax: CONTEXT_ENTRIES_MAX };
+  const keyring = parts.keyring ?? new Keyring([config.secret]);
+  // A getter: a reloaded keyring (SIGHUP) takes effect on the next request.
+  const codec = {
+    get tagKeys() {
+      return keyring.contextKeys;
+    },
+    entriesMax: CONTEXT_ENTRIES_MAX,
+  };
   const staticMembership = parts.membership === undefined ? new StaticMembership(config.nodeId, url, config.peers) : undefined;
   const membership: MembershipView = parts.membership ?? staticMembership!;
   const transport = parts.transport ?? openTransport(config, nowMs, parts.faults);
@@ -187,7 +200,7 @@ export function assemble(config: NodeConfig, url: string, parts: NodeParts, logg
     requestTimeoutMs: config.peerTimeoutMs,
     events: metrics.reaperEvents,
   });
-  const encode = (object: VersionedObject) => encodeContext(contextOf(object), codec);
+  const encode = (object: VersionedObject, key: string) => encodeContext(contextOf(object), key, codec);
   let stopping = false;
   const status = (): StatusBody => ({
     nodeId: config.nodeId,
@@ -205,7 +218,7 @@ export function assemble(config: NodeConfig, url: string, parts: NodeParts, logg
     reaper: reaper.status(),
   });
   const app: Hono = createApp({
-    client: { ...config, kv: coordinator, contexts: { encode, decode: (token) => decodeContext(token, codec) }, observe: metrics.observeRequest, nowMs },
+    client: { ...config, kv: coordinator, contexts: { encode, decode: (token, key) => decodeContext(token, key, codec) }, observe: metrics.observeRequest, nowMs },
     admin: { n: config.n, keyBytesMax: config.keyBytesMax, store, membership, ring: () => coordinator.ring(), status, encodeContext: encode, registry: metrics.registry, antiEntropy, transfer, nowMs, ...(parts.membershipControl ? { control: parts.membershipControl } : {}) },
     internal: {
       secret: config.secret,
