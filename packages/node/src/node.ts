@@ -37,6 +37,7 @@ import type { Transport } from './transport/transport.js';
 import { FaultPlan } from './transport/fault-plan.js';
 import { realTimers, type Timers } from './timers.js';
 import { Keyring } from './security/keyring.js';
+import { newEpoch } from './transport/auth.js';
 
 /** This package's version, reported by /admin/status. */
 export const VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
@@ -82,6 +83,8 @@ export interface NodeParts {
    * reloads it on SIGHUP. Absent: a keyring of `config.secret` alone.
    */
   readonly keyring?: Keyring;
+  /** This boot's epoch (transport/auth.ts); a fresh random one unless a test fixes it. */
+  readonly bootEpoch?: string;
 }
 
 /** Ownership changes an operator asks for (admin routes); only gossip membership has them. */
@@ -118,11 +121,11 @@ function openStore(config: NodeConfig, nowMs: () => number): Store {
   });
 }
 
-function openTransport(config: NodeConfig, nowMs: () => number, faults: FaultPlan | undefined): Transport {
+function openTransport(config: NodeConfig, nowMs: () => number, faults: FaultPlan | undefined, keyring: Keyring): Transport {
   return new HttpTransport({
     ...(faults ? { faults } : {}),
     selfId: config.nodeId,
-    secret: config.secret,
+    keys: () => keyring.internalKeys,
     nowMs,
     peerTimeoutMs: config.peerTimeoutMs,
     connectionsPerPeer: config.connectionsPerPeer,
@@ -152,7 +155,7 @@ export function assemble(config: NodeConfig, url: string, parts: NodeParts, logg
   };
   const staticMembership = parts.membership === undefined ? new StaticMembership(config.nodeId, url, config.peers) : undefined;
   const membership: MembershipView = parts.membership ?? staticMembership!;
-  const transport = parts.transport ?? openTransport(config, nowMs, parts.faults);
+  const transport = parts.transport ?? openTransport(config, nowMs, parts.faults, keyring);
   const metrics = createMetrics(config.nodeId, store, transport, config.processMetrics, parts.swimStats);
   const replica = new ReplicaService(store, limits, () => coordinator);
   const coordinator = new Coordinator({
@@ -221,7 +224,8 @@ export function assemble(config: NodeConfig, url: string, parts: NodeParts, logg
     client: { ...config, kv: coordinator, contexts: { encode, decode: (token, key) => decodeContext(token, key, codec) }, observe: metrics.observeRequest, nowMs },
     admin: { n: config.n, keyBytesMax: config.keyBytesMax, store, membership, ring: () => coordinator.ring(), status, encodeContext: encode, registry: metrics.registry, antiEntropy, transfer, nowMs, ...(parts.membershipControl ? { control: parts.membershipControl } : {}) },
     internal: {
-      secret: config.secret,
+      keys: () => keyring.internalKeys,
+      self: { id: config.nodeId, epoch: parts.bootEpoch ?? newEpoch() },
       nowMs,
       bodyBytesMax: config.internalBodyBytesMax,
       replayEntriesMax: config.internalReplayEntriesMax,
