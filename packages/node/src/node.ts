@@ -254,6 +254,7 @@ function swimCounters(driver: SwimDriver): Record<string, number> {
     packets_out: driver.stats.packetsOut,
     push_pulls: driver.stats.pushPulls,
     local_health: driver.swim.health,
+    handler_errors: driver.stats.handlerErrors,
     ...Object.fromEntries(Object.entries(driver.stats.dropped).map(([reason, count]) => [`dropped_${reason}`, count])),
   };
 }
@@ -262,6 +263,7 @@ export async function startNode(config: NodeConfig, parts: NodeParts = {}): Prom
   const logger = parts.logger ?? pino({ level: config.logLevel, base: { nodeId: config.nodeId } });
   const nowMs = parts.nowMs ?? Date.now;
   const store = parts.store ?? openStore(config, nowMs);
+  const keyring = parts.keyring ?? new Keyring([config.secret]);
   // The app needs the node's own URL (for the member list), known only once the port is
   // bound; requests cannot arrive before `assemble` runs, as nothing awaits in between.
   let fetch: Hono['fetch'] | undefined;
@@ -289,7 +291,7 @@ export async function startNode(config: NodeConfig, parts: NodeParts = {}): Prom
         host: config.host,
         port: config.gossipPort,
         httpAddress: url,
-        secret: config.secret,
+        keys: () => keyring.gossipKeys,
         seeds: config.seeds,
         config: defaultSwimConfig,
         logger,
@@ -334,7 +336,7 @@ export async function startNode(config: NodeConfig, parts: NodeParts = {}): Prom
   const node = assemble(
     config,
     url,
-    { ...parts, ...(faults ? { faults } : {}), ...(swimMembership ? { membership: swimMembership, swimStats: () => swimCounters(swim!) } : {}), ...(membershipControl ? { membershipControl } : {}) },
+    { ...parts, keyring, ...(faults ? { faults } : {}), ...(swimMembership ? { membership: swimMembership, swimStats: () => swimCounters(swim!) } : {}), ...(membershipControl ? { membershipControl } : {}) },
     logger,
     nowMs,
     store,
