@@ -114,7 +114,8 @@ export function internalRoutes(app: Hono, deps: InternalDeps): void {
   app.post('/internal/batch', async (c) => {
     const { body, sender } = await authenticated(c);
     const ops = decodeBatch(body);
-    return binary(c, encodeBatchResults(await deps.peer.replicaBatch(ops, sender)));
+    // Bounded in bytes: a huge key fails alone (KV_ERR_OVERLOADED), the others are answered.
+    return binary(c, encodeBatchResults(await deps.peer.replicaBatch(ops, sender), deps.bodyBytesMax));
   });
 
   app.post('/internal/coordinate', async (c) => {
