@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { KvError } from './errors.js';
 import { defaultConfig, validateConfig, type NodeConfig } from './config.js';
 import { startNode, type RingkvNode } from './node.js';
+import { Keyring, parseSecretFile } from './security/keyring.js';
 
 const SECRET_FILE = 'cluster-secret';
 
@@ -53,16 +54,66 @@ function startupFailure(error: unknown): never {
   throw error;
 }
 
+/** Reads a secret file (security/keyring.ts: one secret per line, the first is primary). */
+export function readSecretFile(path: string): string[] {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new KvError('KV_ERR_CONFIG', `invalid config: secret file ${path} cannot be read: ${(error as Error).message}`, { field: 'secret' });
+  }
+  return parseSecretFile(text);
+}
+
+export interface ProcessOptions {
+  /**
+   * A secret file (`--secret-file`): the keyring comes from it, its first line is the primary
+   * secret, and SIGHUP reloads it (the rotation procedure of docs/security.md).
+   */
+  readonly secretFile?: string;
+}
+
+/**
+ * The last-resort policy: every socket callback that takes network input catches what it
+ * throws (the gossip driver's guard, the HTTP app's error handler, the transport's error
+ * mapping), so an exception that still reaches the top is a bug, and the process state it
+ * leaves cannot be trusted. It is logged on one line and the process exits 1 for its
+ * supervisor to restart it; acknowledged writes are durable (docs/storage.md), and a
+ * restarted node rejoins at once.
+ */
+function exitOnUncaught(): void {
+  process.on('uncaughtException', (error, origin) => {
+    process.stderr.write(`ringkv: fatal: ${origin}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exit(1);
+  });
+}
+
 /** Starts a node in this process and wires the signals; resolves once it is serving. */
-export async function runNodeProcess(overrides: Partial<NodeConfig>, env: NodeJS.ProcessEnv = process.env): Promise<RingkvNode> {
+export async function runNodeProcess(overrides: Partial<NodeConfig>, env: NodeJS.ProcessEnv = process.env, options: ProcessOptions = {}): Promise<RingkvNode> {
   let node: RingkvNode;
+  let keyring: Keyring | undefined;
   try {
     // Validate everything but the secret first, so a bad config leaves no file behind.
     validateConfig({ ...overrides, secret: 'placeholder-secret' });
-    const config = validateConfig({ ...overrides, secret: resolveSecret(overrides, env) });
-    node = await startNode(config);
+    const secrets = options.secretFile === undefined ? undefined : readSecretFile(options.secretFile);
+    keyring = secrets === undefined ? undefined : new Keyring(secrets);
+    const config = validateConfig({ ...overrides, secret: secrets?.[0] ?? resolveSecret(overrides, env) });
+    node = await startNode(config, keyring === undefined ? {} : { keyring });
   } catch (error) {
     startupFailure(error);
+  }
+  exitOnUncaught();
+  if (keyring !== undefined && options.secretFile !== undefined) {
+    const ring = keyring;
+    const file = options.secretFile;
+    process.on('SIGHUP', () => {
+      try {
+        ring.replace(readSecretFile(file));
+        process.stderr.write(`ringkv: SIGHUP: secrets reloaded from ${file} (fingerprints ${ring.fingerprints().join(', ')}; the first signs)\n`);
+      } catch (error) {
+        process.stderr.write(`ringkv: SIGHUP: secrets NOT reloaded, the old ones stay: ${(error as Error).message}\n`);
+      }
+    });
   }
   const stop = (signal: string) => {
     process.stderr.write(`ringkv: ${signal}: stopping node ${node.config.nodeId}\n`);
