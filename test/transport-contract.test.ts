@@ -5,8 +5,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import t, { type Test } from 'tap';
 import { request } from 'undici';
-import { KvError, MemoryStore, signRequest, startNode, verifyRequest, testConfig, validateConfig, type Member, type RingkvNode, type StaticPeer } from '@ringkv/node';
-import { Coordinator, encodeBatchResults, encodeCoordinateResult, MemoryNetwork, MemoryTransport, ReplicaService, StaticMembership } from '@ringkv/node/testing';
+import { KvError, Keyring, MemoryStore, checkBody, checkRequest, internalHeaders, startNode, testConfig, validateConfig, type Member, type RingkvNode, type StaticPeer } from '@ringkv/node';
+import { answerHello, Coordinator, encodeBatchResults, encodeCoordinateResult, HELLO_PATH, MemoryNetwork, MemoryTransport, ReplicaService, StaticMembership } from '@ringkv/node/testing';
 // HttpTransport is not exported by the package; the built module is the one node.ts uses.
 import { HttpTransport } from '../packages/node/dist/transport/http-transport.js';
 import { PAIR_LIMITS, transportContract, type TransportPair } from './contract/transport.contract.js';
@@ -102,7 +102,7 @@ function nodeConfig(nodeId: string, secret = SECRET) {
 function httpTransport(selfId: string, options: { secret?: string; peerTimeoutMs?: number; responseBytesMax?: number } = {}): HttpTransport {
   return new HttpTransport({
     selfId,
-    secret: options.secret ?? SECRET,
+    keys: () => new Keyring([options.secret ?? SECRET]).internalKeys,
     nowMs: Date.now,
     peerTimeoutMs: options.peerTimeoutMs ?? 2_000,
     connectionsPerPeer: 4,
@@ -121,7 +121,7 @@ async function node(t: Test, nodeId: string, parts: Parameters<typeof startNode>
 /** Tells `target` the member list through the signed POST /internal/members, as `ringkv up` does. */
 async function tellMembers(target: RingkvNode, members: readonly StaticPeer[], secret: string): Promise<void> {
   const body = Buffer.from(JSON.stringify({ members }));
-  const headers = { 'content-type': 'application/json', ...signRequest(secret, 'test', '/internal/members', body, Date.now()) };
+  const headers = { 'content-type': 'application/json', ...(await internalHeaders(target.url, secret, 'test', '/internal/members', body)) };
   const answer = await request(`${target.url}/internal/members`, { method: 'POST', headers, body });
   const text = await answer.body.text();
   if (answer.statusCode !== 204) throw new Error(`${target.url} refused the member list: ${answer.statusCode} ${text}`);
@@ -154,12 +154,26 @@ transportContract(t, 'HttpTransport (real nodes on 127.0.0.1)', (t) => httpPair(
 // ---- HTTP only.
 
 
-/** A hand-written peer on 127.0.0.1 that answers /internal/ requests as `handle` says. */
+/** The fake peer's id and boot epoch, as its hello answers them. */
+const FAKE = { id: 'fake', epoch: 'fakeEpoch0000000' };
+
+function headersOf(req: IncomingMessage): Headers {
+  return new Headers(Object.entries(req.headers).map(([k, v]) => [k, String(v)] as [string, string]));
+}
+
+/**
+ * A hand-written peer on 127.0.0.1 that answers hellos as a node would (so the transport gets
+ * to send its requests) and every other /internal/ request as `handle` says.
+ */
 async function fakePeer(t: Test, handle: (req: IncomingMessage, res: ServerResponse, body: Buffer) => void): Promise<Member> {
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => handle(req, res, Buffer.concat(chunks)));
+    req.on('end', () => {
+      if (req.url !== HELLO_PATH) return handle(req, res, Buffer.concat(chunks));
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(answerHello(headersOf(req), new Keyring([SECRET]).internalKeys, FAKE, Date.now())));
+    });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   t.teardown(
@@ -249,12 +263,13 @@ t.test('HttpTransport against peers that refuse, stall or answer garbage', async
     t.same(transport.stats(), { opsSent: 2, batchesSent: 1, batchesFailed: 1, forwards: 0 });
   });
 
-  t.test('requests are signed: the peer sees a valid signature over the exact path and body', async (t) => {
+  t.test('requests are signed: the peer sees a valid signature over the exact path, body, receiver and epoch', async (t) => {
     const seen: Array<{ path: string; sender: string }> = [];
     const peer = await fakePeer(t, (req, res, body) => {
-      const headers = new Headers(Object.entries(req.headers).map(([k, v]) => [k, String(v)] as [string, string]));
       try {
-        seen.push({ path: req.url ?? '', sender: verifyRequest(SECRET, headers, req.url ?? '', body, Date.now()) });
+        const claims = checkRequest(headersOf(req), req.headers['content-length'] ?? null, new Keyring([SECRET]).internalKeys, FAKE, req.url ?? '', Date.now());
+        checkBody(claims, body);
+        seen.push({ path: req.url ?? '', sender: claims.sender });
       } catch {
         res.writeHead(401).end();
         return;
@@ -355,7 +370,7 @@ t.test('HttpTransport regressions', async (t) => {
     const silent = await fakePeer(t, () => {});
     const transport = new HttpTransport({
       selfId: 'node-a',
-      secret: SECRET,
+      keys: () => new Keyring([SECRET]).internalKeys,
       nowMs: Date.now,
       peerTimeoutMs: 30_000,
       connectionsPerPeer: 1,

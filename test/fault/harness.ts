@@ -9,7 +9,7 @@
  * side, as across a real network split.
  */
 import { RingkvClient, type Sibling } from '@ringkv/client';
-import { signRequest } from '@ringkv/node';
+import { internalHeaders } from '@ringkv/node';
 import { DEFAULT_SECRET, http, httpAgent, stopByPid, waitFor, type NodeProcess, type TestLike } from '../helpers/process.js';
 import { restartNode, startRing, waitConverged } from '../helpers/ring.js';
 import { check, type FinalKey, type HistoryEvent, type Verdict } from './checker.js';
@@ -115,7 +115,7 @@ async function partition(agent: ReturnType<typeof httpAgent>, ring: readonly Nod
   for (const node of ring) {
     const block = side.size === 0 ? [] : ring.filter((other) => side.has(other.id) !== side.has(node.id)).map((other) => other.id);
     const body = Buffer.from(JSON.stringify({ block }));
-    const headers = { 'content-type': 'application/json', ...signRequest(DEFAULT_SECRET, 'nemesis', '/internal/faults', body, Date.now()) };
+    const headers = { 'content-type': 'application/json', ...(await internalHeaders(node.url, DEFAULT_SECRET, 'nemesis', '/internal/faults', body)) };
     const answer = await http(agent, 'POST', `${node.url}/internal/faults`, { headers, body });
     if (answer.status !== 200) throw new Error(`${node.id} refused the fault plan: ${answer.status} ${answer.body.toString()}`);
   }

@@ -164,6 +164,19 @@ t.test('a garbage or forged X-Ringkv-Context → 400 KV_ERR_BAD_CONTEXT, key unc
   t.equal(headerOf(after, CONTEXT_HEADER), context, 'the context is unchanged (no write happened)');
 });
 
+t.test('regression issue 19 point 4 (real process): PUT b=x1; PUT a; GET a -> ctxA; PUT b=y with ctxA → 400 KV_ERR_BAD_CONTEXT, b keeps x1', async (t) => {
+  const text = { 'content-type': 'text/plain' };
+  t.equal((await http(agent, 'PUT', kv('i19p4-b'), { headers: text, body: 'x1' })).status, 204);
+  t.equal((await http(agent, 'PUT', kv('i19p4-a'), { headers: text, body: 'a1' })).status, 204);
+  const ctxA = headerOf(await http(agent, 'GET', kv('i19p4-a')), CONTEXT_HEADER)!;
+  t.ok(ctxA, 'GET a hands out a context');
+  expectError(t, await http(agent, 'PUT', kv('i19p4-b'), { headers: { ...text, [CONTEXT_HEADER]: ctxA }, body: 'y' }), 400, 'KV_ERR_BAD_CONTEXT', 'PUT b with the context of a');
+  expectError(t, await http(agent, 'DELETE', kv('i19p4-b'), { headers: { [CONTEXT_HEADER]: ctxA } }), 400, 'KV_ERR_BAD_CONTEXT', 'DELETE b with the context of a');
+  const b = await http(agent, 'GET', kv('i19p4-b'));
+  t.equal(b.status, 200, 'b holds one live value');
+  t.equal(b.body.toString('utf8'), 'x1', 'and it is still x1');
+});
+
 t.test('unknown route → 404 KV_ERR_NO_ROUTE; wrong method → 405 with Allow', async (t) => {
   for (const path of ['/nope', '/kvx/a', '/admin/nothing-here', '/']) {
     expectError(t, await http(agent, 'GET', `${node.url}${path}`), 404, 'KV_ERR_NO_ROUTE', `GET ${path}`);

@@ -1,13 +1,15 @@
 // Correctly signed but malformed /internal/ requests against a real node (in-process, port 0,
 // MemoryStore): 400 KV_ERR_BAD_REQUEST, nothing applied, and the node keeps serving. A bad
 // member list leaves the membership unchanged.
+import { createHash } from 'node:crypto';
 import t, { type Test } from 'tap';
-import { AUTH_HEADERS, KvError, MemoryStore, defaultConfig, signRequest, startNode, testConfig, validateConfig, type RingkvNode } from '@ringkv/node';
+import { AUTH_HEADERS, KvError, Keyring, MemoryStore, defaultConfig, helloNode, signDeclared, signRequest, startNode, testConfig, validateConfig, type Receiver, type RingkvNode } from '@ringkv/node';
 import { decodeBatchResults, decodeCoordinateResult, encodeBatch, encodeCoordinate, encodeObject, update, type VersionedObject } from '@ringkv/node/testing';
 import { errorCode, http, httpAgent } from '../helpers/process.js';
 import { RawConnection } from '../helpers/raw-http.js';
 
 const SECRET = 'internal-malformed-secret';
+const KEY = new Keyring([SECRET]).internalKeys[0]!;
 const limits = { siblingsMax: 64, clockEntriesMax: 64 };
 const utf8 = (s: string) => new TextEncoder().encode(s);
 
@@ -18,6 +20,10 @@ interface Started {
   post(path: string, body: Uint8Array, sender?: string): ReturnType<typeof http>;
   /** A POST of `body` to `path` with the given (authentication) headers. */
   postWith(path: string, body: Uint8Array, headers: Record<string, string>): ReturnType<typeof http>;
+  /** The node's id and boot epoch, as its hello answered. */
+  readonly receiver: Receiver;
+  /** Headers signed for this node (or `options.to`), as a peer would send them. */
+  sign(path: string, body: Uint8Array, options?: { sender?: string; nowMs?: number; to?: Receiver; key?: Uint8Array }): Record<string, string>;
   get(path: string): ReturnType<typeof http>;
 }
 
@@ -26,11 +32,16 @@ async function started(t: Test): Promise<Started> {
   const node = await startNode(validateConfig({ nodeId: 'node-1', secret: SECRET, host: '127.0.0.1', httpPort: 0, processMetrics: false }, testConfig), { store });
   t.teardown(() => node.close());
   const agent = httpAgent(t);
+  const receiver = await helloNode(node.url, SECRET, 'peer-x');
+  const sign: Started['sign'] = (path, body, options = {}) =>
+    signRequest(options.key ?? KEY, options.sender ?? 'peer-x', options.to ?? receiver, path, body, options.nowMs ?? Date.now());
   return {
     node,
     store,
+    receiver,
+    sign,
     post: (path, body, sender = 'peer-x') =>
-      http(agent, 'POST', `${node.url}${path}`, { body, headers: { 'content-type': 'application/octet-stream', ...signRequest(SECRET, sender, path, body, Date.now()) } }),
+      http(agent, 'POST', `${node.url}${path}`, { body, headers: { 'content-type': 'application/octet-stream', ...sign(path, body, { sender }) } }),
     postWith: (path, body, headers) => http(agent, 'POST', `${node.url}${path}`, { body, headers: { 'content-type': 'application/octet-stream', ...headers } }),
     get: (path) => http(agent, 'GET', `${node.url}${path}`),
   };
@@ -128,7 +139,7 @@ t.test('a malformed body with a bad signature is refused as unauthorized first (
   const body = Uint8Array.from([0xde, 0xad]);
   const answer = await http(httpAgent(t), 'POST', `${s.node.url}/internal/batch`, {
     body,
-    headers: { 'content-type': 'application/octet-stream', ...signRequest('not-the-secret', 'peer-x', '/internal/batch', body, Date.now()) },
+    headers: { 'content-type': 'application/octet-stream', ...s.sign('/internal/batch', body, { key: new Keyring(['not-the-secret']).internalKeys[0]! }) },
   });
   t.equal(answer.status, 401);
   t.equal(errorCode(answer), 'KV_ERR_UNAUTHORIZED');
@@ -197,7 +208,7 @@ async function refusedCount(t: Test, s: Started, reason: string): Promise<number
 t.test('replay protection: the same signed request sent twice is refused the second time (401, counted as replayed) and applied once', async (t) => {
   const s = await started(t);
   const forward = encodeCoordinate({ kind: 'put', key: 'once', write: { context: [], deleted: false, value: utf8('forwarded'), contentType: 'text/plain' }, options: { w: 1, timeoutMs: 1_000 } });
-  const headers = signRequest(SECRET, 'peer-x', '/internal/coordinate', forward, Date.now());
+  const headers = s.sign('/internal/coordinate', forward);
   const first = await s.postWith('/internal/coordinate', forward, headers);
   t.equal(first.status, 200, 'the first forwarded put is coordinated');
   t.same(decodeCoordinateResult(first.body), { ok: true });
@@ -208,7 +219,7 @@ t.test('replay protection: the same signed request sent twice is refused the sec
   t.equal(s.store.get('once')?.siblings.length, 1, 'one write, not two concurrent siblings of the same value');
 
   const batch = encodeBatch([{ kind: 'put', key: 'batched', object: written('b') }]);
-  const batchHeaders = signRequest(SECRET, 'peer-x', '/internal/batch', batch, Date.now());
+  const batchHeaders = s.sign('/internal/batch', batch);
   t.equal((await s.postWith('/internal/batch', batch, batchHeaders)).status, 200);
   t.equal((await s.postWith('/internal/batch', batch, batchHeaders)).status, 401, 'a replayed batch is refused too');
   t.equal(await refusedCount(t, s, 'replayed'), 2, 'both replays counted with reason "replayed"');
@@ -223,7 +234,7 @@ t.test('replay protection: replaying an old /internal/members cannot roll the me
   const s = await started(t);
   const first = utf8(JSON.stringify({ members: [{ id: 'node-1', address: s.node.url }, { id: 'node-2', address: 'http://127.0.0.1:2' }] }));
   const second = utf8(JSON.stringify({ members: [{ id: 'node-1', address: s.node.url }, { id: 'node-3', address: 'http://127.0.0.1:3' }] }));
-  const firstHeaders = signRequest(SECRET, 'ringkv-cli', '/internal/members', first, Date.now());
+  const firstHeaders = s.sign('/internal/members', first, { sender: 'ringkv-cli' });
   t.equal((await s.postWith('/internal/members', first, firstHeaders)).status, 204);
   t.equal((await s.post('/internal/members', second)).status, 204);
   t.same(s.node.membership.members().map((m) => m.id), ['node-1', 'node-3']);
@@ -236,21 +247,33 @@ t.test('replay protection: replaying an old /internal/members cannot roll the me
 t.test('auth is checked before the body: a stale, non-numeric, malformed or replayed request is refused without the node buffering its body', async (t) => {
   const s = await started(t);
   const empty = new Uint8Array(0);
-  const valid = signRequest(SECRET, 'peer-x', '/internal/batch', empty, Date.now());
-  t.equal((await s.postWith('/internal/batch', empty, valid)).status, 400, 'fixture: a valid signature over an empty body (400: not a batch)');
-  const cases: Array<[string, Record<string, string>]> = [
-    ['no credentials', {}],
-    ['no time', { ...valid, [AUTH_HEADERS.time]: '' }],
-    ['a non-numeric time', { ...valid, [AUTH_HEADERS.time]: 'now' }],
-    ['a stale time', signRequest(SECRET, 'peer-x', '/internal/batch', empty, Date.now() - 10 * 60_000)],
-    ['a time far in the future', signRequest(SECRET, 'peer-x', '/internal/batch', empty, Date.now() + 10 * 60_000)],
-    ['a malformed sender', { ...valid, [AUTH_HEADERS.sender]: 'peer x' }],
-    ['a malformed tag', { ...valid, [AUTH_HEADERS.tag]: 'not-a-tag' }],
-    ['a malformed nonce', { ...valid, [AUTH_HEADERS.nonce]: '!' }],
-    ['a tag already accepted', valid],
-  ];
   const declared = 64 * 1024 * 1024; // under the 80 MiB body limit: only the auth check can refuse it early
-  for (const [what, headers] of cases) {
+  // The tag covers the Content-Length, so these headers are signed for a 64 MiB body.
+  const zeros = Buffer.alloc(declared);
+  const digest = createHash('sha256').update(zeros).digest('base64url');
+  const signedFor = (options: { nowMs?: number; to?: Receiver; key?: Uint8Array } = {}) =>
+    signDeclared(options.key ?? KEY, 'peer-x', options.to ?? s.receiver, '/internal/batch', { length: declared, digest }, options.nowMs ?? Date.now());
+  const valid = signedFor();
+  // Sent once in full, so its tag is known to the node (400: 64 MiB of zeros is no batch).
+  const accepted = signedFor();
+  t.equal((await s.postWith('/internal/batch', zeros, accepted)).status, 400, 'fixture: a valid signature over the declared body is read (400: not a batch)');
+  const cases: Array<[string, Record<string, string>, string]> = [
+    ['no credentials', {}, 'unauthenticated'],
+    ['no time', { ...valid, [AUTH_HEADERS.time]: '' }, 'unauthenticated'],
+    ['a non-numeric time', { ...valid, [AUTH_HEADERS.time]: 'now' }, 'unauthenticated'],
+    ['a stale time', signedFor({ nowMs: Date.now() - 10 * 60_000 }), 'unauthenticated'],
+    ['a time far in the future', signedFor({ nowMs: Date.now() + 10 * 60_000 }), 'unauthenticated'],
+    ['a malformed sender', { ...valid, [AUTH_HEADERS.sender]: 'peer x' }, 'unauthenticated'],
+    ['a malformed tag', { ...valid, [AUTH_HEADERS.tag]: 'not-a-tag' }, 'unauthenticated'],
+    ['a forged tag of the right form', { ...valid, [AUTH_HEADERS.tag]: 'A'.repeat(42) + 'A' }, 'unauthenticated'],
+    ['a wrong secret', signedFor({ key: new Keyring(['not-the-secret']).internalKeys[0]! }), 'unauthenticated'],
+    ['a malformed nonce', { ...valid, [AUTH_HEADERS.nonce]: '!' }, 'unauthenticated'],
+    ['another receiver in the headers than signed', { ...valid, [AUTH_HEADERS.receiver]: 'node-2' }, 'unauthenticated'],
+    ['signed for another node', signedFor({ to: { ...s.receiver, id: 'node-2' } }), 'misdirected'],
+    ['signed for an earlier boot of this node', signedFor({ to: { ...s.receiver, epoch: 'AAAAAAAAAAAAAAAA' } }), 'stale-epoch'],
+    ['a tag already accepted', accepted, 'replayed'],
+  ];
+  for (const [what, headers, reason] of cases) {
     const connection = await RawConnection.open(s.node.port);
     t.teardown(() => connection.destroy());
     const head = [
@@ -266,9 +289,13 @@ t.test('auth is checked before the body: a stale, non-numeric, malformed or repl
     const answer = await connection.nextResponse(3_000);
     t.equal(answer.status, 401, `${what}: 401 before the body was sent`);
     t.equal((answer.json as { error?: { code?: string } }).error?.code, 'KV_ERR_UNAUTHORIZED', `${what}: KV_ERR_UNAUTHORIZED`);
+    t.equal((answer.json as { error?: { reason?: string } }).error?.reason, reason, `${what}: reason ${reason}`);
+    t.equal(answer.headers['connection'], 'close', `${what}: the connection is closed, the body never read`);
     t.ok(answer.bytesWrittenAtResponse < 64 * 1024, `${what}: answered after ${answer.bytesWrittenAtResponse} of ${declared} bytes`);
   }
-  t.ok((await refusedCount(t, s, 'unauthenticated')) >= cases.length - 1, 'counted as unauthenticated');
+  t.ok((await refusedCount(t, s, 'unauthenticated')) >= cases.length - 3, 'counted as unauthenticated');
+  t.equal(await refusedCount(t, s, 'misdirected'), 1, 'counted as misdirected');
+  t.equal(await refusedCount(t, s, 'stale-epoch'), 1, 'counted as stale-epoch');
   t.equal(await refusedCount(t, s, 'replayed'), 1, 'the reused tag counted as replayed');
   await stillServes(t, s, 'after-early-refusals');
 });

@@ -1,7 +1,7 @@
 // Quorum replication across real node processes on loopback (issue 3's acceptance).
 import t from 'tap';
 import { RingkvClient } from '@ringkv/client';
-import { signRequest } from '@ringkv/node';
+import { Keyring, helloNode, signRequest } from '@ringkv/node';
 import { DEFAULT_SECRET, errorCode, headerOf, http, httpAgent, stopByPid, waitFor, type NodeProcess } from '../helpers/process.js';
 import { restartNode, startRing } from '../helpers/ring.js';
 
@@ -124,18 +124,22 @@ t.test('unauthenticated or forged /internal/ requests get 401 and change nothing
   const agent = httpAgent(t);
   const target = ring[0]!;
   const members = Buffer.from(JSON.stringify({ members: [{ id: 'evil', address: 'http://127.0.0.1:1' }] }));
+  const key = new Keyring([DEFAULT_SECRET]).internalKeys[0]!;
+  const to = await helloNode(target.url, DEFAULT_SECRET, 'evil');
+  const otherNode = await helloNode(ring[1]!.url, DEFAULT_SECRET, 'evil');
   const cases: Array<[string, Record<string, string>]> = [
     ['no credentials', {}],
-    ['wrong secret', signRequest('not-the-cluster-secret', 'evil', '/internal/members', members, Date.now())],
-    ['stale time', signRequest(DEFAULT_SECRET, 'evil', '/internal/members', members, Date.now() - 10 * 60_000)],
-    ['signed for another path', signRequest(DEFAULT_SECRET, 'evil', '/internal/batch', members, Date.now())],
+    ['wrong secret', signRequest(new Keyring(['not-the-cluster-secret']).internalKeys[0]!, 'evil', to, '/internal/members', members, Date.now())],
+    ['stale time', signRequest(key, 'evil', to, '/internal/members', members, Date.now() - 10 * 60_000)],
+    ['signed for another path', signRequest(key, 'evil', to, '/internal/batch', members, Date.now())],
+    ['signed for the other node (captured there, replayed here)', signRequest(key, 'evil', otherNode, '/internal/members', members, Date.now())],
   ];
   for (const [what, headers] of cases) {
     const answer = await http(agent, 'POST', `${target.url}/internal/members`, { headers, body: members });
     t.equal(answer.status, 401, what);
     t.equal(errorCode(answer), 'KV_ERR_UNAUTHORIZED', what);
   }
-  const tampered = signRequest(DEFAULT_SECRET, 'evil', '/internal/members', members, Date.now());
+  const tampered = signRequest(key, 'evil', to, '/internal/members', members, Date.now());
   const other = Buffer.from(JSON.stringify({ members: [{ id: 'evil2', address: 'http://127.0.0.1:2' }] }));
   t.equal((await http(agent, 'POST', `${target.url}/internal/members`, { headers: tampered, body: other })).status, 401, 'body swapped under a valid tag');
   const batch = await http(agent, 'POST', `${target.url}/internal/batch`, { body: Buffer.from([1, 0]) });

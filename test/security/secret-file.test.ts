@@ -6,7 +6,7 @@
 import t from 'tap';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { signRequest } from '@ringkv/node';
+import { deriveKeys, helloNode, signRequest } from '@ringkv/node';
 import { errorCode, http, httpAgent, nodeArgs, runCli, spawnNode, tempDir } from '../helpers/process.js';
 
 t.setTimeout(60_000);
@@ -22,8 +22,11 @@ t.test('the secret comes from the file, not argv; it keys internal authenticatio
   t.ok(argv.includes(file), 'only the file name is');
   const agent = httpAgent(t);
   const body = Buffer.from('not a batch');
+  // The receiver (id, boot epoch) is learned with the right secret; the request is then signed
+  // with the internal key derived from `secret`.
+  const receiver = await helloNode(node.url, SECRET, 'peer');
   const send = (secret: string) =>
-    http(agent, 'POST', `${node.url}/internal/batch`, { headers: { 'content-type': 'application/octet-stream', ...signRequest(secret, 'peer', '/internal/batch', body, Date.now()) }, body });
+    http(agent, 'POST', `${node.url}/internal/batch`, { headers: { 'content-type': 'application/octet-stream', ...signRequest(deriveKeys(secret).internal, 'peer', receiver, '/internal/batch', body, Date.now()) }, body });
   t.equal(errorCode(await send('some-other-secret')), 'KV_ERR_UNAUTHORIZED', 'a request signed with another secret → 401');
   t.equal(errorCode(await send(SECRET)), 'KV_ERR_BAD_REQUEST', 'signed with the file\'s secret it passes authentication (400: not a batch)');
 });

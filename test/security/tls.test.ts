@@ -10,7 +10,7 @@ import { chmodSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { Agent, request } from 'undici';
 import { RingkvClient } from '@ringkv/client';
-import { signRequest } from '@ringkv/node';
+import { deriveKeys, helloNode, signRequest } from '@ringkv/node';
 import { DEFAULT_SECRET, errorCode, http, nodeArgs, runCli, spawnNode, tempDir, waitFor, type NodeProcess, type TestLike } from '../helpers/process.js';
 import { makeCa, makeNodeCert, type CertFiles } from '../helpers/tls-certs.js';
 
@@ -101,7 +101,10 @@ t.test('a 3-node ring over mutual TLS', async (t) => {
 
   // Node-to-node requests: a valid cluster signature is not enough without a certificate from the CA.
   const body = Buffer.from('not a batch');
-  const signed = () => ({ 'content-type': 'application/octet-stream', ...signRequest(DEFAULT_SECRET, 'node9', '/internal/batch', body, Date.now()) });
+  const peerAgent = agentFor(t, { ca: caPem, cert: readFileSync(certs[1]!.cert), key: readFileSync(certs[1]!.key) });
+  // The request is signed for its receiver (its id and boot epoch, learned by a hello over mutual TLS).
+  const receiver = await helloNode(first.url, DEFAULT_SECRET, 'node9', Date.now(), peerAgent);
+  const signed = () => ({ 'content-type': 'application/octet-stream', ...signRequest(deriveKeys(DEFAULT_SECRET).internal, 'node9', receiver, '/internal/batch', body, Date.now()) });
   const noCert = await http(agent, 'POST', `${first.url}/internal/batch`, { headers: signed(), body });
   t.equal(noCert.status, 401, 'an internal request without a client certificate → 401');
   t.equal(errorCode(noCert), 'KV_ERR_UNAUTHORIZED');
@@ -110,7 +113,6 @@ t.test('a 3-node ring over mutual TLS', async (t) => {
   const rogueAgent = agentFor(t, { ca: caPem, cert: readFileSync(rogue.cert), key: readFileSync(rogue.key) });
   const rogueAnswer = await http(rogueAgent, 'POST', `${first.url}/internal/batch`, { headers: signed(), body });
   t.equal(rogueAnswer.status, 401, 'with a certificate from another CA → 401');
-  const peerAgent = agentFor(t, { ca: caPem, cert: readFileSync(certs[1]!.cert), key: readFileSync(certs[1]!.key) });
   const peerAnswer = await http(peerAgent, 'POST', `${first.url}/internal/batch`, { headers: signed(), body });
   t.equal(peerAnswer.status, 400, 'with a node certificate the request passes to the signature and frame checks (400: not a batch)');
   t.equal(errorCode(peerAnswer), 'KV_ERR_BAD_REQUEST');

@@ -9,7 +9,7 @@ import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
-import { resolveAdminToken, signRequest } from '@ringkv/node';
+import { internalHeaders, resolveAdminToken } from '@ringkv/node';
 
 export interface RingNodeSpec {
   readonly id: string;
@@ -136,7 +136,7 @@ export async function joinRing(nodes: readonly RunningNode[], secret: string, de
   const body = Buffer.from(JSON.stringify({ members: nodes.map((node) => ({ id: node.id, address: node.url })) }));
   const until = Date.now() + deadlineMs;
   for (const node of nodes) {
-    const headers = { 'content-type': 'application/json', ...signRequest(secret, 'ringkv-cli', '/internal/members', body, Date.now()) };
+    const headers = { 'content-type': 'application/json', ...(await internalHeaders(node.url, secret, 'ringkv-cli', '/internal/members', body)) };
     const response = await request(`${node.url}/internal/members`, { method: 'POST', body, headers, headersTimeout: 5_000, bodyTimeout: 5_000 });
     const text = await response.body.text();
     if (response.statusCode !== 204) throw new Error(`node ${node.id} refused its member list: ${response.statusCode} ${text}`);

@@ -12,6 +12,7 @@ import { defaultConfig, validateConfig, type NodeConfig } from './config.js';
 import { startNode, type RingkvNode } from './node.js';
 import { resolveAdminToken } from './access/admin-token.js';
 import { readPrivateFile } from './access/private-file.js';
+import { Keyring, parseSecretFile } from './security/keyring.js';
 
 const SECRET_FILE = 'cluster-secret';
 
@@ -32,8 +33,6 @@ function secretFromDataDir(dataDir: string): string {
 
 export function resolveSecret(overrides: Partial<NodeConfig>, env: NodeJS.ProcessEnv): string {
   if (overrides.secret !== undefined && overrides.secret !== '') return overrides.secret;
-  // --secret-file keeps the secret out of `ps` and shell history; a world-readable file is refused.
-  if (overrides.secretFile !== undefined && overrides.secretFile !== '') return readPrivateFile(overrides.secretFile, 'secretFile').toString('utf8').trim();
   if (env.RINGKV_SECRET !== undefined && env.RINGKV_SECRET !== '') return env.RINGKV_SECRET;
   try {
     return secretFromDataDir(overrides.dataDir ?? defaultConfig.dataDir);
@@ -57,20 +56,67 @@ function startupFailure(error: unknown): never {
   throw error;
 }
 
+/** Reads a secret file (security/keyring.ts: one secret per line, the first is primary). */
+export function readSecretFile(path: string): string[] {
+  // Kept out of `ps` and shell history; a world-readable file is refused (readPrivateFile).
+  return parseSecretFile(readPrivateFile(path, 'secretFile').toString('utf8'));
+}
+
+export interface ProcessOptions {
+  /**
+   * A secret file (`--secret-file`): the keyring comes from it, its first line is the primary
+   * secret, and SIGHUP reloads it (the rotation procedure of docs/security.md).
+   */
+  readonly secretFile?: string;
+}
+
+/**
+ * The last-resort policy: every socket callback that takes network input catches what it
+ * throws (the gossip driver's guard, the HTTP app's error handler, the transport's error
+ * mapping), so an exception that still reaches the top is a bug, and the process state it
+ * leaves cannot be trusted. It is logged on one line and the process exits 1 for its
+ * supervisor to restart it; acknowledged writes are durable (docs/storage.md), and a
+ * restarted node rejoins at once.
+ */
+function exitOnUncaught(): void {
+  process.on('uncaughtException', (error, origin) => {
+    process.stderr.write(`ringkv: fatal: ${origin}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exit(1);
+  });
+}
+
 /** Starts a node in this process and wires the signals; resolves once it is serving. */
-export async function runNodeProcess(overrides: Partial<NodeConfig>, env: NodeJS.ProcessEnv = process.env): Promise<RingkvNode> {
+export async function runNodeProcess(overrides: Partial<NodeConfig>, env: NodeJS.ProcessEnv = process.env, options: ProcessOptions = {}): Promise<RingkvNode> {
   let node: RingkvNode;
   // Everything this process creates (data directory, database, token and secret files) is
   // private to its user: 0700 directories, 0600 files (issue #18).
   process.umask(0o077);
+  let keyring: Keyring | undefined;
+  const secretFile = options.secretFile ?? (overrides.secretFile !== undefined && overrides.secretFile !== '' ? overrides.secretFile : undefined);
   try {
     // Validate everything but the secrets first, so a bad config leaves no file behind.
     validateConfig({ ...overrides, secret: 'placeholder-secret', adminToken: 'placeholder-admin-token' });
     const dataDir = overrides.dataDir ?? defaultConfig.dataDir;
-    const config = validateConfig({ ...overrides, secret: resolveSecret(overrides, env), adminToken: resolveAdminToken(overrides.adminToken, dataDir, env) });
-    node = await startNode(config);
+    // --secret-file: the keyring (one secret per line, the first signs), reloaded on SIGHUP.
+    const secrets = secretFile === undefined ? undefined : readSecretFile(secretFile);
+    keyring = secrets === undefined ? undefined : new Keyring(secrets);
+    const config = validateConfig({ ...overrides, secret: secrets?.[0] ?? resolveSecret(overrides, env), adminToken: resolveAdminToken(overrides.adminToken, dataDir, env) });
+    node = await startNode(config, keyring === undefined ? {} : { keyring });
   } catch (error) {
     startupFailure(error);
+  }
+  exitOnUncaught();
+  if (keyring !== undefined && secretFile !== undefined) {
+    const ring = keyring;
+    const file = secretFile;
+    process.on('SIGHUP', () => {
+      try {
+        ring.replace(readSecretFile(file));
+        process.stderr.write(`ringkv: SIGHUP: secrets reloaded from ${file} (fingerprints ${ring.fingerprints().join(', ')}; the first signs)\n`);
+      } catch (error) {
+        process.stderr.write(`ringkv: SIGHUP: secrets NOT reloaded, the old ones stay: ${(error as Error).message}\n`);
+      }
+    });
   }
   const stop = (signal: string) => {
     process.stderr.write(`ringkv: ${signal}: stopping node ${node.config.nodeId}\n`);

@@ -42,6 +42,8 @@ import { HttpTransport } from './transport/http-transport.js';
 import type { Transport } from './transport/transport.js';
 import { FaultPlan } from './transport/fault-plan.js';
 import { realTimers, type Timers } from './timers.js';
+import { Keyring } from './security/keyring.js';
+import { newEpoch } from './transport/auth.js';
 
 /** This package's version, reported by /admin/status. */
 export const VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
@@ -101,6 +103,13 @@ export interface NodeParts {
   readonly connections?: () => ConnectionCounts;
   /** This node's TLS identity: its connections to peers use it (startNode loads it). */
   readonly tls?: TlsMaterial;
+  /**
+   * The cluster keys (security/keyring.ts); main.ts passes one loaded from a secret file and
+   * reloads it on SIGHUP. Absent: a keyring of `config.secret` alone.
+   */
+  readonly keyring?: Keyring;
+  /** This boot's epoch (transport/auth.ts); a fresh random one unless a test fixes it. */
+  readonly bootEpoch?: string;
 }
 
 /** Ownership changes an operator asks for (admin routes); only gossip membership has them. */
@@ -137,12 +146,12 @@ function openStore(config: NodeConfig, nowMs: () => number): Store {
   });
 }
 
-function openTransport(config: NodeConfig, nowMs: () => number, faults: FaultPlan | undefined, tls: TlsMaterial | undefined): Transport {
+function openTransport(config: NodeConfig, nowMs: () => number, faults: FaultPlan | undefined, keyring: Keyring, tls: TlsMaterial | undefined): Transport {
   return new HttpTransport({
     ...(faults ? { faults } : {}),
     ...(tls ? { tls: peerConnectOptions(tls) } : {}),
     selfId: config.nodeId,
-    secret: config.secret,
+    keys: () => keyring.internalKeys,
     nowMs,
     peerTimeoutMs: config.peerTimeoutMs,
     connectionsPerPeer: config.connectionsPerPeer,
@@ -162,10 +171,17 @@ function openTransport(config: NodeConfig, nowMs: () => number, faults: FaultPla
 export function assemble(config: NodeConfig, url: string, parts: NodeParts, logger: Logger, nowMs: () => number, store: Store) {
   const startedMs = nowMs();
   const limits = { siblingsMax: config.siblingsMax, clockEntriesMax: config.clockEntriesMax };
-  const codec = { secret: config.secret, entriesMax: CONTEXT_ENTRIES_MAX };
+  const keyring = parts.keyring ?? new Keyring([config.secret]);
+  // A getter: a reloaded keyring (SIGHUP) takes effect on the next request.
+  const codec = {
+    get tagKeys() {
+      return keyring.contextKeys;
+    },
+    entriesMax: CONTEXT_ENTRIES_MAX,
+  };
   const staticMembership = parts.membership === undefined ? new StaticMembership(config.nodeId, url, config.peers) : undefined;
   const membership: MembershipView = parts.membership ?? staticMembership!;
-  const transport = parts.transport ?? openTransport(config, nowMs, parts.faults, parts.tls);
+  const transport = parts.transport ?? openTransport(config, nowMs, parts.faults, keyring, parts.tls);
   const metrics = createMetrics(config.nodeId, store, transport, config.processMetrics, parts.swimStats, parts.connections);
   const replica = new ReplicaService(store, limits, () => coordinator, (id) => membership.isRemoved(id));
   const coordinator = new Coordinator({
@@ -214,7 +230,7 @@ export function assemble(config: NodeConfig, url: string, parts: NodeParts, logg
     requestTimeoutMs: config.peerTimeoutMs,
     events: metrics.reaperEvents,
   });
-  const encode = (object: VersionedObject) => encodeContext(contextOf(object), codec);
+  const encode = (object: VersionedObject, key: string) => encodeContext(contextOf(object), key, codec);
   let stopping = false;
   // Hints by owner is a scan of the hints table: reused for 100 times what it last cost
   // (cost-bounded.ts), so asking /admin/status in a loop cannot stall the event loop. The key
@@ -236,10 +252,11 @@ export function assemble(config: NodeConfig, url: string, parts: NodeParts, logg
     reaper: reaper.status(),
   });
   const app: Hono = createApp({
-    client: { ...config, kv: coordinator, contexts: { encode, decode: (token) => decodeContext(token, codec) }, observe: metrics.observeRequest, nowMs },
+    client: { ...config, kv: coordinator, contexts: { encode, decode: (token, key) => decodeContext(token, key, codec) }, observe: metrics.observeRequest, nowMs },
     admin: { n: config.n, keyBytesMax: config.keyBytesMax, store, membership, ring: () => coordinator.ring(), status, encodeContext: encode, registry: metrics.registry, antiEntropy, transfer, nowMs, ...(parts.membershipControl ? { control: parts.membershipControl } : {}) },
     internal: {
-      secret: config.secret,
+      keys: () => keyring.internalKeys,
+      self: { id: config.nodeId, epoch: parts.bootEpoch ?? newEpoch() },
       nowMs,
       bodyBytesMax: config.internalBodyBytesMax,
       replayEntriesMax: config.internalReplayEntriesMax,
@@ -269,6 +286,7 @@ function swimCounters(driver: SwimDriver): Record<string, number> {
     packets_out: driver.stats.packetsOut,
     push_pulls: driver.stats.pushPulls,
     local_health: driver.swim.health,
+    handler_errors: driver.stats.handlerErrors,
     ...Object.fromEntries(Object.entries(driver.stats.dropped).map(([reason, count]) => [`dropped_${reason}`, count])),
   };
 }
@@ -281,6 +299,7 @@ export async function startNode(config: NodeConfig, parts: NodeParts = {}): Prom
   const tls = parts.tls ?? loadTls(config);
   const authFile = config.authFile === '' ? undefined : new AuthFile(config.authFile);
   const store = parts.store ?? openStore(config, nowMs);
+  const keyring = parts.keyring ?? new Keyring([config.secret]);
   // The app needs the node's own URL (for the member list), known only once the port is
   // bound; requests cannot arrive before `assemble` runs, as nothing awaits in between.
   let fetch: Hono['fetch'] | undefined;
@@ -311,7 +330,7 @@ export async function startNode(config: NodeConfig, parts: NodeParts = {}): Prom
         host: config.host,
         port: config.gossipPort,
         httpAddress: url,
-        secret: config.secret,
+        keys: () => keyring.gossipKeys,
         seeds: config.seeds,
         config: defaultSwimConfig,
         logger,
@@ -391,7 +410,7 @@ export async function startNode(config: NodeConfig, parts: NodeParts = {}): Prom
   const node = assemble(
     config,
     url,
-    { access, connections: edge.counts, ...parts, ...(tls ? { tls } : {}), ...(faults ? { faults } : {}), ...(swimMembership ? { membership: swimMembership, swimStats: () => swimCounters(swim!) } : {}), ...(membershipControl ? { membershipControl } : {}) },
+    { access, connections: edge.counts, ...parts, keyring, ...(tls ? { tls } : {}), ...(faults ? { faults } : {}), ...(swimMembership ? { membership: swimMembership, swimStats: () => swimCounters(swim!) } : {}), ...(membershipControl ? { membershipControl } : {}) },
     logger,
     nowMs,
     store,

@@ -23,7 +23,8 @@ export interface AdminDeps {
   readonly membership: MembershipView;
   readonly ring: () => Ring;
   readonly status: () => StatusBody;
-  readonly encodeContext: (object: VersionedObject) => string;
+  /** The context of `object`, bound to `key` (core/context-codec.ts). */
+  readonly encodeContext: (object: VersionedObject, key: string) => string;
   readonly registry: Registry;
   readonly antiEntropy: Pick<AntiEntropy, 'exchange' | 'partners'>;
   readonly transfer: Pick<OwnershipTransfer, 'status' | 'setPaused'>;
@@ -106,7 +107,7 @@ export function adminRoutes(app: Hono, deps: AdminDeps): void {
     const stored = deps.store.get(key);
     if (stored === undefined) throw new KvError('KV_ERR_NOT_FOUND', 'this node holds nothing for the key', { key });
     const object = visibleAt(stored, deps.nowMs()); // an expired value shows as deleted, as reads see it
-    return c.json({ key, ...siblingsBody(object, deps.encodeContext(object)) });
+    return c.json({ key, ...siblingsBody(object, deps.encodeContext(object, key)) });
   });
 
   app.get('/metrics', async (c) => c.text(await deps.registry.metrics(), 200, { 'content-type': deps.registry.contentType }));

@@ -220,3 +220,19 @@ t.test('regression: a long non-ASCII Content-Type is refused, not stored unreada
   await expectError(t, await app.request('/kv/ct2', { method: 'PUT', body: 'v', headers: { 'content-type': tooLong } }), 400, 'KV_ERR_BAD_REQUEST');
   await expectError(t, await get('ct2'), 404, 'KV_ERR_NOT_FOUND');
 });
+
+t.test('regression issue 19 point 4: PUT b=x1; PUT a; GET a -> ctxA; PUT b=y with ctxA is 400 KV_ERR_BAD_CONTEXT and b keeps x1', async (t) => {
+  const { put, get, del } = makeApp();
+  t.equal((await put('b', 'x1')).status, 204);
+  t.equal((await put('a', 'a1')).status, 204);
+  const ctxA = (await get('a')).headers.get(CONTEXT_HEADER)!;
+  t.ok(ctxA, 'a read of a hands out its context');
+  const error = await expectError(t, await put('b', 'y', ctxA), 400, 'KV_ERR_BAD_CONTEXT');
+  t.match(error.message, /another key/);
+  await expectError(t, await del('b', ctxA), 400, 'KV_ERR_BAD_CONTEXT');
+  const b = await get('b');
+  t.equal(b.status, 200, 'b still holds one value');
+  t.equal(await b.text(), 'x1', 'and it is x1: the cross-key context superseded nothing');
+  t.equal((await put('a', 'a2', ctxA)).status, 204, 'control: on its own key the context works');
+  t.equal(await (await get('a')).text(), 'a2');
+});

@@ -40,6 +40,8 @@ const allowedMethods: ReadonlyArray<[route: string, methods: string]> = [
   ['/internal/batch', 'POST'],
   ['/internal/coordinate', 'POST'],
   ['/internal/members', 'POST'],
+  ['/internal/hello', 'POST'],
+  ['/internal/tree', 'POST'],
 ];
 
 function allowFor(path: string): string | undefined {
@@ -70,8 +72,10 @@ export function createApp(deps: AppDeps): Hono {
 
   app.onError((error, c) => {
     if (error instanceof KvError) {
-      // A body we refused to read is left on the socket: close the connection rather than drain it.
-      const headers: Record<string, string> = error.code === 'KV_ERR_VALUE_TOO_LARGE' ? { connection: 'close' } : {};
+      // A body we refused to read is left on the socket: close the connection rather than drain
+      // it. That includes every refused /internal/ request: its body is never read (auth.ts).
+      const unread = error.code === 'KV_ERR_VALUE_TOO_LARGE' || (error.code === 'KV_ERR_UNAUTHORIZED' && c.req.path.startsWith('/internal/'));
+      const headers: Record<string, string> = unread ? { connection: 'close' } : {};
       if (error.status >= 500) deps.logger.warn({ err: error, code: error.code }, 'request failed');
       return errorJson(c, error, headers);
     }

@@ -20,9 +20,10 @@ export interface ClientDeps {
   readonly requestTimeoutMsDefault: number;
   readonly requestTimeoutMsMax: number;
   readonly kv: KvService;
+  /** Contexts are bound to the key they were read from (core/context-codec.ts). */
   readonly contexts: {
-    encode(object: VersionedObject): string;
-    decode(token: string): VersionVector;
+    encode(object: VersionedObject, key: string): string;
+    decode(token: string, key: string): VersionVector;
   };
   /** Records one request for /metrics. */
   readonly observe: (op: string, status: number, seconds: number) => void;
@@ -43,9 +44,9 @@ function contentTypeFrom(c: Context): string {
 export function clientRoutes(app: Hono, deps: ClientDeps): void {
   const timeoutOf = (c: Context) => parseTimeout(c.req.query('timeout_ms'), deps.requestTimeoutMsDefault, deps.requestTimeoutMsMax);
   const keyOf = (c: Context) => parseKey(c.req.url, '/kv/', deps.keyBytesMax);
-  const contextOf = (c: Context): VersionVector => {
+  const contextOf = (c: Context, key: string): VersionVector => {
     const token = c.req.header(CONTEXT_HEADER);
-    return token === undefined || token === '' ? [] : deps.contexts.decode(token);
+    return token === undefined || token === '' ? [] : deps.contexts.decode(token, key);
   };
 
   /** w, pw (primaries that must ack, 0..w) and sloppy (true|false) of a write. */
@@ -90,7 +91,7 @@ export function clientRoutes(app: Hono, deps: ClientDeps): void {
   app.put('/kv/*', async (c) => {
     const key = keyOf(c);
     const options = writeOptionsOf(c);
-    const context = contextOf(c);
+    const context = contextOf(c, key);
     const contentType = contentTypeFrom(c);
     const ttlMs = ttlOf(c);
     const value = await readBody(c.req.raw, deps.valueBytesMax, incomingOf(c));
@@ -101,7 +102,7 @@ export function clientRoutes(app: Hono, deps: ClientDeps): void {
   app.delete('/kv/*', async (c) => {
     const key = keyOf(c);
     const options = writeOptionsOf(c);
-    const context = contextOf(c);
+    const context = contextOf(c, key);
     await deps.kv.put(key, { context, deleted: true, value: new Uint8Array(0), contentType: '' }, options);
     return c.body(null, 204);
   });

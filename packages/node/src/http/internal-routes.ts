@@ -1,15 +1,17 @@
 /**
- * Node-to-node routes under /internal/. Every request is authenticated with the cluster secret
- * (transport/auth.ts) over the exact bytes received, before anything is decoded or applied:
- * a missing, forged, stale or replayed signature is 401 KV_ERR_UNAUTHORIZED and changes
- * nothing. Everything that can be checked without the body (headers present and well formed,
- * time inside the window, tag not seen before) is checked before the body is read, so a client
- * without the secret cannot make the node buffer bodies. One ReplayGuard per node remembers
- * the tags it accepted.
+ * Node-to-node routes under /internal/. Every request is authenticated with the cluster's
+ * internal key (transport/auth.ts) before anything is decoded or applied, and the decision is
+ * made from the headers alone, before the body is read: a missing, forged, stale, replayed,
+ * misdirected (signed for another node) or stale-epoch (signed for an earlier boot of this
+ * node) request is 401 KV_ERR_UNAUTHORIZED, changes nothing, and its body is never read (the
+ * connection is closed instead: app.ts). Only then is the body read, exactly the signed
+ * length, and checked against the signed digest. One ReplayGuard per node remembers the
+ * tags it accepted; the boot epoch covers what it forgot in a restart.
  */
 import type { Context, Hono } from 'hono';
 import { KvError } from '../errors.js';
-import { AUTH_SKEW_MS_DEFAULT, REPLAY_ENTRIES_MAX_DEFAULT, ReplayGuard, checkAuthHeaders, verifyRequestClaims, type AuthClaims } from '../transport/auth.js';
+import { answerHello, checkBody, checkRequest, HELLO_PATH, type Receiver } from '../transport/auth.js';
+import { AUTH_SKEW_MS_DEFAULT, REPLAY_ENTRIES_MAX_DEFAULT, ReplayGuard } from '../transport/replay-guard.js';
 import {
   decodeBatch,
   decodeCoordinate,
@@ -23,14 +25,17 @@ import type { StaticPeer } from '../membership/static-membership.js';
 import { incomingOf, readBody } from './request.js';
 
 export interface InternalDeps {
-  readonly secret: string;
+  /** Internal keys of the keyring, primary first (read per request: a reload takes effect at once). */
+  readonly keys: () => readonly Uint8Array[];
+  /** This node's id and boot epoch: what a request must be signed for. */
+  readonly self: Receiver;
   readonly nowMs: () => number;
   /** Largest internal request body (a batch of whole objects). */
   readonly bodyBytesMax: number;
   readonly peer: PeerHandler;
   /** Replaces the static member list (absent once membership comes from gossip). */
   readonly setMembers?: (members: StaticPeer[]) => void;
-  /** Counts a refused request by reason: 'unauthenticated' or 'replayed'. */
+  /** Counts a refused request by reason: unauthenticated, replayed, misdirected, stale-epoch. */
   readonly refused: (reason: string) => void;
   /** Present only on nodes run with fault injection: POST /internal/faults sets it. */
   readonly faults?: FaultPlan;
@@ -44,15 +49,15 @@ export interface InternalDeps {
 type Authenticate = (c: Context) => Promise<{ body: Uint8Array; sender: string }>;
 
 function replayed(): KvError {
-  return new KvError('KV_ERR_UNAUTHORIZED', 'replayed request: its signature was already used');
+  return new KvError('KV_ERR_UNAUTHORIZED', 'replayed request: its signature was already used', { reason: 'replayed' });
 }
 
-/** Runs `check`; a KvError it throws is counted as refused for `reason` and rethrown. */
-function refusing<T>(deps: InternalDeps, reason: string, check: () => T): T {
+/** Runs `check`; a KvError it throws is counted as refused (by its reason) and rethrown. */
+function refusing<T>(deps: InternalDeps, check: () => T): T {
   try {
     return check();
   } catch (error) {
-    if (error instanceof KvError) deps.refused(reason);
+    if (error instanceof KvError) deps.refused(String(error.details.reason ?? 'unauthenticated'));
     throw error;
   }
 }
@@ -61,22 +66,17 @@ function authenticator(deps: InternalDeps): Authenticate {
   const skewMs = deps.skewMs ?? AUTH_SKEW_MS_DEFAULT;
   const guard = new ReplayGuard(deps.replayEntriesMax ?? REPLAY_ENTRIES_MAX_DEFAULT, skewMs);
   return async (c) => {
-    const headers = c.req.raw.headers;
-    // Before the body: everything the headers alone can show.
-    const early: AuthClaims = refusing(deps, 'unauthenticated', () => checkAuthHeaders(headers, deps.nowMs(), skewMs));
-    if (guard.isReplay(early.tag, early.timeMs, deps.nowMs())) {
-      deps.refused('replayed');
-      throw replayed();
-    }
-    const body = await readBody(c.req.raw, deps.bodyBytesMax, incomingOf(c));
-    // After it: the tag over the bytes received, the time again (the body took time), and
-    // the guard again in one synchronous step (a copy may have been accepted meanwhile).
     const nowMs = deps.nowMs();
-    const claims = refusing(deps, 'unauthenticated', () => verifyRequestClaims(deps.secret, headers, c.req.path, body, nowMs, skewMs));
+    // Everything is decided here, from the headers, before the body is read.
+    const claims = refusing(deps, () => checkRequest(c.req.raw.headers, c.req.header('content-length') ?? null, deps.keys(), deps.self, c.req.path, nowMs, skewMs));
+    // Admitted now, in the same synchronous step: a copy arriving while this body streams is
+    // refused before its own body is read.
     if (!guard.admit(claims.tag, claims.timeMs, nowMs)) {
       deps.refused('replayed');
       throw replayed();
     }
+    const body = await readBody(c.req.raw, Math.min(deps.bodyBytesMax, claims.contentLength), incomingOf(c));
+    refusing(deps, () => checkBody(claims, body));
     return { body, sender: claims.sender };
   };
 }
@@ -107,10 +107,15 @@ function parseMembers(body: Uint8Array): StaticPeer[] {
 export function internalRoutes(app: Hono, deps: InternalDeps): void {
   const authenticated = authenticator(deps);
 
+  // How a sender learns this node's boot epoch (transport/auth.ts). Side-effect free, so a
+  // replayed hello only repeats an answer; an unauthenticated one is refused.
+  app.post(HELLO_PATH, (c) => c.json(refusing(deps, () => answerHello(c.req.raw.headers, deps.keys(), deps.self, deps.nowMs(), deps.skewMs ?? AUTH_SKEW_MS_DEFAULT))));
+
   app.post('/internal/batch', async (c) => {
     const { body, sender } = await authenticated(c);
     const ops = decodeBatch(body);
-    return binary(c, encodeBatchResults(await deps.peer.replicaBatch(ops, sender)));
+    // Bounded in bytes: a huge key fails alone (KV_ERR_OVERLOADED), the others are answered.
+    return binary(c, encodeBatchResults(await deps.peer.replicaBatch(ops, sender), deps.bodyBytesMax));
   });
 
   app.post('/internal/coordinate', async (c) => {

@@ -21,11 +21,11 @@ function errorResponse(error: KvError, headers: Record<string, string> = {}): Re
   return Response.json(error.toBody(), { status: error.status, headers });
 }
 
-export function renderRead(key: string, object: VersionedObject | undefined, encodeContext: (o: VersionedObject) => string): Response {
+export function renderRead(key: string, object: VersionedObject | undefined, encodeContext: (o: VersionedObject, key: string) => string): Response {
   if (object === undefined || object.siblings.length === 0) {
     return errorResponse(new KvError('KV_ERR_NOT_FOUND', 'no value for this key', { key }));
   }
-  const context = encodeContext(object);
+  const context = encodeContext(object, key);
   if (isDeleted(object)) {
     return errorResponse(new KvError('KV_ERR_NOT_FOUND', 'the key is deleted', { key, deleted: true }), {
       [CONTEXT_HEADER]: context,

@@ -54,13 +54,19 @@ export class ReplicaService implements PeerHandler {
 
   async replicaBatch(ops: readonly ReplicaOp[], sender: string): Promise<ReplicaResult[]> {
     if (this.isRemoved(sender)) return ops.map(() => failure(removedSender(sender)));
+    // Several gets of one key in a batch (many clients reading a hot key) read the store once:
+    // a large object is then decoded once, not once per op. A write to the key in between
+    // ends the sharing, so each get still sees the writes before it in the batch.
+    const read = new Map<string, ReturnType<Store['get']>>();
     return Promise.all(
       ops.map(async (op): Promise<ReplicaResult> => {
         try {
           if (op.kind === 'get') {
-            const object = this.store.get(op.key);
+            const object = read.has(op.key) ? read.get(op.key) : this.store.get(op.key);
+            read.set(op.key, object);
             return object === undefined ? { ok: true } : { ok: true, object };
           }
+          read.delete(op.key);
           if (op.kind === 'hint') await this.store.hints.add(op.owner, op.key, op.object);
           else await applyReplicaWrite(this.store, op.key, op.object, this.limits);
           return { ok: true };

@@ -1,65 +1,85 @@
 /**
- * Authentication of /internal/ requests with the cluster secret. The sender signs
- * `time \n path \n sender-id \n nonce \n body` with HMAC-SHA256 and sends the time, its id, a
- * fresh random nonce and the tag in headers. The receiver refuses (401 KV_ERR_UNAUTHORIZED,
- * before anything is applied):
+ * Authentication of /internal/ requests (wire version 2). Every fact the receiver needs to
+ * judge a request travels in its headers and is covered by one tag, so the whole decision is
+ * made before a byte of the body is read:
  *
- * - before it reads the body: a missing header, a time that is not a decimal integer or lies
- *   more than `skewMs` from its own clock, a malformed sender, nonce or tag, or a tag its
- *   ReplayGuard has already accepted (`checkAuthHeaders`, `ReplayGuard.isReplay`);
- * - after it read the body: a tag that does not match the body it read (`verifyRequest`), or
- *   one that another request carrying the same tag got accepted with in the meantime.
+ *   tag = HMAC-SHA256(internal key, "ringkv-internal/2" \n path \n sender \n receiver \n
+ *                     epoch \n time \n nonce \n content-length \n sha256(body))
  *
- * Replays are not harmless: a forwarded put (/internal/coordinate) replayed is a second write
- * with a fresh dot (a spurious sibling, or a write resurrected after it was overwritten), and
- * a replayed /internal/members can roll the member list back. So every accepted tag is
- * remembered for as long as its time stays inside the window (ReplayGuard), and the nonce
- * keeps two honest requests with the same body in the same millisecond from sharing a tag.
- * Traffic is not encrypted: run rings on a trusted network, as with Riak or memberlist
- * without keys.
+ * - `internal key`: derived from the cluster secret for this purpose only (security/keyring.ts);
+ *   the receiver tries every key of its keyring, the sender signs with the primary.
+ * - `receiver` and `epoch`: the receiver's node id and its boot epoch (random per process
+ *   start), learned by the sender with a hello (below). A request captured on its way to node A
+ *   is refused by node B (misdirected), and one captured before A restarted is refused after
+ *   (stale epoch): replay protection that survives a restart without anything on disk.
+ * - `content-length` and the body digest: the receiver refuses a forged request before it
+ *   reads its body (a 50 MiB forged upload costs it nothing), then reads exactly that many
+ *   bytes and checks their digest.
+ *
+ * Within one boot, accepted tags are remembered for the skew window (replay-guard.ts). Every
+ * refusal is 401 KV_ERR_UNAUTHORIZED with `reason` in the details: `unauthenticated`,
+ * `misdirected` or `stale-epoch` (the sender then says hello again and retries once; nothing
+ * was applied).
+ *
+ * Hello: `POST /internal/hello` with headers time, sender, nonce and tag = HMAC(internal key,
+ * "ringkv-hello/2" \n time \n sender \n nonce), no body. The answer is JSON `{node, epoch,
+ * tag}` with tag = HMAC(the key that verified the hello, "ringkv-hello-answer/2" \n node \n
+ * epoch \n the hello's nonce), so the sender knows the epoch is its peer's and fresh.
  */
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { KvError } from '../errors.js';
 import { NODE_ID_BYTES_MAX } from '../core/context-codec.js';
+import { AUTH_SKEW_MS_DEFAULT } from './replay-guard.js';
+
+export { AUTH_SKEW_MS_DEFAULT, REPLAY_ENTRIES_MAX_DEFAULT, ReplayGuard } from './replay-guard.js';
 
 export const AUTH_HEADERS = {
   time: 'x-ringkv-time',
   sender: 'x-ringkv-sender',
   nonce: 'x-ringkv-nonce',
+  receiver: 'x-ringkv-receiver',
+  epoch: 'x-ringkv-epoch',
+  bodyDigest: 'x-ringkv-body-sha256',
   tag: 'x-ringkv-auth',
 } as const;
 
-/** Largest accepted difference between the sender's and the receiver's clocks. */
-export const AUTH_SKEW_MS_DEFAULT = 30_000;
-
-/** How many accepted tags a ReplayGuard remembers at most (about 120 bytes each). */
-export const REPLAY_ENTRIES_MAX_DEFAULT = 262_144;
+/** The hello route: how a sender learns a receiver's id and boot epoch. */
+export const HELLO_PATH = '/internal/hello';
 
 const TIME_PATTERN = /^\d{1,16}$/;
 /** Node ids (config.ts) and tool names such as `ringkv-cli`. */
-const SENDER_PATTERN = new RegExp(`^[A-Za-z0-9._-]{1,${NODE_ID_BYTES_MAX}}$`);
+const ID_PATTERN = new RegExp(`^[A-Za-z0-9._-]{1,${NODE_ID_BYTES_MAX}}$`);
 /** base64url, at least 96 random bits. */
 const NONCE_PATTERN = /^[A-Za-z0-9_-]{16,64}$/;
-/** An HMAC-SHA256 (32 bytes) in unpadded base64url: 43 characters. */
-const TAG_PATTERN = /^[A-Za-z0-9_-]{43}$/;
+/** A boot epoch: 96 random bits in base64url. */
+const EPOCH_PATTERN = /^[A-Za-z0-9_-]{16}$/;
+/** An HMAC-SHA256 or SHA-256 (32 bytes) in unpadded base64url: 43 characters. */
+const DIGEST_PATTERN = /^[A-Za-z0-9_-]{43}$/;
+const LENGTH_PATTERN = /^\d{1,15}$/;
 
-/** The authentication headers of a request, checked for form and time but not yet for the tag. */
+/** Who a request is for: the receiver's node id and the boot epoch it announced. */
+export interface Receiver {
+  readonly id: string;
+  readonly epoch: string;
+}
+
+/** The authentication of a request whose tag verified; the body is still to be checked. */
 export interface AuthClaims {
-  /** The time header exactly as sent (it is signed as text). */
-  readonly time: string;
   readonly timeMs: number;
   readonly sender: string;
-  readonly nonce: string;
   /** The tag in canonical base64url: the ReplayGuard's key. */
   readonly tag: string;
+  /** Bytes the body must have (signed). */
+  readonly contentLength: number;
+  /** SHA-256 of the body (signed). */
+  readonly bodyDigest: Buffer;
 }
 
-function unauthorized(message: string): KvError {
-  return new KvError('KV_ERR_UNAUTHORIZED', message);
-}
+/** Why a request was refused, in the 401's details and the refusal metric. */
+export type RefusalReason = 'unauthenticated' | 'misdirected' | 'stale-epoch';
 
-function hmac(secret: string, time: string, path: string, sender: string, nonce: string, body: Uint8Array): Buffer {
-  return createHmac('sha256', secret).update(`${time}\n${path}\n${sender}\n${nonce}\n`).update(body).digest();
+function unauthorized(message: string, reason: RefusalReason = 'unauthenticated'): KvError {
+  return new KvError('KV_ERR_UNAUTHORIZED', message, { reason });
 }
 
 /** A fresh random nonce (128 bits, base64url). */
@@ -67,166 +87,156 @@ export function newNonce(): string {
   return randomBytes(16).toString('base64url');
 }
 
+/** A fresh boot epoch (96 bits, base64url): one per process start. */
+export function newEpoch(): string {
+  return randomBytes(12).toString('base64url');
+}
+
+function mac(key: Uint8Array, fields: readonly string[]): Buffer {
+  return createHmac('sha256', key).update(fields.join('\n')).digest();
+}
+
+function requestTag(key: Uint8Array, path: string, sender: string, to: Receiver, time: string, nonce: string, length: number, digest: string): Buffer {
+  return mac(key, ['ringkv-internal/2', path, sender, to.id, to.epoch, time, nonce, String(length), digest]);
+}
+
+/** True when `tag` (base64url) is the canonical spelling of 32 bytes equal to one of `expected`. */
+function matchesAny(tag: string, expected: (key: Uint8Array) => Buffer, keys: readonly Uint8Array[]): Uint8Array | undefined {
+  // Only the canonical encoding is accepted: 43 base64url characters carry 2 spare bits, and a
+  // replay must not get past the ReplayGuard by flipping them.
+  if (!DIGEST_PATTERN.test(tag)) return undefined;
+  const actual = Buffer.from(tag, 'base64url');
+  if (actual.toString('base64url') !== tag) return undefined;
+  return keys.find((key) => timingSafeEqual(actual, expected(key)));
+}
+
 /**
- * Headers that authenticate a request to `path` with `body`. `nonce` defaults to a fresh random
- * one; pass it only to reproduce a signature (tests).
+ * Headers that authenticate a request of `body` to `path` on `to`, signed with `key` (the
+ * primary internal key). `nonce` defaults to a fresh random one; pass it only to reproduce a
+ * signature (tests). The HTTP client sends the matching Content-Length itself.
  */
-export function signRequest(secret: string, sender: string, path: string, body: Uint8Array, nowMs: number, nonce = newNonce()): Record<string, string> {
+export function signRequest(key: Uint8Array, sender: string, to: Receiver, path: string, body: Uint8Array, nowMs: number, nonce = newNonce()): Record<string, string> {
+  return signDeclared(key, sender, to, path, { length: body.length, digest: createHash('sha256').update(body).digest('base64url') }, nowMs, nonce);
+}
+
+/**
+ * Headers for a body known only by its length and SHA-256 (base64url): what signRequest signs.
+ * Tests use it to sign for a body they never send.
+ */
+export function signDeclared(
+  key: Uint8Array,
+  sender: string,
+  to: Receiver,
+  path: string,
+  body: { readonly length: number; readonly digest: string },
+  nowMs: number,
+  nonce = newNonce(),
+): Record<string, string> {
   const time = String(Math.floor(nowMs));
   return {
     [AUTH_HEADERS.time]: time,
     [AUTH_HEADERS.sender]: sender,
     [AUTH_HEADERS.nonce]: nonce,
-    [AUTH_HEADERS.tag]: hmac(secret, time, path, sender, nonce, body).toString('base64url'),
+    [AUTH_HEADERS.receiver]: to.id,
+    [AUTH_HEADERS.epoch]: to.epoch,
+    [AUTH_HEADERS.bodyDigest]: body.digest,
+    [AUTH_HEADERS.tag]: requestTag(key, path, sender, to, time, nonce, body.length, body.digest).toString('base64url'),
   };
 }
 
-/**
- * Checks everything about a request's authentication that does not need its body: every header
- * present and well formed, the time inside `skewMs` of `nowMs`. Cheap, so a receiver runs it
- * before it reads (and buffers) the body. Throws 401 KV_ERR_UNAUTHORIZED.
- */
-export function checkAuthHeaders(headers: { get(name: string): string | null }, nowMs: number, skewMs = AUTH_SKEW_MS_DEFAULT): AuthClaims {
+type HeaderSource = { get(name: string): string | null };
+
+function timeOf(headers: HeaderSource, nowMs: number, skewMs: number): { time: string; sender: string; nonce: string } {
   const time = headers.get(AUTH_HEADERS.time);
   const sender = headers.get(AUTH_HEADERS.sender);
   const nonce = headers.get(AUTH_HEADERS.nonce);
-  const tag = headers.get(AUTH_HEADERS.tag);
-  if (time === null || sender === null || nonce === null || tag === null) throw unauthorized('missing cluster authentication');
-  if (!TIME_PATTERN.test(time) || Math.abs(Number(time) - nowMs) > skewMs) {
-    throw unauthorized('request time outside the accepted window');
-  }
-  if (!SENDER_PATTERN.test(sender)) throw unauthorized('bad cluster authentication: malformed sender');
+  if (time === null || sender === null || nonce === null || headers.get(AUTH_HEADERS.tag) === null) throw unauthorized('missing cluster authentication');
+  if (!TIME_PATTERN.test(time) || Math.abs(Number(time) - nowMs) > skewMs) throw unauthorized('request time outside the accepted window');
+  if (!ID_PATTERN.test(sender)) throw unauthorized('bad cluster authentication: malformed sender');
   if (!NONCE_PATTERN.test(nonce)) throw unauthorized('bad cluster authentication: malformed nonce');
-  // Only the canonical encoding is accepted: 43 base64url characters carry 2 spare bits, and a
-  // replay must not get past the ReplayGuard by flipping them.
-  if (!TAG_PATTERN.test(tag) || Buffer.from(tag, 'base64url').toString('base64url') !== tag) {
-    throw unauthorized('bad cluster authentication: malformed tag');
-  }
-  return { time, timeMs: Number(time), sender, nonce, tag };
-}
-
-/** Checks the tag of `claims` over `path` and `body`; throws 401 KV_ERR_UNAUTHORIZED. */
-export function verifyClaims(secret: string, claims: AuthClaims, path: string, body: Uint8Array): void {
-  const expected = hmac(secret, claims.time, path, claims.sender, claims.nonce, body);
-  const actual = Buffer.from(claims.tag, 'base64url');
-  if (actual.length !== expected.length || !timingSafeEqual(actual, expected)) throw unauthorized('bad cluster authentication');
-}
-
-/** Verifies a request (headers, time and tag); returns its claims or throws 401 KV_ERR_UNAUTHORIZED. */
-export function verifyRequestClaims(
-  secret: string,
-  headers: { get(name: string): string | null },
-  path: string,
-  body: Uint8Array,
-  nowMs: number,
-  skewMs = AUTH_SKEW_MS_DEFAULT,
-): AuthClaims {
-  const claims = checkAuthHeaders(headers, nowMs, skewMs);
-  verifyClaims(secret, claims, path, body);
-  return claims;
-}
-
-/** Verifies a request; returns the sender id or throws 401 KV_ERR_UNAUTHORIZED. */
-export function verifyRequest(
-  secret: string,
-  headers: { get(name: string): string | null },
-  path: string,
-  body: Uint8Array,
-  nowMs: number,
-  skewMs = AUTH_SKEW_MS_DEFAULT,
-): string {
-  return verifyRequestClaims(secret, headers, path, body, nowMs, skewMs).sender;
+  return { time, sender, nonce };
 }
 
 /**
- * Remembers the tags of accepted requests for as long as their time stays inside the skew
- * window, so each signed request is applied at most once. Bounded: past `entriesMax` it forgets
- * the entry with the oldest time and from then on refuses every request at least that old (the
- * `floorMs` horizon), so forgetting never lets a replay through; under that much load only
- * requests from a sender whose clock lags far behind are refused. Removing an expired entry
- * raises the horizon too, which keeps replays out even if the local clock steps back.
- * Entries sit in a binary min-heap by time: expiry and eviction pop the oldest in O(log n).
+ * Checks a request's authentication from its headers alone, before its body is read: every
+ * header present and well formed, the time inside `skewMs` of `nowMs`, the tag valid under one
+ * of `keys`, and the request meant for `self` (id and boot epoch). `contentLength` is the
+ * request's Content-Length header (required: the tag covers it). Throws 401.
  */
-export class ReplayGuard {
-  private readonly seen = new Set<string>();
-  private readonly heap: Array<{ readonly timeMs: number; readonly tag: string }> = [];
-  private floorMs = -Infinity;
-
-  constructor(
-    private readonly entriesMax = REPLAY_ENTRIES_MAX_DEFAULT,
-    private readonly skewMs = AUTH_SKEW_MS_DEFAULT,
-  ) {
-    if (!Number.isSafeInteger(entriesMax) || entriesMax < 1) throw new RangeError(`entriesMax must be a positive integer (got ${entriesMax})`);
+export function checkRequest(
+  headers: HeaderSource,
+  contentLength: string | null,
+  keys: readonly Uint8Array[],
+  self: Receiver,
+  path: string,
+  nowMs: number,
+  skewMs = AUTH_SKEW_MS_DEFAULT,
+): AuthClaims {
+  const { time, sender, nonce } = timeOf(headers, nowMs, skewMs);
+  const receiver = headers.get(AUTH_HEADERS.receiver);
+  const epoch = headers.get(AUTH_HEADERS.epoch);
+  const digest = headers.get(AUTH_HEADERS.bodyDigest);
+  if (receiver === null || epoch === null || digest === null) throw unauthorized('missing cluster authentication');
+  if (!ID_PATTERN.test(receiver) || !EPOCH_PATTERN.test(epoch)) throw unauthorized('bad cluster authentication: malformed receiver');
+  if (contentLength === null || !LENGTH_PATTERN.test(contentLength)) throw unauthorized('bad cluster authentication: a Content-Length is required');
+  if (!DIGEST_PATTERN.test(digest)) throw unauthorized('bad cluster authentication: malformed body digest');
+  const length = Number(contentLength);
+  const tag = headers.get(AUTH_HEADERS.tag)!;
+  const to = { id: receiver, epoch };
+  if (matchesAny(tag, (key) => requestTag(key, path, sender, to, time, nonce, length, digest), keys) === undefined) {
+    throw unauthorized('bad cluster authentication');
   }
+  // Authentic, but for whom? Checked after the tag so that only members learn these reasons.
+  if (receiver !== self.id) throw unauthorized(`request signed for node ${receiver}, not this node`, 'misdirected');
+  if (epoch !== self.epoch) throw unauthorized('request signed for an earlier boot of this node; say hello again', 'stale-epoch');
+  return { timeMs: Number(time), sender, tag, contentLength: length, bodyDigest: Buffer.from(digest, 'base64url') };
+}
 
-  /** Tags remembered now. */
-  get size(): number {
-    return this.seen.size;
-  }
+/** Checks that `body` is the one the claims were signed over; throws 401. */
+export function checkBody(claims: AuthClaims, body: Uint8Array): void {
+  if (body.length !== claims.contentLength) throw unauthorized('bad cluster authentication: body length differs from the signed one');
+  const digest = createHash('sha256').update(body).digest();
+  if (!timingSafeEqual(digest, claims.bodyDigest)) throw unauthorized('bad cluster authentication: body differs from the signed one');
+}
 
-  /** True when a request with this tag and time must be refused as a replay. Records nothing. */
-  isReplay(tag: string, timeMs: number, nowMs: number): boolean {
-    this.expire(nowMs);
-    return this.seen.has(tag) || timeMs <= this.floorMs;
-  }
+/** Headers of a hello (no body), signed with `key`. */
+export function signHello(key: Uint8Array, sender: string, nowMs: number, nonce = newNonce()): Record<string, string> {
+  const time = String(Math.floor(nowMs));
+  return {
+    [AUTH_HEADERS.time]: time,
+    [AUTH_HEADERS.sender]: sender,
+    [AUTH_HEADERS.nonce]: nonce,
+    [AUTH_HEADERS.tag]: mac(key, ['ringkv-hello/2', time, sender, nonce]).toString('base64url'),
+  };
+}
 
-  /**
-   * Records an authenticated request. Returns false (and records nothing) when it is a replay:
-   * its tag was accepted before, or its time is at or below the horizon.
-   */
-  admit(tag: string, timeMs: number, nowMs: number): boolean {
-    if (this.isReplay(tag, timeMs, nowMs)) return false;
-    if (this.seen.size >= this.entriesMax) {
-      // Full: a request older than everything remembered would raise the horizon past itself.
-      if (timeMs <= this.heap[0]!.timeMs) return false;
-      while (this.seen.size >= this.entriesMax) this.forgetOldest();
-      if (timeMs <= this.floorMs) return false;
-    }
-    this.seen.add(tag);
-    this.push({ timeMs, tag });
-    return true;
-  }
+/** The answer to a hello: who this node is, its boot epoch, and a tag the sender can check. */
+export interface HelloAnswer {
+  readonly node: string;
+  readonly epoch: string;
+  readonly tag: string;
+}
 
-  private expire(nowMs: number): void {
-    while (this.heap.length > 0 && this.heap[0]!.timeMs + this.skewMs < nowMs) this.forgetOldest();
-  }
+function answerTag(key: Uint8Array, node: string, epoch: string, nonce: string): Buffer {
+  return mac(key, ['ringkv-hello-answer/2', node, epoch, nonce]);
+}
 
-  private forgetOldest(): void {
-    const oldest = this.pop();
-    if (oldest === undefined) return;
-    this.seen.delete(oldest.tag);
-    this.floorMs = Math.max(this.floorMs, oldest.timeMs);
-  }
+/** Verifies a hello and returns the answer, tagged with the key that verified it; throws 401. */
+export function answerHello(headers: HeaderSource, keys: readonly Uint8Array[], self: Receiver, nowMs: number, skewMs = AUTH_SKEW_MS_DEFAULT): HelloAnswer {
+  const { time, sender, nonce } = timeOf(headers, nowMs, skewMs);
+  const key = matchesAny(headers.get(AUTH_HEADERS.tag)!, (k) => mac(k, ['ringkv-hello/2', time, sender, nonce]), keys);
+  if (key === undefined) throw unauthorized('bad cluster authentication');
+  return { node: self.id, epoch: self.epoch, tag: answerTag(key, self.id, self.epoch, nonce).toString('base64url') };
+}
 
-  private push(entry: { readonly timeMs: number; readonly tag: string }): void {
-    const heap = this.heap;
-    heap.push(entry);
-    let i = heap.length - 1;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (heap[parent]!.timeMs <= entry.timeMs) break;
-      heap[i] = heap[parent]!;
-      i = parent;
-    }
-    heap[i] = entry;
-  }
-
-  private pop(): { readonly timeMs: number; readonly tag: string } | undefined {
-    const heap = this.heap;
-    const top = heap[0];
-    const last = heap.pop();
-    if (top === undefined || last === undefined || heap.length === 0) return top;
-    let i = 0;
-    for (;;) {
-      const left = 2 * i + 1;
-      if (left >= heap.length) break;
-      const right = left + 1;
-      const child = right < heap.length && heap[right]!.timeMs < heap[left]!.timeMs ? right : left;
-      if (heap[child]!.timeMs >= last.timeMs) break;
-      heap[i] = heap[child]!;
-      i = child;
-    }
-    heap[i] = last;
-    return top;
-  }
+/**
+ * Checks a hello answer (parsed JSON) against the nonce the hello was sent with; returns the
+ * receiver it names, or undefined when it is malformed or not tagged by a key of `keys`.
+ */
+export function readHelloAnswer(answer: unknown, keys: readonly Uint8Array[], nonce: string): Receiver | undefined {
+  const a = answer as Partial<Record<keyof HelloAnswer, unknown>> | null;
+  if (a === null || typeof a !== 'object' || typeof a.node !== 'string' || typeof a.epoch !== 'string' || typeof a.tag !== 'string') return undefined;
+  const { node, epoch, tag } = a;
+  if (!ID_PATTERN.test(node) || !EPOCH_PATTERN.test(epoch)) return undefined;
+  return matchesAny(tag, (key) => answerTag(key, node, epoch, nonce), keys) === undefined ? undefined : { id: node, epoch };
 }

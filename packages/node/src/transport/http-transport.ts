@@ -1,9 +1,13 @@
 /**
  * Transport over HTTP: one undici Pool per peer (keep-alive; `fetch` is 7x slower here),
  * replica ops batched per peer (peer-queue.ts) into `POST /internal/batch`, forwarded client
- * requests as `POST /internal/coordinate`, every request signed with the cluster secret
- * (auth.ts). A peer that cannot be reached, answers late or answers garbage makes the affected
- * ops fail with a coded error; the coordinator counts them as replica failures:
+ * requests as `POST /internal/coordinate`, every request signed with the cluster's internal key
+ * (auth.ts) for the peer's id and boot epoch, which a hello learns once per peer and again
+ * after any failed request (the peer may have restarted: its new epoch refuses requests signed
+ * for the old one, with reason `stale-epoch`, before reading them, and such a refusal is
+ * retried once after a fresh hello). A peer that cannot be reached, answers late or answers
+ * garbage makes the affected ops fail with a coded error; the coordinator counts them as
+ * replica failures:
  *
  * - no whole answer within the request's deadline (undici's headers and body timeouts are idle
  *   timers, so the deadline is a total one, enforced with an abort signal): KV_ERR_TIMEOUT;
@@ -15,7 +19,7 @@ import type { FaultPlan } from './fault-plan.js';
 import { isErrorCode } from '@ringkv/protocol';
 import { KvError } from '../errors.js';
 import type { Member } from '../membership/membership.js';
-import { signRequest } from './auth.js';
+import { HELLO_PATH, newNonce, readHelloAnswer, signHello, signRequest, type Receiver } from './auth.js';
 import {
   decodeBatchResults,
   decodeCoordinateResult,
@@ -37,7 +41,8 @@ export interface HttpTransportOptions extends PeerQueueLimits {
   /** Injected partitions (fault harness only). */
   readonly faults?: FaultPlan;
   readonly selfId: string;
-  readonly secret: string;
+  /** Internal keys of the keyring, primary first (the primary signs; any verifies a hello answer). */
+  readonly keys: () => readonly Uint8Array[];
   readonly nowMs: () => number;
   /** Total time a batch may take (connect, send, whole answer) before its ops fail with KV_ERR_TIMEOUT. */
   readonly peerTimeoutMs: number;
@@ -78,14 +83,18 @@ const NOT_DELIVERED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENE
 /** A non-200 answer: whatever the peer's reason (401, 503 while it stops, 500), no result came. */
 function refusal(member: Member, path: string, status: number, bytes: Uint8Array): KvError {
   let code: unknown;
+  let reason: unknown;
   try {
-    code = (JSON.parse(Buffer.from(bytes).toString('utf8')) as { error?: { code?: unknown } } | null)?.error?.code;
+    const error = (JSON.parse(Buffer.from(bytes).toString('utf8')) as { error?: { code?: unknown; reason?: unknown } } | null)?.error;
+    code = error?.code;
+    reason = error?.reason;
   } catch {
     code = undefined;
   }
   return new KvError('KV_ERR_PEER_UNREACHABLE', `peer ${member.id} refused ${path}: ${status} ${isErrorCode(code) ? code : ''}`, {
     peer: member.id,
     status,
+    ...(typeof reason === 'string' && /^[a-z-]{1,32}$/.test(reason) ? { reason } : {}),
     // A 4xx or a 503 (stopping) was refused before any work; an unexpected 5xx may have acted.
     delivered: status >= 500 && status !== 503,
   });
@@ -116,8 +125,13 @@ async function closeWithin(pool: Pool, graceMs: number, error: KvError): Promise
   if (!gracefully) await pool.destroy(error).catch(() => {});
 }
 
+/** Refusals after which a request is sent once more, after a fresh hello: nothing was applied. */
+const RETRIED_REASONS = new Set(['stale-epoch', 'misdirected']);
+
 export class HttpTransport implements Transport {
   private readonly peers = new Map<string, Peer>();
+  /** Each peer's id and boot epoch, by address, as its last hello answered. */
+  private readonly receivers = new Map<string, Promise<Receiver>>();
   private counters = { opsSent: 0, batchesSent: 0, batchesFailed: 0, forwards: 0 };
   private closed = false;
   private closing: Promise<void> | undefined;
@@ -141,11 +155,70 @@ export class HttpTransport implements Transport {
 
   /**
    * POSTs a signed `body` to `path` and returns the body of a 200 answer. The whole exchange,
-   * the answer's body included, must finish within `timeoutMs`: a peer that drips its answer
-   * byte by byte is cut off at the deadline like one that never answers.
+   * the hello when one is needed and the answer's body included, must finish within
+   * `timeoutMs`: a peer that drips its answer byte by byte is cut off at the deadline like one
+   * that never answers.
    */
   private async post(pool: Pool, member: Member, path: string, body: Uint8Array, timeoutMs: number): Promise<Uint8Array> {
-    const headers = { 'content-type': 'application/octet-stream', ...signRequest(this.options.secret, this.options.selfId, path, body, this.options.nowMs()) };
+    const deadlineMs = Date.now() + timeoutMs;
+    for (let attempt = 0; ; attempt++) {
+      const known = this.receiverOf(pool, member, timeoutMs);
+      let to: Receiver;
+      try {
+        to = await known;
+      } catch (error) {
+        // The request itself never left: a forward may safely be tried elsewhere.
+        throw error instanceof KvError ? new KvError(error.code, error.message, { ...error.details, delivered: false }, { cause: error }) : error;
+      }
+      try {
+        const headers = { 'content-type': 'application/octet-stream', ...signRequest(this.options.keys()[0]!, this.options.selfId, to, path, body, this.options.nowMs()) };
+        const { status, bytes } = await this.exchange(pool, member, path, headers, body, Math.max(1, deadlineMs - Date.now()));
+        if (status !== 200) throw refusal(member, path, status, bytes);
+        return bytes;
+      } catch (error) {
+        // Whatever failed, the peer may have restarted: learn its epoch again next time.
+        if (this.receivers.get(member.address) === known) this.receivers.delete(member.address);
+        const reason = error instanceof KvError ? error.details.reason : undefined;
+        if (attempt === 0 && typeof reason === 'string' && RETRIED_REASONS.has(reason) && Date.now() < deadlineMs) continue;
+        throw error;
+      }
+    }
+  }
+
+  /** The peer's id and boot epoch: from the cache, or from a hello (shared by concurrent requests). */
+  private receiverOf(pool: Pool, member: Member, timeoutMs: number): Promise<Receiver> {
+    let known = this.receivers.get(member.address);
+    if (known === undefined) {
+      known = this.hello(pool, member, timeoutMs);
+      this.receivers.set(member.address, known);
+      known.catch(() => {
+        if (this.receivers.get(member.address) === known) this.receivers.delete(member.address);
+      });
+    }
+    return known;
+  }
+
+  private async hello(pool: Pool, member: Member, timeoutMs: number): Promise<Receiver> {
+    const nonce = newNonce();
+    const headers = signHello(this.options.keys()[0]!, this.options.selfId, this.options.nowMs(), nonce);
+    const { status, bytes } = await this.exchange(pool, member, HELLO_PATH, headers, new Uint8Array(0), timeoutMs);
+    if (status !== 200) throw refusal(member, HELLO_PATH, status, bytes);
+    let answer: unknown;
+    try {
+      answer = JSON.parse(Buffer.from(bytes).toString('utf8'));
+    } catch {
+      answer = undefined;
+    }
+    const receiver = readHelloAnswer(answer, this.options.keys(), nonce);
+    if (receiver === undefined) throw new KvError('KV_ERR_PEER_UNREACHABLE', `peer ${member.id} answered an unauthenticated hello`, { peer: member.id, delivered: false });
+    if (receiver.id !== member.id) {
+      throw new KvError('KV_ERR_PEER_UNREACHABLE', `${member.address} answers as node ${receiver.id}, not ${member.id}`, { peer: member.id, delivered: false });
+    }
+    return receiver;
+  }
+
+  /** One request with a total deadline; returns the status and the whole answer. */
+  private async exchange(pool: Pool, member: Member, path: string, headers: Record<string, string>, body: Uint8Array, timeoutMs: number): Promise<{ status: number; bytes: Uint8Array }> {
     const deadline = new AbortController();
     const timer = setTimeout(
       () => deadline.abort(new KvError('KV_ERR_TIMEOUT', `peer ${member.id} did not answer ${path} within ${timeoutMs} ms`, { peer: member.id })),
@@ -153,9 +226,7 @@ export class HttpTransport implements Transport {
     );
     try {
       const response = await pool.request({ method: 'POST', path, body, headers, headersTimeout: timeoutMs, bodyTimeout: timeoutMs, signal: deadline.signal });
-      const bytes = new Uint8Array(await response.body.arrayBuffer());
-      if (response.statusCode !== 200) throw refusal(member, path, response.statusCode, bytes);
-      return bytes;
+      return { status: response.statusCode, bytes: new Uint8Array(await response.body.arrayBuffer()) };
     } catch (error) {
       throw requestError(error, member, path, timeoutMs);
     } finally {

@@ -153,12 +153,59 @@ function readError(reader: ByteReader): { code: ErrorCode; message: string } {
   return { code, message: reader.string(TEXT_BYTES_MAX) };
 }
 
-export function encodeBatchResults(results: readonly ReplicaResult[]): Uint8Array {
+/** Bytes an error result can take in a results frame (status, code, a short message). */
+const ERROR_RESULT_BYTES_MAX = 1 + 2 + 64 + 2 + 1024;
+
+/** The bytes of an object's values: a lower bound of its encoded size, cheap to compute. */
+function valueBytes(object: VersionedObject): number {
+  let bytes = 0;
+  for (const sibling of object.siblings) bytes += sibling.value.length;
+  return bytes;
+}
+
+/**
+ * The objects of `results` that fit in a results frame of `bytesMax` bytes, encoded; the rest
+ * become KV_ERR_OVERLOADED errors. Smaller objects are placed first, so one huge key fails
+ * alone instead of taking the batch (and every other key in it) over the peer's response limit;
+ * the first object always gets its place (config validation makes one object fit any body).
+ */
+function boundResults(results: readonly ReplicaResult[], bytesMax: number): Array<ReplicaResult | Uint8Array> {
+  const out: Array<ReplicaResult | Uint8Array> = [...results];
+  let budget = bytesMax - 16 - results.length * ERROR_RESULT_BYTES_MAX;
+  const order = results
+    .map((result, index) => ({ index, bytes: result.ok && result.object !== undefined ? valueBytes(result.object) : -1 }))
+    .filter((entry) => entry.bytes >= 0)
+    .sort((a, b) => a.bytes - b.bytes);
+  const encoded = new Map<VersionedObject, Uint8Array>();
+  let placed = 0;
+  for (const { index, bytes } of order) {
+    const object = (results[index] as { object: VersionedObject }).object;
+    const cached = encoded.get(object);
+    // An object whose values alone exceed what is left is not even encoded.
+    const frame = cached ?? (placed === 0 || bytes <= budget ? encodeObject(object) : undefined);
+    if (frame !== undefined && (placed === 0 || frame.length + 10 <= budget)) {
+      encoded.set(object, frame);
+      out[index] = frame;
+      budget -= frame.length + 10;
+      placed++;
+    } else {
+      out[index] = { ok: false, code: 'KV_ERR_OVERLOADED', message: `batch answer full: this key's object (${bytes} bytes of values) did not fit in ${bytesMax} bytes; retry it alone` };
+    }
+  }
+  return out;
+}
+
+/**
+ * Encodes the results of a batch. With `bytesMax` (the peer's response limit), the frame stays
+ * under it: objects that do not fit are answered with KV_ERR_OVERLOADED instead (boundResults).
+ * An object read by several ops of the batch is encoded once.
+ */
+export function encodeBatchResults(results: readonly ReplicaResult[], bytesMax = Number.POSITIVE_INFINITY): Uint8Array {
   const writer = new ByteWriter(256).u8(FRAME_VERSION).varint(results.length);
-  for (const result of results) {
-    if (!result.ok) writeError(writer.u8(2), result.code, result.message);
-    else if (result.object === undefined) writer.u8(0);
-    else writer.u8(1).bytes(encodeObject(result.object));
+  for (const result of boundResults(results, bytesMax)) {
+    if (result instanceof Uint8Array) writer.u8(1).bytes(result);
+    else if (!result.ok) writeError(writer.u8(2), result.code, result.message);
+    else writer.u8(0);
   }
   return writer.finish();
 }

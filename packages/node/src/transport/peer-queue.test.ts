@@ -378,3 +378,23 @@ t.test('sendBatch resolving with something that is not an array rejects the ops 
   await settle();
   t.equal(codeOf(outcome), 'KV_ERR_PEER_UNREACHABLE');
 });
+
+t.test('gets of one key in one batch travel as one op and share its result, unless a write to the key comes between them', async (t) => {
+  const scheduler = new ManualScheduler();
+  const peer = new FakePeer();
+  const queue = new PeerQueue('peer', { batchOpsMax: 1024, inflightMax: 1, queueOpsMax: 10_000 }, peer.send, scheduler.schedule);
+  const object: VersionedObject = { clock: [{ id: 'w', counter: 1, timestampMs: 1 }], siblings: [{ dot: { id: 'w', counter: 1 }, deleted: false, value: new Uint8Array([1]), contentType: '', timestampMs: 1 }] };
+  const hot = Array.from({ length: 300 }, () => queue.push({ kind: 'get', key: 'hot' }));
+  const cold = queue.push({ kind: 'get', key: 'cold' });
+  const put = queue.push({ kind: 'put', key: 'hot', object });
+  const after = queue.push({ kind: 'get', key: 'hot' });
+  scheduler.turn();
+  t.same(peer.keys(0), ['hot', 'cold', 'hot', 'hot'], '303 ops sent as 4: one get before the put, the put, one get after it');
+  t.same(peer.sent[0]!.ops.map((op) => op.kind), ['get', 'get', 'put', 'get']);
+  peer.sent[0]!.resolve([{ ok: true, object }, { ok: true }, { ok: true }, { ok: false, code: 'KV_ERR_STORAGE', message: 'x' }]);
+  const results = await Promise.all(hot);
+  t.ok(results.every((r) => r.ok && r.object === object), 'all 300 hot reads got the one result');
+  t.same(await cold, { ok: true });
+  t.same(await put, { ok: true });
+  t.same(await after, { ok: false, code: 'KV_ERR_STORAGE', message: 'x' }, 'the get after the put has its own result');
+});
