@@ -82,7 +82,11 @@ function registryOf(t: TestLike): Registry {
     t.teardown(async () => {
       await Promise.all(
         [...created.pids].map(async ([pid, child]) => {
-          if (!hasExited(child)) await stopByPid(pid);
+          if (!hasExited(child)) {
+            // A process a test left SIGSTOPped would only see the SIGTERM after the grace.
+            if (pidAlive(pid)) signal(pid, 'SIGCONT');
+            await stopByPid(pid);
+          }
           everyPid.delete(pid);
         }),
       );
@@ -161,6 +165,21 @@ export async function waitFor<T>(condition: () => T | Promise<T>, deadlineMs: nu
     }
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
+}
+
+/**
+ * Kills a process by PID at once (SIGKILL, as a crash or an OOM kill would: no shutdown code
+ * runs) and waits until it is gone. A stopped (SIGSTOPped) process dies too.
+ */
+export async function killByPid(pid: number): Promise<void> {
+  if (!pidAlive(pid)) return;
+  signal(pid, 'SIGKILL');
+  await waitFor(() => !pidAlive(pid), 10_000, `pid ${pid} to exit after SIGKILL`);
+}
+
+/** Resumes a SIGSTOPped process by PID (no-op when it is gone). */
+export function continueByPid(pid: number): void {
+  signal(pid, 'SIGCONT');
 }
 
 /** Stops a process by PID: SIGTERM, then SIGKILL if it is still running after `graceMs`. */
@@ -271,6 +290,8 @@ export interface NodeOptions {
   readonly logLevel?: string;
   readonly extraArgs?: readonly string[];
   readonly startDeadlineMs?: number;
+  /** Extra environment for the process (for example libfaketime's LD_PRELOAD and FAKETIME). */
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 export interface NodeProcess extends SpawnedProcess {
@@ -310,7 +331,7 @@ export async function spawnNode(t: TestLike, options: NodeOptions = {}): Promise
   const dir = options.dir ?? (await tempDir(t));
   const id = options.id ?? 'node1';
   const secret = options.secret ?? DEFAULT_SECRET;
-  const proc = spawnCli(t, nodeArgs({ ...options, dir }));
+  const proc = spawnCli(t, nodeArgs({ ...options, dir }), options.env ?? {});
   const deadlineMs = options.startDeadlineMs ?? START_DEADLINE_MS;
   const url = await new Promise<string>((resolve, reject) => {
     let settled = false;
