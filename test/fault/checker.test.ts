@@ -1,6 +1,6 @@
 // The checker itself, on hand-made histories that must pass and histories that must fail.
 import t from 'tap';
-import { check, type FinalKey, type HistoryEvent } from './checker.js';
+import { check, readYourWrites, type FinalKey, type HistoryEvent } from './checker.js';
 
 const final = (entries: Record<string, { elements: string[]; replicas?: string[] }>) =>
   new Map<string, FinalKey>(Object.entries(entries).map(([key, v]) => [key, { elements: v.elements, replicas: v.replicas ?? ['same', 'same', 'same'] }]));
@@ -88,4 +88,55 @@ t.test('regression: delete dated from its read (an add acknowledged between the 
   t.ok(check(history, final({ k: { elements: ['b'] } }), 64).ok, "b survives: the delete's context never covered it");
   const misdated: HistoryEvent[] = history.map((event) => (event.type === 'delete' ? { ...event, startMs: 20 } : event));
   t.notOk(check(misdated, final({ k: { elements: ['b'] } }), 64).ok, 'dated from the delete call, the same outcome is (wrongly) a resurrection');
+});
+
+// Read-your-writes: a statistic, never a failure (sloppy quorums do not promise it).
+t.test('read-your-writes: a read that began after an acknowledged add and lacks it is a miss', async (t) => {
+  const history: HistoryEvent[] = [
+    { type: 'add', key: 'k', element: 'a', ok: true, startMs: 0, endMs: 10 },
+    { type: 'read', key: 'k', siblings: 0, elements: [], startMs: 12, endMs: 14 },
+    { type: 'read', key: 'k', siblings: 1, elements: ['a'], startMs: 15, endMs: 16 },
+  ];
+  const stats = readYourWrites(history);
+  t.equal(stats.reads, 2);
+  t.equal(stats.misses, 1);
+  t.equal(stats.missRate, 0.5);
+  t.equal(stats.examples.length, 1);
+  t.match(stats.examples[0]!, /^k: read at 12-14 lacks a \(acknowledged at 10\)/);
+  t.ok(check(history, final({ k: { elements: ['a'] } }), 64).ok, 'the miss does not fail the verdict');
+});
+
+t.test('read-your-writes: a read that began before the add was acknowledged is not a miss', async (t) => {
+  const history: HistoryEvent[] = [
+    { type: 'add', key: 'k', element: 'a', ok: true, startMs: 0, endMs: 10 },
+    { type: 'read', key: 'k', siblings: 0, elements: [], startMs: 9, endMs: 12 },
+    { type: 'add', key: 'k', element: 'b', ok: false, startMs: 0, endMs: Infinity },
+    { type: 'read', key: 'k', siblings: 1, elements: ['a'], startMs: 20, endMs: 22 },
+  ];
+  t.same(readYourWrites(history), { reads: 2, misses: 0, missRate: 0, examples: [] }, 'and an unacknowledged add is never required');
+});
+
+t.test('read-your-writes: a delete that saw the element, acknowledged or not, overlapping or in between, covers the miss', async (t) => {
+  const add: HistoryEvent = { type: 'add', key: 'k', element: 'a', ok: true, startMs: 0, endMs: 10 };
+  const read: HistoryEvent = { type: 'read', key: 'k', siblings: 0, elements: [], startMs: 30, endMs: 35 };
+  const between: HistoryEvent = { type: 'delete', key: 'k', seen: ['a'], ok: true, startMs: 15, endMs: 20 };
+  t.equal(readYourWrites([add, between, read]).misses, 0, 'acknowledged delete in between');
+  const failed: HistoryEvent = { type: 'delete', key: 'k', seen: ['a'], ok: false, startMs: 15, endMs: 20 };
+  t.equal(readYourWrites([add, failed, read]).misses, 0, 'a failed delete may have landed');
+  const overlapping: HistoryEvent = { type: 'delete', key: 'k', seen: ['a'], ok: false, startMs: 33, endMs: Infinity };
+  t.equal(readYourWrites([add, read, overlapping]).misses, 0, 'a delete overlapping the read');
+  const blind: HistoryEvent = { type: 'delete', key: 'k', seen: [], ok: true, startMs: 15, endMs: 20 };
+  t.equal(readYourWrites([add, blind, read]).misses, 1, 'a delete that did not see the element does not cover it');
+  const later: HistoryEvent = { type: 'delete', key: 'k', seen: ['a'], ok: true, startMs: 40, endMs: 45 };
+  t.equal(readYourWrites([add, read, later]).misses, 1, 'a delete after the read ended does not cover it');
+  const otherKey: HistoryEvent = { type: 'delete', key: 'j', seen: ['a'], ok: true, startMs: 15, endMs: 20 };
+  t.equal(readYourWrites([add, otherKey, read]).misses, 1, "another key's delete does not cover it");
+});
+
+t.test('read-your-writes: reads of older histories (no elements or times) are not judged', async (t) => {
+  const history: HistoryEvent[] = [
+    { type: 'add', key: 'k', element: 'a', ok: true, startMs: 0, endMs: 10 },
+    { type: 'read', key: 'k', siblings: 0 },
+  ];
+  t.same(readYourWrites(history), { reads: 0, misses: 0, missRate: 0, examples: [] });
 });

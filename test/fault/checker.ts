@@ -14,13 +14,25 @@
  *  (d) bounded siblings: no read ever returned more siblings than the bound.
  * Operations that failed or timed out are indeterminate: their elements may or may not be
  * there, and a failed delete's elements are neither required nor forbidden.
+ *
+ * Besides the verdict, `readYourWrites` counts reads that missed an add acknowledged before
+ * they started (a statistic, not a rule: Dynamo with sloppy quorums does not promise
+ * read-your-writes; a read at R can meet replicas that a sloppy write at W missed).
  */
 
 /** Operations carry their start and end times (ms) so concurrency can be judged. */
 export type HistoryEvent =
   | { readonly type: 'add'; readonly key: string; readonly element: string; readonly ok: boolean; readonly startMs?: number; readonly endMs?: number }
   | { readonly type: 'delete'; readonly key: string; readonly seen: readonly string[]; readonly ok: boolean; readonly startMs?: number; readonly endMs?: number }
-  | { readonly type: 'read'; readonly key: string; readonly siblings: number };
+  | {
+      readonly type: 'read';
+      readonly key: string;
+      readonly siblings: number;
+      /** The union of the live siblings' elements the read returned (for readYourWrites). */
+      readonly elements?: readonly string[];
+      readonly startMs?: number;
+      readonly endMs?: number;
+    };
 
 export interface FinalKey {
   /** The union of the key's live values, as read at the end. */
@@ -83,4 +95,62 @@ export function check(history: readonly HistoryEvent[], final: ReadonlyMap<strin
     deletedKeysChecked,
     ok: lost.length === 0 && resurrected.length === 0 && unconverged.length === 0 && siblingViolations.length === 0,
   };
+}
+
+/** Read-your-writes statistics (see readYourWrites). */
+export interface ReadYourWrites {
+  /** Reads that could be judged (they carry their elements and start time). */
+  readonly reads: number;
+  /** Reads that lacked an element whose add was acknowledged before they started. */
+  readonly misses: number;
+  /** misses / reads (0 when no read could be judged). */
+  readonly missRate: number;
+  /** A few misses, described (at most 10). */
+  readonly examples: string[];
+}
+
+const EXAMPLES_MAX = 10;
+
+type AddEvent = Extract<HistoryEvent, { type: 'add' }>;
+type DeleteEvent = Extract<HistoryEvent, { type: 'delete' }>;
+
+/**
+ * Counts reads that missed an acknowledged write (Terry et al.'s read-your-writes, judged
+ * across all clients: a read that began after an add was acknowledged should show its
+ * element). A read misses when it started after some add of the same key had ended
+ * (acknowledged) and its elements lack that add's element, and no delete of the key that
+ * could cover the element (one whose read saw it, acknowledged or not) started before the
+ * read ended: such a delete may have removed the element legitimately. Reads without
+ * `elements` or `startMs` (older histories) are not judged. Counted and reported, never a
+ * failure: Dynamo with sloppy quorums does not promise it.
+ */
+export function readYourWrites(history: readonly HistoryEvent[]): ReadYourWrites {
+  const adds = new Map<string, AddEvent[]>();
+  const deletes = new Map<string, DeleteEvent[]>();
+  for (const event of history) {
+    if (event.type === 'add' && event.ok && event.endMs !== undefined) adds.set(event.key, [...(adds.get(event.key) ?? []), event]);
+    if (event.type === 'delete') deletes.set(event.key, [...(deletes.get(event.key) ?? []), event]);
+  }
+  let reads = 0;
+  let misses = 0;
+  const examples: string[] = [];
+  for (const read of history) {
+    if (read.type !== 'read' || read.elements === undefined || read.startMs === undefined) continue;
+    reads++;
+    const got = new Set(read.elements);
+    const readEndMs = read.endMs ?? Infinity;
+    const missed = (adds.get(read.key) ?? []).filter((add) => {
+      if (add.endMs! > read.startMs! || got.has(add.element)) return false;
+      const covering = (deletes.get(read.key) ?? []).some((del) => del.seen.includes(add.element) && (del.startMs ?? -Infinity) < readEndMs);
+      return !covering;
+    });
+    if (missed.length === 0) continue;
+    misses++;
+    if (examples.length < EXAMPLES_MAX) {
+      const ms = (value: number | undefined) => (value === undefined ? '?' : String(Math.round(value * 10) / 10));
+      const what = missed.slice(0, 3).map((add) => `${add.element} (acknowledged at ${ms(add.endMs)})`).join(', ');
+      examples.push(`${read.key}: read at ${ms(read.startMs)}-${ms(read.endMs)} lacks ${what}${missed.length > 3 ? ` and ${missed.length - 3} more` : ''}`);
+    }
+  }
+  return { reads, misses, missRate: reads === 0 ? 0 : misses / reads, examples };
 }
