@@ -87,7 +87,33 @@ t.test('regression: delete dated from its read (an add acknowledged between the 
   ];
   t.ok(check(history, final({ k: { elements: ['b'] } }), 64).ok, "b survives: the delete's context never covered it");
   const misdated: HistoryEvent[] = history.map((event) => (event.type === 'delete' ? { ...event, startMs: 20 } : event));
-  t.notOk(check(misdated, final({ k: { elements: ['b'] } }), 64).ok, 'dated from the delete call, the same outcome is (wrongly) a resurrection');
+  // Before the rule below (a delete that missed an acknowledged add does not judge its key),
+  // this misdated history was (wrongly) a resurrection; that rule now excuses it as well.
+  t.ok(check(misdated, final({ k: { elements: ['b'] } }), 64).ok, 'dated from the delete call, the add its read missed still excuses b');
+});
+
+// Found by the cluster simulation with the membership nemesis (seed 241 on the sim-nemesis
+// branch): after a join, a delete's read at R = 2 missed an acknowledged add (a read-your-writes
+// miss). The delete's context did not cover that add's version, so it survived with every
+// element it carried, including ones the delete had seen; the checker called them resurrected.
+t.test('regression: a delete whose read missed an acknowledged add does not judge the key (the add survives with what it carried)', async (t) => {
+  const history: HistoryEvent[] = [
+    { type: 'add', key: 'k', element: 'a', ok: true, startMs: 0, endMs: 5 },
+    { type: 'add', key: 'k', element: 'b', ok: true, startMs: 6, endMs: 10 }, // wrote [a, b]
+    { type: 'delete', key: 'k', seen: ['a'], ok: true, startMs: 20, endMs: 30 }, // its read missed b
+  ];
+  const verdict = check(history, final({ k: { elements: ['a', 'b'] } }), 64);
+  t.ok(verdict.ok, 'a and b survive in the version the delete never saw');
+  t.equal(verdict.deletedKeysChecked, 0);
+  const seenAll: HistoryEvent[] = [history[0]!, history[1]!, { type: 'delete', key: 'k', seen: ['a', 'b'], ok: true, startMs: 20, endMs: 30 }];
+  t.same(check(seenAll, final({ k: { elements: ['a', 'b'] } }), 64).resurrected, ['k/a', 'k/b'], 'a delete that saw both still judges the key');
+  const coveredEarlier: HistoryEvent[] = [
+    history[0]!,
+    { type: 'delete', key: 'k', seen: ['a'], ok: true, startMs: 6, endMs: 8 },
+    { type: 'add', key: 'k', element: 'b', ok: true, startMs: 9, endMs: 10 },
+    { type: 'delete', key: 'k', seen: ['b'], ok: true, startMs: 20, endMs: 30 },
+  ];
+  t.same(check(coveredEarlier, final({ k: { elements: ['b'] } }), 64).resurrected, ['k/b'], 'an add an earlier delete covered need not be seen');
 });
 
 // Read-your-writes: a statistic, never a failure (sloppy quorums do not promise it).

@@ -9,7 +9,10 @@
  *  (b) no resurrection: a key whose last operation was an acknowledged delete, with no add
  *      running at the same time or after it, reads as not found. (An add concurrent with a
  *      delete may legitimately win: it re-wrote the elements it had read, and its version is
- *      not in the delete's causal past, so it survives as a sibling of the tombstone.)
+ *      not in the delete's causal past, so it survives as a sibling of the tombstone.) Nor is
+ *      the key judged when the delete's read missed an add acknowledged before it began (one
+ *      no acknowledged delete saw either): that add's version is not covered by the delete's
+ *      context and survives with every element it carried.
  *  (c) convergence: every replica of the key holds the same versions;
  *  (d) bounded siblings: no read ever returned more siblings than the bound.
  * Operations that failed or timed out are indeterminate: their elements may or may not be
@@ -82,6 +85,10 @@ export function check(history: readonly HistoryEvent[], final: ReadonlyMap<strin
     const laterAdd = history.some((other) => other.type === 'add' && other.key === event.key && (other.endMs ?? Infinity) >= start);
     const laterDelete = history.some((other) => other !== event && other.type === 'delete' && other.key === event.key && (other.startMs ?? 0) > start);
     if (laterAdd || laterDelete) continue;
+    const unseen = history.some(
+      (other) => other.type === 'add' && other.ok && other.key === event.key && (other.endMs ?? Infinity) < start && !event.seen.includes(other.element) && !(covered.get(event.key)?.has(other.element) ?? false),
+    );
+    if (unseen) continue;
     deletedKeysChecked++;
     for (const element of final.get(event.key)?.elements ?? []) resurrected.push(`${event.key}/${element}`);
   }
