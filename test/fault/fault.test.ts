@@ -26,7 +26,7 @@ t.test(`${seconds} s of ${nemesis} on 5 nodes (N=3, R=W=2), seed ${seed}`, { tim
       `converged ${report.convergeMs} ms after the heal; final ring ${report.finalRing}`,
   );
   t.comment(`read-your-writes: ${ryw.misses} of ${ryw.reads} reads missed an acknowledged add (${(ryw.missRate * 100).toFixed(2)} %)${ryw.examples.length ? `; e.g. ${ryw.examples.slice(0, 3).join('; ')}` : ''}`);
-  for (const [what, list] of [['lost', verdict.lost], ['resurrected', verdict.resurrected], ['unconverged', verdict.unconverged]] as const) {
+  for (const [what, list] of [['lost', report.lostAt], ['resurrected', verdict.resurrected], ['unconverged', verdict.unconverged]] as const) {
     if (list.length > 0) t.comment(`${what}: ${list.slice(0, 10).join(', ')}${list.length > 10 ? ` and ${list.length - 10} more` : ''}`);
   }
   for (const problem of report.settleProblems) t.comment(`after the heal: ${problem}`);

@@ -39,6 +39,8 @@ export interface FaultReport {
   readonly settleProblems: readonly string[];
   /** The ring at the end, e.g. "node1, node3, node6, node7". */
   readonly finalRing: string;
+  /** Each lost add with the time it was acknowledged (s since the fault phase began), to set beside the fault log. */
+  readonly lostAt: readonly string[];
 }
 
 /** The tombstone grace of membership runs: clock steps are chosen within and beyond it. */
@@ -171,10 +173,18 @@ async function settle(cluster: FaultCluster): Promise<string[]> {
  * last read end cannot matter either. So the sums over windows equal the whole-history figures.
  */
 export function readYourWritesWindowed(history: readonly HistoryEvent[], windowMs = 2_000): ReadYourWrites {
-  const reads = history.filter((e): e is Extract<HistoryEvent, { type: 'read' }> => e.type === 'read' && e.startMs !== undefined && e.elements !== undefined);
-  const adds = history.filter((e): e is Extract<HistoryEvent, { type: 'add' }> => e.type === 'add' && e.ok && e.endMs !== undefined);
-  const deletes = history.filter((e): e is Extract<HistoryEvent, { type: 'delete' }> => e.type === 'delete');
-  reads.sort((x, y) => x.startMs! - y.startMs!);
+  type Read = Extract<HistoryEvent, { type: 'read' }>;
+  type Add = Extract<HistoryEvent, { type: 'add' }>;
+  type Delete = Extract<HistoryEvent, { type: 'delete' }>;
+  const startOf = (d: Delete) => d.startMs ?? -Infinity;
+  const reads = history.filter((e): e is Read => e.type === 'read' && e.startMs !== undefined && e.elements !== undefined).sort((x, y) => x.startMs! - y.startMs!);
+  const adds = history.filter((e): e is Add => e.type === 'add' && e.ok && e.endMs !== undefined).sort((x, y) => x.endMs! - y.endMs!);
+  const deletes = history.filter((e): e is Delete => e.type === 'delete').sort((x, y) => startOf(x) - startOf(y));
+  const covered = new Map<string, Set<string>>(); // elements seen by deletes that started before the window
+  const isCovered = (add: Add) => covered.get(add.key)?.has(add.element) ?? false;
+  let pool: Add[] = []; // acknowledged adds not covered yet
+  let nextAdd = 0;
+  let nextDelete = 0;
   let judged = 0;
   let misses = 0;
   const examples: string[] = [];
@@ -185,12 +195,18 @@ export function readYourWritesWindowed(history: readonly HistoryEvent[], windowM
     const window = reads.slice(i, j);
     const lastStart = window[window.length - 1]!.startMs!;
     const lastEnd = Math.max(...window.map((r) => r.endMs ?? Infinity));
-    const before = deletes.filter((d) => (d.startMs ?? -Infinity) < a);
-    const coveredBefore = new Map<string, Set<string>>();
-    for (const d of before) for (const element of d.seen) (coveredBefore.get(d.key) ?? coveredBefore.set(d.key, new Set()).get(d.key)!).add(element);
-    const relevantAdds = adds.filter((add) => add.endMs! <= lastStart && !(coveredBefore.get(add.key)?.has(add.element) ?? false));
-    const relevantDeletes = deletes.filter((d) => (d.startMs ?? -Infinity) >= a && (d.startMs ?? -Infinity) < lastEnd);
-    const part = readYourWrites([...relevantAdds, ...relevantDeletes, ...window]);
+    const coveredBefore = nextDelete;
+    for (; nextDelete < deletes.length && startOf(deletes[nextDelete]!) < a; nextDelete++) {
+      const d = deletes[nextDelete]!;
+      const set = covered.get(d.key) ?? new Set<string>();
+      for (const element of d.seen) set.add(element);
+      covered.set(d.key, set);
+    }
+    if (nextDelete !== coveredBefore) pool = pool.filter((add) => !isCovered(add));
+    for (; nextAdd < adds.length && adds[nextAdd]!.endMs! <= lastStart; nextAdd++) if (!isCovered(adds[nextAdd]!)) pool.push(adds[nextAdd]!);
+    const relevantDeletes: Delete[] = [];
+    for (let k = nextDelete; k < deletes.length && startOf(deletes[k]!) < lastEnd; k++) relevantDeletes.push(deletes[k]!);
+    const part = readYourWrites([...pool, ...relevantDeletes, ...window]);
     judged += part.reads;
     misses += part.misses;
     examples.push(...part.examples.slice(0, Math.max(0, 10 - examples.length)));
@@ -215,7 +231,8 @@ export async function faultRun(t: TestLike, options: FaultRunOptions): Promise<F
     await cluster.client().put(key, JSON.stringify([`${key}-seed`]), { w: options.n });
     history.push({ type: 'add', key, element: `${key}-seed`, ok: true, startMs, endMs: Date.now() });
   }
-  const until = Date.now() + options.durationMs;
+  const startedAt = Date.now();
+  const until = startedAt + options.durationMs;
   // The nemesis has its own PRNG so the fault schedule does not depend on the workers' pace.
   const [operations, log] = await Promise.all([
     Promise.all(Array.from({ length: options.workers }, (_, i) => worker(() => cluster.client(), i, keys, until, random(options.seed * 31 + i + 1), history))).then((counts) => counts.reduce((a, b) => a + b, 0)),
@@ -224,7 +241,7 @@ export async function faultRun(t: TestLike, options: FaultRunOptions): Promise<F
   // Heal: every node running on the real clock, resumed and connected, leaves finished, gossip
   // converged, handoff and hints settled; then the quiet phase and the final reads.
   const settleProblems = [...(await cluster.heal()), ...(await settle(cluster))];
-  return finish(cluster, options, keys, tombKeys, history, operations, log, settleProblems);
+  return finish(cluster, options, keys, tombKeys, history, operations, log, settleProblems, startedAt);
 }
 
 async function finish(
@@ -236,6 +253,7 @@ async function finish(
   operations: number,
   log: NemesisLog,
   settleProblems: string[],
+  startedAt: number,
 ): Promise<FaultReport> {
   const client = cluster.client();
   // Quiet phase: delete a quarter of the keys with a fresh context and nothing else running;
@@ -257,8 +275,15 @@ async function finish(
     const read = await client.get(key, { r: options.n, timeoutMs: 5_000 });
     final.set(key, { elements: union(read.siblings), replicas });
   }
+  const verdict = check(history, final, 64);
+  const seconds = (ms: number | undefined) => (ms === undefined ? '?' : ((ms - startedAt) / 1000).toFixed(1));
+  const lostAt = verdict.lost.map((lost) => {
+    const add = history.find((e) => e.type === 'add' && `${e.key}/${e.element}` === lost);
+    return `${lost} (sent ${seconds(add?.startMs)} s, acknowledged ${seconds(add?.endMs)} s)`;
+  });
   return {
-    verdict: check(history, final, 64),
+    verdict,
+    lostAt,
     readYourWrites: readYourWritesWindowed(history),
     operations,
     faults: log.counts,
