@@ -13,6 +13,8 @@ import { errorCode, http, httpAgent, killByPid } from '../helpers/process.js';
 import { keysWhere, startRing, waitSeenAs } from '../helpers/ring.js';
 
 const N = 3;
+// Real processes on a shared 2-core machine: past tap's 120 s file limit (.taprc).
+t.setTimeout(300_000);
 
 t.test('issue-19-2 forwarded write keeps pw and sloppy', { timeout: 180_000 }, async (t) => {
   const ring = await startRing(t, { nodes: 5, n: N });
