@@ -89,7 +89,11 @@ function registryOf(t: TestLike): Registry {
     t.teardown(async () => {
       await Promise.all(
         [...created.pids].map(async ([pid, child]) => {
-          if (!hasExited(child)) await stopByPid(pid);
+          if (!hasExited(child)) {
+            // A process a test left SIGSTOPped would only see the SIGTERM after the grace.
+            if (pidAlive(pid)) signal(pid, 'SIGCONT');
+            await stopByPid(pid);
+          }
           everyPid.delete(pid);
         }),
       );
@@ -168,6 +172,21 @@ export async function waitFor<T>(condition: () => T | Promise<T>, deadlineMs: nu
     }
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
+}
+
+/**
+ * Kills a process by PID at once (SIGKILL, as a crash or an OOM kill would: no shutdown code
+ * runs) and waits until it is gone. A stopped (SIGSTOPped) process dies too.
+ */
+export async function killByPid(pid: number): Promise<void> {
+  if (!pidAlive(pid)) return;
+  signal(pid, 'SIGKILL');
+  await waitFor(() => !pidAlive(pid), 10_000, `pid ${pid} to exit after SIGKILL`);
+}
+
+/** Resumes a SIGSTOPped process by PID (no-op when it is gone). */
+export function continueByPid(pid: number): void {
+  signal(pid, 'SIGCONT');
 }
 
 /** Stops a process by PID: SIGTERM, then SIGKILL if it is still running after `graceMs`. */
@@ -278,7 +297,7 @@ export interface NodeOptions {
   readonly logLevel?: string;
   readonly extraArgs?: readonly string[];
   readonly startDeadlineMs?: number;
-  /** Environment on top of the helpers' defaults (for example RINGKV_ADMIN_TOKEN: '' for none). */
+  /** Environment on top of the helpers' defaults (RINGKV_ADMIN_TOKEN: '' for none; libfaketime's LD_PRELOAD and FAKETIME). */
   readonly env?: NodeJS.ProcessEnv;
 }
 

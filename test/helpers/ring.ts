@@ -4,6 +4,8 @@
  * join through its gossip address, as `ringkv up` does), and are waited on until every node
  * sees every member alive. Every process is stopped by PID in the test's teardown (process.ts).
  */
+import type { Dispatcher } from 'undici';
+import { buildRing, fallbacks, preferenceList } from '@ringkv/protocol';
 import { http, httpAgent, spawnNode, waitFor, type NodeProcess, type TestLike } from './process.js';
 
 export interface RingOptions {
@@ -13,7 +15,8 @@ export interface RingOptions {
 }
 
 
-function gossipAddressOf(node: NodeProcess): string {
+/** The gossip address (host:port) a node logged at start-up. */
+export function gossipAddressOf(node: NodeProcess): string {
   for (const line of node.logs.stdout) {
     if (!line.includes('"node started"')) continue;
     const address = (JSON.parse(line) as { gossipAddress?: string }).gossipAddress;
@@ -49,22 +52,96 @@ export async function startRing(t: TestLike, options: RingOptions): Promise<Node
 }
 
 /** Starts a new node `id` that joins `ring` through a live member, and waits until all see it. */
-export async function joinNode(t: TestLike, ring: NodeProcess[], id: string, n: number, extraArgs: readonly string[] = []): Promise<NodeProcess> {
+export async function joinNode(t: TestLike, ring: NodeProcess[], id: string, n: number, extraArgs: readonly string[] = [], options: RestartOptions & { dir?: string } = {}): Promise<NodeProcess> {
   const seed = gossipAddressOf(ring[0]!);
-  const node = await spawnNode(t, { id, n, logLevel: 'info', extraArgs: ['--seeds', seed, ...extraArgs] });
+  const node = await spawnNode(t, {
+    id,
+    n,
+    logLevel: 'info',
+    extraArgs: ['--seeds', seed, ...extraArgs],
+    ...(options.dir ? { dir: options.dir } : {}),
+    ...(options.env ? { env: options.env } : {}),
+  });
   ring.push(node);
   await waitConverged(t, ring, ring.length);
   return node;
 }
 
 /** Restarts a stopped node on its old ports and data dir; it rejoins through a live member. */
-export async function restartNode(t: TestLike, node: NodeProcess, ring: NodeProcess[], n: number, extraArgs: readonly string[] = []): Promise<NodeProcess> {
-  const seed = gossipAddressOf(ring.find((m) => m !== node)!);
-  const gossipPort = gossipAddressOf(node).split(':').at(-1)!;
-  const again = await spawnNode(t, { id: node.id, dir: node.dir, port: node.port, n, logLevel: 'info', extraArgs: ['--seeds', seed, '--gossip-port', gossipPort, ...extraArgs] });
+export async function restartNode(t: TestLike, node: NodeProcess, ring: NodeProcess[], n: number, extraArgs: readonly string[] = [], options: RestartOptions = {}): Promise<NodeProcess> {
+  const again = await respawnNode(t, node, ring, n, extraArgs, options);
   ring.splice(ring.indexOf(node), 1, again);
   await waitConverged(t, ring, ring.length);
   return again;
 }
 
+export interface RestartOptions {
+  /** Extra environment (libfaketime). */
+  readonly env?: NodeJS.ProcessEnv;
+  /** Deadline for "node started". */
+  readonly startDeadlineMs?: number;
+}
 
+/**
+ * Starts a stopped node again on its old ports, id and data dir, joining through a member of
+ * `ring` other than itself, without waiting for the ring to converge (a test that expects the
+ * ring to refuse it waits for something else).
+ */
+export async function respawnNode(t: TestLike, node: NodeProcess, ring: readonly NodeProcess[], n: number, extraArgs: readonly string[] = [], options: RestartOptions = {}): Promise<NodeProcess> {
+  const seed = gossipAddressOf(ring.find((m) => m.id !== node.id)!);
+  const gossipPort = gossipAddressOf(node).split(':').at(-1)!;
+  return spawnNode(t, {
+    id: node.id,
+    dir: node.dir,
+    port: node.port,
+    n,
+    logLevel: 'info',
+    extraArgs: ['--seeds', seed, '--gossip-port', gossipPort, ...extraArgs],
+    ...(options.env ? { env: options.env } : {}),
+    ...(options.startDeadlineMs ? { startDeadlineMs: options.startDeadlineMs } : {}),
+  });
+}
+
+/** A member as GET /admin/members lists it. */
+export interface MemberView {
+  readonly id: string;
+  readonly status: 'alive' | 'suspect' | 'dead' | 'left' | string;
+  readonly address?: string;
+}
+
+/** What `node` says about every member it knows (GET /admin/members). */
+export async function membersSeenBy(agent: Dispatcher, node: NodeProcess): Promise<MemberView[]> {
+  return (await http(agent, 'GET', `${node.url}/admin/members`, { timeoutMs: 5_000 })).json as MemberView[];
+}
+
+/**
+ * Waits until every node of `observers` reports member `id` with one of `statuses`
+ * (`'absent'` stands for "not listed at all": a member forgotten after it left).
+ */
+export async function waitSeenAs(t: TestLike, observers: readonly NodeProcess[], id: string, statuses: readonly string[], deadlineMs = 30_000): Promise<void> {
+  const agent = httpAgent(t);
+  for (const node of observers) {
+    await waitFor(async () => {
+      const member = (await membersSeenBy(agent, node)).find((m) => m.id === id);
+      return statuses.includes(member?.status ?? 'absent') || undefined;
+    }, deadlineMs, `${node.id} sees ${id} as ${statuses.join(' or ')}`);
+  }
+}
+
+
+
+/**
+ * The first `count` keys `${prefix}0`, `${prefix}1`, … whose placement on a ring of `members`
+ * (the nodes' own placement code, default tokens) satisfies `accept(preferenceList, fallbacks)`.
+ * Throws if fewer than `count` are found among the first 100,000 candidates.
+ */
+export function keysWhere(members: readonly string[], n: number, count: number, prefix: string, accept: (preference: string[], spare: string[]) => boolean): string[] {
+  const ring = buildRing(members);
+  const keys: string[] = [];
+  for (let i = 0; i < 100_000 && keys.length < count; i++) {
+    const key = `${prefix}${i}`;
+    if (accept(preferenceList(ring, key, n), fallbacks(ring, key, n))) keys.push(key);
+  }
+  if (keys.length < count) throw new Error(`only ${keys.length} of ${count} keys named ${prefix}… have the wanted placement`);
+  return keys;
+}
