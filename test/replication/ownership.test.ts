@@ -74,7 +74,7 @@ t.test('join, graceful leave and remove under load: nothing acknowledged is lost
 
   /**
    * Once the change is done (every node sees the new ring and has nothing left to hand off,
-   * reached under load), the load pauses and every node must hold exactly the attempted keys
+   * reached under load), the load pauses and every node must hold the acknowledged keys
    * it owns (writes that were not acknowledged may have landed; anti-entropy spreads them).
    */
   const placed = async (members: NodeProcess[], what: string) => {
@@ -93,20 +93,31 @@ t.test('join, graceful leave and remove under load: nothing acknowledged is lost
     );
     paused = true;
     await idle;
-    const owned = new Map(members.map((m) => [m.id, 0]));
-    for (const key of attempted) for (const id of preferenceList(view, key, N)) owned.set(id, owned.get(id)! + 1);
+    // Every acknowledged key must be on each node of its preference list; a write that failed may
+    // have landed or not (since issue 19.7 the client does not send it again elsewhere after a
+    // reset, so one that reached only a node killed later exists nowhere): between the two.
+    const owned = new Map(members.map((m) => [m.id, { acked: 0, attempted: 0 }]));
+    for (const key of attempted) {
+      for (const id of preferenceList(view, key, N)) {
+        const count = owned.get(id)!;
+        count.attempted++;
+        if (acked.has(key)) count.acked++;
+      }
+    }
+    let last = '';
     await waitFor(
       async () => {
-        for (const member of members) {
-          const status = await statusOf(member);
-          if (status.transfers.pending !== 0 || status.keys !== owned.get(member.id)) return undefined;
-        }
-        return true;
+        const seen = await Promise.all(members.map(async (member) => ({ member, status: await statusOf(member) })));
+        last = seen.map(({ member, status }) => `${member.id} holds ${status.keys}, owns ${owned.get(member.id)!.acked} acknowledged of ${owned.get(member.id)!.attempted} attempted (pending ${status.transfers.pending})`).join('; ');
+        return seen.every(({ member, status }) => status.transfers.pending === 0 && status.keys >= owned.get(member.id)!.acked && status.keys <= owned.get(member.id)!.attempted) ? true : undefined;
       },
       60_000,
-      `${what}: every node holds exactly the keys it owns`,
-    );
-    t.pass(`${what}: every key lives on exactly its preference list (${members.length} nodes)`);
+      `${what}: every node holds the keys it owns`,
+    ).catch((error: unknown) => {
+      throw new Error(`${(error as Error).message}; last seen: ${last}`);
+    });
+    t.pass(`${what}: every node holds at least the acknowledged keys it owns and no more than the attempted ones (${members.length} nodes)`);
+    t.comment(`${what}: ${last}`);
     paused = false;
   };
 
@@ -114,7 +125,7 @@ t.test('join, graceful leave and remove under load: nothing acknowledged is lost
   const joinedAt = Date.now();
   await joinNode(t, ring, 'node5', N, ARGS);
   await placed(ring, 'join');
-  t.comment(`join: placement exact ${Date.now() - joinedAt} ms after node5 started`);
+  t.comment(`join: placement settled ${Date.now() - joinedAt} ms after node5 started`);
 
   // 2. node2 leaves gracefully: it hands off its data, then its process exits by itself.
   const leaver = ring.find((n) => n.id === 'node2')!;
@@ -125,7 +136,7 @@ t.test('join, graceful leave and remove under load: nothing acknowledged is lost
   t.equal(leaver.child.exitCode, 0, 'and exits cleanly');
   ring.splice(ring.indexOf(leaver), 1);
   await placed(ring, 'leave');
-  t.comment(`leave: node2 gone and placement exact ${Date.now() - leftAt} ms after ringkv leave`);
+  t.comment(`leave: node2 gone and placement settled ${Date.now() - leftAt} ms after ringkv leave`);
 
   // 3. node3 is killed, then removed by an operator: its ranges are rebuilt from the others.
   const dead = ring.find((n) => n.id === 'node3')!;
@@ -144,7 +155,7 @@ t.test('join, graceful leave and remove under load: nothing acknowledged is lost
   const remove = await runCli(t, ['remove', 'node3', '--url', ring[0]!.url]);
   t.equal(remove.code, 0, `ringkv remove: ${remove.stdout}${remove.stderr}`);
   await placed(ring, 'remove');
-  t.comment(`remove: placement exact ${Date.now() - removedAt} ms after ringkv remove`);
+  t.comment(`remove: placement settled ${Date.now() - removedAt} ms after ringkv remove`);
 
   running = false;
   await load;
