@@ -2,11 +2,11 @@
 // stop what they started and print well-formed tables and JSON. Figures are not asserted on
 // (benchmarks are not timed tests), and etcd is left out (CI does not install it).
 import t from 'tap';
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from '../helpers/process.js';
 import { runBenchScript } from '../helpers/bench.js';
+import { ensureDebianPackage, which } from '../helpers/debian-package.js';
 
 t.test('bench/side-by-side.ts compares the ceiling with a 1-node ring', async (t) => {
   const out = join(await tempDir(t, 'ringkv-bench-smoke-'), 'result.json');
@@ -31,16 +31,9 @@ t.test('bench/scaling.ts measures a ring and a small key sweep', async (t) => {
   t.ok(result.keys.every((k) => k.dataBytes > 0 && (k.rssBytes[0] ?? 0) > 0), 'data size and RSS recorded');
 });
 
-const hasWrk = (() => {
-  try {
-    execFileSync('wrk', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch (error) {
-    return (error as { code?: string }).code !== 'ENOENT';
-  }
-})();
-
-t.test('bench/wrk-bench.ts runs wrk with the Lua script against a 1-node ring', { skip: hasWrk ? false : 'wrk is not installed' }, async (t) => {
+t.test('bench/wrk-bench.ts runs wrk with the Lua script against a 1-node ring', async (t) => {
+  // wrk comes from Debian's archive; the setup installs it when missing (never a skip).
+  ensureDebianPackage('wrk', () => which('wrk'));
   const { code, stdout } = await runBenchScript(t, 'bench/wrk-bench.ts', ['--rings', '1', '--modes', 'get,put', '--seconds', '1', '--connections', '4', '--keys', '50', '--ceiling', 'false']);
   t.equal(code, 0, 'exits 0');
   t.match(stdout, /\| ringkv 1 node \(N=1, R=W=1\), sync=full \| get \| \d+ /, 'a GET row');

@@ -8,8 +8,8 @@
  * root with Debian's archive reachable) and throws a clear error when it cannot: a test that
  * needs clock steps must fail then, never pass without them.
  */
-import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { ensureDebianPackage } from './debian-package.js';
 
 /** Where Debian's faketime package puts the library, by architecture. */
 const LIBRARY_PATHS = [
@@ -18,44 +18,13 @@ const LIBRARY_PATHS = [
   '/usr/lib/faketime/libfaketime.so.1',
 ];
 
-function findLibrary(): string | undefined {
-  return LIBRARY_PATHS.find((path) => existsSync(path));
-}
-
-function aptGet(args: string[]): string {
-  try {
-    execFileSync('apt-get', ['-o', 'DPkg::Lock::Timeout=300', ...args], { stdio: 'pipe', timeout: 600_000, env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
-    return '';
-  } catch (error) {
-    const failure = error as { stderr?: Buffer; message: string };
-    return failure.stderr?.toString().trim().split('\n').slice(-3).join(' / ') || failure.message;
-  }
-}
-
-let library: string | undefined;
-
 /**
- * The path of libfaketime.so.1, installing `faketime` with apt-get (after `apt-get update` if
- * the first attempt fails) when it is missing. Throws with what went wrong otherwise.
+ * The path of libfaketime.so.1, installing `faketime` with apt-get when it is missing. Throws
+ * with what went wrong otherwise (run the fault test with FAULT_MEMBERSHIP=0 to do without
+ * clock steps).
  */
 export function ensureFaketime(): string {
-  library ??= findLibrary();
-  if (library !== undefined) return library;
-  const first = aptGet(['install', '-y', 'faketime']);
-  library = findLibrary();
-  if (library === undefined) {
-    const update = aptGet(['update']);
-    const second = aptGet(['install', '-y', 'faketime']);
-    library = findLibrary();
-    if (library === undefined) {
-      throw new Error(
-        `clock steps need libfaketime and it could not be installed (apt-get install -y faketime: ${first || 'no error'}; ` +
-          `apt-get update: ${update || 'ok'}; second install: ${second || 'no error'}). Install the Debian package faketime ` +
-          `as root, or run the fault test with FAULT_MEMBERSHIP=0 (no membership or clock nemesis).`,
-      );
-    }
-  }
-  return library;
+  return ensureDebianPackage('faketime', () => LIBRARY_PATHS.find((path) => existsSync(path)));
 }
 
 /** The environment that starts a process with its wall clock `offsetMs` ahead (or behind, < 0). */
