@@ -6,7 +6,7 @@ const text = (node: ClusterNode, key: string) => (node.store.get(key)?.siblings 
 
 /** A 4-node cluster (N=3) and a key whose preference list holds node4, with node4 marked dead everywhere. */
 function clusterWithDeadOwner() {
-  const { nodes } = memoryCluster({ nodes: 4, config: { n: 3 } });
+  const { nodes, network } = memoryCluster({ nodes: 4, config: { n: 3 } });
   let key = '';
   for (let i = 0; ; i++) {
     key = `k${i}`;
@@ -18,7 +18,7 @@ function clusterWithDeadOwner() {
   const fallback = nodes.find((n) => !owners.includes(n.id))!;
   const owner = nodes.find((n) => n.id === 'node4')!;
   for (const node of nodes) node.membership.setStatus('node4', 'dead');
-  return { nodes, key, coordinator, fallback, owner };
+  return { nodes, network, key, coordinator, fallback, owner };
 }
 
 t.test('an unreachable primary is replaced by a fallback that keeps a hint and counts toward W', async (t) => {
@@ -87,9 +87,10 @@ t.test('hints for an owner that left, or that no member knows, go to the key\'s 
 });
 
 t.test('issue 19.6: a leaving node hands the hints it cannot deliver to another live node', async (t) => {
-  const { nodes, key, coordinator, fallback, owner } = clusterWithDeadOwner();
+  const { nodes, network, key, coordinator, fallback, owner } = clusterWithDeadOwner();
   t.equal((await coordinator.app.request(`/kv/${key}?w=3`, { method: 'PUT', body: 'v1' })).status, 204);
   t.equal(fallback.store.hints.count(), 1, 'the fallback holds the hint for the dead owner');
+  for (const node of nodes) network.setLink(node.id, owner.address, false); // really unreachable
   t.equal(await fallback.handoff.handOverOnce(), 1, 'the fallback (now leaving) hands it over');
   t.equal(fallback.store.hints.count(), 0, 'and holds nothing any more');
   const holders = nodes.filter((node) => node !== fallback && node.store.hints.count() === 1);
@@ -97,6 +98,17 @@ t.test('issue 19.6: a leaving node hands the hints it cannot deliver to another 
   t.not(holders[0], owner, 'not the dead owner itself');
   // The owner returns: the new holder delivers it.
   for (const node of nodes) node.membership.setStatus('node4', 'alive');
+  for (const node of nodes) network.setLink(node.id, owner.address, true);
   t.match(await holders[0]!.handoff.deliverOnce(), { delivered: 1 });
   t.same(text(owner, key), ['v1'], 'the write reached its owner');
+});
+
+t.test('issue 19.6: a leaving node whose view calls every peer dead still delivers or hands over its hints', async (t) => {
+  const { nodes, key, coordinator, fallback, owner } = clusterWithDeadOwner();
+  t.equal((await coordinator.app.request(`/kv/${key}?w=3`, { method: 'PUT', body: 'v1' })).status, 204);
+  // The leaver's view is stale (it left during a partition): it believes everyone dead.
+  for (const node of nodes) if (node !== fallback) fallback.membership.setStatus(node.id, 'dead');
+  t.equal(await fallback.handoff.handOverOnce(), 1, 'the hint went out all the same');
+  t.equal(fallback.store.hints.count(), 0);
+  t.same(text(owner, key), ['v1'], 'straight to its owner, which answers');
 });

@@ -85,16 +85,18 @@ export class HintedHandoff {
   }
 
   /**
-   * For a node that is leaving: each hint whose owner cannot be reached now is handed to
-   * another reachable node (a member of the key's preference list first, then any), which
-   * keeps it as its own hint for the same owner; the local copy is deleted once that node
-   * acknowledged it durably. Resolves with how many hints were handed over.
+   * For a node that is leaving: each hint goes to its owner if the owner takes it now, or else
+   * to another node (a member of the key's preference list first, then any member), which keeps
+   * it as its own hint for the same owner; the local copy is deleted once one of them
+   * acknowledged it durably. Reachability as this node sees it is not trusted here: a node that
+   * left during a partition may never again hear that its peers are alive (they no longer
+   * gossip with a departed member), so every candidate is simply tried. Resolves with how many
+   * hints were delivered or handed over.
    */
   async handOverOnce(): Promise<number> {
-    const { store, membership } = this.deps;
+    const { store } = this.deps;
     let handed = 0;
     for (const { owner } of store.hints.owners()) {
-      if (membership.isReachable(owner)) continue; // deliverOnce sends these to their owner
       const hints = store.hints.take(owner, this.deps.batch);
       const acked = await Promise.all(hints.map((hint) => this.handOver(owner, hint.key, hint.object)));
       handed += store.hints.remove(hints.filter((_, i) => acked[i]).map(({ id, seq }) => ({ id, seq })));
@@ -104,14 +106,18 @@ export class HintedHandoff {
 
   private async handOver(owner: string, key: string, object: VersionedObject): Promise<boolean> {
     const { membership } = this.deps;
-    const usable = (id: string) => id !== membership.selfId && id !== owner && membership.isReachable(id);
+    const live = (id: string) => {
+      const member = membership.member(id);
+      return member !== undefined && member.status !== 'left' && !membership.isRemoved(id) ? member : undefined;
+    };
+    const ownerMember = live(owner);
+    if (ownerMember !== undefined && (await this.send(ownerMember, key, object))) return true;
+    const usable = (id: string) => id !== membership.selfId && id !== owner && live(id) !== undefined;
     const preferred = this.deps.ownersOf(key).filter(usable);
     const others = membership.members().map((m) => m.id).filter((id) => usable(id) && !preferred.includes(id));
     for (const id of [...preferred, ...others]) {
-      const member = membership.member(id);
-      if (member === undefined) continue;
       try {
-        if ((await this.deps.transport.replica(member, { kind: 'hint', key, object, owner })).ok) return true;
+        if ((await this.deps.transport.replica(live(id)!, { kind: 'hint', key, object, owner })).ok) return true;
       } catch {
         // try the next node
       }

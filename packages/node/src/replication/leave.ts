@@ -11,11 +11,12 @@ import type { OwnershipTransfer } from './ownership-transfer.js';
 export interface LeaveParts {
   readonly store: Store;
   readonly handoff: Pick<HintedHandoff, 'handOverOnce'>;
-  readonly transfer: Pick<OwnershipTransfer, 'status'>;
+  readonly transfer: Pick<OwnershipTransfer, 'status' | 'setLeaving'>;
 }
 
 /** One step of a leave: hands over undeliverable hints; resolves true once the node may stop. */
 export async function leaveStep(parts: LeaveParts): Promise<boolean> {
+  parts.transfer.setLeaving();
   if (parts.store.hints.count() > 0) await parts.handoff.handOverOnce();
   return parts.transfer.status().pending === 0 && parts.store.hints.count() === 0;
 }

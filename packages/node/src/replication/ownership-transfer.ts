@@ -46,6 +46,7 @@ export class OwnershipTransfer {
   /** Ring position the next round starts from. */
   private cursor = 0;
   private waiting = 0;
+  private leaving = false;
   private paused = false;
   private readonly loop: RoundLoop<number>;
 
@@ -68,6 +69,16 @@ export class OwnershipTransfer {
 
   setPaused(paused: boolean): void {
     this.paused = paused;
+  }
+
+  /**
+   * This node is leaving: from now on every owner is tried whatever this node's view says. A
+   * node that left during a partition may keep calling its peers dead (departed members are
+   * no longer gossiped with), and waiting for its view to recover could keep it from ever
+   * finishing its leave; a failed send is simply retried next round.
+   */
+  setLeaving(): void {
+    this.leaving = true;
   }
 
   /** One round: hands off up to `batch` keys; resolves with how many were dropped here. */
@@ -98,7 +109,7 @@ export class OwnershipTransfer {
       candidates.map(async ({ key, digest }) => {
         const object = store.get(key);
         const owners = preferenceList(ring, key, this.deps.n).map((id) => membership.member(id));
-        if (object === undefined || owners.some((owner) => owner === undefined || !membership.isReachable(owner.id))) return;
+        if (object === undefined || owners.some((owner) => owner === undefined || (!this.leaving && !membership.isReachable(owner.id)))) return;
         const results = await Promise.allSettled(owners.map((owner) => transport.replica(owner!, { kind: 'put', key, object })));
         if (results.every((result) => result.status === 'fulfilled' && result.value.ok)) done.push({ key, digest });
       }),
