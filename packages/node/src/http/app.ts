@@ -12,6 +12,7 @@ import { adminRoutes, type AdminDeps } from './admin-routes.js';
 import { clientRoutes, type ClientDeps } from './client-routes.js';
 import { internalRoutes, type InternalDeps } from './internal-routes.js';
 import { accessRoutes, type AccessDeps } from './access.js';
+import { healthRoutes } from './health-routes.js';
 
 export interface AppDeps {
   readonly client: ClientDeps;
@@ -37,6 +38,8 @@ const allowedMethods: ReadonlyArray<[route: string, methods: string]> = [
   ['/admin/members', 'GET'],
   ['/admin/ring', 'GET'],
   ['/metrics', 'GET'],
+  ['/livez', 'GET'],
+  ['/readyz', 'GET'],
   ['/internal/batch', 'POST'],
   ['/internal/coordinate', 'POST'],
   ['/internal/members', 'POST'],
@@ -52,12 +55,14 @@ export function createApp(deps: AppDeps): Hono {
   const app = new Hono();
 
   app.use('*', async (c, next) => {
-    if (deps.isStopping()) return errorJson(c, new KvError('KV_ERR_SHUTTING_DOWN', 'the node is stopping; retry on another node'));
+    // A stopping node is still alive: only the liveness probe answers as usual.
+    if (deps.isStopping() && c.req.path !== '/livez') return errorJson(c, new KvError('KV_ERR_SHUTTING_DOWN', 'the node is stopping; retry on another node'));
     await next();
   });
 
   // Before any route, so that a refused request is answered before its body is read.
   if (deps.access !== undefined) accessRoutes(app, deps.access);
+  healthRoutes(app, { membership: deps.admin.membership, isStopping: deps.isStopping });
   clientRoutes(app, deps.client);
   adminRoutes(app, deps.admin);
   internalRoutes(app, deps.internal);
