@@ -28,6 +28,7 @@ const usage = `usage: ringkv <command> [options]
   up      --nodes K [--n N] [--port P] [--dir D]     start a local ring (ports P..P+K-1)
   node    --id ID --port HTTP_PORT --dir DIR [--gossip-port UDP_PORT]
           [--seeds HOST:PORT,...] [--n N] [--secret S | --secret-file F]
+          [--host BIND_ADDRESS (127.0.0.1)] [--advertise HOST[:PORT]] [--gossip-advertise HOST[:PORT]]
           [--admin-token T] [--auth-file F] [--tls-cert F --tls-key F [--tls-ca F]]
           [--connections-max C] [--headers-timeout-ms MS]   run one node in the foreground
   get     KEY [--r R] [--url U]                       read a key

@@ -15,8 +15,15 @@ import { adminTokenProblem } from './access/admin-token.js';
 export interface NodeConfig {
   /** Unique, stable name of this node in the ring; also the coordinator id in clocks. */
   readonly nodeId: string;
-  /** Address the HTTP server binds to. */
+  /** Address the HTTP server and gossip bind to. */
   readonly host: string;
+  /**
+   * `HOST[:PORT]` other nodes and clients use to reach this node's HTTP port (`--advertise`);
+   * '' = the bind address and bound port. Required with a wildcard bind (0.0.0.0, ::).
+   */
+  readonly advertise: string;
+  /** `HOST[:PORT]` other nodes use for gossip (`--gossip-advertise`); '' = the advertised host (or bind address) and the bound gossip port. */
+  readonly gossipAdvertise: string;
   /** HTTP port; 0 lets the OS pick (tests do this). */
   readonly httpPort: number;
   /** UDP port for gossip (membership issue); 0 lets the OS pick. */
@@ -138,6 +145,8 @@ export interface NodeConfig {
 export const defaultConfig: NodeConfig = Object.freeze({
   nodeId: 'node1',
   host: '127.0.0.1',
+  advertise: '',
+  gossipAdvertise: '',
   httpPort: 7070,
   gossipPort: 7946,
   seeds: [],
@@ -255,6 +264,20 @@ function validateEdge(config: NodeConfig): void {
   intIn(config, 'headersTimeoutMs', 100, 600_000);
 }
 
+/** True for the wildcard bind addresses, which no other node can dial. */
+export function isWildcard(host: string): boolean {
+  return host === '0.0.0.0' || host === '::' || host === '[::]';
+}
+
+/** `HOST[:PORT]` (IPv6 in brackets) parsed, or undefined when malformed. */
+export function parseHostPort(text: string): { host: string; port?: number } | undefined {
+  const match = /^(\[[0-9A-Fa-f:.]+\]|[^\s:[\]]+)(?::(\d{1,5}))?$/.exec(text);
+  if (match === null) return undefined;
+  const port = match[2] === undefined ? undefined : Number(match[2]);
+  if (port !== undefined && (port < 1 || port > 65535)) return undefined;
+  return { host: match[1]!, ...(port === undefined ? {} : { port }) };
+}
+
 /** Merges `overrides` onto `base`, validates every field, and returns a frozen config. */
 export function validateConfig(overrides: Partial<NodeConfig>, base: NodeConfig = defaultConfig): NodeConfig {
   const defined = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined));
@@ -309,6 +332,12 @@ export function validateConfig(overrides: Partial<NodeConfig>, base: NodeConfig 
     }
   }
   if (config.host.length === 0) fail('host', 'must not be empty');
+  for (const field of ['advertise', 'gossipAdvertise'] as const) {
+    if (config[field] !== '' && parseHostPort(config[field]) === undefined) fail(field, `must be HOST or HOST:PORT (got ${JSON.stringify(config[field])})`);
+  }
+  if (isWildcard(config.host) && config.advertise === '') {
+    fail('advertise', `is required when --host is the wildcard ${config.host}: other nodes cannot reach ${config.host}; give the address they should use (--advertise HOST[:PORT])`);
+  }
   if (config.dataDir.length === 0) fail('dataDir', 'must not be empty');
   if (config.secret.length < 8) fail('secret', 'must be at least 8 characters (--secret, --secret-file or RINGKV_SECRET)');
   validateEdge(config);

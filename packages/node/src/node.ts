@@ -13,7 +13,7 @@ import type { Server } from 'node:http';
 import { pino, type Logger } from 'pino';
 import type { Hono } from 'hono';
 import type { StatusBody } from '@ringkv/protocol';
-import type { NodeConfig } from './config.js';
+import { parseHostPort, type NodeConfig } from './config.js';
 import { CONTEXT_ENTRIES_MAX, decodeContext, encodeContext } from './core/context-codec.js';
 import { contextOf, type VersionedObject } from './core/versioned.js';
 import { createApp } from './http/app.js';
@@ -318,8 +318,11 @@ export async function startNode(config: NodeConfig, parts: NodeParts = {}): Prom
     await store.close();
     throw error;
   }
-  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
-  const url = `${edge.scheme}://${host}:${port}`;
+  // What others dial (--advertise), else the bind address and the bound port.
+  const advertised = config.advertise === '' ? undefined : parseHostPort(config.advertise)!;
+  const bindHost = config.host.includes(':') ? `[${config.host}]` : config.host;
+  const url = `${edge.scheme}://${advertised?.host ?? bindHost}:${advertised?.port ?? port}`;
+  const gossipAdvertised = config.gossipAdvertise !== '' ? parseHostPort(config.gossipAdvertise)! : advertised === undefined ? undefined : { host: advertised.host };
   let swim: SwimDriver | undefined;
   let swimMembership: SwimMembership | undefined;
   const faults = parts.faults ?? (config.faultInjection ? new FaultPlan() : undefined);
@@ -328,6 +331,7 @@ export async function startNode(config: NodeConfig, parts: NodeParts = {}): Prom
       swim = await SwimDriver.start({
         selfId: config.nodeId,
         host: config.host,
+        ...(gossipAdvertised === undefined ? {} : { advertise: gossipAdvertised }),
         port: config.gossipPort,
         httpAddress: url,
         keys: () => keyring.gossipKeys,

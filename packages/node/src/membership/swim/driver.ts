@@ -22,6 +22,8 @@ import type { FaultPlan } from '../../transport/fault-plan.js';
 export interface SwimDriverOptions {
   readonly selfId: string;
   readonly host: string;
+  /** The address other members reach this one at (--gossip-advertise); default the bind address and bound port. */
+  readonly advertise?: { readonly host: string; readonly port?: number };
   /** UDP and TCP port; 0 lets the OS pick (the same number is then used for both). */
   readonly port: number;
   readonly httpAddress: string;
@@ -178,7 +180,9 @@ export class SwimDriver {
         throw error;
       }
       const host = options.host.includes(':') ? `[${options.host}]` : options.host;
-      const driver = new SwimDriver(options, udp, tcp, `${host}:${port}`);
+      // What other members dial: the advertised host (and port, if given) over the bind address.
+      const advertised = options.advertise === undefined ? `${host}:${port}` : `${options.advertise.host}:${options.advertise.port ?? port}`;
+      const driver = new SwimDriver(options, udp, tcp, advertised);
       driver.begin();
       return driver;
     }
