@@ -30,13 +30,19 @@ t.test('5 nodes, N=3, W=2: writes while a replica is down become hints, delivere
   for (let i = 0; i < keys.length; i += 50) {
     await Promise.all(keys.slice(i, i + 50).map((key) => client.put(key, `v-${key}`, { w: 2 })));
   }
-  const held = await hintsHeld(agent, ring.filter((n) => n !== victim), victim.id);
-  t.ok(held > 0, `fallbacks hold ${held} hints for ${victim.id}`);
   const owned: string[] = [];
   for (const key of keys) {
     const pref = (await http(agent, 'GET', `${ring[0]!.url}/admin/preflist/${key}`)).json as { preferenceList: Array<{ id: string }> };
     if (pref.preferenceList.some((m) => m.id === victim.id)) owned.push(key);
   }
+  // A put answers at W = 2; the fallback's hint may still be on its way then (it is the third
+  // copy), so the count is awaited with a deadline rather than read once.
+  let held = 0;
+  await waitFor(async () => {
+    held = await hintsHeld(agent, ring.filter((n) => n !== victim), victim.id);
+    return held === owned.length ? true : undefined;
+  }, 10_000, 'one hint per key the dead node owns').catch(() => undefined);
+  t.ok(held > 0, `fallbacks hold ${held} hints for ${victim.id}`);
   t.equal(held, owned.length, 'one hint per key the dead node owns');
   const back = await restartNode(t, victim, ring, 3);
   const restartedAt = Date.now();
