@@ -162,8 +162,19 @@ t.test('key-aware client routing sends requests to replicas, and survives a stal
   // Stale ring: a node the client's copy still lists is gone; requests fall back to the other
   // nodes and succeed (default quorums R = W = 2 of N = 3, so R + W > N: reads see writes).
   await stopByPid(ring[1]!.pid, 0);
+  let unknown = 0;
   for (let i = 0; i < 20; i++) {
-    await client.put(`ka2-${i}`, 'after');
+    try {
+      await client.put(`ka2-${i}`, 'after');
+    } catch (error) {
+      // Sent on a kept-alive connection to the killed node, a write's outcome is unknown and
+      // the client does not repeat it elsewhere (issue 19.7); an application reads, then writes.
+      if ((error as { code?: string }).code !== 'KV_ERR_OUTCOME_UNKNOWN') throw error;
+      unknown++;
+      const seen = await client.get(`ka2-${i}`);
+      if (!seen.found) await client.put(`ka2-${i}`, 'after', seen.context ? { context: seen.context } : {});
+    }
     t.equal(Buffer.from((await client.get(`ka2-${i}`)).value!).toString(), 'after');
   }
+  t.comment(`writes with an unknown outcome after the kill: ${unknown}`);
 });
