@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import t, { type Test } from 'tap';
 import { request } from 'undici';
 import { KvError, Keyring, MemoryStore, checkBody, checkRequest, internalHeaders, startNode, testConfig, validateConfig, type Member, type RingkvNode, type StaticPeer } from '@ringkv/node';
-import { answerHello, Coordinator, encodeBatchResults, encodeCoordinateResult, HELLO_PATH, MemoryNetwork, MemoryTransport, ReplicaService, StaticMembership } from '@ringkv/node/testing';
+import { answerHello, Coordinator, PeerHealth, encodeBatchResults, encodeCoordinateResult, HELLO_PATH, MemoryNetwork, MemoryTransport, ReplicaService, StaticMembership } from '@ringkv/node/testing';
 // HttpTransport is not exported by the package; the built module is the one node.ts uses.
 import { HttpTransport } from '../packages/node/dist/transport/http-transport.js';
 import { PAIR_LIMITS, transportContract, type TransportPair } from './contract/transport.contract.js';
@@ -46,6 +46,8 @@ function memoryNode(network: MemoryNetwork, id: string, peers: readonly StaticPe
     failGraceMs: 200,
     sloppyQuorum: true,
     random: Math.random,
+    health: new PeerHealth(),
+    replicaTimeoutMs: 500,
   });
   network.register(address, new ReplicaService(store, versioning, () => coordinator, () => false));
   return { id, address, store, membership, transport };

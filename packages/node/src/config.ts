@@ -61,6 +61,14 @@ export interface NodeConfig {
   /** After a quorum failed, how long to wait for replicas still in flight (fail fast, count right). */
   readonly quorumFailGraceMs: number;
   /**
+   * How long one replica may take to answer a request's op before it counts as failed for that
+   * request (a write's fallback then stands in; a quorum that cannot be met fails fast with 503).
+   * Well below the request timeout; see replication/peer-health.ts.
+   */
+  readonly replicaTimeoutMs: number;
+  /** A new connection to a peer must be established within this, else the peer counts as unreachable. */
+  readonly peerConnectTimeoutMs: number;
+  /**
    * Largest /internal/ request or response body; must hold one object of siblingsMax values of
    * valueBytesMax bytes, and a full batch (validateConfig checks both).
    */
@@ -163,6 +171,8 @@ export const defaultConfig: NodeConfig = Object.freeze({
   internalReplayEntriesMax: 262_144,
   internalBodyBytesMax: 80 * 1024 * 1024,
   quorumFailGraceMs: 200,
+  replicaTimeoutMs: 500,
+  peerConnectTimeoutMs: 1_000,
   sloppyQuorum: true,
   faultInjection: false,
   hintsPerOwnerMax: 1_000_000,
@@ -300,6 +310,8 @@ export function validateConfig(overrides: Partial<NodeConfig>, base: NodeConfig 
   intIn(config, 'shutdownGraceMs', 0, 600_000);
   intIn(config, 'tokensPerNode', 1, 4096);
   intIn(config, 'peerTimeoutMs', 1, 600_000);
+  intIn(config, 'replicaTimeoutMs', 1, 600_000);
+  intIn(config, 'peerConnectTimeoutMs', 1, 600_000);
   intIn(config, 'connectionsPerPeer', 1, 1024);
   intIn(config, 'batchOpsMax', 1, 1024);
   intIn(config, 'peerInflightMax', 1, 1024);

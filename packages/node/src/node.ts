@@ -30,6 +30,7 @@ import { SwimMembership } from './membership/swim-membership.js';
 import { SwimDriver } from './membership/swim/driver.js';
 import { defaultSwimConfig } from './membership/swim/types.js';
 import { Coordinator } from './replication/coordinator.js';
+import { PeerHealth } from './replication/peer-health.js';
 import { ReplicaService } from './replication/replica-service.js';
 import { HintedHandoff } from './replication/hinted-handoff.js';
 import { AntiEntropy } from './replication/anti-entropy.js';
@@ -154,6 +155,7 @@ function openTransport(config: NodeConfig, nowMs: () => number, faults: FaultPla
     keys: () => keyring.internalKeys,
     nowMs,
     peerTimeoutMs: config.peerTimeoutMs,
+    connectTimeoutMs: config.peerConnectTimeoutMs,
     connectionsPerPeer: config.connectionsPerPeer,
     responseBytesMax: config.internalBodyBytesMax,
     batchOpsMax: config.batchOpsMax,
@@ -184,6 +186,7 @@ export function assemble(config: NodeConfig, url: string, parts: NodeParts, logg
   const transport = parts.transport ?? openTransport(config, nowMs, parts.faults, keyring, parts.tls);
   const metrics = createMetrics(config.nodeId, store, transport, config.processMetrics, parts.swimStats, parts.connections);
   const replica = new ReplicaService(store, limits, () => coordinator, (id) => membership.isRemoved(id));
+  const peerHealth = new PeerHealth();
   const coordinator = new Coordinator({
     selfId: config.nodeId,
     n: config.n,
@@ -197,6 +200,8 @@ export function assemble(config: NodeConfig, url: string, parts: NodeParts, logg
     events: metrics.events,
     failGraceMs: config.quorumFailGraceMs,
     sloppyQuorum: config.sloppyQuorum,
+    health: peerHealth,
+    replicaTimeoutMs: config.replicaTimeoutMs,
     timers: parts.timers,
     tombstoneGraceMs: config.tombstoneGraceMs,
     random: parts.random ?? Math.random,

@@ -30,6 +30,20 @@ export class PutCore {
     }
   }
 
+  /**
+   * A fallback stands in for a target that failed during the round (it stores a hint for
+   * `owner`): one more copy that counts toward `w`, never toward `pw`.
+   */
+  addStandIn(target: WriteTarget): void {
+    this.all.add(target.node);
+    this.ownerOf.set(target.node, target.owner);
+  }
+
+  /** Whether `node` is a target of this write already. */
+  targets(node: string): boolean {
+    return this.ownerOf.has(node);
+  }
+
   ack(node: string): void {
     this.all.succeed(node);
     if (this.ownerOf.get(node) === node) this.primaries?.succeed(node);

@@ -14,14 +14,31 @@ export class QuorumTally {
   /** Failed replicas and why (a KV_ERR_* code), for the error the client gets. */
   private readonly failed = new Map<string, string>();
 
+  private readonly asked: string[];
+
   constructor(
     /** The replicas asked (the preference list, or its reachable part plus fallbacks). */
-    readonly replicas: readonly string[],
+    replicas: readonly string[],
     /** Successes needed (r or w). */
     readonly needed: number,
   ) {
     assert.ok(new Set(replicas).size === replicas.length, 'replicas are distinct');
     assert.ok(needed >= 1, 'a quorum needs at least one replica');
+    this.asked = [...replicas];
+  }
+
+  /** The replicas asked so far. */
+  get replicas(): readonly string[] {
+    return this.asked;
+  }
+
+  /**
+   * Asks one more replica (a fallback standing in for one that failed): the quorum may be
+   * reachable again, so a `failed` outcome can become `pending`.
+   */
+  add(replica: string): void {
+    assert.ok(!this.asked.includes(replica), 'replicas are distinct');
+    this.asked.push(replica);
   }
 
   /** Records a success; a replica's first answer counts, later ones are ignored. */

@@ -262,3 +262,66 @@ t.test('issue 19.3: a replica that missed writes while still called alive gets t
   for (let i = 0; i < 40; i++) t.same(text(c!.store.get(`k${i}`)), [`v${i}`]);
   t.equal(a!.store.hints.count(), 0, 'no hint left');
 });
+
+/** Makes the node at `address` silent to everyone: it takes requests and never answers (a dropped link). */
+function silence(network: ReturnType<typeof memoryCluster>['network'], address: string): void {
+  const never = () => new Promise<never>(() => {});
+  network.register(address, { tree: never, replicaBatch: never, coordinate: never });
+}
+
+/** A key whose preference list starts with `first`, and that list. */
+function keyLedBy(nodes: readonly { coordinator: { preferenceList(key: string): string[] } }[], first: string) {
+  for (let i = 0; ; i++) {
+    const key = `led-${i}`;
+    const replicas = nodes[0]!.coordinator.preferenceList(key);
+    if (replicas[0] === first) return { key, replicas };
+  }
+}
+
+t.test('issue 16.5: a primary that goes silent is replaced by a fallback after one replica deadline, then avoided', async (t) => {
+  const { nodes, network } = memoryCluster({ nodes: 4, config: { n: 3, replicaTimeoutMs: 200 } });
+  const a = nodes[0]!;
+  const { key, replicas } = keyLedBy(nodes, a.id);
+  const silent = nodes.find((node) => node.id === replicas[2])!;
+  const fallback = nodes.find((node) => !replicas.includes(node.id))!;
+  silence(network, silent.address);
+  let started = Date.now();
+  t.equal((await a.app.request(`/kv/${key}?w=3&timeout_ms=5000`, { method: 'PUT', body: 'v1' })).status, 204, 'w=3 met with a fallback standing in');
+  const first = Date.now() - started;
+  t.ok(first < 2_000, `answered after one replica deadline, not the request's (${first} ms)`);
+  t.equal(fallback.store.hints.count(), 1, 'the fallback holds a hint for the silent primary');
+  started = Date.now();
+  t.equal((await a.app.request(`/kv/${key}?w=3&timeout_ms=5000`, { method: 'PUT', body: 'v2' })).status, 204);
+  const second = Date.now() - started;
+  t.ok(second < first, `the next write does not wait for the silent primary again (${second} ms < ${first} ms)`);
+  t.equal(a.coordinator.peerHealth().find((p) => p.id === silent.id)?.usable, false, 'the coordinator avoids it');
+});
+
+t.test('issue 16.5: a read that cannot meet r fails fast with 503, not 504 at the deadline', async (t) => {
+  const { nodes, network } = memoryCluster({ nodes: 3, config: { n: 3, replicaTimeoutMs: 200 } });
+  const [a, b, c] = nodes;
+  t.equal((await a!.app.request('/kv/k?w=3', { method: 'PUT', body: 'x' })).status, 204);
+  silence(network, b!.address);
+  silence(network, c!.address);
+  const started = Date.now();
+  const res = await a!.app.request('/kv/k?r=2&timeout_ms=5000');
+  const elapsed = Date.now() - started;
+  t.equal(res.status, 503);
+  t.match(await res.json(), { error: { code: 'KV_ERR_QUORUM_UNMET', needed: 2, answered: 1 } });
+  t.ok(elapsed < 1_000, `within a second (${elapsed} ms)`);
+  t.equal((await a!.app.request('/kv/k?r=1')).status, 200, 'r=1 still served from the local copy');
+});
+
+t.test('issue 16.5: a forwarded read whose replica is silent is coordinated by the forwarding node', async (t) => {
+  const { nodes, network } = memoryCluster({ nodes: 4, config: { n: 2, replicaTimeoutMs: 200 } });
+  const outsider = nodes[3]!;
+  const { key, replicas } = keyOutside(nodes, outsider.id);
+  const owner = nodes.find((node) => node.id === replicas[0])!;
+  t.equal((await owner.app.request(`/kv/${key}?w=2`, { method: 'PUT', body: 'x' })).status, 204);
+  silence(network, owner.address);
+  const started = Date.now();
+  const res = await outsider.app.request(`/kv/${key}?r=1&timeout_ms=5000`);
+  t.equal(res.status, 200, 'served by the other replica');
+  t.equal(await res.text(), 'x');
+  t.ok(Date.now() - started < 2_000, `without waiting for the request's deadline (${Date.now() - started} ms)`);
+});

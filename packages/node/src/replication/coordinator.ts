@@ -28,6 +28,9 @@ import type { KvService, ReadOptions, ValueWrite, WriteOptions } from './kv-serv
 import { applyReplicaWrite } from './replica-service.js';
 import { withTimeout } from './timeout.js';
 import { realTimers, type Timers } from '../timers.js';
+import type { PeerHealth, PeerHealthSnapshot } from './peer-health.js';
+import type { Member } from '../membership/membership.js';
+import type { ReplicaOp, ReplicaResult } from '../transport/messages.js';
 
 /** Hooks for metrics; all optional. */
 export interface CoordinatorEvents {
@@ -61,6 +64,14 @@ export interface CoordinatorDeps {
   readonly tombstoneGraceMs?: number;
   /** Uniform in [0, 1), for fresh actors (core/actor.ts); the simulation passes its seeded one. */
   readonly random: () => number;
+  /** This node's own record of which peers answer it (peer-health.ts). */
+  readonly health: PeerHealth;
+  /**
+   * How long one replica may take to answer before it counts as failed for this request: a
+   * write then goes to a fallback in its place, a read or write that cannot meet its quorum
+   * without it fails fast (503) instead of at the request's deadline (504).
+   */
+  readonly replicaTimeoutMs: number;
 }
 
 /** `forwarded`: the request came from another node; coordinate it here, never forward again. */
@@ -102,6 +113,49 @@ export class Coordinator implements KvService {
     return preferenceList(this.ring(), key, this.deps.n);
   }
 
+  /** Peers this node currently avoids or has heard from (status, /readyz). */
+  peerHealth(): PeerHealthSnapshot[] {
+    return this.deps.health.snapshot(this.deps.nowMs());
+  }
+
+  /** Gossip calls `id` alive and it has not just left this node unanswered (peer-health.ts). */
+  private routable(id: string): boolean {
+    return this.deps.membership.isReachable(id) && this.deps.health.usable(id, this.deps.nowMs());
+  }
+
+  /**
+   * Sends one replica op with its own deadline (`replicaTimeoutMs`, within the request's):
+   * `done` gets the result, or a coded failure (KV_ERR_TIMEOUT when the replica was silent
+   * past the deadline), exactly once; every answer and silence also feeds peer health.
+   */
+  private askReplica(member: Member, op: ReplicaOp, deadlineMs: number, done: (result: ReplicaResult | { ok: false; code: string }) => void): void {
+    const timers = this.deps.timers ?? realTimers;
+    const sentAtMs = this.deps.nowMs();
+    let settled = false;
+    const settle = (result: ReplicaResult | { ok: false; code: string }) => {
+      if (settled) return;
+      settled = true;
+      timers.clearTimeout(timer);
+      done(result);
+    };
+    const timer = timers.setTimeout(() => {
+      this.deps.health.silent(member.id, sentAtMs, this.deps.nowMs());
+      settle({ ok: false, code: 'KV_ERR_TIMEOUT' });
+    }, Math.max(1, Math.min(this.deps.replicaTimeoutMs, deadlineMs - sentAtMs)));
+    this.deps.transport.replica(member, op).then(
+      (result) => {
+        this.deps.health.answered(member.id, this.deps.nowMs());
+        settle(result);
+      },
+      (error: unknown) => {
+        const code = reasonOf(error);
+        if (code === 'KV_ERR_PEER_UNREACHABLE') this.deps.health.unreachable(member.id, this.deps.nowMs());
+        else if (code === 'KV_ERR_TIMEOUT') this.deps.health.silent(member.id, sentAtMs, this.deps.nowMs());
+        settle({ ok: false, code });
+      },
+    );
+  }
+
   async get(key: string, options: ReadOptions, route: RouteOptions = {}): Promise<VersionedObject | undefined> {
     const deadlineMs = this.deps.nowMs() + options.timeoutMs;
     const replicas = this.preferenceList(key);
@@ -131,10 +185,11 @@ export class Coordinator implements KvService {
           core.fail(replica, 'KV_ERR_PEER_UNREACHABLE');
           continue;
         }
-        this.deps.transport.replica(member, { kind: 'get', key }).then(
-          (result) => (result.ok ? core.reply(replica, result.object) : core.fail(replica, result.code)),
-          (error: unknown) => core.fail(replica, reasonOf(error)),
-        ).finally(check);
+        this.askReplica(member, { kind: 'get', key }, deadlineMs, (result) => {
+          if (result.ok) core.reply(replica, 'object' in result ? result.object : undefined);
+          else core.fail(replica, result.code);
+          check();
+        });
       }
       check();
     }, () => {
@@ -160,11 +215,12 @@ export class Coordinator implements KvService {
       if (forwarded !== 'unreachable') return;
     }
     const { object, freshActor } = this.newVersion(key, write, isReplica);
+    const spares = options.sloppy === true ? fallbacks(this.ring(), key, this.deps.n) : [];
     const targets = writeTargets({
       selfId: this.deps.selfId,
       preferenceList: replicas,
-      fallbacks: options.sloppy === true ? fallbacks(this.ring(), key, this.deps.n) : [],
-      reachable: (id) => this.deps.membership.isReachable(id),
+      fallbacks: spares,
+      reachable: (id) => this.routable(id),
       sloppy: options.sloppy === true,
     });
     const core = new PutCore(targets, options.w, options.pw ?? 0);
@@ -186,27 +242,44 @@ export class Coordinator implements KvService {
       await withTimeout(this.deps.store.put(key, object, freshActor), this.remaining(deadlineMs), { needed: options.w, answered: 0 }, this.deps.timers);
       core.ack(this.deps.selfId);
     }
+    // Fallbacks not yet used, in ring order, for primaries that fail during the round.
+    const standIns = spares.filter((id) => id !== this.deps.selfId && !core.targets(id));
+    const allTargets = [...targets];
     await this.awaitQuorum<void>('put', core, this.remaining(deadlineMs), (settle) => {
       const check = () => {
         const outcome = core.outcome();
         if (outcome !== 'pending') settle(outcome);
       };
-      for (const target of targets) {
-        if (target.node === this.deps.selfId) continue;
+      const send = (target: WriteTarget) => {
         const member = this.deps.membership.member(target.node);
         if (member === undefined || !this.deps.membership.isReachable(target.node)) {
-          core.fail(target.node, 'KV_ERR_PEER_UNREACHABLE');
-          continue;
+          failed(target, 'KV_ERR_PEER_UNREACHABLE');
+          return;
         }
         const op = target.node === target.owner ? ({ kind: 'put', key, object } as const) : ({ kind: 'hint', key, object, owner: target.owner } as const);
         if (op.kind === 'hint') this.deps.events?.hintSent?.();
-        this.deps.transport.replica(member, op).then(
-          (result) => (result.ok ? core.ack(target.node) : core.fail(target.node, result.code)),
-          (error: unknown) => core.fail(target.node, reasonOf(error)),
-        ).finally(check);
-      }
+        this.askReplica(member, op, deadlineMs, (result) => {
+          if (result.ok) core.ack(target.node);
+          else failed(target, result.code);
+          check();
+        });
+      };
+      // A target that failed while w is still open: the next routable fallback stands in for
+      // its owner (Dynamo §4.6 applied during the round, not only at its start), so a replica
+      // silent to this node costs one replica deadline, not the request.
+      const failed = (target: WriteTarget, code: string) => {
+        core.fail(target.node, code);
+        if (core.outcome() === 'met' || this.remaining(deadlineMs) <= 1) return;
+        const spare = standIns.findIndex((id) => this.routable(id));
+        if (spare < 0) return;
+        const standIn = { node: standIns.splice(spare, 1)[0]!, owner: target.owner };
+        core.addStandIn(standIn);
+        allTargets.push(standIn);
+        send(standIn);
+      };
+      for (const target of targets) if (target.node !== this.deps.selfId) send(target);
       check();
-    }, () => this.hintMissed(key, object, targets, core));
+    }, () => this.hintMissed(key, object, allTargets, core));
   }
 
   /**
@@ -219,8 +292,11 @@ export class Coordinator implements KvService {
    * seconds, without reads or anti-entropy. Bounded by the hint store's limits; best effort.
    */
   private hintMissed(key: string, object: VersionedObject, targets: readonly WriteTarget[], core: PutCore): void {
+    const covered = new Set(targets.filter((t) => core.acked(t.node)).map((t) => t.owner));
     for (const target of targets) {
-      if (target.owner === this.deps.selfId || core.acked(target.node)) continue;
+      // One kept hint per owner that no target acknowledged for (a stand-in's ack covers it).
+      if (target.owner === this.deps.selfId || covered.has(target.owner)) continue;
+      covered.add(target.owner);
       this.deps.events?.hintKept?.();
       this.deps.store.hints.add(target.owner, key, object).catch((error: unknown) =>
         this.deps.logger.warn({ err: error, key, owner: target.owner }, 'could not keep a hint for a replica that missed a write'),
@@ -344,11 +420,13 @@ export class Coordinator implements KvService {
   }
 
   /**
-   * Hands the request to the first replica that can be reached (one hop), within the request's
-   * deadline. A replica that could not be reached at all is skipped for the next; once one was
-   * reached, its answer (or its timeout, as 504: the outcome is then unknown) is final, so a
-   * write is never coordinated twice. Resolves 'unreachable' when no replica could be reached:
-   * the caller then coordinates here, which reports the quorum failure with its counts.
+   * Hands the request to the first routable replica (one hop), within the request's deadline.
+   * A replica that could not be reached at all is skipped for the next. A read hop gets at most
+   * two replica deadlines plus the fail grace (what the replica's own round may take to answer
+   * or fail); past it, or on any failure, the read is coordinated here instead (reads are safe
+   * to repeat). A write, once delivered, is final: its answer, or its timeout as 504 (the
+   * outcome is then unknown), so a write is never coordinated twice. Resolves 'unreachable'
+   * when no replica took the request: the caller then coordinates here.
    */
   private async forward(
     replicas: readonly string[],
@@ -357,26 +435,35 @@ export class Coordinator implements KvService {
   ): Promise<VersionedObject | undefined | 'unreachable'> {
     for (const replica of replicas) {
       const member = this.deps.membership.member(replica);
-      if (member === undefined || !this.deps.membership.isReachable(replica)) continue;
-      const remaining = deadlineMs - this.deps.nowMs();
+      if (member === undefined || !this.routable(replica)) continue;
+      const sentAtMs = this.deps.nowMs();
+      const remaining = deadlineMs - sentAtMs;
       if (remaining <= 0) break;
+      const hopMs = request.kind === 'get' ? Math.min(remaining, 2 * this.deps.replicaTimeoutMs + this.deps.failGraceMs) : remaining;
       let result;
       try {
         // The coordinating node gets what is left of this request's deadline, not a new one.
-        const bounded: CoordinateRequest = request.kind === 'get' ? { ...request, timeoutMs: remaining } : { ...request, options: { ...request.options, timeoutMs: remaining } };
-        result = await this.deps.transport.coordinate(member, bounded, remaining);
+        const bounded: CoordinateRequest = request.kind === 'get' ? { ...request, timeoutMs: hopMs } : { ...request, options: { ...request.options, timeoutMs: remaining } };
+        result = await this.deps.transport.coordinate(member, bounded, hopMs);
+        this.deps.health.answered(replica, this.deps.nowMs());
       } catch (error) {
-        // A read may always try the next replica; a write only if the first surely did nothing
-        // (otherwise it could be coordinated twice and leave a spurious sibling).
-        const untouched = error instanceof KvError && error.code === 'KV_ERR_PEER_UNREACHABLE' && (request.kind === 'get' || error.details.delivered === false);
-        if (untouched) {
+        const code = reasonOf(error);
+        if (code === 'KV_ERR_PEER_UNREACHABLE') this.deps.health.unreachable(replica, this.deps.nowMs());
+        else if (code === 'KV_ERR_TIMEOUT') this.deps.health.silent(replica, sentAtMs, this.deps.nowMs());
+        if (request.kind === 'get') {
+          this.deps.logger.debug({ err: error, target: replica }, 'forwarded read failed; coordinating it here');
+          return 'unreachable';
+        }
+        // A write may try the next replica only if the first surely did nothing (otherwise it
+        // could be coordinated twice and leave a spurious sibling).
+        if (code === 'KV_ERR_PEER_UNREACHABLE' && error instanceof KvError && error.details.delivered === false) {
           this.deps.logger.debug({ err: error, target: replica }, 'forward target unreachable; trying the next replica');
           continue;
         }
-        if (error instanceof KvError && error.code === 'KV_ERR_PEER_UNREACHABLE') {
+        if (code === 'KV_ERR_PEER_UNREACHABLE') {
           throw new KvError('KV_ERR_TIMEOUT', `forwarded put to ${replica} failed after it was sent; its outcome is unknown`, { forwardedTo: replica });
         }
-        throw error instanceof KvError && error.code === 'KV_ERR_TIMEOUT'
+        throw code === 'KV_ERR_TIMEOUT'
           ? new KvError('KV_ERR_TIMEOUT', `forwarded ${request.kind} to ${replica} did not complete in time`, { forwardedTo: replica })
           : error;
       }

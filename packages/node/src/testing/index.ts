@@ -12,6 +12,7 @@ export { SwimSim } from './swim-sim.js';
 export { encodePacket, decodePacket } from '../membership/swim/packet.js';
 export { seededRandom } from './rng.js';
 export { Coordinator } from '../replication/coordinator.js';
+export { PeerHealth } from '../replication/peer-health.js';
 export { ReplicaService } from '../replication/replica-service.js';
 export { StaticMembership } from '../membership/static-membership.js';
 export { MemoryNetwork, MemoryTransport } from '../transport/memory-transport.js';

@@ -46,6 +46,11 @@ export interface HttpTransportOptions extends PeerQueueLimits {
   readonly nowMs: () => number;
   /** Total time a batch may take (connect, send, whole answer) before its ops fail with KV_ERR_TIMEOUT. */
   readonly peerTimeoutMs: number;
+  /**
+   * A new connection must be up within this (undici's default is 10 s): a peer whose packets
+   * are dropped fails as not delivered, so a forwarded write may go to the next replica.
+   */
+  readonly connectTimeoutMs?: number;
   readonly connectionsPerPeer: number;
   /** Largest response accepted from a peer. */
   readonly responseBytesMax: number;
@@ -143,6 +148,7 @@ export class HttpTransport implements Transport {
     if (peer === undefined) {
       const pool = new Pool(member.address, {
         connections: this.options.connectionsPerPeer,
+        ...(this.options.connectTimeoutMs !== undefined ? { connectTimeout: this.options.connectTimeoutMs } : {}),
         maxResponseSize: this.options.responseBytesMax,
         ...(this.options.tls ? { connect: { ...this.options.tls } } : {}),
       });

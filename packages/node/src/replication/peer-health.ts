@@ -1,0 +1,107 @@
+/**
+ * What this node itself has seen of each peer's answers: a circuit breaker per peer, beside
+ * gossip's verdict. Gossip says whether a peer is alive to *someone* (SWIM's indirect probes
+ * succeed through any member), so across a bridge partition, or a link that drops one way,
+ * a peer can be alive to gossip yet silent to us. Routing decisions (whom to forward to, which
+ * primaries a sloppy write replaces by fallbacks) ask `usable` as well as gossip, so a request
+ * does not wait on a peer that has just left us unanswered while another node could serve it.
+ * Cassandra's dynamic snitch and Riak's per-connection state play this part there.
+ *
+ * The rule: a peer trips when a request to it got no answer within the replica deadline and
+ * nothing else from it was heard since that request went out (so a merely busy peer, still
+ * answering other requests, does not trip), or when it could not be connected to. A tripped
+ * peer is avoided for `backoff` (1 s, doubling to 16 s while it keeps failing); after that,
+ * requests go to it again (half open) and the first answer clears it. It is never a reason to
+ * refuse a request outright: a peer that is the only way to a quorum is still asked.
+ *
+ * Pure state: time comes in as arguments.
+ */
+export const PEER_BACKOFF_MIN_MS = 1_000;
+export const PEER_BACKOFF_MAX_MS = 16_000;
+/** Peers tracked at most (one entry per peer that ever tripped or answered); far above any ring. */
+const PEERS_MAX = 4_096;
+
+interface PeerState {
+  lastAnswerMs: number;
+  /** Avoid the peer until then (undefined: healthy). */
+  downUntilMs?: number;
+  backoffMs: number;
+}
+
+export interface PeerHealthSnapshot {
+  readonly id: string;
+  readonly usable: boolean;
+  readonly downForMs: number;
+  readonly lastAnswerMs: number;
+}
+
+export class PeerHealth {
+  private readonly peers = new Map<string, PeerState>();
+  private tripsTotal = 0;
+
+  /** Any answer from `id` (a result, even a coded refusal: the peer is there and talking). */
+  answered(id: string, nowMs: number): void {
+    const state = this.state(id);
+    state.lastAnswerMs = Math.max(state.lastAnswerMs, nowMs);
+    state.downUntilMs = undefined;
+    state.backoffMs = PEER_BACKOFF_MIN_MS;
+  }
+
+  /** A request sent at `sentAtMs` got no answer by its deadline. Trips unless `id` was heard since. */
+  silent(id: string, sentAtMs: number, nowMs: number): void {
+    const state = this.state(id);
+    if (state.lastAnswerMs >= sentAtMs) return;
+    this.trip(state, nowMs);
+  }
+
+  /** `id` could not be connected to (refused, reset, unreachable). */
+  unreachable(id: string, nowMs: number): void {
+    this.trip(this.state(id), nowMs);
+  }
+
+  /** Whether routing may prefer `id` now. */
+  usable(id: string, nowMs: number): boolean {
+    const until = this.peers.get(id)?.downUntilMs;
+    return until === undefined || nowMs >= until;
+  }
+
+  /** Times a peer was tripped, for /metrics. */
+  get trips(): number {
+    return this.tripsTotal;
+  }
+
+  /** Peers currently avoided, for status and /readyz details. */
+  snapshot(nowMs: number): PeerHealthSnapshot[] {
+    return [...this.peers].map(([id, s]) => ({
+      id,
+      usable: s.downUntilMs === undefined || nowMs >= s.downUntilMs,
+      downForMs: s.downUntilMs === undefined ? 0 : Math.max(0, s.downUntilMs - nowMs),
+      lastAnswerMs: s.lastAnswerMs,
+    }));
+  }
+
+  /** Forgets a peer that left the ring. */
+  forget(id: string): void {
+    this.peers.delete(id);
+  }
+
+  private trip(state: PeerState, nowMs: number): void {
+    // While already avoided, a late failure of a request sent earlier changes nothing; once the
+    // backoff ran out (half open) a new failure doubles it.
+    if (state.downUntilMs !== undefined && nowMs < state.downUntilMs) return;
+    const doubled = state.downUntilMs === undefined ? PEER_BACKOFF_MIN_MS : Math.min(PEER_BACKOFF_MAX_MS, state.backoffMs * 2);
+    state.backoffMs = doubled;
+    state.downUntilMs = nowMs + doubled;
+    this.tripsTotal += 1;
+  }
+
+  private state(id: string): PeerState {
+    let state = this.peers.get(id);
+    if (state === undefined) {
+      if (this.peers.size >= PEERS_MAX) this.peers.delete(this.peers.keys().next().value as string);
+      state = { lastAnswerMs: -Infinity, backoffMs: PEER_BACKOFF_MIN_MS };
+      this.peers.set(id, state);
+    }
+    return state;
+  }
+}
