@@ -95,6 +95,28 @@ t.test('graceful leave: members record the node as left, not dead', async (t) =>
   t.same(deaths, [], 'a departed member is never declared dead');
 });
 
+t.test('issue 16.3: a draining member is dead to every peer within a second, is not refuted, and a restart brings it back', async (t) => {
+  const sim = new SwimSim({ seed: SEED + 6, lossRate: 0.01 });
+  const ids = sim.bootstrap(10);
+  const refutes: string[] = [];
+  sim.listeners.push((observer, event) => {
+    if (event.kind === 'refute') refutes.push(observer);
+  });
+  const started = sim.nowMs;
+  sim.depart('m3');
+  const others = ids.filter((id) => id !== 'm3');
+  t.ok(sim.runUntil(() => others.every((id) => sim.status(id, 'm3') === 'dead'), 1_000), 'every peer marks it dead within a second, by direct notice');
+  t.comment(`all peers knew after ${sim.nowMs - started} ms`);
+  // It keeps running (serving what was already routed to it) and hears its own death: no refute.
+  sim.run(10_000);
+  t.same(refutes, [], 'the draining member does not refute its own notice');
+  t.ok(others.every((id) => sim.status(id, 'm3') === 'dead'), 'still dead to all: it keeps its ring place as a dead member, not left');
+  sim.crash('m3');
+  sim.run(1_000);
+  sim.restart('m3', ['m0']);
+  t.ok(sim.runUntil(() => others.every((id) => sim.status(id, 'm3') === 'alive'), 10_000), 'restarted with a new incarnation, alive to every peer');
+});
+
 t.test('1,000 members: idle traffic per member and dissemination time with 1 % loss', async (t) => {
   const started = performance.now();
   const sim = new SwimSim({ seed: SEED + 5, lossRate: 0, tickMs: 50 });

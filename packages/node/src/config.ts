@@ -122,6 +122,11 @@ export interface NodeConfig {
   readonly integrityCheckOnStart: boolean;
   /** How long a graceful stop waits for in-flight requests before closing anyway. */
   readonly shutdownGraceMs: number;
+  /**
+   * SIGTERM drain (node.drain): how long the node keeps serving after it told its peers it is
+   * going, so that requests routed before they heard are served rather than refused.
+   */
+  readonly drainMs: number;
   /** pino level. */
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /**
@@ -197,6 +202,7 @@ export const defaultConfig: NodeConfig = Object.freeze({
   sqliteSynchronous: 'full',
   integrityCheckOnStart: true,
   shutdownGraceMs: 10_000,
+  drainMs: 750,
   logLevel: 'info',
   adminToken: '',
   authFile: '',
@@ -311,6 +317,7 @@ export function validateConfig(overrides: Partial<NodeConfig>, base: NodeConfig 
   intIn(config, 'tokensPerNode', 1, 4096);
   intIn(config, 'peerTimeoutMs', 1, 600_000);
   intIn(config, 'replicaTimeoutMs', 1, 600_000);
+  intIn(config, 'drainMs', 0, 600_000);
   intIn(config, 'peerConnectTimeoutMs', 1, 600_000);
   intIn(config, 'connectionsPerPeer', 1, 1024);
   intIn(config, 'batchOpsMax', 1, 1024);

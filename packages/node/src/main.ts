@@ -120,7 +120,7 @@ export async function runNodeProcess(overrides: Partial<NodeConfig>, env: NodeJS
   }
   const stop = (signal: string) => {
     process.stderr.write(`ringkv: ${signal}: stopping node ${node.config.nodeId}\n`);
-    node.close().then(
+    node.drain().then(
       () => process.exit(0),
       (error) => {
         process.stderr.write(`ringkv: error while stopping: ${String(error)}\n`);

@@ -62,6 +62,13 @@ export interface RingkvNode {
   readonly swim: SwimDriver | undefined;
   /** Graceful stop; idempotent. */
   close(): Promise<void>;
+  /**
+   * Drain, then stop (SIGTERM): readiness turns false and responses ask clients to close their
+   * connections, peers are told (gossip: this node announces itself dead, keeping its ring
+   * place), requests keep being served for `drainMs` while peers stop routing here, then
+   * close(). Idempotent.
+   */
+  drain(): Promise<void>;
   /** Abrupt stop: drop connections, close the database without waiting. Idempotent. */
   destroy(): void;
   /** Resolves when the node left the ring (POST /admin/leave), handed off its data and stopped. */
@@ -237,6 +244,7 @@ export function assemble(config: NodeConfig, url: string, parts: NodeParts, logg
   });
   const encode = (object: VersionedObject, key: string) => encodeContext(contextOf(object), key, codec);
   let stopping = false;
+  let draining = false;
   // Hints by owner is a scan of the hints table: reused for 100 times what it last cost
   // (cost-bounded.ts), so asking /admin/status in a loop cannot stall the event loop. The key
   // count is kept incrementally by the store.
@@ -273,8 +281,9 @@ export function assemble(config: NodeConfig, url: string, parts: NodeParts, logg
     ...(parts.access ? { access: { ...parts.access, keyBytesMax: config.keyBytesMax, refused: metrics.accessRefused } } : {}),
     logger,
     isStopping: () => stopping,
+    isDraining: () => draining,
   });
-  return { app, membership, staticMembership, transport, coordinator, replica, handoff, antiEntropy, transfer, reaper, stop: () => (stopping = true) };
+  return { app, membership, staticMembership, transport, coordinator, replica, handoff, antiEntropy, transfer, reaper, stop: () => (stopping = true), startDraining: () => (draining = true) };
 }
 
 /** The gossip counters /metrics exports. */
@@ -468,6 +477,21 @@ export async function startNode(config: NodeConfig, parts: NodeParts = {}): Prom
     })();
     return closing;
   };
+  let draining: Promise<void> | undefined;
+  const drain = (): Promise<void> => {
+    draining ??= (async () => {
+      if (closing === undefined) {
+        node.startDraining();
+        swim?.depart();
+        logger.info({ drainMs: config.drainMs }, 'draining: not ready, peers told; serving what is already routed here, then stopping');
+        // Not a synchronisation sleep: the drain period itself, during which peers that have
+        // not yet heard the notice may still route requests here and have them served.
+        await new Promise((resolve) => setTimeout(resolve, config.drainMs));
+      }
+      await close();
+    })();
+    return draining;
+  };
   const destroy = (): void => {
     node.stop();
     server.closeAllConnections();
@@ -480,5 +504,5 @@ export async function startNode(config: NodeConfig, parts: NodeParts = {}): Prom
     void node.transport.close();
     void store.close();
   };
-  return { config, url, port, membership: node.membership, staticMembership: node.staticMembership, swim, close, destroy, left, removed, reloadAuthFile };
+  return { config, url, port, membership: node.membership, staticMembership: node.staticMembership, swim, close, drain, destroy, left, removed, reloadAuthFile };
 }

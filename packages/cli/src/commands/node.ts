@@ -47,6 +47,8 @@ export async function runNode(argv: string[]): Promise<void> {
     'secret-file': { type: 'string' },
     'connections-max': { type: 'string' },
     'headers-timeout-ms': { type: 'string' },
+    'replica-timeout-ms': { type: 'string' },
+    'drain-ms': { type: 'string' },
   });
   if (values.secret !== undefined && values['secret-file'] !== undefined) throw new UsageError('give --secret or --secret-file, not both');
   if (values.id === undefined) throw new UsageError('--id is required');
@@ -85,5 +87,8 @@ export async function runNode(argv: string[]): Promise<void> {
     secretFile: values['secret-file'],
     connectionsMax: intOption(values['connections-max'], 'connections-max', undefined, 1, 1_000_000),
     headersTimeoutMs: intOption(values['headers-timeout-ms'], 'headers-timeout-ms', undefined, 100, 600_000),
+    // Availability (docs/membership.md "Draining" and docs/healing.md "Replica deadlines").
+    replicaTimeoutMs: intOption(values['replica-timeout-ms'], 'replica-timeout-ms', undefined, 1, 600_000),
+    drainMs: intOption(values['drain-ms'], 'drain-ms', undefined, 0, 600_000),
   });
 }

@@ -23,6 +23,12 @@ export interface AppDeps {
   readonly logger: Logger;
   /** True once a graceful stop began: new requests get 503 KV_ERR_SHUTTING_DOWN. */
   readonly isStopping: () => boolean;
+  /**
+   * True while the node drains before a stop (node.drain): requests are still served, each
+   * answer closes its connection (so clients reconnect, to other nodes once this one stops
+   * listening), and /readyz says not ready.
+   */
+  readonly isDraining?: () => boolean;
 }
 
 function errorJson(c: Context, error: KvError, headers: Record<string, string> = {}): Response {
@@ -56,13 +62,19 @@ export function createApp(deps: AppDeps): Hono {
 
   app.use('*', async (c, next) => {
     // A stopping node is still alive: only the liveness probe answers as usual.
-    if (deps.isStopping() && c.req.path !== '/livez') return errorJson(c, new KvError('KV_ERR_SHUTTING_DOWN', 'the node is stopping; retry on another node'));
+    const closing = deps.isStopping() || deps.isDraining?.() === true;
+    if (deps.isStopping() && c.req.path !== '/livez') {
+      const refused = errorJson(c, new KvError('KV_ERR_SHUTTING_DOWN', 'the node is stopping; retry on another node'));
+      refused.headers.set('connection', 'close');
+      return refused;
+    }
     await next();
+    if (closing) c.res.headers.set('connection', 'close');
   });
 
   // Before any route, so that a refused request is answered before its body is read.
   if (deps.access !== undefined) accessRoutes(app, deps.access);
-  healthRoutes(app, { membership: deps.admin.membership, isStopping: deps.isStopping });
+  healthRoutes(app, { membership: deps.admin.membership, isStopping: deps.isStopping, ...(deps.isDraining ? { isDraining: deps.isDraining } : {}) });
   clientRoutes(app, deps.client);
   adminRoutes(app, deps.admin);
   internalRoutes(app, deps.internal);

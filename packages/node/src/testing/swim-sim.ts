@@ -113,6 +113,11 @@ export class SwimSim {
     this.dispatch(id, this.members.get(id)!.swim.leave(this.nowMs));
   }
 
+  /** `id` drains before a stop: it announces itself dead and keeps running (Swim.depart). */
+  depart(id: string): void {
+    this.dispatch(id, this.members.get(id)!.swim.depart(this.nowMs));
+  }
+
   pause(id: string): void {
     this.members.get(id)!.state = 'paused';
   }

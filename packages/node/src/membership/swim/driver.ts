@@ -335,6 +335,11 @@ export class SwimDriver {
     await new Promise((resolve) => setTimeout(resolve, waitMs));
   }
 
+  /** Announces a drain (Swim.depart): peers stop routing here; the caller decides how long to keep serving. */
+  depart(): void {
+    if (!this.closed) this.guard('depart', () => this.run(this.swim.depart(this.nowMs())));
+  }
+
   /** Removes a (dead) member for good and gossips it (Swim.remove). */
   remove(id: string): void {
     if (!this.closed) this.guard('remove', () => this.run(this.swim.remove(id, this.nowMs())));

@@ -96,6 +96,8 @@ export class Swim {
   private readonly departed = new Map<string, number>();
   private selfRemoved = false;
   private leaving = false;
+  /** Draining before a stop (depart): our own death notice is not refuted. */
+  private departing = false;
   /** Cached number of alive or suspect members, kept by setMember. */
   private live = 0;
   /** Cached member ids for random picks; undefined after a member was added or removed. */
@@ -183,6 +185,26 @@ export class Swim {
     this.broadcasts.push(left);
     for (const member of this.pick(1024, (m) => m.status === 'alive' || m.status === 'suspect')) {
       this.send(member.gossipAddress, { type: 'gossip', from: this.self.id, updates: [left] });
+    }
+    return this.flush(nowMs);
+  }
+
+  /**
+   * A drain before a stop (SIGTERM): this node announces itself `dead` at its own incarnation,
+   * directly to every live member (up to 1,024) and through gossip, so that peers stop routing
+   * to it now instead of after a failure detection, while it keeps its place in the ring (a
+   * dead member keeps its tokens: nothing is handed off, hints cover the writes it misses).
+   * memberlist's Leave sends the same dead notice about itself. It does not refute the notice
+   * while it lasts; a restart's new incarnation (its start time) brings it back alive. Its own
+   * record stays alive here, so what it still says about itself (push/pull) cannot outbid the
+   * notice at the same incarnation.
+   */
+  depart(nowMs: number): SwimOutput {
+    this.departing = true;
+    const dead: Update = { kind: 'dead', id: this.self.id, incarnation: this.incarnation, from: this.self.id };
+    this.broadcasts.push(dead);
+    for (const member of this.pick(1024, (m) => m.status === 'alive' || m.status === 'suspect')) {
+      this.send(member.gossipAddress, { type: 'gossip', from: this.self.id, updates: [dead] });
     }
     return this.flush(nowMs);
   }
@@ -505,7 +527,7 @@ export class Swim {
       this.leaving = true;
       return;
     }
-    if (this.leaving) return;
+    if (this.leaving || this.departing) return;
     const stale = update.incarnation < this.incarnation;
     if (update.kind === 'alive' ? update.incarnation <= this.incarnation : stale) return;
     // Someone believes an older or equal-incarnation story about us: outbid it.
