@@ -11,6 +11,8 @@ import type { Transport } from './transport/transport.js';
 
 export interface NodeMetrics {
   readonly registry: Registry;
+  /** A gauge read at each scrape, for parts built after the metrics (node.ts). */
+  gauge(name: string, help: string, read: () => number): void;
   readonly events: CoordinatorEvents;
   readonly hintEvents: { delivered(count: number): void; dropped(count: number): void };
   readonly antiEntropyEvents: { exchanged(report: ExchangeReport): void };
@@ -93,6 +95,7 @@ export function createMetrics(
   }
   return {
     registry,
+    gauge,
     events: {
       readRepair: (targets) => readRepairs.inc(targets),
       quorumFailed: (op, code) => quorumFailures.inc({ op, code }),

@@ -31,6 +31,7 @@ import { SwimDriver } from './membership/swim/driver.js';
 import { defaultSwimConfig } from './membership/swim/types.js';
 import { Coordinator } from './replication/coordinator.js';
 import { PeerHealth } from './replication/peer-health.js';
+import { ClockSkew, SKEW_READY_MAX_MS } from './membership/clock-skew.js';
 import { ReplicaService } from './replication/replica-service.js';
 import { HintedHandoff } from './replication/hinted-handoff.js';
 import { AntiEntropy } from './replication/anti-entropy.js';
@@ -118,6 +119,8 @@ export interface NodeParts {
   readonly keyring?: Keyring;
   /** This boot's epoch (transport/auth.ts); a fresh random one unless a test fixes it. */
   readonly bootEpoch?: string;
+  /** How far this node's clock is from its peers' (fed by gossip and hellos); a fresh one unless given. */
+  readonly clock?: ClockSkew;
 }
 
 /** Ownership changes an operator asks for (admin routes); only gossip membership has them. */
@@ -154,8 +157,9 @@ function openStore(config: NodeConfig, nowMs: () => number): Store {
   });
 }
 
-function openTransport(config: NodeConfig, nowMs: () => number, faults: FaultPlan | undefined, keyring: Keyring, tls: TlsMaterial | undefined): Transport {
+function openTransport(config: NodeConfig, nowMs: () => number, faults: FaultPlan | undefined, keyring: Keyring, tls: TlsMaterial | undefined, clock: ClockSkew): Transport {
   return new HttpTransport({
+    onPeerClock: (peer, peerTimeMs, atMs) => clock.observe(peer, peerTimeMs, atMs),
     ...(faults ? { faults } : {}),
     ...(tls ? { tls: peerConnectOptions(tls) } : {}),
     selfId: config.nodeId,
@@ -190,7 +194,8 @@ export function assemble(config: NodeConfig, url: string, parts: NodeParts, logg
   };
   const staticMembership = parts.membership === undefined ? new StaticMembership(config.nodeId, url, config.peers) : undefined;
   const membership: MembershipView = parts.membership ?? staticMembership!;
-  const transport = parts.transport ?? openTransport(config, nowMs, parts.faults, keyring, parts.tls);
+  const clock = parts.clock ?? new ClockSkew();
+  const transport = parts.transport ?? openTransport(config, nowMs, parts.faults, keyring, parts.tls, clock);
   const metrics = createMetrics(config.nodeId, store, transport, config.processMetrics, parts.swimStats, parts.connections);
   const replica = new ReplicaService(store, limits, () => coordinator, (id) => membership.isRemoved(id));
   const peerHealth = new PeerHealth();
@@ -213,6 +218,9 @@ export function assemble(config: NodeConfig, url: string, parts: NodeParts, logg
     tombstoneGraceMs: config.tombstoneGraceMs,
     random: parts.random ?? Math.random,
   });
+  metrics.gauge('ringkv_clock_skew_seconds', "This node's clock minus the median of its peers' (membership/clock-skew.ts).", () => clock.estimate(nowMs()).skewMs / 1000);
+  metrics.gauge('ringkv_peers_avoided', 'Peers this node currently routes around because they left its requests unanswered (replication/peer-health.ts).', () => coordinator.peerHealth().filter((p) => !p.usable).length);
+  metrics.gauge('ringkv_peer_trips', 'Times a peer was found silent or unreachable and routed around, since start.', () => peerHealth.trips);
   // What every background loop (hints, handoff, anti-entropy, reaping) works with.
   const background = { store, membership, transport, logger, nowMs, timers: parts.timers };
   const ring = { selfId: config.nodeId, n: config.n, ring: () => coordinator.ring() };
@@ -263,6 +271,8 @@ export function assemble(config: NodeConfig, url: string, parts: NodeParts, logg
     antiEntropy: { intervalMs: config.antiEntropyIntervalMs, keysPerSecond: config.antiEntropyKeysPerSecond, ...antiEntropy.snapshot() },
     transfers: transfer.status(),
     reaper: reaper.status(),
+    clock: clock.estimate(nowMs()),
+    avoidedPeers: coordinator.peerHealth().filter((p) => !p.usable).map((p) => p.id),
   });
   const app: Hono = createApp({
     client: { ...config, kv: coordinator, contexts: { encode, decode: (token, key) => decodeContext(token, key, codec) }, observe: metrics.observeRequest, nowMs },
@@ -282,6 +292,7 @@ export function assemble(config: NodeConfig, url: string, parts: NodeParts, logg
     logger,
     isStopping: () => stopping,
     isDraining: () => draining,
+    clock: () => clock.estimate(nowMs()),
   });
   return { app, membership, staticMembership, transport, coordinator, replica, handoff, antiEntropy, transfer, reaper, stop: () => (stopping = true), startDraining: () => (draining = true) };
 }
@@ -340,6 +351,7 @@ export async function startNode(config: NodeConfig, parts: NodeParts = {}): Prom
   let swim: SwimDriver | undefined;
   let swimMembership: SwimMembership | undefined;
   const faults = parts.faults ?? (config.faultInjection ? new FaultPlan() : undefined);
+  const clock = parts.clock ?? new ClockSkew();
   if (config.membership === 'swim' && parts.membership === undefined) {
     try {
       swim = await SwimDriver.start({
@@ -353,6 +365,7 @@ export async function startNode(config: NodeConfig, parts: NodeParts = {}): Prom
         config: defaultSwimConfig,
         logger,
         nowMs,
+        onPeerClock: (peer, peerTimeMs, atMs) => clock.observe(peer, peerTimeMs, atMs),
         ...(faults ? { faults } : {}),
       });
     } catch (error) {
@@ -428,7 +441,7 @@ export async function startNode(config: NodeConfig, parts: NodeParts = {}): Prom
   const node = assemble(
     config,
     url,
-    { access, connections: edge.counts, ...parts, keyring, ...(tls ? { tls } : {}), ...(faults ? { faults } : {}), ...(swimMembership ? { membership: swimMembership, swimStats: () => swimCounters(swim!) } : {}), ...(membershipControl ? { membershipControl } : {}) },
+    { access, connections: edge.counts, ...parts, keyring, clock, ...(tls ? { tls } : {}), ...(faults ? { faults } : {}), ...(swimMembership ? { membership: swimMembership, swimStats: () => swimCounters(swim!) } : {}), ...(membershipControl ? { membershipControl } : {}) },
     logger,
     nowMs,
     store,
@@ -443,6 +456,22 @@ export async function startNode(config: NodeConfig, parts: NodeParts = {}): Prom
     { url, gossipAddress: swim?.gossipAddress ?? null, dataDir: config.dataDir, n: config.n, membership: config.membership, clientAuth: authFile !== undefined, mutualTls: tls?.ca !== undefined },
     'node started',
   );
+  // Clock skew against the peers (membership/clock-skew.ts): logged when it first passes the
+  // warning threshold, every minute while it stays there, and when it is back within it.
+  let skewLoggedMs = -Infinity;
+  let skewed = false;
+  const skewCheck = setInterval(() => {
+    const estimate = clock.estimate(nowMs());
+    if (estimate.warning !== undefined && (!skewed || nowMs() - skewLoggedMs >= 60_000)) {
+      const level = Math.abs(estimate.skewMs) > SKEW_READY_MAX_MS ? 'error' : 'warn';
+      logger[level]({ skewMs: estimate.skewMs, peers: estimate.peers }, `clock skew: ${estimate.warning}${level === 'error' ? '; /readyz reports not ready' : ''}`);
+      skewLoggedMs = nowMs();
+    } else if (estimate.warning === undefined && skewed) {
+      logger.info({ skewMs: estimate.skewMs, peers: estimate.peers }, 'clock skew back within bounds');
+    }
+    skewed = estimate.warning !== undefined;
+  }, 2_000);
+  skewCheck.unref();
   const reloadAuthFile = (): boolean => {
     if (authFile === undefined) {
       logger.info('reload asked (SIGHUP): no --auth-file to reload');
@@ -459,6 +488,7 @@ export async function startNode(config: NodeConfig, parts: NodeParts = {}): Prom
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
+    clearInterval(skewCheck);
     closing ??= (async () => {
       node.stop();
       const drained = new Promise<void>((resolve) => server.close(() => resolve()));
@@ -493,6 +523,7 @@ export async function startNode(config: NodeConfig, parts: NodeParts = {}): Prom
     return draining;
   };
   const destroy = (): void => {
+    clearInterval(skewCheck);
     node.stop();
     server.closeAllConnections();
     server.close();

@@ -5,6 +5,7 @@
  * that turns every failure into the catalog's JSON error body, 404 for unknown routes and 405
  * (with Allow) for known routes under the wrong method.
  */
+import type { SkewEstimate } from '../membership/clock-skew.js';
 import { Hono, type Context } from 'hono';
 import type { Logger } from 'pino';
 import { KvError } from '../errors.js';
@@ -29,6 +30,8 @@ export interface AppDeps {
    * listening), and /readyz says not ready.
    */
   readonly isDraining?: () => boolean;
+  /** How far this node's clock is from its peers' (membership/clock-skew.ts), for /readyz. */
+  readonly clock?: () => SkewEstimate;
 }
 
 function errorJson(c: Context, error: KvError, headers: Record<string, string> = {}): Response {
@@ -74,7 +77,7 @@ export function createApp(deps: AppDeps): Hono {
 
   // Before any route, so that a refused request is answered before its body is read.
   if (deps.access !== undefined) accessRoutes(app, deps.access);
-  healthRoutes(app, { membership: deps.admin.membership, isStopping: deps.isStopping, ...(deps.isDraining ? { isDraining: deps.isDraining } : {}) });
+  healthRoutes(app, { membership: deps.admin.membership, isStopping: deps.isStopping, ...(deps.isDraining ? { isDraining: deps.isDraining } : {}), ...(deps.clock ? { clock: deps.clock } : {}) });
   clientRoutes(app, deps.client);
   adminRoutes(app, deps.admin);
   internalRoutes(app, deps.internal);

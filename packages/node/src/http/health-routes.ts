@@ -10,11 +10,13 @@
 import type { Hono } from 'hono';
 import { KvError } from '../errors.js';
 import type { MembershipView } from '../membership/membership.js';
+import { SKEW_READY_MAX_MS, type SkewEstimate } from '../membership/clock-skew.js';
 
 export interface HealthDeps {
   readonly membership: MembershipView;
   readonly isStopping: () => boolean;
   readonly isDraining?: () => boolean;
+  readonly clock?: () => SkewEstimate;
 }
 
 /** Why the node is not ready; empty when it is. Pure over the membership view. */
@@ -28,6 +30,8 @@ export function notReadyReasons(deps: HealthDeps): string[] {
   const ring = membership.ringMembers();
   if (!ring.includes(membership.selfId)) reasons.push('the node is not a member of the ring');
   const reachable = ring.filter((id) => id === membership.selfId || membership.isReachable(id)).length;
+  const clock = deps.clock?.();
+  if (clock !== undefined && Math.abs(clock.skewMs) > SKEW_READY_MAX_MS) reasons.push(`${clock.warning ?? 'clock skew'} (more than ${SKEW_READY_MAX_MS / 1000} s)`);
   if (reachable <= ring.length / 2) reasons.push(`only ${reachable} of ${ring.length} ring members are reachable (a quorum is ${Math.floor(ring.length / 2) + 1})`);
   return reasons;
 }
@@ -37,6 +41,7 @@ export function healthRoutes(app: Hono, deps: HealthDeps): void {
   app.get('/readyz', (c) => {
     const reasons = notReadyReasons(deps);
     if (reasons.length > 0) throw new KvError('KV_ERR_NOT_READY', `not ready: ${reasons.join('; ')}`, { reasons: reasons.join('; ') });
-    return c.json({ status: 'ready', members: deps.membership.ringMembers().length });
+    const clock = deps.clock?.();
+    return c.json({ status: 'ready', members: deps.membership.ringMembers().length, ...(clock ? { clock } : {}) });
   });
 }

@@ -109,7 +109,7 @@ export function internalRoutes(app: Hono, deps: InternalDeps): void {
 
   // How a sender learns this node's boot epoch (transport/auth.ts). Side-effect free, so a
   // replayed hello only repeats an answer; an unauthenticated one is refused.
-  app.post(HELLO_PATH, (c) => c.json(refusing(deps, () => answerHello(c.req.raw.headers, deps.keys(), deps.self, deps.nowMs(), deps.skewMs ?? AUTH_SKEW_MS_DEFAULT))));
+  app.post(HELLO_PATH, (c) => c.json(refusing(deps, () => answerHello(c.req.raw.headers, deps.keys(), deps.self, deps.nowMs()))));
 
   app.post('/internal/batch', async (c) => {
     const { body, sender } = await authenticated(c);

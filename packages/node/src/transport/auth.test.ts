@@ -232,14 +232,16 @@ t.test('hello: an authenticated question gets the node id and boot epoch, tagged
   const answer = answerHello(headersOf(hello), [OTHER, KEY], SELF, NOW);
   t.equal(answer.node, SELF.id);
   t.equal(answer.epoch, SELF.epoch);
-  t.same(readHelloAnswer(answer, [KEY], nonce), SELF, 'the sender reads it with its key');
+  t.same(readHelloAnswer(answer, [KEY], nonce), { ...SELF, timeMs: NOW }, 'the sender reads it with its key');
   t.equal(readHelloAnswer(answer, [KEY], 'AnotherNonceAnother000'), undefined, 'an answer to another hello (a replayed answer) is refused');
   t.equal(readHelloAnswer(answer, [OTHER], nonce), undefined, 'answered under the key that verified the hello');
   t.equal(readHelloAnswer({ ...answer, epoch: 'OtherEpochOther0' }, [KEY], nonce), undefined, 'a changed epoch is refused');
   t.equal(readHelloAnswer({ ...answer, node: 'node-c' }, [KEY], nonce), undefined, 'a changed node is refused');
   for (const bad of [null, 42, 'x', [], {}, { node: 1, epoch: 2, tag: 3 }]) t.equal(readHelloAnswer(bad, [KEY], nonce), undefined, `malformed answer ${JSON.stringify(bad)}`);
   unauthorized(t, () => answerHello(headersOf(signHello(OTHER, SENDER, NOW)), [KEY], SELF, NOW), /bad cluster authentication/, 'a hello with another secret');
-  unauthorized(t, () => answerHello(headersOf(signHello(KEY, SENDER, NOW - 10 * 60_000)), [KEY], SELF, NOW), /window/, 'a stale hello');
+  const late = answerHello(headersOf(signHello(KEY, SENDER, NOW - 10 * 60_000, nonce)), [KEY], SELF, NOW);
+  t.match(readHelloAnswer(late, [KEY], nonce), { ...SELF, timeMs: NOW }, 'issue 16.5: a hello from a clock 10 minutes off is answered (it changes nothing) with the receiver time, tagged');
+  t.equal(readHelloAnswer({ ...late, time: String(NOW + 1) }, [KEY], nonce), undefined, 'a changed time is refused');
   unauthorized(t, () => answerHello(headersOf({}), [KEY], SELF, NOW), /missing/, 'no credentials');
 });
 

@@ -23,8 +23,14 @@
  *
  * Hello: `POST /internal/hello` with headers time, sender, nonce and tag = HMAC(internal key,
  * "ringkv-hello/2" \n time \n sender \n nonce), no body. The answer is JSON `{node, epoch,
- * tag}` with tag = HMAC(the key that verified the hello, "ringkv-hello-answer/2" \n node \n
- * epoch \n the hello's nonce), so the sender knows the epoch is its peer's and fresh.
+ * time, tag}` with tag = HMAC(the key that verified the hello, "ringkv-hello-answer/3" \n node
+ * \n epoch \n the hello's nonce \n time), so the sender knows the epoch is its peer's and
+ * fresh, and learns the receiver's wall clock: it stamps its requests to that receiver in the
+ * receiver's time (its own clock plus the offset the hello measured), so a clock that is off by
+ * more than the window does not cut a node off from its peers (issue 16.5), while each request
+ * still expires 30 s after it was sent, by the receiver's clock. A hello changes nothing and
+ * tells only what any member may learn, so its own time is not held to the window: a node
+ * whose clock is far off can still measure how far, and say so.
  */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { KvError } from '../errors.js';
@@ -214,29 +220,38 @@ export function signHello(key: Uint8Array, sender: string, nowMs: number, nonce 
 export interface HelloAnswer {
   readonly node: string;
   readonly epoch: string;
+  /** The receiver's wall clock when it answered (ms, decimal). */
+  readonly time: string;
   readonly tag: string;
 }
 
-function answerTag(key: Uint8Array, node: string, epoch: string, nonce: string): Buffer {
-  return mac(key, ['ringkv-hello-answer/2', node, epoch, nonce]);
+/** A verified hello answer: the receiver, and its wall clock when it answered. */
+export interface HelloReceiver extends Receiver {
+  readonly timeMs: number;
+}
+
+function answerTag(key: Uint8Array, node: string, epoch: string, nonce: string, time: string): Buffer {
+  return mac(key, ['ringkv-hello-answer/3', node, epoch, nonce, time]);
 }
 
 /** Verifies a hello and returns the answer, tagged with the key that verified it; throws 401. */
-export function answerHello(headers: HeaderSource, keys: readonly Uint8Array[], self: Receiver, nowMs: number, skewMs = AUTH_SKEW_MS_DEFAULT): HelloAnswer {
-  const { time, sender, nonce } = timeOf(headers, nowMs, skewMs);
+export function answerHello(headers: HeaderSource, keys: readonly Uint8Array[], self: Receiver, nowMs: number): HelloAnswer {
+  // Any time is accepted (see the header comment): the well-formedness checks still apply.
+  const { time, sender, nonce } = timeOf(headers, nowMs, Number.POSITIVE_INFINITY);
   const key = matchesAny(headers.get(AUTH_HEADERS.tag)!, (k) => mac(k, ['ringkv-hello/2', time, sender, nonce]), keys);
   if (key === undefined) throw unauthorized('bad cluster authentication');
-  return { node: self.id, epoch: self.epoch, tag: answerTag(key, self.id, self.epoch, nonce).toString('base64url') };
+  const now = String(Math.floor(nowMs));
+  return { node: self.id, epoch: self.epoch, time: now, tag: answerTag(key, self.id, self.epoch, nonce, now).toString('base64url') };
 }
 
 /**
  * Checks a hello answer (parsed JSON) against the nonce the hello was sent with; returns the
  * receiver it names, or undefined when it is malformed or not tagged by a key of `keys`.
  */
-export function readHelloAnswer(answer: unknown, keys: readonly Uint8Array[], nonce: string): Receiver | undefined {
+export function readHelloAnswer(answer: unknown, keys: readonly Uint8Array[], nonce: string): HelloReceiver | undefined {
   const a = answer as Partial<Record<keyof HelloAnswer, unknown>> | null;
-  if (a === null || typeof a !== 'object' || typeof a.node !== 'string' || typeof a.epoch !== 'string' || typeof a.tag !== 'string') return undefined;
-  const { node, epoch, tag } = a;
-  if (!ID_PATTERN.test(node) || !EPOCH_PATTERN.test(epoch)) return undefined;
-  return matchesAny(tag, (key) => answerTag(key, node, epoch, nonce), keys) === undefined ? undefined : { id: node, epoch };
+  if (a === null || typeof a !== 'object' || typeof a.node !== 'string' || typeof a.epoch !== 'string' || typeof a.time !== 'string' || typeof a.tag !== 'string') return undefined;
+  const { node, epoch, time, tag } = a;
+  if (!ID_PATTERN.test(node) || !EPOCH_PATTERN.test(epoch) || !TIME_PATTERN.test(time)) return undefined;
+  return matchesAny(tag, (key) => answerTag(key, node, epoch, nonce, time), keys) === undefined ? undefined : { id: node, epoch, timeMs: Number(time) };
 }

@@ -51,6 +51,8 @@ export interface HttpTransportOptions extends PeerQueueLimits {
    * are dropped fails as not delivered, so a forwarded write may go to the next replica.
    */
   readonly connectTimeoutMs?: number;
+  /** Told each peer's wall clock as its hello answered (membership/clock-skew.ts). */
+  readonly onPeerClock?: (peer: string, peerTimeMs: number, nowMs: number) => void;
   readonly connectionsPerPeer: number;
   /** Largest response accepted from a peer. */
   readonly responseBytesMax: number;
@@ -61,6 +63,11 @@ export interface HttpTransportOptions extends PeerQueueLimits {
    * node's certificate and key, presented as a client certificate (mutual TLS).
    */
   readonly tls?: { readonly ca?: Buffer; readonly cert: Buffer; readonly key: Buffer; readonly rejectUnauthorized: true };
+}
+
+/** A peer as its last hello answered: id, boot epoch, and its clock minus ours. */
+interface KnownReceiver extends Receiver {
+  readonly offsetMs: number;
 }
 
 interface Peer {
@@ -136,7 +143,7 @@ const RETRIED_REASONS = new Set(['stale-epoch', 'misdirected']);
 export class HttpTransport implements Transport {
   private readonly peers = new Map<string, Peer>();
   /** Each peer's id and boot epoch, by address, as its last hello answered. */
-  private readonly receivers = new Map<string, Promise<Receiver>>();
+  private readonly receivers = new Map<string, Promise<KnownReceiver>>();
   private counters = { opsSent: 0, batchesSent: 0, batchesFailed: 0, forwards: 0 };
   private closed = false;
   private closing: Promise<void> | undefined;
@@ -169,7 +176,7 @@ export class HttpTransport implements Transport {
     const deadlineMs = Date.now() + timeoutMs;
     for (let attempt = 0; ; attempt++) {
       const known = this.receiverOf(pool, member, timeoutMs);
-      let to: Receiver;
+      let to: KnownReceiver;
       try {
         to = await known;
       } catch (error) {
@@ -177,7 +184,8 @@ export class HttpTransport implements Transport {
         throw error instanceof KvError ? new KvError(error.code, error.message, { ...error.details, delivered: false }, { cause: error }) : error;
       }
       try {
-        const headers = { 'content-type': 'application/octet-stream', ...signRequest(this.options.keys()[0]!, this.options.selfId, to, path, body, this.options.nowMs()) };
+        // Stamped in the receiver's time (the hello measured the offset): see auth.ts.
+        const headers = { 'content-type': 'application/octet-stream', ...signRequest(this.options.keys()[0]!, this.options.selfId, to, path, body, this.options.nowMs() + to.offsetMs) };
         const { status, bytes } = await this.exchange(pool, member, path, headers, body, Math.max(1, deadlineMs - Date.now()));
         if (status !== 200) throw refusal(member, path, status, bytes);
         return bytes;
@@ -192,7 +200,7 @@ export class HttpTransport implements Transport {
   }
 
   /** The peer's id and boot epoch: from the cache, or from a hello (shared by concurrent requests). */
-  private receiverOf(pool: Pool, member: Member, timeoutMs: number): Promise<Receiver> {
+  private receiverOf(pool: Pool, member: Member, timeoutMs: number): Promise<KnownReceiver> {
     let known = this.receivers.get(member.address);
     if (known === undefined) {
       known = this.hello(pool, member, timeoutMs);
@@ -204,10 +212,12 @@ export class HttpTransport implements Transport {
     return known;
   }
 
-  private async hello(pool: Pool, member: Member, timeoutMs: number): Promise<Receiver> {
+  private async hello(pool: Pool, member: Member, timeoutMs: number): Promise<KnownReceiver> {
     const nonce = newNonce();
-    const headers = signHello(this.options.keys()[0]!, this.options.selfId, this.options.nowMs(), nonce);
+    const sentAtMs = this.options.nowMs();
+    const headers = signHello(this.options.keys()[0]!, this.options.selfId, sentAtMs, nonce);
     const { status, bytes } = await this.exchange(pool, member, HELLO_PATH, headers, new Uint8Array(0), timeoutMs);
+    const midpointMs = (sentAtMs + this.options.nowMs()) / 2;
     if (status !== 200) throw refusal(member, HELLO_PATH, status, bytes);
     let answer: unknown;
     try {
@@ -220,7 +230,8 @@ export class HttpTransport implements Transport {
     if (receiver.id !== member.id) {
       throw new KvError('KV_ERR_PEER_UNREACHABLE', `${member.address} answers as node ${receiver.id}, not ${member.id}`, { peer: member.id, delivered: false });
     }
-    return receiver;
+    this.options.onPeerClock?.(member.id, receiver.timeMs, midpointMs);
+    return { id: receiver.id, epoch: receiver.epoch, offsetMs: Math.round(receiver.timeMs - midpointMs) };
   }
 
   /** One request with a total deadline; returns the status and the whole answer. */

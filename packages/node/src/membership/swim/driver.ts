@@ -34,8 +34,10 @@ export interface SwimDriverOptions {
   readonly logger: Logger;
   readonly tickMs?: number;
   readonly nowMs?: () => number;
-  /** Accepted clock difference and replay window for packets. */
+  /** Accepted clock difference and replay window for packets (GOSSIP_WINDOW_MS_DEFAULT). */
   readonly windowMs?: number;
+  /** Told the sender's wall clock of every authentic packet (membership/clock-skew.ts). */
+  readonly onPeerClock?: (peer: string, peerTimeMs: number, nowMs: number) => void;
   /** Injected partitions (fault harness only): packets to these members are dropped. */
   readonly faults?: FaultPlan;
 }
@@ -48,6 +50,15 @@ export interface SwimDriverStats {
   /** Exceptions caught at a socket callback (a bug or a hostile input; logged). */
   handlerErrors: number;
 }
+
+/**
+ * Accepted clock difference for packets: 5 minutes, wider than the 30 s of internal requests,
+ * so a node whose clock is off by tens of seconds still gossips, joins, and hears (and says,
+ * in /readyz and status) how far off it is, rather than silently staying alone (issue 16.5).
+ * Replays within the window are dropped by iv; older ones only repeat claims the precedence
+ * rules already order by incarnation (packet.ts).
+ */
+export const GOSSIP_WINDOW_MS_DEFAULT = 300_000;
 
 /** Largest push/pull frame. */
 const FRAME_BYTES_MAX = 16 * 1024 * 1024;
@@ -147,7 +158,7 @@ export class SwimDriver {
     readonly gossipAddress: string,
   ) {
     this.nowMs = options.nowMs ?? Date.now;
-    this.windowMs = options.windowMs ?? 30_000;
+    this.windowMs = options.windowMs ?? GOSSIP_WINDOW_MS_DEFAULT;
     this.replay = new ReplayWindow(this.windowMs);
     this.swim = new Swim({ id: options.selfId, gossipAddress, httpAddress: options.httpAddress }, options.config, Math.random, this.nowMs());
     const remoteOf = (remote: { address: string; family: string; port: number }) => (remote.family === 'IPv6' ? `[${remote.address}]:${remote.port}` : `${remote.address}:${remote.port}`);
@@ -274,6 +285,7 @@ export class SwimDriver {
       return;
     }
     this.stats.packetsIn++;
+    this.options.onPeerClock?.(decoded.message.from, decoded.timeMs, this.nowMs());
     this.rememberSender(from, decoded.message.from);
     this.run(this.swim.receive(from, decoded.message, this.nowMs()));
   }

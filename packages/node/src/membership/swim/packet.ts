@@ -77,7 +77,8 @@ export class ReplayWindow {
   }
 }
 
-export type Decoded = { ok: true; message: SwimMessage; bound: boolean } | { ok: false; reason: DropReason };
+/** `timeMs`: the sender's wall clock when it sent (authenticated), for clock-skew estimates. */
+export type Decoded = { ok: true; message: SwimMessage; bound: boolean; timeMs: number } | { ok: false; reason: DropReason };
 
 /** The plaintext of `packet` under one of `keys`, or undefined when none authenticates it. */
 function open(packet: Buffer, keys: readonly Uint8Array[], selfId: string): Buffer | undefined {
@@ -127,7 +128,7 @@ export function decodePacket(
     return { ok: false, reason: 'malformed' };
   }
   const message = validateMessage(parsed);
-  return message === undefined ? { ok: false, reason: 'malformed' } : { ok: true, message, bound: buffer[1] === FLAG_BOUND };
+  return message === undefined ? { ok: false, reason: 'malformed' } : { ok: true, message, bound: buffer[1] === FLAG_BOUND, timeMs };
 }
 
 const ID = /^[A-Za-z0-9._-]{1,64}$/;
