@@ -293,6 +293,7 @@ export function assemble(config: NodeConfig, url: string, parts: NodeParts, logg
     isStopping: () => stopping,
     isDraining: () => draining,
     clock: () => clock.estimate(nowMs()),
+    answers: (id: string) => peerHealth.usable(id, nowMs()),
   });
   return { app, membership, staticMembership, transport, coordinator, replica, handoff, antiEntropy, transfer, reaper, stop: () => (stopping = true), startDraining: () => (draining = true) };
 }

@@ -32,6 +32,8 @@ export interface AppDeps {
   readonly isDraining?: () => boolean;
   /** How far this node's clock is from its peers' (membership/clock-skew.ts), for /readyz. */
   readonly clock?: () => SkewEstimate;
+  /** Whether this node's requests to a peer are being answered (peer-health.ts), for /readyz. */
+  readonly answers?: (id: string) => boolean;
 }
 
 function errorJson(c: Context, error: KvError, headers: Record<string, string> = {}): Response {
@@ -77,7 +79,7 @@ export function createApp(deps: AppDeps): Hono {
 
   // Before any route, so that a refused request is answered before its body is read.
   if (deps.access !== undefined) accessRoutes(app, deps.access);
-  healthRoutes(app, { membership: deps.admin.membership, isStopping: deps.isStopping, ...(deps.isDraining ? { isDraining: deps.isDraining } : {}), ...(deps.clock ? { clock: deps.clock } : {}) });
+  healthRoutes(app, { membership: deps.admin.membership, isStopping: deps.isStopping, ...(deps.isDraining ? { isDraining: deps.isDraining } : {}), ...(deps.clock ? { clock: deps.clock } : {}), ...(deps.answers ? { answers: deps.answers } : {}) });
   clientRoutes(app, deps.client);
   adminRoutes(app, deps.admin);
   internalRoutes(app, deps.internal);

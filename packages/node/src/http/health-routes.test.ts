@@ -40,3 +40,28 @@ t.test('the routes: /livez 200, /readyz 200 or 503 KV_ERR_NOT_READY with the rea
   t.equal((await a!.app.request('/livez')).status, 200, 'still alive');
   t.equal((await a!.app.request('/readyz', { method: 'POST' })).status, 405);
 });
+
+t.test('issue 16: draining, a far-off clock and peers that stop answering are reasons too', async (t) => {
+  const membership = new StaticMembership('a', 'http://a', peers);
+  let draining = false;
+  let skewMs = 0;
+  const silent = new Set<string>();
+  const deps = {
+    membership,
+    isStopping: () => false,
+    isDraining: () => draining,
+    clock: () => ({ skewMs, peers: 4, ...(Math.abs(skewMs) > 5_000 ? { warning: `clock is ${skewMs / 1000} s ahead` } : {}) }),
+    answers: (id: string) => !silent.has(id),
+  };
+  t.same(notReadyReasons(deps), []);
+  draining = true;
+  t.match(notReadyReasons(deps), [/draining/]);
+  draining = false;
+  skewMs = 20_000;
+  t.same(notReadyReasons(deps), [], 'a 20 s skew is warned about (status, log), not a reason');
+  skewMs = 45_000;
+  t.match(notReadyReasons(deps), [/clock is 45 s ahead.*more than 30 s/]);
+  skewMs = 0;
+  for (const id of ['b', 'c', 'd']) silent.add(id);
+  t.match(notReadyReasons(deps), [/only 2 of 5/], 'gossip still calls them alive, but they leave this node unanswered');
+});

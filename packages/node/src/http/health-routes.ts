@@ -17,6 +17,13 @@ export interface HealthDeps {
   readonly isStopping: () => boolean;
   readonly isDraining?: () => boolean;
   readonly clock?: () => SkewEstimate;
+  /**
+   * False for a peer this node currently routes around because it left requests unanswered
+   * (replication/peer-health.ts): an isolated node learns that from its own requests before
+   * gossip's suspicion of every other member has run out (Lifeguard slows a node that sees
+   * everyone fail).
+   */
+  readonly answers?: (id: string) => boolean;
 }
 
 /** Why the node is not ready; empty when it is. Pure over the membership view. */
@@ -29,7 +36,7 @@ export function notReadyReasons(deps: HealthDeps): string[] {
   if (self?.status === 'left') reasons.push('the node is leaving the ring');
   const ring = membership.ringMembers();
   if (!ring.includes(membership.selfId)) reasons.push('the node is not a member of the ring');
-  const reachable = ring.filter((id) => id === membership.selfId || membership.isReachable(id)).length;
+  const reachable = ring.filter((id) => id === membership.selfId || (membership.isReachable(id) && deps.answers?.(id) !== false)).length;
   const clock = deps.clock?.();
   if (clock !== undefined && Math.abs(clock.skewMs) > SKEW_READY_MAX_MS) reasons.push(`${clock.warning ?? 'clock skew'} (more than ${SKEW_READY_MAX_MS / 1000} s)`);
   if (reachable <= ring.length / 2) reasons.push(`only ${reachable} of ${ring.length} ring members are reachable (a quorum is ${Math.floor(ring.length / 2) + 1})`);
