@@ -162,7 +162,7 @@ export class ClusterSim {
     this.keys = Array.from({ length: options.keys ?? 4 }, (_, i) => `set-${i}`);
     const up = () => this.nodes.filter((node) => node.up && !node.zombie);
     this.workload = new SetWorkload(this.clock, this.client, this.random, up, { ...WORKLOAD, keys: this.keys, clients: options.clients ?? 4 }, note);
-    const detector = { sweepMs: 10, detectRate: 0.2, falseDeathRate: 0.0005, authSkewMs: AUTH_SKEW_MS };
+    const detector = { sweepMs: 10, detectRate: 0.2, falseDeathRate: 0.0005, gossipSkewMs: 10 * AUTH_SKEW_MS };
     this.detector = new FailureDetector(world, detector);
     const nemesis = {
       intervalMsMin: 20,

@@ -10,16 +10,16 @@
  *
  * With membership changes (sim-membership.ts) it judges only the members the observer's own
  * list holds as in the ring: a member it does not know, or knows as left, is not its to judge.
- * A peer whose clock is outside the authentication window is as unreachable as a cut one (its
- * requests and its gossip would be refused).
+ * A peer whose clock is outside gossip's window (`gossipSkewMs`: 5 minutes in production, ten
+ * times the internal requests' window) is as unreachable as a cut one: its gossip is dropped.
  */
 import type { StaticMembership } from '../membership/static-membership.js';
 import type { SimWorld } from './sim-node.js';
 
 export interface DetectorOptions {
   readonly sweepMs: number;
-  /** The auth window: peers whose clocks differ by more cannot talk. */
-  readonly authSkewMs: number;
+  /** Gossip's window: peers whose clocks differ by more do not see each other. */
+  readonly gossipSkewMs: number;
   readonly detectRate: number;
   readonly falseDeathRate: number;
 }
@@ -51,8 +51,8 @@ export class FailureDetector {
       if (observer.state !== 'running' || membership === undefined) continue;
       for (const target of nodes) {
         if (target === observer || !judges(membership, target.id)) continue;
-        const skewed = Math.abs(observer.nowMs() - target.nowMs()) > this.options.authSkewMs;
-        const truth = target.state === 'running' && !skewed && !network.isCut(observer.id, target.id) && !network.isCut(target.id, observer.id);
+        const skewed = Math.abs(observer.nowMs() - target.nowMs()) > this.options.gossipSkewMs;
+        const truth = target.state === 'running' && !target.draining && !skewed && !network.isCut(observer.id, target.id) && !network.isCut(target.id, observer.id);
         const believed = membership.isReachable(target.id);
         if (truth !== believed && random() < this.options.detectRate) {
           membership.setStatus(target.id, truth ? 'alive' : 'dead');

@@ -4,7 +4,8 @@
  * ends every fault at once.
  *
  * Process and network faults: crash and later restart a node (kill -9: its process state is
- * gone, its disk stays); pause and later resume one (SIGSTOP/SIGCONT); cut one or two nodes off
+ * gone, its disk stays); drain one (SIGTERM: its peers are told it is dead, it serves a little
+ * longer, then stops, and later restarts); pause and later resume one (SIGSTOP/SIGCONT); cut one or two nodes off
  * from the rest, both ways or one way only; a burst of message loss. At most `downMax` nodes
  * are crashed or paused at once, so quorums stay possible some of the time.
  *
@@ -22,6 +23,9 @@
 import type { SimRing } from './sim-membership.js';
 import type { NetworkOptions } from './sim-network.js';
 import type { SimNode, SimWorld } from './sim-node.js';
+
+/** How long a draining node keeps serving (750 ms in production, scaled like the sim's other times). */
+const DRAIN_MS = 50;
 
 export interface NemesisOptions {
   readonly intervalMsMin: number;
@@ -140,8 +144,10 @@ export class Nemesis {
     const running = this.active.filter((node) => node.state === 'running');
     const down = this.active.length - running.length;
     const canDown = down < this.options.downMax;
-    if (dice < 0.3 && canDown && running.length > 0) {
+    if (dice < 0.25 && canDown && running.length > 0) {
       this.crash(running);
+    } else if (dice < 0.3 && canDown && running.length > 0) {
+      this.drain(this.pick(running)!);
     } else if (dice < 0.5 && canDown && running.length > 0) {
       const victim = this.pick(running)!;
       this.count('pause', victim.id);
@@ -154,6 +160,22 @@ export class Nemesis {
       this.network.options = { ...this.network.options, lossRate: Math.max(this.network.options.lossRate, 0.2) };
       this.later('loss ends', () => (this.network.options = { ...this.network.options, lossRate: this.calm.lossRate }));
     }
+  }
+
+  /**
+   * A drain (node.drain, Swim.depart): every running peer hears the node's own dead notice at
+   * once (sent directly to each), the node keeps serving for a drain period, then stops (as a
+   * crash: harsher than a graceful close) and restarts later.
+   */
+  private drain(victim: SimNode): void {
+    this.count('drain', victim.id);
+    victim.draining = true;
+    for (const node of this.active) if (node !== victim && node.state === 'running') node.parts?.staticMembership?.setStatus(victim.id, 'dead');
+    this.clock.at(DRAIN_MS, `drained ${victim.id}`, () => {
+      if (this.over || !victim.draining) return;
+      victim.crash();
+      this.later(`restart ${victim.id}`, () => this.restart(victim));
+    });
   }
 
   /** A crash and a later restart; half the time, of a node in the middle of a handoff if any. */

@@ -10,12 +10,14 @@
  * A replica batch that gets no answer within `peerTimeoutMs` fails with KV_ERR_TIMEOUT, as
  * HttpTransport's does; a forward is bounded by MemoryTransport's own deadline.
  *
- * Requests carry the sender's wall time, and the receiver refuses one stamped more than
- * `authSkewMs` from its own clock when it handles it, as the internal routes' signature check
- * does (transport/auth.ts, 30 s in production): the refusal comes back as HttpTransport reports
- * a 401, KV_ERR_PEER_UNREACHABLE with `delivered: false`. So a node whose clock was stepped
- * beyond the window is cut off from its peers, and a message held up longer than the window
- * (at a paused node) is refused. Anti-entropy's tree questions are answered at once, but not
+ * Requests are stamped in the receiver's time as the sender last measured it (its hello, see
+ * transport/auth.ts: the sender's wall clock plus the offset it learned), and the receiver
+ * refuses one stamped more than `authSkewMs` from its own clock when it handles it, as the
+ * internal routes' signature check does (30 s in production): the refusal comes back as
+ * HttpTransport reports a 401 `stale-time`: the sender measures the offset again (a new hello)
+ * and retries once, and a second refusal is KV_ERR_PEER_UNREACHABLE with `delivered: false`. So a clock step refuses the
+ * requests in flight across it once, skew alone cuts nobody off, and a message held up longer
+ * than the window (at a paused node) is refused. Anti-entropy's tree questions are answered at once, but not
  * across a cut link or a refused clock.
  */
 import { KvError } from '../errors.js';
@@ -49,9 +51,28 @@ export class SimNetwork {
     private readonly wallOf: (node: string) => number,
   ) {}
 
+  /** Each sender's idea of each receiver's clock minus its own, as of its last hello. */
+  private readonly offsets = new Map<string, number>();
+
+  /** The time `from` stamps on a request to `to`: its own clock plus the offset it measured. */
+  private stamp(from: string, to: string): number {
+    const link = `${from}>${to}`;
+    let offset = this.offsets.get(link);
+    if (offset === undefined) {
+      offset = this.wallOf(to) - this.wallOf(from);
+      this.offsets.set(link, offset);
+    }
+    return this.wallOf(from) + offset;
+  }
+
   /** Whether `to`, now, refuses a request `from` stamped at `sentMs` (outside the auth window). */
   private refuses(to: string, sentMs: number): boolean {
     return Math.abs(this.wallOf(to) - sentMs) > this.options.authSkewMs;
+  }
+
+  /** HttpTransport forgets a peer's hello after a refusal: the next request measures again. */
+  private forgetOffset(from: string, to: string): void {
+    this.offsets.delete(`${from}>${to}`);
   }
 
   private refusal(from: string, to: string): KvError {
@@ -104,7 +125,11 @@ export class SimNetwork {
       // anti-entropy change so this proxy keeps compiling; model them here if the sim needs them.
       tree: (request, from) => {
         if (this.isCut(from, to) || this.isCut(to, from)) throw new KvError('KV_ERR_PEER_UNREACHABLE', `peer ${to} unreachable`, { peer: to, delivered: false });
-        if (this.refuses(to, this.wallOf(from))) throw this.refusal(from, to);
+        if (this.refuses(to, this.stamp(from, to))) {
+          // Refused as stale-time: the sender says hello again and retries once.
+          this.forgetOffset(from, to);
+          if (this.refuses(to, this.stamp(from, to))) throw this.refusal(from, to);
+        }
         return handler.tree(request, from);
       },
       replicaBatch: (ops, from) =>
@@ -116,38 +141,52 @@ export class SimNetwork {
             () => reject(new KvError('KV_ERR_TIMEOUT', `peer ${to} did not answer within ${this.options.peerTimeoutMs} ms`, { peer: to })),
             sender,
           );
-          const sentMs = this.wallOf(from);
-          const request = (answer: boolean) => () => {
-            if (this.refuses(to, sentMs)) {
-              if (answer) this.send(to, from, 'batch-refused', () => {
-                this.clock.cancel(timer);
-                reject(this.refusal(from, to));
-              }, sender);
-              return;
+          const attempt = (retried: boolean) => {
+            const sentMs = this.stamp(from, to);
+            const request = (answer: boolean) => () => {
+              if (this.refuses(to, sentMs)) {
+                if (answer) this.send(to, from, 'batch-refused', () => {
+                  this.forgetOffset(from, to);
+                  if (!retried) return attempt(true);
+                  this.clock.cancel(timer);
+                  reject(this.refusal(from, to));
+                }, sender);
+                return;
+              }
+              // A handler that throws is a bug; its answer is then lost and the sender times out.
+              void handler.replicaBatch(ops, from).then((results) => {
+                if (!answer) return;
+                this.send(to, from, 'batch-answer', () => {
+                  this.clock.cancel(timer);
+                  resolve(results);
+                }, sender);
+              }, () => undefined);
+            };
+            this.send(from, to, `batch(${ops.map((op) => `${op.kind}:${op.key}`).join(',')})`, request(true), target);
+            if (this.random() < this.options.duplicateRate) {
+              this.counts.duplicated++;
+              this.send(from, to, 'batch-duplicate', request(false), target);
             }
-            // A handler that throws is a bug; its answer is then lost and the sender times out.
-            void handler.replicaBatch(ops, from).then((results) => {
-              if (!answer) return;
-              this.send(to, from, 'batch-answer', () => {
-                this.clock.cancel(timer);
-                resolve(results);
-              }, sender);
-            }, () => undefined);
           };
-          this.send(from, to, `batch(${ops.map((op) => `${op.kind}:${op.key}`).join(',')})`, request(true), target);
-          if (this.random() < this.options.duplicateRate) {
-            this.counts.duplicated++;
-            this.send(from, to, 'batch-duplicate', request(false), target);
-          }
+          attempt(false);
         }),
       coordinate: (request, from) =>
         new Promise((resolve, reject) => {
           const sender = this.ownerOf(from);
-          const sentMs = this.wallOf(from);
-          this.send(from, to, `forward(${request.kind}:${request.key})`, () => {
-            if (this.refuses(to, sentMs)) return this.send(to, from, 'forward-refused', () => reject(this.refusal(from, to)), sender);
-            void handler.coordinate(request, from).then((result) => this.send(to, from, 'forward-answer', () => resolve(result), sender), () => undefined);
-          }, target);
+          const attempt = (retried: boolean) => {
+            const sentMs = this.stamp(from, to);
+            this.send(from, to, `forward(${request.kind}:${request.key})`, () => {
+              if (this.refuses(to, sentMs)) {
+                return this.send(to, from, 'forward-refused', () => {
+                  this.forgetOffset(from, to);
+                  if (!retried) attempt(true);
+                  else reject(this.refusal(from, to));
+                }, sender);
+              }
+              void handler.coordinate(request, from).then((result) => this.send(to, from, 'forward-answer', () => resolve(result), sender), () => undefined);
+            }, target);
+          };
+          attempt(false);
         }),
     };
   }

@@ -129,6 +129,11 @@ export class SimNode {
   clockOffsetMs = 0;
   /** Leaving: it knows it left the ring and stops once it has nothing left to hand off. */
   leaving = false;
+  /**
+   * Draining before a stop (node.drain): it told its peers it is dead and keeps serving until
+   * it stops; the detector does not mark it alive again (it does not refute the notice).
+   */
+  draining = false;
   /** Removed by an operator while down: never restarted by the nemesis. */
   removed = false;
   /** A removed node that came back with its old disk and view; nobody tells it the ring. */
@@ -188,6 +193,7 @@ export class SimNode {
   start(view?: readonly RingEntry[]): void {
     this.incarnation++;
     this.state = 'running';
+    this.draining = false;
     const owner = this.owner;
     const transport = new MemoryTransport(this.network.memory, this.id, undefined, this.clock.scheduler(owner), this.clock.setTimer(owner));
     const store = new FencedStore(this.disk);

@@ -186,13 +186,13 @@ t.test(`a time outside the skew window (default ${AUTH_SKEW_MS_DEFAULT} ms) is r
   const at = (offsetMs: number) => sign(body, NOW + offsetMs);
   t.equal(verify(at(-AUTH_SKEW_MS_DEFAULT)), SENDER, 'exactly the skew in the past is accepted');
   t.equal(verify(at(AUTH_SKEW_MS_DEFAULT)), SENDER, 'exactly the skew in the future is accepted');
-  unauthorized(t, () => verify(at(-AUTH_SKEW_MS_DEFAULT - 1)), /window/, 'one ms too old');
-  unauthorized(t, () => verify(at(AUTH_SKEW_MS_DEFAULT + 1)), /window/, 'one ms too far in the future');
-  unauthorized(t, () => verify(at(-24 * 3600_000)), /window/, 'a day old (a replay)');
-  unauthorized(t, () => verify(sign(body, 0)), /window/, 'time 0');
+  unauthorized(t, () => verify(at(-AUTH_SKEW_MS_DEFAULT - 1)), /window/, 'one ms too old', 'stale-time');
+  unauthorized(t, () => verify(at(AUTH_SKEW_MS_DEFAULT + 1)), /window/, 'one ms too far in the future', 'stale-time');
+  unauthorized(t, () => verify(at(-24 * 3600_000)), /window/, 'a day old (a replay)', 'stale-time');
+  unauthorized(t, () => verify(sign(body, 0)), /window/, 'time 0', 'stale-time');
   t.equal(verify(at(-500), { skewMs: 500 }), SENDER, 'within a custom 500 ms skew');
-  unauthorized(t, () => verify(at(-501), { skewMs: 500 }), /window/, 'past a custom 500 ms skew (old)');
-  unauthorized(t, () => verify(at(501), { skewMs: 500 }), /window/, 'past a custom 500 ms skew (future)');
+  unauthorized(t, () => verify(at(-501), { skewMs: 500 }), /window/, 'past a custom 500 ms skew (old)', 'stale-time');
+  unauthorized(t, () => verify(at(501), { skewMs: 500 }), /window/, 'past a custom 500 ms skew (future)', 'stale-time');
 });
 
 t.test('a time that is not a plain decimal integer is refused even with a valid tag over it', async (t) => {

@@ -18,8 +18,8 @@
  *
  * Within one boot, accepted tags are remembered for the skew window (replay-guard.ts). Every
  * refusal is 401 KV_ERR_UNAUTHORIZED with `reason` in the details: `unauthenticated`,
- * `misdirected` or `stale-epoch` (the sender then says hello again and retries once; nothing
- * was applied).
+ * `misdirected`, `stale-epoch` or `stale-time` (for the last three the sender says hello again
+ * and retries once; nothing was applied).
  *
  * Hello: `POST /internal/hello` with headers time, sender, nonce and tag = HMAC(internal key,
  * "ringkv-hello/2" \n time \n sender \n nonce), no body. The answer is JSON `{node, epoch,
@@ -82,7 +82,12 @@ export interface AuthClaims {
 }
 
 /** Why a request was refused, in the 401's details and the refusal metric. */
-export type RefusalReason = 'unauthenticated' | 'misdirected' | 'stale-epoch';
+/**
+ * `stale-time`: stamped outside the window of the receiver's clock (a message held up that long,
+ * or the receiver's clock stepped since the sender's hello measured it: the sender says hello
+ * again and retries once).
+ */
+export type RefusalReason = 'unauthenticated' | 'misdirected' | 'stale-epoch' | 'stale-time';
 
 function unauthorized(message: string, reason: RefusalReason = 'unauthenticated'): KvError {
   return new KvError('KV_ERR_UNAUTHORIZED', message, { reason });
@@ -157,7 +162,8 @@ function timeOf(headers: HeaderSource, nowMs: number, skewMs: number): { time: s
   const sender = headers.get(AUTH_HEADERS.sender);
   const nonce = headers.get(AUTH_HEADERS.nonce);
   if (time === null || sender === null || nonce === null || headers.get(AUTH_HEADERS.tag) === null) throw unauthorized('missing cluster authentication');
-  if (!TIME_PATTERN.test(time) || Math.abs(Number(time) - nowMs) > skewMs) throw unauthorized('request time outside the accepted window');
+  if (!TIME_PATTERN.test(time)) throw unauthorized('bad cluster authentication: malformed time');
+  if (Math.abs(Number(time) - nowMs) > skewMs) throw unauthorized('request time outside the accepted window', 'stale-time');
   if (!ID_PATTERN.test(sender)) throw unauthorized('bad cluster authentication: malformed sender');
   if (!NONCE_PATTERN.test(nonce)) throw unauthorized('bad cluster authentication: malformed nonce');
   return { time, sender, nonce };

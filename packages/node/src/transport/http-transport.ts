@@ -138,7 +138,7 @@ async function closeWithin(pool: Pool, graceMs: number, error: KvError): Promise
 }
 
 /** Refusals after which a request is sent once more, after a fresh hello: nothing was applied. */
-const RETRIED_REASONS = new Set(['stale-epoch', 'misdirected']);
+const RETRIED_REASONS = new Set(['stale-epoch', 'misdirected', 'stale-time']);
 
 export class HttpTransport implements Transport {
   private readonly peers = new Map<string, Peer>();
