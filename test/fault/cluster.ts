@@ -13,7 +13,7 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { RingkvClient } from '@ringkv/client';
 import { internalHeaders } from '@ringkv/node';
-import { DEFAULT_SECRET, continueByPid, http, httpAgent, killByPid, spawnNode, tempDir, waitFor, type NodeProcess, type TestLike } from '../helpers/process.js';
+import { DEFAULT_SECRET, continueByPid, http, httpAgent, killByPid, spawnNode, tempDir, waitFor, type NodeProcess, type TestLike, stopByPid } from '../helpers/process.js';
 import { gossipAddressOf, membersSeenBy, respawnNode, waitConverged } from '../helpers/ring.js';
 import { faketimeEnv } from '../helpers/faketime.js';
 
@@ -129,6 +129,12 @@ export class FaultCluster {
   resume(member: Member): void {
     continueByPid(member.proc.pid);
     if (member.state === 'paused') member.state = 'running';
+  }
+
+  /** SIGTERM: the node drains (peers told, served a moment more) and exits; SIGKILL only if it hangs. */
+  async drain(member: Member): Promise<void> {
+    await stopByPid(member.proc.pid, 10_000);
+    member.state = 'stopped';
   }
 
   async kill(member: Member): Promise<void> {

@@ -2,8 +2,9 @@
  * The fault harness's nemesis (issue 6; membership and clock faults from issue 19, point 6):
  * a seeded schedule of faults applied to a FaultCluster of real processes.
  *
- * Classic faults, one at a time: SIGKILL and restart 1–2 s later, SIGSTOP for 0.5–1.5 s, a
- * partition of 2 nodes from the rest for 2–5 s (the nodes' fault layer).
+ * Classic faults, one at a time: SIGKILL and restart 1–2 s later, SIGTERM (a drain: peers are
+ * told, the node serves a moment more and exits) and restart 1–2 s later, SIGSTOP for
+ * 0.5–1.5 s, a partition of 2 nodes from the rest for 2–5 s (the nodes' fault layer).
  *
  * Membership faults (FAULT_MEMBERSHIP=1): a join; a graceful leave; an operator remove (kill,
  * seen dead, POST /admin/remove); a restart on a wiped data dir as the same id, and as a new
@@ -24,6 +25,7 @@ import type { FaultCluster, Member } from './cluster.js';
 export type FaultKind =
   | 'partition'
   | 'kill'
+  | 'drain'
   | 'pause'
   | 'join'
   | 'leave'
@@ -34,7 +36,7 @@ export type FaultKind =
   | 'leave-during-partition'
   | 'kill-during-handoff';
 
-const CLASSIC: readonly FaultKind[] = ['partition', 'kill', 'pause'];
+const CLASSIC: readonly FaultKind[] = ['partition', 'kill', 'drain', 'pause'];
 const MEMBERSHIP: readonly FaultKind[] = ['join', 'leave', 'remove', 'wipe-same-id', 'wipe-new-member', 'clock-step', 'leave-during-partition', 'kill-during-handoff'];
 
 /** Faults after which some replicas are gone until anti-entropy rebuilds them. */
@@ -97,7 +99,7 @@ export async function runNemesis(cluster: FaultCluster, options: NemesisOptions)
       kind = feasible(order.shift()!, cluster.ring().length);
     } else {
       const dice = rng();
-      kind = dice < 0.25 ? 'partition' : dice < 0.6 ? 'kill' : 'pause';
+      kind = dice < 0.25 ? 'partition' : dice < 0.5 ? 'kill' : dice < 0.6 ? 'drain' : 'pause';
     }
     const at = Date.now() - startedAt;
     let repaired = '';
@@ -132,6 +134,11 @@ async function inject(cluster: FaultCluster, kind: FaultKind, options: NemesisOp
       await sleep(1_000 + rng() * 1_000);
       await cluster.restart(target);
       return `${target.id} killed and restarted`;
+    case 'drain':
+      await cluster.drain(target);
+      await sleep(1_000 + rng() * 1_000);
+      await cluster.restart(target);
+      return `${target.id} drained (SIGTERM) and restarted`;
     case 'pause':
       cluster.pause(target);
       await sleep(500 + rng() * 1_000);

@@ -16,12 +16,12 @@ const decode = (packet: Uint8Array, options: { keys?: Uint8Array[]; nowMs?: numb
 
 t.test('a packet round-trips, encrypted: the JSON is not on the wire', async (t) => {
   const packet = encodePacket(KEY, ping, NOW, 'node-b');
-  t.same(decode(packet), { ok: true, message: ping, bound: true });
+  t.same(decode(packet), { ok: true, message: ping, bound: true, timeMs: NOW }, 'with the sender time (clock-skew samples)');
   t.equal(packet.indexOf(Buffer.from('node-c')), -1, 'member ids do not appear in clear');
   t.equal(packet.indexOf(Buffer.from('127.0.0.1')), -1, 'nor addresses');
   t.equal(packet[0], 2, 'wire version 2');
   t.equal(packet.length, JSON.stringify(ping).length + PACKET_HEADER_BYTES, 'overhead: PACKET_HEADER_BYTES');
-  t.same(decode(encodePacket(KEY, ping, NOW)), { ok: true, message: ping, bound: false }, 'an unbound packet (join) is accepted too');
+  t.same(decode(encodePacket(KEY, ping, NOW)), { ok: true, message: ping, bound: false, timeMs: NOW }, 'an unbound packet (join) is accepted too');
 });
 
 t.test('bound to its receiver: another member cannot authenticate it', async (t) => {
