@@ -312,7 +312,7 @@ t.test('issue 16.5: a read that cannot meet r fails fast with 503, not 504 at th
   t.equal((await a!.app.request('/kv/k?r=1')).status, 200, 'r=1 still served from the local copy');
 });
 
-t.test('issue 16.5: a forwarded read whose replica is silent is coordinated by the forwarding node', async (t) => {
+t.test('issue 16.5: a read at a node outside the preference list never waits on a silent replica', async (t) => {
   const { nodes, network } = memoryCluster({ nodes: 4, config: { n: 2, replicaTimeoutMs: 200 } });
   const outsider = nodes[3]!;
   const { key, replicas } = keyOutside(nodes, outsider.id);
@@ -323,5 +323,5 @@ t.test('issue 16.5: a forwarded read whose replica is silent is coordinated by t
   const res = await outsider.app.request(`/kv/${key}?r=1&timeout_ms=5000`);
   t.equal(res.status, 200, 'served by the other replica');
   t.equal(await res.text(), 'x');
-  t.ok(Date.now() - started < 2_000, `without waiting for the request's deadline (${Date.now() - started} ms)`);
+  t.ok(Date.now() - started < 500, `coordinated where it arrived, answered by the first replica (${Date.now() - started} ms)`);
 });

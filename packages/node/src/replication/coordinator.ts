@@ -1,7 +1,8 @@
 /**
  * The request coordinator (Dynamo §4.5, §4.7): runs the pure quorum cores over the local store
- * and the transport. Any node takes any request; a node in the key's preference list
- * coordinates it, any other node forwards it (one hop) to the first reachable node of the list.
+ * and the transport. Any node takes any request. Any node coordinates a read itself; a write is
+ * coordinated by a node in the key's preference list, so any other node forwards it (one hop)
+ * to the first reachable node of the list.
  *
  * - PUT: advance the clock as coordinator (versioned.update), write locally, send the object to
  *   the other replicas, answer at w durable acks; fail fast with KV_ERR_QUORUM_UNMET as soon as
@@ -124,45 +125,66 @@ export class Coordinator implements KvService {
   }
 
   /**
-   * Sends one replica op with its own deadline (`replicaTimeoutMs`, within the request's):
-   * `done` gets the result, or a coded failure (KV_ERR_TIMEOUT when the replica was silent
-   * past the deadline), exactly once; every answer and silence also feeds peer health.
+   * Sends one replica op with its own deadline (peer-health.ts: adaptive, at least
+   * `replicaTimeoutMs`), within the request's. At the deadline a replica that was silent (nothing
+   * heard from it since the op went out) fails for this request with KV_ERR_TIMEOUT; one that
+   * was busy (it answered other requests meanwhile) stays in the round, `late` is called once
+   * (a write may hedge with a stand-in), and it is judged again one deadline later on what was
+   * heard since. `done` gets the result or the coded failure exactly once; every answer and
+   * silence also feeds peer health.
    */
-  private askReplica(member: Member, op: ReplicaOp, deadlineMs: number, done: (result: ReplicaResult | { ok: false; code: string }) => void): void {
+  private askReplica(
+    member: Member,
+    op: ReplicaOp,
+    deadlineMs: number,
+    done: (result: ReplicaResult | { ok: false; code: string }) => void,
+    late?: () => void,
+  ): void {
     const timers = this.deps.timers ?? realTimers;
+    const { health } = this.deps;
     const sentAtMs = this.deps.nowMs();
     let settled = false;
+    let timer: unknown;
     const settle = (result: ReplicaResult | { ok: false; code: string }) => {
       if (settled) return;
       settled = true;
       timers.clearTimeout(timer);
       done(result);
     };
-    const timer = timers.setTimeout(() => {
-      this.deps.health.silent(member.id, sentAtMs, this.deps.nowMs());
-      settle({ ok: false, code: 'KV_ERR_TIMEOUT' });
-    }, Math.max(1, Math.min(this.deps.replicaTimeoutMs, deadlineMs - sentAtMs)));
+    const judge = (sinceMs: number) => {
+      if (settled) return;
+      const nowMs = this.deps.nowMs();
+      if (health.silent(member.id, sinceMs, nowMs)) return settle({ ok: false, code: 'KV_ERR_TIMEOUT' });
+      if (sinceMs === sentAtMs) late?.();
+      arm(nowMs);
+    };
+    const arm = (sinceMs: number) => {
+      const waitMs = Math.min(health.deadlineMs(member.id, this.deps.replicaTimeoutMs), deadlineMs - this.deps.nowMs());
+      if (waitMs > 0) timer = timers.setTimeout(() => judge(sinceMs), waitMs);
+    };
+    arm(sentAtMs);
     this.deps.transport.replica(member, op).then(
       (result) => {
-        this.deps.health.answered(member.id, this.deps.nowMs());
+        const nowMs = this.deps.nowMs();
+        health.answered(member.id, nowMs, nowMs - sentAtMs);
         settle(result);
       },
       (error: unknown) => {
         const code = reasonOf(error);
-        if (code === 'KV_ERR_PEER_UNREACHABLE') this.deps.health.unreachable(member.id, this.deps.nowMs());
-        else if (code === 'KV_ERR_TIMEOUT') this.deps.health.silent(member.id, sentAtMs, this.deps.nowMs());
+        if (code === 'KV_ERR_PEER_UNREACHABLE') health.unreachable(member.id, this.deps.nowMs());
+        else if (code === 'KV_ERR_TIMEOUT') health.silent(member.id, sentAtMs, this.deps.nowMs());
         settle({ ok: false, code });
       },
     );
   }
 
-  async get(key: string, options: ReadOptions, route: RouteOptions = {}): Promise<VersionedObject | undefined> {
+  async get(key: string, options: ReadOptions, _route: RouteOptions = {}): Promise<VersionedObject | undefined> {
+    // Any node coordinates a read itself, in the preference list or not (riak_kv's get FSM runs
+    // on any node): it asks the replicas directly, so a read never waits on a forward hop to a
+    // replica that has gone silent, and saves the hop. (`_route` matters only for writes; a
+    // forwarded read from an older node is coordinated here like any other.)
     const deadlineMs = this.deps.nowMs() + options.timeoutMs;
     const replicas = this.preferenceList(key);
-    if (!route.forwarded && !replicas.includes(this.deps.selfId)) {
-      const forwarded = await this.forward(replicas, deadlineMs, { kind: 'get', key, r: options.r, timeoutMs: options.timeoutMs });
-      if (forwarded !== 'unreachable') return forwarded;
-    }
     const core = new GetCore(replicas, options.r, this.deps.limits);
     // Whether what the local read saw gets committed: a repair must not spread a write whose
     // local commit then fails (issue 19.9).
@@ -262,20 +284,24 @@ export class Coordinator implements KvService {
           if (result.ok) core.ack(target.node);
           else failed(target, result.code);
           check();
-        });
+        }, () => standIn(target));
       };
-      // A target that failed while w is still open: the next routable fallback stands in for
-      // its owner (Dynamo §4.6 applied during the round, not only at its start), so a replica
-      // silent to this node costs one replica deadline, not the request.
-      const failed = (target: WriteTarget, code: string) => {
-        core.fail(target.node, code);
+      // A target that failed, or is late, while w is still open: the next routable fallback
+      // stands in for its owner (Dynamo §4.6 applied during the round, not only at its start),
+      // so a replica that does not answer this node costs about one replica deadline, not the
+      // request. A late target stays in the round: whichever acknowledges first counts.
+      const standIn = (target: WriteTarget) => {
         if (core.outcome() === 'met' || this.remaining(deadlineMs) <= 1) return;
         const spare = standIns.findIndex((id) => this.routable(id));
         if (spare < 0) return;
-        const standIn = { node: standIns.splice(spare, 1)[0]!, owner: target.owner };
-        core.addStandIn(standIn);
-        allTargets.push(standIn);
-        send(standIn);
+        const stand = { node: standIns.splice(spare, 1)[0]!, owner: target.owner };
+        core.addStandIn(stand);
+        allTargets.push(stand);
+        send(stand);
+      };
+      const failed = (target: WriteTarget, code: string) => {
+        core.fail(target.node, code);
+        standIn(target);
       };
       for (const target of targets) if (target.node !== this.deps.selfId) send(target);
       check();
@@ -420,40 +446,33 @@ export class Coordinator implements KvService {
   }
 
   /**
-   * Hands the request to the first routable replica (one hop), within the request's deadline.
-   * A replica that could not be reached at all is skipped for the next. A read hop gets at most
-   * two replica deadlines plus the fail grace (what the replica's own round may take to answer
-   * or fail); past it, or on any failure, the read is coordinated here instead (reads are safe
-   * to repeat). A write, once delivered, is final: its answer, or its timeout as 504 (the
-   * outcome is then unknown), so a write is never coordinated twice. Resolves 'unreachable'
-   * when no replica took the request: the caller then coordinates here.
+   * Hands a write to the first routable replica (one hop), within the request's deadline, so
+   * that a replica coordinates it (its dot's actor is then a row that keeps a copy:
+   * core/actor.ts). A replica that could not be reached at all is skipped for the next. Once
+   * delivered the forward is final: its answer, or its timeout as 504 (the outcome is then
+   * unknown), so a write is never coordinated twice. Resolves 'unreachable' when no replica
+   * took the request: the caller then coordinates here.
    */
   private async forward(
     replicas: readonly string[],
     deadlineMs: number,
-    request: CoordinateRequest,
-  ): Promise<VersionedObject | undefined | 'unreachable'> {
+    request: Extract<CoordinateRequest, { kind: 'put' }>,
+  ): Promise<'done' | 'unreachable'> {
     for (const replica of replicas) {
       const member = this.deps.membership.member(replica);
       if (member === undefined || !this.routable(replica)) continue;
       const sentAtMs = this.deps.nowMs();
       const remaining = deadlineMs - sentAtMs;
       if (remaining <= 0) break;
-      const hopMs = request.kind === 'get' ? Math.min(remaining, 2 * this.deps.replicaTimeoutMs + this.deps.failGraceMs) : remaining;
       let result;
       try {
         // The coordinating node gets what is left of this request's deadline, not a new one.
-        const bounded: CoordinateRequest = request.kind === 'get' ? { ...request, timeoutMs: hopMs } : { ...request, options: { ...request.options, timeoutMs: remaining } };
-        result = await this.deps.transport.coordinate(member, bounded, hopMs);
+        result = await this.deps.transport.coordinate(member, { ...request, options: { ...request.options, timeoutMs: remaining } }, remaining);
         this.deps.health.answered(replica, this.deps.nowMs());
       } catch (error) {
         const code = reasonOf(error);
         if (code === 'KV_ERR_PEER_UNREACHABLE') this.deps.health.unreachable(replica, this.deps.nowMs());
         else if (code === 'KV_ERR_TIMEOUT') this.deps.health.silent(replica, sentAtMs, this.deps.nowMs());
-        if (request.kind === 'get') {
-          this.deps.logger.debug({ err: error, target: replica }, 'forwarded read failed; coordinating it here');
-          return 'unreachable';
-        }
         // A write may try the next replica only if the first surely did nothing (otherwise it
         // could be coordinated twice and leave a spurious sibling).
         if (code === 'KV_ERR_PEER_UNREACHABLE' && error instanceof KvError && error.details.delivered === false) {
@@ -469,7 +488,7 @@ export class Coordinator implements KvService {
       }
       this.deps.events?.forwarded?.(request.kind);
       if (!result.ok) throw new KvError(result.code, result.message, result.details);
-      return result.object;
+      return 'done';
     }
     return 'unreachable';
   }

@@ -41,3 +41,17 @@ t.test('failures while half open double the backoff up to the cap; an answer cle
   health.unreachable('b', now + 3);
   t.equal(health.snapshot(now + 3).find((p) => p.id === 'b')!.downForMs, PEER_BACKOFF_MIN_MS, 'backoff starts over');
 });
+
+t.test('the replica deadline adapts to the peer (RFC 6298) between the floor and ten floors', async (t) => {
+  const health = new PeerHealth();
+  t.equal(health.deadlineMs('b', 500), 2_000, 'never measured: four floors (a first request also connects)');
+  for (let i = 0; i < 20; i++) health.answered('b', i, 5);
+  t.equal(health.deadlineMs('b', 500), 500, 'a fast peer: the floor');
+  for (let i = 0; i < 40; i++) health.answered('b', 100 + i, 900 + (i % 2) * 400);
+  const loaded = health.deadlineMs('b', 500);
+  t.ok(loaded > 1_100 && loaded <= 5_000, `a peer a loaded machine slows to ~1.1 s gets more time (${loaded} ms)`);
+  for (let i = 0; i < 40; i++) health.answered('b', 200 + i, 60_000);
+  t.equal(health.deadlineMs('b', 500), 5_000, 'capped at ten floors');
+  t.equal(health.silent('b', 150, 10_000), false, 'heard from since: busy, not silent');
+  t.equal(health.silent('b', 300, 10_000), true, 'nothing heard since: silent');
+});
