@@ -1,5 +1,5 @@
 /** `ringkv node`: one node in the foreground (the fixed CLI contract in SPEC.md). */
-import { runNodeProcess } from '@ringkv/node';
+import { runNodeProcess, type NodeConfig } from '@ringkv/node';
 import { intOption, parse, UsageError } from '../args.js';
 
 /**
@@ -18,38 +18,48 @@ function parsePeers(raw: string | undefined): Array<{ id: string; address: strin
     });
 }
 
-export async function runNode(argv: string[]): Promise<void> {
-  const { values } = parse(argv, {
-    id: { type: 'string' },
-    port: { type: 'string' },
-    'gossip-port': { type: 'string' },
-    dir: { type: 'string' },
-    seeds: { type: 'string' },
-    peers: { type: 'string' },
-    membership: { type: 'string' },
-    'fault-injection': { type: 'boolean' },
-    n: { type: 'string' },
-    secret: { type: 'string' },
-    host: { type: 'string' },
-    advertise: { type: 'string' },
-    'gossip-advertise': { type: 'string' },
-    sync: { type: 'string' },
-    'log-level': { type: 'string' },
-    'anti-entropy-interval-ms': { type: 'string' },
-    'anti-entropy-keys-per-second': { type: 'string' },
-    'tombstone-grace-ms': { type: 'string' },
-    'reap-interval-ms': { type: 'string' },
-    'admin-token': { type: 'string' },
-    'auth-file': { type: 'string' },
-    'tls-cert': { type: 'string' },
-    'tls-key': { type: 'string' },
-    'tls-ca': { type: 'string' },
-    'secret-file': { type: 'string' },
-    'connections-max': { type: 'string' },
-    'headers-timeout-ms': { type: 'string' },
-    'replica-timeout-ms': { type: 'string' },
-    'drain-ms': { type: 'string' },
-  });
+/**
+ * The options `ringkv node` takes, exported so that tests can check deployment recipes
+ * (deploy/, docs/deploy.md) against the flags the CLI really parses.
+ */
+export const nodeOptions = {
+  id: { type: 'string' },
+  port: { type: 'string' },
+  'gossip-port': { type: 'string' },
+  dir: { type: 'string' },
+  seeds: { type: 'string' },
+  peers: { type: 'string' },
+  membership: { type: 'string' },
+  'fault-injection': { type: 'boolean' },
+  n: { type: 'string' },
+  secret: { type: 'string' },
+  host: { type: 'string' },
+  advertise: { type: 'string' },
+  'gossip-advertise': { type: 'string' },
+  sync: { type: 'string' },
+  'log-level': { type: 'string' },
+  'anti-entropy-interval-ms': { type: 'string' },
+  'anti-entropy-keys-per-second': { type: 'string' },
+  'tombstone-grace-ms': { type: 'string' },
+  'reap-interval-ms': { type: 'string' },
+  'admin-token': { type: 'string' },
+  'auth-file': { type: 'string' },
+  'tls-cert': { type: 'string' },
+  'tls-key': { type: 'string' },
+  'tls-ca': { type: 'string' },
+  'secret-file': { type: 'string' },
+  'connections-max': { type: 'string' },
+  'headers-timeout-ms': { type: 'string' },
+  'replica-timeout-ms': { type: 'string' },
+  'drain-ms': { type: 'string' },
+} as const;
+
+/**
+ * The node config `argv` asks for; a UsageError for an unknown flag, a missing required one or
+ * a malformed value. Pure (reads no file, starts nothing), so recipes can be checked with it.
+ */
+export function parseNodeArgs(argv: string[]): Partial<NodeConfig> {
+  const { values } = parse(argv, nodeOptions);
   if (values.secret !== undefined && values['secret-file'] !== undefined) throw new UsageError('give --secret or --secret-file, not both');
   if (values.id === undefined) throw new UsageError('--id is required');
   if (values.port === undefined) throw new UsageError('--port is required');
@@ -57,7 +67,7 @@ export async function runNode(argv: string[]): Promise<void> {
   if (values.sync !== undefined && values.sync !== 'full' && values.sync !== 'normal') throw new UsageError('--sync must be full or normal');
   if (values.membership !== undefined && values.membership !== 'swim' && values.membership !== 'static') throw new UsageError('--membership must be swim or static');
   const peers = parsePeers(values.peers);
-  await runNodeProcess({
+  return {
     peers,
     faultInjection: Boolean(values['fault-injection']),
     // An explicit peer list means static membership; otherwise gossip, unless told.
@@ -90,5 +100,9 @@ export async function runNode(argv: string[]): Promise<void> {
     // Availability (docs/membership.md "Draining" and docs/healing.md "Replica deadlines").
     replicaTimeoutMs: intOption(values['replica-timeout-ms'], 'replica-timeout-ms', undefined, 1, 600_000),
     drainMs: intOption(values['drain-ms'], 'drain-ms', undefined, 0, 600_000),
-  });
+  };
+}
+
+export async function runNode(argv: string[]): Promise<void> {
+  await runNodeProcess(parseNodeArgs(argv));
 }
