@@ -14,6 +14,7 @@ import t from 'tap';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { nodeOptions } from '@ringkv/cli';
 import { REPO_ROOT } from '../helpers/process.js';
 import { dockerignorePatterns, execForm, ignored, parseCopy, parseDockerfile, type Instruction } from './dockerfile.js';
 import { cliBinPath, defaultPorts, flagValue, nodeConfigFor, nodeGetRoutes, repoFile, rootScripts, shellWords } from './recipe.js';
@@ -133,4 +134,14 @@ t.test('ports: the entrypoint, EXPOSE, the health check and the CLI defaults agr
 t.test('the data directory is a volume, and SIGTERM stops the container', async (t) => {
   t.same(execForm(last('VOLUME').text), [flagValue(entrypoint, 'dir')], 'VOLUME is --dir');
   t.equal(last('STOPSIGNAL').text, 'SIGTERM', 'SIGTERM drains the node (main.ts)');
+});
+
+t.test("docs/deploy.md's port table names real flags and the CLI's defaults", async (t) => {
+  const rows = [...repoFile('docs/deploy.md').matchAll(/^\| (\d+) \| ([A-Za-z ]+) \| .* \| `--([a-z-]+)` \((\d+)\) \|$/gm)];
+  const byFlag = new Map(rows.map((row) => [row[3]!, { port: Number(row[1]), protocols: row[2]!, default: Number(row[4]) }]));
+  t.same([...byFlag.keys()].sort(), ['gossip-port', 'port'], 'one row per port flag');
+  for (const flag of byFlag.keys()) t.ok(flag in nodeOptions, `--${flag} is a ringkv node flag`);
+  t.same({ http: byFlag.get('port')!.port, gossip: byFlag.get('gossip-port')!.port }, defaultPorts, "the ports are the CLI's defaults");
+  t.same({ http: byFlag.get('port')!.default, gossip: byFlag.get('gossip-port')!.default }, defaultPorts, 'and so are the defaults it names');
+  t.match(byFlag.get('gossip-port')!.protocols, /UDP and TCP/, 'gossip: UDP and TCP, as EXPOSE says');
 });

@@ -16,7 +16,8 @@ import { parseSecretFile, validateConfig } from '@ringkv/node';
 import { execForm, parseDockerfile } from './dockerfile.js';
 import { flagValue, hostOf, nodeConfigFor, nodeGetRoutes, portOf, repoFile, shutdownGraceSeconds } from './recipe.js';
 
-type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+// YAML documents are untyped: the checks below are what gives them a shape.
+type Obj = Record<string, any>;
 
 const DIR = 'deploy/k8s';
 const load = (file: string): Obj[] => parseAllDocuments(repoFile(`${DIR}/${file}`), { version: '1.1' }).map((doc) => doc.toJS() as Obj);

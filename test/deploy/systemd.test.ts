@@ -7,7 +7,7 @@
  * the example's placeholder admin token gets exactly that). `systemd-analyze verify` (Debian's
  * systemd) must accept the unit without a warning.
  */
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -129,7 +129,7 @@ t.test('runs as its own unprivileged user with the hardening options', async (t)
 });
 
 /** `systemd-analyze verify` on a copy of the unit (edited by `edit`): its exit status and all it printed. */
-async function verify(t: Parameters<Parameters<typeof t.test>[1]>[0], edit: (text: string) => string): Promise<{ status: number | null; output: string }> {
+async function verify(t: Test, edit: (text: string) => string): Promise<{ status: number | null; output: string }> {
   const analyze = ensureDebianPackage('systemd', () => which('systemd-analyze'));
   const copy = join(await tempDir(t), 'ringkv.service');
   writeFileSync(copy, edit(repoFile(UNIT_PATH)));

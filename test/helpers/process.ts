@@ -245,13 +245,13 @@ export interface SpawnedProcess {
  * Spawns `node <CLI_MAIN> ...args`, collecting stdout lines and stderr; the process is stopped
  * by PID in the test's teardown.
  */
-export function spawnCli(t: TestLike, args: readonly string[], env: NodeJS.ProcessEnv = {}): SpawnedProcess {
-  const child = spawn(process.execPath, [CLI_MAIN, ...args], {
+export function spawnCli(t: TestLike, args: readonly string[], env: NodeJS.ProcessEnv = {}, main = CLI_MAIN): SpawnedProcess {
+  const child = spawn(process.execPath, [main, ...args], {
     cwd: REPO_ROOT,
     env: { ...process.env, ...defaultEnv, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  if (child.pid === undefined) throw new Error(`could not spawn ${CLI_MAIN}`);
+  if (child.pid === undefined) throw new Error(`could not spawn ${main}`);
   track(registryOf(t), child.pid, child);
   const logs: ProcessLogs = { stdout: [], stderr: '' };
   const lines = createInterface({ input: child.stdout! });
@@ -299,6 +299,8 @@ export interface NodeOptions {
   readonly startDeadlineMs?: number;
   /** Environment on top of the helpers' defaults (RINGKV_ADMIN_TOKEN: '' for none; libfaketime's LD_PRELOAD and FAKETIME). */
   readonly env?: NodeJS.ProcessEnv;
+  /** The CLI program to run (default: the workspace's built CLI; bundle.test.ts runs a bundled one). */
+  readonly main?: string;
 }
 
 export interface NodeProcess extends SpawnedProcess {
@@ -338,7 +340,7 @@ export async function spawnNode(t: TestLike, options: NodeOptions = {}): Promise
   const dir = options.dir ?? (await tempDir(t));
   const id = options.id ?? 'node1';
   const secret = options.secret ?? DEFAULT_SECRET;
-  const proc = spawnCli(t, nodeArgs({ ...options, dir }), options.env);
+  const proc = spawnCli(t, nodeArgs({ ...options, dir }), options.env, options.main);
   const deadlineMs = options.startDeadlineMs ?? START_DEADLINE_MS;
   const url = await new Promise<string>((resolve, reject) => {
     let settled = false;
