@@ -14,7 +14,7 @@ import { readdirSync } from 'node:fs';
 import { parseAllDocuments } from 'yaml';
 import { parseSecretFile, validateConfig } from '@ringkv/node';
 import { execForm, parseDockerfile } from './dockerfile.js';
-import { flagValue, hostOf, nodeConfigFor, nodeGetRoutes, portOf, repoFile, shutdownGraceSeconds } from './recipe.js';
+import { flagValue, hostOf, nodeConfigFor, nodeGetRoutes, portOf, repoFile, stopSecondsMax } from './recipe.js';
 
 // YAML documents are untyped: the checks below are what gives them a shape.
 type Obj = Record<string, any>;
@@ -177,7 +177,7 @@ t.test('the grace period covers the preStop pause and the node`s drain', async (
   const preStop = container.lifecycle?.preStop?.exec?.command as string[] | undefined;
   const pause = preStop?.[0] === 'sleep' ? Number(preStop[1]) : 0;
   const grace = pod.spec.terminationGracePeriodSeconds as number;
-  t.ok(grace >= pause + shutdownGraceSeconds + 5, `terminationGracePeriodSeconds ${grace} >= preStop ${pause} s + shutdown grace ${shutdownGraceSeconds} s + 5 s`);
+  t.ok(grace >= pause + stopSecondsMax + 5, `terminationGracePeriodSeconds ${grace} >= preStop ${pause} s + drain + shutdown grace ${stopSecondsMax} s + 5 s`);
 });
 
 t.test('the pod runs as the image`s non-root user', async (t) => {

@@ -64,8 +64,12 @@ export function hostOf(address: string): string {
 /** The ports a node listens on when no flag says otherwise (the CLI passes none: the config's defaults). */
 export const defaultPorts = { http: defaultConfig.httpPort, gossip: defaultConfig.gossipPort };
 
-/** The node's shutdown grace in whole seconds, rounded up (what a supervisor's stop timeout must exceed). */
-export const shutdownGraceSeconds = Math.ceil(defaultConfig.shutdownGraceMs / 1000);
+/**
+ * The longest a node takes from SIGTERM to exit by its defaults, in whole seconds rounded up:
+ * the drain (it keeps serving while peers learn it is stopping), then the shutdown grace for
+ * in-flight requests (docs/membership.md "Draining"). A supervisor's stop timeout must exceed it.
+ */
+export const stopSecondsMax = Math.ceil((defaultConfig.drainMs + defaultConfig.shutdownGraceMs) / 1000);
 
 /**
  * The GET routes a fully wired node serves, read from its Hono app's route table (an in-memory

@@ -2,7 +2,7 @@
  * deploy/systemd/ringkv.service against the CLI and the node (issue 16 point 4): ExecStart,
  * with the example env file's values, is a `ringkv node` command line the CLI parses and the
  * node's config accepts; it runs the installed package's `ringkv` bin; the data directory is
- * the unit's StateDirectory; the stop timeout exceeds the node's shutdown grace; the exit
+ * the unit's StateDirectory; the stop timeout exceeds the node's drain and shutdown grace; the exit
  * status the unit does not restart on is the one the node gives for a start-up refusal (and
  * the example's placeholder admin token gets exactly that). `systemd-analyze verify` (Debian's
  * systemd) must accept the unit without a warning.
@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { validateConfig } from '@ringkv/node';
 import { ensureDebianPackage, which } from '../helpers/debian-package.js';
 import { nodeArgs, runCli, tempDir } from '../helpers/process.js';
-import { cliBinPath, flagValue, nodeConfigFor, repoFile, shellWords, shutdownGraceSeconds } from './recipe.js';
+import { cliBinPath, flagValue, nodeConfigFor, repoFile, shellWords, stopSecondsMax } from './recipe.js';
 
 t.setTimeout(120_000);
 
@@ -110,10 +110,10 @@ t.test('the example admin token is refused, with the exit status the unit does n
   t.equal(setting(unit, 'Service', 'Restart'), 'on-failure', 'a crash (exit 1) is restarted; a left node (exit 0) is not');
 });
 
-t.test('the stop timeout leaves the node its whole shutdown grace', async (t) => {
+t.test('the stop timeout leaves the node its whole drain and shutdown grace', async (t) => {
   const stop = /^(\d+)s?$/.exec(setting(unit, 'Service', 'TimeoutStopSec'));
   t.ok(stop, 'TimeoutStopSec in seconds');
-  t.ok(Number(stop![1]) >= shutdownGraceSeconds + 5, `TimeoutStopSec ${stop![1]} s >= shutdown grace ${shutdownGraceSeconds} s + 5 s to close the database`);
+  t.ok(Number(stop![1]) >= stopSecondsMax + 5, `TimeoutStopSec ${stop![1]} s >= drain + shutdown grace ${stopSecondsMax} s + 5 s to close the database`);
   t.equal(setting(unit, 'Service', 'KillSignal'), 'SIGTERM', 'SIGTERM is what drains the node (main.ts)');
 });
 
