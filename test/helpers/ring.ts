@@ -5,7 +5,7 @@
  * sees every member alive. Every process is stopped by PID in the test's teardown (process.ts).
  */
 import type { Dispatcher } from 'undici';
-import { buildRing, fallbacks, preferenceList } from '@ringkv/protocol';
+import { buildRing, fallbacks, preferenceList, type RingMember } from '@ringkv/protocol';
 import { http, httpAgent, spawnNode, waitFor, type NodeProcess, type TestLike } from './process.js';
 
 export interface RingOptions {
@@ -132,10 +132,10 @@ export async function waitSeenAs(t: TestLike, observers: readonly NodeProcess[],
 
 /**
  * The first `count` keys `${prefix}0`, `${prefix}1`, … whose placement on a ring of `members`
- * (the nodes' own placement code, default tokens) satisfies `accept(preferenceList, fallbacks)`.
+ * (ids, or ids with zones; the nodes' own placement code, default tokens) satisfies `accept(preferenceList, fallbacks)`.
  * Throws if fewer than `count` are found among the first 100,000 candidates.
  */
-export function keysWhere(members: readonly string[], n: number, count: number, prefix: string, accept: (preference: string[], spare: string[]) => boolean): string[] {
+export function keysWhere(members: ReadonlyArray<string | RingMember>, n: number, count: number, prefix: string, accept: (preference: string[], spare: string[]) => boolean): string[] {
   const ring = buildRing(members);
   const keys: string[] = [];
   for (let i = 0; i < 100_000 && keys.length < count; i++) {

@@ -179,7 +179,7 @@ export function assemble(config: NodeConfig, url: string, parts: NodeParts, logg
     },
     entriesMax: CONTEXT_ENTRIES_MAX,
   };
-  const staticMembership = parts.membership === undefined ? new StaticMembership(config.nodeId, url, config.peers) : undefined;
+  const staticMembership = parts.membership === undefined ? new StaticMembership(config.nodeId, url, config.peers, config.zone) : undefined;
   const membership: MembershipView = parts.membership ?? staticMembership!;
   const transport = parts.transport ?? openTransport(config, nowMs, parts.faults, keyring, parts.tls);
   const metrics = createMetrics(config.nodeId, store, transport, config.processMetrics, parts.swimStats, parts.connections);
@@ -334,6 +334,7 @@ export async function startNode(config: NodeConfig, parts: NodeParts = {}): Prom
         ...(gossipAdvertised === undefined ? {} : { advertise: gossipAdvertised }),
         port: config.gossipPort,
         httpAddress: url,
+        ...(config.zone === '' ? {} : { zone: config.zone }),
         keys: () => keyring.gossipKeys,
         seeds: config.seeds,
         config: defaultSwimConfig,
@@ -426,7 +427,7 @@ export async function startNode(config: NodeConfig, parts: NodeParts = {}): Prom
   node.reaper.start(config.reapIntervalMs);
   if (config.tombstoneGraceMs < 60_000) logger.warn({ tombstoneGraceMs: config.tombstoneGraceMs }, 'tombstone grace under 60 s: safe only for tests (docs/healing.md)');
   logger.info(
-    { url, gossipAddress: swim?.gossipAddress ?? null, dataDir: config.dataDir, n: config.n, membership: config.membership, clientAuth: authFile !== undefined, mutualTls: tls?.ca !== undefined },
+    { url, gossipAddress: swim?.gossipAddress ?? null, zone: config.zone === '' ? null : config.zone, dataDir: config.dataDir, n: config.n, membership: config.membership, clientAuth: authFile !== undefined, mutualTls: tls?.ca !== undefined },
     'node started',
   );
   const reloadAuthFile = (): boolean => {

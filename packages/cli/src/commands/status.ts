@@ -1,25 +1,10 @@
-/** `ringkv status`: a node's status, then the ring's members and their ownership, as tables. */
-import { request } from 'undici';
+/** `ringkv status`: a node's status, then the ring's members, their zones and ownership, as tables. */
 import type { StatusBody } from '@ringkv/protocol';
 import { DEFAULT_URL, parse } from '../args.js';
 import { anyToken, authHeader, caCert, credentialOptions, dispatcherFor } from '../credentials.js';
 import type { Dispatcher } from 'undici';
-
-interface RingBody {
-  n: number;
-  tokensPerNode: number;
-  nodes: Array<{ id: string; address: string | null; status: string; share: number }>;
-}
-
-async function getJson<T>(url: string, headers: Record<string, string>, dispatcher: Dispatcher | undefined): Promise<{ status: number; body: T }> {
-  const response = await request(url, { headers, headersTimeout: 5_000, bodyTimeout: 5_000, ...(dispatcher ? { dispatcher } : {}) });
-  return { status: response.statusCode, body: (await response.body.json()) as T };
-}
-
-function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
-  return rows.map((row) => row.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n') + '\n';
-}
+import { getJson, table } from '../output.js';
+import { ringRows, ringSummary, type RingBody } from './ring.js';
 
 interface Transfers {
   pending: number;
@@ -78,18 +63,13 @@ async function showStatus(url: string, json: boolean, headers: Record<string, st
       ['version', s.version],
       ['uptime', `${Math.round(s.uptimeMs / 1000)} s`],
       ['keys', String(s.keys ?? '?')],
-      ['ring', `${s.ringSize} node(s), N=${s.n}`],
+      ['ring', ring.status === 200 ? ringSummary(ring.body) : `${s.ringSize} node(s), N=${s.n}`],
       ['members', Object.entries(s.members).map(([k, v]) => `${k} ${v}`).join(', ')],
       ['transfers', transfersLine(s.transfers as Transfers | undefined)],
       ['anti-entropy', antiEntropyLine(s.antiEntropy as AntiEntropyStatus | undefined)],
     ]),
   );
   process.stdout.write('\n');
-  process.stdout.write(
-    table([
-      ['member', 'status', 'owns', 'address'],
-      ...ring.body.nodes.map((node) => [node.id, node.status, `${(node.share * 100).toFixed(1)} %`, node.address ?? '-']),
-    ]),
-  );
+  if (ring.status === 200) process.stdout.write(table(ringRows(ring.body)));
   return 0;
 }

@@ -27,6 +27,8 @@ export interface SwimDriverOptions {
   /** UDP and TCP port; 0 lets the OS pick (the same number is then used for both). */
   readonly port: number;
   readonly httpAddress: string;
+  /** This member's zone (`--zone`), gossiped with its alive record; absent for none. */
+  readonly zone?: string;
   /** Gossip keys of the keyring, primary first (read per packet: a reload takes effect at once). */
   readonly keys: () => readonly Uint8Array[];
   readonly seeds: readonly string[];
@@ -149,7 +151,8 @@ export class SwimDriver {
     this.nowMs = options.nowMs ?? Date.now;
     this.windowMs = options.windowMs ?? 30_000;
     this.replay = new ReplayWindow(this.windowMs);
-    this.swim = new Swim({ id: options.selfId, gossipAddress, httpAddress: options.httpAddress }, options.config, Math.random, this.nowMs());
+    const zone = options.zone === undefined ? {} : { zone: options.zone };
+    this.swim = new Swim({ id: options.selfId, gossipAddress, httpAddress: options.httpAddress, ...zone }, options.config, Math.random, this.nowMs());
     const remoteOf = (remote: { address: string; family: string; port: number }) => (remote.family === 'IPv6' ? `[${remote.address}]:${remote.port}` : `${remote.address}:${remote.port}`);
     udp.on('message', (packet, remote) => this.guard('datagram', () => this.onDatagram(packet, remoteOf(remote))));
     // A socket error (ICMP unreachable surfacing as ECONNREFUSED, EMSGSIZE) is not fatal here.
