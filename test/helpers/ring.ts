@@ -12,6 +12,10 @@ export interface RingOptions {
   readonly nodes: number;
   readonly n: number;
   readonly extraArgs?: readonly string[];
+  /** Arguments for node i (0-based) only, after extraArgs (a zone per node). */
+  readonly argsOf?: (index: number) => readonly string[];
+  /** Deadline for each node's "node started" (process.ts START_DEADLINE_MS by default). */
+  readonly startDeadlineMs?: number;
 }
 
 
@@ -38,12 +42,13 @@ export async function waitConverged(t: TestLike, nodes: readonly NodeProcess[], 
 
 /** Starts a converged ring of `nodes` processes named node1..nodeK. */
 export async function startRing(t: TestLike, options: RingOptions): Promise<NodeProcess[]> {
-  const extra = options.extraArgs ?? [];
-  const first = await spawnNode(t, { id: 'node1', n: options.n, logLevel: 'info', extraArgs: extra });
+  const extra = (index: number) => [...(options.extraArgs ?? []), ...(options.argsOf?.(index) ?? [])];
+  const deadline = options.startDeadlineMs === undefined ? {} : { startDeadlineMs: options.startDeadlineMs };
+  const first = await spawnNode(t, { id: 'node1', n: options.n, logLevel: 'info', extraArgs: extra(0), ...deadline });
   const seed = gossipAddressOf(first);
   const rest = await Promise.all(
     Array.from({ length: options.nodes - 1 }, (_, i) =>
-      spawnNode(t, { id: `node${i + 2}`, n: options.n, logLevel: 'info', extraArgs: ['--seeds', seed, ...extra] }),
+      spawnNode(t, { id: `node${i + 2}`, n: options.n, logLevel: 'info', extraArgs: ['--seeds', seed, ...extra(i + 1)], ...deadline }),
     ),
   );
   const ring = [first, ...rest];

@@ -292,7 +292,9 @@ export function parseHostPort(text: string): { host: string; port?: number } | u
 /** Merges `overrides` onto `base`, validates every field, and returns a frozen config. */
 export function validateConfig(overrides: Partial<NodeConfig>, base: NodeConfig = defaultConfig): NodeConfig {
   const defined = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined));
-  const config: NodeConfig = { ...base, ...defined };
+  const merged: NodeConfig = { ...base, ...defined };
+  // `--host [::1]` is taken as `--host ::1`: sockets bind the bare address.
+  const config: NodeConfig = { ...merged, host: merged.host.replace(/^\[(.*)\]$/, '$1') };
   // A dot's actor is the node id plus `~`, the epoch and a suffix (core/actor.ts), and must fit
   // the codecs' id bound.
   const idBytesMax = NODE_ID_BYTES_MAX - ACTOR_ID_EXTRA_BYTES;
