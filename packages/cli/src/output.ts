@@ -1,5 +1,27 @@
 /** What the read-only commands share: a JSON GET against a node, and plain-text tables. */
 import { request, type Dispatcher } from 'undici';
+import { DEFAULT_URL, parse } from './args.js';
+import { anyToken, authHeader, caCert, credentialOptions, dispatcherFor } from './credentials.js';
+
+/** Where and how a read-only command asks: the node's URL, --json, the token header, the CA's dispatcher. */
+export interface ReadTarget {
+  readonly url: string;
+  readonly json: boolean;
+  readonly headers: Record<string, string>;
+  readonly dispatcher: Dispatcher | undefined;
+}
+
+/** Parses `[--url U] [--json]` and the credentials, runs `show`, and closes the dispatcher. */
+export async function runReadCommand(argv: string[], show: (target: ReadTarget) => Promise<number>): Promise<number> {
+  const { values } = parse(argv, { url: { type: 'string' }, json: { type: 'boolean' }, ...credentialOptions });
+  const url = (values.url ?? process.env.RINGKV_URL ?? DEFAULT_URL).replace(/\/+$/, '');
+  const dispatcher = dispatcherFor(caCert(values));
+  try {
+    return await show({ url, json: Boolean(values.json), headers: authHeader(anyToken(values)), dispatcher });
+  } finally {
+    await dispatcher?.close();
+  }
+}
 
 /** GET `url` and its JSON body (5 s for headers and body). */
 export async function getJson<T>(url: string, headers: Record<string, string>, dispatcher: Dispatcher | undefined): Promise<{ status: number; body: T }> {

@@ -3,10 +3,7 @@
  * its zone, status, tokens, the share of the key space it owns as primary, and the share of
  * the keys it holds a replica of (with zones, N replicas spread over the zones: docs/membership.md).
  */
-import type { Dispatcher } from 'undici';
-import { DEFAULT_URL, parse } from '../args.js';
-import { anyToken, authHeader, caCert, credentialOptions, dispatcherFor } from '../credentials.js';
-import { getJson, percent, table } from '../output.js';
+import { getJson, percent, runReadCommand, table, type ReadTarget } from '../output.js';
 
 /** Body of GET /admin/ring. */
 export interface RingBody {
@@ -38,18 +35,11 @@ export function ringSummary(body: RingBody): string {
   return `${body.nodes.length} node(s), N=${body.n}, ${zones.length === 0 ? 'no zones' : `${zones.length} zone(s): ${zones.join(', ')}`}`;
 }
 
-export async function runRing(argv: string[]): Promise<number> {
-  const { values } = parse(argv, { url: { type: 'string' }, json: { type: 'boolean' }, ...credentialOptions });
-  const url = (values.url ?? process.env.RINGKV_URL ?? DEFAULT_URL).replace(/\/+$/, '');
-  const dispatcher = dispatcherFor(caCert(values));
-  try {
-    return await showRing(url, Boolean(values.json), authHeader(anyToken(values)), dispatcher);
-  } finally {
-    await dispatcher?.close();
-  }
+export function runRing(argv: string[]): Promise<number> {
+  return runReadCommand(argv, showRing);
 }
 
-async function showRing(url: string, json: boolean, headers: Record<string, string>, dispatcher: Dispatcher | undefined): Promise<number> {
+async function showRing({ url, json, headers, dispatcher }: ReadTarget): Promise<number> {
   const ring = await getJson<RingBody>(`${url}/admin/ring`, headers, dispatcher);
   if (ring.status !== 200) {
     process.stderr.write(`ring ${ring.status}: ${JSON.stringify(ring.body)}\n`);

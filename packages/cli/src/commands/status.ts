@@ -1,9 +1,6 @@
 /** `ringkv status`: a node's status, then the ring's members, their zones and ownership, as tables. */
 import type { StatusBody } from '@ringkv/protocol';
-import { DEFAULT_URL, parse } from '../args.js';
-import { anyToken, authHeader, caCert, credentialOptions, dispatcherFor } from '../credentials.js';
-import type { Dispatcher } from 'undici';
-import { getJson, table } from '../output.js';
+import { getJson, runReadCommand, table, type ReadTarget } from '../output.js';
 import { ringRows, ringSummary, type RingBody } from './ring.js';
 
 interface Transfers {
@@ -32,18 +29,11 @@ function antiEntropyLine(ae: AntiEntropyStatus | undefined): string {
   return `${running}last completed: ${last.length === 0 ? 'none yet' : last.join(', ')}`;
 }
 
-export async function runStatus(argv: string[]): Promise<number> {
-  const { values } = parse(argv, { url: { type: 'string' }, json: { type: 'boolean' }, ...credentialOptions });
-  const url = (values.url ?? process.env.RINGKV_URL ?? DEFAULT_URL).replace(/\/+$/, '');
-  const dispatcher = dispatcherFor(caCert(values));
-  try {
-    return await showStatus(url, Boolean(values.json), authHeader(anyToken(values)), dispatcher);
-  } finally {
-    await dispatcher?.close();
-  }
+export function runStatus(argv: string[]): Promise<number> {
+  return runReadCommand(argv, showStatus);
 }
 
-async function showStatus(url: string, json: boolean, headers: Record<string, string>, dispatcher: Dispatcher | undefined): Promise<number> {
+async function showStatus({ url, json, headers, dispatcher }: ReadTarget): Promise<number> {
   const status = await getJson<StatusBody>(`${url}/admin/status`, headers, dispatcher);
   if (status.status !== 200) {
     process.stderr.write(`status ${status.status}: ${JSON.stringify(status.body)}\n`);
