@@ -5,13 +5,17 @@
  * sees every member alive. Every process is stopped by PID in the test's teardown (process.ts).
  */
 import type { Dispatcher } from 'undici';
-import { buildRing, fallbacks, preferenceList } from '@ringkv/protocol';
+import { buildRing, fallbacks, preferenceList, type RingMember } from '@ringkv/protocol';
 import { http, httpAgent, spawnNode, waitFor, type NodeProcess, type TestLike } from './process.js';
 
 export interface RingOptions {
   readonly nodes: number;
   readonly n: number;
   readonly extraArgs?: readonly string[];
+  /** Arguments for node i (0-based) only, after extraArgs (a zone per node). */
+  readonly argsOf?: (index: number) => readonly string[];
+  /** Deadline for each node's "node started" (process.ts START_DEADLINE_MS by default). */
+  readonly startDeadlineMs?: number;
 }
 
 
@@ -38,12 +42,13 @@ export async function waitConverged(t: TestLike, nodes: readonly NodeProcess[], 
 
 /** Starts a converged ring of `nodes` processes named node1..nodeK. */
 export async function startRing(t: TestLike, options: RingOptions): Promise<NodeProcess[]> {
-  const extra = options.extraArgs ?? [];
-  const first = await spawnNode(t, { id: 'node1', n: options.n, logLevel: 'info', extraArgs: extra });
+  const extra = (index: number) => [...(options.extraArgs ?? []), ...(options.argsOf?.(index) ?? [])];
+  const deadline = options.startDeadlineMs === undefined ? {} : { startDeadlineMs: options.startDeadlineMs };
+  const first = await spawnNode(t, { id: 'node1', n: options.n, logLevel: 'info', extraArgs: extra(0), ...deadline });
   const seed = gossipAddressOf(first);
   const rest = await Promise.all(
     Array.from({ length: options.nodes - 1 }, (_, i) =>
-      spawnNode(t, { id: `node${i + 2}`, n: options.n, logLevel: 'info', extraArgs: ['--seeds', seed, ...extra] }),
+      spawnNode(t, { id: `node${i + 2}`, n: options.n, logLevel: 'info', extraArgs: ['--seeds', seed, ...extra(i + 1)], ...deadline }),
     ),
   );
   const ring = [first, ...rest];
@@ -132,10 +137,10 @@ export async function waitSeenAs(t: TestLike, observers: readonly NodeProcess[],
 
 /**
  * The first `count` keys `${prefix}0`, `${prefix}1`, … whose placement on a ring of `members`
- * (the nodes' own placement code, default tokens) satisfies `accept(preferenceList, fallbacks)`.
+ * (ids, or ids with zones; the nodes' own placement code, default tokens) satisfies `accept(preferenceList, fallbacks)`.
  * Throws if fewer than `count` are found among the first 100,000 candidates.
  */
-export function keysWhere(members: readonly string[], n: number, count: number, prefix: string, accept: (preference: string[], spare: string[]) => boolean): string[] {
+export function keysWhere(members: ReadonlyArray<string | RingMember>, n: number, count: number, prefix: string, accept: (preference: string[], spare: string[]) => boolean): string[] {
   const ring = buildRing(members);
   const keys: string[] = [];
   for (let i = 0; i < 100_000 && keys.length < count; i++) {

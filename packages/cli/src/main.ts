@@ -7,6 +7,7 @@ import { runNode } from './commands/node.js';
 import { runUp } from './commands/up.js';
 import { runGet, runPut, runDel } from './commands/kv.js';
 import { runStatus } from './commands/status.js';
+import { runRing } from './commands/ring.js';
 import { runAntiEntropy, runLeave, runRemove, runTransfers } from './commands/membership.js';
 import { UsageError } from './args.js';
 
@@ -17,6 +18,7 @@ const commands: Record<string, (argv: string[]) => Promise<number | void>> = {
   put: runPut,
   del: runDel,
   status: runStatus,
+  ring: runRing,
   leave: runLeave,
   remove: runRemove,
   transfers: runTransfers,
@@ -27,15 +29,18 @@ const usage = `usage: ringkv <command> [options]
 
   up      --nodes K [--n N] [--port P] [--dir D]     start a local ring (ports P..P+K-1)
   node    --id ID --port HTTP_PORT --dir DIR [--gossip-port UDP_PORT]
-          [--seeds HOST:PORT,...] [--n N] [--secret S | --secret-file F]
+          [--seeds HOST:PORT,...] [--n N] [--secret S | --secret-file F] [--zone NAME]
+          [--peers ID=http://HOST:PORT[@ZONE],...] (static membership instead of gossip)
           [--host BIND_ADDRESS (127.0.0.1)] [--advertise HOST[:PORT]] [--gossip-advertise HOST[:PORT]]
+          (HOST: a DNS name, an IPv4 address or [IPv6]; seed names are resolved at each join attempt)
           [--admin-token T] [--auth-file F] [--tls-cert F --tls-key F [--tls-ca F]]
           [--connections-max C] [--headers-timeout-ms MS]   run one node in the foreground
   get     KEY [--r R] [--url U]                       read a key
   put     KEY VALUE [--w W] [--context C] [--url U]   write a key
   del     KEY [--w W] [--context C] [--url U]         delete a key
           (get/put/del: [--token T] (else RINGKV_TOKEN) [--cacert F] (else RINGKV_CACERT))
-  status  [--url U]                                   show a node's status (transfers included)
+  status  [--url U]                                   show a node's status (transfers, zones included)
+  ring    [--url U] [--json]                          show the ring: tokens, shares and zone per node
   leave   [--url U]                                   the node leaves the ring: hands off, then stops
   remove  ID [--url U]                                remove dead member ID for good
   transfers pause|resume [--url U]                    pause or resume a node's handoff

@@ -1,6 +1,6 @@
 /**
  * The client's copy of the ring, for key-aware routing. Fetched from any node's /admin/ring
- * and rebuilt with the same placement code the nodes use (@ringkv/protocol), refreshed every
+ * and rebuilt, zones included, with the same placement code the nodes use (@ringkv/protocol), refreshed every
  * `refreshMs` and soon after a node failed to answer. A stale or missing copy only costs a
  * hop: the receiving node forwards to a replica, or the client falls back to its URLs.
  */
@@ -10,7 +10,8 @@ import { buildRing, preferenceList, type Ring } from '@ringkv/protocol';
 interface RingBody {
   n: number;
   tokensPerNode: number;
-  nodes: Array<{ id: string; address: string | null }>;
+  /** zone: what the node's ring was built with; null or absent (a node before zones) for none. */
+  nodes: Array<{ id: string; address: string | null; zone?: string | null }>;
 }
 
 function isRingBody(value: unknown): value is RingBody {
@@ -19,7 +20,12 @@ function isRingBody(value: unknown): value is RingBody {
     typeof body?.n === 'number' &&
     typeof body.tokensPerNode === 'number' &&
     Array.isArray(body.nodes) &&
-    body.nodes.every((node) => typeof node?.id === 'string' && (typeof node.address === 'string' || node.address === null))
+    body.nodes.every(
+      (node) =>
+        typeof node?.id === 'string' &&
+        (typeof node.address === 'string' || node.address === null) &&
+        (node.zone === undefined || node.zone === null || typeof node.zone === 'string'),
+    )
   );
 }
 
@@ -73,7 +79,8 @@ export class RingView {
         const body: unknown = await response.body.json().catch(() => undefined);
         if (response.statusCode !== 200 || !isRingBody(body)) continue;
         this.n = body.n;
-        this.ring = buildRing(body.nodes.map((node) => node.id), body.tokensPerNode);
+        // With the zones, so the client's preference lists are the nodes' (protocol ring.ts).
+        this.ring = buildRing(body.nodes.map((node) => ({ id: node.id, zone: node.zone ?? '' })), body.tokensPerNode);
         this.addresses = new Map(body.nodes.flatMap((node) => (node.address === null ? [] : [[node.id, node.address] as [string, string]])));
         return;
       } catch {

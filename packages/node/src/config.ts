@@ -5,12 +5,13 @@
  * Model: hashicorp/memberlist `config.go` (DefaultLANConfig, DefaultLocalConfig).
  */
 import { ACTOR_ID_EXTRA_BYTES } from './core/actor.js';
-import { KEY_BYTES_MAX_DEFAULT, VALUE_BYTES_MAX_DEFAULT } from '@ringkv/protocol';
+import { isZoneName, KEY_BYTES_MAX_DEFAULT, VALUE_BYTES_MAX_DEFAULT } from '@ringkv/protocol';
 import { KvError } from './errors.js';
 import { NODE_ID_BYTES_MAX } from './core/context-codec.js';
 import { CONTENT_TYPE_BYTES_MAX } from './core/object-codec.js';
 import type { StaticPeer } from './membership/static-membership.js';
 import { adminTokenProblem } from './access/admin-token.js';
+import { isGossipAddress } from './membership/swim/packet.js';
 
 export interface NodeConfig {
   /** Unique, stable name of this node in the ring; also the coordinator id in clocks. */
@@ -28,8 +29,17 @@ export interface NodeConfig {
   readonly httpPort: number;
   /** UDP port for gossip (membership issue); 0 lets the OS pick. */
   readonly gossipPort: number;
-  /** Other nodes' gossip addresses (`host:port`) to join through. */
+  /**
+   * Other nodes' gossip addresses (`host:port`, `[v6]:port`) to join through. A host may be a
+   * DNS name: it is resolved again at every join attempt, and every address it resolves to is
+   * tried (a Kubernetes headless service name lists every pod).
+   */
   readonly seeds: readonly string[];
+  /**
+   * This node's zone (`--zone`: a rack, data centre or availability zone); '' for none. A key's
+   * N replicas go to as many distinct zones as the ring has (protocol ring.ts).
+   */
+  readonly zone: string;
   /**
    * Where membership comes from: `swim` gossip (join through `seeds`), or a `static` list
    * (`peers`, or set through POST /internal/members).
@@ -163,6 +173,7 @@ export const defaultConfig: NodeConfig = Object.freeze({
   httpPort: 7070,
   gossipPort: 7946,
   seeds: [],
+  zone: '',
   membership: 'swim',
   peers: [],
   tokensPerNode: 256,
@@ -297,7 +308,9 @@ export function parseHostPort(text: string): { host: string; port?: number } | u
 /** Merges `overrides` onto `base`, validates every field, and returns a frozen config. */
 export function validateConfig(overrides: Partial<NodeConfig>, base: NodeConfig = defaultConfig): NodeConfig {
   const defined = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined));
-  const config: NodeConfig = { ...base, ...defined };
+  const merged: NodeConfig = { ...base, ...defined };
+  // `--host [::1]` is taken as `--host ::1`: sockets bind the bare address.
+  const config: NodeConfig = { ...merged, host: merged.host.replace(/^\[(.*)\]$/, '$1') };
   // A dot's actor is the node id plus `~`, the epoch and a suffix (core/actor.ts), and must fit
   // the codecs' id bound.
   const idBytesMax = NODE_ID_BYTES_MAX - ACTOR_ID_EXTRA_BYTES;
@@ -346,13 +359,19 @@ export function validateConfig(overrides: Partial<NodeConfig>, base: NodeConfig 
   if (typeof config.sloppyQuorum !== 'boolean') fail('sloppyQuorum', 'must be true or false');
   if (typeof config.faultInjection !== 'boolean') fail('faultInjection', 'must be true or false');
   for (const peer of config.peers) {
-    if (!/^[A-Za-z0-9._-]{1,64}$/.test(peer.id) || !/^https?:\/\/[^\s/]+$/.test(peer.address)) {
-      fail('peers', `entry ${JSON.stringify(peer)} must be {id, address: "http://host:port"}`);
+    if (!/^[A-Za-z0-9._-]{1,64}$/.test(peer.id) || !/^https?:\/\/[^\s/@]+$/.test(peer.address) || !(peer.zone === undefined || peer.zone === '' || isZoneName(peer.zone))) {
+      fail('peers', `entry ${JSON.stringify(peer)} must be {id, address: "http://host:port", zone?: NAME}`);
     }
   }
+  if (config.zone !== '' && !isZoneName(config.zone)) fail('zone', `must be 1-63 characters of A-Z a-z 0-9 . _ -, starting with a letter or digit (got ${JSON.stringify(config.zone)})`);
   if (config.host.length === 0) fail('host', 'must not be empty');
   for (const field of ['advertise', 'gossipAdvertise'] as const) {
-    if (config[field] !== '' && parseHostPort(config[field]) === undefined) fail(field, `must be HOST or HOST:PORT (got ${JSON.stringify(config[field])})`);
+    // The same rule peers apply to every address in gossip (packet.ts): one they would drop
+    // (an underscore, a 64-character label) is refused here rather than never heard of.
+    const parsed = config[field] === '' ? undefined : parseHostPort(config[field]);
+    if (config[field] !== '' && (parsed === undefined || !isGossipAddress(`${parsed.host}:${parsed.port ?? 1}`))) {
+      fail(field, `must be HOST or HOST:PORT: a DNS name, an IPv4 address or [IPv6] (got ${JSON.stringify(config[field])})`);
+    }
   }
   if (isWildcard(config.host) && config.advertise === '') {
     fail('advertise', `is required when --host is the wildcard ${config.host}: other nodes cannot reach ${config.host}; give the address they should use (--advertise HOST[:PORT])`);
@@ -363,7 +382,7 @@ export function validateConfig(overrides: Partial<NodeConfig>, base: NodeConfig 
   if (!['full', 'normal'].includes(config.sqliteSynchronous)) fail('sqliteSynchronous', 'must be full or normal');
   if (!['swim', 'static'].includes(config.membership)) fail('membership', 'must be swim or static');
   for (const seed of config.seeds) {
-    if (!/^[^\s:]+:\d{1,5}$/.test(seed)) fail('seeds', `entry "${seed}" must be host:port`);
+    if (!isGossipAddress(seed)) fail('seeds', `entry "${seed}" must be host:port (a name, an IPv4 address, or [IPv6]:port)`);
   }
   return Object.freeze({ ...config, seeds: Object.freeze([...config.seeds]), peers: Object.freeze(config.peers.map((p) => Object.freeze({ ...p }))) });
 }

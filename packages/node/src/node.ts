@@ -192,7 +192,7 @@ export function assemble(config: NodeConfig, url: string, parts: NodeParts, logg
     },
     entriesMax: CONTEXT_ENTRIES_MAX,
   };
-  const staticMembership = parts.membership === undefined ? new StaticMembership(config.nodeId, url, config.peers) : undefined;
+  const staticMembership = parts.membership === undefined ? new StaticMembership(config.nodeId, url, config.peers, config.zone) : undefined;
   const membership: MembershipView = parts.membership ?? staticMembership!;
   const clock = parts.clock ?? new ClockSkew();
   const transport = parts.transport ?? openTransport(config, nowMs, parts.faults, keyring, parts.tls, clock);
@@ -361,6 +361,7 @@ export async function startNode(config: NodeConfig, parts: NodeParts = {}): Prom
         ...(gossipAdvertised === undefined ? {} : { advertise: gossipAdvertised }),
         port: config.gossipPort,
         httpAddress: url,
+        ...(config.zone === '' ? {} : { zone: config.zone }),
         keys: () => keyring.gossipKeys,
         seeds: config.seeds,
         config: defaultSwimConfig,
@@ -454,7 +455,7 @@ export async function startNode(config: NodeConfig, parts: NodeParts = {}): Prom
   node.reaper.start(config.reapIntervalMs);
   if (config.tombstoneGraceMs < 60_000) logger.warn({ tombstoneGraceMs: config.tombstoneGraceMs }, 'tombstone grace under 60 s: safe only for tests (docs/healing.md)');
   logger.info(
-    { url, gossipAddress: swim?.gossipAddress ?? null, dataDir: config.dataDir, n: config.n, membership: config.membership, clientAuth: authFile !== undefined, mutualTls: tls?.ca !== undefined },
+    { url, gossipAddress: swim?.gossipAddress ?? null, zone: config.zone === '' ? null : config.zone, dataDir: config.dataDir, n: config.n, membership: config.membership, clientAuth: authFile !== undefined, mutualTls: tls?.ca !== undefined },
     'node started',
   );
   // Clock skew against the peers (membership/clock-skew.ts): logged when it first passes the

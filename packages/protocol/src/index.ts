@@ -1,3 +1,4 @@
 export * from './errors.js';
 export * from './wire.js';
 export * from './ring.js';
+export * from './zone.js';

@@ -3,18 +3,20 @@ import { runNodeProcess, type NodeConfig } from '@ringkv/node';
 import { intOption, parse, UsageError } from '../args.js';
 
 /**
- * `--peers id=http://host:port,...`: a static member list instead of gossip (an extension of
- * the fixed CLI, for setups without UDP between nodes).
+ * `--peers id=http://host:port[@zone],...`: a static member list instead of gossip (an
+ * extension of the fixed CLI, for setups without UDP between nodes), each peer optionally with
+ * its zone after an `@` (a peer URL has no user part, so the `@` is free). The config checks
+ * ids, addresses and zones.
  */
-function parsePeers(raw: string | undefined): Array<{ id: string; address: string }> | undefined {
+function parsePeers(raw: string | undefined): Array<{ id: string; address: string; zone?: string }> | undefined {
   if (raw === undefined) return undefined;
   return raw
     .split(',')
     .filter((entry) => entry.length > 0)
     .map((entry) => {
-      const at = entry.indexOf('=');
-      if (at <= 0) throw new UsageError(`--peers entry "${entry}" must be id=http://host:port`);
-      return { id: entry.slice(0, at), address: entry.slice(at + 1) };
+      const match = /^([^=]+)=([^@]+)(?:@(.*))?$/.exec(entry);
+      if (match === null) throw new UsageError(`--peers entry "${entry}" must be id=http://host:port or id=http://host:port@zone`);
+      return { id: match[1]!, address: match[2]!, ...(match[3] === undefined ? {} : { zone: match[3] }) };
     });
 }
 
@@ -36,6 +38,7 @@ export const nodeOptions = {
   host: { type: 'string' },
   advertise: { type: 'string' },
   'gossip-advertise': { type: 'string' },
+  zone: { type: 'string' },
   sync: { type: 'string' },
   'log-level': { type: 'string' },
   'anti-entropy-interval-ms': { type: 'string' },
@@ -82,6 +85,7 @@ export function parseNodeArgs(argv: string[]): Partial<NodeConfig> {
     host: values.host,
     advertise: values.advertise,
     gossipAdvertise: values['gossip-advertise'],
+    zone: values.zone,
     sqliteSynchronous: values.sync as 'full' | 'normal' | undefined,
     logLevel: values['log-level'] as never,
     antiEntropyIntervalMs: intOption(values['anti-entropy-interval-ms'], 'anti-entropy-interval-ms', undefined, 0, 86_400_000),

@@ -1,25 +1,7 @@
-/** `ringkv status`: a node's status, then the ring's members and their ownership, as tables. */
-import { request } from 'undici';
+/** `ringkv status`: a node's status, then the ring's members, their zones and ownership, as tables. */
 import type { StatusBody } from '@ringkv/protocol';
-import { DEFAULT_URL, parse } from '../args.js';
-import { anyToken, authHeader, caCert, credentialOptions, dispatcherFor } from '../credentials.js';
-import type { Dispatcher } from 'undici';
-
-interface RingBody {
-  n: number;
-  tokensPerNode: number;
-  nodes: Array<{ id: string; address: string | null; status: string; share: number }>;
-}
-
-async function getJson<T>(url: string, headers: Record<string, string>, dispatcher: Dispatcher | undefined): Promise<{ status: number; body: T }> {
-  const response = await request(url, { headers, headersTimeout: 5_000, bodyTimeout: 5_000, ...(dispatcher ? { dispatcher } : {}) });
-  return { status: response.statusCode, body: (await response.body.json()) as T };
-}
-
-function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
-  return rows.map((row) => row.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n') + '\n';
-}
+import { getJson, runReadCommand, table, type ReadTarget } from '../output.js';
+import { ringRows, ringSummary, type RingBody } from './ring.js';
 
 interface Transfers {
   pending: number;
@@ -47,18 +29,11 @@ function antiEntropyLine(ae: AntiEntropyStatus | undefined): string {
   return `${running}last completed: ${last.length === 0 ? 'none yet' : last.join(', ')}`;
 }
 
-export async function runStatus(argv: string[]): Promise<number> {
-  const { values } = parse(argv, { url: { type: 'string' }, json: { type: 'boolean' }, ...credentialOptions });
-  const url = (values.url ?? process.env.RINGKV_URL ?? DEFAULT_URL).replace(/\/+$/, '');
-  const dispatcher = dispatcherFor(caCert(values));
-  try {
-    return await showStatus(url, Boolean(values.json), authHeader(anyToken(values)), dispatcher);
-  } finally {
-    await dispatcher?.close();
-  }
+export function runStatus(argv: string[]): Promise<number> {
+  return runReadCommand(argv, showStatus);
 }
 
-async function showStatus(url: string, json: boolean, headers: Record<string, string>, dispatcher: Dispatcher | undefined): Promise<number> {
+async function showStatus({ url, json, headers, dispatcher }: ReadTarget): Promise<number> {
   const status = await getJson<StatusBody>(`${url}/admin/status`, headers, dispatcher);
   if (status.status !== 200) {
     process.stderr.write(`status ${status.status}: ${JSON.stringify(status.body)}\n`);
@@ -78,18 +53,13 @@ async function showStatus(url: string, json: boolean, headers: Record<string, st
       ['version', s.version],
       ['uptime', `${Math.round(s.uptimeMs / 1000)} s`],
       ['keys', String(s.keys ?? '?')],
-      ['ring', `${s.ringSize} node(s), N=${s.n}`],
+      ['ring', ring.status === 200 ? ringSummary(ring.body) : `${s.ringSize} node(s), N=${s.n}`],
       ['members', Object.entries(s.members).map(([k, v]) => `${k} ${v}`).join(', ')],
       ['transfers', transfersLine(s.transfers as Transfers | undefined)],
       ['anti-entropy', antiEntropyLine(s.antiEntropy as AntiEntropyStatus | undefined)],
     ]),
   );
   process.stdout.write('\n');
-  process.stdout.write(
-    table([
-      ['member', 'status', 'owns', 'address'],
-      ...ring.body.nodes.map((node) => [node.id, node.status, `${(node.share * 100).toFixed(1)} %`, node.address ?? '-']),
-    ]),
-  );
+  if (ring.status === 200) process.stdout.write(table(ringRows(ring.body)));
   return 0;
 }

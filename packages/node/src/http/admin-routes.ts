@@ -4,7 +4,7 @@
  * and /metrics.
  */
 import type { Hono } from 'hono';
-import { fallbacks, ownershipShares, preferenceList, type Ring, type StatusBody } from '@ringkv/protocol';
+import { fallbacks, ownershipShares, preferenceList, replicaShares, type Ring, type StatusBody } from '@ringkv/protocol';
 import type { Registry } from 'prom-client';
 import { KvError } from '../errors.js';
 import { visibleAt, type VersionedObject } from '../core/versioned.js';
@@ -36,12 +36,13 @@ export interface AdminDeps {
 export function adminRoutes(app: Hono, deps: AdminDeps): void {
   const describe = (id: string) => {
     const member = deps.membership.member(id);
-    return { id, address: member?.address ?? null, status: member?.status ?? 'dead' };
+    return { id, address: member?.address ?? null, status: member?.status ?? 'dead', zone: member?.zone ?? null };
   };
 
   app.get('/admin/status', (c) => c.json(deps.status()));
 
-  app.get('/admin/members', (c) => c.json(deps.membership.members()));
+  // zone: null for a member without one (the fixed fields first, as SPEC.md lists them).
+  app.get('/admin/members', (c) => c.json(deps.membership.members().map((m) => ({ id: m.id, address: m.address, status: m.status, incarnation: m.incarnation, zone: m.zone ?? null }))));
 
   // Runs anti-entropy now: with ?peer=<id>, one exchange with that member; without, one with
   // every reachable member this node shares arcs with, one after another. Answers the reports.
@@ -85,10 +86,20 @@ export function adminRoutes(app: Hono, deps: AdminDeps): void {
   app.get('/admin/ring', (c) => {
     const ring = deps.ring();
     const shares = ownershipShares(ring);
+    const replicas = replicaShares(ring, deps.n);
+    // zone is the one the ring was built with (what placement used), null for none.
+    // share: of the key space as primary owner; replicaShare: of the keys it holds a copy of.
     return c.json({
       n: deps.n,
       tokensPerNode: ring.tokensPerNode,
-      nodes: ring.nodes.map((id) => ({ ...describe(id), tokens: ring.tokensPerNode, share: shares.get(id) ?? 0 })),
+      zones: [...new Set(ring.zones)].filter((zone) => zone !== '').sort(),
+      nodes: ring.nodes.map((id, i) => ({
+        ...describe(id),
+        zone: ring.zones[i] === '' ? null : ring.zones[i]!,
+        tokens: ring.tokensPlaced,
+        share: shares.get(id) ?? 0,
+        replicaShare: replicas.get(id) ?? 0,
+      })),
     });
   });
 

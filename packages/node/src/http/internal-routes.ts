@@ -10,6 +10,7 @@
  */
 import type { Context, Hono } from 'hono';
 import { KvError } from '../errors.js';
+import { isZoneName } from '@ringkv/protocol';
 import { answerHello, checkBody, checkRequest, HELLO_PATH, type Receiver } from '../transport/auth.js';
 import { AUTH_SKEW_MS_DEFAULT, REPLAY_ENTRIES_MAX_DEFAULT, ReplayGuard } from '../transport/replay-guard.js';
 import {
@@ -99,9 +100,16 @@ function parseMembers(body: Uint8Array): StaticPeer[] {
   const valid =
     Array.isArray(list) &&
     list.length <= 1024 &&
-    list.every((m) => typeof m?.id === 'string' && /^[A-Za-z0-9._-]{1,64}$/.test(m.id) && typeof m?.address === 'string' && /^https?:\/\/[^\s/]+$/.test(m.address));
-  if (!valid) throw new KvError('KV_ERR_BAD_REQUEST', 'members must be [{id, address: "http://host:port"}]');
-  return (list as StaticPeer[]).map(({ id, address }) => ({ id, address }));
+    list.every(
+      (m) =>
+        typeof m?.id === 'string' &&
+        /^[A-Za-z0-9._-]{1,64}$/.test(m.id) &&
+        typeof m?.address === 'string' &&
+        /^https?:\/\/[^\s/@]+$/.test(m.address) &&
+        (m.zone === undefined || m.zone === null || m.zone === '' || isZoneName(m.zone)),
+    );
+  if (!valid) throw new KvError('KV_ERR_BAD_REQUEST', 'members must be [{id, address: "http://host:port", zone?: NAME}]');
+  return (list as Array<StaticPeer & { zone?: string | null }>).map(({ id, address, zone }) => ({ id, address, ...(zone ? { zone } : {}) }));
 }
 
 export function internalRoutes(app: Hono, deps: InternalDeps): void {

@@ -11,6 +11,8 @@
  * (static-membership.ts), so the coordinator never knows which one it reads.
  */
 
+import type { RingMember } from '@ringkv/protocol';
+
 export type MemberStatus = 'alive' | 'suspect' | 'dead' | 'left';
 
 export interface Member {
@@ -19,6 +21,8 @@ export interface Member {
   readonly address: string;
   readonly status: MemberStatus;
   readonly incarnation: number;
+  /** The member's zone (`--zone`); absent for none. Placement spreads replicas over zones. */
+  readonly zone?: string;
 }
 
 export interface MembershipView {
@@ -38,6 +42,15 @@ export interface MembershipView {
   isRemoved(id: string): boolean;
   /** Called after any change; returns an unsubscribe function. */
   onChange(listener: () => void): () => void;
+}
+
+/**
+ * The ring's members with their zones, sorted by id: what placement is computed from
+ * (protocol ring.ts). Members not in the ring (left) are not in it.
+ */
+export function ringLayout(view: MembershipView): RingMember[] {
+  const inRing = new Set(view.ringMembers());
+  return view.members().filter((m) => inRing.has(m.id)).map((m) => ({ id: m.id, zone: m.zone ?? '' }));
 }
 
 /** Members counted by status, for /admin/status. */

@@ -9,6 +9,8 @@ import { ChangeListeners, isReachableStatus, type Member, type MembershipView } 
 export interface StaticPeer {
   readonly id: string;
   readonly address: string;
+  /** The peer's zone; absent or '' for none. */
+  readonly zone?: string;
 }
 
 export class StaticMembership implements MembershipView {
@@ -20,8 +22,10 @@ export class StaticMembership implements MembershipView {
     readonly selfId: string,
     selfAddress: string,
     peers: readonly StaticPeer[] = [],
+    /** This node's own zone (`--zone`): kept whatever a replacing list says about it. */
+    private readonly selfZone = '',
   ) {
-    this.replace([{ id: selfId, address: selfAddress }, ...peers]);
+    this.replace([{ id: selfId, address: selfAddress, zone: selfZone }, ...peers]);
   }
 
   /** Sets the member list (this node is always kept); notifies listeners when it changed. */
@@ -32,8 +36,10 @@ export class StaticMembership implements MembershipView {
       const self = this.list.find((m) => m.id === this.selfId);
       if (self) byId.set(self.id, self);
     }
+    const self = byId.get(this.selfId);
+    if (self !== undefined) byId.set(this.selfId, { ...self, zone: this.selfZone });
     const next: Member[] = [...byId.values()]
-      .map((peer) => ({ id: peer.id, address: peer.address.replace(/\/+$/, ''), status: 'alive' as const, incarnation: 0 }))
+      .map((peer) => ({ id: peer.id, address: peer.address.replace(/\/+$/, ''), status: 'alive' as const, incarnation: 0, ...(peer.zone ? { zone: peer.zone } : {}) }))
       .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     const changed = JSON.stringify(next) !== JSON.stringify(this.list);
     this.list = next;

@@ -5,6 +5,11 @@
  */
 import { ChangeListeners, isReachableStatus, type Member, type MembershipView } from './membership.js';
 import type { Swim } from './swim/swim.js';
+import type { SwimMember } from './swim/types.js';
+
+function toMember(m: SwimMember): Member {
+  return { id: m.id, address: m.httpAddress, status: m.status, incarnation: m.incarnation, ...(m.zone === undefined ? {} : { zone: m.zone }) };
+}
 
 export class SwimMembership implements MembershipView {
   private readonly listeners = new ChangeListeners();
@@ -29,14 +34,14 @@ export class SwimMembership implements MembershipView {
   members(): readonly Member[] {
     this.cache ??= this.swim
       .allMembers()
-      .map((m) => ({ id: m.id, address: m.httpAddress, status: m.status, incarnation: m.incarnation }))
+      .map(toMember)
       .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     return this.cache;
   }
 
   member(id: string): Member | undefined {
     const m = this.swim.member(id);
-    return m === undefined ? undefined : { id: m.id, address: m.httpAddress, status: m.status, incarnation: m.incarnation };
+    return m === undefined ? undefined : toMember(m);
   }
 
   ringMembers(): readonly string[] {

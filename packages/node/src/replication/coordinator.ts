@@ -15,6 +15,7 @@
  */
 import type { Logger } from 'pino';
 import { buildRing, fallbacks, preferenceList, type Ring } from '@ringkv/protocol';
+import { ringLayout } from '../membership/membership.js';
 import { KvError } from '../errors.js';
 import { GetCore, type ReadPlan } from '../core/get-core.js';
 import { PutCore, type WriteTarget } from '../core/put-core.js';
@@ -80,6 +81,11 @@ export interface RouteOptions {
   readonly forwarded?: boolean;
 }
 
+/** What the ring depends on, as one comparable string (ids cannot hold '@' or ','). */
+function layoutKey(members: ReadonlyArray<{ id: string; zone?: string }>): string {
+  return members.map((m) => `${m.id}@${m.zone ?? ''}`).join(',');
+}
+
 /** The coded reason a replica failed, for the error's `failures` detail. */
 function reasonOf(error: unknown): string {
   return error instanceof KvError ? error.code : 'KV_ERR_INTERNAL';
@@ -94,17 +100,16 @@ export class Coordinator implements KvService {
 
   constructor(private readonly deps: CoordinatorDeps) {
     deps.membership.onChange(() => {
-      // Only joins and leaves move ownership; status changes (suspect, dead) keep the ring.
-      const key = deps.membership.ringMembers().join(',');
-      if (key !== this.ringKey) this.ringCache = undefined;
+      // Only joins, leaves and zones move ownership; status changes (suspect, dead) keep the ring.
+      if (layoutKey(ringLayout(deps.membership)) !== this.ringKey) this.ringCache = undefined;
     });
   }
 
-  /** The ring of the current members (rebuilt only after a join or a leave). */
+  /** The ring of the current members and their zones (rebuilt only after a join, a leave or a zone change). */
   ring(): Ring {
     if (this.ringCache === undefined) {
-      const members = this.deps.membership.ringMembers();
-      this.ringKey = members.join(',');
+      const members = ringLayout(this.deps.membership);
+      this.ringKey = layoutKey(members);
       this.ringCache = buildRing(members, this.deps.tokensPerNode);
     }
     return this.ringCache;

@@ -86,6 +86,8 @@ const TOMB = 'tomb';
  * 100 ms with the smallest grace the config allows (1 s, above the simulated auth window).
  */
 const SIM_CONFIG = { n: 3, hintDeliveryIntervalMs: 50, quorumFailGraceMs: 50, replicaTimeoutMs: 200, tokensPerNode: 8, antiEntropyIntervalMs: 200, tombstoneGraceMs: 1_000, reapIntervalMs: 100 };
+/** Every node has a zone (placement spreads each key's 3 replicas over them); a zone outage is one of the faults. */
+const SIM_ZONES = ['zone-a', 'zone-b', 'zone-c'];
 /** The internal routes' clock-skew window, scaled (30 s in production, below the 60 s minimum grace). */
 const AUTH_SKEW_MS = 500;
 /** Node objects a seed may create (5 at the start, joins and new-member restarts after). */
@@ -189,8 +191,10 @@ export class ClusterSim {
   private spawn(): SimNode | undefined {
     if (this.nodes.length >= NODES_MAX) return undefined;
     const id = `node${this.nodes.length + 1}`;
-    const peers = [...this.ring.members(), id].map((peer) => ({ id: peer, address: SimNetwork.address(peer) }));
-    const node = new SimNode(memberConfig(id, peers, SIM_CONFIG), this.clock, this.network, this.random);
+    // Zones round-robin: node1, node4, node7 in zone-a and so on (5 nodes: zones of 2, 2, 1).
+    const zone = SIM_ZONES[this.nodes.length % SIM_ZONES.length]!;
+    const peers = this.ring.view().filter((e) => !e.left).map((e) => ({ id: e.id, address: SimNetwork.address(e.id), zone: e.zone }));
+    const node = new SimNode(memberConfig(id, [...peers, { id, address: SimNetwork.address(id), zone }], SIM_CONFIG), this.clock, this.network, this.random);
     this.nodes.push(node);
     this.byId.set(id, node);
     return node;
@@ -214,7 +218,7 @@ export class ClusterSim {
   }
 
   async run(): Promise<ClusterSimResult> {
-    for (const node of this.nodes) this.ring.join(node.id);
+    for (const node of this.nodes) this.ring.join(node.id, node.config.zone);
     for (const node of this.nodes) {
       node.start();
       this.ring.tell(node);

@@ -33,17 +33,20 @@ export interface MemoryClusterOptions {
   /** Store for node i (default: a fresh MemoryStore). */
   readonly store?: (index: number) => Store;
   readonly nowMs?: () => number;
+  /** Zone of node i (its --zone, and what its peers are told); none by default. */
+  readonly zone?: (index: number) => string;
 }
 
 /** The config of member `id` of a static ring of `peers` (testConfig, N = min(3, size), overrides). */
-export function memberConfig(id: string, peers: ReadonlyArray<{ id: string; address: string }>, overrides: Partial<NodeConfig> = {}): NodeConfig {
-  return validateConfig({ nodeId: id, n: Math.min(3, peers.length), ...overrides, peers: peers.filter((p) => p.id !== id) }, testConfig);
+export function memberConfig(id: string, peers: ReadonlyArray<{ id: string; address: string; zone?: string }>, overrides: Partial<NodeConfig> = {}): NodeConfig {
+  const zone = peers.find((p) => p.id === id)?.zone ?? '';
+  return validateConfig({ nodeId: id, n: Math.min(3, peers.length), zone, ...overrides, peers: peers.filter((p) => p.id !== id) }, testConfig);
 }
 
 export function memoryCluster(options: MemoryClusterOptions): { network: MemoryNetwork; nodes: ClusterNode[] } {
   const network = new MemoryNetwork();
   const ids = Array.from({ length: options.nodes }, (_, i) => `node${i + 1}`);
-  const peers = ids.map((id) => ({ id, address: `http://${id}.test` }));
+  const peers = ids.map((id, i) => ({ id, address: `http://${id}.test`, ...(options.zone ? { zone: options.zone(i) } : {}) }));
   const nodes = ids.map((id, i) => {
     const config = memberConfig(id, peers, options.config);
     const store = options.store?.(i) ?? new MemoryStore(undefined, undefined, undefined, options.nowMs ?? Date.now);

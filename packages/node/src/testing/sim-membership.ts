@@ -27,6 +27,8 @@ export interface RingOptions {
 /** One member of the truth: in the ring, or left (until forgotten). */
 export interface RingEntry {
   readonly id: string;
+  /** The member's zone ('' for none), as its --zone would say. */
+  readonly zone: string;
   readonly left: boolean;
   /** Removed by an operator: permanent, never forgotten. */
   readonly removed?: boolean;
@@ -69,13 +71,13 @@ export class SimRing {
     this.world.trace(`ring ${line}: members ${this.members().join(',')}${this.departed().length > 0 ? `; left ${this.departed().join(',')}` : ''}`);
   }
 
-  join(id: string): void {
-    this.change([...this.entries.filter((e) => e.id !== id), { id, left: false }], `join ${id}`);
+  join(id: string, zone: string): void {
+    this.change([...this.entries.filter((e) => e.id !== id), { id, zone, left: false }], `join ${id}${zone === '' ? '' : ` (${zone})`}`);
   }
 
   /** A graceful leave or an operator's remove: the member keeps its entry, marked left. */
   depart(id: string, how: 'leave' | 'remove'): void {
-    this.change(this.entries.map((e) => (e.id === id ? { id, left: true, ...(how === 'remove' ? { removed: true } : {}) } : e)), `${how} ${id}`);
+    this.change(this.entries.map((e) => (e.id === id ? { id, zone: e.zone, left: true, ...(how === 'remove' ? { removed: true } : {}) } : e)), `${how} ${id}`);
   }
 
   /** Forgets departed members (leftRetainMs passed): the ids disappear from every view. */
@@ -120,7 +122,7 @@ export class SimRing {
  */
 export function applyView(membership: StaticMembership, entries: readonly RingEntry[]): void {
   const before = new Map(membership.members().map((m) => [m.id, m.status]));
-  membership.replace(entries.map((e) => ({ id: e.id, address: SimNetwork.address(e.id) })));
+  membership.replace(entries.map((e) => ({ id: e.id, address: SimNetwork.address(e.id), zone: e.zone })));
   for (const entry of entries) {
     if (entry.removed === true) membership.markRemoved(entry.id);
     if (entry.left) membership.setStatus(entry.id, 'left');

@@ -5,7 +5,8 @@
  *
  * Process and network faults: crash and later restart a node (kill -9: its process state is
  * gone, its disk stays); drain one (SIGTERM: its peers are told it is dead, it serves a little
- * longer, then stops, and later restarts); pause and later resume one (SIGSTOP/SIGCONT); cut one or two nodes off
+ * longer, then stops, and later restarts); crash every node of one zone at once (a zone
+ * outage), restarted together later; pause and later resume one (SIGSTOP/SIGCONT); cut one or two nodes off
  * from the rest, both ways or one way only; a burst of message loss. At most `downMax` nodes
  * are crashed or paused at once, so quorums stay possible some of the time.
  *
@@ -144,7 +145,9 @@ export class Nemesis {
     const running = this.active.filter((node) => node.state === 'running');
     const down = this.active.length - running.length;
     const canDown = down < this.options.downMax;
-    if (dice < 0.25 && canDown && running.length > 0) {
+    if (dice < 0.08 && down === 0 && running.length > 0) {
+      this.zoneOutage(running);
+    } else if (dice < 0.25 && canDown && running.length > 0) {
       this.crash(running);
     } else if (dice < 0.3 && canDown && running.length > 0) {
       this.drain(this.pick(running)!);
@@ -186,6 +189,21 @@ export class Nemesis {
     this.count(during ? 'crash-during-handoff' : 'crash', victim.id);
     victim.crash();
     this.later(`restart ${victim.id}`, () => this.restart(victim));
+  }
+
+  /**
+   * A whole zone goes down at once (a rack loses power, an availability zone fails): every
+   * running node of one zone crashes, past downMax if the zone is that big, and all restart
+   * later. With one replica per zone, every key keeps N - 1 replicas up.
+   */
+  private zoneOutage(running: SimNode[]): void {
+    const zone = this.pick(running)!.config.zone;
+    const victims = running.filter((node) => node.config.zone === zone);
+    this.count('zone-outage', `${zone}: ${victims.map((node) => node.id).join(',')}`);
+    for (const victim of victims) victim.crash();
+    this.later(`zone ${zone} back`, () => {
+      for (const victim of victims) this.restart(victim);
+    });
   }
 
   /** Tries one membership or clock fault; false if none is possible now (budgets, ring size). */
@@ -238,7 +256,7 @@ export class Nemesis {
     if (node === undefined) return false;
     this.membershipFaults++;
     this.count('join', node.id);
-    this.ring.join(node.id);
+    this.ring.join(node.id, node.config.zone);
     node.start();
     this.ring.tell(node);
     return true;
@@ -298,7 +316,7 @@ export class Nemesis {
       node.removed = true;
       this.ring.depart(node.id, 'remove');
       this.departedMs.set(node.id, this.clock.nowMs);
-      this.ring.join(fresh!.id);
+      this.ring.join(fresh!.id, fresh!.config.zone);
       fresh!.start();
       this.ring.tell(fresh!);
     };

@@ -13,11 +13,13 @@
  */
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import type { Logger } from 'pino';
 import { Swim, type SwimOutput } from './swim.js';
 import { decodePacket, encodePacket, isGossipAddress, PACKET_HEADER_BYTES, ReplayWindow, type DropReason } from './packet.js';
 import type { SwimConfig, SwimEvent, SwimMessage } from './types.js';
 import type { FaultPlan } from '../../transport/fault-plan.js';
+import { joinHostPort, resolveSeeds, systemResolver, type SeedResolver } from './seeds.js';
 
 export interface SwimDriverOptions {
   readonly selfId: string;
@@ -27,9 +29,14 @@ export interface SwimDriverOptions {
   /** UDP and TCP port; 0 lets the OS pick (the same number is then used for both). */
   readonly port: number;
   readonly httpAddress: string;
+  /** This member's zone (`--zone`), gossiped with its alive record; absent for none. */
+  readonly zone?: string;
   /** Gossip keys of the keyring, primary first (read per packet: a reload takes effect at once). */
   readonly keys: () => readonly Uint8Array[];
+  /** `host:port` seeds; host names are resolved at every join attempt (seeds.ts). */
   readonly seeds: readonly string[];
+  /** Resolves seed names; the system resolver by default (tests inject one). */
+  readonly resolve?: SeedResolver;
   readonly config: SwimConfig;
   readonly logger: Logger;
   readonly tickMs?: number;
@@ -160,7 +167,8 @@ export class SwimDriver {
     this.nowMs = options.nowMs ?? Date.now;
     this.windowMs = options.windowMs ?? GOSSIP_WINDOW_MS_DEFAULT;
     this.replay = new ReplayWindow(this.windowMs);
-    this.swim = new Swim({ id: options.selfId, gossipAddress, httpAddress: options.httpAddress }, options.config, Math.random, this.nowMs());
+    const zone = options.zone === undefined ? {} : { zone: options.zone };
+    this.swim = new Swim({ id: options.selfId, gossipAddress, httpAddress: options.httpAddress, ...zone }, options.config, Math.random, this.nowMs());
     const remoteOf = (remote: { address: string; family: string; port: number }) => (remote.family === 'IPv6' ? `[${remote.address}]:${remote.port}` : `${remote.address}:${remote.port}`);
     udp.on('message', (packet, remote) => this.guard('datagram', () => this.onDatagram(packet, remoteOf(remote))));
     // A socket error (ICMP unreachable surfacing as ECONNREFUSED, EMSGSIZE) is not fatal here.
@@ -204,14 +212,31 @@ export class SwimDriver {
     this.join();
   }
 
-  /** Joins through the seeds, retrying every second until another member is known. */
+  /**
+   * Joins through the seeds, retrying every second until another member is known. Each attempt
+   * resolves seed names again and tries every address (seeds.ts), leaving out this node's own.
+   */
   private join(): void {
-    const seeds = this.options.seeds.filter((seed) => seed !== this.gossipAddress);
-    if (seeds.length === 0 || this.closed) return;
-    this.guard('join', () => this.run(this.swim.join(seeds, this.nowMs())));
-    setTimeout(() => {
-      if (!this.closed && this.swim.liveCount() <= 1) this.join();
-    }, 1_000).unref();
+    if (this.options.seeds.length === 0 || this.closed) return;
+    const family = this.udp.address().family === 'IPv6' ? 6 : 4;
+    void resolveSeeds(this.options.seeds, this.options.resolve ?? systemResolver, family, (address) => this.isOwnAddress(address), this.options.logger)
+      .then((seeds) => {
+        if (!this.closed && seeds.length > 0) this.guard('join', () => this.run(this.swim.join(seeds, this.nowMs())));
+      })
+      .catch((error: unknown) => this.caught('join', error))
+      .finally(() => {
+        setTimeout(() => {
+          if (!this.closed && this.swim.liveCount() <= 1) this.join();
+        }, 1_000).unref();
+      });
+  }
+
+  /** Whether `address` (host:port) is this node: its advertised address, or a local address on its port. */
+  private isOwnAddress(address: string): boolean {
+    if (address === this.gossipAddress) return true;
+    const port = this.udp.address().port;
+    const local = Object.values(networkInterfaces()).flatMap((list) => list ?? []).map((entry) => joinHostPort(entry.address, port));
+    return local.includes(address) || address === joinHostPort(this.udp.address().address, port);
   }
 
   onEvents(listener: (events: SwimEvent[]) => void): void {

@@ -85,3 +85,17 @@ t.test('random bytes and random JSON never throw (property)', async (t) => {
   );
   t.pass('4000 random inputs');
 });
+
+t.test('zones: an alive update may carry a valid zone; without one (older versions) it still decodes; a bad zone makes the message malformed', async (t) => {
+  const update = { kind: 'alive', id: 'node-c', incarnation: 3, gossipAddress: 'db-1.ring.svc:7946', httpAddress: 'http://[fd00::3]:7070' };
+  const gossip = (extra: Record<string, unknown>) => ({ type: 'gossip', from: 'node-a', updates: [{ ...update, ...extra }] });
+  t.ok(validateMessage(gossip({})), 'no zone: a member without --zone, or a node from before zones');
+  t.ok(validateMessage(gossip({ zone: 'eu-west-1a' })), 'a zone');
+  t.ok(validateMessage(gossip({ zone: 'z'.repeat(63) })), 'a zone of 63 characters');
+  const withZone = gossip({ zone: 'rack.12' }) as SwimMessage;
+  t.same(decode(encodePacket(KEY, withZone, NOW, 'node-b')), { ok: true, message: withZone, bound: true }, 'round-trips through a packet');
+  for (const bad of ['', 'z'.repeat(64), '-leading', 'has space', 'ünï', 7, null, ['a'], { a: 1 }]) {
+    t.equal(validateMessage(gossip({ zone: bad })), undefined, `zone ${JSON.stringify(bad)}`);
+    t.same(decode(encodePacket(KEY, gossip({ zone: bad }) as unknown as SwimMessage, NOW, 'node-b')), { ok: false, reason: 'malformed' }, `zone ${JSON.stringify(bad)} in a packet: dropped, not thrown`);
+  }
+});

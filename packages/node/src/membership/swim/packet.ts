@@ -25,6 +25,7 @@
  * about 2^32 packets (NIST SP 800-38D §8.3): at the default rates, centuries for a ring.
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { isZoneName } from '@ringkv/protocol';
 import type { SwimMessage, Update } from './types.js';
 
 const VERSION = 2;
@@ -153,7 +154,8 @@ export function isHttpAddress(value: unknown): value is string {
 function validUpdate(value: unknown): value is Update {
   const u = value as Record<string, unknown>;
   if (u === null || typeof u !== 'object' || !isStr(u.id) || !ID.test(u.id) || !isInt(u.incarnation)) return false;
-  if (u.kind === 'alive') return isGossipAddress(u.gossipAddress) && isHttpAddress(u.httpAddress);
+  // No zone (absent) is what members without --zone and versions before zones send.
+  if (u.kind === 'alive') return isGossipAddress(u.gossipAddress) && isHttpAddress(u.httpAddress) && (u.zone === undefined || isZoneName(u.zone));
   return (u.kind === 'suspect' || u.kind === 'dead' || u.kind === 'left') && isStr(u.from) && ID.test(u.from);
 }
 

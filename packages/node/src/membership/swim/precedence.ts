@@ -40,7 +40,8 @@ export function overrides(current: SwimMember | undefined, update: Update): bool
 /** The update that describes a member's current record (for push/pull and rebroadcast). */
 export function updateOf(member: SwimMember, from: string): Update {
   if (member.status === 'alive') {
-    return { kind: 'alive', id: member.id, incarnation: member.incarnation, gossipAddress: member.gossipAddress, httpAddress: member.httpAddress };
+    const zone = member.zone === undefined ? {} : { zone: member.zone };
+    return { kind: 'alive', id: member.id, incarnation: member.incarnation, gossipAddress: member.gossipAddress, httpAddress: member.httpAddress, ...zone };
   }
   return { kind: member.status, id: member.id, incarnation: member.incarnation, from };
 }

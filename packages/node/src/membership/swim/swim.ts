@@ -24,6 +24,8 @@ export interface SwimIdentity {
   readonly id: string;
   readonly gossipAddress: string;
   readonly httpAddress: string;
+  /** This member's zone (`--zone`); absent for none. */
+  readonly zone?: string;
 }
 
 export interface SwimOutput {
@@ -486,7 +488,7 @@ export class Swim {
     if (!overrides(current, update)) return;
     const next: SwimMember =
       update.kind === 'alive'
-        ? { id: update.id, gossipAddress: update.gossipAddress, httpAddress: update.httpAddress, status: 'alive', incarnation: update.incarnation, changedMs: nowMs }
+        ? { id: update.id, gossipAddress: update.gossipAddress, httpAddress: update.httpAddress, ...(update.zone === undefined ? {} : { zone: update.zone }), status: 'alive', incarnation: update.incarnation, changedMs: nowMs }
         : { ...current!, status: update.kind, incarnation: update.incarnation, changedMs: nowMs };
     this.setMember(next);
     this.suspicions.delete(update.id);

@@ -16,6 +16,8 @@ export interface SwimMember {
   readonly gossipAddress: string;
   /** HTTP base URL of the node (for the replication transport). */
   readonly httpAddress: string;
+  /** The member's zone (`--zone`), absent for none; it places replicas (protocol ring.ts). */
+  readonly zone?: string;
   readonly status: SwimStatus;
   readonly incarnation: number;
   /** Local time of the last status change (for retention of dead and left members). */
@@ -24,7 +26,11 @@ export interface SwimMember {
 
 /** A membership update, disseminated by piggybacking and carried by push/pull. */
 export type Update =
-  | { readonly kind: 'alive'; readonly id: string; readonly incarnation: number; readonly gossipAddress: string; readonly httpAddress: string }
+  /**
+   * `zone` is absent for a member without one, and in packets from versions before zones:
+   * both decode as "no zone" (packet.ts), so a mixed-version ring keeps gossiping.
+   */
+  | { readonly kind: 'alive'; readonly id: string; readonly incarnation: number; readonly gossipAddress: string; readonly httpAddress: string; readonly zone?: string }
   | { readonly kind: 'suspect' | 'dead' | 'left'; readonly id: string; readonly incarnation: number; readonly from: string };
 
 /** Datagram messages (UDP in production). Every one may carry piggybacked updates. */
