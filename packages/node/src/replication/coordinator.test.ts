@@ -303,13 +303,36 @@ t.test('issue 16.5: a read that cannot meet r fails fast with 503, not 504 at th
   t.equal((await a!.app.request('/kv/k?w=3', { method: 'PUT', body: 'x' })).status, 204);
   silence(network, b!.address);
   silence(network, c!.address);
+  const read = async () => {
+    const started = Date.now();
+    const res = await a!.app.request('/kv/k?r=2&timeout_ms=5000');
+    return { res, elapsed: Date.now() - started };
+  };
+  // Silence alone (a stalled disk looks the same) fails the op after 4 floors (800 ms here).
+  const alone = await read();
+  t.equal(alone.res.status, 503);
+  t.match(await alone.res.json(), { error: { code: 'KV_ERR_QUORUM_UNMET', needed: 2, answered: 1 } });
+  t.ok(alone.elapsed >= 700 && alone.elapsed < 2_500, `silence alone: 503 after the give-up (${alone.elapsed} ms)`);
+  // Now both are avoided (they left the last read unanswered): the next read fails at one floor.
+  const avoided = await read();
+  t.equal(avoided.res.status, 503);
+  t.ok(avoided.elapsed < 700, `peers already avoided: 503 after one floor (${avoided.elapsed} ms)`);
+  t.equal((await a!.app.request('/kv/k?r=1')).status, 200, 'r=1 still served from the local copy');
+});
+
+t.test('issue 16.5: gossip suspecting a silent replica fails its op at the first deadline', async (t) => {
+  const { nodes, network } = memoryCluster({ nodes: 3, config: { n: 3, replicaTimeoutMs: 200 } });
+  const [a, b, c] = nodes;
+  t.equal((await a!.app.request('/kv/k?w=3', { method: 'PUT', body: 'x' })).status, 204);
+  silence(network, b!.address);
+  silence(network, c!.address);
+  a!.membership.setStatus(b!.id, 'suspect');
+  a!.membership.setStatus(c!.id, 'suspect');
   const started = Date.now();
   const res = await a!.app.request('/kv/k?r=2&timeout_ms=5000');
   const elapsed = Date.now() - started;
   t.equal(res.status, 503);
-  t.match(await res.json(), { error: { code: 'KV_ERR_QUORUM_UNMET', needed: 2, answered: 1 } });
-  t.ok(elapsed < 1_000, `within a second (${elapsed} ms)`);
-  t.equal((await a!.app.request('/kv/k?r=1')).status, 200, 'r=1 still served from the local copy');
+  t.ok(elapsed < 700, `503 after one replica deadline (${elapsed} ms)`);
 });
 
 t.test('issue 16.5: a read at a node outside the preference list never waits on a silent replica', async (t) => {

@@ -86,6 +86,12 @@ function layoutKey(members: ReadonlyArray<{ id: string; zone?: string }>): strin
   return members.map((m) => `${m.id}@${m.zone ?? ''}`).join(',');
 }
 
+/**
+ * A replica op silent (nothing heard from its peer) for this many replica-deadline floors fails
+ * for its request even without other evidence against the peer (askReplica).
+ */
+const GIVE_UP_FLOORS = 4;
+
 /** The coded reason a replica failed, for the error's `failures` detail. */
 function reasonOf(error: unknown): string {
   return error instanceof KvError ? error.code : 'KV_ERR_INTERNAL';
@@ -131,11 +137,13 @@ export class Coordinator implements KvService {
 
   /**
    * Sends one replica op with its own deadline (peer-health.ts: adaptive, at least
-   * `replicaTimeoutMs`), within the request's. At the deadline a replica that was silent (nothing
-   * heard from it since the op went out) fails for this request with KV_ERR_TIMEOUT; one that
-   * was busy (it answered other requests meanwhile) stays in the round, `late` is called once
-   * (a write may hedge with a stand-in), and it is judged again one deadline later on what was
-   * heard since. `done` gets the result or the coded failure exactly once; every answer and
+   * `replicaTimeoutMs`), within the request's. At the deadline `late` is called once (a write
+   * hedges with a stand-in) and the op stays in the round, judged again every floor on what was
+   * heard from the peer since: it fails for this request with KV_ERR_TIMEOUT once it has been
+   * silent (nothing heard from the peer) and there is evidence against the peer (gossip
+   * suspects it or calls it dead, or it was already avoided when the op was sent), or after
+   * GIVE_UP_FLOORS floors of silence. A peer that answers other requests meanwhile is busy,
+   * not gone. `done` gets the result or the coded failure exactly once; every answer and
    * silence also feeds peer health.
    */
   private askReplica(
@@ -156,16 +164,37 @@ export class Coordinator implements KvService {
       timers.clearTimeout(timer);
       done(result);
     };
-    const judge = (sinceMs: number) => {
+    // Avoided before this op was sent: it had already left this node unanswered.
+    const avoided = !health.usable(member.id, sentAtMs);
+    let lateCalled = false;
+    // `quietSinceMs`: when the current stretch of hearing nothing from the peer began.
+    const judge = (quietSinceMs: number) => {
       if (settled) return;
       const nowMs = this.deps.nowMs();
-      if (health.silent(member.id, sinceMs, nowMs)) return settle({ ok: false, code: 'KV_ERR_TIMEOUT' });
-      if (sinceMs === sentAtMs) late?.();
-      arm(nowMs);
+      if (!health.silent(member.id, quietSinceMs, nowMs)) {
+        // Busy: it answered other requests meanwhile. It stays in the round, judged again later.
+        callLate();
+        return arm(nowMs);
+      }
+      // Silent. A slow disk or a stalled process is silent too, so failing the op needs more
+      // than one deadline of silence: gossip doubting the peer, the peer already avoided before
+      // this op, or silence for GIVE_UP_FLOORS floors. Until then the op stays in the round and
+      // a write hedges with a stand-in (late).
+      const doubted = !this.deps.membership.isReachable(member.id) || this.deps.membership.member(member.id)?.status === 'suspect';
+      if (doubted || avoided || nowMs - quietSinceMs >= GIVE_UP_FLOORS * this.deps.replicaTimeoutMs) return settle({ ok: false, code: 'KV_ERR_TIMEOUT' });
+      callLate();
+      arm(quietSinceMs);
     };
-    const arm = (sinceMs: number) => {
-      const waitMs = Math.min(health.deadlineMs(member.id, this.deps.replicaTimeoutMs), deadlineMs - this.deps.nowMs());
-      if (waitMs > 0) timer = timers.setTimeout(() => judge(sinceMs), waitMs);
+    const callLate = () => {
+      if (lateCalled) return;
+      lateCalled = true;
+      late?.();
+    };
+    let armed = 0;
+    const arm = (quietSinceMs: number) => {
+      // The first wait adapts to the peer; later ones are one floor each.
+      const waitMs = Math.min(armed++ === 0 ? health.deadlineMs(member.id, this.deps.replicaTimeoutMs) : this.deps.replicaTimeoutMs, deadlineMs - this.deps.nowMs());
+      if (waitMs > 0) timer = timers.setTimeout(() => judge(quietSinceMs), waitMs);
     };
     arm(sentAtMs);
     this.deps.transport.replica(member, op).then(
