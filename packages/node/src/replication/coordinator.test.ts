@@ -313,10 +313,6 @@ t.test('issue 16.5: a read that cannot meet r fails fast with 503, not 504 at th
   t.equal(alone.res.status, 503);
   t.match(await alone.res.json(), { error: { code: 'KV_ERR_QUORUM_UNMET', needed: 2, answered: 1 } });
   t.ok(alone.elapsed >= 700 && alone.elapsed < 2_500, `silence alone: 503 after the give-up (${alone.elapsed} ms)`);
-  // Now both are avoided (they left the last read unanswered): the next read fails at one floor.
-  const avoided = await read();
-  t.equal(avoided.res.status, 503);
-  t.ok(avoided.elapsed < 700, `peers already avoided: 503 after one floor (${avoided.elapsed} ms)`);
   t.equal((await a!.app.request('/kv/k?r=1')).status, 200, 'r=1 still served from the local copy');
 });
 

@@ -140,8 +140,7 @@ export class Coordinator implements KvService {
    * `replicaTimeoutMs`), within the request's. At the deadline `late` is called once (a write
    * hedges with a stand-in) and the op stays in the round, judged again every floor on what was
    * heard from the peer since: it fails for this request with KV_ERR_TIMEOUT once it has been
-   * silent (nothing heard from the peer) and there is evidence against the peer (gossip
-   * suspects it or calls it dead, or it was already avoided when the op was sent), or after
+   * silent (nothing heard from the peer) and gossip suspects it or calls it dead, or after
    * GIVE_UP_FLOORS floors of silence. A peer that answers other requests meanwhile is busy,
    * not gone. `done` gets the result or the coded failure exactly once; every answer and
    * silence also feeds peer health.
@@ -164,8 +163,6 @@ export class Coordinator implements KvService {
       timers.clearTimeout(timer);
       done(result);
     };
-    // Avoided before this op was sent: it had already left this node unanswered.
-    const avoided = !health.usable(member.id, sentAtMs);
     let lateCalled = false;
     // `quietSinceMs`: when the current stretch of hearing nothing from the peer began.
     const judge = (quietSinceMs: number) => {
@@ -176,12 +173,13 @@ export class Coordinator implements KvService {
         callLate();
         return arm(nowMs);
       }
-      // Silent. A slow disk or a stalled process is silent too, so failing the op needs more
-      // than one deadline of silence: gossip doubting the peer, the peer already avoided before
-      // this op, or silence for GIVE_UP_FLOORS floors. Until then the op stays in the round and
-      // a write hedges with a stand-in (late).
+      // Silent. A slow disk or a stalled process is silent too (a loaded machine showed whole
+      // seconds of it), so failing the op needs more than one deadline of silence: gossip, whose
+      // probes are answered by the peer's event loop rather than its disk, doubting the peer, or
+      // silence for GIVE_UP_FLOORS floors. Until then the op stays in the round and a write
+      // hedges with a stand-in (late).
       const doubted = !this.deps.membership.isReachable(member.id) || this.deps.membership.member(member.id)?.status === 'suspect';
-      if (doubted || avoided || nowMs - quietSinceMs >= GIVE_UP_FLOORS * this.deps.replicaTimeoutMs) return settle({ ok: false, code: 'KV_ERR_TIMEOUT' });
+      if (doubted || nowMs - quietSinceMs >= GIVE_UP_FLOORS * this.deps.replicaTimeoutMs) return settle({ ok: false, code: 'KV_ERR_TIMEOUT' });
       callLate();
       arm(quietSinceMs);
     };
