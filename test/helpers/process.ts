@@ -243,10 +243,12 @@ export interface SpawnedProcess {
 
 /**
  * Spawns `node <CLI_MAIN> ...args`, collecting stdout lines and stderr; the process is stopped
- * by PID in the test's teardown.
+ * by PID in the test's teardown. `prefix` runs it through a command that execs it in place
+ * (`ip netns exec NS`), so the PID is still the node's.
  */
-export function spawnCli(t: TestLike, args: readonly string[], env: NodeJS.ProcessEnv = {}): SpawnedProcess {
-  const child = spawn(process.execPath, [CLI_MAIN, ...args], {
+export function spawnCli(t: TestLike, args: readonly string[], env: NodeJS.ProcessEnv = {}, prefix: readonly string[] = []): SpawnedProcess {
+  const argv = [...prefix, process.execPath, CLI_MAIN, ...args];
+  const child = spawn(argv[0]!, argv.slice(1), {
     cwd: REPO_ROOT,
     env: { ...process.env, ...defaultEnv, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -299,6 +301,8 @@ export interface NodeOptions {
   readonly startDeadlineMs?: number;
   /** Environment on top of the helpers' defaults (RINGKV_ADMIN_TOKEN: '' for none; libfaketime's LD_PRELOAD and FAKETIME). */
   readonly env?: NodeJS.ProcessEnv;
+  /** A command that execs the node in place, such as `ip netns exec NS` (see spawnCli). */
+  readonly prefix?: readonly string[];
 }
 
 export interface NodeProcess extends SpawnedProcess {
@@ -338,7 +342,7 @@ export async function spawnNode(t: TestLike, options: NodeOptions = {}): Promise
   const dir = options.dir ?? (await tempDir(t));
   const id = options.id ?? 'node1';
   const secret = options.secret ?? DEFAULT_SECRET;
-  const proc = spawnCli(t, nodeArgs({ ...options, dir }), options.env);
+  const proc = spawnCli(t, nodeArgs({ ...options, dir }), options.env, options.prefix);
   const deadlineMs = options.startDeadlineMs ?? START_DEADLINE_MS;
   const url = await new Promise<string>((resolve, reject) => {
     let settled = false;
