@@ -72,6 +72,8 @@ export class NetnsCluster {
       dir: host.dir,
       port: HTTP_PORT,
       n: this.n,
+      // Five nodes starting at once on a shared 2-core machine have taken over 20 s.
+      startDeadlineMs: 90_000,
       prefix: this.network.execPrefix(host.index),
       extraArgs: ['--host', host.address, '--advertise', `${host.address}:${HTTP_PORT}`, '--gossip-port', String(GOSSIP_PORT), '--seeds', seeds, ...this.args],
       ...(offsetMs === 0 ? {} : { env: faketimeEnv(offsetMs) }),

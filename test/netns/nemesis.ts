@@ -18,6 +18,7 @@
  * timing still varies). The timeline records the state of the world (who runs, which links
  * drop) from each change on, for the availability figures (reachability.ts, figures.ts).
  */
+import { shuffled, sleep } from '../fault/nemesis.js';
 import { cutBetween, link, type Link } from './firewall.js';
 import type { Host, NetnsCluster } from './hosts.js';
 import { cutByIds, type World } from './reachability.js';
@@ -61,16 +62,6 @@ export interface NemesisOptions {
 }
 
 const HEAL_DEADLINE_MS = 60_000;
-export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function shuffled<T>(rng: () => number, items: readonly T[]): T[] {
-  const out = [...items];
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = Math.floor(rng() * (i + 1));
-    [out[i], out[j]] = [out[j]!, out[i]!];
-  }
-  return out;
-}
 
 class Recorder {
   readonly phases: Phase[] = [];

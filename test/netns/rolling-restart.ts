@@ -12,7 +12,7 @@
 import type { RingkvClient } from '@ringkv/client';
 import type { HistoryEvent } from '../fault/checker.js';
 import type { NetnsCluster } from './hosts.js';
-import { sleep } from './nemesis.js';
+import { sleep } from '../fault/nemesis.js';
 import { runWorkload, type Sample } from './workload.js';
 
 export interface RestartRecord {
