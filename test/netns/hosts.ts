@@ -13,7 +13,7 @@
 import { DEFAULT_ADMIN_TOKEN, continueByPid, http, httpAgent, killByPid, spawnNode, tempDir, waitFor, waitExit, type NodeProcess, type TestLike } from '../helpers/process.js';
 import { faketimeEnv } from '../helpers/faketime.js';
 import { ruleset, type Link } from './firewall.js';
-import { run, type HostNetwork } from './network.js';
+import { runAsync, type HostNetwork } from './network.js';
 
 export const HTTP_PORT = 7070;
 export const GOSSIP_PORT = 7946;
@@ -128,15 +128,17 @@ export class NetnsCluster {
     await this.spawn(host, offsetMs);
   }
 
-  /** Puts every host's nftables table in the state `cut` asks (an empty set heals). */
-  applyCut(cut: ReadonlySet<Link>): void {
-    for (const host of this.hosts) {
-      const before = ruleset(host.index, this.cut, (h) => this.network.names.hostAddress(h));
-      const after = ruleset(host.index, cut, (h) => this.network.names.hostAddress(h));
-      if (before === after) continue;
-      const [command, ...args] = this.network.execPrefix(host.index);
-      run(command!, [...args, 'nft', '-f', '-'], after);
-    }
+  /** Puts every host's nftables table in the state `cut` asks (an empty set heals), all hosts at once. */
+  async applyCut(cut: ReadonlySet<Link>): Promise<void> {
+    const address = (h: number) => this.network.names.hostAddress(h);
+    await Promise.all(
+      this.hosts.map(async (host) => {
+        const after = ruleset(host.index, cut, address);
+        if (ruleset(host.index, this.cut, address) === after) return;
+        const [command, ...args] = this.network.execPrefix(host.index);
+        await runAsync(command!, [...args, 'nft', '-f', '-'], after);
+      }),
+    );
     this.cut = cut;
   }
 

@@ -77,8 +77,9 @@ class Recorder {
     this.phases.push({ atMs: Date.now(), label, world: { up, cut }, ...(this.skewed === undefined ? {} : { skewed: this.skewed }) });
   }
 
-  applyCut(cut: ReadonlySet<Link>, label: PhaseLabel): void {
-    this.cluster.applyCut(cut);
+  /** The phase begins once every host's rules are in place (a request before that is a transition). */
+  async applyCut(cut: ReadonlySet<Link>, label: PhaseLabel): Promise<void> {
+    await this.cluster.applyCut(cut);
     this.cut = cut;
     this.mark(label);
   }
@@ -129,24 +130,24 @@ async function inject(cluster: NetnsCluster, recorder: Recorder, kind: FaultKind
   switch (kind) {
     case 'split': {
       const [minority, majority] = [hosts.slice(0, 2), hosts.slice(2)];
-      recorder.applyCut(cutBetween(index(minority), index(majority)), kind);
+      await recorder.applyCut(cutBetween(index(minority), index(majority)), kind);
       detail = `{${names(minority)}} | {${names(majority)}}`;
       break;
     }
     case 'bridge': {
       const [bridge, a, b] = [hosts[0]!, hosts.slice(1, 3), hosts.slice(3)];
-      recorder.applyCut(cutBetween(index(a), index(b)), kind);
+      await recorder.applyCut(cutBetween(index(a), index(b)), kind);
       detail = `{${names(a)}} | {${names(b)}}, ${bridge.id} sees both`;
       break;
     }
     case 'one-way': {
       const [from, to] = [hosts[0]!, hosts[1]!];
-      recorder.applyCut(new Set([link(from.index, to.index)]), kind);
+      await recorder.applyCut(new Set([link(from.index, to.index)]), kind);
       detail = `${from.id} → ${to.id} dropped, ${to.id} → ${from.id} delivered`;
       break;
     }
     case 'isolated': {
-      recorder.applyCut(cutBetween([hosts[0]!.index], index(hosts.slice(1))), kind);
+      await recorder.applyCut(cutBetween([hosts[0]!.index], index(hosts.slice(1))), kind);
       detail = `${hosts[0]!.id} cut from all`;
       break;
     }
@@ -166,7 +167,7 @@ async function inject(cluster: NetnsCluster, recorder: Recorder, kind: FaultKind
       return clockSkew(cluster, recorder, hosts[0]!, holdMs, rng);
   }
   await sleep(holdMs);
-  recorder.applyCut(new Set(), 'healing');
+  await recorder.applyCut(new Set(), 'healing');
   return detail;
 }
 

@@ -11,7 +11,7 @@
  * what a crashed run left behind: names with this tier's prefix whose tag's PID no longer runs
  * node (or is this process: a leftover from an earlier run that had our PID).
  */
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { pidAlive } from '../helpers/process.js';
 import { PREFIX, chooseSubnet, pidOfTag, runNames, tagInName, type RunNames } from './names.js';
@@ -24,6 +24,20 @@ export function run(command: string, args: readonly string[], input?: string): s
     const failure = error as { stderr?: string; message: string };
     throw new Error(`${command} ${args.join(' ')}: ${failure.stderr?.trim() || failure.message}`);
   }
+}
+
+/**
+ * Runs a command without blocking the event loop (while the workload runs: a synchronous exec
+ * would stall every client and show up as latency); rejects with its stderr.
+ */
+export function runAsync(command: string, args: readonly string[], input: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = execFile(command, args, { encoding: 'utf8', timeout: 30_000 }, (error, stdout, stderr) => {
+      if (error) reject(new Error(`${command} ${args.join(' ')}: ${stderr.trim() || error.message}`));
+      else resolve(stdout);
+    });
+    child.stdin!.end(input);
+  });
 }
 
 /** Runs a command whose failure only means "already gone". */
