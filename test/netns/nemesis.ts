@@ -13,7 +13,8 @@
  * | `pause` | SIGSTOP of one node, SIGCONT when the fault ends |
  * | `clock-skew` | kill -9, restart under libfaketime with the wall clock 20–50 s ahead or behind, then kill -9 and restart on the real clock when the fault ends |
  *
- * The kinds come in a seeded shuffled order, cycled; targets, sides, durations and skews come
+ * The kinds come in a seeded shuffled order, cycled, until the held time reaches the run's
+ * length and every kind has run at least once; targets, sides, durations and skews come
  * from the same seeded PRNG, so the seed (printed by the test) replays the schedule (process
  * timing still varies). The timeline records the state of the world (who runs, which links
  * drop) from each change on, for the availability figures (reachability.ts, figures.ts).
@@ -97,7 +98,10 @@ export async function runNetnsNemesis(cluster: NetnsCluster, options: NemesisOpt
   recorder.mark('baseline');
   let held = 0;
   let order: FaultKind[] = [];
-  while (held < options.faultMs) {
+  const injected = new Set<FaultKind>();
+  // Until the held time is reached and every kind ran once (on a busy machine restarts alone
+  // can fill a short run's time).
+  while (held < options.faultMs || injected.size < FAULT_KINDS.length) {
     if (order.length === 0) order = shuffled(rng, FAULT_KINDS);
     const kind = order.shift()!;
     const holdMs = 6_000 + Math.floor(rng() * 3_000);
@@ -110,6 +114,7 @@ export async function runNetnsNemesis(cluster: NetnsCluster, options: NemesisOpt
     const healMs = await cluster.waitMembershipHealed(HEAL_DEADLINE_MS).catch(() => undefined);
     recorder.mark('baseline');
     faults.push({ kind, detail, atMs, activeMs, healMs });
+    injected.add(kind);
     options.log(`${(atMs / 1000).toFixed(1)} s ${kind}: ${detail}, held ${(activeMs / 1000).toFixed(1)} s, membership healed ${healMs === undefined ? `NOT within ${HEAL_DEADLINE_MS / 1000} s` : `in ${(healMs / 1000).toFixed(1)} s`}`);
     await sleep(1_000); // a stretch of baseline between faults
   }
