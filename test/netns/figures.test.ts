@@ -24,6 +24,8 @@ t.test('samples are placed in the phase they started in, and classed by the grou
   t.equal(classify(sample(p1, 2_000, 10, 503), phases, settings).cls, 'no-quorum');
   t.equal(classify(sample(p2, 2_000, 10, 200), phases, settings).cls, 'quorum');
   t.equal(classify(sample(p2, 9_500, 1_000, 200), phases, settings).cls, 'transition', 'the heal came mid-request');
+  const changing: Phase[] = [phases[0]!, { ...phases[1]!, atMs: 500, changing: true }, phases[1]!];
+  t.equal(classify(sample(p1, 600, 10, 200), changing, settings).cls, 'transition', 'started while the rules were being applied');
   t.equal(classify(sample(p2, 2_000, 10, 200), [...phases.slice(0, 1), { ...phases[1]!, world: { up: new Set(ids.filter((x) => x !== p2)), cut: new Set() } }], settings).cls, 'coordinator-down');
 });
 

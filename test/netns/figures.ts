@@ -8,8 +8,9 @@
  * - `coordinator-down`: the node it was sent to was killed or paused (the client could not
  *   reach it; a load balancer's readiness probe is what keeps clients away from it);
  * - `skewed-coordinator`: sent to the node running with a shifted wall clock;
- * - `transition`: the world changed while it ran (a cut or a heal mid-request): no class can
- *   be trusted, so it is counted and left out of the checks.
+ * - `transition`: the world changed while it ran (a cut or a heal mid-request), or it started
+ *   while nftables rules were being changed: no class can be trusted, so it is counted and
+ *   left out of the checks.
  *
  * Per phase label (each fault kind, `healing`, `baseline`) and class: requests, successes,
  * p50/p99/max latency, 503s, 504s, other errors by code, and throughput (successful requests
@@ -79,7 +80,7 @@ export function classify(sample: Sample, phases: readonly Phase[], settings: Quo
   const start = phaseAt(phases, sample.startMs);
   const phase = phases[start]!;
   const label = phase.label;
-  if (phaseAt(phases, sample.endMs) !== start) return { sample, label, cls: 'transition' };
+  if (phase.changing || phaseAt(phases, sample.endMs) !== start) return { sample, label, cls: 'transition' };
   if (!phase.world.up.has(sample.coordinator)) return { sample, label, cls: 'coordinator-down' };
   if (phase.skewed === sample.coordinator) return { sample, label, cls: 'skewed-coordinator' };
   const op = sample.op === 'get' ? 'get' : 'put';

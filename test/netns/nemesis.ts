@@ -36,6 +36,8 @@ export interface Phase {
   readonly world: World;
   /** The node running with a shifted wall clock, if any. */
   readonly skewed?: string;
+  /** Rules are being changed: some hosts have the new ones, some not (requests are transitions). */
+  readonly changing?: boolean;
 }
 
 export interface FaultRecord {
@@ -72,14 +74,19 @@ class Recorder {
   constructor(private readonly cluster: NetnsCluster) {}
 
   /** Records the world as it is now under `label`. */
-  mark(label: PhaseLabel): void {
+  mark(label: PhaseLabel, changing = false): void {
     const up = new Set(this.cluster.running().map((h) => h.id));
     const cut = cutByIds(this.cut, (index) => this.cluster.hosts[index - 1]!.id);
-    this.phases.push({ atMs: Date.now(), label, world: { up, cut }, ...(this.skewed === undefined ? {} : { skewed: this.skewed }) });
+    this.phases.push({ atMs: Date.now(), label, world: { up, cut }, ...(this.skewed === undefined ? {} : { skewed: this.skewed }), ...(changing ? { changing } : {}) });
   }
 
-  /** The phase begins once every host's rules are in place (a request before that is a transition). */
+  /**
+   * The phase begins once every host's rules are in place; while `nft` runs on the hosts (seconds
+   * on a busy machine) the world is neither the old nor the new one, so that stretch is marked
+   * `changing` and every request starting in it is a transition.
+   */
   async applyCut(cut: ReadonlySet<Link>, label: PhaseLabel): Promise<void> {
+    this.mark(label, true);
     await this.cluster.applyCut(cut);
     this.cut = cut;
     this.mark(label);
