@@ -47,7 +47,7 @@ export interface FaultReport {
 const MEMBERSHIP_GRACE_MS = 10_000;
 
 /** A small seeded PRNG so a run's fault schedule can be replayed (timing still varies). */
-function random(seed: number): () => number {
+export function random(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;
@@ -57,7 +57,7 @@ function random(seed: number): () => number {
   };
 }
 
-function union(siblings: readonly Sibling[]): string[] {
+export function union(siblings: readonly Sibling[]): string[] {
   const out = new Set<string>();
   for (const sibling of siblings) {
     if (sibling.deleted) continue;
@@ -76,7 +76,7 @@ function union(siblings: readonly Sibling[]): string[] {
  * delete's context (found by the cluster simulation: the checker otherwise reports it as a
  * resurrection).
  */
-async function deleteKey(client: RingkvClient, key: string, seen: string[], context: { context?: string }, readStartMs: number): Promise<HistoryEvent> {
+export async function deleteKey(client: RingkvClient, key: string, seen: string[], context: { context?: string }, readStartMs: number): Promise<HistoryEvent> {
   const event = { type: 'delete' as const, key, seen, ok: false, startMs: readStartMs, endMs: Infinity };
   try {
     await client.delete(key, { ...context, timeoutMs: 2_000 });

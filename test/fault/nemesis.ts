@@ -66,7 +66,7 @@ function pick<T>(rng: () => number, items: readonly T[]): T {
   return items[Math.floor(rng() * items.length)]!;
 }
 
-function shuffled<T>(rng: () => number, items: readonly T[]): T[] {
+export function shuffled<T>(rng: () => number, items: readonly T[]): T[] {
   const out = [...items];
   for (let i = out.length - 1; i > 0; i--) {
     const j = Math.floor(rng() * (i + 1));

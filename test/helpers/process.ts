@@ -243,10 +243,12 @@ export interface SpawnedProcess {
 
 /**
  * Spawns `node <CLI_MAIN> ...args`, collecting stdout lines and stderr; the process is stopped
- * by PID in the test's teardown.
+ * by PID in the test's teardown. `prefix` runs it through a command that execs it in place
+ * (`ip netns exec NS`), so the PID is still the node's.
  */
-export function spawnCli(t: TestLike, args: readonly string[], env: NodeJS.ProcessEnv = {}, main = CLI_MAIN): SpawnedProcess {
-  const child = spawn(process.execPath, [main, ...args], {
+export function spawnCli(t: TestLike, args: readonly string[], env: NodeJS.ProcessEnv = {}, main = CLI_MAIN, prefix: readonly string[] = []): SpawnedProcess {
+  const argv = [...prefix, process.execPath, main, ...args];
+  const child = spawn(argv[0]!, argv.slice(1), {
     cwd: REPO_ROOT,
     env: { ...process.env, ...defaultEnv, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -301,6 +303,8 @@ export interface NodeOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** The CLI program to run (default: the workspace's built CLI; bundle.test.ts runs a bundled one). */
   readonly main?: string;
+  /** A command that execs the node in place, such as `ip netns exec NS` (see spawnCli). */
+  readonly prefix?: readonly string[];
 }
 
 export interface NodeProcess extends SpawnedProcess {
@@ -340,7 +344,7 @@ export async function spawnNode(t: TestLike, options: NodeOptions = {}): Promise
   const dir = options.dir ?? (await tempDir(t));
   const id = options.id ?? 'node1';
   const secret = options.secret ?? DEFAULT_SECRET;
-  const proc = spawnCli(t, nodeArgs({ ...options, dir }), options.env, options.main);
+  const proc = spawnCli(t, nodeArgs({ ...options, dir }), options.env, options.main, options.prefix);
   const deadlineMs = options.startDeadlineMs ?? START_DEADLINE_MS;
   const url = await new Promise<string>((resolve, reject) => {
     let settled = false;
