@@ -40,10 +40,12 @@ t.test('5 nodes, N=3, W=2: writes while a replica is down become hints, delivere
   let held = 0;
   await waitFor(async () => {
     held = await hintsHeld(agent, ring.filter((n) => n !== victim), victim.id);
-    return held === owned.length ? true : undefined;
-  }, 10_000, 'one hint per key the dead node owns').catch(() => undefined);
+    return held >= owned.length ? true : undefined;
+  }, 10_000, 'a hint for every key the dead node owns').catch(() => undefined);
   t.ok(held > 0, `fallbacks hold ${held} hints for ${victim.id}`);
-  t.equal(held, owned.length, 'one hint per key the dead node owns');
+  // At least one per key: when a fallback is late under load, a write also hedges with a
+  // second fallback (docs/healing.md "Replica deadlines"), so a key may have two.
+  t.ok(held >= owned.length && held <= 2 * owned.length, `a hint for every key the dead node owns (${held} for ${owned.length} keys)`);
   const back = await restartNode(t, victim, ring, 3);
   const restartedAt = Date.now();
   await waitFor(async () => ((await hintsHeld(agent, ring, victim.id)) === 0 ? true : undefined), 10_000, 'every hint delivered and deleted within 10 s');
