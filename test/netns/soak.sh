@@ -17,7 +17,7 @@ export NETNS_SEED="${NETNS_SEED:-$(( $(date +%s) % 100000 ))}"
 report="${1:-netns-soak-$NETNS_SEED.txt}"
 echo "soak: ${NETNS_SECONDS} s of faults, seed ${NETNS_SEED}; commit $(git rev-parse --short HEAD); full output in ${report}"
 started=$(date +%s)
-node_modules/.bin/tap --reporter=tap --timeout=0 test/netns/netns.test.ts > "$report" 2>&1
+node_modules/.bin/tap --reporter=tap --timeout=0 test/netns/tier.ts > "$report" 2>&1
 status=$?
 grep -E '^\s+# |^\s+(not )?ok [0-9]+ - ' "$report" | sed -E 's/^\s+//'
 echo "soak: finished with status ${status} after $(( $(date +%s) - started )) s"
