@@ -9,6 +9,7 @@ import { KvError, Keyring, MemoryStore, checkBody, checkRequest, internalHeaders
 import { answerHello, Coordinator, encodeBatchResults, encodeCoordinateResult, HELLO_PATH, MemoryNetwork, MemoryTransport, ReplicaService, StaticMembership } from '@ringkv/node/testing';
 // HttpTransport is not exported by the package; the built module is the one node.ts uses.
 import { HttpTransport } from '../packages/node/dist/transport/http-transport.js';
+import { StreamTransport } from '../packages/node/dist/transport/stream-transport.js';
 import { PAIR_LIMITS, transportContract, type TransportPair } from './contract/transport.contract.js';
 import { rejectsWith } from './helpers/compare.js';
 
@@ -127,8 +128,19 @@ async function tellMembers(target: RingkvNode, members: readonly StaticPeer[], s
   if (answer.statusCode !== 204) throw new Error(`${target.url} refused the member list: ${answer.statusCode} ${text}`);
 }
 
-async function httpPair(t: Test, secretB = SECRET): Promise<TransportPair> {
-  const transport = httpTransport('node-a');
+/** A's side of the node-to-node stream, with the pair's queue limits. */
+function streamTransport(selfId: string): StreamTransport {
+  return new StreamTransport({
+    selfId,
+    keys: () => new Keyring([SECRET]).streamKeys,
+    nowMs: Date.now,
+    peerTimeoutMs: 2_000,
+    frameBytesMax: 16 * 1024 * 1024,
+    ...queueLimits,
+  });
+}
+
+async function httpPair(t: Test, secretB = SECRET, transport: HttpTransport | StreamTransport = httpTransport('node-a')): Promise<TransportPair> {
   const a = await node(t, 'node-a', { store: new MemoryStore(), transport });
   const storeB = new MemoryStore();
   const b = await node(t, 'node-b', { store: storeB }, secretB);
@@ -150,6 +162,7 @@ async function httpPair(t: Test, secretB = SECRET): Promise<TransportPair> {
 }
 
 transportContract(t, 'HttpTransport (real nodes on 127.0.0.1)', (t) => httpPair(t));
+transportContract(t, 'StreamTransport (real nodes on 127.0.0.1)', (t) => httpPair(t, SECRET, streamTransport('node-a')));
 
 // ---- HTTP only.
 

@@ -8,7 +8,7 @@
 import { leaveStep } from './replication/leave.js';
 import { checkNotRemoved, loadRemovals, markSelfRemoved, recordRemoval } from './membership/removals.js';
 import { readFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Server } from 'node:http';
 import { pino, type Logger } from 'pino';
 import type { Hono } from 'hono';
@@ -39,11 +39,14 @@ import { Reaper } from './replication/reaper.js';
 import { SqliteStore } from './storage/sqlite-store.js';
 import type { Store } from './storage/store.js';
 import { HttpTransport } from './transport/http-transport.js';
+import { StreamTransport } from './transport/stream-transport.js';
+import { StreamAcceptor } from './transport/stream-acceptor.js';
+import { ChallengeTable } from './transport/stream-auth.js';
 import type { Transport } from './transport/transport.js';
 import { FaultPlan } from './transport/fault-plan.js';
 import { realTimers, type Timers } from './timers.js';
 import { Keyring } from './security/keyring.js';
-import { newEpoch } from './transport/auth.js';
+import { newEpoch, newNonce } from './transport/auth.js';
 
 /** This package's version, reported by /admin/status. */
 export const VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
@@ -146,21 +149,31 @@ function openStore(config: NodeConfig, nowMs: () => number): Store {
   });
 }
 
-function openTransport(config: NodeConfig, nowMs: () => number, faults: FaultPlan | undefined, keyring: Keyring, tls: TlsMaterial | undefined): Transport {
-  return new HttpTransport({
+function openTransport(config: NodeConfig, nowMs: () => number, faults: FaultPlan | undefined, keyring: Keyring, tls: TlsMaterial | undefined, logger: Logger): Transport {
+  const common = {
     ...(faults ? { faults } : {}),
     ...(tls ? { tls: peerConnectOptions(tls) } : {}),
     selfId: config.nodeId,
-    keys: () => keyring.internalKeys,
     nowMs,
     peerTimeoutMs: config.peerTimeoutMs,
-    connectionsPerPeer: config.connectionsPerPeer,
-    responseBytesMax: config.internalBodyBytesMax,
     batchOpsMax: config.batchOpsMax,
     inflightMax: config.peerInflightMax,
     queueOpsMax: config.peerQueueOpsMax,
     batchBytesMax: config.batchBytesMax,
     queueBytesMax: config.peerQueueBytesMax,
+  };
+  if (config.peerTransport === 'http') {
+    return new HttpTransport({ ...common, keys: () => keyring.internalKeys, connectionsPerPeer: config.connectionsPerPeer, responseBytesMax: config.internalBodyBytesMax });
+  }
+  return new StreamTransport({
+    ...common,
+    keys: () => keyring.streamKeys,
+    frameBytesMax: config.internalBodyBytesMax,
+    inflightBytesMax: config.peerInflightBytesMax,
+    onConnectionClosed: (peer, reason, error) => {
+      if (reason === 'closed' || reason === 'closing') logger.debug({ peer, reason }, 'stream to a peer closed');
+      else logger.warn({ peer, reason, err: error.message }, 'stream to a peer closed');
+    },
   });
 }
 
@@ -181,7 +194,7 @@ export function assemble(config: NodeConfig, url: string, parts: NodeParts, logg
   };
   const staticMembership = parts.membership === undefined ? new StaticMembership(config.nodeId, url, config.peers) : undefined;
   const membership: MembershipView = parts.membership ?? staticMembership!;
-  const transport = parts.transport ?? openTransport(config, nowMs, parts.faults, keyring, parts.tls);
+  const transport = parts.transport ?? openTransport(config, nowMs, parts.faults, keyring, parts.tls, logger);
   const metrics = createMetrics(config.nodeId, store, transport, config.processMetrics, parts.swimStats, parts.connections);
   const replica = new ReplicaService(store, limits, () => coordinator, (id) => membership.isRemoved(id));
   const coordinator = new Coordinator({
@@ -232,6 +245,23 @@ export function assemble(config: NodeConfig, url: string, parts: NodeParts, logg
   });
   const encode = (object: VersionedObject, key: string) => encodeContext(contextOf(object), key, codec);
   let stopping = false;
+  const self = { id: config.nodeId, epoch: parts.bootEpoch ?? newEpoch() };
+  // Peers' streams (docs/transport.md): accepted whatever this node dials with itself.
+  const challenges = new ChallengeTable(nowMs, newNonce);
+  const acceptor = new StreamAcceptor({
+    keys: () => keyring.streamKeys,
+    self,
+    challenges,
+    peer: replica,
+    isRemoved: (id) => membership.isRemoved(id),
+    peerCertificateRequired: parts.access?.peerCertificateRequired ?? false,
+    refused: metrics.internalRefused,
+    log: logger,
+    isStopping: () => stopping,
+    nowMs,
+    frameBytesMax: config.internalBodyBytesMax,
+    frameTimeoutMs: config.peerTimeoutMs,
+  });
   // Hints by owner is a scan of the hints table: reused for 100 times what it last cost
   // (cost-bounded.ts), so asking /admin/status in a loop cannot stall the event loop. The key
   // count is kept incrementally by the store.
@@ -256,7 +286,8 @@ export function assemble(config: NodeConfig, url: string, parts: NodeParts, logg
     admin: { n: config.n, keyBytesMax: config.keyBytesMax, store, membership, ring: () => coordinator.ring(), status, encodeContext: encode, registry: metrics.registry, antiEntropy, transfer, nowMs, ...(parts.membershipControl ? { control: parts.membershipControl } : {}) },
     internal: {
       keys: () => keyring.internalKeys,
-      self: { id: config.nodeId, epoch: parts.bootEpoch ?? newEpoch() },
+      self,
+      stream: { keys: () => keyring.streamKeys, challenges },
       nowMs,
       bodyBytesMax: config.internalBodyBytesMax,
       replayEntriesMax: config.internalReplayEntriesMax,
@@ -269,7 +300,7 @@ export function assemble(config: NodeConfig, url: string, parts: NodeParts, logg
     logger,
     isStopping: () => stopping,
   });
-  return { app, membership, staticMembership, transport, coordinator, replica, handoff, antiEntropy, transfer, reaper, stop: () => (stopping = true) };
+  return { app, membership, staticMembership, transport, acceptor, coordinator, replica, handoff, antiEntropy, transfer, reaper, stop: () => (stopping = true) };
 }
 
 /** The gossip counters /metrics exports. */
@@ -311,6 +342,10 @@ export async function startNode(config: NodeConfig, parts: NodeParts = {}): Prom
     ...(tls ? { tls } : {}),
   });
   const server = edge.server;
+  // Peer streams arrive as HTTP upgrades on the client port (docs/transport.md); anything that
+  // comes before the node is assembled is hung up.
+  let acceptor: StreamAcceptor | undefined;
+  server.on('upgrade', (req, socket: Socket, head: Buffer) => (acceptor === undefined ? socket.destroy() : acceptor.upgrade(req, socket, head)));
   let port: number;
   try {
     port = await listen(server, config.httpPort, config.host);
@@ -420,6 +455,7 @@ export async function startNode(config: NodeConfig, parts: NodeParts = {}): Prom
     store,
   );
   fetch = node.app.fetch;
+  acceptor = node.acceptor;
   node.handoff.start(config.hintDeliveryIntervalMs);
   if (config.antiEntropyIntervalMs > 0) node.antiEntropy.start(config.antiEntropyIntervalMs);
   node.transfer.start(config.hintDeliveryIntervalMs);
@@ -450,7 +486,8 @@ export async function startNode(config: NodeConfig, parts: NodeParts = {}): Prom
       const drained = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       const grace = setTimeout(() => server.closeAllConnections(), config.shutdownGraceMs);
-      await drained;
+      // Upgraded sockets still count for server.close(): the streams must end too.
+      await Promise.all([drained, node.acceptor.close(config.shutdownGraceMs)]);
       clearTimeout(grace);
       await node.handoff.stop();
       await node.antiEntropy.stop();
@@ -465,6 +502,7 @@ export async function startNode(config: NodeConfig, parts: NodeParts = {}): Prom
   };
   const destroy = (): void => {
     node.stop();
+    node.acceptor.destroy();
     server.closeAllConnections();
     server.close();
     void node.handoff.stop();

@@ -22,6 +22,7 @@ import type { PeerHandler } from '../transport/transport.js';
 import { decodeTreeRequest, encodeTreeResponse } from '../transport/tree-messages.js';
 import type { FaultPlan } from '../transport/fault-plan.js';
 import type { StaticPeer } from '../membership/static-membership.js';
+import { CHALLENGE_PATH, checkChallengeRequest, type ChallengeTable } from '../transport/stream-auth.js';
 import { incomingOf, readBody } from './request.js';
 
 export interface InternalDeps {
@@ -43,6 +44,8 @@ export interface InternalDeps {
   readonly replayEntriesMax?: number;
   /** Largest accepted clock difference with a sender (default AUTH_SKEW_MS_DEFAULT). */
   readonly skewMs?: number;
+  /** The stream handshake's first step (transport/stream-auth.ts); absent, no streams are offered. */
+  readonly stream?: { readonly keys: () => readonly Uint8Array[]; readonly challenges: ChallengeTable };
 }
 
 /** Authenticates a request (see the module comment); returns its body and sender. */
@@ -110,6 +113,16 @@ export function internalRoutes(app: Hono, deps: InternalDeps): void {
   // How a sender learns this node's boot epoch (transport/auth.ts). Side-effect free, so a
   // replayed hello only repeats an answer; an unauthenticated one is refused.
   app.post(HELLO_PATH, (c) => c.json(refusing(deps, () => answerHello(c.req.raw.headers, deps.keys(), deps.self, deps.nowMs(), deps.skewMs ?? AUTH_SKEW_MS_DEFAULT))));
+
+  const stream = deps.stream;
+  if (stream !== undefined) {
+    // A challenge for a peer about to open a stream (docs/transport.md). Only key holders get
+    // one (a signed, time-bound request); the table it lands in is bounded.
+    app.post(CHALLENGE_PATH, (c) => {
+      const sender = refusing(deps, () => checkChallengeRequest(c.req.raw.headers, stream.keys(), deps.nowMs(), deps.skewMs ?? AUTH_SKEW_MS_DEFAULT));
+      return c.json({ node: deps.self.id, epoch: deps.self.epoch, challenge: stream.challenges.issue(sender) });
+    });
+  }
 
   app.post('/internal/batch', async (c) => {
     const { body, sender } = await authenticated(c);

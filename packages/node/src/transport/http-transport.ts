@@ -16,7 +16,6 @@
  */
 import { Pool } from 'undici';
 import type { FaultPlan } from './fault-plan.js';
-import { isErrorCode } from '@ringkv/protocol';
 import { KvError } from '../errors.js';
 import type { Member } from '../membership/membership.js';
 import { HELLO_PATH, newNonce, readHelloAnswer, signHello, signRequest, type Receiver } from './auth.js';
@@ -31,6 +30,7 @@ import {
   type ReplicaResult,
 } from './messages.js';
 import { PeerQueue, type PeerQueueLimits } from './peer-queue.js';
+import { fromPeer, partitioned, refusal } from './peer-errors.js';
 import { decodeTreeResponse, encodeTreeRequest, type TreeRequest, type TreeResponse } from './tree-messages.js';
 import { FORWARD_HOP_ALLOWANCE_MS, type Transport, type TransportStats } from './transport.js';
 
@@ -79,36 +79,6 @@ function requestError(error: unknown, member: Member, path: string, timeoutMs: n
 }
 
 const NOT_DELIVERED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'UND_ERR_CONNECT_TIMEOUT']);
-
-/** A non-200 answer: whatever the peer's reason (401, 503 while it stops, 500), no result came. */
-function refusal(member: Member, path: string, status: number, bytes: Uint8Array): KvError {
-  let code: unknown;
-  let reason: unknown;
-  try {
-    const error = (JSON.parse(Buffer.from(bytes).toString('utf8')) as { error?: { code?: unknown; reason?: unknown } } | null)?.error;
-    code = error?.code;
-    reason = error?.reason;
-  } catch {
-    code = undefined;
-  }
-  return new KvError('KV_ERR_PEER_UNREACHABLE', `peer ${member.id} refused ${path}: ${status} ${isErrorCode(code) ? code : ''}`, {
-    peer: member.id,
-    status,
-    ...(typeof reason === 'string' && /^[a-z-]{1,32}$/.test(reason) ? { reason } : {}),
-    // A 4xx or a 503 (stopping) was refused before any work; an unexpected 5xx may have acted.
-    delivered: status >= 500 && status !== 503,
-  });
-}
-
-/** Decodes a 200 answer; one that does not decode is no answer at all (KV_ERR_PEER_UNREACHABLE). */
-function fromPeer<T>(member: Member, what: string, decode: () => T): T {
-  try {
-    return decode();
-  } catch (error) {
-    if (!(error instanceof KvError) || error.code !== 'KV_ERR_BAD_REQUEST') throw error;
-    throw new KvError('KV_ERR_PEER_UNREACHABLE', `peer ${member.id} answered an undecodable ${what}: ${error.message}`, { peer: member.id }, { cause: error });
-  }
-}
 
 /** Closes `pool`, destroying it (failing what is still in flight with `error`) after `graceMs`. */
 async function closeWithin(pool: Pool, graceMs: number, error: KvError): Promise<void> {
@@ -252,19 +222,12 @@ export class HttpTransport implements Transport {
 
   replica(peer: Member, op: ReplicaOp): Promise<ReplicaResult> {
     if (this.closed) return Promise.reject(new KvError('KV_ERR_SHUTTING_DOWN', 'transport closed'));
-    if (this.options.faults?.blocks(peer.id)) return this.partitioned(peer, this.options.peerTimeoutMs);
+    if (this.options.faults?.blocks(peer.id)) return partitioned(peer, this.options.peerTimeoutMs);
     return this.peer(peer).queue.push(op);
   }
 
-  /** A request across an injected partition: no answer, then the deadline. */
-  private partitioned<T>(peer: Member, timeoutMs: number): Promise<T> {
-    return new Promise((_, reject) =>
-      setTimeout(() => reject(new KvError('KV_ERR_TIMEOUT', `peer ${peer.id} did not answer within ${timeoutMs} ms (partitioned)`, { peer: peer.id })), timeoutMs).unref(),
-    );
-  }
-
   async coordinate(member: Member, request: CoordinateRequest, timeoutMs: number): Promise<CoordinateResult> {
-    if (this.options.faults?.blocks(member.id)) return this.partitioned(member, timeoutMs);
+    if (this.options.faults?.blocks(member.id)) return partitioned(member, timeoutMs);
     if (this.closed) throw new KvError('KV_ERR_SHUTTING_DOWN', 'transport closed');
     this.counters.forwards++;
     const deadlineMs = timeoutMs + FORWARD_HOP_ALLOWANCE_MS;
@@ -273,7 +236,7 @@ export class HttpTransport implements Transport {
   }
 
   async tree(member: Member, request: TreeRequest, timeoutMs: number): Promise<TreeResponse> {
-    if (this.options.faults?.blocks(member.id)) return this.partitioned(member, timeoutMs);
+    if (this.options.faults?.blocks(member.id)) return partitioned(member, timeoutMs);
     if (this.closed) throw new KvError('KV_ERR_SHUTTING_DOWN', 'transport closed');
     const bytes = await this.post(this.peer(member).pool, member, '/internal/tree', encodeTreeRequest(request), timeoutMs);
     return fromPeer(member, 'tree response', () => decodeTreeResponse(bytes));
