@@ -40,7 +40,7 @@ import { SqliteStore } from './storage/sqlite-store.js';
 import type { Store } from './storage/store.js';
 import { HttpTransport } from './transport/http-transport.js';
 import { StreamTransport } from './transport/stream-transport.js';
-import { StreamAcceptor } from './transport/stream-acceptor.js';
+import { StreamAcceptor, type AcceptorStats } from './transport/stream-acceptor.js';
 import { ChallengeTable } from './transport/stream-auth.js';
 import type { Transport } from './transport/transport.js';
 import { FaultPlan } from './transport/fault-plan.js';
@@ -62,6 +62,8 @@ export interface RingkvNode {
   readonly staticMembership: StaticMembership | undefined;
   /** The gossip driver when `config.membership` is swim. */
   readonly swim: SwimDriver | undefined;
+  /** Peer streams accepted by this node, and why they closed (docs/transport.md). */
+  readonly streams: { readonly stats: AcceptorStats };
   /** Graceful stop; idempotent. */
   close(): Promise<void>;
   /** Abrupt stop: drop connections, close the database without waiting. Idempotent. */
@@ -513,5 +515,5 @@ export async function startNode(config: NodeConfig, parts: NodeParts = {}): Prom
     void node.transport.close();
     void store.close();
   };
-  return { config, url, port, membership: node.membership, staticMembership: node.staticMembership, swim, close, destroy, left, removed, reloadAuthFile };
+  return { config, url, port, membership: node.membership, staticMembership: node.staticMembership, swim, streams: node.acceptor, close, destroy, left, removed, reloadAuthFile };
 }

@@ -44,6 +44,8 @@ export interface AcceptorStats {
   expired: number;
   /** Connections closed, by reason. */
   readonly closed: Record<string, number>;
+  /** The last stream closed: why, and how many bytes of frames it had taken in (FrameReader.consumed). */
+  lastClosed?: { readonly sender: string; readonly reason: string; readonly consumedBytes: number };
 }
 
 function headerSource(req: IncomingMessage): { get(name: string): string | null } {
@@ -114,6 +116,7 @@ export class StreamAcceptor {
       closed: (reason, error) => {
         this.connections.delete(connection);
         this.stats.closed[reason] = (this.stats.closed[reason] ?? 0) + 1;
+        this.stats.lastClosed = { sender, reason, consumedBytes: connection.consumed };
         if (error !== undefined) this.deps.log.warn({ peer: sender, reason, code: error.code, err: error.message }, 'closed a peer stream');
         else this.deps.log.debug({ peer: sender, reason }, 'peer stream closed');
       },

@@ -9,8 +9,9 @@
  *   past `inflightBytesMax` a new request fails at once with KV_ERR_OVERLOADED (it does not
  *   wait), unless nothing is in flight (a single large frame may always go);
  * - each request has a deadline (KV_ERR_TIMEOUT); if nothing at all arrived on the connection
- *   while a request waited for its whole deadline, the peer is taken for stuck and the
- *   connection is closed (`unresponsive`), so the next request dials afresh;
+ *   while a request waited a whole deadline of at least `silenceMs` (the peer timeout), the
+ *   peer is taken for stuck and the connection is closed (`unresponsive`), so the next request
+ *   dials afresh; a short request stuck behind a long one does not close it;
  * - an answer is judged from its header first (type, length ≤ `responseBytesMax`); an answer
  *   of the wrong type, to a request id never sent, or one that breaks the framing closes the
  *   connection with that reason. An answer to a request that already timed out is dropped.
@@ -32,6 +33,8 @@ export interface ConnectionOptions {
   readonly responseBytesMax: number;
   /** Most bytes in flight (see the module comment). */
   readonly inflightBytesMax: number;
+  /** Silence after which a connection counts as stuck (see the module comment). */
+  readonly silenceMs: number;
   /** Called once, when the connection closed, with the reason. */
   readonly onClose: (reason: string, error: KvError) => void;
 }
@@ -65,6 +68,7 @@ export class PeerConnection {
   ) {
     this.reader = new FrameReader((type) => (type === FRAME_TYPES.error ? ERROR_BODY_BYTES_MAX : ANSWER_TYPES.has(type) ? options.responseBytesMax : undefined));
     socket.setNoDelay(true);
+    socket.setKeepAlive(true, 10_000);
     socket.on('data', (chunk: Buffer) => this.received(chunk));
     socket.on('error', (error) => this.close('socket-error', this.lost(`connection error: ${error.message}`)));
     socket.on('close', () => this.close('closed', this.lost('connection closed')));
@@ -132,7 +136,7 @@ export class PeerConnection {
     this.inflightBytes -= pending.bytes;
     pending.reject(new KvError('KV_ERR_TIMEOUT', `peer ${this.options.peerId} did not answer within ${timeoutMs} ms`, { peer: this.options.peerId }));
     this.settled();
-    if (this.bytesIn === pending.bytesInAtSend) this.close('unresponsive', this.lost(`nothing received for ${timeoutMs} ms`));
+    if (this.bytesIn === pending.bytesInAtSend && timeoutMs >= this.options.silenceMs) this.close('unresponsive', this.lost(`nothing received for ${timeoutMs} ms`));
   }
 
   private received(chunk: Buffer): void {

@@ -95,6 +95,7 @@ class PeerLink {
           peerId: this.member.id,
           responseBytesMax: this.options.frameBytesMax,
           inflightBytesMax: this.options.inflightBytesMax ?? INFLIGHT_BYTES_MAX_DEFAULT,
+          silenceMs: this.options.peerTimeoutMs,
           onClose: (reason, error) => {
             if (this.connection === connection) this.connection = undefined;
             this.options.onConnectionClosed?.(this.member.id, reason, error);
