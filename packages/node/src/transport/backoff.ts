@@ -6,7 +6,7 @@
  * nodes of a ring from redialling a restarted peer in lockstep. Pure: randomness is injected.
  */
 export const RECONNECT_BASE_MS_DEFAULT = 50;
-export const RECONNECT_MAX_MS_DEFAULT = 5_000;
+export const RECONNECT_MAX_MS_DEFAULT = 1_000;
 
 export class Backoff {
   private failures = 0;
