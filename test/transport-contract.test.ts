@@ -380,7 +380,8 @@ t.test('HttpTransport regressions', async (t) => {
   });
 
   t.test('close(): a pool whose request does not finish within the grace is destroyed; the op fails with KV_ERR_SHUTTING_DOWN', async (t) => {
-    const silent = await fakePeer(t, () => {});
+    let arrived = false;
+    const silent = await fakePeer(t, () => void (arrived = true)); // reads the request, never answers
     const transport = new HttpTransport({
       selfId: 'node-a',
       keys: () => new Keyring([SECRET]).internalKeys,
@@ -393,7 +394,9 @@ t.test('HttpTransport regressions', async (t) => {
     });
     const inflight = transport.replica(silent, { kind: 'get', key: 'k' });
     inflight.catch(() => {});
-    await new Promise((resolve) => setTimeout(resolve, 50)); // the batch is on the wire
+    // The batch is on the wire: the peer has it (a condition with a deadline, not a sleep).
+    for (const deadline = Date.now() + 10_000; !arrived && Date.now() < deadline; ) await new Promise((resolve) => setTimeout(resolve, 5));
+    t.ok(arrived, 'the peer received the batch');
     const [, , ms] = await elapsed(() => transport.close());
     t.ok(ms >= 100 && ms < 1_500, `close() resolved after the grace (${ms} ms), not after the 30 s peer timeout`);
     await rejectsWith(t, inflight, ['KV_ERR_SHUTTING_DOWN'], 'the op in flight');
