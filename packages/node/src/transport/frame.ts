@@ -149,3 +149,26 @@ export class FrameReader {
     return out;
   }
 }
+
+/**
+ * Writes frames to a socket so that every frame of one event-loop turn leaves in one write:
+ * the socket is corked at the first frame of a turn and uncorked at the end of it.
+ */
+export class TurnWriter {
+  private corked = false;
+
+  constructor(private readonly socket: { cork(): void; uncork(): void; write(chunk: Uint8Array): boolean }) {}
+
+  write(header: Buffer, body: Uint8Array): void {
+    if (!this.corked) {
+      this.corked = true;
+      this.socket.cork();
+      process.nextTick(() => {
+        this.corked = false;
+        this.socket.uncork();
+      });
+    }
+    this.socket.write(header);
+    if (body.length > 0) this.socket.write(body);
+  }
+}

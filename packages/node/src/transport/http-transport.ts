@@ -19,20 +19,9 @@ import type { FaultPlan } from './fault-plan.js';
 import { KvError } from '../errors.js';
 import type { Member } from '../membership/membership.js';
 import { HELLO_PATH, newNonce, readHelloAnswer, signHello, signRequest, type Receiver } from './auth.js';
-import {
-  decodeBatchResults,
-  decodeCoordinateResult,
-  encodeBatch,
-  encodeCoordinate,
-  type CoordinateRequest,
-  type CoordinateResult,
-  type ReplicaOp,
-  type ReplicaResult,
-} from './messages.js';
 import { PeerQueue, type PeerQueueLimits } from './peer-queue.js';
-import { fromPeer, partitioned, refusal } from './peer-errors.js';
-import { decodeTreeResponse, encodeTreeRequest, type TreeRequest, type TreeResponse } from './tree-messages.js';
-import { FORWARD_HOP_ALLOWANCE_MS, type Transport, type TransportStats } from './transport.js';
+import { refusal } from './peer-errors.js';
+import { NetworkTransport, type Exchange } from './network-transport.js';
 
 /** Default of `closeGraceMs`. */
 export const CLOSE_GRACE_MS_DEFAULT = 1_000;
@@ -98,15 +87,26 @@ async function closeWithin(pool: Pool, graceMs: number, error: KvError): Promise
 /** Refusals after which a request is sent once more, after a fresh hello: nothing was applied. */
 const RETRIED_REASONS = new Set(['stale-epoch', 'misdirected']);
 
-export class HttpTransport implements Transport {
+/** The route of each exchange. */
+const PATHS: Readonly<Record<Exchange, string>> = { batch: '/internal/batch', coordinate: '/internal/coordinate', tree: '/internal/tree' };
+
+export class HttpTransport extends NetworkTransport {
   private readonly peers = new Map<string, Peer>();
   /** Each peer's id and boot epoch, by address, as its last hello answered. */
   private readonly receivers = new Map<string, Promise<Receiver>>();
-  private counters = { opsSent: 0, batchesSent: 0, batchesFailed: 0, forwards: 0 };
-  private closed = false;
   private closing: Promise<void> | undefined;
 
-  constructor(private readonly options: HttpTransportOptions) {}
+  constructor(private readonly options: HttpTransportOptions) {
+    super(options);
+  }
+
+  protected queueOf(member: Member): PeerQueue {
+    return this.peer(member).queue;
+  }
+
+  protected send(member: Member, exchange: Exchange, body: Uint8Array, timeoutMs: number): Promise<Uint8Array> {
+    return this.post(this.peer(member).pool, member, PATHS[exchange], body, timeoutMs);
+  }
 
   private peer(member: Member): Peer {
     let peer = this.peers.get(member.address);
@@ -116,7 +116,7 @@ export class HttpTransport implements Transport {
         maxResponseSize: this.options.responseBytesMax,
         ...(this.options.tls ? { connect: { ...this.options.tls } } : {}),
       });
-      const queue = new PeerQueue(member.id, this.options, (ops) => this.sendBatch(pool, member, ops));
+      const queue = new PeerQueue(member.id, this.options, (ops) => this.sendBatch(member, ops));
       peer = { pool, queue };
       this.peers.set(member.address, peer);
     }
@@ -202,48 +202,6 @@ export class HttpTransport implements Transport {
     } finally {
       clearTimeout(timer);
     }
-  }
-
-  private async sendBatch(pool: Pool, member: Member, ops: ReplicaOp[]): Promise<ReplicaResult[]> {
-    this.counters.opsSent += ops.length;
-    this.counters.batchesSent++;
-    try {
-      const bytes = await this.post(pool, member, '/internal/batch', encodeBatch(ops), this.options.peerTimeoutMs);
-      const results = fromPeer(member, 'batch result', () => decodeBatchResults(bytes));
-      if (results.length !== ops.length) {
-        throw new KvError('KV_ERR_PEER_UNREACHABLE', `peer ${member.id} answered ${results.length} results for ${ops.length} ops`, { peer: member.id });
-      }
-      return results;
-    } catch (error) {
-      this.counters.batchesFailed++;
-      throw error;
-    }
-  }
-
-  replica(peer: Member, op: ReplicaOp): Promise<ReplicaResult> {
-    if (this.closed) return Promise.reject(new KvError('KV_ERR_SHUTTING_DOWN', 'transport closed'));
-    if (this.options.faults?.blocks(peer.id)) return partitioned(peer, this.options.peerTimeoutMs);
-    return this.peer(peer).queue.push(op);
-  }
-
-  async coordinate(member: Member, request: CoordinateRequest, timeoutMs: number): Promise<CoordinateResult> {
-    if (this.options.faults?.blocks(member.id)) return partitioned(member, timeoutMs);
-    if (this.closed) throw new KvError('KV_ERR_SHUTTING_DOWN', 'transport closed');
-    this.counters.forwards++;
-    const deadlineMs = timeoutMs + FORWARD_HOP_ALLOWANCE_MS;
-    const bytes = await this.post(this.peer(member).pool, member, '/internal/coordinate', encodeCoordinate(request), deadlineMs);
-    return fromPeer(member, 'coordinate result', () => decodeCoordinateResult(bytes));
-  }
-
-  async tree(member: Member, request: TreeRequest, timeoutMs: number): Promise<TreeResponse> {
-    if (this.options.faults?.blocks(member.id)) return partitioned(member, timeoutMs);
-    if (this.closed) throw new KvError('KV_ERR_SHUTTING_DOWN', 'transport closed');
-    const bytes = await this.post(this.peer(member).pool, member, '/internal/tree', encodeTreeRequest(request), timeoutMs);
-    return fromPeer(member, 'tree response', () => decodeTreeResponse(bytes));
-  }
-
-  stats(): TransportStats {
-    return { ...this.counters };
   }
 
   close(): Promise<void> {

@@ -20,7 +20,7 @@
  */
 import type { Socket } from 'node:net';
 import { KvError } from '../errors.js';
-import { encodeFrameHeader, ERROR_BODY_BYTES_MAX, FRAME_HEADER_BYTES, FRAME_TYPES, FrameError, FrameReader, type Frame, type FrameType } from './frame.js';
+import { encodeFrameHeader, ERROR_BODY_BYTES_MAX, FRAME_HEADER_BYTES, FRAME_TYPES, FrameError, FrameReader, TurnWriter, type Frame, type FrameType } from './frame.js';
 
 /** The largest request id before a connection is retired (u32). */
 const REQUEST_ID_MAX = 0xffff_ffff;
@@ -54,9 +54,9 @@ export class PeerConnection {
   private readonly pending = new Map<number, Pending>();
   private inflightBytes = 0;
   private bytesIn = 0;
-  private corked = false;
   private closed = false;
   private readonly reader: FrameReader;
+  private readonly writer: TurnWriter;
   private idleWaiters: Array<() => void> = [];
   /** Answers that came after their request's deadline (dropped). */
   lateAnswers = 0;
@@ -67,6 +67,7 @@ export class PeerConnection {
     private readonly options: ConnectionOptions,
   ) {
     this.reader = new FrameReader((type) => (type === FRAME_TYPES.error ? ERROR_BODY_BYTES_MAX : ANSWER_TYPES.has(type) ? options.responseBytesMax : undefined));
+    this.writer = new TurnWriter(socket);
     socket.setNoDelay(true);
     socket.setKeepAlive(true, 10_000);
     socket.on('data', (chunk: Buffer) => this.received(chunk));
@@ -111,22 +112,8 @@ export class PeerConnection {
       this.pending.set(id, { answerType, bytes, bytesInAtSend: this.bytesIn, timer, resolve, reject });
     });
     this.inflightBytes += bytes;
-    this.write(encodeFrameHeader(type, id, timeoutMs, body.length), body);
+    this.writer.write(encodeFrameHeader(type, id, timeoutMs, body.length), body);
     return answer;
-  }
-
-  /** Writes a frame; every frame of this turn leaves in one write. */
-  private write(header: Buffer, body: Uint8Array): void {
-    if (!this.corked) {
-      this.corked = true;
-      this.socket.cork();
-      process.nextTick(() => {
-        this.corked = false;
-        this.socket.uncork();
-      });
-    }
-    this.socket.write(header);
-    if (body.length > 0) this.socket.write(body);
   }
 
   private expire(id: number, timeoutMs: number): void {

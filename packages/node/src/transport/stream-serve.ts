@@ -13,7 +13,7 @@
  */
 import type { Socket } from 'node:net';
 import { KvError } from '../errors.js';
-import { encodeFrameHeader, FRAME_TYPES, FrameError, FrameReader, type Frame, type FrameType } from './frame.js';
+import { encodeFrameHeader, FRAME_TYPES, FrameError, FrameReader, TurnWriter, type Frame, type FrameType } from './frame.js';
 import { decodeBatch, decodeCoordinate, encodeBatchResults, encodeCoordinateResult } from './messages.js';
 import type { PeerHandler } from './transport.js';
 import { decodeTreeRequest, encodeTreeResponse } from './tree-messages.js';
@@ -78,7 +78,7 @@ export class ServedConnection {
   private serving = 0;
   private waiting: Waiting[] = [];
   private waitingBytes = 0;
-  private corked = false;
+  private readonly writer: TurnWriter;
   private paused = false;
   private closed = false;
   private slowTimer: NodeJS.Timeout | undefined;
@@ -97,6 +97,7 @@ export class ServedConnection {
     this.servingMax = limits.servingMax ?? SERVING_MAX_DEFAULT;
     this.waitingBytesMax = limits.waitingBytesMax ?? WAITING_BYTES_MAX_DEFAULT;
     this.reader = new FrameReader((type) => (REQUEST_TYPES.has(type) ? limits.frameBytesMax : undefined));
+    this.writer = new TurnWriter(socket);
     socket.setNoDelay(true);
     socket.setKeepAlive(true, 10_000);
     socket.on('data', (chunk: Buffer) => this.received(chunk));
@@ -174,16 +175,7 @@ export class ServedConnection {
   /** Writes an answer; every answer of this turn leaves in one write. */
   private answer(type: FrameType, requestId: number, body: Uint8Array): void {
     if (this.closed) return;
-    if (!this.corked) {
-      this.corked = true;
-      this.socket.cork();
-      process.nextTick(() => {
-        this.corked = false;
-        this.socket.uncork();
-      });
-    }
-    this.socket.write(encodeFrameHeader(type, requestId, 0, body.length));
-    if (body.length > 0) this.socket.write(body);
+    this.writer.write(encodeFrameHeader(type, requestId, 0, body.length), body);
     if (this.socket.writableNeedDrain) this.watchSlow();
   }
 

@@ -18,22 +18,12 @@ import { Backoff, RECONNECT_BASE_MS_DEFAULT, RECONNECT_MAX_MS_DEFAULT } from './
 import type { FaultPlan } from './fault-plan.js';
 import { FRAME_TYPES, type Frame, type FrameType } from './frame.js';
 import { CLOSE_GRACE_MS_DEFAULT } from './http-transport.js';
-import {
-  decodeBatchResults,
-  decodeCoordinateResult,
-  encodeBatch,
-  encodeCoordinate,
-  type CoordinateRequest,
-  type CoordinateResult,
-  type ReplicaOp,
-  type ReplicaResult,
-} from './messages.js';
-import { fromPeer, partitioned, refusal } from './peer-errors.js';
+import type { ReplicaOp, ReplicaResult } from './messages.js';
+import { NetworkTransport, type Exchange } from './network-transport.js';
+import { refusal } from './peer-errors.js';
 import { PeerQueue, type PeerQueueLimits } from './peer-queue.js';
 import { dialPeer, type DialOptions } from './stream-dial.js';
 import { PeerConnection } from './stream-connection.js';
-import { decodeTreeResponse, encodeTreeRequest, type TreeRequest, type TreeResponse } from './tree-messages.js';
-import { FORWARD_HOP_ALLOWANCE_MS, type Transport, type TransportStats } from './transport.js';
 
 /** Default bound on the bytes in flight to one peer (stream-connection.ts). */
 export const INFLIGHT_BYTES_MAX_DEFAULT = 128 * 1024 * 1024;
@@ -136,19 +126,35 @@ function errorFrame(member: Member, what: string, body: Uint8Array): KvError {
   return refusal(member, what, isErrorCode(code) ? statusOf(code) : 500, body);
 }
 
-export class StreamTransport implements Transport {
+/** Each exchange's request frame type and answer frame type. */
+const FRAMES: Readonly<Record<Exchange, readonly [FrameType, FrameType]>> = {
+  batch: [FRAME_TYPES.batch, FRAME_TYPES.batchResult],
+  coordinate: [FRAME_TYPES.coordinate, FRAME_TYPES.coordinateResult],
+  tree: [FRAME_TYPES.tree, FRAME_TYPES.treeResult],
+};
+
+export class StreamTransport extends NetworkTransport {
   private readonly links = new Map<string, PeerLink>();
-  private counters = { opsSent: 0, batchesSent: 0, batchesFailed: 0, forwards: 0 };
-  private closed = false;
   private closing: Promise<void> | undefined;
 
-  constructor(private readonly options: StreamTransportOptions) {}
+  constructor(private readonly options: StreamTransportOptions) {
+    super(options);
+  }
+
+  protected queueOf(member: Member): PeerQueue {
+    return this.link(member).queue;
+  }
+
+  protected send(member: Member, exchange: Exchange, body: Uint8Array, timeoutMs: number): Promise<Uint8Array> {
+    const [type, answerType] = FRAMES[exchange];
+    return this.exchange(this.link(member), member, type, answerType, body, timeoutMs);
+  }
 
   private link(member: Member): PeerLink {
     let link = this.links.get(member.address);
     if (link === undefined) {
       const backoff = new Backoff(this.options.random ?? Math.random, this.options.reconnectBaseMs ?? RECONNECT_BASE_MS_DEFAULT, this.options.reconnectMaxMs ?? RECONNECT_MAX_MS_DEFAULT);
-      const created: PeerLink = new PeerLink(member, this.options, backoff, (ops) => this.sendBatch(created, member, ops));
+      const created: PeerLink = new PeerLink(member, this.options, backoff, (ops) => this.sendBatch(member, ops));
       link = created;
       this.links.set(member.address, link);
     }
@@ -166,48 +172,6 @@ export class StreamTransport implements Transport {
     const frame: Frame = await connection.request(type, answerType, body, Math.max(1, timeoutMs - (Date.now() - startedMs)));
     if (frame.type === FRAME_TYPES.error) throw errorFrame(member, `stream request 0x${type.toString(16)}`, frame.body);
     return frame.body;
-  }
-
-  private async sendBatch(link: PeerLink, member: Member, ops: ReplicaOp[]): Promise<ReplicaResult[]> {
-    this.counters.opsSent += ops.length;
-    this.counters.batchesSent++;
-    try {
-      const bytes = await this.exchange(link, member, FRAME_TYPES.batch, FRAME_TYPES.batchResult, encodeBatch(ops), this.options.peerTimeoutMs);
-      const results = fromPeer(member, 'batch result', () => decodeBatchResults(bytes));
-      if (results.length !== ops.length) {
-        throw new KvError('KV_ERR_PEER_UNREACHABLE', `peer ${member.id} answered ${results.length} results for ${ops.length} ops`, { peer: member.id });
-      }
-      return results;
-    } catch (error) {
-      this.counters.batchesFailed++;
-      throw error;
-    }
-  }
-
-  replica(peer: Member, op: ReplicaOp): Promise<ReplicaResult> {
-    if (this.closed) return Promise.reject(new KvError('KV_ERR_SHUTTING_DOWN', 'transport closed'));
-    if (this.options.faults?.blocks(peer.id)) return partitioned(peer, this.options.peerTimeoutMs);
-    return this.link(peer).queue.push(op);
-  }
-
-  async coordinate(member: Member, request: CoordinateRequest, timeoutMs: number): Promise<CoordinateResult> {
-    if (this.options.faults?.blocks(member.id)) return partitioned(member, timeoutMs);
-    if (this.closed) throw new KvError('KV_ERR_SHUTTING_DOWN', 'transport closed');
-    this.counters.forwards++;
-    const body = encodeCoordinate(request);
-    const bytes = await this.exchange(this.link(member), member, FRAME_TYPES.coordinate, FRAME_TYPES.coordinateResult, body, timeoutMs + FORWARD_HOP_ALLOWANCE_MS);
-    return fromPeer(member, 'coordinate result', () => decodeCoordinateResult(bytes));
-  }
-
-  async tree(member: Member, request: TreeRequest, timeoutMs: number): Promise<TreeResponse> {
-    if (this.options.faults?.blocks(member.id)) return partitioned(member, timeoutMs);
-    if (this.closed) throw new KvError('KV_ERR_SHUTTING_DOWN', 'transport closed');
-    const bytes = await this.exchange(this.link(member), member, FRAME_TYPES.tree, FRAME_TYPES.treeResult, encodeTreeRequest(request), timeoutMs);
-    return fromPeer(member, 'tree response', () => decodeTreeResponse(bytes));
-  }
-
-  stats(): TransportStats {
-    return { ...this.counters };
   }
 
   close(): Promise<void> {
