@@ -94,7 +94,6 @@ export class HttpTransport extends NetworkTransport {
   private readonly peers = new Map<string, Peer>();
   /** Each peer's id and boot epoch, by address, as its last hello answered. */
   private readonly receivers = new Map<string, Promise<Receiver>>();
-  private closing: Promise<void> | undefined;
 
   constructor(private readonly options: HttpTransportOptions) {
     super(options);
@@ -204,12 +203,7 @@ export class HttpTransport extends NetworkTransport {
     }
   }
 
-  close(): Promise<void> {
-    this.closing ??= this.shutDown();
-    return this.closing;
-  }
-
-  private async shutDown(): Promise<void> {
+  protected async shutDown(): Promise<void> {
     this.closed = true;
     const error = new KvError('KV_ERR_SHUTTING_DOWN', 'transport closed');
     for (const peer of this.peers.values()) peer.queue.drain(error);

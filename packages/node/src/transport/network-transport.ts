@@ -38,7 +38,16 @@ export abstract class NetworkTransport implements Transport {
   /** Carries `body` to `member` and returns its answer's body, all within `timeoutMs`; throws coded errors. */
   protected abstract send(member: Member, exchange: Exchange, body: Uint8Array, timeoutMs: number): Promise<Uint8Array>;
 
-  abstract close(): Promise<void>;
+  /** Refuses later calls, lets what is in flight finish within a grace, releases connections. */
+  protected abstract shutDown(): Promise<void>;
+
+  private closing: Promise<void> | undefined;
+
+  /** Idempotent: every call gets the same shutdown. */
+  close(): Promise<void> {
+    this.closing ??= this.shutDown();
+    return this.closing;
+  }
 
   protected async sendBatch(member: Member, ops: ReplicaOp[]): Promise<ReplicaResult[]> {
     this.counters.opsSent += ops.length;

@@ -135,7 +135,6 @@ const FRAMES: Readonly<Record<Exchange, readonly [FrameType, FrameType]>> = {
 
 export class StreamTransport extends NetworkTransport {
   private readonly links = new Map<string, PeerLink>();
-  private closing: Promise<void> | undefined;
 
   constructor(private readonly options: StreamTransportOptions) {
     super(options);
@@ -174,13 +173,8 @@ export class StreamTransport extends NetworkTransport {
     return frame.body;
   }
 
-  close(): Promise<void> {
-    this.closing ??= this.shutDown();
-    return this.closing;
-  }
-
   /** Refuses what waits, lets requests in flight finish within the grace, then closes every connection. */
-  private async shutDown(): Promise<void> {
+  protected async shutDown(): Promise<void> {
     this.closed = true;
     const error = new KvError('KV_ERR_SHUTTING_DOWN', 'transport closed');
     for (const link of this.links.values()) {
