@@ -108,6 +108,8 @@ interface RingRow {
   stats: OpStats;
   nodeCpuPercent: number[];
   loadgenCpuPercent: number;
+  /** CPU time of all the ring's nodes per operation (lib/load.ts runMetered). */
+  cpuMicrosPerOp: number;
 }
 
 const notes: string[] = [];
@@ -116,7 +118,7 @@ const notes: string[] = [];
 async function metered(nodes: RunningNode[], label: string, secs: number, exec: Exec, op: 'put' | 'get') {
   const m = await runMetered({ ...load, seconds: secs, label, exec }, nodes.map((node) => node.child.pid!), op);
   if ((m.phase.unsent ?? 0) > 0) notes.push(`${label}: ${m.phase.unsent} scheduled operations not sent or unanswered (offered rate above what it sustains; not in the percentiles)`);
-  return { stats: m.stats, perNode: m.cpuPercent, loadgen: m.loadgenCpuPercent };
+  return { stats: m.stats, perNode: m.cpuPercent, loadgen: m.loadgenCpuPercent, cpuMicrosPerOp: m.cpuMicrosPerOp };
 }
 
 const ringRows: RingRow[] = [];
@@ -130,7 +132,7 @@ if (parts.includes('rings')) {
         process.stderr.write(`${ring}: ${op}...\n`);
         const exec = op === 'put' ? put(client, (i) => `p${i}`) : get(client, () => `k${Math.floor(Math.random() * keyCount)}`);
         const m = await metered(nodes, `${ring} ${op}`, seconds, exec, op);
-        ringRows.push({ ring, nodes: count, op, stats: m.stats, nodeCpuPercent: m.perNode, loadgenCpuPercent: m.loadgen });
+        ringRows.push({ ring, nodes: count, op, stats: m.stats, nodeCpuPercent: m.perNode, loadgenCpuPercent: m.loadgen, cpuMicrosPerOp: m.cpuMicrosPerOp });
       }
     });
   }
@@ -174,9 +176,9 @@ const tables: string[] = [];
 if (ringRows.length > 0) {
   tables.push(
     markdownTable(
-      ['ring', 'op', 'ops/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'max ms', 'errors', 'CPU % per node', 'nodes CPU %', 'loadgen CPU %'],
-      'llrrrrrlrrr',
-      ringRows.map((r) => [r.ring, r.op, r.stats.opsPerSecond, fmt(r.stats.p50Ms), fmt(r.stats.p99Ms), fmt(r.stats.p999Ms), fmt(r.stats.maxMs), errorsText(r.stats.errors), r.nodeCpuPercent.map((x) => x.toFixed(0)).join(' / '), r.nodeCpuPercent.reduce((a, b) => a + b, 0).toFixed(0), r.loadgenCpuPercent.toFixed(0)]),
+      ['ring', 'op', 'ops/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'max ms', 'errors', 'CPU % per node', 'nodes CPU %', 'CPU µs/op', 'loadgen CPU %'],
+      'llrrrrrlrrrr',
+      ringRows.map((r) => [r.ring, r.op, r.stats.opsPerSecond, fmt(r.stats.p50Ms), fmt(r.stats.p99Ms), fmt(r.stats.p999Ms), fmt(r.stats.maxMs), errorsText(r.stats.errors), r.nodeCpuPercent.map((x) => x.toFixed(0)).join(' / '), r.nodeCpuPercent.reduce((a, b) => a + b, 0).toFixed(0), r.cpuMicrosPerOp, r.loadgenCpuPercent.toFixed(0)]),
     ),
   );
 }

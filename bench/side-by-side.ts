@@ -16,12 +16,16 @@
  * starting it fresh, loading --keys keys, then --warmup + --seconds of PUTs (to new keys, so
  * both stores insert and ringkv makes no siblings) and as long of GETs of loaded keys, then
  * stopping it, so only the measured target runs. Printed: a Markdown table of medians over
- * rounds (with the CPU % each target's processes and the load generator used) and the ratios
- * issue 7 sets goals for. The JSON result (every round) goes to bench/results/ or --out.
+ * rounds (with the CPU % each target's processes and the load generator used, and the CPU time
+ * per operation summed over all of a target's processes, read from /proc/<pid>/stat when the
+ * warm-up ends and when the phase ends) and the ratios issues 7 and 12 set goals for, of
+ * throughput, p99 and CPU per operation. `--peer-transport stream,http` measures the 3-node
+ * ring once per node-to-node transport in the same run (an A/B, docs/transport.md). The JSON result (every round) goes to bench/results/ or --out.
  *
  *   pnpm bench:compare [--rounds 3] [--seconds 10] [--warmup 2] [--clients 64] [--rate OPS_PER_S]
  *                      [--keys 10000] [--value-bytes 100] [--sync full,normal]
  *                      [--targets ceiling,ringkv1,ringkv3,etcd3] [--data-dir DIR] [--out FILE]
+ *                      [--peer-transport stream[,http]]
  *                      [--profile DIR]   (every ringkv node writes a V8 .cpuprofile there)
  *
  * Data of ringkv and etcd go under one directory (--data-dir, default a new one in the temp
@@ -46,8 +50,11 @@ const { values } = parseArgs({
     sync: { type: 'string', default: 'full,normal' },
     targets: { type: 'string', default: 'ceiling,ringkv1,ringkv3,etcd3' },
     'data-dir': { type: 'string' },
+    'peer-transport': { type: 'string', default: 'stream' },
   },
 });
+const transports = values['peer-transport']!.split(',').filter((x) => x.length > 0);
+if (transports.length === 0 || transports.some((x) => x !== 'stream' && x !== 'http')) throw new Error('--peer-transport must list stream and/or http');
 const rounds = Math.round(positive('rounds', values.rounds));
 const { seconds, warmup, clients, rate, keyCount, valueBytes, maxOps, out } = loadSettings(values);
 const syncs = syncModes(values.sync);
@@ -66,14 +73,16 @@ mkdirSync(base, { recursive: true });
 const baseFsType = fsType(base);
 const secret = randomBytes(18).toString('base64url');
 
-function ringkv(count: number, sync: string): Target {
+function ringkv(count: number, sync: string, transport = 'stream'): Target {
   const n = Math.min(3, count);
+  // The transport is named only when the run compares transports (names stay as they were).
+  const named = count > 1 && transports.length > 1 ? `, transport=${transport}` : '';
   return {
-    name: `ringkv ${count} node${count > 1 ? 's' : ''} (N=${n}, R=W=${Math.floor(n / 2) + 1}), sync=${sync}`,
+    name: `ringkv ${count} node${count > 1 ? 's' : ''} (N=${n}, R=W=${Math.floor(n / 2) + 1}), sync=${sync}${named}`,
     protocol: 'ringkv',
     async start(round) {
       const dir = join(base, `ringkv-${count}-${sync}-r${round}`);
-      const nodes = await startLocalRing({ count, n, basePort: 0, dir, secret, extraArgs: ['--sync', sync], nodeArgs: profileArgs(values.profile) });
+      const nodes = await startLocalRing({ count, n, basePort: 0, dir, secret, extraArgs: ['--sync', sync, '--peer-transport', transport], nodeArgs: profileArgs(values.profile) });
       return {
         endpoints: nodes.map((node) => node.url),
         pids: nodes.map((node) => node.child.pid!),
@@ -90,7 +99,7 @@ const targets: Target[] = [];
 for (const kind of wanted) {
   if (kind === 'ceiling') targets.push({ name: 'do-nothing Node HTTP server (ceiling)', protocol: 'ringkv', start: () => startNullServer() });
   if (kind === 'ringkv1') for (const sync of syncs) targets.push(ringkv(1, sync));
-  if (kind === 'ringkv3') for (const sync of syncs) targets.push(ringkv(3, sync));
+  if (kind === 'ringkv3') for (const sync of syncs) for (const transport of transports) targets.push(ringkv(3, sync, transport));
   if (kind === 'etcd3') targets.push({ name: 'etcd 3.4, 3 members (fsync)', protocol: 'etcd', start: () => startEtcd(3, join(base, 'etcd'), join(base, 'etcd-state')) });
 }
 
@@ -102,6 +111,7 @@ interface RoundResult {
   stats: OpStats;
   targetCpuPercent: number;
   loadgenCpuPercent: number;
+  cpuMicrosPerOp: number;
 }
 
 const results: RoundResult[] = [];
@@ -126,10 +136,10 @@ async function measure(target: Target, round: number): Promise<void> {
     await runPhase({ label: 'load', seconds: 1800, clients, maxOps: keyCount, exec: ops.put((i) => `k${i}`) });
     for (const op of ['put', 'get'] as const) {
       const exec = op === 'put' ? ops.put((i) => `p${round}-${i}`) : ops.get(() => `k${Math.floor(Math.random() * keyCount)}`);
-      const { phase, stats, cpuPercent, loadgenCpuPercent } = await runMetered({ ...load, label: `${target.name} ${op}`, exec }, peer.pids, op);
+      const { phase, stats, cpuPercent, loadgenCpuPercent, cpuMicrosPerOp } = await runMetered({ ...load, label: `${target.name} ${op}`, exec }, peer.pids, op);
       const targetCpu = cpuPercent.reduce((a, b) => a + b, 0);
-      results.push({ target: target.name, round, op, phase, stats, targetCpuPercent: Math.round(targetCpu * 10) / 10, loadgenCpuPercent });
-      process.stderr.write(`round ${round}: ${target.name}: ${op} ${stats.opsPerSecond} ops/s, p99 ${fmt(stats.p99Ms)} ms, errors ${errorsText(stats.errors)}\n`);
+      results.push({ target: target.name, round, op, phase, stats, targetCpuPercent: Math.round(targetCpu * 10) / 10, loadgenCpuPercent, cpuMicrosPerOp });
+      process.stderr.write(`round ${round}: ${target.name}: ${op} ${stats.opsPerSecond} ops/s, p99 ${fmt(stats.p99Ms)} ms, ${cpuMicrosPerOp} CPU-µs/op, errors ${errorsText(stats.errors)}\n`);
     }
   } finally {
     await ops.close();
@@ -156,6 +166,7 @@ interface Summary {
   errors: Record<string, number>;
   targetCpuPercent: number;
   loadgenCpuPercent: number;
+  cpuMicrosPerOp: number;
   rounds: number;
 }
 
@@ -175,6 +186,7 @@ function summary(target: string, op: 'put' | 'get'): Summary | undefined {
     errors,
     targetCpuPercent: Math.round(m((r) => r.targetCpuPercent)),
     loadgenCpuPercent: Math.round(m((r) => r.loadgenCpuPercent)),
+    cpuMicrosPerOp: Math.round(m((r) => r.cpuMicrosPerOp)),
     rounds: rs.length,
   };
 }
@@ -183,30 +195,32 @@ const rows: (string | number)[][] = [];
 for (const target of targets) {
   for (const op of ['put', 'get'] as const) {
     const s = summary(target.name, op);
-    if (s === undefined) rows.push([target.name, op, 'not measured', '', '', '', '', '', '', '', '0']);
-    else rows.push([target.name, op, s.opsPerSecond, fmt(s.p50Ms), fmt(s.p99Ms), fmt(s.p999Ms), fmt(s.maxMs), errorsText(s.errors), s.targetCpuPercent, s.loadgenCpuPercent, s.rounds]);
+    if (s === undefined) rows.push([target.name, op, 'not measured', '', '', '', '', '', '', '', '', '0']);
+    else rows.push([target.name, op, s.opsPerSecond, fmt(s.p50Ms), fmt(s.p99Ms), fmt(s.p999Ms), fmt(s.maxMs), errorsText(s.errors), s.targetCpuPercent, s.cpuMicrosPerOp, s.loadgenCpuPercent, s.rounds]);
   }
 }
-const table = markdownTable(['target', 'op', 'ops/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'max ms', 'errors', 'target CPU %', 'loadgen CPU %', 'rounds'], 'llrrrrrlrrr', rows);
+const table = markdownTable(['target', 'op', 'ops/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'max ms', 'errors', 'target CPU %', 'CPU µs/op', 'loadgen CPU %', 'rounds'], 'llrrrrrlrrrr', rows);
 
-/** Ratio rows: a / b for throughput and for p99, with the goal when issue 7 sets one. */
+/** Ratio rows: a / b for throughput, p99 and CPU per op, with the goal when issue 7 or 12 sets one. */
 const ratioRows: (string | number)[][] = [];
 const ratio = (x: number | undefined, y: number | undefined) => (x === undefined || y === undefined || y === 0 ? 'n/a' : `${(x / y).toFixed(2)}x`);
-function compare(a: string | undefined, b: string | undefined, what: string, throughputGoal: string, p99Goal: string): void {
+function compare(a: string | undefined, b: string | undefined, what: string, throughputGoal: string, p99Goal: string, cpuGoal = ''): void {
   for (const op of ['put', 'get'] as const) {
     const sa = a === undefined ? undefined : summary(a, op);
     const sb = b === undefined ? undefined : summary(b, op);
     const why = sa === undefined || sb === undefined ? ' (not measured: see below)' : '';
-    ratioRows.push([`${what}, ${op}${why}`, ratio(sa?.opsPerSecond, sb?.opsPerSecond), throughputGoal, ratio(sa?.p99Ms, sb?.p99Ms), p99Goal]);
+    ratioRows.push([`${what}, ${op}${why}`, ratio(sa?.opsPerSecond, sb?.opsPerSecond), throughputGoal, ratio(sa?.p99Ms, sb?.p99Ms), p99Goal, ratio(sa?.cpuMicrosPerOp, sb?.cpuMicrosPerOp), op === 'put' ? cpuGoal : '']);
   }
 }
 const find = (prefix: string, sync?: string) => targets.find((t) => t.name.startsWith(prefix) && (sync === undefined || t.name.endsWith(`sync=${sync}`)))?.name;
 const etcd = find('etcd');
 const ceiling = find('do-nothing');
+const findTransport = (sync: string, transport: string) => targets.find((t) => t.name.startsWith('ringkv 3 nodes') && t.name.includes(`sync=${sync}, transport=${transport}`))?.name;
 for (const sync of syncs) {
-  const three = find('ringkv 3 nodes', sync);
+  const three = transports.length > 1 ? findTransport(sync, transports[0]!) : find('ringkv 3 nodes', sync);
   const one = find('ringkv 1 node ', sync);
-  if (etcd && three) compare(three, etcd, `ringkv 3 nodes sync=${sync} / etcd 3 members${sync === 'full' ? ' (equal durability)' : ' (ringkv weaker)'}`, sync === 'full' ? '>= 2x' : '', sync === 'full' ? '<= 0.5x' : '');
+  if (etcd && three) compare(three, etcd, `ringkv 3 nodes sync=${sync} / etcd 3 members${sync === 'full' ? ' (equal durability)' : ' (ringkv weaker)'}`, sync === 'full' ? '>= 2x' : '', sync === 'full' ? '<= 0.5x' : '', sync === 'full' ? '<= 0.5x' : '');
+  if (transports.length > 1) compare(findTransport(sync, 'stream'), findTransport(sync, 'http'), `ringkv 3 nodes sync=${sync}: transport stream / http`, '', '');
   if (ceiling && three) compare(three, ceiling, `ringkv 3 nodes sync=${sync} / ceiling`, '>= 0.5x', '');
   if (one && three) compare(three, one, `ringkv 3 nodes / 1 node, sync=${sync}`, '>= 0.5x', '');
   if (ceiling && one) compare(one, ceiling, `ringkv 1 node sync=${sync} / ceiling`, '', '');
@@ -218,7 +232,7 @@ if (syncs.length > 1) {
     if (normal && full) compare(normal, full, `${prefix.trim()}: sync=normal / sync=full`, '', '');
   }
 }
-const ratios = ratioRows.length === 0 ? '(no ratios: fewer than two of the compared targets were asked for)' : markdownTable(['ratio', 'ops/s', 'goal', 'p99', 'goal'], 'lrlrl', ratioRows);
+const ratios = ratioRows.length === 0 ? '(no ratios: fewer than two of the compared targets were asked for)' : markdownTable(['ratio', 'ops/s', 'goal', 'p99', 'goal', 'CPU µs/op', 'goal'], 'lrlrlrl', ratioRows);
 
 const meta = {
   ...machine(),
@@ -232,6 +246,7 @@ const meta = {
   keyCount,
   valueBytes,
   syncModes: syncs,
+  peerTransports: transports,
   dataDir: base,
   fsType: baseFsType,
   putKeys: 'new keys (p<round>-<i>)',

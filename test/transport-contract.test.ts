@@ -9,6 +9,7 @@ import { KvError, Keyring, MemoryStore, checkBody, checkRequest, internalHeaders
 import { answerHello, Coordinator, PeerHealth, encodeBatchResults, encodeCoordinateResult, HELLO_PATH, MemoryNetwork, MemoryTransport, ReplicaService, StaticMembership } from '@ringkv/node/testing';
 // HttpTransport is not exported by the package; the built module is the one node.ts uses.
 import { HttpTransport } from '../packages/node/dist/transport/http-transport.js';
+import { StreamTransport } from '../packages/node/dist/transport/stream-transport.js';
 import { PAIR_LIMITS, transportContract, type TransportPair } from './contract/transport.contract.js';
 import { rejectsWith } from './helpers/compare.js';
 
@@ -129,8 +130,19 @@ async function tellMembers(target: RingkvNode, members: readonly StaticPeer[], s
   if (answer.statusCode !== 204) throw new Error(`${target.url} refused the member list: ${answer.statusCode} ${text}`);
 }
 
-async function httpPair(t: Test, secretB = SECRET): Promise<TransportPair> {
-  const transport = httpTransport('node-a');
+/** A's side of the node-to-node stream, with the pair's queue limits. */
+function streamTransport(selfId: string): StreamTransport {
+  return new StreamTransport({
+    selfId,
+    keys: () => new Keyring([SECRET]).streamKeys,
+    nowMs: Date.now,
+    peerTimeoutMs: 2_000,
+    frameBytesMax: 16 * 1024 * 1024,
+    ...queueLimits,
+  });
+}
+
+async function httpPair(t: Test, secretB = SECRET, transport: HttpTransport | StreamTransport = httpTransport('node-a')): Promise<TransportPair> {
   const a = await node(t, 'node-a', { store: new MemoryStore(), transport });
   const storeB = new MemoryStore();
   const b = await node(t, 'node-b', { store: storeB }, secretB);
@@ -152,6 +164,7 @@ async function httpPair(t: Test, secretB = SECRET): Promise<TransportPair> {
 }
 
 transportContract(t, 'HttpTransport (real nodes on 127.0.0.1)', (t) => httpPair(t));
+transportContract(t, 'StreamTransport (real nodes on 127.0.0.1)', (t) => httpPair(t, SECRET, streamTransport('node-a')));
 
 // ---- HTTP only.
 
@@ -369,7 +382,8 @@ t.test('HttpTransport regressions', async (t) => {
   });
 
   t.test('close(): a pool whose request does not finish within the grace is destroyed; the op fails with KV_ERR_SHUTTING_DOWN', async (t) => {
-    const silent = await fakePeer(t, () => {});
+    let arrived = false;
+    const silent = await fakePeer(t, () => void (arrived = true)); // reads the request, never answers
     const transport = new HttpTransport({
       selfId: 'node-a',
       keys: () => new Keyring([SECRET]).internalKeys,
@@ -382,7 +396,9 @@ t.test('HttpTransport regressions', async (t) => {
     });
     const inflight = transport.replica(silent, { kind: 'get', key: 'k' });
     inflight.catch(() => {});
-    await new Promise((resolve) => setTimeout(resolve, 50)); // the batch is on the wire
+    // The batch is on the wire: the peer has it (a condition with a deadline, not a sleep).
+    for (const deadline = Date.now() + 10_000; !arrived && Date.now() < deadline; ) await new Promise((resolve) => setTimeout(resolve, 5));
+    t.ok(arrived, 'the peer received the batch');
     const [, , ms] = await elapsed(() => transport.close());
     t.ok(ms >= 100 && ms < 1_500, `close() resolved after the grace (${ms} ms), not after the 30 s peer timeout`);
     await rejectsWith(t, inflight, ['KV_ERR_SHUTTING_DOWN'], 'the op in flight');

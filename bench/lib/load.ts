@@ -226,6 +226,13 @@ export interface MeteredResult {
   cpuPercent: number[];
   /** CPU % of one core of this process (the load generator) over the phase. */
   loadgenCpuPercent: number;
+  /**
+   * CPU time of all of `pids` (user + system, from /proc/<pid>/stat) per operation of `op`
+   * measured: read when the warm-up ends and when the phase ends, so it covers the same window
+   * as the operation count. A figure that stays stable on a shared machine where throughput
+   * does not.
+   */
+  cpuMicrosPerOp: number;
 }
 
 /** Runs a phase and reads the CPU time `pids` and this process used during it. */
@@ -234,10 +241,17 @@ export async function runMetered(options: PhaseOptions, pids: readonly number[],
   const cpu0 = process.cpuUsage();
   const t = performance.now();
   cpu.start();
+  const window = new CpuMeter(pids);
+  const warmupMs = (options.warmupSeconds ?? 0) * 1000;
+  if (warmupMs === 0) window.start();
+  const windowTimer = warmupMs === 0 ? undefined : setTimeout(() => window.start(), warmupMs);
   const phase = await runPhase(options);
+  clearTimeout(windowTimer);
+  const windowSeconds = window.secondsUsed();
   const perPid = cpu.stop();
   const used = process.cpuUsage(cpu0);
   const loadgenCpuPercent = Math.round(((used.user + used.system) / 1e3 / (performance.now() - t)) * 1000) / 10;
   const stats = phase.stats.find((s) => s.op === op) ?? { op, ops: 0, opsPerSecond: 0, p50Ms: 0, p90Ms: 0, p99Ms: 0, p999Ms: 0, maxMs: 0, errors: {} };
-  return { phase, stats, cpuPercent: pids.map((pid) => perPid[pid] ?? 0), loadgenCpuPercent };
+  const cpuMicrosPerOp = stats.ops === 0 ? 0 : Math.round((windowSeconds * 1e6) / stats.ops);
+  return { phase, stats, cpuPercent: pids.map((pid) => perPid[pid] ?? 0), loadgenCpuPercent, cpuMicrosPerOp };
 }

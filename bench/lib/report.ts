@@ -50,6 +50,10 @@ export class CpuMeter {
     this.at = performance.now();
     this.before = new Map(this.pids.map((pid) => [pid, cpuSeconds(pid) ?? 0]));
   }
+  /** CPU seconds (user + system) all the processes used since `start`, summed. */
+  secondsUsed(): number {
+    return this.pids.reduce((sum, pid) => sum + Math.max(0, (cpuSeconds(pid) ?? this.before.get(pid) ?? 0) - (this.before.get(pid) ?? 0)), 0);
+  }
   /** Per PID: CPU % of one core since `start` (100 = one core busy). */
   stop(): Record<number, number> {
     const wall = (performance.now() - this.at) / 1000;

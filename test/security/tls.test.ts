@@ -8,6 +8,8 @@
 import t from 'tap';
 import { chmodSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
+import { request as httpsRequest } from 'node:https';
+import { CHALLENGE_PATH, newNonce, signChallengeRequest, signDial, STREAM_PATH, STREAM_PROTOCOL } from '@ringkv/node/testing';
 import { Agent, request } from 'undici';
 import { RingkvClient } from '@ringkv/client';
 import { deriveKeys, helloNode, signRequest } from '@ringkv/node';
@@ -43,6 +45,25 @@ function plainHttpAnswer(port: number, deadlineMs: number): Promise<{ bytes: Buf
       clearTimeout(timer);
       resolve({ bytes: Buffer.concat(chunks), closed: true });
     });
+  });
+}
+
+/** The status of a stream upgrade to `url` over TLS with `tls` (a 101 socket is closed at once). */
+function upgradeStatus(url: string, tls: { ca: Buffer; cert?: Buffer; key?: Buffer }, headers: Record<string, string>): Promise<number> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest({ host: hostname, port: Number(port), path: STREAM_PATH, method: 'GET', agent: false, ...tls, headers: { connection: 'Upgrade', upgrade: STREAM_PROTOCOL, ...headers } });
+    req.on('upgrade', (response, socket) => {
+      socket.destroy();
+      resolve(response.statusCode ?? 0);
+    });
+    req.on('response', (response) => {
+      response.resume();
+      resolve(response.statusCode ?? 0);
+    });
+    req.on('error', reject);
+    req.setTimeout(10_000, () => req.destroy(new Error('no answer to the upgrade')));
+    req.end();
   });
 }
 
@@ -116,6 +137,17 @@ t.test('a 3-node ring over mutual TLS', async (t) => {
   const peerAnswer = await http(peerAgent, 'POST', `${first.url}/internal/batch`, { headers: signed(), body });
   t.equal(peerAnswer.status, 400, 'with a node certificate the request passes to the signature and frame checks (400: not a batch)');
   t.equal(errorCode(peerAnswer), 'KV_ERR_BAD_REQUEST');
+
+  // The same for the node-to-node stream (docs/transport.md), the default the ring above ran on.
+  const streamKey = deriveKeys(DEFAULT_SECRET).stream;
+  const challenge = async (dispatcher: Agent) => http(dispatcher, 'POST', `${first.url}${CHALLENGE_PATH}`, { headers: signChallengeRequest(streamKey, 'node9', Date.now(), newNonce()) });
+  t.equal((await challenge(agent)).status, 401, 'a stream challenge without a client certificate → 401');
+  const issued = (await challenge(peerAgent)).json as { node: string; epoch: string; challenge: string };
+  const dial = (c: string) => signDial(streamKey, { sender: 'node9', to: { id: issued.node, epoch: issued.epoch }, challenge: c, nonce: newNonce() });
+  t.equal(await upgradeStatus(first.url, { ca: caPem }, dial(issued.challenge)), 401, 'a signed stream upgrade without a client certificate → 401');
+  t.equal(await upgradeStatus(first.url, { ca: caPem, cert: readFileSync(rogue.cert), key: readFileSync(rogue.key) }, dial(issued.challenge)), 401, 'with a certificate from another CA → 401');
+  const fresh = (await challenge(peerAgent)).json as { challenge: string };
+  t.equal(await upgradeStatus(first.url, { ca: caPem, cert: readFileSync(certs[1]!.cert), key: readFileSync(certs[1]!.key) }, dial(fresh.challenge)), 101, 'with a node certificate and the handshake: 101, a stream over mutual TLS');
 });
 
 t.test('bad TLS files stop a node at start-up with one coded line', async (t) => {

@@ -51,8 +51,16 @@ export interface NodeConfig {
   readonly tokensPerNode: number;
   /** How long a replica batch to a peer may take before its ops count as failed. */
   readonly peerTimeoutMs: number;
-  /** Keep-alive connections per peer. */
+  /** Keep-alive connections per peer (HTTP fallback transport). */
   readonly connectionsPerPeer: number;
+  /**
+   * What this node dials its peers with (`--peer-transport`): `stream`, one long-lived framed
+   * connection per peer (docs/transport.md), or `http`, signed /internal/ requests (the
+   * fallback). A node always accepts both.
+   */
+  readonly peerTransport: 'stream' | 'http';
+  /** Stream transport: most bytes in flight to one peer; past it requests fail at once with KV_ERR_OVERLOADED. */
+  readonly peerInflightBytesMax: number;
   /** Most replica ops in one request to a peer. */
   readonly batchOpsMax: number;
   /** Most requests in flight to one peer; further ops wait and form bigger batches. */
@@ -179,6 +187,8 @@ export const defaultConfig: NodeConfig = Object.freeze({
   tokensPerNode: 256,
   peerTimeoutMs: 10_000,
   connectionsPerPeer: 8,
+  peerTransport: 'stream',
+  peerInflightBytesMax: 128 * 1024 * 1024,
   batchOpsMax: 256,
   peerInflightMax: 4,
   peerQueueOpsMax: 10_000,
@@ -333,6 +343,8 @@ export function validateConfig(overrides: Partial<NodeConfig>, base: NodeConfig 
   intIn(config, 'drainMs', 0, 600_000);
   intIn(config, 'peerConnectTimeoutMs', 1, 600_000);
   intIn(config, 'connectionsPerPeer', 1, 1024);
+  intIn(config, 'peerInflightBytesMax', 1024, 2 ** 40);
+  if (!['stream', 'http'].includes(config.peerTransport)) fail('peerTransport', 'must be stream or http');
   intIn(config, 'batchOpsMax', 1, 1024);
   intIn(config, 'peerInflightMax', 1, 1024);
   intIn(config, 'peerQueueOpsMax', 1, 10_000_000);

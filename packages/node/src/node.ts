@@ -8,7 +8,7 @@
 import { leaveStep } from './replication/leave.js';
 import { checkNotRemoved, loadRemovals, markSelfRemoved, recordRemoval } from './membership/removals.js';
 import { readFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Server } from 'node:http';
 import { pino, type Logger } from 'pino';
 import type { Hono } from 'hono';
@@ -41,11 +41,14 @@ import { Reaper } from './replication/reaper.js';
 import { SqliteStore } from './storage/sqlite-store.js';
 import type { Store } from './storage/store.js';
 import { HttpTransport } from './transport/http-transport.js';
+import { StreamTransport } from './transport/stream-transport.js';
+import { StreamAcceptor, type AcceptorStats } from './transport/stream-acceptor.js';
+import { ChallengeTable } from './transport/stream-auth.js';
 import type { Transport } from './transport/transport.js';
 import { FaultPlan } from './transport/fault-plan.js';
 import { realTimers, type Timers } from './timers.js';
 import { Keyring } from './security/keyring.js';
-import { newEpoch } from './transport/auth.js';
+import { newEpoch, newNonce } from './transport/auth.js';
 
 /** This package's version, reported by /admin/status. */
 export const VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
@@ -61,6 +64,8 @@ export interface RingkvNode {
   readonly staticMembership: StaticMembership | undefined;
   /** The gossip driver when `config.membership` is swim. */
   readonly swim: SwimDriver | undefined;
+  /** Peer streams accepted by this node, and why they closed (docs/transport.md). */
+  readonly streams: { readonly stats: AcceptorStats };
   /** Graceful stop; idempotent. */
   close(): Promise<void>;
   /**
@@ -157,23 +162,38 @@ function openStore(config: NodeConfig, nowMs: () => number): Store {
   });
 }
 
-function openTransport(config: NodeConfig, nowMs: () => number, faults: FaultPlan | undefined, keyring: Keyring, tls: TlsMaterial | undefined, clock: ClockSkew): Transport {
-  return new HttpTransport({
-    onPeerClock: (peer, peerTimeMs, atMs) => clock.observe(peer, peerTimeMs, atMs),
+function openTransport(config: NodeConfig, nowMs: () => number, faults: FaultPlan | undefined, keyring: Keyring, tls: TlsMaterial | undefined, logger: Logger, clock: ClockSkew): Transport {
+  const common = {
     ...(faults ? { faults } : {}),
     ...(tls ? { tls: peerConnectOptions(tls) } : {}),
     selfId: config.nodeId,
-    keys: () => keyring.internalKeys,
     nowMs,
     peerTimeoutMs: config.peerTimeoutMs,
-    connectTimeoutMs: config.peerConnectTimeoutMs,
-    connectionsPerPeer: config.connectionsPerPeer,
-    responseBytesMax: config.internalBodyBytesMax,
     batchOpsMax: config.batchOpsMax,
     inflightMax: config.peerInflightMax,
     queueOpsMax: config.peerQueueOpsMax,
     batchBytesMax: config.batchBytesMax,
     queueBytesMax: config.peerQueueBytesMax,
+  };
+  if (config.peerTransport === 'http') {
+    return new HttpTransport({
+      ...common,
+      keys: () => keyring.internalKeys,
+      connectionsPerPeer: config.connectionsPerPeer,
+      responseBytesMax: config.internalBodyBytesMax,
+      connectTimeoutMs: config.peerConnectTimeoutMs,
+      onPeerClock: (peer, peerTimeMs, atMs) => clock.observe(peer, peerTimeMs, atMs),
+    });
+  }
+  return new StreamTransport({
+    ...common,
+    keys: () => keyring.streamKeys,
+    frameBytesMax: config.internalBodyBytesMax,
+    inflightBytesMax: config.peerInflightBytesMax,
+    onConnectionClosed: (peer, reason, error) => {
+      if (reason === 'closed' || reason === 'closing') logger.debug({ peer, reason }, 'stream to a peer closed');
+      else logger.warn({ peer, reason, err: error.message }, 'stream to a peer closed');
+    },
   });
 }
 
@@ -195,7 +215,7 @@ export function assemble(config: NodeConfig, url: string, parts: NodeParts, logg
   const staticMembership = parts.membership === undefined ? new StaticMembership(config.nodeId, url, config.peers, config.zone) : undefined;
   const membership: MembershipView = parts.membership ?? staticMembership!;
   const clock = parts.clock ?? new ClockSkew();
-  const transport = parts.transport ?? openTransport(config, nowMs, parts.faults, keyring, parts.tls, clock);
+  const transport = parts.transport ?? openTransport(config, nowMs, parts.faults, keyring, parts.tls, logger, clock);
   const metrics = createMetrics(config.nodeId, store, transport, config.processMetrics, parts.swimStats, parts.connections);
   const replica = new ReplicaService(store, limits, () => coordinator, (id) => membership.isRemoved(id));
   const peerHealth = new PeerHealth();
@@ -253,6 +273,23 @@ export function assemble(config: NodeConfig, url: string, parts: NodeParts, logg
   const encode = (object: VersionedObject, key: string) => encodeContext(contextOf(object), key, codec);
   let stopping = false;
   let draining = false;
+  const self = { id: config.nodeId, epoch: parts.bootEpoch ?? newEpoch() };
+  // Peers' streams (docs/transport.md): accepted whatever this node dials with itself.
+  const challenges = new ChallengeTable(nowMs, newNonce);
+  const acceptor = new StreamAcceptor({
+    keys: () => keyring.streamKeys,
+    self,
+    challenges,
+    peer: replica,
+    isRemoved: (id) => membership.isRemoved(id),
+    peerCertificateRequired: parts.access?.peerCertificateRequired ?? false,
+    refused: metrics.internalRefused,
+    log: logger,
+    isStopping: () => stopping,
+    nowMs,
+    frameBytesMax: config.internalBodyBytesMax,
+    frameTimeoutMs: config.peerTimeoutMs,
+  });
   // Hints by owner is a scan of the hints table: reused for 100 times what it last cost
   // (cost-bounded.ts), so asking /admin/status in a loop cannot stall the event loop. The key
   // count is kept incrementally by the store.
@@ -279,7 +316,8 @@ export function assemble(config: NodeConfig, url: string, parts: NodeParts, logg
     admin: { n: config.n, keyBytesMax: config.keyBytesMax, store, membership, ring: () => coordinator.ring(), status, encodeContext: encode, registry: metrics.registry, antiEntropy, transfer, nowMs, ...(parts.membershipControl ? { control: parts.membershipControl } : {}) },
     internal: {
       keys: () => keyring.internalKeys,
-      self: { id: config.nodeId, epoch: parts.bootEpoch ?? newEpoch() },
+      self,
+      stream: { keys: () => keyring.streamKeys, challenges },
       nowMs,
       bodyBytesMax: config.internalBodyBytesMax,
       replayEntriesMax: config.internalReplayEntriesMax,
@@ -295,7 +333,7 @@ export function assemble(config: NodeConfig, url: string, parts: NodeParts, logg
     clock: () => clock.estimate(nowMs()),
     answers: (id: string) => peerHealth.usable(id, nowMs()),
   });
-  return { app, membership, staticMembership, transport, coordinator, replica, handoff, antiEntropy, transfer, reaper, stop: () => (stopping = true), startDraining: () => (draining = true) };
+  return { app, membership, staticMembership, transport, acceptor, coordinator, replica, handoff, antiEntropy, transfer, reaper, stop: () => (stopping = true), startDraining: () => (draining = true) };
 }
 
 /** The gossip counters /metrics exports. */
@@ -337,6 +375,10 @@ export async function startNode(config: NodeConfig, parts: NodeParts = {}): Prom
     ...(tls ? { tls } : {}),
   });
   const server = edge.server;
+  // Peer streams arrive as HTTP upgrades on the client port (docs/transport.md); anything that
+  // comes before the node is assembled is hung up.
+  let acceptor: StreamAcceptor | undefined;
+  server.on('upgrade', (req, socket: Socket, head: Buffer) => (acceptor === undefined ? socket.destroy() : acceptor.upgrade(req, socket, head)));
   let port: number;
   try {
     port = await listen(server, config.httpPort, config.host);
@@ -449,6 +491,7 @@ export async function startNode(config: NodeConfig, parts: NodeParts = {}): Prom
     store,
   );
   fetch = node.app.fetch;
+  acceptor = node.acceptor;
   node.handoff.start(config.hintDeliveryIntervalMs);
   if (config.antiEntropyIntervalMs > 0) node.antiEntropy.start(config.antiEntropyIntervalMs);
   node.transfer.start(config.hintDeliveryIntervalMs);
@@ -496,7 +539,8 @@ export async function startNode(config: NodeConfig, parts: NodeParts = {}): Prom
       const drained = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       const grace = setTimeout(() => server.closeAllConnections(), config.shutdownGraceMs);
-      await drained;
+      // Upgraded sockets still count for server.close(): the streams must end too.
+      await Promise.all([drained, node.acceptor.close(config.shutdownGraceMs)]);
       clearTimeout(grace);
       await node.handoff.stop();
       await node.antiEntropy.stop();
@@ -527,6 +571,7 @@ export async function startNode(config: NodeConfig, parts: NodeParts = {}): Prom
   const destroy = (): void => {
     clearInterval(skewCheck);
     node.stop();
+    node.acceptor.destroy();
     server.closeAllConnections();
     server.close();
     void node.handoff.stop();
@@ -537,5 +582,5 @@ export async function startNode(config: NodeConfig, parts: NodeParts = {}): Prom
     void node.transport.close();
     void store.close();
   };
-  return { config, url, port, membership: node.membership, staticMembership: node.staticMembership, swim, close, drain, destroy, left, removed, reloadAuthFile };
+  return { config, url, port, membership: node.membership, staticMembership: node.staticMembership, swim, streams: node.acceptor, close, drain, destroy, left, removed, reloadAuthFile };
 }

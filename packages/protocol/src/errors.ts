@@ -23,6 +23,7 @@ export const errorCatalog = {
   KV_ERR_STORAGE: { status: 500, summary: 'The storage engine failed to read or write (I/O error). Nothing was acknowledged.' },
   KV_ERR_QUORUM_UNMET: { status: 503, summary: 'Fewer replicas than r or w answered (or could still answer); details give needed and answered.' },
   KV_ERR_PEER_UNREACHABLE: { status: 503, summary: 'A peer node could not be reached or refused an internal request (internal; surfaces as replica failures).' },
+  KV_ERR_PEER_PROTOCOL: { status: 503, summary: 'A peer broke the node-to-node stream protocol (a malformed, oversize or unknown frame, an answer to no request, a body that does not decode); that connection was closed and logged with the reason (internal; surfaces as replica failures).' },
   KV_ERR_OVERLOADED: { status: 503, summary: 'Too many requests are queued for a peer node; the request was refused instead of queued without bound. Retry later.' },
   KV_ERR_NOT_READY: { status: 503, summary: 'GET /readyz: the node should not receive traffic now (stopping, leaving, not a ring member, or a quorum of the ring unreachable); details list the reasons.' },
   KV_ERR_SHUTTING_DOWN: { status: 503, summary: 'The node is stopping and accepts no new requests; retry on another node.' },

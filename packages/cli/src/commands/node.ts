@@ -33,6 +33,7 @@ export const nodeOptions = {
   peers: { type: 'string' },
   membership: { type: 'string' },
   'fault-injection': { type: 'boolean' },
+  'peer-transport': { type: 'string' },
   n: { type: 'string' },
   secret: { type: 'string' },
   host: { type: 'string' },
@@ -69,10 +70,14 @@ export function parseNodeArgs(argv: string[]): Partial<NodeConfig> {
   if (values.dir === undefined) throw new UsageError('--dir is required');
   if (values.sync !== undefined && values.sync !== 'full' && values.sync !== 'normal') throw new UsageError('--sync must be full or normal');
   if (values.membership !== undefined && values.membership !== 'swim' && values.membership !== 'static') throw new UsageError('--membership must be swim or static');
+  const peerTransport = values['peer-transport'];
+  if (peerTransport !== undefined && peerTransport !== 'stream' && peerTransport !== 'http') throw new UsageError('--peer-transport must be stream or http');
   const peers = parsePeers(values.peers);
   return {
     peers,
     faultInjection: Boolean(values['fault-injection']),
+    // How this node dials its peers: the framed stream (default) or the HTTP /internal/ fallback.
+    peerTransport: peerTransport as 'stream' | 'http' | undefined,
     // An explicit peer list means static membership; otherwise gossip, unless told.
     membership: (values.membership as 'swim' | 'static' | undefined) ?? (peers === undefined ? 'swim' : 'static'),
     nodeId: values.id,

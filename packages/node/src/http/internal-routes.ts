@@ -12,7 +12,7 @@ import type { Context, Hono } from 'hono';
 import { KvError } from '../errors.js';
 import { isZoneName } from '@ringkv/protocol';
 import { answerHello, checkBody, checkRequest, HELLO_PATH, type Receiver } from '../transport/auth.js';
-import { AUTH_SKEW_MS_DEFAULT, REPLAY_ENTRIES_MAX_DEFAULT, ReplayGuard } from '../transport/replay-guard.js';
+import { AUTH_SKEW_MS_DEFAULT, PEER_CLOCK_WINDOW_MS, REPLAY_ENTRIES_MAX_DEFAULT, ReplayGuard } from '../transport/replay-guard.js';
 import {
   decodeBatch,
   decodeCoordinate,
@@ -23,6 +23,7 @@ import type { PeerHandler } from '../transport/transport.js';
 import { decodeTreeRequest, encodeTreeResponse } from '../transport/tree-messages.js';
 import type { FaultPlan } from '../transport/fault-plan.js';
 import type { StaticPeer } from '../membership/static-membership.js';
+import { CHALLENGE_PATH, checkChallengeRequest, type ChallengeTable } from '../transport/stream-auth.js';
 import { incomingOf, readBody } from './request.js';
 
 export interface InternalDeps {
@@ -44,6 +45,8 @@ export interface InternalDeps {
   readonly replayEntriesMax?: number;
   /** Largest accepted clock difference with a sender (default AUTH_SKEW_MS_DEFAULT). */
   readonly skewMs?: number;
+  /** The stream handshake's first step (transport/stream-auth.ts); absent, no streams are offered. */
+  readonly stream?: { readonly keys: () => readonly Uint8Array[]; readonly challenges: ChallengeTable };
 }
 
 /** Authenticates a request (see the module comment); returns its body and sender. */
@@ -118,6 +121,19 @@ export function internalRoutes(app: Hono, deps: InternalDeps): void {
   // How a sender learns this node's boot epoch (transport/auth.ts). Side-effect free, so a
   // replayed hello only repeats an answer; an unauthenticated one is refused.
   app.post(HELLO_PATH, (c) => c.json(refusing(deps, () => answerHello(c.req.raw.headers, deps.keys(), deps.self, deps.nowMs()))));
+
+  const stream = deps.stream;
+  if (stream !== undefined) {
+    // A challenge for a peer about to open a stream (docs/transport.md). Only key holders get
+    // one (a signed, time-bound request); the table it lands in is bounded. The window is
+    // gossip's (5 minutes), not the 30 s of requests that change state: a challenge changes
+    // nothing by itself, and a node whose clock is tens of seconds off must still reach its
+    // peers and say how far off it is (issue 16.5, docs/membership.md "Clock skew").
+    app.post(CHALLENGE_PATH, (c) => {
+      const sender = refusing(deps, () => checkChallengeRequest(c.req.raw.headers, stream.keys(), deps.nowMs(), PEER_CLOCK_WINDOW_MS));
+      return c.json({ node: deps.self.id, epoch: deps.self.epoch, challenge: stream.challenges.issue(sender) });
+    });
+  }
 
   app.post('/internal/batch', async (c) => {
     const { body, sender } = await authenticated(c);

@@ -16,7 +16,9 @@ t.test('each purpose gets its own key: HKDF-SHA256 over the secret with a distin
   t.same(deriveKeys('a-cluster-secret'), keys, 'deterministic: every node derives the same keys');
   t.not(deriveKeys('another-secret').context.toString('hex'), keys.context.toString('hex'));
   t.match(keys.fingerprint, /^[0-9a-f]{16}$/);
-  t.equal(new Set(Object.values(KEY_LABELS)).size, 3, 'labels are distinct');
+  t.equal(new Set(Object.values(KEY_LABELS)).size, 4, 'labels are distinct');
+  t.equal(new Set([keys.context, keys.internal, keys.gossip, keys.stream].map((k) => k.toString('hex'))).size, 4, 'so are the four keys');
+  t.same(keys.stream, Buffer.from(hkdfSync('sha256', 'a-cluster-secret', 'ringkv cluster secret v2', KEY_LABELS.stream, 32)), 'the stream key too');
 });
 
 t.test('a keyring signs with its first secret and lists every key, primary first', async (t) => {
@@ -25,6 +27,7 @@ t.test('a keyring signs with its first secret and lists every key, primary first
   t.same(ring.contextKeys, [deriveKeys('new-secret-1').context, deriveKeys('old-secret-2').context]);
   t.same(ring.internalKeys[1], deriveKeys('old-secret-2').internal);
   t.same(ring.gossipKeys[0], deriveKeys('new-secret-1').gossip);
+  t.same(ring.streamKeys, [deriveKeys('new-secret-1').stream, deriveKeys('old-secret-2').stream]);
   t.same(ring.fingerprints(), [deriveKeys('new-secret-1').fingerprint, deriveKeys('old-secret-2').fingerprint]);
   ring.replace(['old-secret-2']);
   t.same(ring.contextKeys, [deriveKeys('old-secret-2').context], 'replaced as a whole');

@@ -34,6 +34,8 @@ export const KEY_LABELS = Object.freeze({
   context: 'ringkv/v2 context tag (HMAC-SHA256)',
   internal: 'ringkv/v2 internal request (HMAC-SHA256)',
   gossip: 'ringkv/v2 gossip packet (AES-256-GCM)',
+  /** The node-to-node stream's handshake (transport/stream-auth.ts). */
+  stream: 'ringkv/v2 peer stream handshake (HMAC-SHA256)',
 });
 
 /** A fixed salt: HKDF's extract step then works as a keyed hash over the secret. */
@@ -47,9 +49,10 @@ export interface DerivedKeys {
   readonly context: Buffer;
   readonly internal: Buffer;
   readonly gossip: Buffer;
+  readonly stream: Buffer;
 }
 
-/** Derives the three purpose keys of `secret`. Pure and deterministic. */
+/** Derives the purpose keys of `secret`. Pure and deterministic. */
 export function deriveKeys(secret: string): DerivedKeys {
   const derive = (label: string) => Buffer.from(hkdfSync('sha256', Buffer.from(secret, 'utf8'), SALT, Buffer.from(label, 'utf8'), KEY_BYTES));
   const context = derive(KEY_LABELS.context);
@@ -58,6 +61,7 @@ export function deriveKeys(secret: string): DerivedKeys {
     context,
     internal: derive(KEY_LABELS.internal),
     gossip: derive(KEY_LABELS.gossip),
+    stream: derive(KEY_LABELS.stream),
   };
 }
 
@@ -98,7 +102,12 @@ export function parseSecretFile(text: string): string[] {
 export class Keyring {
   private keys!: readonly DerivedKeys[];
   /** Per purpose, primary first (kept alongside `keys` so hot paths do not map per call). */
-  private byPurpose!: { readonly context: readonly Buffer[]; readonly internal: readonly Buffer[]; readonly gossip: readonly Buffer[] };
+  private byPurpose!: {
+    readonly context: readonly Buffer[];
+    readonly internal: readonly Buffer[];
+    readonly gossip: readonly Buffer[];
+    readonly stream: readonly Buffer[];
+  };
 
   constructor(secrets: readonly string[]) {
     this.replace(secrets);
@@ -113,6 +122,7 @@ export class Keyring {
       context: Object.freeze(keys.map((k) => k.context)),
       internal: Object.freeze(keys.map((k) => k.internal)),
       gossip: Object.freeze(keys.map((k) => k.gossip)),
+      stream: Object.freeze(keys.map((k) => k.stream)),
     });
   }
 
@@ -129,6 +139,11 @@ export class Keyring {
   /** Gossip encryption keys, primary first. */
   get gossipKeys(): readonly Buffer[] {
     return this.byPurpose.gossip;
+  }
+
+  /** Peer stream handshake keys, primary first. */
+  get streamKeys(): readonly Buffer[] {
+    return this.byPurpose.stream;
   }
 
   get primary(): DerivedKeys {

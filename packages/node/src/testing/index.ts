@@ -24,3 +24,8 @@ export * from '../transport/auth.js';
 export { disseminate, type DisseminationResult } from './dissemination-sim.js';
 export { ClusterSim, runClusterSim, type ClusterSimOptions, type ClusterSimResult, type SimFinalKey } from './cluster-sim.js';
 export type { SimHistoryEvent } from './sim-workload.js';
+export * from '../transport/frame.js';
+export * from '../transport/stream-auth.js';
+export { StreamAcceptor, type AcceptorStats } from '../transport/stream-acceptor.js';
+export { StreamTransport } from '../transport/stream-transport.js';
+export type { PeerHandler } from '../transport/transport.js';

@@ -10,6 +10,9 @@
  * A replica batch that gets no answer within `peerTimeoutMs` fails with KV_ERR_TIMEOUT, as
  * HttpTransport's does; a forward is bounded by MemoryTransport's own deadline.
  *
+ * Replica batches and forwards, and their answers, travel as stream frames through the real
+ * codecs (sim-wire.ts), so the simulation runs the bytes the nodes exchange.
+ *
  * Requests are stamped in the receiver's time as the sender last measured it (its hello, see
  * transport/auth.ts: the sender's wall clock plus the offset it learned), and the receiver
  * refuses one stamped more than `authSkewMs` from its own clock when it handles it, as the
@@ -24,6 +27,9 @@ import { KvError } from '../errors.js';
 import { MemoryNetwork } from '../transport/memory-transport.js';
 import type { PeerHandler } from '../transport/transport.js';
 import type { Owner, SimClock } from './sim-clock.js';
+import { FRAME_TYPES } from '../transport/frame.js';
+import { decodeBatch, decodeBatchResults, decodeCoordinate, decodeCoordinateResult, encodeBatch, encodeBatchResults, encodeCoordinate, encodeCoordinateResult } from '../transport/messages.js';
+import { overTheWire } from './sim-wire.js';
 
 export interface NetworkOptions {
   readonly lossRate: number;
@@ -154,11 +160,13 @@ export class SimNetwork {
                 return;
               }
               // A handler that throws is a bug; its answer is then lost and the sender times out.
-              void handler.replicaBatch(ops, from).then((results) => {
+              const received = overTheWire(FRAME_TYPES.batch, encodeBatch(ops), decodeBatch);
+              void handler.replicaBatch(received, from).then((results) => {
                 if (!answer) return;
+                const answered = overTheWire(FRAME_TYPES.batchResult, encodeBatchResults(results), decodeBatchResults);
                 this.send(to, from, 'batch-answer', () => {
                   this.clock.cancel(timer);
-                  resolve(results);
+                  resolve(answered);
                 }, sender);
               }, () => undefined);
             };
@@ -183,7 +191,11 @@ export class SimNetwork {
                   else reject(this.refusal(from, to));
                 }, sender);
               }
-              void handler.coordinate(request, from).then((result) => this.send(to, from, 'forward-answer', () => resolve(result), sender), () => undefined);
+              const received = overTheWire(FRAME_TYPES.coordinate, encodeCoordinate(request), decodeCoordinate);
+              void handler.coordinate(received, from).then((result) => {
+                const answered = overTheWire(FRAME_TYPES.coordinateResult, encodeCoordinateResult(result), decodeCoordinateResult);
+                this.send(to, from, 'forward-answer', () => resolve(answered), sender);
+              }, () => undefined);
             }, target);
           };
           attempt(false);

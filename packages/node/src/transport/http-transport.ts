@@ -16,23 +16,12 @@
  */
 import { Pool } from 'undici';
 import type { FaultPlan } from './fault-plan.js';
-import { isErrorCode } from '@ringkv/protocol';
 import { KvError } from '../errors.js';
 import type { Member } from '../membership/membership.js';
 import { HELLO_PATH, newNonce, readHelloAnswer, signHello, signRequest, type Receiver } from './auth.js';
-import {
-  decodeBatchResults,
-  decodeCoordinateResult,
-  encodeBatch,
-  encodeCoordinate,
-  type CoordinateRequest,
-  type CoordinateResult,
-  type ReplicaOp,
-  type ReplicaResult,
-} from './messages.js';
 import { PeerQueue, type PeerQueueLimits } from './peer-queue.js';
-import { decodeTreeResponse, encodeTreeRequest, type TreeRequest, type TreeResponse } from './tree-messages.js';
-import { FORWARD_HOP_ALLOWANCE_MS, type Transport, type TransportStats } from './transport.js';
+import { refusal } from './peer-errors.js';
+import { NetworkTransport, type Exchange } from './network-transport.js';
 
 /** Default of `closeGraceMs`. */
 export const CLOSE_GRACE_MS_DEFAULT = 1_000;
@@ -92,36 +81,6 @@ function requestError(error: unknown, member: Member, path: string, timeoutMs: n
 
 const NOT_DELIVERED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'UND_ERR_CONNECT_TIMEOUT']);
 
-/** A non-200 answer: whatever the peer's reason (401, 503 while it stops, 500), no result came. */
-function refusal(member: Member, path: string, status: number, bytes: Uint8Array): KvError {
-  let code: unknown;
-  let reason: unknown;
-  try {
-    const error = (JSON.parse(Buffer.from(bytes).toString('utf8')) as { error?: { code?: unknown; reason?: unknown } } | null)?.error;
-    code = error?.code;
-    reason = error?.reason;
-  } catch {
-    code = undefined;
-  }
-  return new KvError('KV_ERR_PEER_UNREACHABLE', `peer ${member.id} refused ${path}: ${status} ${isErrorCode(code) ? code : ''}`, {
-    peer: member.id,
-    status,
-    ...(typeof reason === 'string' && /^[a-z-]{1,32}$/.test(reason) ? { reason } : {}),
-    // A 4xx or a 503 (stopping) was refused before any work; an unexpected 5xx may have acted.
-    delivered: status >= 500 && status !== 503,
-  });
-}
-
-/** Decodes a 200 answer; one that does not decode is no answer at all (KV_ERR_PEER_UNREACHABLE). */
-function fromPeer<T>(member: Member, what: string, decode: () => T): T {
-  try {
-    return decode();
-  } catch (error) {
-    if (!(error instanceof KvError) || error.code !== 'KV_ERR_BAD_REQUEST') throw error;
-    throw new KvError('KV_ERR_PEER_UNREACHABLE', `peer ${member.id} answered an undecodable ${what}: ${error.message}`, { peer: member.id }, { cause: error });
-  }
-}
-
 /** Closes `pool`, destroying it (failing what is still in flight with `error`) after `graceMs`. */
 async function closeWithin(pool: Pool, graceMs: number, error: KvError): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
@@ -140,15 +99,25 @@ async function closeWithin(pool: Pool, graceMs: number, error: KvError): Promise
 /** Refusals after which a request is sent once more, after a fresh hello: nothing was applied. */
 const RETRIED_REASONS = new Set(['stale-epoch', 'misdirected', 'stale-time']);
 
-export class HttpTransport implements Transport {
+/** The route of each exchange. */
+const PATHS: Readonly<Record<Exchange, string>> = { batch: '/internal/batch', coordinate: '/internal/coordinate', tree: '/internal/tree' };
+
+export class HttpTransport extends NetworkTransport {
   private readonly peers = new Map<string, Peer>();
   /** Each peer's id and boot epoch, by address, as its last hello answered. */
   private readonly receivers = new Map<string, Promise<KnownReceiver>>();
-  private counters = { opsSent: 0, batchesSent: 0, batchesFailed: 0, forwards: 0 };
-  private closed = false;
-  private closing: Promise<void> | undefined;
 
-  constructor(private readonly options: HttpTransportOptions) {}
+  constructor(private readonly options: HttpTransportOptions) {
+    super(options);
+  }
+
+  protected queueOf(member: Member): PeerQueue {
+    return this.peer(member).queue;
+  }
+
+  protected send(member: Member, exchange: Exchange, body: Uint8Array, timeoutMs: number): Promise<Uint8Array> {
+    return this.post(this.peer(member).pool, member, PATHS[exchange], body, timeoutMs);
+  }
 
   private peer(member: Member): Peer {
     let peer = this.peers.get(member.address);
@@ -159,7 +128,7 @@ export class HttpTransport implements Transport {
         maxResponseSize: this.options.responseBytesMax,
         ...(this.options.tls ? { connect: { ...this.options.tls } } : {}),
       });
-      const queue = new PeerQueue(member.id, this.options, (ops) => this.sendBatch(pool, member, ops));
+      const queue = new PeerQueue(member.id, this.options, (ops) => this.sendBatch(member, ops));
       peer = { pool, queue };
       this.peers.set(member.address, peer);
     }
@@ -251,61 +220,7 @@ export class HttpTransport implements Transport {
     }
   }
 
-  private async sendBatch(pool: Pool, member: Member, ops: ReplicaOp[]): Promise<ReplicaResult[]> {
-    this.counters.opsSent += ops.length;
-    this.counters.batchesSent++;
-    try {
-      const bytes = await this.post(pool, member, '/internal/batch', encodeBatch(ops), this.options.peerTimeoutMs);
-      const results = fromPeer(member, 'batch result', () => decodeBatchResults(bytes));
-      if (results.length !== ops.length) {
-        throw new KvError('KV_ERR_PEER_UNREACHABLE', `peer ${member.id} answered ${results.length} results for ${ops.length} ops`, { peer: member.id });
-      }
-      return results;
-    } catch (error) {
-      this.counters.batchesFailed++;
-      throw error;
-    }
-  }
-
-  replica(peer: Member, op: ReplicaOp): Promise<ReplicaResult> {
-    if (this.closed) return Promise.reject(new KvError('KV_ERR_SHUTTING_DOWN', 'transport closed'));
-    if (this.options.faults?.blocks(peer.id)) return this.partitioned(peer, this.options.peerTimeoutMs);
-    return this.peer(peer).queue.push(op);
-  }
-
-  /** A request across an injected partition: no answer, then the deadline. */
-  private partitioned<T>(peer: Member, timeoutMs: number): Promise<T> {
-    return new Promise((_, reject) =>
-      setTimeout(() => reject(new KvError('KV_ERR_TIMEOUT', `peer ${peer.id} did not answer within ${timeoutMs} ms (partitioned)`, { peer: peer.id })), timeoutMs).unref(),
-    );
-  }
-
-  async coordinate(member: Member, request: CoordinateRequest, timeoutMs: number): Promise<CoordinateResult> {
-    if (this.options.faults?.blocks(member.id)) return this.partitioned(member, timeoutMs);
-    if (this.closed) throw new KvError('KV_ERR_SHUTTING_DOWN', 'transport closed');
-    this.counters.forwards++;
-    const deadlineMs = timeoutMs + FORWARD_HOP_ALLOWANCE_MS;
-    const bytes = await this.post(this.peer(member).pool, member, '/internal/coordinate', encodeCoordinate(request), deadlineMs);
-    return fromPeer(member, 'coordinate result', () => decodeCoordinateResult(bytes));
-  }
-
-  async tree(member: Member, request: TreeRequest, timeoutMs: number): Promise<TreeResponse> {
-    if (this.options.faults?.blocks(member.id)) return this.partitioned(member, timeoutMs);
-    if (this.closed) throw new KvError('KV_ERR_SHUTTING_DOWN', 'transport closed');
-    const bytes = await this.post(this.peer(member).pool, member, '/internal/tree', encodeTreeRequest(request), timeoutMs);
-    return fromPeer(member, 'tree response', () => decodeTreeResponse(bytes));
-  }
-
-  stats(): TransportStats {
-    return { ...this.counters };
-  }
-
-  close(): Promise<void> {
-    this.closing ??= this.shutDown();
-    return this.closing;
-  }
-
-  private async shutDown(): Promise<void> {
+  protected async shutDown(): Promise<void> {
     this.closed = true;
     const error = new KvError('KV_ERR_SHUTTING_DOWN', 'transport closed');
     for (const peer of this.peers.values()) peer.queue.drain(error);

@@ -7,6 +7,13 @@
 /** Largest accepted difference between the sender's and the receiver's clocks. */
 export const AUTH_SKEW_MS_DEFAULT = 30_000;
 
+/**
+ * The wider window of messages that change no stored state (gossip packets, stream
+ * challenges): 5 minutes, so a node whose clock is tens of seconds off still reaches its peers
+ * and says how far off it is (issue 16.5, docs/membership.md "Clock skew").
+ */
+export const PEER_CLOCK_WINDOW_MS = 300_000;
+
 /** How many accepted tags a ReplayGuard remembers at most (about 120 bytes each). */
 export const REPLAY_ENTRIES_MAX_DEFAULT = 262_144;
 

@@ -11,6 +11,7 @@
  * in size and time (one frame at most FRAME_BYTES_MAX, all unauthenticated TCP input together
  * at most TCP_BUFFERED_BYTES_MAX, TCP_TIMEOUT_MS per frame, TCP_CONNECTIONS_MAX at once).
  */
+import { PEER_CLOCK_WINDOW_MS } from '../../transport/replay-guard.js';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { networkInterfaces } from 'node:os';
@@ -65,7 +66,7 @@ export interface SwimDriverStats {
  * Replays within the window are dropped by iv; older ones only repeat claims the precedence
  * rules already order by incarnation (packet.ts).
  */
-export const GOSSIP_WINDOW_MS_DEFAULT = 300_000;
+export const GOSSIP_WINDOW_MS_DEFAULT = PEER_CLOCK_WINDOW_MS;
 
 /** Largest push/pull frame. */
 const FRAME_BYTES_MAX = 16 * 1024 * 1024;
