@@ -93,7 +93,7 @@ t.test('zones: an alive update may carry a valid zone; without one (older versio
   t.ok(validateMessage(gossip({ zone: 'eu-west-1a' })), 'a zone');
   t.ok(validateMessage(gossip({ zone: 'z'.repeat(63) })), 'a zone of 63 characters');
   const withZone = gossip({ zone: 'rack.12' }) as SwimMessage;
-  t.same(decode(encodePacket(KEY, withZone, NOW, 'node-b')), { ok: true, message: withZone, bound: true }, 'round-trips through a packet');
+  t.same(decode(encodePacket(KEY, withZone, NOW, 'node-b')), { ok: true, message: withZone, bound: true, timeMs: NOW }, 'round-trips through a packet');
   for (const bad of ['', 'z'.repeat(64), '-leading', 'has space', 'ünï', 7, null, ['a'], { a: 1 }]) {
     t.equal(validateMessage(gossip({ zone: bad })), undefined, `zone ${JSON.stringify(bad)}`);
     t.same(decode(encodePacket(KEY, gossip({ zone: bad }) as unknown as SwimMessage, NOW, 'node-b')), { ok: false, reason: 'malformed' }, `zone ${JSON.stringify(bad)} in a packet: dropped, not thrown`);
