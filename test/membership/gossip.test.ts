@@ -5,7 +5,7 @@ import { connect } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { Keyring } from '@ringkv/node';
 import { encodePacket } from '@ringkv/node/testing';
-import { DEFAULT_SECRET, http, httpAgent, pidAlive, stopByPid, waitFor, type NodeProcess } from '../helpers/process.js';
+import { DEFAULT_SECRET, http, httpAgent, pidAlive, waitFor, type NodeProcess, killByPid } from '../helpers/process.js';
 
 const GOSSIP_KEY = new Keyring([DEFAULT_SECRET]).gossipKeys[0]!;
 import { restartNode, startRing, waitConverged } from '../helpers/ring.js';
@@ -35,7 +35,7 @@ t.test('5 nodes: a kill -9 is marked dead by every survivor; after a restart it 
   const victim = ring[4]!;
   const survivors = ring.slice(0, 4);
   const killedAt = Date.now();
-  await stopByPid(victim.pid, 0);
+  await killByPid(victim.pid);
   for (const observer of survivors) {
     await waitFor(async () => (await statusSeenBy(agent, observer, victim.id)) === 'dead' || undefined, 30_000, `${observer.id} marks ${victim.id} dead`);
   }

@@ -6,7 +6,7 @@ import { existsSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { RingkvClient } from '@ringkv/client';
-import { http, httpAgent, stopByPid, waitFor, type NodeProcess } from '../helpers/process.js';
+import { http, httpAgent, stopByPid, waitFor, type NodeProcess, killByPid } from '../helpers/process.js';
 import { restartNode, startRing } from '../helpers/ring.js';
 
 const AE_ARGS = ['--anti-entropy-interval-ms', '500'];
@@ -54,7 +54,7 @@ t.test('3 nodes, N=3: a lost data file and missed writes are repaired by anti-en
   t.equal(present, keys.length, 'every key is in the rebuilt replica');
 
   // 2. Writes missed while down: 50 keys out of 2,050.
-  await stopByPid(victim.pid, 0);
+  await killByPid(victim.pid);
   const missed = Array.from({ length: 50 }, (_, i) => `missed-${i}`);
   // Through the two live nodes only: a write the client sent on a kept-alive connection to the
   // killed node fails as KV_ERR_OUTCOME_UNKNOWN (issue 19.7: it is never sent again elsewhere).

@@ -1,7 +1,7 @@
 // Sloppy quorum and hinted handoff between real node processes (issue 5, first acceptance).
 import t from 'tap';
 import { RingkvClient } from '@ringkv/client';
-import { http, httpAgent, stopByPid, waitFor, type NodeProcess } from '../helpers/process.js';
+import { http, httpAgent, waitFor, type NodeProcess, killByPid } from '../helpers/process.js';
 import { restartNode, startRing } from '../helpers/ring.js';
 
 type Status = { hints: Record<string, number> };
@@ -16,7 +16,7 @@ t.test('5 nodes, N=3, W=2: writes while a replica is down become hints, delivere
   const ring = await startRing(t, { nodes: 5, n: 3 });
   const agent = httpAgent(t);
   const victim = ring[2]!;
-  await stopByPid(victim.pid, 0);
+  await killByPid(victim.pid);
   // Sloppy quorum uses fallbacks for members that gossip has declared dead.
   for (const node of ring.filter((n) => n !== victim)) {
     await waitFor(async () => {

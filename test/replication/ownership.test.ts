@@ -5,7 +5,7 @@
 import t from 'tap';
 import { buildRing, preferenceList } from '@ringkv/protocol';
 import { RingkvClient } from '@ringkv/client';
-import { http, httpAgent, runCli, stopByPid, waitFor, type NodeProcess } from '../helpers/process.js';
+import { http, httpAgent, runCli, waitFor, type NodeProcess, killByPid } from '../helpers/process.js';
 import { joinNode, startRing } from '../helpers/ring.js';
 
 const N = 3;
@@ -140,7 +140,7 @@ t.test('join, graceful leave and remove under load: nothing acknowledged is lost
 
   // 3. node3 is killed, then removed by an operator: its ranges are rebuilt from the others.
   const dead = ring.find((n) => n.id === 'node3')!;
-  await stopByPid(dead.pid, 0);
+  await killByPid(dead.pid);
   ring.splice(ring.indexOf(dead), 1);
   for (const member of ring) {
     await waitFor(async () => {

@@ -4,7 +4,7 @@
 import t from 'tap';
 import { buildRing, preferenceList } from '@ringkv/protocol';
 import { RingkvClient } from '@ringkv/client';
-import { http, httpAgent, stopByPid, waitFor, type NodeProcess } from '../helpers/process.js';
+import { http, httpAgent, waitFor, type NodeProcess, killByPid } from '../helpers/process.js';
 import { joinNode, restartNode, startRing } from '../helpers/ring.js';
 
 const N = 3;
@@ -28,14 +28,14 @@ t.test('a handoff interrupted by SIGKILL of the receiver, then of a sender, resu
   await waitFor(async () => ((await Promise.all(senders.map(status))).some((s) => s.transfers.handedOff > 0) ? true : undefined), 30_000, 'the handoff has begun');
   const before = await pendingOf(senders);
   t.ok(before > 0, `${before} keys still to hand off when the receiver is killed`);
-  await stopByPid(receiver.pid, 0);
+  await killByPid(receiver.pid);
   receiver = await restartNode(t, receiver, ring, N, ARGS);
 
   // The old owner with the most left to hand off is killed next.
   const remaining = await Promise.all(senders.map(async (node) => ({ node, pending: (await status(node)).transfers.pending })));
   const { node: sender, pending } = remaining.sort((a, b) => b.pending - a.pending)[0]!;
   t.ok(pending > 0, `${sender.id} holds ${pending} keys to hand off when it is killed`);
-  await stopByPid(sender.pid, 0);
+  await killByPid(sender.pid);
   await restartNode(t, sender, ring, N, ARGS);
 
   const view = buildRing(ring.map((n) => n.id));
