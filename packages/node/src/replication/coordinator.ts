@@ -163,7 +163,12 @@ export class Coordinator implements KvService {
       timers.clearTimeout(timer);
       done(result);
     };
-    let lateCalled = false;
+    // `late` at most once: a target gets one stand-in, not one per deadline.
+    let lateDue = late;
+    const callLate = () => {
+      lateDue?.();
+      lateDue = undefined;
+    };
     // `quietSinceMs`: when the current stretch of hearing nothing from the peer began.
     const judge = (quietSinceMs: number) => {
       if (settled) return;
@@ -175,23 +180,18 @@ export class Coordinator implements KvService {
       }
       // Silent. A slow disk or a stalled process is silent too (a loaded machine showed whole
       // seconds of it), so failing the op needs more than one deadline of silence: gossip, whose
-      // probes are answered by the peer's event loop rather than its disk, doubting the peer, or
-      // silence for GIVE_UP_FLOORS floors. Until then the op stays in the round and a write
-      // hedges with a stand-in (late).
-      const doubted = !this.deps.membership.isReachable(member.id) || this.deps.membership.member(member.id)?.status === 'suspect';
+      // probes are answered by the peer's event loop rather than its disk, doubting the peer
+      // (suspect or dead), or silence for GIVE_UP_FLOORS floors. Until then the op stays in the
+      // round and a write hedges with a stand-in (late).
+      const doubted = this.deps.membership.member(member.id)?.status !== 'alive';
       if (doubted || nowMs - quietSinceMs >= GIVE_UP_FLOORS * this.deps.replicaTimeoutMs) return settle({ ok: false, code: 'KV_ERR_TIMEOUT' });
       callLate();
       arm(quietSinceMs);
     };
-    const callLate = () => {
-      if (lateCalled) return;
-      lateCalled = true;
-      late?.();
-    };
-    let armed = 0;
     const arm = (quietSinceMs: number) => {
       // The first wait adapts to the peer; later ones are one floor each.
-      const waitMs = Math.min(armed++ === 0 ? health.deadlineMs(member.id, this.deps.replicaTimeoutMs) : this.deps.replicaTimeoutMs, deadlineMs - this.deps.nowMs());
+      const floorMs = this.deps.replicaTimeoutMs;
+      const waitMs = Math.min(timer === undefined ? health.deadlineMs(member.id, floorMs) : floorMs, deadlineMs - this.deps.nowMs());
       if (waitMs > 0) timer = timers.setTimeout(() => judge(quietSinceMs), waitMs);
     };
     arm(sentAtMs);
