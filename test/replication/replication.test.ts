@@ -1,9 +1,9 @@
 // Quorum replication across real node processes on loopback (issue 3's acceptance).
 import t from 'tap';
 import { RingkvClient } from '@ringkv/client';
-import { Keyring, helloNode, signRequest } from '@ringkv/node';
+import { Keyring, helloNode, internalHeaders, signRequest } from '@ringkv/node';
 import { DEFAULT_SECRET, errorCode, headerOf, http, httpAgent, waitFor, type NodeProcess, killByPid } from '../helpers/process.js';
-import { restartNode, startRing } from '../helpers/ring.js';
+import { startRing } from '../helpers/ring.js';
 
 interface Local { siblings: Array<{ value?: string; deleted?: boolean }> }
 
@@ -11,6 +11,14 @@ async function localCopy(agent: ReturnType<typeof httpAgent>, node: NodeProcess,
   const answer = await http(agent, 'GET', `${node.url}/admin/local/${encodeURIComponent(key)}`);
   if (answer.status === 404) return undefined;
   return (answer.json as Local).siblings.map((s) => (s.deleted ? '<deleted>' : Buffer.from(s.value!, 'base64').toString())).sort();
+}
+
+/** Cuts (or, with [], heals) `node`'s links to `ids`, gossip included (--fault-injection). */
+async function block(agent: ReturnType<typeof httpAgent>, node: NodeProcess, ids: string[]): Promise<void> {
+  const body = Buffer.from(JSON.stringify({ block: ids }));
+  const headers = { 'content-type': 'application/json', ...(await internalHeaders(node.url, DEFAULT_SECRET, 'test', '/internal/faults', body)) };
+  const answer = await http(agent, 'POST', `${node.url}/internal/faults`, { headers, body });
+  if (answer.status !== 200) throw new Error(`${node.id} refused the fault plan: ${answer.status} ${answer.body.toString()}`);
 }
 
 async function preflist(agent: ReturnType<typeof httpAgent>, node: NodeProcess, key: string): Promise<string[]> {
@@ -66,28 +74,28 @@ t.test('W=2 survives a killed replica; W=3 on a 3-node ring fails fast with need
 });
 
 t.test('R=2 returns the newest value and read repair fixes the replica that missed it', async (t) => {
-  const ring = await startRing(t, { nodes: 3, n: 3 });
+  // The replica misses the write because its coordinator's link to it is cut (fault layer),
+  // not because it was down: a replica that comes back also receives the coordinator's hint
+  // within a second (issue 19.3), which raced read repair and made this test flaky. With the
+  // link cut the hint cannot be delivered and anti-entropy is off, so only read repair, by
+  // another coordinator, can bring it the new value.
+  const ring = await startRing(t, { nodes: 3, n: 3, extraArgs: ['--fault-injection', '--anti-entropy-interval-ms', '0'] });
   const agent = httpAgent(t);
-  const client = new RingkvClient({ urls: [ring[0]!.url], keyAware: false });
+  const [writer, reader, victim] = [ring[0]!, ring[1]!, ring[2]!];
+  const client = new RingkvClient({ urls: [writer.url], keyAware: false });
   t.teardown(() => client.close());
   await client.put('doc', 'old', { w: 3 });
-  const victim = ring[2]!;
-  await killByPid(victim.pid); // it misses the next write
+  await block(agent, writer, [victim.id]);
   const { context } = await client.get('doc', { r: 2 });
   await client.put('doc', 'new', { w: 2, ...(context ? { context } : {}) });
-  const back = await restartNode(t, victim, ring, 3);
-  t.same(await localCopy(agent, back, 'doc'), ['old'], 'the restarted replica is stale');
-  const read = await http(agent, 'GET', `${ring[0]!.url}/kv/doc?r=2`);
+  t.same(await localCopy(agent, victim, 'doc'), ['old'], 'the replica behind the cut link is stale');
+  const read = await http(agent, 'GET', `${reader.url}/kv/doc?r=2`);
   t.equal(read.status, 200);
   t.equal(read.body.toString(), 'new');
-  const repaired = await waitFor(async () => ((await localCopy(agent, back, 'doc'))?.join() === 'new' ? true : undefined), 1_000, 'read repair within 1 s');
+  const repaired = await waitFor(async () => ((await localCopy(agent, victim, 'doc'))?.join() === 'new' ? true : undefined), 1_000, 'read repair within 1 s');
   t.ok(repaired);
-  // Since issue 19.3 the write's coordinator also keeps a hint for the replica that missed it,
-  // delivered within a second of its return: either may bring it the new value first.
-  const repairs = await metric(agent, ring[0]!, 'ringkv_read_repairs_total');
-  let delivered = 0;
-  for (const node of ring.slice(0, 2)) delivered += await metric(agent, node, 'ringkv_hints_delivered_total');
-  t.ok(repairs + delivered >= 1, `the repair was counted (${repairs} read repair(s), ${delivered} hint(s) delivered)`);
+  t.ok((await metric(agent, reader, 'ringkv_read_repairs_total')) >= 1, 'the reader counted the repair');
+  t.equal(await metric(agent, writer, 'ringkv_hints_delivered_total'), 0, 'no hint reached the victim: the repair was the read\'s');
 });
 
 t.test('a node outside the preference list forwards a write and coordinates a read itself', async (t) => {
