@@ -339,6 +339,28 @@ t.test('receiver: requests wait for a serving slot and are dropped unserved once
   t.equal(trees, 1);
 });
 
+t.test('a PING is answered at once, ahead of requests waiting for a serving slot (liveness, not the disk)', async (t) => {
+  let release: () => void = () => {};
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  const handler: PeerHandler = {
+    replicaBatch: async (ops) => (await gate, ops.map(() => ({ ok: true as const }))),
+    coordinate: async () => ({ ok: true as const }),
+    tree: () => ({ kind: 'summaries', summaries: [] }),
+  };
+  const peer = await bareAcceptor(t, handler, { servingMax: 1 });
+  const transport = transportOf(t);
+  const stuck = [transport.replica(peer.member, { kind: 'get', key: 'a' })];
+  await waitFor(() => peer.acceptor.stats.accepted === 1, 'the stream is up');
+  // A second batch waits behind the first for the only serving slot.
+  await new Promise((resolve) => setImmediate(resolve));
+  stuck.push(transport.replica(peer.member, { kind: 'get', key: 'b' }));
+  const started = Date.now();
+  await transport.probe(peer.member, 1_000);
+  t.ok(Date.now() - started < 500, `the probe was answered while both batches wait (${Date.now() - started} ms)`);
+  release();
+  t.same(await Promise.all(stuck), [{ ok: true }, { ok: true }], 'the batches are answered afterwards, unmistaken for the PONG');
+});
+
 t.test('reconnect: a closed stream is redialled; failed dials back off (fast refusals meanwhile), then recover', async (t) => {
   const handler: PeerHandler = { replicaBatch: async (ops) => ops.map(() => ({ ok: true as const })), coordinate: async () => ({ ok: true as const }), tree: () => ({ kind: 'summaries', summaries: [] }) };
   const first = await bareAcceptor(t, handler);

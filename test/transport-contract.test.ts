@@ -275,7 +275,7 @@ t.test('HttpTransport against peers that refuse, stall or answer garbage', async
     t.teardown(() => transport.close());
     const ops = [transport.replica(peer, { kind: 'get', key: 'a' }), transport.replica(peer, { kind: 'get', key: 'b' })];
     for (const [i, op] of ops.entries()) await rejectsWith(t, op, ['KV_ERR_PEER_UNREACHABLE'], `op ${i}`);
-    t.same(transport.stats(), { opsSent: 2, batchesSent: 1, batchesFailed: 1, forwards: 0 });
+    t.same(transport.stats(), { opsSent: 2, batchesSent: 1, batchesFailed: 1, forwards: 0, probes: 0 });
   });
 
   t.test('requests are signed: the peer sees a valid signature over the exact path, body, receiver and epoch', async (t) => {
@@ -328,7 +328,7 @@ t.test('HttpTransport regressions', async (t) => {
     const [, error, ms] = await elapsed(() => transport.replica(peer, { kind: 'get', key: 'k' }));
     t.ok(error instanceof KvError && error.code === 'KV_ERR_TIMEOUT', `KV_ERR_TIMEOUT (got ${String(error)})`);
     t.ok(ms >= 350 && ms < 1_500, `failed at the deadline (${ms} ms), although the peer never went idle for 400 ms`);
-    t.same(transport.stats(), { opsSent: 1, batchesSent: 1, batchesFailed: 1, forwards: 0 });
+    t.same(transport.stats(), { opsSent: 1, batchesSent: 1, batchesFailed: 1, forwards: 0, probes: 0 });
   });
 
   t.test('total deadline: a forward gets timeoutMs plus the hop allowance, then KV_ERR_TIMEOUT, even from a dripping peer', async (t) => {

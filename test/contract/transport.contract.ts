@@ -222,6 +222,19 @@ export function transportContract(t: Test, name: string, makePair: MakePair): Pr
       t.equal(storeB.get('k'), undefined, 'nothing reached B');
     });
 
+    t.test('probe() resolves while B runs and rejects once it is cut off, within its timeout', async (t) => {
+      const pair = await fresh(t);
+      const { transport, peerB } = pair;
+      const before = transport.stats().probes;
+      await transport.probe(peerB, 2_000);
+      t.pass('B answered a probe');
+      t.equal(transport.stats().probes, before + 1, 'counted');
+      await pair.stop();
+      const started = Date.now();
+      await rejectsWith(t, transport.probe(peerB, 300), UNREACHABLE, 'a probe to the stopped peer');
+      t.ok(Date.now() - started < 2_000, `within about its timeout (${Date.now() - started} ms)`);
+    });
+
     t.test('coordinate() hands a put and a get to B, which coordinates them', async (t) => {
       const { transport, peerB, storeB } = await fresh(t);
       const before = transport.stats();

@@ -27,7 +27,7 @@ t.setTimeout(420_000);
 const FAULT_KINDS = [
   'crash', 'pause', 'partition', 'one-way-partition', 'loss', 'falseDeaths',
   'join', 'leave', 'leave-partitioned', 'remove', 'wipe-restart', 'wipe-rejoin-new-id',
-  'clock-forward', 'clock-back', 'clock-back-restart', 'crash-during-handoff', 'zombie', 'zone-outage',
+  'clock-forward', 'clock-back', 'clock-back-restart', 'crash-during-handoff', 'zombie', 'zone-outage', 'slow-store',
 ];
 
 t.test(`${SEEDS} seeds under faults: no acknowledged add lost, no resurrection, replicas converge, siblings bounded`, async (t) => {

@@ -113,7 +113,8 @@ export class RingkvClient {
   }
 
   /**
-   * Sends one request, trying the next node when the node is stopping or overloaded. Reads also
+   * Sends one request, trying the next node when the node is stopping or overloaded or refused
+   * a write it could not attempt (`attempted: false`, nothing written). Reads also
    * move on after any 5xx and any transport error. Writes move on only when no connection could
    * be made (the request surely reached nobody); after a reset, a timeout, a 504 or a quorum
    * failure their outcome is unknown (they may have landed), and repeating them would add a
@@ -137,7 +138,9 @@ export class RingkvClient {
         const answer: Answer = { status: response.statusCode, headers: response.headers, body: Buffer.from(await response.body.arrayBuffer()) };
         if (answer.status < 500) return answer;
         lastError = errorFromResponse(answer.status, parseJson(answer), url);
-        const retryable = method === 'GET' || lastError.code === 'KV_ERR_SHUTTING_DOWN' || lastError.code === 'KV_ERR_OVERLOADED';
+        // A write the node refused before doing anything (stopping, overloaded, or a quorum it
+        // could not attempt: `attempted: false`) is safe to send to another node.
+        const retryable = method === 'GET' || lastError.code === 'KV_ERR_SHUTTING_DOWN' || lastError.code === 'KV_ERR_OVERLOADED' || lastError.details.attempted === false;
         if (!retryable) throw lastError;
       } catch (error) {
         if (error === lastError) throw error;

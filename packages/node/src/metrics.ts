@@ -78,6 +78,7 @@ export function createMetrics(
   gauge('ringkv_transport_ops_sent', 'Replica ops sent to peers since start.', () => transport.stats().opsSent);
   gauge('ringkv_transport_batches_sent', 'Requests that carried replica ops since start.', () => transport.stats().batchesSent);
   gauge('ringkv_transport_batches_failed', 'Replica batches that failed as a whole since start.', () => transport.stats().batchesFailed);
+  gauge('ringkv_transport_probes_sent', 'Liveness probes sent to late peers since start (replication/liveness.ts).', () => transport.stats().probes);
   if (connections !== undefined) {
     gauge('ringkv_connections_open', 'Open connections on the HTTP port.', () => connections().open);
     gauge('ringkv_connections_dropped', 'Connections closed at once since start because connectionsMax were open.', () => connections().dropped);

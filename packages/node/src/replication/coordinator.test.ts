@@ -263,10 +263,20 @@ t.test('issue 19.3: a replica that missed writes while still called alive gets t
   t.equal(a!.store.hints.count(), 0, 'no hint left');
 });
 
-/** Makes the node at `address` silent to everyone: it takes requests and never answers (a dropped link). */
+/** Makes the node at `address` silent to everyone: it takes requests and never answers, probes included (a dropped link). */
 function silence(network: ReturnType<typeof memoryCluster>['network'], address: string): void {
   const never = () => new Promise<never>(() => {});
-  network.register(address, { tree: never, replicaBatch: never, coordinate: never });
+  network.register(address, { tree: never, replicaBatch: never, coordinate: never, probe: never });
+}
+
+/** Makes the node at `address` slow: its process answers probes at once, its replica ops take `delayMs` (a stalled disk). */
+function slow(network: ReturnType<typeof memoryCluster>['network'], address: string, delayMs: number): void {
+  const real = network.handler('nobody', address)!;
+  network.register(address, {
+    tree: (request, sender) => real.tree(request, sender),
+    coordinate: (request, sender) => real.coordinate(request, sender),
+    replicaBatch: (ops, sender) => new Promise((resolve) => setTimeout(resolve, delayMs)).then(() => real.replicaBatch(ops, sender)),
+  });
 }
 
 /** A key whose preference list starts with `first`, and that list. */
@@ -308,12 +318,27 @@ t.test('issue 16.5: a read that cannot meet r fails fast with 503, not 504 at th
     const res = await a!.app.request('/kv/k?r=2&timeout_ms=5000');
     return { res, elapsed: Date.now() - started };
   };
-  // Silence alone (a stalled disk looks the same) fails the op after 4 floors (800 ms here).
+  // Cut off (no answer to the probe sent after half a floor, 100 ms, within a floor, 200 ms):
+  // each op fails at once, the read with 503 after about 300 ms.
   const alone = await read();
   t.equal(alone.res.status, 503);
   t.match(await alone.res.json(), { error: { code: 'KV_ERR_QUORUM_UNMET', needed: 2, answered: 1 } });
-  t.ok(alone.elapsed >= 700 && alone.elapsed < 2_500, `silence alone: 503 after the give-up (${alone.elapsed} ms)`);
+  t.ok(alone.elapsed >= 250 && alone.elapsed < 1_500, `cut off: 503 after the probe went unanswered (${alone.elapsed} ms)`);
   t.equal((await a!.app.request('/kv/k?r=1')).status, 200, 'r=1 still served from the local copy');
+});
+
+t.test('issue 16.5: a slow replica (its process answers probes) is waited for, not failed', async (t) => {
+  const { nodes, network } = memoryCluster({ nodes: 3, config: { n: 3, replicaTimeoutMs: 200 } });
+  const [a, b, c] = nodes;
+  t.equal((await a!.app.request('/kv/k?w=3', { method: 'PUT', body: 'x' })).status, 204);
+  silence(network, c!.address);
+  slow(network, b!.address, 1_200);
+  const started = Date.now();
+  const res = await a!.app.request('/kv/k?r=2&timeout_ms=5000');
+  const elapsed = Date.now() - started;
+  t.equal(res.status, 200, 'r=2 met once the slow replica answered');
+  t.equal(await res.text(), 'x');
+  t.ok(elapsed >= 1_100 && elapsed < 4_000, `waited for the slow replica past several floors, not the deadline (${elapsed} ms)`);
 });
 
 t.test('issue 16.5: gossip suspecting a silent replica fails its op at the first deadline', async (t) => {
@@ -343,4 +368,62 @@ t.test('issue 16.5: a read at a node outside the preference list never waits on 
   t.equal(res.status, 200, 'served by the other replica');
   t.equal(await res.text(), 'x');
   t.ok(Date.now() - started < 500, `coordinated where it arrived, answered by the first replica (${Date.now() - started} ms)`);
+});
+
+t.test('issue 16.5: a write is not forwarded to a replica that does not answer a probe; the next one takes it', async (t) => {
+  const { nodes, network } = memoryCluster({ nodes: 5, config: { n: 3, replicaTimeoutMs: 200 } });
+  const outsider = nodes[4]!;
+  const { key, replicas } = keyOutside(nodes, outsider.id);
+  const first = nodes.find((node) => node.id === replicas[0])!;
+  silence(network, first.address);
+  const started = Date.now();
+  const res = await outsider.app.request(`/kv/${key}?w=2&timeout_ms=5000`, { method: 'PUT', body: 'x' });
+  const elapsed = Date.now() - started;
+  t.equal(res.status, 204, 'written through the next replica');
+  t.ok(elapsed < 1_000, `one unanswered probe (200 ms), not the request's deadline (${elapsed} ms)`);
+  t.equal(outsider.transport.stats().forwards, 1, 'forwarded once: the silent replica was never handed the write');
+  const second = nodes.find((node) => node.id === replicas[1])!;
+  t.same(text(second.store.get(key)), ['x']);
+});
+
+t.test('issue 16.5: a forward whose target stops answering mid-way is answered 504 (outcome unknown) without waiting for the deadline', async (t) => {
+  const { nodes, network } = memoryCluster({ nodes: 5, config: { n: 3, replicaTimeoutMs: 200 } });
+  const outsider = nodes[4]!;
+  const { key, replicas } = keyOutside(nodes, outsider.id);
+  const first = nodes.find((node) => node.id === replicas[0])!;
+  const real = network.handler(outsider.id, first.address)!;
+  // The target takes the forward, then its link goes dark: no answer, no probe answered.
+  let dark = false;
+  network.register(first.address, {
+    tree: (request, sender) => real.tree(request, sender),
+    replicaBatch: (ops, sender) => real.replicaBatch(ops, sender),
+    probe: () => (dark ? new Promise<never>(() => {}) : Promise.resolve()),
+    coordinate: () => {
+      dark = true;
+      return new Promise<never>(() => {});
+    },
+  });
+  const started = Date.now();
+  const res = await outsider.app.request(`/kv/${key}?w=2&timeout_ms=5000`, { method: 'PUT', body: 'x' });
+  const elapsed = Date.now() - started;
+  t.equal(res.status, 504, 'outcome unknown: the target may still apply it, so it is not sent elsewhere');
+  t.equal(outsider.transport.stats().forwards, 1, 'never coordinated twice');
+  t.ok(elapsed < 1_500, `answered once the probe went unanswered, not at the 5 s deadline (${elapsed} ms)`);
+});
+
+t.test('issue 16.5: a forward target that could not attempt the write (attempted: false) hands it to the next replica', async (t) => {
+  const { nodes } = memoryCluster({ nodes: 5, config: { n: 3 } });
+  const outsider = nodes[4]!;
+  const { key, replicas } = keyOutside(nodes, outsider.id);
+  const first = nodes.find((node) => node.id === replicas[0])!;
+  // The first replica has just restarted and does not yet see the others alive.
+  for (const id of replicas.slice(1)) first.membership.setStatus(id, 'dead');
+  const refused = await first.app.request(`/kv/${key}?w=2&sloppy=false`, { method: 'PUT', body: 'x' });
+  t.equal(refused.status, 503);
+  t.match(await refused.json(), { error: { code: 'KV_ERR_QUORUM_UNMET', answered: 0, attempted: false } }, 'asked directly, it refuses before writing anything');
+  const res = await outsider.app.request(`/kv/${key}?w=2&sloppy=false`, { method: 'PUT', body: 'x' });
+  t.equal(res.status, 204, 'the outsider went on to the next replica');
+  const read = await nodes.find((node) => node.id === replicas[1])!.app.request(`/kv/${key}?r=3`);
+  t.equal(read.status, 200, 'one version: the refusal wrote nothing, the next replica coordinated it once');
+  t.equal(outsider.transport.stats().forwards, 2);
 });

@@ -31,6 +31,7 @@ import { applyReplicaWrite } from './replica-service.js';
 import { withTimeout } from './timeout.js';
 import { realTimers, type Timers } from '../timers.js';
 import type { PeerHealth, PeerHealthSnapshot } from './peer-health.js';
+import { Liveness } from './liveness.js';
 import type { Member } from '../membership/membership.js';
 import type { ReplicaOp, ReplicaResult } from '../transport/messages.js';
 
@@ -86,12 +87,6 @@ function layoutKey(members: ReadonlyArray<{ id: string; zone?: string }>): strin
   return members.map((m) => `${m.id}@${m.zone ?? ''}`).join(',');
 }
 
-/**
- * A replica op silent (nothing heard from its peer) for this many replica-deadline floors fails
- * for its request even without other evidence against the peer (askReplica).
- */
-const GIVE_UP_FLOORS = 4;
-
 /** The coded reason a replica failed, for the error's `failures` detail. */
 function reasonOf(error: unknown): string {
   return error instanceof KvError ? error.code : 'KV_ERR_INTERNAL';
@@ -103,8 +98,11 @@ export class Coordinator implements KvService {
   private lastCounter = 0;
 
   private ringKey = '';
+  private readonly liveness: Liveness;
 
   constructor(private readonly deps: CoordinatorDeps) {
+    // A probe gets one floor: a peer whose read loop cannot answer within it is not serving.
+    this.liveness = new Liveness({ transport: deps.transport, health: deps.health, nowMs: deps.nowMs, timeoutMs: deps.replicaTimeoutMs });
     deps.membership.onChange(() => {
       // Only joins, leaves and zones move ownership; status changes (suspect, dead) keep the ring.
       if (layoutKey(ringLayout(deps.membership)) !== this.ringKey) this.ringCache = undefined;
@@ -137,13 +135,16 @@ export class Coordinator implements KvService {
 
   /**
    * Sends one replica op with its own deadline (peer-health.ts: adaptive, at least
-   * `replicaTimeoutMs`), within the request's. At the deadline `late` is called once (a write
-   * hedges with a stand-in) and the op stays in the round, judged again every floor on what was
-   * heard from the peer since: it fails for this request with KV_ERR_TIMEOUT once it has been
-   * silent (nothing heard from the peer) and gossip suspects it or calls it dead, or after
-   * GIVE_UP_FLOORS floors of silence. A peer that answers other requests meanwhile is busy,
-   * not gone. `done` gets the result or the coded failure exactly once; every answer and
-   * silence also feeds peer health.
+   * `replicaTimeoutMs`), within the request's. A replica still silent (nothing heard from it
+   * since the op went out) after half a floor is probed (liveness.ts): no answer to the probe
+   * fails the op at once with KV_ERR_PEER_UNREACHABLE, so a cut link or a dead process costs a
+   * request about half a floor plus a probe timeout, not its deadline. At the op's own deadline
+   * `late` is called once (a write hedges with a stand-in) and the op stays in the round,
+   * judged again every floor: if it is still silent, gossip doubting the peer (suspect or dead)
+   * fails it with KV_ERR_TIMEOUT, otherwise it is probed again. A peer that answers probes or
+   * other requests is slow, not gone (a stalled disk looks silent too), and is waited for up to
+   * the request's deadline. `done` gets the result or the coded failure exactly once; every
+   * answer, silence and probe also feeds peer health.
    */
   private askReplica(
     member: Member,
@@ -155,12 +156,15 @@ export class Coordinator implements KvService {
     const timers = this.deps.timers ?? realTimers;
     const { health } = this.deps;
     const sentAtMs = this.deps.nowMs();
+    const floorMs = this.deps.replicaTimeoutMs;
     let settled = false;
     let timer: unknown;
+    let probeTimer: unknown;
     const settle = (result: ReplicaResult | { ok: false; code: string }) => {
       if (settled) return;
       settled = true;
       timers.clearTimeout(timer);
+      timers.clearTimeout(probeTimer);
       done(result);
     };
     // `late` at most once: a target gets one stand-in, not one per deadline.
@@ -169,32 +173,33 @@ export class Coordinator implements KvService {
       lateDue?.();
       lateDue = undefined;
     };
+    const probe = () => {
+      void this.liveness.check(member).then((alive) => alive || settle({ ok: false, code: 'KV_ERR_PEER_UNREACHABLE' }));
+    };
     // `quietSinceMs`: when the current stretch of hearing nothing from the peer began.
     const judge = (quietSinceMs: number) => {
       if (settled) return;
       const nowMs = this.deps.nowMs();
       if (!health.silent(member.id, quietSinceMs, nowMs)) {
-        // Busy: it answered other requests meanwhile. It stays in the round, judged again later.
+        // Busy: it answered other requests (or a probe) meanwhile. It stays in the round.
         callLate();
         return arm(nowMs);
       }
-      // Silent. A slow disk or a stalled process is silent too (a loaded machine showed whole
-      // seconds of it), so failing the op needs more than one deadline of silence: gossip, whose
-      // probes are answered by the peer's event loop rather than its disk, doubting the peer
-      // (suspect or dead), or silence for GIVE_UP_FLOORS floors. Until then the op stays in the
-      // round and a write hedges with a stand-in (late).
-      const doubted = this.deps.membership.member(member.id)?.status !== 'alive';
-      if (doubted || nowMs - quietSinceMs >= GIVE_UP_FLOORS * this.deps.replicaTimeoutMs) return settle({ ok: false, code: 'KV_ERR_TIMEOUT' });
+      if (this.deps.membership.member(member.id)?.status !== 'alive') return settle({ ok: false, code: 'KV_ERR_TIMEOUT' });
+      probe();
       callLate();
       arm(quietSinceMs);
     };
     const arm = (quietSinceMs: number) => {
       // The first wait adapts to the peer; later ones are one floor each.
-      const floorMs = this.deps.replicaTimeoutMs;
       const waitMs = Math.min(timer === undefined ? health.deadlineMs(member.id, floorMs) : floorMs, deadlineMs - this.deps.nowMs());
       if (waitMs > 0) timer = timers.setTimeout(() => judge(quietSinceMs), waitMs);
     };
     arm(sentAtMs);
+    const probeAfterMs = Math.floor(floorMs / 2);
+    if (probeAfterMs < deadlineMs - sentAtMs) {
+      probeTimer = timers.setTimeout(() => settled || health.heardSince(member.id, sentAtMs) || probe(), probeAfterMs);
+    }
     this.deps.transport.replica(member, op).then(
       (result) => {
         const nowMs = this.deps.nowMs();
@@ -286,7 +291,9 @@ export class Coordinator implements KvService {
       // above the reachable primaries): refuse without leaving partial copies behind.
       const { needed, answered, failures } = core.counts();
       this.deps.events?.quorumFailed?.('put', 'KV_ERR_QUORUM_UNMET');
-      throw new KvError('KV_ERR_QUORUM_UNMET', `put needs ${needed} replicas${failures ? ` (${failures})` : ''}; not attempted`, { needed, answered, failures });
+      // `attempted: false`: nothing was written anywhere, so the client (or a forwarding node)
+      // may safely send the write to another node.
+      throw new KvError('KV_ERR_QUORUM_UNMET', `put needs ${needed} replicas${failures ? ` (${failures})` : ''}; not attempted`, { needed, answered, failures, attempted: false });
     }
     if (isReplica) {
       // The coordinator's own copy is durable before any other replica sees the new dot: were
@@ -480,31 +487,37 @@ export class Coordinator implements KvService {
   /**
    * Hands a write to the first routable replica (one hop), within the request's deadline, so
    * that a replica coordinates it (its dot's actor is then a row that keeps a copy:
-   * core/actor.ts). A replica that could not be reached at all is skipped for the next. Once
-   * delivered the forward is final: its answer, or its timeout as 504 (the outcome is then
-   * unknown), so a write is never coordinated twice. Resolves 'unreachable' when no replica
-   * took the request: the caller then coordinates here.
+   * core/actor.ts). A write handed over cannot be taken back, so a replica not heard from
+   * within the last floor is probed first (liveness.ts) and skipped if it does not answer; one
+   * that could not be reached at all, or refused before doing anything (stopping, or a quorum
+   * it could not attempt: `attempted: false`), is skipped for the next. Once delivered the
+   * forward is final, so a write is never coordinated twice: its answer, or 504 (outcome
+   * unknown) at its timeout or as soon as the target stops answering probes. Resolves
+   * 'unreachable' when no replica took the request: the caller then coordinates here.
    */
   private async forward(
     replicas: readonly string[],
     deadlineMs: number,
     request: Extract<CoordinateRequest, { kind: 'put' }>,
   ): Promise<'done' | 'unreachable'> {
+    const { health } = this.deps;
     for (const replica of replicas) {
       const member = this.deps.membership.member(replica);
       if (member === undefined || !this.routable(replica)) continue;
+      // Under load every replica is heard from every few ms, so this rarely costs a probe.
+      if (!health.heardSince(replica, this.deps.nowMs() - this.deps.replicaTimeoutMs) && !(await this.liveness.check(member))) continue;
       const sentAtMs = this.deps.nowMs();
       const remaining = deadlineMs - sentAtMs;
       if (remaining <= 0) break;
       let result;
       try {
         // The coordinating node gets what is left of this request's deadline, not a new one.
-        result = await this.deps.transport.coordinate(member, { ...request, options: { ...request.options, timeoutMs: remaining } }, remaining);
-        this.deps.health.answered(replica, this.deps.nowMs());
+        result = await this.watched(member, sentAtMs, this.deps.transport.coordinate(member, { ...request, options: { ...request.options, timeoutMs: remaining } }, remaining));
+        health.answered(replica, this.deps.nowMs());
       } catch (error) {
         const code = reasonOf(error);
-        if (code === 'KV_ERR_PEER_UNREACHABLE') this.deps.health.unreachable(replica, this.deps.nowMs());
-        else if (code === 'KV_ERR_TIMEOUT') this.deps.health.silent(replica, sentAtMs, this.deps.nowMs());
+        if (code === 'KV_ERR_PEER_UNREACHABLE') health.unreachable(replica, this.deps.nowMs());
+        else if (code === 'KV_ERR_TIMEOUT') health.silent(replica, sentAtMs, this.deps.nowMs());
         // A write may try the next replica only if the first surely did nothing (otherwise it
         // could be coordinated twice and leave a spurious sibling).
         if (code === 'KV_ERR_PEER_UNREACHABLE' && error instanceof KvError && error.details.delivered === false) {
@@ -518,10 +531,43 @@ export class Coordinator implements KvService {
           ? new KvError('KV_ERR_TIMEOUT', `forwarded ${request.kind} to ${replica} did not complete in time`, { forwardedTo: replica })
           : error;
       }
+      if (!result.ok && result.details.attempted === false) {
+        this.deps.logger.debug({ target: replica, code: result.code }, 'forward target could not attempt the write; trying the next replica');
+        continue;
+      }
       this.deps.events?.forwarded?.(request.kind);
       if (!result.ok) throw new KvError(result.code, result.message, result.details);
       return 'done';
     }
     return 'unreachable';
+  }
+
+  /**
+   * `answer`, unless `member` stops answering before it comes: after half a floor, and every
+   * floor after, without a word from the member it is probed, and a probe left unanswered
+   * rejects with KV_ERR_PEER_UNREACHABLE (delivered: its outcome is unknown).
+   */
+  private watched<T>(member: Member, sentAtMs: number, answer: Promise<T>): Promise<T> {
+    const timers = this.deps.timers ?? realTimers;
+    const floorMs = this.deps.replicaTimeoutMs;
+    let over = false;
+    let timer: unknown;
+    const lost = new Promise<never>((_, reject) => {
+      const check = (sinceMs: number) => {
+        if (over) return;
+        const nowMs = this.deps.nowMs();
+        if (this.deps.health.heardSince(member.id, sinceMs)) return (timer = timers.setTimeout(() => check(nowMs), floorMs));
+        void this.liveness.check(member).then((alive) => {
+          if (over) return;
+          if (!alive) return reject(new KvError('KV_ERR_PEER_UNREACHABLE', `peer ${member.id} stopped answering probes`, { peer: member.id, delivered: true }));
+          timer = timers.setTimeout(() => check(this.deps.nowMs()), floorMs);
+        });
+      };
+      timer = timers.setTimeout(() => check(sentAtMs), Math.floor(floorMs / 2));
+    });
+    return Promise.race([answer, lost]).finally(() => {
+      over = true;
+      timers.clearTimeout(timer);
+    });
   }
 }

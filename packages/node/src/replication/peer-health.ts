@@ -81,6 +81,11 @@ export class PeerHealth {
     return true;
   }
 
+  /** Whether anything was heard from `id` at or after `sinceMs` (no side effect). */
+  heardSince(id: string, sinceMs: number): boolean {
+    return (this.peers.get(id)?.lastAnswerMs ?? -Infinity) >= sinceMs;
+  }
+
   /** How long a request to `id` may wait before the peer counts as late: see the header. */
   deadlineMs(id: string, floorMs: number): number {
     const state = this.peers.get(id);

@@ -15,6 +15,7 @@ export interface ClusterNode {
   readonly id: string;
   readonly address: string;
   readonly app: ReturnType<typeof assemble>['app'];
+  readonly transport: MemoryTransport;
   readonly coordinator: ReturnType<typeof assemble>['coordinator'];
   /** The node's static member list (mark members dead or alive with setStatus). */
   readonly membership: NonNullable<ReturnType<typeof assemble>['staticMembership']>;
@@ -54,7 +55,7 @@ export function memoryCluster(options: MemoryClusterOptions): { network: MemoryN
     const address = `http://${id}.test`;
     const parts = assemble(config, address, { transport }, pino({ level: 'silent' }), options.nowMs ?? Date.now, store);
     network.register(address, parts.replica);
-    return { id, address, app: parts.app, coordinator: parts.coordinator, membership: parts.staticMembership!, handoff: parts.handoff, antiEntropy: parts.antiEntropy, transfer: parts.transfer, reaper: parts.reaper, replica: parts.replica, store };
+    return { id, address, app: parts.app, transport, coordinator: parts.coordinator, membership: parts.staticMembership!, handoff: parts.handoff, antiEntropy: parts.antiEntropy, transfer: parts.transfer, reaper: parts.reaper, replica: parts.replica, store };
   });
   return { network, nodes };
 }

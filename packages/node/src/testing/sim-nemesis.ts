@@ -151,6 +151,17 @@ export class Nemesis {
       this.crash(running);
     } else if (dice < 0.3 && canDown && running.length > 0) {
       this.drain(this.pick(running)!);
+    } else if (dice < 0.37 && running.length > 0) {
+      // A stalled disk: the process answers probes, its replica work waits (sim-network.ts).
+      // Longer than the replica deadline floor (200 ms), so coordinators must tell it from a
+      // cut link, and well under the tombstone grace (1 s), as a stall of seconds is under the
+      // production grace of hours: a write held up past the grace is the resurrection the
+      // grace exists to bound, not a fault a store must survive.
+      const victim = this.pick(running)!;
+      const delayMs = Math.round(this.between(250, 600));
+      this.count('slow-store', `${victim.id} ${delayMs} ms`);
+      this.network.slowStore(victim.id, delayMs);
+      this.later(`store of ${victim.id} fast again`, () => this.network.slowStore(victim.id, 0));
     } else if (dice < 0.5 && canDown && running.length > 0) {
       const victim = this.pick(running)!;
       this.count('pause', victim.id);

@@ -10,6 +10,10 @@
  * A replica batch that gets no answer within `peerTimeoutMs` fails with KV_ERR_TIMEOUT, as
  * HttpTransport's does; a forward is bounded by MemoryTransport's own deadline.
  *
+ * A node's store can be made slow (`slowStore`: a stalled disk): its replica batches and the
+ * forwards it coordinates start late, while its probes are answered as fast as ever, so the
+ * coordinators' liveness probes must tell it from a cut link.
+ *
  * Replica batches and forwards, and their answers, travel as stream frames through the real
  * codecs (sim-wire.ts), so the simulation runs the bytes the nodes exchange.
  *
@@ -85,6 +89,22 @@ export class SimNetwork {
     return new KvError('KV_ERR_PEER_UNREACHABLE', `peer ${to} refused ${from}'s request: 401 (clock skew)`, { peer: to, status: 401, delivered: false });
   }
 
+  /** Nodes whose store is slow, and by how much (a stalled disk: their process still answers probes). */
+  private readonly slowStores = new Map<string, number>();
+
+  /** From now on `node`'s replica work and forwarded writes start `delayMs` late (0: back to normal). */
+  slowStore(node: string, delayMs: number): void {
+    if (delayMs > 0) this.slowStores.set(node, delayMs);
+    else this.slowStores.delete(node);
+  }
+
+  /** Runs `work` at `node` now, or after its slow store's delay. */
+  private atStore(node: string, label: string, work: () => void, owner: Owner): void {
+    const delayMs = this.slowStores.get(node);
+    if (delayMs === undefined) work();
+    else this.clock.at(delayMs, `slow-store ${label} ${node}`, work, owner);
+  }
+
   static address(node: string): string {
     return `http://${node}.sim`;
   }
@@ -110,6 +130,7 @@ export class SimNetwork {
 
   healAll(): void {
     this.blocked.clear();
+    this.slowStores.clear();
   }
 
   /** Sends one message: after a seeded delay `deliver` runs as `owner`, unless it is lost. */
@@ -161,14 +182,14 @@ export class SimNetwork {
               }
               // A handler that throws is a bug; its answer is then lost and the sender times out.
               const received = overTheWire(FRAME_TYPES.batch, encodeBatch(ops), decodeBatch);
-              void handler.replicaBatch(received, from).then((results) => {
+              this.atStore(to, 'batch', () => void handler.replicaBatch(received, from).then((results) => {
                 if (!answer) return;
                 const answered = overTheWire(FRAME_TYPES.batchResult, encodeBatchResults(results), decodeBatchResults);
                 this.send(to, from, 'batch-answer', () => {
                   this.clock.cancel(timer);
                   resolve(answered);
                 }, sender);
-              }, () => undefined);
+              }, () => undefined), target);
             };
             this.send(from, to, `batch(${ops.map((op) => `${op.kind}:${op.key}`).join(',')})`, request(true), target);
             if (this.random() < this.options.duplicateRate) {
@@ -177,6 +198,14 @@ export class SimNetwork {
             }
           };
           attempt(false);
+        }),
+      // A liveness probe: two messages, delayed and lost like any other; a paused node answers
+      // only once it resumes (its deliveries wait), a slow store does not delay it. The
+      // sender's transport gives up at its own timeout.
+      probe: (from) =>
+        new Promise<void>((resolve) => {
+          const sender = this.ownerOf(from);
+          this.send(from, to, 'probe', () => this.send(to, from, 'pong', resolve, sender), target);
         }),
       coordinate: (request, from) =>
         new Promise((resolve, reject) => {
@@ -192,10 +221,10 @@ export class SimNetwork {
                 }, sender);
               }
               const received = overTheWire(FRAME_TYPES.coordinate, encodeCoordinate(request), decodeCoordinate);
-              void handler.coordinate(received, from).then((result) => {
+              this.atStore(to, 'forward', () => void handler.coordinate(received, from).then((result) => {
                 const answered = overTheWire(FRAME_TYPES.coordinateResult, encodeCoordinateResult(result), decodeCoordinateResult);
                 this.send(to, from, 'forward-answer', () => resolve(answered), sender);
-              }, () => undefined);
+              }, () => undefined), target);
             }, target);
           };
           attempt(false);

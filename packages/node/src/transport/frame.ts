@@ -25,9 +25,15 @@ export const FRAME_TYPES = Object.freeze({
   batch: 0x01,
   coordinate: 0x02,
   tree: 0x03,
+  /**
+   * A liveness probe (empty body), answered by PONG from the read loop at once, ahead of any
+   * queued work: an answer says the peer's process and the link are up, whatever its disk does.
+   */
+  ping: 0x04,
   batchResult: 0x81,
   coordinateResult: 0x82,
   treeResult: 0x83,
+  pong: 0x84,
   /** A request refused or failed as a whole: body is JSON {code, message, reason?}. */
   error: 0xff,
 });

@@ -99,6 +99,9 @@ async function closeWithin(pool: Pool, graceMs: number, error: KvError): Promise
 /** Refusals after which a request is sent once more, after a fresh hello: nothing was applied. */
 const RETRIED_REASONS = new Set(['stale-epoch', 'misdirected', 'stale-time']);
 
+/** The liveness route a probe asks (http/health-routes). */
+const LIVEZ_PATH = '/livez';
+
 /** The route of each exchange. */
 const PATHS: Readonly<Record<Exchange, string>> = { batch: '/internal/batch', coordinate: '/internal/coordinate', tree: '/internal/tree' };
 
@@ -117,6 +120,12 @@ export class HttpTransport extends NetworkTransport {
 
   protected send(member: Member, exchange: Exchange, body: Uint8Array, timeoutMs: number): Promise<Uint8Array> {
     return this.post(this.peer(member).pool, member, PATHS[exchange], body, timeoutMs);
+  }
+
+  /** The probe over HTTP: the peer's unauthenticated `GET /livez`, answered by its event loop alone. */
+  protected async ping(member: Member, timeoutMs: number): Promise<void> {
+    const { status, bytes } = await this.exchange(this.peer(member).pool, member, LIVEZ_PATH, {}, undefined, timeoutMs, 'GET');
+    if (status !== 200) throw refusal(member, LIVEZ_PATH, status, bytes);
   }
 
   private peer(member: Member): Peer {
@@ -204,14 +213,22 @@ export class HttpTransport extends NetworkTransport {
   }
 
   /** One request with a total deadline; returns the status and the whole answer. */
-  private async exchange(pool: Pool, member: Member, path: string, headers: Record<string, string>, body: Uint8Array, timeoutMs: number): Promise<{ status: number; bytes: Uint8Array }> {
+  private async exchange(
+    pool: Pool,
+    member: Member,
+    path: string,
+    headers: Record<string, string>,
+    body: Uint8Array | undefined,
+    timeoutMs: number,
+    method: 'POST' | 'GET' = 'POST',
+  ): Promise<{ status: number; bytes: Uint8Array }> {
     const deadline = new AbortController();
     const timer = setTimeout(
       () => deadline.abort(new KvError('KV_ERR_TIMEOUT', `peer ${member.id} did not answer ${path} within ${timeoutMs} ms`, { peer: member.id })),
       timeoutMs,
     );
     try {
-      const response = await pool.request({ method: 'POST', path, body, headers, headersTimeout: timeoutMs, bodyTimeout: timeoutMs, signal: deadline.signal });
+      const response = await pool.request({ method, path, ...(body === undefined ? {} : { body }), headers, headersTimeout: timeoutMs, bodyTimeout: timeoutMs, signal: deadline.signal });
       return { status: response.statusCode, bytes: new Uint8Array(await response.body.arrayBuffer()) };
     } catch (error) {
       throw requestError(error, member, path, timeoutMs);

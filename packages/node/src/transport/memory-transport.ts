@@ -48,7 +48,7 @@ export class MemoryNetwork {
 
 export class MemoryTransport implements Transport {
   private readonly queues = new Map<string, PeerQueue>();
-  private counters = { opsSent: 0, batchesSent: 0, batchesFailed: 0, forwards: 0 };
+  private counters = { opsSent: 0, batchesSent: 0, batchesFailed: 0, forwards: 0, probes: 0 };
   private closed = false;
 
   constructor(
@@ -132,6 +132,28 @@ export class MemoryTransport implements Transport {
         } catch (error) {
           reject(error);
         }
+      });
+    });
+  }
+
+  /** Answered by the peer's `probe` (a simulation delays or withholds it), or at once. */
+  probe(peer: Member, timeoutMs: number): Promise<void> {
+    if (this.closed) return Promise.reject(new KvError('KV_ERR_SHUTTING_DOWN', 'transport closed'));
+    this.counters.probes++;
+    return new Promise<void>((resolve, reject) => {
+      const cancel = this.setTimer(() => reject(new KvError('KV_ERR_TIMEOUT', `peer ${peer.id} did not answer a probe within ${timeoutMs} ms`, { peer: peer.id })), timeoutMs);
+      this.schedule(() => {
+        let answer: Promise<void>;
+        try {
+          if (this.closed) throw new KvError('KV_ERR_SHUTTING_DOWN', 'transport closed');
+          answer = this.target(peer).probe?.(this.selfId) ?? Promise.resolve();
+        } catch (error) {
+          answer = Promise.reject(error);
+        }
+        answer.then(
+          () => (cancel(), resolve()),
+          (error: unknown) => (cancel(), reject(error)),
+        );
       });
     });
   }

@@ -27,7 +27,7 @@ import { FORWARD_HOP_ALLOWANCE_MS, type Transport, type TransportStats } from '.
 export type Exchange = 'batch' | 'coordinate' | 'tree';
 
 export abstract class NetworkTransport implements Transport {
-  protected counters = { opsSent: 0, batchesSent: 0, batchesFailed: 0, forwards: 0 };
+  protected counters = { opsSent: 0, batchesSent: 0, batchesFailed: 0, forwards: 0, probes: 0 };
   protected closed = false;
 
   constructor(private readonly common: { readonly faults?: FaultPlan; readonly peerTimeoutMs: number }) {}
@@ -37,6 +37,9 @@ export abstract class NetworkTransport implements Transport {
 
   /** Carries `body` to `member` and returns its answer's body, all within `timeoutMs`; throws coded errors. */
   protected abstract send(member: Member, exchange: Exchange, body: Uint8Array, timeoutMs: number): Promise<Uint8Array>;
+
+  /** Carries a liveness probe to `member` and waits for its answer, within `timeoutMs`. */
+  protected abstract ping(member: Member, timeoutMs: number): Promise<void>;
 
   /** Refuses later calls, lets what is in flight finish within a grace, releases connections. */
   protected abstract shutDown(): Promise<void>;
@@ -84,6 +87,13 @@ export abstract class NetworkTransport implements Transport {
     if (this.closed) throw new KvError('KV_ERR_SHUTTING_DOWN', 'transport closed');
     const bytes = await this.send(member, 'tree', encodeTreeRequest(request), timeoutMs);
     return fromPeer(member, 'tree response', () => decodeTreeResponse(bytes));
+  }
+
+  async probe(member: Member, timeoutMs: number): Promise<void> {
+    if (this.common.faults?.blocks(member.id)) return partitioned(member, timeoutMs);
+    if (this.closed) throw new KvError('KV_ERR_SHUTTING_DOWN', 'transport closed');
+    this.counters.probes++;
+    await this.ping(member, timeoutMs);
   }
 
   stats(): TransportStats {

@@ -66,7 +66,9 @@ export class PeerConnection {
     head: Buffer,
     private readonly options: ConnectionOptions,
   ) {
-    this.reader = new FrameReader((type) => (type === FRAME_TYPES.error ? ERROR_BODY_BYTES_MAX : ANSWER_TYPES.has(type) ? options.responseBytesMax : undefined));
+    this.reader = new FrameReader((type) =>
+      type === FRAME_TYPES.pong ? 0 : type === FRAME_TYPES.error ? ERROR_BODY_BYTES_MAX : ANSWER_TYPES.has(type) ? options.responseBytesMax : undefined,
+    );
     this.writer = new TurnWriter(socket);
     socket.setNoDelay(true);
     socket.setKeepAlive(true, 10_000);
@@ -108,7 +110,10 @@ export class PeerConnection {
     }
     const id = this.nextId++;
     const answer = new Promise<Frame>((resolve, reject) => {
-      const timer = setTimeout(() => this.expire(id, timeoutMs), timeoutMs);
+      // Expired from the check phase, after this loop turn's poll phase has read the socket: an
+      // answer that arrived while this process was stalled (a busy machine) is taken, not
+      // dropped as late behind a timer that fired first.
+      const timer = setTimeout(() => setImmediate(() => this.expire(id, timeoutMs)), timeoutMs);
       this.pending.set(id, { answerType, bytes, bytesInAtSend: this.bytesIn, timer, resolve, reject });
     });
     this.inflightBytes += bytes;

@@ -36,6 +36,8 @@ export interface ServeLimits {
   readonly isStopping: () => boolean;
 }
 
+const EMPTY = new Uint8Array(0);
+
 const REQUEST_TYPES: ReadonlySet<number> = new Set([FRAME_TYPES.batch, FRAME_TYPES.coordinate, FRAME_TYPES.tree]);
 
 interface Waiting {
@@ -96,7 +98,7 @@ export class ServedConnection {
   ) {
     this.servingMax = limits.servingMax ?? SERVING_MAX_DEFAULT;
     this.waitingBytesMax = limits.waitingBytesMax ?? WAITING_BYTES_MAX_DEFAULT;
-    this.reader = new FrameReader((type) => (REQUEST_TYPES.has(type) ? limits.frameBytesMax : undefined));
+    this.reader = new FrameReader((type) => (type === FRAME_TYPES.ping ? 0 : REQUEST_TYPES.has(type) ? limits.frameBytesMax : undefined));
     this.writer = new TurnWriter(socket);
     socket.setNoDelay(true);
     socket.setKeepAlive(true, 10_000);
@@ -119,6 +121,12 @@ export class ServedConnection {
         if (frame.requestId <= this.lastRequestId) throw new FrameError('unknown-request', `request id ${frame.requestId} does not rise (last ${this.lastRequestId})`);
         this.lastRequestId = frame.requestId;
         this.progress++;
+        // A probe is answered here, ahead of queued work and whatever the disk is doing: it
+        // tests the process and the link, not the store (the dialer's liveness check).
+        if (frame.type === FRAME_TYPES.ping) {
+          this.answer(FRAME_TYPES.pong, frame.requestId, EMPTY);
+          continue;
+        }
         this.waiting.push({ frame, arrivedMs: nowMs });
         this.waitingBytes += frame.body.length;
       }

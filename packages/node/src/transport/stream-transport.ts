@@ -25,6 +25,8 @@ import { PeerQueue, type PeerQueueLimits } from './peer-queue.js';
 import { dialPeer, type DialOptions } from './stream-dial.js';
 import { PeerConnection } from './stream-connection.js';
 
+const EMPTY = new Uint8Array(0);
+
 /** Default bound on the bytes in flight to one peer (stream-connection.ts). */
 export const INFLIGHT_BYTES_MAX_DEFAULT = 128 * 1024 * 1024;
 
@@ -147,6 +149,10 @@ export class StreamTransport extends NetworkTransport {
   protected send(member: Member, exchange: Exchange, body: Uint8Array, timeoutMs: number): Promise<Uint8Array> {
     const [type, answerType] = FRAMES[exchange];
     return this.exchange(this.link(member), member, type, answerType, body, timeoutMs);
+  }
+
+  protected ping(member: Member, timeoutMs: number): Promise<void> {
+    return this.exchange(this.link(member), member, FRAME_TYPES.ping, FRAME_TYPES.pong, EMPTY, timeoutMs).then(() => undefined);
   }
 
   private link(member: Member): PeerLink {

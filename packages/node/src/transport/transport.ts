@@ -18,6 +18,12 @@ export interface PeerHandler {
    * (tree-messages.ts). A holdings answer resolves only once the state it reports is durable.
    */
   tree(request: TreeRequest, sender: string): TreeResponse | Promise<TreeResponse>;
+  /**
+   * Answers a liveness probe. The network transports answer probes in their read loop without
+   * calling this; the in-process twin calls it so a simulation can delay, lose or withhold
+   * (a paused node) the answer. Resolves at once on a running node.
+   */
+  probe?(sender: string): Promise<void>;
 }
 
 /**
@@ -45,6 +51,14 @@ export interface Transport {
    * deadline is `timeoutMs`; a malformed answer is KV_ERR_PEER_UNREACHABLE).
    */
   tree(peer: Member, request: TreeRequest, timeoutMs: number): Promise<TreeResponse>;
+  /**
+   * A liveness probe: resolves when `peer`'s process answered over the link, which it does at
+   * once, ahead of queued work and regardless of its disk. Rejects with KV_ERR_TIMEOUT when no
+   * answer came within `timeoutMs`, KV_ERR_PEER_UNREACHABLE when the peer could not be reached,
+   * KV_ERR_SHUTTING_DOWN after close(). The coordinator asks it of a replica that is late, to
+   * tell a cut link or a dead process (fail now, try another) from a slow one (keep waiting).
+   */
+  probe(peer: Member, timeoutMs: number): Promise<void>;
   /** Counters for /metrics. */
   stats(): TransportStats;
   /** Rejects waiting and later calls with KV_ERR_SHUTTING_DOWN and releases connections; idempotent. */
@@ -59,4 +73,6 @@ export interface TransportStats {
   /** Batches that failed as a whole (peer unreachable, timeout, refused). */
   readonly batchesFailed: number;
   readonly forwards: number;
+  /** Liveness probes sent (Transport.probe). */
+  readonly probes: number;
 }
