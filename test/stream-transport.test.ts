@@ -31,10 +31,10 @@ const SECRET = 'stream-transport-secret';
 const keys = new Keyring([SECRET]).streamKeys;
 
 /** A node on 127.0.0.1 with an in-memory store; closed in teardown. */
-async function startB(t: Test, options: { httpPort?: number; peerTimeoutMs?: number; id?: string } = {}): Promise<{ node: RingkvNode; store: MemoryStore }> {
+async function startB(t: Test, options: { httpPort?: number; peerTimeoutMs?: number; id?: string; faultInjection?: boolean } = {}): Promise<{ node: RingkvNode; store: MemoryStore }> {
   const store = new MemoryStore();
   const config = validateConfig(
-    { nodeId: options.id ?? 'node-b', secret: SECRET, host: '127.0.0.1', httpPort: options.httpPort ?? 0, n: 2, peerTimeoutMs: options.peerTimeoutMs ?? 2_000, processMetrics: false },
+    { nodeId: options.id ?? 'node-b', secret: SECRET, host: '127.0.0.1', httpPort: options.httpPort ?? 0, n: 2, peerTimeoutMs: options.peerTimeoutMs ?? 2_000, processMetrics: false, faultInjection: options.faultInjection ?? false },
     testConfig,
   );
   const node = await startNode(config, { store });
@@ -359,6 +359,32 @@ t.test('a PING is answered at once, ahead of requests waiting for a serving slot
   t.ok(Date.now() - started < 500, `the probe was answered while both batches wait (${Date.now() - started} ms)`);
   release();
   t.same(await Promise.all(stuck), [{ ok: true }, { ok: true }], 'the batches are answered afterwards, unmistaken for the PONG');
+});
+
+t.test("the fault layer's slow store: batches wait, probes are answered at once; bad fault plans are refused", async (t) => {
+  const { node } = await startB(t, { faultInjection: true });
+  const plan = async (body: string) => {
+    const bytes = Buffer.from(body);
+    const headers = { 'content-type': 'application/json', ...(await internalHeaders(node.url, SECRET, 'test', '/internal/faults', bytes)) };
+    const answer = await request(`${node.url}/internal/faults`, { method: 'POST', headers, body: bytes });
+    return { status: answer.statusCode, json: (await answer.body.json()) as { storeDelayMs?: number; error?: { code: string } } };
+  };
+  for (const bad of ['{}', '[]', 'null', 'nonsense', '{"storeDelayMs": -1}', '{"storeDelayMs": 60001}', '{"storeDelayMs": "500"}', '{"storeDelayMs": 1.5}', '{"block": "node-a"}']) {
+    const answer = await plan(bad);
+    t.equal(answer.status, 400, `${bad}: 400`);
+    t.equal(answer.json.error?.code, 'KV_ERR_BAD_REQUEST', `${bad}: coded`);
+  }
+  t.same((await plan('{"storeDelayMs": 400}')).json, { block: [], storeDelayMs: 400 }, 'a slow store set, partitions untouched');
+  const transport = transportOf(t);
+  const peer = member(node);
+  let started = Date.now();
+  t.same(await transport.replica(peer, { kind: 'get', key: 'k' }), { ok: true });
+  const batchMs = Date.now() - started;
+  t.ok(batchMs >= 400, `a batch waits for the slow store (${batchMs} ms)`);
+  started = Date.now();
+  const [probed] = await Promise.all([transport.probe(peer, 1_000).then(() => Date.now() - started), transport.replica(peer, { kind: 'get', key: 'k2' })]);
+  t.ok(probed < batchMs, `a probe is answered while a batch waits (${probed} ms)`);
+  t.same((await plan('{"storeDelayMs": 0}')).json, { block: [], storeDelayMs: 0 }, 'healed');
 });
 
 t.test('reconnect: a closed stream is redialled; failed dials back off (fast refusals meanwhile), then recover', async (t) => {

@@ -121,6 +121,18 @@ export class FaultCluster {
     }
   }
 
+  /** Makes `member`'s store `delayMs` slow (0: normal again) through its fault layer. */
+  async slowStore(member: Member, delayMs: number): Promise<void> {
+    const body = Buffer.from(JSON.stringify({ storeDelayMs: delayMs }));
+    try {
+      const headers = { 'content-type': 'application/json', ...(await internalHeaders(member.proc.url, DEFAULT_SECRET, 'nemesis', '/internal/faults', body)) };
+      const answer = await http(this.agent, 'POST', `${member.proc.url}/internal/faults`, { headers, body, timeoutMs: 5_000 });
+      if (answer.status !== 200 && member.state === 'running') throw new Error(`${member.id} refused the fault plan: ${answer.status} ${answer.body.toString()}`);
+    } catch (error) {
+      if (member.state === 'running' && member.proc.child.exitCode === null) throw error;
+    }
+  }
+
   pause(member: Member): void {
     process.kill(member.proc.pid, 'SIGSTOP');
     member.state = 'paused';

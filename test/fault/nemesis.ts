@@ -4,7 +4,8 @@
  *
  * Classic faults, one at a time: SIGKILL and restart 1–2 s later, SIGTERM (a drain: peers are
  * told, the node serves a moment more and exits) and restart 1–2 s later, SIGSTOP for
- * 0.5–1.5 s, a partition of 2 nodes from the rest for 2–5 s (the nodes' fault layer).
+ * 0.5–1.5 s, a partition of 2 nodes from the rest for 2–5 s, a store made 1–2.5 s slow for
+ * 2–4 s (a stalled disk: the process still answers probes; both through the nodes' fault layer).
  *
  * Membership faults (FAULT_MEMBERSHIP=1): a join; a graceful leave; an operator remove (kill,
  * seen dead, POST /admin/remove); a restart on a wiped data dir as the same id, and as a new
@@ -27,6 +28,7 @@ export type FaultKind =
   | 'kill'
   | 'drain'
   | 'pause'
+  | 'slow-store'
   | 'join'
   | 'leave'
   | 'remove'
@@ -36,7 +38,7 @@ export type FaultKind =
   | 'leave-during-partition'
   | 'kill-during-handoff';
 
-const CLASSIC: readonly FaultKind[] = ['partition', 'kill', 'drain', 'pause'];
+const CLASSIC: readonly FaultKind[] = ['partition', 'kill', 'drain', 'pause', 'slow-store'];
 const MEMBERSHIP: readonly FaultKind[] = ['join', 'leave', 'remove', 'wipe-same-id', 'wipe-new-member', 'clock-step', 'leave-during-partition', 'kill-during-handoff'];
 
 /** Faults after which some replicas are gone until anti-entropy rebuilds them. */
@@ -99,7 +101,7 @@ export async function runNemesis(cluster: FaultCluster, options: NemesisOptions)
       kind = feasible(order.shift()!, cluster.ring().length);
     } else {
       const dice = rng();
-      kind = dice < 0.25 ? 'partition' : dice < 0.5 ? 'kill' : dice < 0.6 ? 'drain' : 'pause';
+      kind = dice < 0.25 ? 'partition' : dice < 0.45 ? 'kill' : dice < 0.55 ? 'drain' : dice < 0.7 ? 'slow-store' : 'pause';
     }
     const at = Date.now() - startedAt;
     let repaired = '';
@@ -144,6 +146,14 @@ async function inject(cluster: FaultCluster, kind: FaultKind, options: NemesisOp
       await sleep(500 + rng() * 1_000);
       cluster.resume(target);
       return `${target.id} paused`;
+    case 'slow-store': {
+      // A stalled disk: its process answers probes and gossip, its replica work waits.
+      const delayMs = Math.round(1_000 + rng() * 1_500);
+      await cluster.slowStore(target, delayMs);
+      await sleep(2_000 + rng() * 2_000);
+      await cluster.slowStore(target, 0);
+      return `${target.id}'s store ${delayMs} ms slow`;
+    }
     case 'join':
       return `${(await cluster.join()).id} joined`;
     case 'leave':

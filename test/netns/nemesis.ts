@@ -164,15 +164,21 @@ async function inject(cluster: NetnsCluster, recorder: Recorder, kind: FaultKind
       break;
     }
     case 'kill':
+      // The world changes at the signal, not when the nemesis has seen the process go: a
+      // request sent meanwhile is a transition, as while nftables rules are applied.
+      recorder.mark(kind, true);
       await cluster.kill(hosts[0]!);
       recorder.mark(kind);
       await sleep(holdMs);
+      recorder.mark(kind, true);
       await cluster.restart(hosts[0]!);
       return `${hosts[0]!.id} killed, restarted`;
     case 'pause':
+      recorder.mark(kind, true);
       cluster.pause(hosts[0]!);
       recorder.mark(kind);
       await sleep(holdMs);
+      recorder.mark(kind, true);
       cluster.resume(hosts[0]!);
       return `${hosts[0]!.id} paused`;
     case 'clock-skew':
@@ -186,12 +192,14 @@ async function inject(cluster: NetnsCluster, recorder: Recorder, kind: FaultKind
 /** Restarts `host` with its wall clock 20–50 s off for `holdMs`, then on the real clock. */
 async function clockSkew(cluster: NetnsCluster, recorder: Recorder, host: Host, holdMs: number, rng: () => number): Promise<string> {
   const offsetMs = Math.round(20 + rng() * 30) * 1_000 * (rng() < 0.5 ? -1 : 1);
+  recorder.mark('clock-skew', true);
   await cluster.kill(host);
   recorder.mark('clock-skew');
   await cluster.restart(host, offsetMs);
   recorder.setSkewed(host.id);
   recorder.mark('clock-skew');
   await sleep(holdMs);
+  recorder.mark('clock-skew', true);
   await cluster.kill(host);
   recorder.setSkewed(undefined);
   recorder.mark('healing');

@@ -218,6 +218,8 @@ export function assemble(config: NodeConfig, url: string, parts: NodeParts, logg
   const transport = parts.transport ?? openTransport(config, nowMs, parts.faults, keyring, parts.tls, logger, clock);
   const metrics = createMetrics(config.nodeId, store, transport, config.processMetrics, parts.swimStats, parts.connections);
   const replica = new ReplicaService(store, limits, () => coordinator, (id) => membership.isRemoved(id));
+  // What peers are served: the replica service, behind the fault layer's slow store if any.
+  const served = parts.faults ? parts.faults.delaying(replica) : replica;
   const peerHealth = new PeerHealth();
   const coordinator = new Coordinator({
     selfId: config.nodeId,
@@ -280,7 +282,7 @@ export function assemble(config: NodeConfig, url: string, parts: NodeParts, logg
     keys: () => keyring.streamKeys,
     self,
     challenges,
-    peer: replica,
+    peer: served,
     isRemoved: (id) => membership.isRemoved(id),
     peerCertificateRequired: parts.access?.peerCertificateRequired ?? false,
     refused: metrics.internalRefused,
@@ -321,7 +323,7 @@ export function assemble(config: NodeConfig, url: string, parts: NodeParts, logg
       nowMs,
       bodyBytesMax: config.internalBodyBytesMax,
       replayEntriesMax: config.internalReplayEntriesMax,
-      peer: replica,
+      peer: served,
       ...(parts.faults ? { faults: parts.faults } : {}),
       ...(staticMembership ? { setMembers: (members: Parameters<StaticMembership['replace']>[0]) => staticMembership.replace(members) } : {}),
       refused: metrics.internalRefused,

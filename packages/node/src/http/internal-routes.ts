@@ -162,20 +162,26 @@ export function internalRoutes(app: Hono, deps: InternalDeps): void {
   const faults = deps.faults;
   if (faults !== undefined) {
     // Fault injection (only with --fault-injection): {"block": ["node2", ...]} cuts this
-    // node's traffic to those members; {"block": []} heals.
+    // node's traffic to those members ({"block": []} heals); {"storeDelayMs": N} makes its
+    // store slow (0 ends it). Either or both.
     app.post('/internal/faults', async (c) => {
       const { body } = await authenticated(c);
-      let block: unknown;
+      let plan: { block?: unknown; storeDelayMs?: unknown } | undefined;
       try {
-        block = (JSON.parse(Buffer.from(body).toString('utf8')) as { block?: unknown } | null)?.block;
+        const parsed = JSON.parse(Buffer.from(body).toString('utf8')) as unknown;
+        plan = parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as typeof plan) : undefined;
       } catch {
-        block = undefined;
+        plan = undefined;
       }
-      if (!Array.isArray(block) || block.length > 1024 || !block.every((id) => typeof id === 'string' && /^[A-Za-z0-9._-]{1,64}$/.test(id))) {
-        throw new KvError('KV_ERR_BAD_REQUEST', 'faults must be {"block": [member ids]}');
+      const { block, storeDelayMs } = plan ?? {};
+      const blockOk = block === undefined || (Array.isArray(block) && block.length <= 1024 && block.every((id) => typeof id === 'string' && /^[A-Za-z0-9._-]{1,64}$/.test(id)));
+      const delayOk = storeDelayMs === undefined || (Number.isInteger(storeDelayMs) && (storeDelayMs as number) >= 0 && (storeDelayMs as number) <= 60_000);
+      if (plan === undefined || (block === undefined && storeDelayMs === undefined) || !blockOk || !delayOk) {
+        throw new KvError('KV_ERR_BAD_REQUEST', 'faults must be {"block": [member ids], "storeDelayMs": 0..60000}, either or both');
       }
-      faults.block(block as string[]);
-      return c.json({ block: faults.list() });
+      if (block !== undefined) faults.block(block as string[]);
+      if (storeDelayMs !== undefined) faults.storeDelayMs = storeDelayMs as number;
+      return c.json({ block: faults.list(), storeDelayMs: faults.storeDelayMs });
     });
   }
 }

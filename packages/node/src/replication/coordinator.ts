@@ -87,6 +87,13 @@ function layoutKey(members: ReadonlyArray<{ id: string; zone?: string }>): strin
   return members.map((m) => `${m.id}@${m.zone ?? ''}`).join(',');
 }
 
+/**
+ * A write is forwarded without a probe first only to a replica heard from this recently
+ * (forward): a write handed to a replica whose link was cut just before is final and its
+ * outcome unknown, so the window in which that can happen is kept to about a LAN's busiest gap.
+ */
+const FORWARD_FRESH_MS = 100;
+
 /** The coded reason a replica failed, for the error's `failures` detail. */
 function reasonOf(error: unknown): string {
   return error instanceof KvError ? error.code : 'KV_ERR_INTERNAL';
@@ -488,7 +495,7 @@ export class Coordinator implements KvService {
    * Hands a write to the first routable replica (one hop), within the request's deadline, so
    * that a replica coordinates it (its dot's actor is then a row that keeps a copy:
    * core/actor.ts). A write handed over cannot be taken back, so a replica not heard from
-   * within the last floor is probed first (liveness.ts) and skipped if it does not answer; one
+   * within FORWARD_FRESH_MS is probed first (liveness.ts) and skipped if it does not answer; one
    * that could not be reached at all, or refused before doing anything (stopping, or a quorum
    * it could not attempt: `attempted: false`), is skipped for the next. Once delivered the
    * forward is final, so a write is never coordinated twice: its answer, or 504 (outcome
@@ -504,8 +511,9 @@ export class Coordinator implements KvService {
     for (const replica of replicas) {
       const member = this.deps.membership.member(replica);
       if (member === undefined || !this.routable(replica)) continue;
-      // Under load every replica is heard from every few ms, so this rarely costs a probe.
-      if (!health.heardSince(replica, this.deps.nowMs() - this.deps.replicaTimeoutMs) && !(await this.liveness.check(member))) continue;
+      // Under load every replica is heard from every few ms, so this rarely costs a probe; the
+      // window is short because a link cut inside it still takes the write (outcome unknown).
+      if (!health.heardSince(replica, this.deps.nowMs() - FORWARD_FRESH_MS) && !(await this.liveness.check(member))) continue;
       const sentAtMs = this.deps.nowMs();
       const remaining = deadlineMs - sentAtMs;
       if (remaining <= 0) break;
