@@ -38,3 +38,12 @@ t.test('reads need primaries; sloppy writes take fallbacks', async (t) => {
   t.notOk(ask(world, 'get', outsider), 'a non-replica on that side reaches only the lone primary');
   t.notOk(ask({ up: new Set(ids.filter((id) => id !== outsider)), cut: new Set() }, 'get', outsider), 'a stopped coordinator meets nothing');
 });
+
+t.test('a read is coordinated where it arrives; only a write goes one hop on', async (t) => {
+  // The outsider reaches one primary only, which reaches the other two (a bridge).
+  const [bridge, ...others] = primaries as [string, ...string[]];
+  const world = { up: all, cut: new Set(others.flatMap((p) => [`${outsider}>${p}`, `${p}>${outsider}`])) };
+  t.ok(reaches(world, outsider, bridge));
+  t.notOk(ask(world, 'get', outsider), 'a read there sees one primary of the two it needs');
+  t.ok(ask(world, 'put', outsider), 'a write is handed to the primary it reaches, which meets W');
+});

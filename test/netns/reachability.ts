@@ -9,9 +9,12 @@
  * (replication/coordinator.ts, core/write-targets.ts): a read asks the key's N primaries and
  * needs R of them; a write (sloppy quorum, the default) keeps a copy on each reachable primary
  * and replaces each unreachable one with a reachable node past the preference list (never the
- * coordinating node itself), and needs W; a node outside the preference list hands the request
- * to one replica it can reach, which coordinates it. So a request can meet its quorum when its
- * coordinator can, or one replica the coordinator reaches can. Membership's own view (who is
+ * coordinating node itself), and needs W. A read is coordinated where it arrives, by any node
+ * (it asks the primaries itself and never forwards: a client that got 503 from a node cut off
+ * from the replicas retries another node, as the client library does for reads); a write at a
+ * node outside the preference list is handed to one replica it can reach, which coordinates
+ * it. So a read can meet its quorum when its coordinator can; a write when its coordinator
+ * can, or one replica the coordinator reaches can. Membership's own view (who is
  * suspected) is deliberately not part of it: the acceptance asks the server to do as well as
  * the network allows, whatever gossip believes.
  *
@@ -50,11 +53,12 @@ function meetsAt(world: World, ring: Ring, question: QuorumQuestion, x: string):
   return reachable + Math.min(primaries.length - reachable, spare) >= question.quorum;
 }
 
-/** Could the request have met its quorum, at its coordinator or one hop on? */
+/** Could the request have met its quorum: at its coordinator, or (a write) one hop on? */
 export function canMeetQuorum(world: World, ring: Ring, question: QuorumQuestion): boolean {
   const c = question.coordinator;
   if (!world.up.has(c)) return false;
   if (meetsAt(world, ring, question, c)) return true;
+  if (question.op === 'get') return false; // reads are never forwarded
   const primaries = preferenceList(ring, question.key, question.n);
   if (primaries.includes(c)) return false; // a replica coordinates itself, it does not forward
   return primaries.some((p) => reaches(world, c, p) && meetsAt(world, ring, question, p));

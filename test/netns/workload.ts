@@ -24,6 +24,8 @@ export interface Sample {
   readonly status: number;
   /** The error code for a failure (the server's, or the client's KV_ERR_UNREACHABLE / KV_ERR_OUTCOME_UNKNOWN). */
   readonly code?: string;
+  /** The failure's message (first 160 characters): what a diagnosis needs. */
+  readonly message?: string;
   readonly ok: boolean;
 }
 
@@ -64,7 +66,8 @@ async function timed<T>(samples: Sample[], what: Pick<Sample, 'op' | 'key' | 'co
   } catch (error) {
     const endMs = Date.now();
     const coded = error instanceof RingkvError ? error : undefined;
-    samples.push({ ...what, startMs, endMs, status: coded?.status ?? 0, code: coded?.code ?? `unexpected: ${(error as Error).message}`, ok: false });
+    const message = String((error as Error).message ?? error).slice(0, 160);
+    samples.push({ ...what, startMs, endMs, status: coded?.status ?? 0, code: coded?.code ?? `unexpected: ${message}`, message, ok: false });
     return { ok: false, startMs, endMs };
   }
 }
