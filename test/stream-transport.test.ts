@@ -22,6 +22,7 @@ import {
   STREAM_PROTOCOL,
   StreamAcceptor,
   StreamTransport,
+  HttpTransport,
   type PeerHandler,
   type ReplicaOp,
 } from '@ringkv/node/testing';
@@ -42,7 +43,7 @@ async function startB(t: Test, options: { httpPort?: number; peerTimeoutMs?: num
   const members = { members: [{ id: 'node-a', address: 'http://127.0.0.1:1' }, { id: config.nodeId, address: node.url }] };
   const body = Buffer.from(JSON.stringify(members));
   const headers = { 'content-type': 'application/json', ...(await internalHeaders(node.url, SECRET, 'test', '/internal/members', body)) };
-  const answer = await request(`${node.url}/internal/members`, { method: 'POST', headers, body });
+  const answer = await request(`${node.url}/internal/members`, { method: 'POST', headers, body, reset: true });
   await answer.body.text();
   if (answer.statusCode !== 204) throw new Error(`members refused: ${answer.statusCode}`);
   return { node, store };
@@ -385,6 +386,22 @@ t.test("the fault layer's slow store: batches wait, probes are answered at once;
   const [probed] = await Promise.all([transport.probe(peer, 1_000).then(() => Date.now() - started), transport.replica(peer, { kind: 'get', key: 'k2' })]);
   t.ok(probed < batchMs, `a probe is answered while a batch waits (${probed} ms)`);
   t.same((await plan('{"storeDelayMs": 0}')).json, { block: [], storeDelayMs: 0 }, 'healed');
+});
+
+t.test('an address that comes back as another member is reached as that member (a wiped node rejoining under a new id on its old ports)', async (t) => {
+  const first = await startB(t, { id: 'node-b' });
+  const port = first.node.port;
+  const stream = transportOf(t);
+  const http = new HttpTransport({ selfId: 'node-a', keys: () => new Keyring([SECRET]).internalKeys, nowMs: Date.now, peerTimeoutMs: 2_000, connectionsPerPeer: 2, responseBytesMax: 1024 * 1024, batchOpsMax: 64, inflightMax: 4, queueOpsMax: 10_000 });
+  t.teardown(() => http.close());
+  for (const transport of [stream, http]) t.same(await transport.replica(member(first.node, 'node-b'), { kind: 'get', key: 'k' }), { ok: true }, 'node-b answers');
+  await first.node.close();
+  const second = await startB(t, { id: 'node-c', httpPort: port });
+  t.equal(second.node.url, first.node.url, 'the same address');
+  for (const [name, transport] of [['stream', stream], ['http', http]] as const) {
+    const answer = await transport.replica(member(second.node, 'node-c'), { kind: 'get', key: 'k' });
+    t.same(answer, { ok: true }, `${name}: node-c answers at node-b's old address (node-b is gone)`);
+  }
 });
 
 t.test('reconnect: a closed stream is redialled; failed dials back off (fast refusals meanwhile), then recover', async (t) => {

@@ -19,7 +19,7 @@ export interface Tools {
 export function ensurePrerequisites(): Tools {
   if (process.platform !== 'linux') throw new Error(`the multi-host tier needs Linux network namespaces; this is ${process.platform}`);
   if (process.getuid?.() !== 0) {
-    throw new Error('the multi-host tier needs root (CAP_NET_ADMIN for ip netns, veth pairs, a bridge and nftables); CI runs as root: run it as root (sudo node_modules/.bin/tap test/netns/netns.test.ts)');
+    throw new Error('the multi-host tier needs root (CAP_NET_ADMIN for ip netns, veth pairs, a bridge and nftables); CI runs as root: run it as root (sudo npm run test:netns)');
   }
   const ip = ensureDebianPackage('iproute2', () => which('ip'));
   const nft = ensureDebianPackage('nftables', () => which('nft'));

@@ -62,7 +62,7 @@ function reportVerdict(t: Test, final: FinalReport): void {
 }
 
 t.test(`${seconds} s of real network and process faults on ${HOSTS} hosts (N=${N}, R=W=${QUORUM}), seed ${seed}`, async (t) => {
-  t.comment(`replay the schedule: NETNS_SEED=${seed} NETNS_SECONDS=${seconds} node_modules/.bin/tap test/netns/netns.test.ts`);
+  t.comment(`replay the schedule: NETNS_SEED=${seed} NETNS_SECONDS=${seconds} npm run test:netns`);
   const keys = Array.from({ length: 12 }, (_, i) => `set-${i}`);
   const tombKeys = ['tomb-0', 'tomb-1'];
   const history: HistoryEvent[] = [];

@@ -28,4 +28,5 @@ export * from '../transport/frame.js';
 export * from '../transport/stream-auth.js';
 export { StreamAcceptor, type AcceptorStats } from '../transport/stream-acceptor.js';
 export { StreamTransport } from '../transport/stream-transport.js';
+export { HttpTransport } from '../transport/http-transport.js';
 export type { PeerHandler } from '../transport/transport.js';

@@ -128,9 +128,22 @@ export class HttpTransport extends NetworkTransport {
     if (status !== 200) throw refusal(member, LIVEZ_PATH, status, bytes);
   }
 
+  /**
+   * The pool and queue for `member`, by id and address: an address can come back as another
+   * member (a wiped node rejoining under a new id on the old ports), and a queue sends for the
+   * id it was made for. The previous member's pool at that address is closed.
+   */
   private peer(member: Member): Peer {
-    let peer = this.peers.get(member.address);
+    const key = `${member.id}@${member.address}`;
+    let peer = this.peers.get(key);
     if (peer === undefined) {
+      for (const [other, old] of this.peers) {
+        if (!other.endsWith(`@${member.address}`)) continue;
+        this.peers.delete(other);
+        const error = new KvError('KV_ERR_PEER_UNREACHABLE', `${member.address} is now ${member.id}`, { delivered: false });
+        old.queue.drain(error);
+        void old.pool.destroy(error).catch(() => {});
+      }
       const pool = new Pool(member.address, {
         connections: this.options.connectionsPerPeer,
         ...(this.options.connectTimeoutMs !== undefined ? { connectTimeout: this.options.connectTimeoutMs } : {}),
@@ -139,7 +152,7 @@ export class HttpTransport extends NetworkTransport {
       });
       const queue = new PeerQueue(member.id, this.options, (ops) => this.sendBatch(member, ops));
       peer = { pool, queue };
-      this.peers.set(member.address, peer);
+      this.peers.set(key, peer);
     }
     return peer;
   }

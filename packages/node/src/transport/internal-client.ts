@@ -24,6 +24,9 @@ export async function helloNode(baseUrl: string, secret: string | Keyring, sende
     method: 'POST',
     headers: signHello(keys[0]!, sender, nowMs, nonce),
     body: '',
+    // A one-off exchange: no idle keep-alive socket is left behind to go stale if the node
+    // restarts (a later hello would be sent on it and fail with "other side closed").
+    reset: true,
     headersTimeout: HELLO_TIMEOUT_MS,
     bodyTimeout: HELLO_TIMEOUT_MS,
   });

@@ -66,6 +66,13 @@ class PeerLink {
     this.queue = new PeerQueue(member.id, options, sendBatch);
   }
 
+  /** Stops this link for good: what waits in its queue fails with `error`, its connection closes. */
+  retire(error: KvError): void {
+    this.closed = true;
+    this.queue.drain(error);
+    this.connection?.close('retired', error);
+  }
+
   /** The open connection, or a dial (shared by concurrent callers), or a fast refusal while backing off. */
   connect(): Promise<PeerConnection> {
     if (this.connection?.open === true) return Promise.resolve(this.connection);
@@ -155,13 +162,26 @@ export class StreamTransport extends NetworkTransport {
     return this.exchange(this.link(member), member, FRAME_TYPES.ping, FRAME_TYPES.pong, EMPTY, timeoutMs).then(() => undefined);
   }
 
+  /**
+   * The link to `member`, by id and address: an address can come back as another member (a
+   * wiped node rejoining under a new id on the old ports), and a link dials, and is
+   * authenticated as, the id it was made for. A link to the address's previous member is
+   * closed.
+   */
   private link(member: Member): PeerLink {
-    let link = this.links.get(member.address);
+    const key = `${member.id}@${member.address}`;
+    let link = this.links.get(key);
     if (link === undefined) {
+      for (const [other, old] of this.links) {
+        if (other.endsWith(`@${member.address}`)) {
+          this.links.delete(other);
+          old.retire(new KvError('KV_ERR_PEER_UNREACHABLE', `${member.address} is now ${member.id}`, { delivered: false }));
+        }
+      }
       const backoff = new Backoff(this.options.random ?? Math.random, this.options.reconnectBaseMs ?? RECONNECT_BASE_MS_DEFAULT, this.options.reconnectMaxMs ?? RECONNECT_MAX_MS_DEFAULT);
       const created: PeerLink = new PeerLink(member, this.options, backoff, (ops) => this.sendBatch(member, ops));
       link = created;
-      this.links.set(member.address, link);
+      this.links.set(key, link);
     }
     return link;
   }
