@@ -44,5 +44,8 @@ t.test(`${seconds} s of ${nemesis} on 5 nodes (N=3, R=W=2), seed ${seed}`, { tim
   t.ok(verdict.deletedKeysChecked > 0, 'the resurrection rule was exercised');
   t.same(verdict.unconverged, [], 'every key converged on its replicas');
   t.same(verdict.siblingViolations, [], 'sibling bound held');
+  // Reported only, until a wiped node rejoining on its old ports under a new id left hints and
+  // handoffs to it stuck forever (the transports kept dialling the address as the old id).
+  t.same(report.settleProblems, [], 'after the heal every hint was delivered and every handoff done');
   t.ok(ryw.reads > 0, 'reads were judged for read-your-writes');
 });
