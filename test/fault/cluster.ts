@@ -109,21 +109,16 @@ export class FaultCluster {
     const reachable = this.members.filter((m) => m.state === 'running' || m.state === 'leaving');
     for (const member of reachable) {
       const block = side.size === 0 ? [] : reachable.filter((other) => side.has(other.id) !== side.has(member.id)).map((other) => other.id);
-      const body = Buffer.from(JSON.stringify({ block }));
-      try {
-        // Signed for this receiver (its id and boot epoch: one hello first).
-        const headers = { 'content-type': 'application/json', ...(await internalHeaders(member.proc.url, DEFAULT_SECRET, 'nemesis', '/internal/faults', body)) };
-        const answer = await http(this.agent, 'POST', `${member.proc.url}/internal/faults`, { headers, body, timeoutMs: 5_000 });
-        if (answer.status !== 200 && member.state === 'running') throw new Error(`${member.id} refused the fault plan: ${answer.status} ${answer.body.toString()}`);
-      } catch (error) {
-        if (member.state === 'running' && member.proc.child.exitCode === null) throw error;
-      }
+      await this.setFaults(member, { block });
     }
   }
 
-  /** Makes `member`'s store `delayMs` slow (0: normal again) through its fault layer. */
-  async slowStore(member: Member, delayMs: number): Promise<void> {
-    const body = Buffer.from(JSON.stringify({ storeDelayMs: delayMs }));
+  /**
+   * Sends `plan` to `member`'s fault layer (POST /internal/faults, signed for it: one hello
+   * first). A member that cannot be told (stopped, exiting) is skipped.
+   */
+  private async setFaults(member: Member, plan: { block?: string[]; storeDelayMs?: number }): Promise<void> {
+    const body = Buffer.from(JSON.stringify(plan));
     try {
       const headers = { 'content-type': 'application/json', ...(await internalHeaders(member.proc.url, DEFAULT_SECRET, 'nemesis', '/internal/faults', body)) };
       const answer = await http(this.agent, 'POST', `${member.proc.url}/internal/faults`, { headers, body, timeoutMs: 5_000 });
@@ -131,6 +126,11 @@ export class FaultCluster {
     } catch (error) {
       if (member.state === 'running' && member.proc.child.exitCode === null) throw error;
     }
+  }
+
+  /** Makes `member`'s store `delayMs` slow (0: normal again) through its fault layer. */
+  slowStore(member: Member, delayMs: number): Promise<void> {
+    return this.setFaults(member, { storeDelayMs: delayMs });
   }
 
   pause(member: Member): void {
