@@ -1,7 +1,8 @@
 /**
  * The node processes of the multi-host tier: one `ringkv node` per host namespace, started from
  * the built CLI through `ip netns exec` (which execs in place, so the PID is the node's), bound
- * to the host's own address with `--host` and `--advertise`, on the same HTTP and gossip ports
+ * with `--host` to the host's own address (even hosts) or to 0.0.0.0 (odd hosts, as in a
+ * container) and reachable at `--advertise` <its address>, on the same HTTP and gossip ports
  * on every host, each with every host's gossip address as its seeds (as a deployment would
  * list its machines). Every process is stopped by PID when the test ends (helpers/process.ts),
  * and HostNetwork.destroy kills whatever is left inside the namespaces.
@@ -75,7 +76,9 @@ export class NetnsCluster {
       // Five nodes starting at once on a shared 2-core machine have taken over 20 s.
       startDeadlineMs: 90_000,
       prefix: this.network.execPrefix(host.index),
-      extraArgs: ['--host', host.address, '--advertise', `${host.address}:${HTTP_PORT}`, '--gossip-port', String(GOSSIP_PORT), '--seeds', seeds, ...this.args],
+      // Odd hosts bind every address of their namespace (what a container does) and are
+      // reachable only through --advertise; even hosts bind their own address.
+      extraArgs: ['--host', host.index % 2 === 1 ? '0.0.0.0' : host.address, '--advertise', `${host.address}:${HTTP_PORT}`, '--gossip-port', String(GOSSIP_PORT), '--seeds', seeds, ...this.args],
       ...(offsetMs === 0 ? {} : { env: faketimeEnv(offsetMs) }),
     });
     if (host.proc.url !== host.url) throw new Error(`${host.id} serves ${host.proc.url}, expected ${host.url}`);
