@@ -194,3 +194,48 @@ t.test('issue 19.7: a write that may have reached a node is never repeated on an
   await t.rejects(refused.put('k', 'v'), { code: 'KV_ERR_NOT_FOUND' }, 'the write reached the second node after a refused connection');
   t.equal(seen.healthy, 2);
 });
+
+t.test('a node that answers as draining is tried last; a write it could not attempt goes to another node', async (t) => {
+  const { createServer: createHttpServer } = await import('node:http');
+  const seen = { draining: 0, other: 0, refusing: 0 };
+  const draining = createHttpServer((req, res) => {
+    seen.draining++;
+    req.resume();
+    req.on('end', () => {
+      res.writeHead(204, { 'x-ringkv-draining': '1', connection: 'close' });
+      res.end();
+    });
+  });
+  const other = createHttpServer((req, res) => {
+    seen.other++;
+    req.resume();
+    req.on('end', () => {
+      res.writeHead(204);
+      res.end();
+    });
+  });
+  // Refuses every write before doing anything (a node that does not yet see its peers).
+  const refusing = createHttpServer((req, res) => {
+    seen.refusing++;
+    req.resume();
+    req.on('end', () => {
+      res.writeHead(503, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: { code: 'KV_ERR_QUORUM_UNMET', message: 'not attempted', needed: 2, answered: 0, attempted: false } }));
+    });
+  });
+  for (const server of [draining, other, refusing]) {
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    t.teardown(() => new Promise((resolve) => server.close(resolve)));
+  }
+  const url = (server: typeof other) => `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  const client = new RingkvClient({ urls: [url(draining), url(other)], keyAware: false });
+  t.teardown(() => client.close());
+  await client.put('k', 'v'); // the first call goes to the first URL: the draining node
+  t.equal(seen.draining, 1, 'the draining node served the first write');
+  for (let i = 0; i < 6; i++) await client.put(`k${i}`, 'v');
+  t.same(seen, { draining: 1, other: 6, refusing: 0 }, 'every later write went to the other node, whatever the rotation');
+  const second = new RingkvClient({ urls: [url(refusing), url(other)], keyAware: false });
+  t.teardown(() => second.close());
+  await second.put('k', 'v');
+  t.same(seen, { draining: 1, other: 7, refusing: 1 }, 'refused with attempted: false, then written on the other node');
+});

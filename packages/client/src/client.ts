@@ -48,6 +48,11 @@ interface Answer {
 
 const utf8 = new TextEncoder();
 
+/** The header a draining or stopping node sets on its answers (the server's http/app.ts). */
+const DRAINING_HEADER = 'x-ringkv-draining';
+/** How long a node that said it is draining is tried last: about a restart. */
+const DRAINING_AVOID_MS = 5_000;
+
 /** Percent-encodes a key for the path (every byte outside the unreserved set). */
 export function encodeKey(key: string): string {
   return encodeURIComponent(key).replace(/[!'()*]/g, (ch) => `%${ch.charCodeAt(0).toString(16).toUpperCase()}`);
@@ -76,6 +81,8 @@ export class RingkvClient {
   private readonly authHeaders: Record<string, string>;
   private readonly ca: ClientOptions['ca'];
   private next = 0;
+  /** Nodes that answered as draining, and until when they are tried last. */
+  private readonly draining = new Map<string, number>();
 
   constructor(options: ClientOptions) {
     if (options.urls.length === 0) throw new TypeError('RingkvClient needs at least one node URL');
@@ -109,7 +116,12 @@ export class RingkvClient {
     const replicas = (await this.ring?.replicasOf(key)) ?? [];
     const urls = rotate(this.urls);
     const first = rotate(replicas).filter((url) => url !== urls[0]).slice(0, this.retries);
-    return [...new Set([...first, ...urls])];
+    const all = [...new Set([...first, ...urls])];
+    // A node that said it is draining goes last: it is about to stop, and a write in flight
+    // there when it does would have an unknown outcome.
+    const nowMs = Date.now();
+    const draining = (url: string) => (this.draining.get(url) ?? 0) > nowMs;
+    return [...all.filter((url) => !draining(url)), ...all.filter(draining)];
   }
 
   /**
@@ -136,6 +148,7 @@ export class RingkvClient {
           bodyTimeout: timeoutMs + 1_000,
         });
         const answer: Answer = { status: response.statusCode, headers: response.headers, body: Buffer.from(await response.body.arrayBuffer()) };
+        if (header(answer, DRAINING_HEADER) !== undefined) this.draining.set(url, Date.now() + DRAINING_AVOID_MS);
         if (answer.status < 500) return answer;
         lastError = errorFromResponse(answer.status, parseJson(answer), url);
         // A write the node refused before doing anything (stopping, overloaded, or a quorum it

@@ -62,6 +62,9 @@ function allowFor(path: string): string | undefined {
   return allowedMethods.find(([route]) => path === route || (route.endsWith('/') && path.startsWith(route)))?.[1];
 }
 
+/** Set on every answer of a node that is draining or stopping (docs/api.md). */
+export const DRAINING_HEADER = 'x-ringkv-draining';
+
 export function createApp(deps: AppDeps): Hono {
   const app = new Hono();
 
@@ -71,10 +74,16 @@ export function createApp(deps: AppDeps): Hono {
     if (deps.isStopping() && c.req.path !== '/livez') {
       const refused = errorJson(c, new KvError('KV_ERR_SHUTTING_DOWN', 'the node is stopping; retry on another node'));
       refused.headers.set('connection', 'close');
+      refused.headers.set(DRAINING_HEADER, '1');
       return refused;
     }
     await next();
-    if (closing) c.res.headers.set('connection', 'close');
+    if (closing) {
+      // Like HTTP/2's GOAWAY: this connection ends here, and the client library sends its next
+      // requests to other nodes, so none is in flight here when the node stops.
+      c.res.headers.set('connection', 'close');
+      c.res.headers.set(DRAINING_HEADER, '1');
+    }
   });
 
   // Before any route, so that a refused request is answered before its body is read.
