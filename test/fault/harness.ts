@@ -194,7 +194,7 @@ export function readYourWritesWindowed(history: readonly HistoryEvent[], windowM
     while (j < reads.length && reads[j]!.startMs! < a + windowMs) j++;
     const window = reads.slice(i, j);
     const lastStart = window[window.length - 1]!.startMs!;
-    const lastEnd = Math.max(...window.map((r) => r.endMs ?? Infinity));
+    const lastEnd = window.reduce((most, r) => Math.max(most, r.endMs ?? Infinity), -Infinity);
     const coveredBefore = nextDelete;
     for (; nextDelete < deletes.length && startOf(deletes[nextDelete]!) < a; nextDelete++) {
       const d = deletes[nextDelete]!;
