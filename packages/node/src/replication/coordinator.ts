@@ -92,7 +92,7 @@ function layoutKey(members: ReadonlyArray<{ id: string; zone?: string }>): strin
  * (forward): a write handed to a replica whose link was cut just before is final and its
  * outcome unknown, so the window in which that can happen is kept to about a LAN's busiest gap.
  */
-const FORWARD_FRESH_MS = 100;
+const FORWARD_FRESH_MS = 25;
 
 /** The coded reason a replica failed, for the error's `failures` detail. */
 function reasonOf(error: unknown): string {

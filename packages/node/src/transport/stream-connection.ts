@@ -73,6 +73,11 @@ export class PeerConnection {
     socket.setNoDelay(true);
     socket.setKeepAlive(true, 10_000);
     socket.on('data', (chunk: Buffer) => this.received(chunk));
+    // The peer's end of the stream (its process exited, was killed, or closed the stream):
+    // closed at once, not when the socket finally closes, so a request made meanwhile dials
+    // afresh (and is refused, undelivered, if the peer is gone) instead of being written into
+    // a dead connection, where its outcome would be unknown.
+    socket.on('end', () => this.close('peer-closed', this.lost('the peer closed the stream')));
     socket.on('error', (error) => this.close('socket-error', this.lost(`connection error: ${error.message}`)));
     socket.on('close', () => this.close('closed', this.lost('connection closed')));
     if (head.length > 0) this.received(head);
