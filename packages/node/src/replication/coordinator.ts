@@ -166,12 +166,10 @@ export class Coordinator implements KvService {
     const floorMs = this.deps.replicaTimeoutMs;
     let settled = false;
     let timer: unknown;
-    let probeTimer: unknown;
     const settle = (result: ReplicaResult | { ok: false; code: string }) => {
       if (settled) return;
       settled = true;
       timers.clearTimeout(timer);
-      timers.clearTimeout(probeTimer);
       done(result);
     };
     // `late` at most once: a target gets one stand-in, not one per deadline.
@@ -190,23 +188,27 @@ export class Coordinator implements KvService {
       if (!health.silent(member.id, quietSinceMs, nowMs)) {
         // Busy: it answered other requests (or a probe) meanwhile. It stays in the round.
         callLate();
-        return arm(nowMs);
+        return arm(nowMs, floorMs);
       }
       if (this.deps.membership.member(member.id)?.status !== 'alive') return settle({ ok: false, code: 'KV_ERR_TIMEOUT' });
       probe();
       callLate();
-      arm(quietSinceMs);
+      arm(quietSinceMs, floorMs);
     };
-    const arm = (quietSinceMs: number) => {
-      // The first wait adapts to the peer; later ones are one floor each.
-      const waitMs = Math.min(timer === undefined ? health.deadlineMs(member.id, floorMs) : floorMs, deadlineMs - this.deps.nowMs());
-      if (waitMs > 0) timer = timers.setTimeout(() => judge(quietSinceMs), waitMs);
+    const arm = (quietSinceMs: number, waitMs: number) => {
+      const bounded = Math.min(waitMs, deadlineMs - this.deps.nowMs());
+      if (bounded > 0) timer = timers.setTimeout(() => judge(quietSinceMs), bounded);
     };
-    arm(sentAtMs);
+    // One timer at a time (most ops are answered before the first fires): at half a floor the
+    // probe if silent, then the op's own deadline, which adapts to the peer (at least a floor);
+    // later waits are one floor each.
     const probeAfterMs = Math.floor(floorMs / 2);
-    if (probeAfterMs < deadlineMs - sentAtMs) {
-      probeTimer = timers.setTimeout(() => settled || health.heardSince(member.id, sentAtMs) || probe(), probeAfterMs);
-    }
+    const firstDeadlineMs = health.deadlineMs(member.id, floorMs);
+    timer = timers.setTimeout(() => {
+      if (settled) return;
+      if (!health.heardSince(member.id, sentAtMs)) probe();
+      arm(sentAtMs, firstDeadlineMs - probeAfterMs);
+    }, Math.min(probeAfterMs, Math.max(1, deadlineMs - sentAtMs)));
     this.deps.transport.replica(member, op).then(
       (result) => {
         const nowMs = this.deps.nowMs();
