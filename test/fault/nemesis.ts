@@ -18,7 +18,8 @@
  * fault). Every fault is healed before the next one but for the overlapping pairs, which heal
  * together.
  *
- * The kinds come in a seeded shuffled order, cycled, so even a short run sees several of them;
+ * The kinds come in a seeded shuffled order, cycled, each cycle opening with a ring change (so
+ * even a short run on a busy machine changes the ring), so even a short run sees several of them;
  * targets and durations come from the same seeded PRNG (process timing still varies).
  */
 import type { FaultCluster, Member } from './cluster.js';
@@ -77,6 +78,18 @@ export function shuffled<T>(rng: () => number, items: readonly T[]): T[] {
   return out;
 }
 
+/** Faults that change the ring's membership. */
+export const RING_CHANGES: readonly FaultKind[] = ['join', 'leave', 'remove', 'wipe-new-member', 'leave-during-partition', 'kill-during-handoff'];
+
+/**
+ * `order` with its first ring-changing fault moved to the front: a short run on a busy machine
+ * may inject only a handful of faults (a drain once took 15 s), and must still change the ring.
+ */
+export function ringChangeFirst(order: readonly FaultKind[]): FaultKind[] {
+  const first = order.findIndex((kind) => RING_CHANGES.includes(kind));
+  return first <= 0 ? [...order] : [order[first]!, ...order.slice(0, first), ...order.slice(first + 1)];
+}
+
 /** The kind to inject now, or a replacement when the ring's size rules it out. */
 function feasible(kind: FaultKind, ringSize: number): FaultKind {
   const shrinks = kind === 'leave' || kind === 'remove' || kind === 'leave-during-partition';
@@ -97,7 +110,7 @@ export async function runNemesis(cluster: FaultCluster, options: NemesisOptions)
     if (Date.now() >= options.until) break;
     let kind: FaultKind;
     if (options.membership) {
-      if (order.length === 0) order = shuffled(rng, [...MEMBERSHIP, ...CLASSIC]);
+      if (order.length === 0) order = ringChangeFirst(shuffled(rng, [...MEMBERSHIP, ...CLASSIC]));
       kind = feasible(order.shift()!, cluster.ring().length);
     } else {
       const dice = rng();

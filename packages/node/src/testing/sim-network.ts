@@ -98,11 +98,22 @@ export class SimNetwork {
     else this.slowStores.delete(node);
   }
 
-  /** Runs `work` at `node` now, or after its slow store's delay. */
+  /** Bumped by healAll: work a slow store still held back then is dropped. */
+  private storeEpoch = 0;
+
+  /**
+   * Runs `work` at `node` now, or after its slow store's delay. Work still held back when the
+   * faults end is dropped (counted as lost, like a message: its sender times out), so nothing
+   * lands in the middle of the final convergence checks.
+   */
   private atStore(node: string, label: string, work: () => void, owner: Owner): void {
     const delayMs = this.slowStores.get(node);
-    if (delayMs === undefined) work();
-    else this.clock.at(delayMs, `slow-store ${label} ${node}`, work, owner);
+    if (delayMs === undefined) return work();
+    const epoch = this.storeEpoch;
+    this.clock.at(delayMs, `slow-store ${label} ${node}`, () => {
+      if (epoch === this.storeEpoch) return work();
+      this.counts.lost++;
+    }, owner);
   }
 
   static address(node: string): string {
@@ -131,6 +142,7 @@ export class SimNetwork {
   healAll(): void {
     this.blocked.clear();
     this.slowStores.clear();
+    this.storeEpoch++;
   }
 
   /** Sends one message: after a seeded delay `deliver` runs as `owner`, unless it is lost. */
