@@ -239,3 +239,11 @@ t.test('a node that answers as draining is tried last; a write it could not atte
   await second.put('k', 'v');
   t.same(seen, { draining: 1, other: 7, refusing: 1 }, 'refused with attempted: false, then written on the other node');
 });
+
+t.test('node URLs: scheme://host:port only, a trailing slash allowed; anything else is a TypeError naming it', async (t) => {
+  const ok = new RingkvClient({ urls: ['http://127.0.0.1:7070/', 'https://node.example:443'], keyAware: false });
+  t.teardown(() => ok.close());
+  for (const bad of ['http://127.0.0.1:7070/path', 'http://127.0.0.1:7070/?q=1', 'http://user:pw@127.0.0.1:7070', 'ftp://127.0.0.1', 'not a url']) {
+    t.throws(() => new RingkvClient({ urls: [bad] }), { name: 'TypeError', message: new RegExp(bad.replace(/[.?*+()[\]/\\]/g, '\\$&')) }, bad);
+  }
+});

@@ -53,6 +53,25 @@ const DRAINING_HEADER = 'x-ringkv-draining';
 /** How long a node that said it is draining is tried last: about a restart. */
 const DRAINING_AVOID_MS = 5_000;
 
+/**
+ * A node's base URL as the client uses it: scheme, host and port only. Anything else (a path,
+ * a query, credentials, another scheme) is a TypeError naming the URL, not a failure later
+ * disguised as an unknown outcome.
+ */
+function nodeUrl(raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new TypeError(`RingkvClient: "${raw}" is not a URL (expected http://host:port)`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new TypeError(`RingkvClient: "${raw}" must be an http:// or https:// URL`);
+  if (url.pathname.replace(/\/+$/, '') !== '' || url.search !== '' || url.hash !== '' || url.username !== '' || url.password !== '') {
+    throw new TypeError(`RingkvClient: node URL "${raw}" must be only scheme://host:port (no path, query or credentials)`);
+  }
+  return url.origin;
+}
+
 /** Percent-encodes a key for the path (every byte outside the unreserved set). */
 export function encodeKey(key: string): string {
   return encodeURIComponent(key).replace(/[!'()*]/g, (ch) => `%${ch.charCodeAt(0).toString(16).toUpperCase()}`);
@@ -86,7 +105,7 @@ export class RingkvClient {
 
   constructor(options: ClientOptions) {
     if (options.urls.length === 0) throw new TypeError('RingkvClient needs at least one node URL');
-    this.urls = options.urls.map((url) => url.replace(/\/+$/, ''));
+    this.urls = options.urls.map(nodeUrl);
     this.connections = options.connectionsPerNode ?? 16;
     this.timeoutMs = options.timeoutMs ?? 5_000;
     this.retries = Math.min(options.retries ?? Math.max(this.urls.length - 1, 2), 4);

@@ -14,7 +14,13 @@ const common = {
 function clientFor(values: Record<string, string | undefined>): RingkvClient {
   const token = clientToken(values);
   const ca = caCert(values);
-  return new RingkvClient({ urls: [values.url ?? process.env.RINGKV_URL ?? DEFAULT_URL], ...(token ? { token } : {}), ...(ca ? { ca } : {}) });
+  try {
+    return new RingkvClient({ urls: [values.url ?? process.env.RINGKV_URL ?? DEFAULT_URL], ...(token ? { token } : {}), ...(ca ? { ca } : {}) });
+  } catch (error) {
+    // A malformed --url (or RINGKV_URL) is a usage error (exit 64), like any other bad flag.
+    if (error instanceof TypeError) throw new UsageError(`--url: ${error.message.replace(/^RingkvClient: /, '')}`);
+    throw error;
+  }
 }
 
 function printResult(result: GetResult): number {
