@@ -1,8 +1,8 @@
 // Coordinator behaviour over fully wired in-memory nodes, and regression tests for the review
 // findings (each named after the bug it pins down).
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { CONTEXT_HEADER } from '@ringkv/protocol';
-import { memoryCluster } from '../testing/memory-cluster.js';
+import { memoryCluster, type ClusterNode } from '../testing/memory-cluster.js';
 import { MemoryStore } from '../storage/memory-store.js';
 import { KvError } from '../errors.js';
 import type { Store } from '../storage/store.js';
@@ -307,34 +307,35 @@ t.test('issue 16.5: a primary that goes silent is replaced by a fallback after o
   t.equal(a.coordinator.peerHealth().find((p) => p.id === silent.id)?.usable, false, 'the coordinator avoids it');
 });
 
-t.test('issue 16.5: a read that cannot meet r fails fast with 503, not 504 at the deadline', async (t) => {
+/** Three nodes (N=3, a 200 ms replica deadline floor), each holding k = 'x'. */
+async function trio(t: Test) {
   const { nodes, network } = memoryCluster({ nodes: 3, config: { n: 3, replicaTimeoutMs: 200 } });
-  const [a, b, c] = nodes;
-  t.equal((await a!.app.request('/kv/k?w=3', { method: 'PUT', body: 'x' })).status, 204);
-  silence(network, b!.address);
-  silence(network, c!.address);
-  const read = async () => {
-    const started = Date.now();
-    const res = await a!.app.request('/kv/k?r=2&timeout_ms=5000');
-    return { res, elapsed: Date.now() - started };
-  };
+  const [a, b, c] = nodes as [ClusterNode, ClusterNode, ClusterNode];
+  t.equal((await a.app.request('/kv/k?w=3', { method: 'PUT', body: 'x' })).status, 204);
+  return { a, b, c, network };
+}
+
+t.test('issue 16.5: a read that cannot meet r fails fast with 503, not 504 at the deadline', async (t) => {
+  const { a, b, c, network } = await trio(t);
+  silence(network, b.address);
+  silence(network, c.address);
   // Cut off (no answer to the probe sent after half a floor, 100 ms, within a floor, 200 ms):
   // each op fails at once, the read with 503 after about 300 ms.
-  const alone = await read();
-  t.equal(alone.res.status, 503);
-  t.match(await alone.res.json(), { error: { code: 'KV_ERR_QUORUM_UNMET', needed: 2, answered: 1 } });
-  t.ok(alone.elapsed >= 250 && alone.elapsed < 1_500, `cut off: 503 after the probe went unanswered (${alone.elapsed} ms)`);
-  t.equal((await a!.app.request('/kv/k?r=1')).status, 200, 'r=1 still served from the local copy');
+  const started = Date.now();
+  const res = await a.app.request('/kv/k?r=2&timeout_ms=5000');
+  const elapsed = Date.now() - started;
+  t.equal(res.status, 503);
+  t.match(await res.json(), { error: { code: 'KV_ERR_QUORUM_UNMET', needed: 2, answered: 1 } });
+  t.ok(elapsed >= 250 && elapsed < 1_500, `cut off: 503 after the probe went unanswered (${elapsed} ms)`);
+  t.equal((await a.app.request('/kv/k?r=1')).status, 200, 'r=1 still served from the local copy');
 });
 
 t.test('issue 16.5: a slow replica (its process answers probes) is waited for, not failed', async (t) => {
-  const { nodes, network } = memoryCluster({ nodes: 3, config: { n: 3, replicaTimeoutMs: 200 } });
-  const [a, b, c] = nodes;
-  t.equal((await a!.app.request('/kv/k?w=3', { method: 'PUT', body: 'x' })).status, 204);
-  silence(network, c!.address);
-  slow(network, b!.address, 1_200);
+  const { a, b, c, network } = await trio(t);
+  silence(network, c.address);
+  slow(network, b.address, 1_200);
   const started = Date.now();
-  const res = await a!.app.request('/kv/k?r=2&timeout_ms=5000');
+  const res = await a.app.request('/kv/k?r=2&timeout_ms=5000');
   const elapsed = Date.now() - started;
   t.equal(res.status, 200, 'r=2 met once the slow replica answered');
   t.equal(await res.text(), 'x');
@@ -342,15 +343,13 @@ t.test('issue 16.5: a slow replica (its process answers probes) is waited for, n
 });
 
 t.test('issue 16.5: gossip suspecting a silent replica fails its op at the first deadline', async (t) => {
-  const { nodes, network } = memoryCluster({ nodes: 3, config: { n: 3, replicaTimeoutMs: 200 } });
-  const [a, b, c] = nodes;
-  t.equal((await a!.app.request('/kv/k?w=3', { method: 'PUT', body: 'x' })).status, 204);
-  silence(network, b!.address);
-  silence(network, c!.address);
-  a!.membership.setStatus(b!.id, 'suspect');
-  a!.membership.setStatus(c!.id, 'suspect');
+  const { a, b, c, network } = await trio(t);
+  silence(network, b.address);
+  silence(network, c.address);
+  a.membership.setStatus(b.id, 'suspect');
+  a.membership.setStatus(c.id, 'suspect');
   const started = Date.now();
-  const res = await a!.app.request('/kv/k?r=2&timeout_ms=5000');
+  const res = await a.app.request('/kv/k?r=2&timeout_ms=5000');
   const elapsed = Date.now() - started;
   t.equal(res.status, 503);
   t.ok(elapsed < 700, `503 after one replica deadline (${elapsed} ms)`);

@@ -21,7 +21,7 @@ import type { Member } from '../membership/membership.js';
 import { HELLO_PATH, newNonce, readHelloAnswer, signHello, signRequest, type Receiver } from './auth.js';
 import { PeerQueue, type PeerQueueLimits } from './peer-queue.js';
 import { refusal } from './peer-errors.js';
-import { NetworkTransport, type Exchange } from './network-transport.js';
+import { NetworkTransport, peerEntry, type Exchange } from './network-transport.js';
 
 /** Default of `closeGraceMs`. */
 export const CLOSE_GRACE_MS_DEFAULT = 1_000;
@@ -128,33 +128,25 @@ export class HttpTransport extends NetworkTransport {
     if (status !== 200) throw refusal(member, LIVEZ_PATH, status, bytes);
   }
 
-  /**
-   * The pool and queue for `member`, by id and address: an address can come back as another
-   * member (a wiped node rejoining under a new id on the old ports), and a queue sends for the
-   * id it was made for. The previous member's pool at that address is closed.
-   */
+  /** The pool and queue for `member` (by id and address: network-transport.ts peerEntry). */
   private peer(member: Member): Peer {
-    const key = `${member.id}@${member.address}`;
-    let peer = this.peers.get(key);
-    if (peer === undefined) {
-      for (const [other, old] of this.peers) {
-        if (!other.endsWith(`@${member.address}`)) continue;
-        this.peers.delete(other);
-        const error = new KvError('KV_ERR_PEER_UNREACHABLE', `${member.address} is now ${member.id}`, { delivered: false });
+    return peerEntry(
+      this.peers,
+      member,
+      () => ({
+        pool: new Pool(member.address, {
+          connections: this.options.connectionsPerPeer,
+          ...(this.options.connectTimeoutMs !== undefined ? { connectTimeout: this.options.connectTimeoutMs } : {}),
+          maxResponseSize: this.options.responseBytesMax,
+          ...(this.options.tls ? { connect: { ...this.options.tls } } : {}),
+        }),
+        queue: new PeerQueue(member.id, this.options, (ops) => this.sendBatch(member, ops)),
+      }),
+      (old, error) => {
         old.queue.drain(error);
         void old.pool.destroy(error).catch(() => {});
-      }
-      const pool = new Pool(member.address, {
-        connections: this.options.connectionsPerPeer,
-        ...(this.options.connectTimeoutMs !== undefined ? { connectTimeout: this.options.connectTimeoutMs } : {}),
-        maxResponseSize: this.options.responseBytesMax,
-        ...(this.options.tls ? { connect: { ...this.options.tls } } : {}),
-      });
-      const queue = new PeerQueue(member.id, this.options, (ops) => this.sendBatch(member, ops));
-      peer = { pool, queue };
-      this.peers.set(key, peer);
-    }
-    return peer;
+      },
+    );
   }
 
   /**

@@ -23,6 +23,28 @@ import type { PeerQueue } from './peer-queue.js';
 import { decodeTreeResponse, encodeTreeRequest, type TreeRequest, type TreeResponse } from './tree-messages.js';
 import { FORWARD_HOP_ALLOWANCE_MS, type Transport, type TransportStats } from './transport.js';
 
+/**
+ * The entry of `peers` for `member`, made by `make` when missing. Entries are keyed by id and
+ * address: an address can come back as another member (a wiped node rejoining under a new id
+ * on its old ports), and a peer's connections dial and sign for the id they were made for. An
+ * entry left for the address's previous member is removed and handed to `retire`, with the
+ * error its waiting requests fail with (undelivered).
+ */
+export function peerEntry<T>(peers: Map<string, T>, member: Member, make: () => T, retire: (old: T, error: KvError) => void): T {
+  const key = `${member.id}@${member.address}`;
+  let entry = peers.get(key);
+  if (entry === undefined) {
+    for (const [other, old] of peers) {
+      if (!other.endsWith(`@${member.address}`)) continue;
+      peers.delete(other);
+      retire(old, new KvError('KV_ERR_PEER_UNREACHABLE', `${member.address} is now ${member.id}`, { delivered: false }));
+    }
+    entry = make();
+    peers.set(key, entry);
+  }
+  return entry;
+}
+
 /** The three exchanges between nodes. */
 export type Exchange = 'batch' | 'coordinate' | 'tree';
 

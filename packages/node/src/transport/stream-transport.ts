@@ -19,7 +19,7 @@ import type { FaultPlan } from './fault-plan.js';
 import { FRAME_TYPES, type Frame, type FrameType } from './frame.js';
 import { CLOSE_GRACE_MS_DEFAULT } from './http-transport.js';
 import type { ReplicaOp, ReplicaResult } from './messages.js';
-import { NetworkTransport, type Exchange } from './network-transport.js';
+import { NetworkTransport, peerEntry, type Exchange } from './network-transport.js';
 import { refusal } from './peer-errors.js';
 import { PeerQueue, type PeerQueueLimits } from './peer-queue.js';
 import { dialPeer, type DialOptions } from './stream-dial.js';
@@ -162,28 +162,17 @@ export class StreamTransport extends NetworkTransport {
     return this.exchange(this.link(member), member, FRAME_TYPES.ping, FRAME_TYPES.pong, EMPTY, timeoutMs).then(() => undefined);
   }
 
-  /**
-   * The link to `member`, by id and address: an address can come back as another member (a
-   * wiped node rejoining under a new id on the old ports), and a link dials, and is
-   * authenticated as, the id it was made for. A link to the address's previous member is
-   * closed.
-   */
+  /** The link to `member` (by id and address: network-transport.ts peerEntry). */
   private link(member: Member): PeerLink {
-    const key = `${member.id}@${member.address}`;
-    let link = this.links.get(key);
-    if (link === undefined) {
-      for (const [other, old] of this.links) {
-        if (other.endsWith(`@${member.address}`)) {
-          this.links.delete(other);
-          old.retire(new KvError('KV_ERR_PEER_UNREACHABLE', `${member.address} is now ${member.id}`, { delivered: false }));
-        }
-      }
-      const backoff = new Backoff(this.options.random ?? Math.random, this.options.reconnectBaseMs ?? RECONNECT_BASE_MS_DEFAULT, this.options.reconnectMaxMs ?? RECONNECT_MAX_MS_DEFAULT);
-      const created: PeerLink = new PeerLink(member, this.options, backoff, (ops) => this.sendBatch(member, ops));
-      link = created;
-      this.links.set(key, link);
-    }
-    return link;
+    return peerEntry(
+      this.links,
+      member,
+      () => {
+        const backoff = new Backoff(this.options.random ?? Math.random, this.options.reconnectBaseMs ?? RECONNECT_BASE_MS_DEFAULT, this.options.reconnectMaxMs ?? RECONNECT_MAX_MS_DEFAULT);
+        return new PeerLink(member, this.options, backoff, (ops) => this.sendBatch(member, ops));
+      },
+      (old, error) => old.retire(error),
+    );
   }
 
   /** One request and its answer's body, within `timeoutMs` (a dial included). */
