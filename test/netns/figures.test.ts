@@ -29,6 +29,22 @@ t.test('samples are placed in the phase they started in, and classed by the grou
   t.equal(classify(sample(p2, 2_000, 10, 200), [...phases.slice(0, 1), { ...phases[1]!, world: { up: new Set(ids.filter((x) => x !== p2)), cut: new Set() } }], settings).cls, 'coordinator-down');
 });
 
+t.test('a 504 for a write handed to a replica the fault took just before is forward-caught, not a failure', async (t) => {
+  const coordinator = ids.find((x) => x !== p1 && x !== p2)!;
+  const caught = (startMs: number, forwardedTo: string, timeline: Phase[] = changing) => classify({ ...sample(coordinator, startMs, 500, 504, 'put'), forwardedTo }, timeline, settings);
+  const changing: Phase[] = [phases[0]!, { ...phases[0]!, label: 'isolated', atMs: 900, changing: true }, ...phases.slice(1)];
+  t.equal(caught(1_040, p1).cls, 'forward-caught', 'forwarded 40 ms after the cut was whole, to the replica it cut off');
+  t.equal(caught(1_200, p1).cls, 'quorum', 'past the trust window: the forwarder should have known');
+  t.equal(caught(1_040, p2).cls, 'quorum', 'the forward target is still reachable');
+  t.equal(caught(1_040, p1, phases).cls, 'quorum', 'no change just before (no changing phase)');
+  const already: Phase[] = [{ ...phases[1]!, atMs: 0 }, { ...phases[1]!, atMs: 900, changing: true }, phases[1]!];
+  t.equal(caught(1_040, p1, already).cls, 'quorum', 'the target was cut off before the change too');
+  const ok = classify({ ...sample(coordinator, 1_040, 10, 200, 'put') }, changing, settings);
+  t.equal(ok.cls, 'quorum', 'only a 504 naming its target is caught');
+  t.same(availabilityFailures('isolated', [caught(1_040, p1)], 0), [], 'left out of the checks');
+  t.equal(figuresByLabel([caught(1_040, p1)], changing, 20_000).find((f) => f.label === 'isolated')!.classes['forward-caught']!.status504, 1, 'and counted');
+});
+
 t.test('the checks pass on a fast server and fail, with the numbers, on a slow one', async (t) => {
   const fast: Classified[] = [sample(p2, 2_000, 40, 200), sample(p1, 2_000, 30, 503)].map((s) => classify(s, phases, settings));
   t.same(availabilityFailures('isolated', fast, 0), []);

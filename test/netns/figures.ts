@@ -10,7 +10,17 @@
  * - `skewed-coordinator`: sent to the node running with a shifted wall clock;
  * - `transition`: the world changed while it ran (a cut or a heal mid-request), or it started
  *   while nftables rules were being changed: no class can be trusted, so it is counted and
- *   left out of the checks.
+ *   left out of the checks;
+ * - `forward-caught`: a write its coordinator handed to a replica (outside the key's
+ *   preference list a node forwards writes, replication/coordinator.ts) that the fault had cut
+ *   off, killed or stopped within the last FORWARD_CAUGHT_MS, answered 504 naming that
+ *   replica (`forwardedTo`). The server forwards only to a replica heard from in the last
+ *   25 ms (FORWARD_FRESH_MS), and a write once handed over is final: the replica may have
+ *   applied it (a stopped process applies it when it resumes, an answer lost on a cut link),
+ *   so "outcome unknown" is the only true answer and retrying it elsewhere could apply it
+ *   twice. Such a request's real coordinator died or vanished mid-request, like one in
+ *   `coordinator-down`; counted and shown, left out of the checks. Only in that window: a
+ *   504 from a forward to a replica gone longer than that fails the check.
  *
  * Per phase label (each fault kind, `healing`, `baseline`) and class: requests, successes,
  * p50/p99/max latency, 503s, 504s, other errors by code, and throughput (successful requests
@@ -23,12 +33,18 @@
 import type { Ring } from '@ringkv/protocol';
 import type { Sample } from './workload.js';
 import type { Phase, PhaseLabel } from './nemesis.js';
-import { canMeetQuorum } from './reachability.js';
+import { canMeetQuorum, reaches } from './reachability.js';
 
-export const CLASSES = ['quorum', 'no-quorum', 'coordinator-down', 'skewed-coordinator', 'transition'] as const;
+export const CLASSES = ['quorum', 'no-quorum', 'coordinator-down', 'skewed-coordinator', 'transition', 'forward-caught'] as const;
 export type RequestClass = (typeof CLASSES)[number];
 
 export const LATENCY_LIMIT_MS = 1_000;
+/**
+ * The server's forward trust window (25 ms) plus 75 ms for the forwarder's event loop to have
+ * read, late, an answer its peer sent before the fault: a forward can reach a replica the fault
+ * just took at most this long after the fault is in place.
+ */
+export const FORWARD_CAUGHT_MS = 100;
 
 export interface ClassFigures {
   readonly requests: number;
@@ -83,9 +99,22 @@ export function classify(sample: Sample, phases: readonly Phase[], settings: Quo
   if (phase.changing || phaseAt(phases, sample.endMs) !== start) return { sample, label, cls: 'transition' };
   if (!phase.world.up.has(sample.coordinator)) return { sample, label, cls: 'coordinator-down' };
   if (phase.skewed === sample.coordinator) return { sample, label, cls: 'skewed-coordinator' };
+  if (caughtForward(sample, phases, start)) return { sample, label, cls: 'forward-caught' };
   const op = sample.op === 'get' ? 'get' : 'put';
   const possible = canMeetQuorum(phase.world, settings.ring, { op, key: sample.key, coordinator: sample.coordinator, quorum: op === 'get' ? settings.r : settings.w, n: settings.n });
   return { sample, label, cls: possible ? 'quorum' : 'no-quorum' };
+}
+
+/** A 504 for a write handed to a replica the world change just before had made unreachable. */
+function caughtForward(sample: Sample, phases: readonly Phase[], start: number): boolean {
+  const phase = phases[start]!;
+  const target = sample.forwardedTo;
+  if (sample.status !== 504 || target === undefined || reaches(phase.world, sample.coordinator, target)) return false;
+  // The change happened while the previous phase was `changing` (whose world is the one before
+  // it) and was whole by phase.atMs; the target must have been reachable until then.
+  const before = phases[start - 1];
+  if (before?.changing !== true || !reaches(before.world, sample.coordinator, target)) return false;
+  return sample.startMs - phase.atMs < FORWARD_CAUGHT_MS;
 }
 
 function percentile(sorted: readonly number[], p: number): number {

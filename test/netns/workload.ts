@@ -26,6 +26,8 @@ export interface Sample {
   readonly code?: string;
   /** The failure's message (first 160 characters): what a diagnosis needs. */
   readonly message?: string;
+  /** For a write the node handed to another to coordinate (504 outcome unknown): that node. */
+  readonly forwardedTo?: string;
   readonly ok: boolean;
 }
 
@@ -67,7 +69,8 @@ async function timed<T>(samples: Sample[], what: Pick<Sample, 'op' | 'key' | 'co
     const endMs = Date.now();
     const coded = error instanceof RingkvError ? error : undefined;
     const message = String((error as Error).message ?? error).slice(0, 160);
-    samples.push({ ...what, startMs, endMs, status: coded?.status ?? 0, code: coded?.code ?? `unexpected: ${message}`, message, ok: false });
+    const forwardedTo = typeof coded?.details.forwardedTo === 'string' ? coded.details.forwardedTo : undefined;
+    samples.push({ ...what, startMs, endMs, status: coded?.status ?? 0, code: coded?.code ?? `unexpected: ${message}`, message, ...(forwardedTo === undefined ? {} : { forwardedTo }), ok: false });
     return { ok: false, startMs, endMs };
   }
 }
