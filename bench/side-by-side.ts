@@ -20,18 +20,23 @@
  * per operation summed over all of a target's processes, read from /proc/<pid>/stat when the
  * warm-up ends and when the phase ends) and the ratios issues 7 and 12 set goals for, of
  * throughput, p99 and CPU per operation. `--peer-transport stream,http` measures the 3-node
- * ring once per node-to-node transport in the same run (an A/B, docs/transport.md). The JSON result (every round) goes to bench/results/ or --out.
+ * ring once per node-to-node transport in the same run (an A/B, docs/transport.md).
+ * `--baseline DIR` adds the 3-node ring of another checkout, built (for example a `git worktree`
+ * of the previous commit after `npm run build` there), to the same rounds, and the ratio of
+ * this checkout to it: the A/B of a change against the commit before it, measured in one run.
+ * The JSON result (every round) goes to bench/results/ or --out.
  *
  *   pnpm bench:compare [--rounds 3] [--seconds 10] [--warmup 2] [--clients 64] [--rate OPS_PER_S]
  *                      [--keys 10000] [--value-bytes 100] [--sync full,normal]
  *                      [--targets ceiling,ringkv1,ringkv3,etcd3] [--data-dir DIR] [--out FILE]
- *                      [--peer-transport stream[,http]]
+ *                      [--peer-transport stream[,http]] [--baseline CHECKOUT_DIR]
  *                      [--profile DIR]   (every ringkv node writes a V8 .cpuprofile there)
  *
  * Data of ringkv and etcd go under one directory (--data-dir, default a new one in the temp
  * directory) so both fsync on the same file system; its type is printed.
  */
-import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -51,6 +56,7 @@ const { values } = parseArgs({
     targets: { type: 'string', default: 'ceiling,ringkv1,ringkv3,etcd3' },
     'data-dir': { type: 'string' },
     'peer-transport': { type: 'string', default: 'stream' },
+    baseline: { type: 'string' },
   },
 });
 const transports = values['peer-transport']!.split(',').filter((x) => x.length > 0);
@@ -73,16 +79,31 @@ mkdirSync(base, { recursive: true });
 const baseFsType = fsType(base);
 const secret = randomBytes(18).toString('base64url');
 
-function ringkv(count: number, sync: string, transport = 'stream'): Target {
+/** The baseline checkout's CLI script and its commit, when --baseline is given. */
+const baseline = values.baseline === undefined ? undefined : baselineBuild(values.baseline);
+
+function baselineBuild(dir: string): { main: string; label: string } {
+  const main = join(dir, 'packages', 'cli', 'dist', 'main.js');
+  if (!existsSync(main)) throw new Error(`--baseline ${dir}: no ${main} (build that checkout first: npm run build)`);
+  let commit = 'unknown commit';
+  try {
+    commit = execFileSync('git', ['-C', dir, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
+  } catch {
+    // not a git checkout: the label says so
+  }
+  return { main, label: `baseline ${commit}` };
+}
+
+function ringkv(count: number, sync: string, transport = 'stream', other?: { main: string; label: string }): Target {
   const n = Math.min(3, count);
   // The transport is named only when the run compares transports (names stay as they were).
   const named = count > 1 && transports.length > 1 ? `, transport=${transport}` : '';
   return {
-    name: `ringkv ${count} node${count > 1 ? 's' : ''} (N=${n}, R=W=${Math.floor(n / 2) + 1}), sync=${sync}${named}`,
+    name: `ringkv ${count} node${count > 1 ? 's' : ''} (N=${n}, R=W=${Math.floor(n / 2) + 1}), sync=${sync}${named}${other ? `, ${other.label}` : ''}`,
     protocol: 'ringkv',
     async start(round) {
-      const dir = join(base, `ringkv-${count}-${sync}-r${round}`);
-      const nodes = await startLocalRing({ count, n, basePort: 0, dir, secret, extraArgs: ['--sync', sync, '--peer-transport', transport], nodeArgs: profileArgs(values.profile) });
+      const dir = join(base, `ringkv-${count}-${sync}-${transport}${other ? '-baseline' : ''}-r${round}`);
+      const nodes = await startLocalRing({ count, n, basePort: 0, dir, secret, extraArgs: ['--sync', sync, '--peer-transport', transport], nodeArgs: profileArgs(values.profile), ...(other ? { main: other.main } : {}) });
       return {
         endpoints: nodes.map((node) => node.url),
         pids: nodes.map((node) => node.child.pid!),
@@ -100,6 +121,7 @@ for (const kind of wanted) {
   if (kind === 'ceiling') targets.push({ name: 'do-nothing Node HTTP server (ceiling)', protocol: 'ringkv', start: () => startNullServer() });
   if (kind === 'ringkv1') for (const sync of syncs) targets.push(ringkv(1, sync));
   if (kind === 'ringkv3') for (const sync of syncs) for (const transport of transports) targets.push(ringkv(3, sync, transport));
+  if (kind === 'ringkv3' && baseline) for (const sync of syncs) targets.push(ringkv(3, sync, transports[0], baseline));
   if (kind === 'etcd3') targets.push({ name: 'etcd 3.4, 3 members (fsync)', protocol: 'etcd', start: () => startEtcd(3, join(base, 'etcd'), join(base, 'etcd-state')) });
 }
 
@@ -221,6 +243,10 @@ for (const sync of syncs) {
   const one = find('ringkv 1 node ', sync);
   if (etcd && three) compare(three, etcd, `ringkv 3 nodes sync=${sync} / etcd 3 members${sync === 'full' ? ' (equal durability)' : ' (ringkv weaker)'}`, sync === 'full' ? '>= 2x' : '', sync === 'full' ? '<= 0.5x' : '', sync === 'full' ? '<= 0.5x' : '');
   if (transports.length > 1) compare(findTransport(sync, 'stream'), findTransport(sync, 'http'), `ringkv 3 nodes sync=${sync}: transport stream / http`, '', '');
+  if (baseline) {
+    const before = targets.find((t) => t.name.startsWith('ringkv 3 nodes') && t.name.includes(`sync=${sync}`) && t.name.endsWith(baseline.label))?.name;
+    compare(three, before, `ringkv 3 nodes sync=${sync}: this checkout / ${baseline.label}`, '', '');
+  }
   if (ceiling && three) compare(three, ceiling, `ringkv 3 nodes sync=${sync} / ceiling`, '>= 0.5x', '');
   if (one && three) compare(three, one, `ringkv 3 nodes / 1 node, sync=${sync}`, '>= 0.5x', '');
   if (ceiling && one) compare(one, ceiling, `ringkv 1 node sync=${sync} / ceiling`, '', '');
@@ -247,6 +273,7 @@ const meta = {
   valueBytes,
   syncModes: syncs,
   peerTransports: transports,
+  baseline: baseline?.label ?? null,
   dataDir: base,
   fsType: baseFsType,
   putKeys: 'new keys (p<round>-<i>)',

@@ -129,8 +129,11 @@ t.test('whole client requests through the app: never a 500, never a hang', async
       if (r.contentType !== undefined) headers['content-type'] = r.contentType;
       const body = r.method === 'GET' || r.method === 'DELETE' ? undefined : r.body;
       const response = await app.request(url, { method: r.method, headers, ...(body === undefined ? {} : { body }) });
-      await response.arrayBuffer();
-      if (response.status >= 500 && response.status !== 503) throw new Error(`${r.method} ${r.path}: ${response.status}`);
+      const text = await response.text();
+      // A 504 is the honest answer to a timeout_ms shorter than the write took (2 ms on a busy CI
+      // machine is), but only as the coded timeout error for a request that asked for a deadline.
+      const timedOut = response.status === 504 && /(^|&)timeout_ms=/.test(r.query) && text.includes('"KV_ERR_TIMEOUT"');
+      if (response.status >= 500 && response.status !== 503 && !timedOut) throw new Error(`${r.method} ${r.path}: ${response.status} ${text.slice(0, 200)}`);
     },
     expected: never,
     msMax: 1_000,

@@ -30,27 +30,38 @@ export interface RunningNode extends RingNodeSpec {
 
 const cliMain = fileURLToPath(new URL('./main.js', import.meta.url));
 
-/**
- * Starts one `ringkv node` process. `nodeArgs` go to Node.js itself, before the script (for
- * example `--cpu-prof --cpu-prof-dir DIR` to profile a node under a benchmark).
- */
-export function spawnNode(
-  spec: RingNodeSpec,
-  n: number,
-  secret: string,
-  host = '127.0.0.1',
-  extraArgs: readonly string[] = [],
-  seeds: readonly string[] = [],
-  nodeArgs: readonly string[] = [],
-  env: NodeJS.ProcessEnv = {},
-): RunningNode {
+export interface SpawnOptions {
+  readonly n: number;
+  readonly secret: string;
+  /** Default 127.0.0.1. */
+  readonly host?: string;
+  /** Extra `ringkv node` arguments. */
+  readonly extraArgs?: readonly string[];
+  /** Gossip addresses to join through. */
+  readonly seeds?: readonly string[];
+  /**
+   * Node.js runtime flags, before the script (for example `--cpu-prof --cpu-prof-dir DIR` to
+   * profile a node under a benchmark).
+   */
+  readonly nodeArgs?: readonly string[];
+  readonly env?: NodeJS.ProcessEnv;
+  /**
+   * The CLI script to run: default this package's own; a benchmark's A/B names another
+   * checkout's build (`<checkout>/packages/cli/dist/main.js`).
+   */
+  readonly main?: string;
+}
+
+/** Starts one `ringkv node` process. */
+export function spawnNode(spec: RingNodeSpec, options: SpawnOptions): RunningNode {
+  const { n, secret, host = '127.0.0.1', extraArgs = [], seeds = [], nodeArgs = [], env = {}, main = cliMain } = options;
   mkdirSync(spec.dir, { recursive: true, mode: 0o700 });
   const logFile = `${spec.dir}.log`;
   const log = createWriteStream(logFile, { flags: 'a', mode: 0o600 });
   const child = spawn(
     process.execPath,
     [
-      ...nodeArgs, cliMain, 'node', '--id', spec.id, '--port', String(spec.port), '--gossip-port', String(spec.gossipPort ?? 0),
+      ...nodeArgs, main, 'node', '--id', spec.id, '--port', String(spec.port), '--gossip-port', String(spec.gossipPort ?? 0),
       '--dir', spec.dir, '--n', String(n), '--host', host, '--log-level', 'info',
       ...(seeds.length > 0 ? ['--seeds', seeds.join(',')] : []), ...extraArgs,
     ],
@@ -179,6 +190,8 @@ export interface LocalRingOptions {
   readonly extraArgs?: readonly string[];
   /** Node.js runtime flags for every node process (for example `--cpu-prof`). */
   readonly nodeArgs?: readonly string[];
+  /** The CLI script every node runs (SpawnOptions.main). */
+  readonly main?: string;
   readonly deadlineMs?: number;
 }
 
@@ -189,15 +202,14 @@ export interface LocalRingOptions {
  */
 export async function startLocalRing(options: LocalRingOptions): Promise<RunningNode[]> {
   const deadlineMs = options.deadlineMs ?? 30_000;
-  const extra = options.extraArgs ?? [];
   const specs = nodeSpecs(options.count, options.basePort, options.dir);
-  const runtime = options.nodeArgs ?? [];
   const env = { RINGKV_ADMIN_TOKEN: resolveAdminToken(options.adminToken, options.dir, process.env) };
-  const nodes = [spawnNode(specs[0]!, options.n, options.secret, '127.0.0.1', extra, [], runtime, env)];
+  const spawnOptions: SpawnOptions = { n: options.n, secret: options.secret, extraArgs: options.extraArgs ?? [], nodeArgs: options.nodeArgs ?? [], env, ...(options.main === undefined ? {} : { main: options.main }) };
+  const nodes = [spawnNode(specs[0]!, spawnOptions)];
   try {
     await waitReady(nodes[0]!, deadlineMs);
     const seed = nodes[0]!.gossipAddress;
-    nodes.push(...specs.slice(1).map((spec) => spawnNode(spec, options.n, options.secret, '127.0.0.1', extra, [seed], runtime, env)));
+    nodes.push(...specs.slice(1).map((spec) => spawnNode(spec, { ...spawnOptions, seeds: [seed] })));
     await Promise.all(nodes.map((node) => waitReady(node, deadlineMs)));
     await waitConverged(nodes, options.count, deadlineMs);
     return nodes;

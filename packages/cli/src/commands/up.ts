@@ -25,7 +25,7 @@ export async function runUp(argv: string[]): Promise<number> {
 
   // The first node starts alone; the others join through its gossip address (SWIM).
   const specs = nodeSpecs(count, basePort, dir);
-  const nodes: RunningNode[] = [spawnNode(specs[0]!, n, secret, '127.0.0.1', [], [], [], env)];
+  const nodes: RunningNode[] = [spawnNode(specs[0]!, { n, secret, env })];
   let stopping = false;
   const stop = async (why: string) => {
     if (stopping) return;
@@ -39,7 +39,7 @@ export async function runUp(argv: string[]): Promise<number> {
 
   try {
     await waitReady(nodes[0]!, 30_000);
-    nodes.push(...specs.slice(1).map((spec) => spawnNode(spec, n, secret, '127.0.0.1', [], [nodes[0]!.gossipAddress], [], env)));
+    nodes.push(...specs.slice(1).map((spec) => spawnNode(spec, { n, secret, env, seeds: [nodes[0]!.gossipAddress] })));
     await Promise.all(nodes.map((node) => waitReady(node, 30_000)));
     await waitConverged(nodes, count, 30_000);
   } catch (error) {
