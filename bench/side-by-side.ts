@@ -24,12 +24,13 @@
  * `--baseline DIR` adds the 3-node ring of another checkout, built (for example a `git worktree`
  * of the previous commit after `npm run build` there), to the same rounds, and the ratio of
  * this checkout to it: the A/B of a change against the commit before it, measured in one run.
+ * `--ops put` measures only the write phase (a profile of writes alone, with --profile).
  * The JSON result (every round) goes to bench/results/ or --out.
  *
  *   pnpm bench:compare [--rounds 3] [--seconds 10] [--warmup 2] [--clients 64] [--rate OPS_PER_S]
  *                      [--keys 10000] [--value-bytes 100] [--sync full,normal]
  *                      [--targets ceiling,ringkv1,ringkv3,etcd3] [--data-dir DIR] [--out FILE]
- *                      [--peer-transport stream[,http]] [--baseline CHECKOUT_DIR]
+ *                      [--peer-transport stream[,http]] [--baseline CHECKOUT_DIR] [--ops put,get]
  *                      [--profile DIR]   (every ringkv node writes a V8 .cpuprofile there)
  *
  * Data of ringkv and etcd go under one directory (--data-dir, default a new one in the temp
@@ -57,8 +58,11 @@ const { values } = parseArgs({
     'data-dir': { type: 'string' },
     'peer-transport': { type: 'string', default: 'stream' },
     baseline: { type: 'string' },
+    ops: { type: 'string', default: 'put,get' },
   },
 });
+const phases = values.ops!.split(',').filter((x) => x.length > 0);
+if (phases.length === 0 || phases.some((x) => x !== 'put' && x !== 'get')) throw new Error('--ops must list put and/or get');
 const transports = values['peer-transport']!.split(',').filter((x) => x.length > 0);
 if (transports.length === 0 || transports.some((x) => x !== 'stream' && x !== 'http')) throw new Error('--peer-transport must list stream and/or http');
 const rounds = Math.round(positive('rounds', values.rounds));
@@ -156,7 +160,7 @@ async function measure(target: Target, round: number): Promise<void> {
   try {
     process.stderr.write(`round ${round}: ${target.name}: loading ${keyCount} keys...\n`);
     await runPhase({ label: 'load', seconds: 1800, clients, maxOps: keyCount, exec: ops.put((i) => `k${i}`) });
-    for (const op of ['put', 'get'] as const) {
+    for (const op of phases as Array<'put' | 'get'>) {
       const exec = op === 'put' ? ops.put((i) => `p${round}-${i}`) : ops.get(() => `k${Math.floor(Math.random() * keyCount)}`);
       const { phase, stats, cpuPercent, loadgenCpuPercent, cpuMicrosPerOp } = await runMetered({ ...load, label: `${target.name} ${op}`, exec }, peer.pids, op);
       const targetCpu = cpuPercent.reduce((a, b) => a + b, 0);

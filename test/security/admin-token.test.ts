@@ -7,7 +7,7 @@
  */
 import t from 'tap';
 import { request, type Dispatcher } from 'undici';
-import { statSync, readFileSync } from 'node:fs';
+import { existsSync, statSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DATABASE_FILE } from '@ringkv/node';
 import { DEFAULT_ADMIN_TOKEN, errorCode, http, httpAgent, pidAlive, runCli, spawnCli, spawnNode, stopByPid, tempDir, trackPid, waitExit, waitFor } from '../helpers/process.js';
@@ -85,7 +85,8 @@ t.test('no token given: generated into <dir>/admin-token (0600), reused on resta
   t.equal(mode(dir), '700', 'the data directory is 0700');
   const agent = httpAgent(t);
   t.equal((await http(agent, 'PUT', `${first.url}/kv/k`, { body: 'v' })).status, 204);
-  for (const file of [DATABASE_FILE, `${DATABASE_FILE}-wal`, `${DATABASE_FILE}-shm`]) t.equal(mode(join(dir, file)), '600', `${file} is 0600`);
+  for (const file of [DATABASE_FILE, `${DATABASE_FILE}-wal`]) t.equal(mode(join(dir, file)), '600', `${file} is 0600`);
+  t.notOk(existsSync(join(dir, `${DATABASE_FILE}-shm`)), 'no -shm file: the node holds its database alone (docs/storage.md)');
   t.equal((await http(agent, 'POST', `${first.url}/admin/transfers?action=pause`)).status, 401, 'the helpers\' token is not this node\'s');
   t.equal((await http(agent, 'POST', `${first.url}/admin/transfers?action=pause`, { headers: bearer(token) })).status, 200, 'the generated one works');
 

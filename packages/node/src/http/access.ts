@@ -19,7 +19,7 @@ import type { Context, Hono, Next } from 'hono';
 import { KvError } from '../errors.js';
 import { bearerToken, sameToken, tokenDigest } from '../access/bearer.js';
 import { granted, type Operation, type TokenTable } from '../access/client-tokens.js';
-import { incomingOf, parseKey } from './request.js';
+import { headerOf, incomingOf, parseKey } from './request.js';
 
 export interface AccessDeps {
   /** The admin token; '' refuses every admin-only request. */
@@ -58,7 +58,7 @@ function peerVerified(c: Context): boolean {
 }
 
 export function accessRoutes(app: Hono, deps: AccessDeps): void {
-  const token = (c: Context) => bearerToken(c.req.header('authorization'));
+  const token = (c: Context) => bearerToken(headerOf(c, 'authorization'));
   const isAdmin = (c: Context) => sameToken(token(c), deps.adminToken);
   const clientOf = (c: Context, tokens: TokenTable) => {
     const presented = token(c);

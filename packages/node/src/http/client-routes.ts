@@ -10,7 +10,7 @@ import { visibleAt, type VersionedObject } from '../core/versioned.js';
 import { TTL_MS_MAX } from '../transport/messages.js';
 import type { KvService } from '../replication/kv-service.js';
 import { CONTENT_TYPE_BYTES_MAX } from '../core/object-codec.js';
-import { incomingOf, parseKey, parseQuorum, parseTimeout, readBody } from './request.js';
+import { headerOf, incomingOf, parseKey, parseQuorum, parseTimeout, readBody } from './request.js';
 import { renderRead } from './render.js';
 
 export interface ClientDeps {
@@ -32,7 +32,7 @@ export interface ClientDeps {
 }
 
 function contentTypeFrom(c: Context): string {
-  const value = c.req.header('content-type') ?? DEFAULT_CONTENT_TYPE;
+  const value = headerOf(c, 'content-type') ?? DEFAULT_CONTENT_TYPE;
   // Bytes, not characters: the stored form bounds the UTF-8 length (regression: a 120-character
   // non-ASCII type once passed a character check and made the key unreadable).
   if (Buffer.byteLength(value) > CONTENT_TYPE_BYTES_MAX) {
@@ -45,7 +45,7 @@ export function clientRoutes(app: Hono, deps: ClientDeps): void {
   const timeoutOf = (c: Context) => parseTimeout(c.req.query('timeout_ms'), deps.requestTimeoutMsDefault, deps.requestTimeoutMsMax);
   const keyOf = (c: Context) => parseKey(c.req.url, '/kv/', deps.keyBytesMax);
   const contextOf = (c: Context, key: string): VersionVector => {
-    const token = c.req.header(CONTEXT_HEADER);
+    const token = headerOf(c, CONTEXT_HEADER);
     return token === undefined || token === '' ? [] : deps.contexts.decode(token, key);
   };
 

@@ -394,7 +394,8 @@ export class Coordinator implements KvService {
       epoch: this.deps.store.epoch,
       keepsCopy,
       stored,
-      rowActor: keepsCopy ? this.deps.store.actorOf(key) : undefined,
+      // No object, no row: nothing to ask the store for (a new key costs one read, not two).
+      rowActor: keepsCopy && stored !== undefined ? this.deps.store.actorOf(key) : undefined,
       random: this.deps.random,
     });
     const counterFloor = Math.max(this.lastCounter + 1, Math.floor(nowMs * 1000));

@@ -1,7 +1,7 @@
 // SqliteStore on real files: durability across reopen, the start-up checks (owner, corrupt
 // file, newer schema, unusable directory), the schema, migrations, and damaged rows.
 import { applyReplicaWrite } from '../replication/replica-service.js';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -37,13 +37,27 @@ function plain(object: VersionedObject | undefined): unknown {
   return { clock: object.clock, siblings: object.siblings.map((s) => ({ ...s, value: Buffer.from(s.value).toString('hex') })) };
 }
 
-/** A second, independent connection to the store's database file. */
+/**
+ * A second, independent connection to the store's database file. A store holds its file's lock
+ * while open (locking_mode EXCLUSIVE), so a store opened while this is open must be opened with
+ * `exclusive: false`, and a store opened after it needs it closed first (`peek`).
+ */
 function rawDb(t: Test, dir: string, options: Database.Options = {}): Database.Database {
   const db = new Database(join(dir, DATABASE_FILE), options);
   t.teardown(() => {
     if (db.open) db.close();
   });
   return db;
+}
+
+/** One read through a second connection, closed before the store is opened again. */
+function peek<T>(t: Test, dir: string, read: (db: Database.Database) => T): T {
+  const db = rawDb(t, dir, { readonly: true });
+  try {
+    return read(db);
+  } finally {
+    db.close();
+  }
 }
 
 t.test('data survives close and reopen, including writes still queued at close', async (t) => {
@@ -79,10 +93,25 @@ t.test('a data directory written by another node id is refused with KV_ERR_DATA_
   await first.put('k', written('v'));
   await first.close();
   t.throws(() => open(t, dir, { nodeId: 'node-2' }), { name: 'KvError', code: 'KV_ERR_DATA_DIR', details: { owner: 'node-1' } });
-  const owner = rawDb(t, dir, { readonly: true }).prepare("SELECT value FROM meta WHERE name = 'node_id'").pluck().get();
+  const owner = peek(t, dir, (db) => db.prepare("SELECT value FROM meta WHERE name = 'node_id'").pluck().get());
   t.equal(owner, 'node-1', 'the refused open did not take the directory over');
   const back = open(t, dir, { nodeId: 'node-1' });
   t.strictSame(plain(back.get('k')), plain(written('v')), 'the owner still opens it, data intact');
+});
+
+t.test('a store holds its file: a second open of the directory is refused at once with KV_ERR_DATA_DIR, the first keeps working', async (t) => {
+  const dir = tempDir(t);
+  const first = open(t, dir);
+  await first.put('k', written('v'));
+  const started = performance.now();
+  t.throws(() => open(t, dir), { name: 'KvError', code: 'KV_ERR_DATA_DIR', message: /locked/ });
+  t.ok(performance.now() - started < 1_000, 'refused without waiting for a busy timeout');
+  t.throws(() => rawDb(t, dir, { readonly: true, timeout: 0 }).prepare('SELECT count(*) FROM objects').get(), { code: 'SQLITE_BUSY' }, 'nor can another connection read it');
+  await first.put('k2', written('v2'));
+  t.strictSame(plain(first.get('k2')), plain(written('v2')), 'the holder still writes and reads');
+  t.notOk(existsSync(join(dir, `${DATABASE_FILE}-shm`)), 'no shared-memory file: the WAL index lives in the process');
+  await first.close();
+  t.strictSame(plain(open(t, dir).get('k2')), plain(written('v2')), 'once closed, the directory opens again, data intact');
 });
 
 t.test('a database file of garbage bytes is refused with KV_ERR_STORAGE_CORRUPT and left untouched', async (t) => {
@@ -106,7 +135,7 @@ t.test('a database with a damaged page is refused with KV_ERR_STORAGE_CORRUPT wh
   const store = open(t, dir);
   await Promise.all(Array.from({ length: 2000 }, (_, i) => store.put(`key-${i}`, written(`value-${i}`.repeat(20)))));
   await store.close();
-  const root = rawDb(t, dir, { readonly: true }).prepare("SELECT rootpage FROM sqlite_master WHERE name = 'objects'").pluck().get() as number;
+  const root = peek(t, dir, (db) => db.prepare("SELECT rootpage FROM sqlite_master WHERE name = 'objects'").pluck().get() as number);
   const path = join(dir, DATABASE_FILE);
   const bytes = readFileSync(path);
   const pageSize = bytes.readUInt16BE(16);
@@ -180,7 +209,7 @@ t.test('a fresh database has the current schema version, the tables, and its own
 t.test('the deleted and updated_ms columns follow the object', async (t) => {
   const dir = tempDir(t);
   let now = 5_000;
-  const store = open(t, dir, { nowMs: () => now });
+  const store = open(t, dir, { nowMs: () => now, exclusive: false });
   const live = written('v');
   await store.put('k', live);
   const db = rawDb(t, dir, { readonly: true });
@@ -244,7 +273,7 @@ t.test('the shipped migrations run on a fresh database and reach schemaVersion',
 
 t.test('a damaged object row makes get() throw KV_ERR_STORAGE_CORRUPT; other keys and the store keep working', async (t) => {
   const dir = tempDir(t);
-  const store = open(t, dir);
+  const store = open(t, dir, { exclusive: false });
   await Promise.all([store.put('damaged', written('soon damaged')), store.put('fine', written('fine'))]);
   const db = rawDb(t, dir);
   t.equal(db.prepare("UPDATE objects SET object = x'0102' WHERE key = 'damaged'").run().changes, 1);
@@ -261,7 +290,7 @@ t.test('a damaged object row makes get() throw KV_ERR_STORAGE_CORRUPT; other key
 
 t.test('issue 19.9: a damaged row is healed by a peer copy (replica write), digest included', async (t) => {
   const dir = tempDir(t);
-  const store = open(t, dir);
+  const store = open(t, dir, { exclusive: false });
   await store.put('damaged', written('v'));
   const goodDigest = store.digestOf('damaged');
   rawDb(t, dir).prepare("UPDATE objects SET object = x'0102' WHERE key = 'damaged'").run();
@@ -273,7 +302,7 @@ t.test('issue 19.9: a damaged row is healed by a peer copy (replica write), dige
 
 t.test('a commit that fails rejects its writes with a coded error and leaves nothing visible', async (t) => {
   const dir = tempDir(t);
-  const store = open(t, dir);
+  const store = open(t, dir, { exclusive: false });
   await store.put('before', written('before'));
   const db = rawDb(t, dir);
   db.exec("CREATE TRIGGER refuse BEFORE INSERT ON objects WHEN NEW.key LIKE 'bad%' BEGIN SELECT RAISE(ABORT, 'refused by test'); END");
@@ -305,19 +334,20 @@ t.test('the epoch survives clean restarts and is renewed when acknowledged write
   const first = open(t, dir);
   const epoch = first.epoch;
   await first.close();
-  const second = open(t, dir);
+  // Left open: an unclean stop (a second connection may open the file only without the lock).
+  const second = open(t, dir, { exclusive: false });
   t.equal(second.epoch, epoch, 'a clean restart keeps the epoch');
   // No close(): an unclean stop. With synchronous=full every commit was fsynced: keep it.
   const db = rawDb(t, dir);
   t.equal(db.prepare("SELECT value FROM meta WHERE name = 'clean_stop'").pluck().get(), '0', 'a running store is marked not cleanly stopped');
   db.close();
-  const third = open(t, dir, { synchronous: 'full' });
+  const third = open(t, dir, { synchronous: 'full', exclusive: false });
   t.equal(third.epoch, epoch, 'an unclean stop under synchronous=full keeps the epoch');
   // Under synchronous=normal a power loss may have dropped acknowledged commits: renew.
-  const fourth = open(t, dir, { synchronous: 'normal' });
+  const fourth = open(t, dir, { synchronous: 'normal', exclusive: false });
   t.not(fourth.epoch, epoch, 'an unclean stop under synchronous=normal renews the epoch');
   await fourth.close();
-  const fifth = open(t, dir, { synchronous: 'normal' });
+  const fifth = open(t, dir, { synchronous: 'normal', exclusive: false });
   t.equal(fifth.epoch, fourth.epoch, 'after a clean stop it is kept again');
   await fifth.close();
   const otherDir = tempDir(t);
@@ -332,12 +362,14 @@ t.test('the anti-entropy tree is rebuilt at open, and rows from before schema 3 
   const before = whole(store);
   t.equal(before.count, 50);
   await store.close();
-  t.same(whole(open(t, dir)), before, 'a reopened store summarizes the same');
+  const reopened = open(t, dir);
+  t.same(whole(reopened), before, 'a reopened store summarizes the same');
+  await reopened.close();
   // As a database written by an older ringkv would be: no position, no digest.
   const db = rawDb(t, dir);
   db.prepare('UPDATE objects SET pos = NULL, digest = NULL').run();
   db.close();
-  const upgraded = open(t, dir);
+  const upgraded = open(t, dir, { exclusive: false });
   t.same(whole(upgraded), before, 'the backfill computes the same digests');
   t.same(rawDb(t, dir, { readonly: true }).prepare('SELECT count(*) AS n FROM objects WHERE pos IS NULL OR digest IS NULL').get(), { n: 0 }, 'no row left without them');
 });
