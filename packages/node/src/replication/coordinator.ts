@@ -14,7 +14,7 @@
  * Ownership comes from the membership's ring members; reachability only decides whom to ask.
  */
 import type { Logger } from 'pino';
-import { buildRing, fallbacks, preferenceList, type Ring } from '@ringkv/protocol';
+import { buildRing, preferenceList, walk, type Ring } from '@ringkv/protocol';
 import { ringLayout } from '../membership/membership.js';
 import { KvError } from '../errors.js';
 import { GetCore, type ReadPlan } from '../core/get-core.js';
@@ -276,14 +276,18 @@ export class Coordinator implements KvService {
     // Defaults are decided once, where the client's request arrived, and travel with a forward.
     const options: WriteOptions = { ...requested, pw: requested.pw ?? 0, sloppy: requested.sloppy ?? this.deps.sloppyQuorum };
     const deadlineMs = this.deps.nowMs() + options.timeoutMs;
-    const replicas = this.preferenceList(key);
+    // One walk of the ring gives the preference list and, for a sloppy write, the fallbacks
+    // after it (the key's position is hashed once per request, not once per list).
+    const ring = this.ring();
+    const order = walk(ring, key, options.sloppy === true ? ring.nodes.length : this.deps.n);
+    const replicas = order.slice(0, this.deps.n);
     const isReplica = replicas.includes(this.deps.selfId);
     if (!route.forwarded && !isReplica) {
       const forwarded = await this.forward(replicas, deadlineMs, { kind: 'put', key, write, options });
       if (forwarded !== 'unreachable') return;
     }
     const { object, freshActor } = this.newVersion(key, write, isReplica);
-    const spares = options.sloppy === true ? fallbacks(this.ring(), key, this.deps.n) : [];
+    const spares = order.slice(this.deps.n);
     const targets = writeTargets({
       selfId: this.deps.selfId,
       preferenceList: replicas,
