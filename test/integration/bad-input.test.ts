@@ -6,7 +6,7 @@
 import t, { type Test } from 'tap';
 import { encodeKey } from '@ringkv/client';
 import { createConnection } from 'node:net';
-import { DEFAULT_ADMIN_TOKEN, errorCode, headerOf, http, httpAgent, spawnNode, type HttpAnswer } from '../helpers/process.js';
+import { DEFAULT_ADMIN_TOKEN, errorCode, headerOf, http, httpAgent, spawnNode, waitFor, type HttpAnswer } from '../helpers/process.js';
 import { RawConnection } from '../helpers/raw-http.js';
 
 const CONTEXT_HEADER = 'x-ringkv-context';
@@ -50,6 +50,25 @@ t.test('Content-Length of 2 MiB with 1 KiB sent → 413 before the rest of the b
   t.equal((response.json as { error?: { code?: string } })?.error?.code, 'KV_ERR_VALUE_TOO_LARGE', 'KV_ERR_VALUE_TOO_LARGE');
   t.equal(response.bytesWrittenAtResponse, sent, 'the answer arrived with only the headers and 1 KiB of body sent');
   await expectMissing(t, 'too-large-declared', 'refused body');
+});
+
+t.test('a PUT whose client goes away halfway through its body: nothing stored, counted as a 400, never a 500', async (t) => {
+  const count = async (status: number) => {
+    const text = (await http(agent, 'GET', `${node.url}/metrics`)).body.toString('utf8');
+    const line = text.split('\n').find((l) => l.startsWith('ringkv_requests_total{') && l.includes('op="put"') && l.includes(`status="${status}"`));
+    return line === undefined ? 0 : Number(line.split(' ').at(-1));
+  };
+  const before = { bad: await count(400), internal: await count(500) };
+  const connection = await open(t);
+  await connection.write(
+    `PUT /kv/cut-off-body HTTP/1.1\r\nHost: 127.0.0.1:${node.port}\r\n` +
+      'Content-Type: application/octet-stream\r\nContent-Length: 1000\r\n\r\n' + 'x'.repeat(10),
+  );
+  connection.destroy();
+  await waitFor(async () => (await count(400)) > before.bad, RESPONSE_DEADLINE_MS, 'the cut-off PUT to be counted');
+  t.equal(await count(500), before.internal, 'no 500 recorded');
+  await expectMissing(t, 'cut-off-body', 'body cut off');
+  t.equal((await http(agent, 'PUT', kv('cut-off-body'), { body: 'whole' })).status, 204, 'the same key takes a whole PUT afterwards');
 });
 
 t.test('a chunked PUT past 1 MiB → 413', async (t) => {

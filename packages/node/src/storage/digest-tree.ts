@@ -15,8 +15,7 @@
  * Objects are canonical (clock and siblings sorted, messages.ts validates a peer's), so equal
  * replicas encode to equal bytes and equal digests.
  */
-import { createHash } from 'node:crypto';
-import { RING_SPACE } from '@ringkv/protocol';
+import { RING_SPACE, md5 } from '@ringkv/protocol';
 
 export const DIGEST_BYTES = 16;
 export const SEGMENTS = 2 ** 16;
@@ -37,10 +36,13 @@ export interface KeyDigest {
 
 /** The digest of one stored object: md5 over the key's length, the key and the encoded object. */
 export function objectDigest(key: string, encoded: Uint8Array): Uint8Array {
-  const keyBytes = Buffer.from(key, 'utf8');
-  const length = Buffer.alloc(4);
-  length.writeUInt32BE(keyBytes.length);
-  return new Uint8Array(createHash('md5').update(length).update(keyBytes).update(encoded).digest());
+  // md5(u32 key length, key, encoded object), hashed in one call over one buffer.
+  const keyBytes = Buffer.byteLength(key, 'utf8');
+  const input = Buffer.allocUnsafe(4 + keyBytes + encoded.length);
+  input.writeUInt32BE(keyBytes, 0);
+  input.write(key, 4, 'utf8');
+  input.set(encoded, 4 + keyBytes);
+  return new Uint8Array(md5(input));
 }
 
 export function xorInto(target: Uint8Array, offset: number, digest: Uint8Array, from = 0): void {
