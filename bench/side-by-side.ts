@@ -238,6 +238,24 @@ function compare(a: string | undefined, b: string | undefined, what: string, thr
     ratioRows.push([`${what}, ${op}${why}`, ratio(sa?.opsPerSecond, sb?.opsPerSecond), throughputGoal, ratio(sa?.p99Ms, sb?.p99Ms), p99Goal, ratio(sa?.cpuMicrosPerOp, sb?.cpuMicrosPerOp), op === 'put' ? cpuGoal : '']);
   }
 }
+/**
+ * The same ratios taken round by round (the two targets ran one after the other in each
+ * round), then the median of those: on a machine whose speed drifts between rounds (a shared
+ * host), this pairs each measurement with its neighbour in time instead of with a median
+ * taken over all rounds.
+ */
+function comparePaired(a: string | undefined, b: string | undefined, what: string): void {
+  if (a === undefined || b === undefined || rounds < 2) return;
+  for (const op of ['put', 'get'] as const) {
+    const byRound = (name: string) => new Map(results.filter((r) => r.target === name && r.op === op).map((r) => [r.round, r]));
+    const ra = byRound(a);
+    const rb = byRound(b);
+    const pairs = [...ra.keys()].filter((round) => rb.has(round)).map((round) => [ra.get(round)!, rb.get(round)!] as const);
+    if (pairs.length === 0) continue;
+    const paired = (f: (r: RoundResult) => number) => `${median(pairs.map(([x, y]) => f(x) / f(y))).toFixed(2)}x`;
+    ratioRows.push([`${what}, ${op}, median of ${pairs.length} per-round ratios`, paired((r) => r.stats.opsPerSecond), '', paired((r) => r.stats.p99Ms), '', paired((r) => r.cpuMicrosPerOp), '']);
+  }
+}
 const find = (prefix: string, sync?: string) => targets.find((t) => t.name.startsWith(prefix) && (sync === undefined || t.name.endsWith(`sync=${sync}`)))?.name;
 const etcd = find('etcd');
 const ceiling = find('do-nothing');
@@ -246,10 +264,12 @@ for (const sync of syncs) {
   const three = transports.length > 1 ? findTransport(sync, transports[0]!) : find('ringkv 3 nodes', sync);
   const one = find('ringkv 1 node ', sync);
   if (etcd && three) compare(three, etcd, `ringkv 3 nodes sync=${sync} / etcd 3 members${sync === 'full' ? ' (equal durability)' : ' (ringkv weaker)'}`, sync === 'full' ? '>= 2x' : '', sync === 'full' ? '<= 0.5x' : '', sync === 'full' ? '<= 0.5x' : '');
+  if (etcd && three) comparePaired(three, etcd, `ringkv 3 nodes sync=${sync} / etcd 3 members`);
   if (transports.length > 1) compare(findTransport(sync, 'stream'), findTransport(sync, 'http'), `ringkv 3 nodes sync=${sync}: transport stream / http`, '', '');
   if (baseline) {
     const before = targets.find((t) => t.name.startsWith('ringkv 3 nodes') && t.name.includes(`sync=${sync}`) && t.name.endsWith(baseline.label))?.name;
     compare(three, before, `ringkv 3 nodes sync=${sync}: this checkout / ${baseline.label}`, '', '');
+    comparePaired(three, before, `ringkv 3 nodes sync=${sync}: this checkout / ${baseline.label}`);
   }
   if (ceiling && three) compare(three, ceiling, `ringkv 3 nodes sync=${sync} / ceiling`, '>= 0.5x', '');
   if (one && three) compare(three, one, `ringkv 3 nodes / 1 node, sync=${sync}`, '>= 0.5x', '');

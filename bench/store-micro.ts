@@ -4,7 +4,8 @@
  * each merging a new 100-byte object into a new key (store.get, then store.put, which waits
  * for the group commit and its WAL fsync), for `--writes` writes. Then the same number of
  * point reads of those keys. Prints, per write and per read, the CPU time of this process and
- * (Linux) the syscalls it made, from /proc/self/io and /proc/self/status counters: the floor a
+ * (Linux) the read and write syscalls it made (/proc/self/io), and the longest the event loop
+ * was held (a commit that ran a WAL checkpoint holds it longest): the floor a
  * replicated PUT pays three times over, without HTTP or the transport.
  *
  *   tsx bench/store-micro.ts [--writes 20000] [--concurrency 32] [--keys sequential|random]
@@ -14,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { randomBytes } from 'node:crypto';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { SqliteStore } from '@ringkv/node';
 import { merge, update } from '@ringkv/node/testing';
 
@@ -47,6 +49,8 @@ function syscalls(): { reads: number; writes: number } {
 
 async function phase(label: string, op: (key: string) => Promise<void>): Promise<void> {
   let next = 0;
+  const delay = monitorEventLoopDelay({ resolution: 1 });
+  delay.enable();
   const sys0 = syscalls();
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
@@ -56,12 +60,15 @@ async function phase(label: string, op: (key: string) => Promise<void>): Promise
   const wallS = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
   const sys1 = syscalls();
+  delay.disable();
   const per = (x: number) => (x / writes).toFixed(2);
-  console.log(`| ${label} | ${Math.round(writes / wallS)} | ${per(cpu.user + cpu.system)} | ${per(sys1.reads - sys0.reads)} | ${per(sys1.writes - sys0.writes)} |`);
+  // The longest the event loop was held (a commit with a checkpoint in it, for example).
+  const stallMs = (delay.max / 1e6).toFixed(1);
+  console.log(`| ${label} | ${Math.round(writes / wallS)} | ${per(cpu.user + cpu.system)} | ${per(sys1.reads - sys0.reads)} | ${per(sys1.writes - sys0.writes)} | ${stallMs} |`);
 }
 
 console.log(`${values.keys} keys, ${writes} ops, ${concurrency} concurrent, data in ${dir}\n`);
-console.log('| op | ops/s | CPU µs/op | read syscalls/op | write syscalls/op |\n|---|---:|---:|---:|---:|');
+console.log('| op | ops/s | CPU µs/op | read syscalls/op | write syscalls/op | longest event-loop stall ms |\n|---|---:|---:|---:|---:|---:|');
 const stats0 = store.stats();
 const syncs0 = store.walSyncs();
 await phase('replica write (get, merge, put)', async (key) => {
