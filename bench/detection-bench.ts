@@ -10,12 +10,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import { request } from 'undici';
 import { startLocalRing, stopNodes, type RunningNode } from '@ringkv/cli';
+import { benchArgs } from './lib/cli.js';
+const USAGE = `usage: pnpm tsx bench/detection-bench.ts [--nodes 10] [--trials 20]\n\nFailure detection of a real ring (SWIM + Lifeguard): --nodes processes, one SIGKILLed per trial; when each survivor marks it dead, and idle gossip datagrams per member per second.`;
 
-const { values } = parseArgs({ options: { nodes: { type: 'string', default: '10' }, trials: { type: 'string', default: '20' } } });
+const { values } = benchArgs({ options: { nodes: { type: 'string', default: '10' }, trials: { type: 'string', default: '20' } } }, USAGE);
 const count = Number(values.nodes);
 const trials = Number(values.trials);
 

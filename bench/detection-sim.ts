@@ -7,17 +7,18 @@
  *   node_modules/.bin/tsx bench/detection-sim.ts [--nodes 10] [--trials 100] [--loss 0]
  *       [--config '{"probeTimeoutMs":200}']
  */
-import { parseArgs } from 'node:util';
 import { SwimSim } from '@ringkv/node/testing';
+import { benchArgs } from './lib/cli.js';
+const USAGE = `usage: tsx bench/detection-sim.ts [--nodes 10] [--trials 100] [--loss 0] [--config JSON]\n\nFailure detection in the seeded SWIM simulator: time until the median survivor marks a crashed member dead, first suspicion, false deaths and idle datagrams, over --trials seeds.`;
 
-const { values } = parseArgs({
+const { values } = benchArgs({
   options: {
     nodes: { type: 'string', default: '10' },
     trials: { type: 'string', default: '100' },
     loss: { type: 'string', default: '0' },
     config: { type: 'string', default: '{}' },
   },
-});
+}, USAGE);
 const n = Number(values.nodes);
 const trials = Number(values.trials);
 const config = JSON.parse(values.config!) as Record<string, number>;

@@ -11,11 +11,29 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 
-const { values, positionals } = parseArgs({ options: { top: { type: 'string', default: '30' } }, allowPositionals: true });
+const USAGE = `usage: node bench/profile-summary.mjs [--top 30] FILE.cpuprofile...
+
+Where the time went in V8 CPU profiles (--profile DIR of the bench scripts), summed over the files.
+
+flags:
+  --top N (default 30)   rows per table
+  --help, -h             this text`;
+if (process.argv.slice(2).some((arg) => arg === '--help' || arg === '-h')) {
+  console.log(USAGE);
+  process.exit(0);
+}
+let parsed;
+try {
+  parsed = parseArgs({ options: { top: { type: 'string', default: '30' } }, allowPositionals: true });
+} catch (error) {
+  console.error(`${error.message}\n\n${USAGE.split('\n')[0]}`);
+  process.exit(64);
+}
+const { values, positionals } = parsed;
 const top = Number(values.top);
 if (positionals.length === 0) {
-  console.error('usage: node bench/profile-summary.mjs [--top 30] FILE.cpuprofile...');
-  process.exit(2);
+  console.error(USAGE.split('\n')[0]);
+  process.exit(64);
 }
 
 /** Short location of a call frame: package name for dependencies, path tail for our code. */

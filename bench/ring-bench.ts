@@ -32,15 +32,16 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import { RingkvClient, RingkvError } from '@ringkv/client';
 import { startLocalRing, stopNodes, type RunningNode } from '@ringkv/cli';
 import { runPhase, type Exec, type OpStats, type PhaseResult } from './lib/load.js';
 import { LATENCY_HEADER, fsType, latencyCells, machine, markdownTable, writeResult } from './lib/report.js';
 import { loadOptions, loadSettings, positive, syncModes, profileArgs } from './lib/options.js';
+import { benchArgs } from './lib/cli.js';
+const USAGE = `usage: pnpm bench [--rings 1,3] [--seconds 10] [--clients 64 | --rate OPS_PER_S] [--workload put-get|a|b|c|write|siblings] [flags]\n\nRings of each size in --rings, loaded through @ringkv/client: ops/s and latency percentiles per phase (BENCHMARKS.md, How to reproduce).`;
 
-const { values } = parseArgs({
+const { values } = benchArgs({
   options: {
     ...loadOptions('0'),
     rings: { type: 'string', default: '1,3' },
@@ -50,7 +51,7 @@ const { values } = parseArgs({
     workload: { type: 'string', default: 'put-get' },
     distribution: { type: 'string', default: 'uniform' },
   },
-});
+}, USAGE);
 /** Read fraction of each mixed workload (the rest are writes); put-get = two phases. */
 const WORKLOADS: Record<string, number | undefined> = { 'put-get': undefined, a: 0.5, b: 0.95, c: 1, write: 0, siblings: 0.1 };
 if (!(values.workload! in WORKLOADS)) throw new Error(`--workload must be one of ${Object.keys(WORKLOADS).join(', ')}`);

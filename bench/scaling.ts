@@ -21,15 +21,16 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import { RingkvClient, RingkvError } from '@ringkv/client';
 import { startLocalRing, stopNodes, type RunningNode } from '@ringkv/cli';
 import { runMetered, runPhase, type Exec, type OpStats } from './lib/load.js';
 import { loadOptions, loadSettings, positive, syncModes } from './lib/options.js';
 import { dirBytes, errorsText, fmt, fsType, machine, markdownTable, mib, rssBytes, writeResult } from './lib/report.js';
+import { benchArgs } from './lib/cli.js';
+const USAGE = `usage: pnpm bench:scaling [--rings 1,3,5,8] [--key-counts 10000,100000,1000000] [flags]\n\nRings of growing size (ops/s, latency, CPU % per node), then one node grown to each key count (latency, RSS, bytes per key).`;
 
-const { values } = parseArgs({
+const { values } = benchArgs({
   options: {
     ...loadOptions('2'),
     parts: { type: 'string', default: 'rings,keys' },
@@ -39,7 +40,7 @@ const { values } = parseArgs({
     'sweep-seconds': { type: 'string', default: '10' },
     'sweep-nodes': { type: 'string', default: '1' },
   },
-});
+}, USAGE);
 const parts = values.parts!.split(',');
 if (parts.some((p) => p !== 'rings' && p !== 'keys')) throw new Error('--parts must list rings and/or keys');
 const [sync] = syncModes(values.sync);

@@ -40,7 +40,6 @@ import { existsSync, mkdtempSync, mkdirSync, rmSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import { startLocalRing, stopNodes } from '@ringkv/cli';
 import { median, runMetered, runPhase, type OpStats, type PhaseResult } from './lib/load.js';
@@ -48,8 +47,10 @@ import { loadOptions, loadSettings, positive, syncModes, profileArgs } from './l
 import { httpOps, type Protocol } from './lib/http-load.js';
 import { startEtcd, startNullServer, type Peer } from './lib/peers.js';
 import { errorsText, fmt, fsType, machine, markdownTable, writeResult } from './lib/report.js';
+import { benchArgs } from './lib/cli.js';
+const USAGE = `usage: pnpm bench:compare [--targets ceiling,ringkv1,ringkv3,etcd3] [--sync full,normal] [--rounds 3] [--baseline DIR] [flags]\n\nSide by side with one load generator: the do-nothing server, ringkv 1 and 3 nodes, etcd 3 members; ops/s, percentiles and CPU µs per operation, and the ratios the issues set goals for.`;
 
-const { values } = parseArgs({
+const { values } = benchArgs({
   options: {
     ...loadOptions('2'),
     rounds: { type: 'string', default: '3' },
@@ -60,7 +61,7 @@ const { values } = parseArgs({
     baseline: { type: 'string' },
     ops: { type: 'string', default: 'put,get' },
   },
-});
+}, USAGE);
 const phases = values.ops!.split(',').filter((x) => x.length > 0);
 if (phases.length === 0 || phases.some((x) => x !== 'put' && x !== 'get')) throw new Error('--ops must list put and/or get');
 const transports = values['peer-transport']!.split(',').filter((x) => x.length > 0);

@@ -12,12 +12,13 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import { request } from 'undici';
 import { startLocalRing, stopNodes } from '@ringkv/cli';
+import { benchArgs } from './lib/cli.js';
+const USAGE = `usage: tsx bench/stall-bench.ts [--nodes 10] [--rounds 20]\n\nFalse deaths under stalls: a ring of --nodes on loopback with two CPU hogs, a random node SIGSTOPped for 0.3-1.5 s --rounds times; every death declared is a false one.`;
 
-const { values } = parseArgs({ options: { nodes: { type: 'string', default: '10' }, rounds: { type: 'string', default: '20' } } });
+const { values } = benchArgs({ options: { nodes: { type: 'string', default: '10' }, rounds: { type: 'string', default: '20' } } }, USAGE);
 const count = Number(values.nodes);
 const rounds = Number(values.rounds);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

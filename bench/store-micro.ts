@@ -13,20 +13,21 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { SqliteStore } from '@ringkv/node';
 import { merge, update } from '@ringkv/node/testing';
+import { benchArgs } from './lib/cli.js';
+const USAGE = `usage: tsx bench/store-micro.ts [--writes 20000] [--concurrency 32] [--keys sequential|random] [--dir DIR]\n\nThe durable store alone: replica writes then point reads; CPU µs and syscalls per operation, longest event-loop stall.`;
 
-const { values } = parseArgs({
+const { values } = benchArgs({
   options: {
     writes: { type: 'string', default: '20000' },
     concurrency: { type: 'string', default: '32' },
     keys: { type: 'string', default: 'sequential' },
     dir: { type: 'string' },
   },
-});
+}, USAGE);
 const writes = Number(values.writes);
 const concurrency = Number(values.concurrency);
 if (!(writes > 0) || !(concurrency > 0) || !['sequential', 'random'].includes(values.keys!)) throw new Error('usage: --writes N --concurrency C --keys sequential|random');

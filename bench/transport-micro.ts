@@ -6,12 +6,13 @@
  *
  *   tsx bench/transport-micro.ts [--seconds 5] [--concurrency 64] [--transports stream,http]
  */
-import { parseArgs } from 'node:util';
 import { Keyring, MemoryStore, startNode, testConfig, validateConfig, type Member } from '@ringkv/node';
 import { StreamTransport, update } from '@ringkv/node/testing';
 import { HttpTransport } from '../packages/node/dist/transport/http-transport.js';
+import { benchArgs } from './lib/cli.js';
+const USAGE = `usage: tsx bench/transport-micro.ts [--seconds 5] [--concurrency 64] [--transports stream,http]\n\nThe node-to-node hop alone, in one process: replica puts per second and CPU µs per op of each transport.`;
 
-const { values } = parseArgs({ options: { seconds: { type: 'string', default: '5' }, concurrency: { type: 'string', default: '64' }, transports: { type: 'string', default: 'stream,http' } } });
+const { values } = benchArgs({ options: { seconds: { type: 'string', default: '5' }, concurrency: { type: 'string', default: '64' }, transports: { type: 'string', default: 'stream,http' } } }, USAGE);
 const seconds = Number(values.seconds);
 const concurrency = Number(values.concurrency);
 const SECRET = 'transport-micro-secret';

@@ -22,15 +22,16 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import { RingkvClient } from '@ringkv/client';
 import { startLocalRing, stopNodes } from '@ringkv/cli';
 import { runPhase } from './lib/load.js';
 import { startNullServer, type Peer } from './lib/peers.js';
 import { CpuMeter, fmt, fsType, machine, markdownTable, writeResult } from './lib/report.js';
+import { benchArgs } from './lib/cli.js';
+const USAGE = "usage: pnpm bench:wrk [--rings 1,3] [--modes get,put,mix] [--seconds 10] [--connections 64] [flags]\n\nDebian`s wrk (C, closed loop) against the do-nothing server and ringkv rings.";
 
-const { values } = parseArgs({
+const { values } = benchArgs({
   options: {
     rings: { type: 'string', default: '1,3' },
     modes: { type: 'string', default: 'get,put,mix' },
@@ -43,7 +44,7 @@ const { values } = parseArgs({
     ceiling: { type: 'string', default: 'true' },
     out: { type: 'string' },
   },
-});
+}, USAGE);
 const LUA = fileURLToPath(new URL('./wrk/ringkv.lua', import.meta.url));
 const rings = values.rings!.split(',').filter(Boolean).map(Number);
 const modes = values.modes!.split(',');

@@ -3,3 +3,4 @@ export { startLocalRing, spawnNode, waitReady, waitConverged, stopNodes, stopChi
 /** `ringkv node`'s option table and argv → config parser (tests check deploy/ recipes with them). */
 export { nodeOptions, parseNodeArgs } from './commands/node.js';
 export { UsageError } from './args.js';
+export { commandHelp, wantsHelp } from './help.js';

@@ -10,6 +10,7 @@ import { runStatus } from './commands/status.js';
 import { runRing } from './commands/ring.js';
 import { runAntiEntropy, runLeave, runRemove, runTransfers } from './commands/membership.js';
 import { UsageError } from './args.js';
+import { commandHelp, wantsHelp } from './help.js';
 
 const commands: Record<string, (argv: string[]) => Promise<number | void>> = {
   node: runNode,
@@ -25,7 +26,7 @@ const commands: Record<string, (argv: string[]) => Promise<number | void>> = {
   'anti-entropy': runAntiEntropy,
 };
 
-const usage = `usage: ringkv <command> [options]
+const usage = `usage: ringkv <command> [options]   (ringkv <command> --help: its flags and defaults)
 
   up      --nodes K [--n N] [--port P] [--dir D]     start a local ring (ports P..P+K-1)
   node    --id ID --port HTTP_PORT --dir DIR [--gossip-port UDP_PORT]
@@ -59,6 +60,10 @@ async function main(): Promise<void> {
   if (command === undefined) {
     process.stderr.write(`ringkv: unknown command "${name}"\n\n${usage}`);
     process.exit(64);
+  }
+  if (wantsHelp(rest)) {
+    process.stdout.write(`${commandHelp[name] ?? usage}\n`);
+    return;
   }
   try {
     const code = await command(rest);

@@ -1,0 +1,134 @@
+/**
+ * `ringkv <command> --help`: each command's usage, flags and defaults, printed with exit 0.
+ * Defaults are read from the node's own config (defaultConfig), so the text cannot drift from
+ * what a node does; test/cli/help.test.ts checks that every flag a command parses is named here.
+ */
+import { defaultConfig } from '@ringkv/node';
+
+const d = defaultConfig;
+
+const ADMIN = `Credentials (admin commands and status):
+  --token T      the admin token (else RINGKV_ADMIN_TOKEN, else the admin-token file in --dir)
+  --dir D        where ringkv up keeps its admin-token (default ./data)
+  --cacert F     the CA certificate of a TLS ring (else RINGKV_CACERT)
+  --url U        the node to ask (else RINGKV_URL, default http://127.0.0.1:7070)`;
+
+const KV = `Common flags:
+  --url U          the node to ask (else RINGKV_URL, default http://127.0.0.1:7070)
+  --timeout-ms MS  the request's deadline at the node (default ${d.requestTimeoutMsDefault})
+  --token T        a client token (else RINGKV_TOKEN)
+  --cacert F       the CA certificate of a TLS ring (else RINGKV_CACERT)`;
+
+export const commandHelp: Readonly<Record<string, string>> = {
+  up: `usage: ringkv up [--nodes K] [--n N] [--port P] [--dir D]
+
+Starts a local ring of K nodes in the foreground and prints their URLs once every node sees
+every member alive; Ctrl-C stops them.
+  --nodes K   nodes to start (default 3)
+  --n N       replicas per key (default min(3, K))
+  --port P    HTTP port of the first node; node i listens on P+i, gossip on P+1000+i
+              (default 7070; 0 = ports the OS picks)
+  --dir D     data directory of the ring: one subdirectory per node, logs, the cluster secret
+              and the admin token (default ./data)`,
+
+  node: `usage: ringkv node --id ID --port HTTP_PORT --dir DIR [flags]
+
+Runs one node in the foreground (SIGTERM or SIGINT drains and stops it).
+Identity and addresses:
+  --id ID                    node id (required)
+  --port P                   HTTP port for clients and peers (required; 0 = any free port)
+  --dir DIR                  data directory (required)
+  --host ADDR                address to bind (default ${d.host}); a wildcard needs --advertise
+  --advertise HOST[:PORT]    address peers and clients use to reach this node (default --host)
+  --gossip-port P            gossip UDP/TCP port (default ${d.gossipPort})
+  --gossip-advertise H[:P]   gossip address peers use (default the advertised host)
+  --zone NAME                failure domain: a key's replicas span zones (default none)
+Membership:
+  --seeds HOST:PORT,...      gossip seeds (DNS names re-resolved at each join attempt)
+  --membership swim|static   default swim, or static when --peers is given
+  --peers ID=URL[@ZONE],...  a static member list instead of gossip
+  --n N                      replicas per key (default ${d.n})
+  --secret S | --secret-file F   the cluster secret (one per line in the file, for rotation)
+Durability and transport:
+  --sync full|normal         full: acknowledged after an fsync (default ${d.sqliteSynchronous}); normal: survives a crash of the process only
+  --peer-transport stream|http   how this node dials peers (default ${d.peerTransport})
+  --replica-timeout-ms MS    a replica silent this long is probed, then routed around (default ${d.replicaTimeoutMs})
+  --drain-ms MS              on SIGTERM, how long peers get to stop routing here (default ${d.drainMs})
+Healing:
+  --anti-entropy-interval-ms MS      between exchanges; 0 turns it off (default ${d.antiEntropyIntervalMs})
+  --anti-entropy-keys-per-second K   repair rate bound (default ${d.antiEntropyKeysPerSecond})
+  --tombstone-grace-ms MS            how long a tombstone is kept before reaping (default ${d.tombstoneGraceMs})
+  --reap-interval-ms MS              between reaper rounds (default ${d.reapIntervalMs})
+Security:
+  --admin-token T            token for admin mutations (else RINGKV_ADMIN_TOKEN, else DIR/admin-token)
+  --auth-file F              client tokens and their grants (reloaded on SIGHUP)
+  --tls-cert F --tls-key F [--tls-ca F]   HTTPS; with --tls-ca, mutual TLS between peers
+  --connections-max C        open client connections (default ${d.connectionsMax})
+  --headers-timeout-ms MS    time to receive a request's headers (default ${d.headersTimeoutMs})
+Operations:
+  --log-level LEVEL          pino level (default ${d.logLevel})
+  --fault-injection          accept POST /internal/faults (test harnesses only)`,
+
+  get: `usage: ringkv get KEY [--r R] [flags]
+
+Reads KEY; prints each sibling's value and the context to write back with.
+  --r R   replicas that must answer (default quorum of N)
+${KV}`,
+
+  put: `usage: ringkv put KEY VALUE [--w W] [--context C] [--content-type T] [flags]
+
+Writes VALUE under KEY.
+  --w W               replicas that must acknowledge (default quorum of N)
+  --context C         the context of the read this write replaces (else a new sibling)
+  --content-type T    stored with the value (default text/plain; charset=utf-8)
+${KV}`,
+
+  del: `usage: ringkv del KEY [--w W] [--context C] [flags]
+
+Deletes KEY (a tombstone replaces what the context saw).
+  --w W          replicas that must acknowledge (default quorum of N)
+  --context C    the context of the read this delete replaces
+${KV}`,
+
+  status: `usage: ringkv status [--json] [flags]
+
+A node's status: members, ring, hints, transfers, anti-entropy, zones.
+  --json   print the JSON answer of GET /admin/status
+${ADMIN}`,
+
+  ring: `usage: ringkv ring [--json] [flags]
+
+The ring as one node sees it: tokens, ownership shares and zone per node.
+  --json   print the JSON answer of GET /admin/ring
+${ADMIN}`,
+
+  leave: `usage: ringkv leave [flags]
+
+The node at --url leaves the ring: it hands off its keys and hints, then stops.
+${ADMIN}`,
+
+  remove: `usage: ringkv remove ID [flags]
+
+Removes dead member ID for good (it may never rejoin under that id).
+${ADMIN}`,
+
+  transfers: `usage: ringkv transfers pause|resume [flags]
+
+Pauses or resumes the node's ownership handoff.
+${ADMIN}`,
+
+  'anti-entropy': `usage: ringkv anti-entropy [--peer ID] [flags]
+
+Runs an anti-entropy exchange now, with every peer or only with ID.
+  --peer ID   the one peer to exchange with
+${ADMIN}`,
+};
+
+/** True when `argv` asks for help (before a `--`, which ends the options). */
+export function wantsHelp(argv: readonly string[]): boolean {
+  for (const arg of argv) {
+    if (arg === '--') return false;
+    if (arg === '--help' || arg === '-h') return true;
+  }
+  return false;
+}
