@@ -51,6 +51,22 @@ t.test('ringkv up, put, get, status, then SIGTERM stops the ring', async (t) => 
   t.match(status.stdout, /node1/, 'ringkv status names node1');
   t.match(status.stdout, new RegExp(`pid\\s+${nodePid}\\b`), 'and the node pid that up printed');
 
+  const members = await runCli(t, ['members', '--url', url!], CLI_DEADLINE_MS);
+  t.equal(members.code, 0, `ringkv members exits 0 ${members.stderr}`);
+  t.match(members.stdout, /^node\s+status\s+incarnation/, 'ringkv members prints a table');
+  t.match(members.stdout, /\nnode1\s+alive\s+\d+/, 'with node1 alive');
+  const membersJson = await runCli(t, ['members', '--json', '--url', url!], CLI_DEADLINE_MS);
+  t.same((JSON.parse(membersJson.stdout) as Array<{ id: string }>).map((m) => m.id).sort(), ['node1', 'node2', 'node3'], 'ringkv members --json: the three members');
+  const preflist = await runCli(t, ['preflist', 'k', '--json', '--url', url!], CLI_DEADLINE_MS);
+  t.equal(preflist.code, 0, 'ringkv preflist exits 0');
+  const list = JSON.parse(preflist.stdout) as { key: string; preferenceList: Array<{ id: string }> };
+  t.equal(list.key, 'k', 'ringkv preflist --json names the key');
+  t.equal(list.preferenceList.length, 3, 'and its three replicas (N=3)');
+  const preflistTable = await runCli(t, ['preflist', 'k', '--url', url!], CLI_DEADLINE_MS);
+  t.match(preflistTable.stdout, /\nreplica 1\s+node\d/, 'ringkv preflist prints the replicas in order');
+  const noKey = await runCli(t, ['preflist', '--url', url!], CLI_DEADLINE_MS);
+  t.equal(noKey.code, 64, 'ringkv preflist without KEY is a usage error');
+
   const missing = await runCli(t, ['get', 'missing', '--url', url!], CLI_DEADLINE_MS);
   t.not(missing.code, 0, `ringkv get of a missing key exits non-zero (${missing.code})`);
   t.equal(missing.stdout, '', 'and prints no value');

@@ -20,6 +20,8 @@ const commands: Record<string, readonly string[]> = {
   del: ['w', 'context', 'url', 'timeout-ms', 'token', 'cacert'],
   status: ['json', 'url', 'token', 'dir', 'cacert'],
   ring: ['json', 'url', 'token', 'dir', 'cacert'],
+  members: ['json', 'url', 'token', 'dir', 'cacert'],
+  preflist: ['json', 'url', 'token', 'dir', 'cacert'],
   leave: ['url', 'token', 'dir', 'cacert'],
   remove: ['url', 'token', 'dir', 'cacert'],
   transfers: ['url', 'token', 'dir', 'cacert'],

@@ -102,6 +102,18 @@ The ring as one node sees it: tokens, ownership shares and zone per node.
   --json   print the JSON answer of GET /admin/ring
 ${ADMIN}`,
 
+  members: `usage: ringkv members [--json] [flags]
+
+Every member the node at --url knows: status (alive, suspect, dead, left), incarnation, zone, address.
+  --json   print the JSON answer of GET /admin/members
+${ADMIN}`,
+
+  preflist: `usage: ringkv preflist KEY [--json] [flags]
+
+The nodes that hold KEY (its preference list, in order), then the fallbacks a sloppy write uses.
+  --json   print the JSON answer of GET /admin/preflist/KEY
+${ADMIN}`,
+
   leave: `usage: ringkv leave [flags]
 
 The node at --url leaves the ring: it hands off its keys and hints, then stops.

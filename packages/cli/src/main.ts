@@ -8,6 +8,7 @@ import { runUp } from './commands/up.js';
 import { runGet, runPut, runDel } from './commands/kv.js';
 import { runStatus } from './commands/status.js';
 import { runRing } from './commands/ring.js';
+import { runMembers, runPreflist } from './commands/members.js';
 import { runAntiEntropy, runLeave, runRemove, runTransfers } from './commands/membership.js';
 import { UsageError } from './args.js';
 import { commandHelp, wantsHelp } from './help.js';
@@ -20,6 +21,8 @@ const commands: Record<string, (argv: string[]) => Promise<number | void>> = {
   del: runDel,
   status: runStatus,
   ring: runRing,
+  members: runMembers,
+  preflist: runPreflist,
   leave: runLeave,
   remove: runRemove,
   transfers: runTransfers,
@@ -42,6 +45,8 @@ const usage = `usage: ringkv <command> [options]   (ringkv <command> --help: its
           (get/put/del: [--token T] (else RINGKV_TOKEN) [--cacert F] (else RINGKV_CACERT))
   status  [--url U]                                   show a node's status (transfers, zones included)
   ring    [--url U] [--json]                          show the ring: tokens, shares and zone per node
+  members [--url U] [--json]                          the members a node knows: status, incarnation, zone
+  preflist KEY [--url U] [--json]                     the nodes that hold KEY, then its fallbacks
   leave   [--url U]                                   the node leaves the ring: hands off, then stops
   remove  ID [--url U]                                remove dead member ID for good
   transfers pause|resume [--url U]                    pause or resume a node's handoff

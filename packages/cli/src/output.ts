@@ -9,15 +9,17 @@ export interface ReadTarget {
   readonly json: boolean;
   readonly headers: Record<string, string>;
   readonly dispatcher: Dispatcher | undefined;
+  /** The command's positional arguments (at most `positionals` of them). */
+  readonly args: readonly string[];
 }
 
-/** Parses `[--url U] [--json]` and the credentials, runs `show`, and closes the dispatcher. */
-export async function runReadCommand(argv: string[], show: (target: ReadTarget) => Promise<number>): Promise<number> {
-  const { values } = parse(argv, { url: { type: 'string' }, json: { type: 'boolean' }, ...credentialOptions });
+/** Parses `[--url U] [--json]`, the credentials and up to `positionals` arguments, runs `show`, and closes the dispatcher. */
+export async function runReadCommand(argv: string[], show: (target: ReadTarget) => Promise<number>, positionals = 0): Promise<number> {
+  const { values, positionals: args } = parse(argv, { url: { type: 'string' }, json: { type: 'boolean' }, ...credentialOptions }, positionals);
   const url = (values.url ?? process.env.RINGKV_URL ?? DEFAULT_URL).replace(/\/+$/, '');
   const dispatcher = dispatcherFor(caCert(values));
   try {
-    return await show({ url, json: Boolean(values.json), headers: authHeader(anyToken(values)), dispatcher });
+    return await show({ url, json: Boolean(values.json), headers: authHeader(anyToken(values)), dispatcher, args });
   } finally {
     await dispatcher?.close();
   }
