@@ -33,8 +33,6 @@ async function show<T>(target: ReadTarget, path: string, what: string, render: (
   return 0;
 }
 
-const row = (m: MemberBody) => [m.id, m.status, m.zone ?? '-', m.address ?? '-'];
-
 export function runMembers(argv: string[]): Promise<number> {
   return runReadCommand(argv, (target) =>
     show<MemberBody[]>(target, '/admin/members', 'members', (members) =>
@@ -42,6 +40,9 @@ export function runMembers(argv: string[]): Promise<number> {
     ),
   );
 }
+
+/** A preference-list or fallback row (the preflist answer carries no incarnation). */
+const row = (m: MemberBody) => [m.id, m.status, m.zone ?? '-', m.address ?? '-'];
 
 export function runPreflist(argv: string[]): Promise<number> {
   return runReadCommand(

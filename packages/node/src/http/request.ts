@@ -6,7 +6,6 @@
 import type { IncomingMessage } from 'node:http';
 import { KvError } from '../errors.js';
 
-
 /**
  * The key from the raw request URL after `prefix` (for example `/kv/`). Parsed from the
  * undecoded path, so an encoded `/` (%2F) stays part of the key and malformed escapes are
