@@ -1,0 +1,36 @@
+/**
+ * Waits between update() attempts: small, capped, with full jitter (AWS Architecture Blog,
+ * "Exponential Backoff and Jitter"), so that writers that collided do not collide again in
+ * step. The delay is pure (random injected); the wait is abortable.
+ */
+import { RingkvAbortError } from './errors.js';
+
+/** First delay bound and cap, in ms: contention on one key clears in a few round trips. */
+export const BACKOFF_BASE_MS = 10;
+export const BACKOFF_CAP_MS = 250;
+
+/** The delay before attempt `attempt + 1` (attempt ≥ 0): uniform in [0, min(cap, base·2^attempt)). */
+export function backoffMs(attempt: number, random: () => number): number {
+  return Math.floor(random() * Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** attempt));
+}
+
+/** Throws the abort error for `signal` when it has fired. */
+export function throwIfAborted(signal: AbortSignal | undefined, what: string): void {
+  if (signal?.aborted) throw new RingkvAbortError(`${what} aborted`, { cause: signal.reason });
+}
+
+/** Resolves after `ms`, or rejects with a RingkvAbortError as soon as `signal` fires. */
+export function sleep(ms: number, signal: AbortSignal | undefined, what: string): Promise<void> {
+  throwIfAborted(signal, what);
+  return new Promise((resolve, reject) => {
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(new RingkvAbortError(`${what} aborted`, { cause: signal!.reason }));
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
