@@ -127,3 +127,14 @@ t.test('a write answer that leaves the outcome open says mayHaveApplied; a refus
   const read = await kv.get('timeout').catch((e: unknown) => e);
   t.equal((read as RingkvError).mayHaveApplied, false, 'a read never may have applied anything');
 });
+
+t.test('an abort ends a call that waits for its first ring fetch', async (t) => {
+  // Never answers /admin/ring (the client's ring fetch waits 2 s for it).
+  const { url } = await stub(t, (req) => req.resume());
+  const kv = new RingkvClient({ urls: [url] });
+  t.teardown(() => kv.close());
+  const started = Date.now();
+  const error = await kv.get('k', { signal: AbortSignal.timeout(100) }).catch((e: unknown) => e);
+  t.ok(error instanceof RingkvAbortError, 'RingkvAbortError');
+  t.ok(Date.now() - started < 1_500, `at the abort, not after the ring fetch's deadline (${Date.now() - started} ms)`);
+});

@@ -1,7 +1,7 @@
 /**
  * Waits between update() attempts: small, capped, with full jitter (AWS Architecture Blog,
  * "Exponential Backoff and Jitter"), so that writers that collided do not collide again in
- * step. The delay is pure (random injected); the wait is abortable.
+ * step. The delay is pure (random injected); the waits are abortable.
  */
 import { RingkvAbortError } from './errors.js';
 
@@ -33,4 +33,16 @@ export function sleep(ms: number, signal: AbortSignal | undefined, what: string)
     }, ms);
     signal?.addEventListener('abort', onAbort, { once: true });
   });
+}
+
+/** `promise`, or a RingkvAbortError as soon as `signal` fires (the promise is left to settle). */
+export function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined, what: string): Promise<T> {
+  if (signal === undefined) return promise;
+  let onAbort: () => void = () => {};
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(new RingkvAbortError(`${what} aborted`, { cause: signal.reason }));
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+  });
+  return Promise.race([promise, aborted]).finally(() => signal.removeEventListener('abort', onAbort));
 }

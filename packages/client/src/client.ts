@@ -1,15 +1,16 @@
 /**
  * The ringkv client: talks to any set of nodes through one undici Pool per node, fails over
- * to the next node on connection errors and 5xx answers within a bounded retry budget, takes
- * r/w/timeout per call, returns siblings with the context, and can resolve siblings through
- * a caller's hook and write the result back.
+ * to the next node on connection errors and 5xx answers within a bounded retry budget (writes
+ * only when they surely reached no node), takes r/w/pw/sloppy/timeout and an AbortSignal per
+ * call, returns siblings with the context, resolves them through a caller's hook, and adds
+ * JSON values, update() (update.ts) and getMany (get-many.ts) on top. docs/client.md.
  */
 import { Pool, type Dispatcher } from 'undici';
 import { CONTEXT_HEADER, type SiblingsBody } from '@ringkv/protocol';
 import { RingView } from './ring-view.js';
 import { OutcomeUnknownError, RingkvAbortError, RingkvError, UnreachableError, errorFromResponse, neverSent } from './errors.js';
 import { ON_SENT, sentTracker } from './sent-tracker.js';
-import { throwIfAborted } from './backoff.js';
+import { abortable, throwIfAborted } from './backoff.js';
 import { decodeSiblings, jsonCodec, liveValues, type Codec } from './codec.js';
 import { getMany, type GetManyEntry, type GetManyOptions } from './get-many.js';
 import { runUpdate, type Updater, type UpdateOptions, type UpdateResult } from './update.js';
@@ -183,7 +184,8 @@ export class RingkvClient {
     const { key, method, path, timeoutMs, signal } = request;
     let lastError: RingkvError | undefined;
     throwIfAborted(signal, `${method} ${key}`);
-    const nodes = await this.candidates(key);
+    // The first ring fetch may take a while: an abort meanwhile ends the call at once.
+    const nodes = await abortable(this.candidates(key), signal, `${method} ${key}`);
     for (let attempt = 0; attempt <= this.retries && attempt < nodes.length; attempt++) {
       const url = nodes[attempt]!;
       let sent = false;
