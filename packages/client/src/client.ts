@@ -319,7 +319,7 @@ export class RingkvClient {
    */
   async getJson<T = unknown>(key: string, options: GetJsonOptions<T> = {}): Promise<GetJsonResult<T>> {
     const codec = (options.codec ?? jsonCodec) as Codec<T>;
-    const read = await this.get(key, { ...(options.r === undefined ? {} : { r: options.r }), ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }), ...(options.signal ? { signal: options.signal } : {}) });
+    const read = await this.get(key, { r: options.r, timeoutMs: options.timeoutMs, signal: options.signal });
     const siblings = decodeSiblings(key, read.siblings, codec);
     const values = liveValues(siblings);
     const context = read.context === undefined ? {} : { context: read.context };
