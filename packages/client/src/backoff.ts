@@ -21,8 +21,8 @@ export function throwIfAborted(signal: AbortSignal | undefined, what: string): v
 
 /** Resolves after `ms`, or rejects with a RingkvAbortError as soon as `signal` fires. */
 export function sleep(ms: number, signal: AbortSignal | undefined, what: string): Promise<void> {
-  throwIfAborted(signal, what);
   return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(new RingkvAbortError(`${what} aborted`, { cause: signal.reason }));
     const onAbort = () => {
       clearTimeout(timer);
       reject(new RingkvAbortError(`${what} aborted`, { cause: signal!.reason }));
