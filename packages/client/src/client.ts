@@ -1,14 +1,20 @@
 /**
  * The ringkv client: talks to any set of nodes through one undici Pool per node, fails over
- * to the next node on connection errors and 5xx answers within a bounded retry budget, takes
- * r/w/timeout per call, returns siblings with the context, and can resolve siblings through
- * a caller's hook and write the result back.
+ * to the next node on connection errors and 5xx answers within a bounded retry budget (writes
+ * only when they surely reached no node), takes r/w/pw/sloppy/timeout and an AbortSignal per
+ * call, returns siblings with the context, resolves them through a caller's hook, and adds
+ * JSON values, update() (update.ts) and getMany (get-many.ts) on top. docs/client.md.
  */
-import { Pool } from 'undici';
+import { Pool, type Dispatcher } from 'undici';
 import { CONTEXT_HEADER, type SiblingsBody } from '@ringkv/protocol';
 import { RingView } from './ring-view.js';
-import { RingkvError, errorFromResponse, neverSent } from './errors.js';
-import type { DeleteOptions, GetOptions, GetResult, PutOptions, Sibling } from './types.js';
+import { OutcomeUnknownError, RingkvAbortError, RingkvError, UnreachableError, errorFromResponse, neverSent } from './errors.js';
+import { ON_SENT, sentTracker } from './sent-tracker.js';
+import { abortable, throwIfAborted } from './backoff.js';
+import { decodeSiblings, jsonCodec, liveValues, type Codec } from './codec.js';
+import { getMany, type GetManyEntry, type GetManyOptions } from './get-many.js';
+import { runUpdate, type Updater, type UpdateOptions, type UpdateResult } from './update.js';
+import type { DeleteOptions, GetJsonOptions, GetJsonResult, GetOptions, GetResult, PutOptions, Sibling, WriteOptions } from './types.js';
 
 export interface ClientOptions {
   /** Node base URLs, such as http://127.0.0.1:7070. At least one. */
@@ -90,8 +96,21 @@ function parseJson(answer: Answer): unknown {
   }
 }
 
+/** One request as send() makes it. */
+interface Request {
+  readonly key: string;
+  readonly method: 'GET' | 'PUT' | 'DELETE';
+  readonly path: string;
+  readonly timeoutMs: number;
+  readonly signal?: AbortSignal | undefined;
+  readonly headers?: Record<string, string>;
+  readonly body?: Uint8Array;
+}
+
 export class RingkvClient {
   private readonly pools = new Map<string, Pool>();
+  /** Each pool composed with the interceptor that reports when a request left (sent-tracker.ts). */
+  private readonly dispatchers = new Map<string, Dispatcher>();
   private readonly urls: string[];
   private readonly timeoutMs: number;
   private readonly retries: number;
@@ -124,6 +143,15 @@ export class RingkvClient {
     return pool;
   }
 
+  private dispatcher(url: string): Dispatcher {
+    let dispatcher = this.dispatchers.get(url);
+    if (dispatcher === undefined) {
+      dispatcher = this.pool(url).compose(sentTracker);
+      this.dispatchers.set(url, dispatcher);
+    }
+    return dispatcher;
+  }
+
   /**
    * Nodes to try for `key`, best first: its replicas (key-aware), then the configured nodes.
    * The last attempt of the budget always goes to a configured node, so a ring copy listing
@@ -152,49 +180,79 @@ export class RingkvClient {
    * sibling or revive an overwritten value (issue 19.7): the caller gets
    * KV_ERR_OUTCOME_UNKNOWN (or the server's code) and decides, typically by reading first.
    */
-  private async send(key: string, method: 'GET' | 'PUT' | 'DELETE', path: string, timeoutMs: number, headers: Record<string, string> = {}, body?: Uint8Array): Promise<Answer> {
+  private async send(request: Request): Promise<Answer> {
+    const { key, method, path, timeoutMs, signal } = request;
     let lastError: RingkvError | undefined;
-    const nodes = await this.candidates(key);
+    throwIfAborted(signal, `${method} ${key}`);
+    // The first ring fetch may take a while: an abort meanwhile ends the call at once.
+    const nodes = await abortable(this.candidates(key), signal, `${method} ${key}`);
     for (let attempt = 0; attempt <= this.retries && attempt < nodes.length; attempt++) {
       const url = nodes[attempt]!;
+      let sent = false;
       try {
-        const response = await this.pool(url).request({
+        throwIfAborted(signal, `${method} ${key}`);
+        const response = await this.dispatcher(url).request({
           method,
           path,
-          headers: { ...this.authHeaders, ...headers },
-          body: body === undefined ? null : body,
+          headers: { ...this.authHeaders, ...request.headers },
+          body: request.body === undefined ? null : request.body,
           headersTimeout: timeoutMs + 1_000,
           bodyTimeout: timeoutMs + 1_000,
-        });
+          signal: signal ?? null,
+          [ON_SENT]: () => (sent = true),
+        } as Dispatcher.RequestOptions);
         const answer: Answer = { status: response.statusCode, headers: response.headers, body: Buffer.from(await response.body.arrayBuffer()) };
         if (header(answer, DRAINING_HEADER) !== undefined) this.draining.set(url, Date.now() + DRAINING_AVOID_MS);
         if (answer.status < 500) return answer;
-        lastError = errorFromResponse(answer.status, parseJson(answer), url);
+        lastError = errorFromResponse(answer.status, parseJson(answer), url, method !== 'GET');
         // A write the node refused before doing anything (stopping, overloaded, or a quorum it
         // could not attempt: `attempted: false`) is safe to send to another node.
         const retryable = method === 'GET' || lastError.code === 'KV_ERR_SHUTTING_DOWN' || lastError.code === 'KV_ERR_OVERLOADED' || lastError.details.attempted === false;
         if (!retryable) throw lastError;
       } catch (error) {
-        if (error === lastError) throw error;
+        if (error === lastError || error instanceof RingkvAbortError) throw error;
+        if (signal?.aborted) throw this.abortError(request, url, sent);
         this.ring?.suspect();
         if (method !== 'GET' && !neverSent(error)) {
-          throw new RingkvError('KV_ERR_OUTCOME_UNKNOWN', `${method} sent to ${url} got no answer (${(error as Error).message}); it may or may not have been applied`, 0, { url }, { cause: error });
+          throw new OutcomeUnknownError(`${method} sent to ${url} got no answer (${(error as Error).message}); it may or may not have been applied`, { url }, { cause: error });
         }
-        lastError = new RingkvError('KV_ERR_UNREACHABLE', `no answer from ${url}: ${(error as Error).message}`, 0, {}, { cause: error });
+        lastError = new UnreachableError(`no answer from ${url}: ${(error as Error).message}`, {}, { cause: error });
       }
     }
     throw lastError!;
   }
 
-  private query(params: Record<string, number | undefined>): string {
-    const parts = Object.entries(params).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${v}`);
+  /**
+   * The caller aborted: a read, or a write that never left the client, did not happen; a write
+   * already handed to a socket may have landed, and saying "aborted" would invite a blind retry.
+   */
+  private abortError(request: Request, url: string, sent: boolean): RingkvError {
+    const reason = request.signal?.reason;
+    if (request.method !== 'GET' && sent) {
+      return new OutcomeUnknownError(`${request.method} ${request.key} was aborted by the caller after it was sent to ${url}; it may or may not have been applied`, { url, aborted: true }, { cause: reason });
+    }
+    return new RingkvAbortError(`${request.method} ${request.key} aborted${request.method === 'GET' ? '' : ' before it was sent'}`, { cause: reason });
+  }
+
+  private query(params: Record<string, number | boolean | undefined>): string {
+    const parts = Object.entries(params).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${String(v)}`);
     return parts.length === 0 ? '' : `?${parts.join('&')}`;
   }
 
+  /** The query parameters every write takes. */
+  private writeQuery(options: WriteOptions, timeoutMs: number, ttlMs?: number): string {
+    return this.query({ w: options.w, pw: options.pw, sloppy: options.sloppy, timeout_ms: timeoutMs, ttl_ms: ttlMs });
+  }
+
+  /**
+   * Reads a key at `r` (default a quorum): its siblings and context. One live sibling is also
+   * `value`; several are all returned, or merged by `resolve` and written back with the read's
+   * context (then the result is a fresh read of what was written).
+   */
   async get(key: string, options: GetOptions = {}): Promise<GetResult> {
     const timeoutMs = options.timeoutMs ?? this.timeoutMs;
     const path = `/kv/${encodeKey(key)}${this.query({ r: options.r, timeout_ms: timeoutMs })}`;
-    const answer = await this.send(key, 'GET', path, timeoutMs);
+    const answer = await this.send({ key, method: 'GET', path, timeoutMs, signal: options.signal });
     const context = header(answer, CONTEXT_HEADER);
     if (answer.status === 200) {
       const contentType = header(answer, 'content-type') ?? 'application/octet-stream';
@@ -220,33 +278,80 @@ export class RingkvClient {
     );
     if (options.resolve === undefined) return { found: true, siblings, context: body.context };
     const resolved = options.resolve(siblings);
+    const write = { context: body.context, w: options.w, timeoutMs: options.timeoutMs, signal: options.signal };
     if ('deleted' in resolved) {
-      await this.delete(key, { context: body.context, w: options.w, timeoutMs: options.timeoutMs });
+      await this.delete(key, write);
       return { found: false, siblings: [] };
     }
     const contentType = resolved.contentType ?? (typeof resolved.value === 'string' ? 'text/plain; charset=utf-8' : 'application/octet-stream');
-    await this.put(key, resolved.value, { context: body.context, w: options.w, timeoutMs: options.timeoutMs, contentType });
+    await this.put(key, resolved.value, { ...write, contentType });
     // Re-read for the context of what was just written, so the caller can keep building on it.
-    return this.get(key, { r: options.r, timeoutMs: options.timeoutMs });
+    return this.get(key, { r: options.r, timeoutMs: options.timeoutMs, signal: options.signal });
   }
 
+  /**
+   * Writes a value at `w` (default a quorum). With the context of a read it supersedes what that
+   * read saw; without one it becomes a sibling of whatever a concurrent writer left.
+   */
   async put(key: string, value: Uint8Array | string, options: PutOptions = {}): Promise<void> {
     const timeoutMs = options.timeoutMs ?? this.timeoutMs;
     const bytes = typeof value === 'string' ? utf8.encode(value) : value;
     const contentType = options.contentType ?? (typeof value === 'string' ? 'text/plain; charset=utf-8' : 'application/octet-stream');
     const headers: Record<string, string> = { 'content-type': contentType };
     if (options.context) headers[CONTEXT_HEADER] = options.context;
-    const path = `/kv/${encodeKey(key)}${this.query({ w: options.w, timeout_ms: timeoutMs, ttl_ms: options.ttlMs })}`;
-    const answer = await this.send(key, 'PUT', path, timeoutMs, headers, bytes);
-    if (answer.status !== 204) throw errorFromResponse(answer.status, parseJson(answer), path);
+    const path = `/kv/${encodeKey(key)}${this.writeQuery(options, timeoutMs, options.ttlMs)}`;
+    const answer = await this.send({ key, method: 'PUT', path, timeoutMs, signal: options.signal, headers, body: bytes });
+    if (answer.status !== 204) throw errorFromResponse(answer.status, parseJson(answer), path, true);
   }
 
+  /** Writes a tombstone: with the read's context it deletes what that read saw. */
   async delete(key: string, options: DeleteOptions = {}): Promise<void> {
     const timeoutMs = options.timeoutMs ?? this.timeoutMs;
     const headers: Record<string, string> = options.context ? { [CONTEXT_HEADER]: options.context } : {};
-    const path = `/kv/${encodeKey(key)}${this.query({ w: options.w, timeout_ms: timeoutMs })}`;
-    const answer = await this.send(key, 'DELETE', path, timeoutMs, headers);
-    if (answer.status !== 204) throw errorFromResponse(answer.status, parseJson(answer), path);
+    const path = `/kv/${encodeKey(key)}${this.writeQuery(options, timeoutMs)}`;
+    const answer = await this.send({ key, method: 'DELETE', path, timeoutMs, signal: options.signal, headers });
+    if (answer.status !== 204) throw errorFromResponse(answer.status, parseJson(answer), path, true);
+  }
+
+  /**
+   * Reads a JSON value (or any codec's): every live sibling decoded; `value` when exactly one
+   * is live, or the `resolver`'s merge of several (not written back: update() does that).
+   */
+  async getJson<T = unknown>(key: string, options: GetJsonOptions<T> = {}): Promise<GetJsonResult<T>> {
+    const codec = (options.codec ?? jsonCodec) as Codec<T>;
+    const read = await this.get(key, { r: options.r, timeoutMs: options.timeoutMs, signal: options.signal });
+    const siblings = decodeSiblings(key, read.siblings, codec);
+    const values = liveValues(siblings);
+    const context = read.context === undefined ? {} : { context: read.context };
+    if (values.length === 0) return { found: false, siblings, ...context };
+    if (values.length === 1) return { found: true, siblings, value: values[0]!, ...context };
+    return { found: true, siblings, ...(options.resolver ? { value: options.resolver(values) } : {}), ...context };
+  }
+
+  /** Writes `value` as JSON (`application/json`), or with `options.codec`. */
+  async putJson<T = unknown>(key: string, value: T, options: Omit<PutOptions, 'contentType'> & { codec?: Codec<T> } = {}): Promise<void> {
+    const codec = (options.codec ?? jsonCodec) as Codec<T>;
+    const { codec: _, ...rest } = options;
+    await this.put(key, codec.encode(value), { ...rest, contentType: codec.contentType });
+  }
+
+  /**
+   * Read-modify-write: reads the key, calls `fn` with its value (undefined when missing; several
+   * siblings merged by `options.resolver` first), writes the result back with the read's
+   * context. Retries the whole cycle, up to `options.retries` times with jittered backoff, only
+   * when a step failed without applying anything. See update.ts and docs/client.md.
+   */
+  update<T = unknown>(key: string, fn: Updater<T>, options: UpdateOptions<T> = {}): Promise<UpdateResult<T>> {
+    return runUpdate({ getJson: (k, o) => this.getJson<T>(k, o), putJson: (k, v, o) => this.putJson<T>(k, v, o) }, key, fn, options, Math.random);
+  }
+
+  /**
+   * Reads many keys in parallel (at most `options.concurrency` at once, default 8) and answers
+   * one entry per key, in order: `{ key, ok: true, result }` or `{ key, ok: false, error }`. A
+   * key's failure does not fail the call; only an abort (or bad arguments) rejects it.
+   */
+  getMany(keys: readonly string[], options: GetManyOptions = {}): Promise<GetManyEntry[]> {
+    return getMany(keys, (key, signal) => this.get(key, { ...options, ...(signal ? { signal } : {}) }), options);
   }
 
   /** Closes every connection. */

@@ -1,4 +1,5 @@
 /** Shapes the client hands to its caller. */
+import type { Codec, DecodedSibling } from './codec.js';
 
 /** One version of a key: a value, or a tombstone from a concurrent delete. */
 export type Sibling = { deleted: false; value: Uint8Array; contentType: string } | { deleted: true };
@@ -24,6 +25,25 @@ export type Resolver = (siblings: readonly Sibling[]) =>
 export interface CallOptions {
   /** Per-call request timeout (sent as timeout_ms; the client waits a little longer). */
   readonly timeoutMs?: number;
+  /**
+   * Cancels the call: the request in flight is aborted and the call rejects with a
+   * RingkvAbortError (name 'AbortError', code KV_ERR_ABORTED), except a write already sent,
+   * which rejects with an OutcomeUnknownError (`details.aborted: true`): it may have landed.
+   */
+  readonly signal?: AbortSignal;
+}
+
+/** Options of every write (put, delete, an update's write-back). */
+export interface WriteOptions extends CallOptions {
+  /** Durable acknowledgements to wait for, 1..N (default: a quorum of N). */
+  readonly w?: number;
+  /** Of those, how many must come from the key's primary replicas, 0..w (default 0). */
+  readonly pw?: number;
+  /**
+   * false: only primary replicas count towards w (a strict quorum; no fallback node stands in
+   * for a dead one). Default true (sloppy quorum with hinted handoff).
+   */
+  readonly sloppy?: boolean;
 }
 
 export interface GetOptions extends CallOptions {
@@ -34,8 +54,7 @@ export interface GetOptions extends CallOptions {
   readonly w?: number;
 }
 
-export interface PutOptions extends CallOptions {
-  readonly w?: number;
+export interface PutOptions extends WriteOptions {
   /** The context of the read this write builds on; without it the write becomes a sibling. */
   readonly context?: string;
   /** Defaults to text/plain; charset=utf-8 for strings and application/octet-stream for bytes. */
@@ -44,7 +63,27 @@ export interface PutOptions extends CallOptions {
   readonly ttlMs?: number;
 }
 
-export interface DeleteOptions extends CallOptions {
-  readonly w?: number;
+export interface DeleteOptions extends WriteOptions {
+  readonly context?: string;
+}
+
+/** Options of getJson. */
+export interface GetJsonOptions<T> extends CallOptions {
+  readonly r?: number;
+  /** Default: JSON (jsonCodec). */
+  readonly codec?: Codec<T>;
+  /** Merges several live siblings into `value` (nothing is written back). */
+  readonly resolver?: (values: T[]) => T;
+}
+
+/** The result of getJson: like GetResult, with decoded values. */
+export interface GetJsonResult<T> {
+  /** True when at least one live sibling exists. */
+  readonly found: boolean;
+  /** Every sibling, decoded; tombstones of concurrent deletes as `{ deleted: true }`. */
+  readonly siblings: readonly DecodedSibling<T>[];
+  /** The one live value, or the resolver's merge of several; absent when not found, or siblings without a resolver. */
+  readonly value?: T;
+  /** Opaque causal context for the next write of this key. */
   readonly context?: string;
 }
