@@ -16,6 +16,8 @@ export const SEGMENTS_MAX = 8_192;
 /** Under-replicated ranges listed (fewest owners alive first); the counts cover them all. */
 export const RANGES_MAX = 200;
 export const HINT_OWNERS_MAX = 1_024;
+/** Groups of under-replicated arcs (by which owners are down) listed. */
+export const GROUPS_MAX = 50;
 
 export interface FiguresDeps {
   readonly selfId: string;
@@ -64,7 +66,13 @@ export interface DashboardBody {
   readonly members: Array<{ id: string; address: string; status: string; incarnation: number; zone: string | null }>;
   readonly ring: RingView;
   /** replicaHealth over the members this node can reach (alive or suspect); ranges as ring fractions. */
-  readonly health: Omit<ReplicaHealth, 'ranges'> & { ranges: Array<{ start: number; end: number; owners: readonly string[]; alive: number }> };
+  readonly health: Omit<ReplicaHealth, 'ranges'> & {
+    ranges: Array<{ start: number; end: number; owners: readonly string[]; alive: number }>;
+    /** Every under-replicated arc, adjacent ones of one kind joined, for drawing; null above SEGMENTS_MAX. */
+    bands: Array<{ start: number; end: number; belowQuorum: boolean }> | null;
+    /** Under-replicated arcs grouped by which owners are down: what an operator acts on. Largest share first. */
+    groups: Array<{ down: string[]; share: number; arcs: number; alive: number }>;
+  };
   readonly self: NodeFigures;
 }
 
@@ -98,12 +106,47 @@ function ringSegments(ring: Ring): Array<[number, number]> | null {
   return segments;
 }
 
+interface UnderRange {
+  readonly start: number;
+  readonly end: number;
+  readonly owners: readonly string[];
+  readonly alive: number;
+}
+
+function healthBands(all: readonly UnderRange[], quorum: number): Array<{ start: number; end: number; belowQuorum: boolean }> | null {
+  const bands: Array<{ start: number; end: number; belowQuorum: boolean }> = [];
+  for (const range of [...all].sort((a, b) => a.start - b.start)) {
+    const last = bands.at(-1);
+    const belowQuorum = range.alive < quorum;
+    if (last !== undefined && last.end === range.start && last.belowQuorum === belowQuorum) last.end = range.end;
+    else if (bands.length === SEGMENTS_MAX) return null;
+    else bands.push({ start: range.start, end: range.end, belowQuorum });
+  }
+  return bands.map((band) => ({ ...band, start: fraction(band.start), end: fraction(band.end) }));
+}
+
+function downGroups(all: readonly UnderRange[], isUp: (id: string) => boolean): Array<{ down: string[]; share: number; arcs: number; alive: number }> {
+  const groups = new Map<string, { down: string[]; share: number; arcs: number; alive: number }>();
+  for (const range of all) {
+    const down = range.owners.filter((id) => !isUp(id)).sort();
+    const name = down.join(',');
+    const group = groups.get(name) ?? { down, share: 0, arcs: 0, alive: range.alive };
+    group.share += (range.end - range.start) / RING_SPACE;
+    group.arcs++;
+    group.alive = Math.min(group.alive, range.alive);
+    groups.set(name, group);
+  }
+  return [...groups.values()].sort((a, b) => b.share - a.share).slice(0, GROUPS_MAX);
+}
+
 export function dashboardBody(deps: FiguresDeps): DashboardBody {
   const ring = deps.ring();
   const statusOf = (id: string) => deps.membership.member(id)?.status ?? 'dead';
   const shares = ownershipShares(ring);
   const replicas = replicaShares(ring, deps.n);
-  const health = replicaHealth(ring, deps.n, (id) => isReachableStatus(deps.membership.member(id)?.status), RANGES_MAX);
+  const isUp = (id: string) => isReachableStatus(deps.membership.member(id)?.status);
+  // Every under-replicated arc (at most one per token): the bands and groups cover them all.
+  const health = replicaHealth(ring, deps.n, isUp, Number.MAX_SAFE_INTEGER);
   return {
     nodeId: deps.selfId,
     nowMs: deps.nowMs(),
@@ -114,7 +157,13 @@ export function dashboardBody(deps: FiguresDeps): DashboardBody {
       nodes: ring.nodes.map((id, i) => ({ id, zone: ring.zones[i] === '' ? null : ring.zones[i]!, status: statusOf(id), share: shares.get(id) ?? 0, replicaShare: replicas.get(id) ?? 0 })),
       segments: ringSegments(ring),
     },
-    health: { ...health, ranges: health.ranges.map((r) => ({ start: fraction(r.start), end: fraction(r.end), owners: r.owners, alive: r.alive })) },
+    health: {
+      ...health,
+      ranges: health.ranges.slice(0, RANGES_MAX).map((r) => ({ start: fraction(r.start), end: fraction(r.end), owners: r.owners, alive: r.alive })),
+      truncated: health.ranges.length > RANGES_MAX,
+      bands: healthBands(health.ranges, health.quorum),
+      groups: downGroups(health.ranges, isUp),
+    },
     self: nodeFigures(deps),
   };
 }

@@ -37,7 +37,7 @@ export const DASHBOARD_HTML = `<!doctype html>
     <div class="ring-row"><svg id="ring" viewBox="-110 -110 220 220" width="260" height="260" role="img" aria-label="ring ownership"></svg>
     <div><table id="ring-nodes"><thead><tr><th></th><th>node</th><th>status</th><th>primary share</th><th>replica share</th></tr></thead><tbody></tbody></table>
     <p id="health-summary"></p></div></div>
-    <table id="ranges"><thead><tr><th>range (of the ring)</th><th>owners</th><th>alive</th></tr></thead><tbody></tbody></table>
+    <table id="ranges"><thead><tr><th>under-replicated: replicas down</th><th>of the key space</th><th>replicas alive (fewest)</th></tr></thead><tbody></tbody></table>
   </section>
   <section id="nodes-panel"><h2>Nodes <span class="muted" id="window-label"></span></h2>
     <table id="nodes"><thead><tr><th>node</th><th>req/s</th><th>p50 ms</th><th>p99 ms</th><th>errors</th><th>req/s and p99 over the window</th><th>keys</th><th>hints waiting (owner: count)</th><th>transfers pending / handed off</th></tr></thead><tbody></tbody></table>
@@ -60,7 +60,7 @@ body { margin: 0; background: #f6f7f9; }
 header { display: flex; gap: 1em; align-items: baseline; flex-wrap: wrap; padding: .6em 1em; background: #1f2933; color: #f5f7fa; }
 header h1 { font-size: 1.2em; margin: 0; }
 header form { margin-left: auto; }
-main { display: grid; grid-template-columns: repeat(auto-fit, minmax(520px, 1fr)); gap: 1em; padding: 1em; }
+main { display: grid; grid-template-columns: repeat(auto-fit, minmax(560px, 1fr)); gap: 1em; padding: 1em; align-items: start; }
 section { background: #fff; border-radius: 6px; padding: .6em 1em 1em; box-shadow: 0 1px 2px rgba(0,0,0,.08); overflow-x: auto; }
 h2 { font-size: 1em; margin: .3em 0 .6em; }
 table { border-collapse: collapse; width: 100%; }
@@ -138,15 +138,16 @@ export const DASHBOARD_JS = `'use strict';
       ring.segments.forEach(([start, owner], i) => {
         const end = i + 1 < ring.segments.length ? ring.segments[i + 1][0] : 1;
         const node = ring.nodes[owner];
-        parts.push(el('path', { d: arcPath(start, end, 80, 55), fill: COLORS[owner % COLORS.length], opacity: node.status === 'alive' ? 1 : 0.35, 'data-owner': node.id }));
+        parts.push(el('path', { d: arcPath(start, end, 80, 55), fill: COLORS[owner % COLORS.length], opacity: node.status === 'alive' ? 1 : 0.4, 'data-owner': node.id }));
       });
     } else {
       let at = 0;
       ring.nodes.forEach((node, i) => { parts.push(el('path', { d: arcPath(at, at + node.share, 80, 55), fill: COLORS[i % COLORS.length], 'data-owner': node.id })); at += node.share; });
     }
-    for (const range of health.ranges) {
-      const color = range.alive >= health.quorum ? '#ef8f00' : '#c62828';
-      parts.push(el('path', { d: arcPath(range.start, Math.max(range.end, range.start + 0.002), 100, 86), fill: color, class: 'under-replicated' }, el('title', {}, range.owners.join(', ') + ': ' + range.alive + ' of ' + health.n + ' alive')));
+    for (const band of health.bands || health.ranges.map((r) => ({ start: r.start, end: r.end, belowQuorum: r.alive < health.quorum }))) {
+      const color = band.belowQuorum ? '#c62828' : '#ef8f00';
+      const title = band.belowQuorum ? 'fewer than a quorum of replicas alive' : 'fewer than N replicas alive';
+      parts.push(el('path', { d: arcPath(band.start, Math.min(1, Math.max(band.end, band.start + 0.002)), 100, 86), fill: color, class: 'under-replicated' }, el('title', {}, pct(band.start) + ' – ' + pct(band.end) + ': ' + title)));
     }
     parts.push(el('text', { x: 0, y: 5, 'text-anchor': 'middle', 'font-size': 14 }, ring.nodes.length + ' nodes, N=' + body.n));
     svg.replaceChildren(...parts);
@@ -162,11 +163,8 @@ export const DASHBOARD_JS = `'use strict';
       el('span', { class: s.fewer > 0 ? 'bad' : '' }, pct(s.fewer) + ' fewer than a quorum'), '.');
     summary.dataset.fewer = String(health.arcs.fewer);
     summary.dataset.quorum = String(health.arcs.quorum);
-    const shown = health.ranges.slice(0, 20);
-    const rows = shown.map((r) => el('tr', { class: r.alive >= health.quorum ? 'warn' : 'bad' },
-      el('td', {}, pct(r.start) + ' – ' + pct(r.end)), el('td', {}, r.owners.join(', ')), el('td', {}, r.alive + ' of ' + health.n)));
-    const hidden = health.arcs.quorum + health.arcs.fewer - shown.length;
-    if (hidden > 0) rows.push(el('tr', {}, el('td', { colspan: 3, class: 'muted' }, hidden + ' more under-replicated arcs')));
+    const rows = health.groups.map((g) => el('tr', { class: g.alive >= health.quorum ? 'warn' : 'bad' },
+      el('td', {}, g.down.join(', ')), el('td', {}, pct(g.share) + ' (' + g.arcs + ' arcs)'), el('td', {}, g.alive + ' of ' + health.n)));
     if (rows.length === 0) rows.push(el('tr', {}, el('td', { colspan: 3, class: 'good' }, 'every range has all N replicas alive')));
     replaceRows($('ranges'), rows);
   }

@@ -99,12 +99,19 @@ t.test('/admin/dashboard: members, ring arcs by owner, replica health as members
   t.equal(body.ring.nodes.find((m: { id: string }) => m.id === 'node3').status, 'dead');
   t.same(body.health.share, { all: 0, quorum: 1, fewer: 0 }, 'N=3 on 3 nodes: every range lost one replica, keeps a quorum');
   t.ok(body.health.ranges.length > 0 && body.health.ranges.every((r: { alive: number; owners: string[] }) => r.alive === 2 && r.owners.includes('node3')));
+  t.equal(body.health.ranges.length, Math.min(200, body.health.arcs.quorum), 'ranges listed are bounded');
+  t.equal(body.health.truncated, body.health.arcs.quorum > 200, 'and say when they were cut');
+  t.same(body.health.bands, [{ start: 0, end: 1, belowQuorum: false }], 'drawn as one band: the whole ring is short of one replica');
+  t.match(body.health.groups, [{ down: ['node3'], arcs: body.health.arcs.quorum, alive: 2 }]);
+  t.ok(Math.abs(body.health.groups[0].share - 1) < 1e-9, 'the group covers the whole key space');
   nodes[0]!.membership.setStatus('node2', 'suspect');
   body = await json(app.request('/admin/dashboard'));
   t.same(body.health.share, { all: 0, quorum: 1, fewer: 0 }, 'a suspect member still counts: it is still asked');
   nodes[0]!.membership.setStatus('node2', 'dead');
   body = await json(app.request('/admin/dashboard'));
   t.same(body.health.share, { all: 0, quorum: 0, fewer: 1 });
+  t.same(body.health.bands, [{ start: 0, end: 1, belowQuorum: true }]);
+  t.match(body.health.groups, [{ down: ['node2', 'node3'], alive: 1 }]);
 });
 
 t.test('/admin/dashboard/nodes asks each reachable member, never a dead one; a bad node id is a 400', async (t) => {
