@@ -123,7 +123,9 @@ t.test('the dashboard shows a 3-node ring, its figures and a key, then a killed 
   // The ring and the ranges follow: every range lost a replica but keeps a quorum (N = 3 on 3 nodes).
   await inPage(page, 'ranges under-replicated', `document.querySelector('#health-summary').dataset.quorum !== '0'`);
   t.match(await page.$eval('#health-summary', (e) => e.textContent), /0\.0% of keys have all 3 replicas alive/);
-  t.ok((await page.$$('#ring path.under-replicated')).length > 0, 'under-replicated arcs are drawn around the ring');
+  // Drawn, not only present: every range is short of node3, so the band's box spans the ring (200 units).
+  const band = await page.evaluate(`Math.max(0, ...[...document.querySelectorAll('#ring path.under-replicated')].map((p) => Math.min(p.getBBox().width, p.getBBox().height)))`);
+  t.ok(Number(band) > 150, `the under-replicated band goes all around the ring (box ${band})`);
   t.match(await page.$eval('#ranges tbody', (e) => e.textContent), /^node3100\.0% \(\d+ arcs\)2 of 3$/, 'one group: node3 down, the whole key space, 2 of 3 alive');
 
   // Writes while node3 is dead leave hints for it on node1, which the page lists per owner.

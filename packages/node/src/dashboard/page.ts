@@ -30,24 +30,30 @@ export const DASHBOARD_HTML = `<!doctype html>
   </form>
 </header>
 <main>
+ <div class="columns">
+ <div class="column">
   <section id="members-panel"><h2>Members</h2>
     <table id="members"><thead><tr><th>id</th><th>status</th><th>incarnation</th><th>zone</th><th>address</th></tr></thead><tbody></tbody></table>
   </section>
+  <section id="inspector-panel"><h2>Key inspector <span class="muted">(admin token)</span></h2>
+    <form id="inspect-form" autocomplete="off"><input id="inspect-key" placeholder="key" aria-label="key"><button type="submit">Inspect</button></form>
+    <div id="inspect-result"></div>
+  </section>
+ </div>
+ <div class="column">
   <section id="ring-panel"><h2>Ring</h2>
     <div class="ring-row"><svg id="ring" viewBox="-110 -110 220 220" width="260" height="260" role="img" aria-label="ring ownership"></svg>
     <div><table id="ring-nodes"><thead><tr><th></th><th>node</th><th>status</th><th>primary share</th><th>replica share</th></tr></thead><tbody></tbody></table>
     <p id="health-summary"></p></div></div>
     <table id="ranges"><thead><tr><th>under-replicated: replicas down</th><th>of the key space</th><th>replicas alive (fewest)</th></tr></thead><tbody></tbody></table>
   </section>
+ </div>
+ </div>
   <section id="nodes-panel"><h2>Nodes <span class="muted" id="window-label"></span></h2>
     <table id="nodes"><thead><tr><th>node</th><th>req/s</th><th>p50 ms</th><th>p99 ms</th><th>errors</th><th>req/s and p99 over the window</th><th>keys</th><th>hints waiting (owner: count)</th><th>transfers pending / handed off</th></tr></thead><tbody></tbody></table>
   </section>
   <section id="ae-panel"><h2>Anti-entropy per peer</h2>
     <table id="anti-entropy"><thead><tr><th>node</th><th>peer</th><th>last exchange</th><th>keys repaired last (in / out)</th><th>keys repaired total (in / out)</th><th>exchanges / failed</th></tr></thead><tbody></tbody></table>
-  </section>
-  <section id="inspector-panel"><h2>Key inspector <span class="muted">(admin token)</span></h2>
-    <form id="inspect-form" autocomplete="off"><input id="inspect-key" placeholder="key" aria-label="key"><button type="submit">Inspect</button></form>
-    <div id="inspect-result"></div>
   </section>
 </main>
 </body>
@@ -60,7 +66,9 @@ body { margin: 0; background: #f6f7f9; }
 header { display: flex; gap: 1em; align-items: baseline; flex-wrap: wrap; padding: .6em 1em; background: #1f2933; color: #f5f7fa; }
 header h1 { font-size: 1.2em; margin: 0; }
 header form { margin-left: auto; }
-main { display: grid; grid-template-columns: repeat(auto-fit, minmax(560px, 1fr)); gap: 1em; padding: 1em; align-items: start; }
+main { display: flex; flex-direction: column; gap: 1em; padding: 1em; }
+.columns { display: flex; flex-wrap: wrap; gap: 1em; align-items: flex-start; }
+.column { flex: 1 1 560px; display: flex; flex-direction: column; gap: 1em; min-width: 0; }
 section { background: #fff; border-radius: 6px; padding: .6em 1em 1em; box-shadow: 0 1px 2px rgba(0,0,0,.08); overflow-x: auto; }
 h2 { font-size: 1em; margin: .3em 0 .6em; }
 table { border-collapse: collapse; width: 100%; }
@@ -121,6 +129,8 @@ export const DASHBOARD_JS = `'use strict';
   }
 
   function arcPath(from, to, outer, inner) {
+    // An arc's ends coincide on a whole turn, which SVG draws as nothing: draw two halves.
+    if (to - from > 0.5) return arcPath(from, (from + to) / 2, outer, inner) + ' ' + arcPath((from + to) / 2, to, outer, inner);
     const a0 = from * 2 * Math.PI - Math.PI / 2;
     const a1 = to * 2 * Math.PI - Math.PI / 2;
     const large = to - from > 0.5 ? 1 : 0;
