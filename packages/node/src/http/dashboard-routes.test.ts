@@ -4,6 +4,13 @@
 // nodes' apps), bad keys and unknown node ids get coded errors, the inspector needs the admin token.
 import t from 'tap';
 import { Hono } from 'hono';
+import { pino } from 'pino';
+import { testConfig, validateConfig } from '../config.js';
+import { assemble } from '../node.js';
+import { MemoryStore } from '../storage/memory-store.js';
+import { MemoryNetwork, MemoryTransport } from '../transport/memory-transport.js';
+import { tokenDigest } from '../access/bearer.js';
+import { parseAuthFile, type TokenTable } from '../access/client-tokens.js';
 import { KvError } from '../errors.js';
 import { memoryCluster, type ClusterNode } from '../testing/memory-cluster.js';
 import { ExchangeLog } from '../dashboard/exchange-log.js';
@@ -198,4 +205,37 @@ t.test('through the node\'s own app: routes are registered, a wrong method is a 
   t.equal(post.status, 405);
   t.equal(post.headers.get('allow'), 'GET');
   t.equal((await app.request('/admin/dashboard/nope')).status, 404);
+});
+
+t.test('access through a fully wired node: page open, JSON as read-only admin routes, inspector admin-only', async (t) => {
+  const admin = 'unit-admin-token-0123456789';
+  const client = 'a-client-token';
+  const makeApp = (tokens: TokenTable | undefined) => {
+    const config = validateConfig({ adminToken: admin, n: 1 }, testConfig);
+    const transport = new MemoryTransport(new MemoryNetwork(), config.nodeId);
+    const access = { adminToken: admin, clientTokens: () => tokens, peerCertificateRequired: false };
+    return assemble(config, 'http://node.test', { transport, access }, pino({ level: 'silent' }), () => 1_000, new MemoryStore()).app;
+  };
+  const as = (token: string): RequestInit => ({ headers: { authorization: `Bearer ${token}` } });
+
+  const open = makeApp(undefined);
+  t.equal((await open.request('/ui')).status, 200);
+  t.equal((await open.request('/admin/dashboard')).status, 200, 'read-only: open without --auth-file');
+  t.equal((await open.request('/admin/dashboard/nodes')).status, 200);
+  t.equal((await open.request('/admin/dashboard/key/k')).status, 401, 'the inspector needs the admin token even so');
+  t.equal((await open.request('/admin/dashboard/key/k', as('guess'))).status, 401);
+  const inspected = await open.request('/admin/dashboard/key/k', as(admin));
+  t.equal(inspected.status, 200);
+  t.match(await inspected.json(), { key: 'k', replicas: [{ id: 'node1', found: false }] });
+
+  const tokens = parseAuthFile(JSON.stringify({ tokens: [{ name: 'app', sha256: tokenDigest(client).toString('hex'), grants: [{ prefix: '', ops: ['read'] }] }] }));
+  const guarded = makeApp(tokens);
+  t.equal((await guarded.request('/ui')).status, 200, 'the page holds no data: open');
+  for (const path of ['/admin/dashboard', '/admin/dashboard/self', '/admin/dashboard/nodes']) {
+    t.equal((await guarded.request(path)).status, 401, `${path}: 401 without a token under --auth-file`);
+    t.equal((await guarded.request(path, as(client))).status, 200, `${path}: a client token will do`);
+    t.equal((await guarded.request(path, as(admin))).status, 200, `${path}: so will the admin token`);
+  }
+  t.equal((await guarded.request('/admin/dashboard/key/k', as(client))).status, 401, 'a client token cannot inspect stored values');
+  t.equal((await guarded.request('/admin/dashboard/key/k', as(admin))).status, 200);
 });
