@@ -135,6 +135,8 @@ t.test('/admin/dashboard/nodes asks each reachable member, never a dead one; a b
   clock.ms += 1_000;
   await app.request('/admin/dashboard/nodes');
   t.equal(asked.length, 2, 'and asks again once it is a second old');
+  await app.request('/admin/dashboard/nodes', { headers: { authorization: 'Bearer other' } });
+  t.equal(asked.length, 3, 'another caller\'s token is never answered from the reuse');
 
   const bad = await app.request('/admin/dashboard/nodes?node=nosuch');
   t.equal(bad.status, 400);

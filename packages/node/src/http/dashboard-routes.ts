@@ -83,12 +83,13 @@ export function dashboardRoutes(app: Hono, deps: DashboardDeps): void {
     return { id, status, figures };
   };
 
-  let reused: { atMs: number; answer: Promise<{ nodes: NodeEntry[]; truncated: boolean }> } | undefined;
+  // Reused only for the same Authorization: peers may grant different callers differently.
+  let reused: { atMs: number; authorization: string | undefined; answer: Promise<{ nodes: NodeEntry[]; truncated: boolean }> } | undefined;
   const everyNode = (authorization: string | undefined) => {
     const now = deps.figures.nowMs();
-    if (reused === undefined || now - reused.atMs >= NODES_REUSE_MS || now < reused.atMs) {
+    if (reused === undefined || reused.authorization !== authorization || now - reused.atMs >= NODES_REUSE_MS || now < reused.atMs) {
       const ids = membership.members().map((m) => m.id).sort();
-      reused = { atMs: now, answer: Promise.all(ids.slice(0, NODES_MAX).map((id) => entryOf(id, authorization))).then((nodes) => ({ nodes, truncated: ids.length > NODES_MAX })) };
+      reused = { atMs: now, authorization, answer: Promise.all(ids.slice(0, NODES_MAX).map((id) => entryOf(id, authorization))).then((nodes) => ({ nodes, truncated: ids.length > NODES_MAX })) };
     }
     return reused.answer;
   };
