@@ -114,22 +114,7 @@ export function dashboardRoutes(app: Hono, deps: DashboardDeps): void {
       const member = membership.member(id);
       return { id, address: member?.address ?? null, status: member?.status ?? 'dead' };
     };
-    const replicaOf = async (id: string) => {
-      const member = membership.member(id);
-      const status = member?.status ?? 'dead';
-      if (id === membership.selfId) {
-        const stored = deps.store.get(key);
-        if (stored === undefined) return { id, status, found: false };
-        const object = visibleAt(stored, deps.figures.nowMs());
-        return { id, status, found: true, stored: siblingsBody(object, deps.encodeContext(object, key)) };
-      }
-      if (member === undefined || !isReachableStatus(status)) return { id, status, found: null, error: `not asked: the member is ${status}` };
-      const answer = await deps.peers.get(member.address, `/admin/local/${encodeURIComponent(key)}`, authorization);
-      if (answer.status === 200) return { id, status, found: true, stored: answer.json };
-      const code = (answer.json as { error?: { code?: string } } | undefined)?.error?.code;
-      if (answer.status === 404 && code === 'KV_ERR_NOT_FOUND') return { id, status, found: false };
-      return { id, status, found: null, error: refusal(answer) };
-    };
+    const replicaOf = (id: string) => storedOn(deps, id, key, authorization);
     const owners = preferenceList(ring, key, n);
     return c.json({
       key,
@@ -138,4 +123,23 @@ export function dashboardRoutes(app: Hono, deps: DashboardDeps): void {
       replicas: await Promise.all(owners.map(replicaOf)),
     });
   });
+}
+
+/** What replica `id` stores for `key`: read here for this node, asked of a reachable peer. */
+async function storedOn(deps: DashboardDeps, id: string, key: string, authorization: string | undefined) {
+  const { membership } = deps.figures;
+  const member = membership.member(id);
+  const status = member?.status ?? 'dead';
+  if (id === membership.selfId) {
+    const stored = deps.store.get(key);
+    if (stored === undefined) return { id, status, found: false };
+    const object = visibleAt(stored, deps.figures.nowMs()); // as /admin/local shows it
+    return { id, status, found: true, stored: siblingsBody(object, deps.encodeContext(object, key)) };
+  }
+  if (member === undefined || !isReachableStatus(status)) return { id, status, found: null, error: `not asked: the member is ${status}` };
+  const answer = await deps.peers.get(member.address, `/admin/local/${encodeURIComponent(key)}`, authorization);
+  if (answer.status === 200) return { id, status, found: true, stored: answer.json };
+  const code = (answer.json as { error?: { code?: string } } | undefined)?.error?.code;
+  if (answer.status === 404 && code === 'KV_ERR_NOT_FOUND') return { id, status, found: false };
+  return { id, status, found: null, error: refusal(answer) };
 }
