@@ -49,6 +49,18 @@ import { FaultPlan } from './transport/fault-plan.js';
 import { realTimers, type Timers } from './timers.js';
 import { Keyring } from './security/keyring.js';
 import { newEpoch, newNonce } from './transport/auth.js';
+import { bearerToken, sameToken } from './access/bearer.js';
+import { RequestWindow } from './dashboard/request-window.js';
+import { ExchangeLog } from './dashboard/exchange-log.js';
+import { PeerFetch } from './dashboard/peer-fetch.js';
+import type { DashboardDeps } from './http/dashboard-routes.js';
+
+/** The dashboard's request window: 5 s slots over 5 minutes (dashboard/request-window.ts). */
+const DASHBOARD_SLOT_MS = 5_000;
+const DASHBOARD_SLOTS = 60;
+/** How long the dashboard waits for a peer's figures, and how much of an answer it reads. */
+const DASHBOARD_PEER_TIMEOUT_MS = 2_000;
+const DASHBOARD_PEER_BYTES_MAX = 1 << 20;
 
 /** This package's version, reported by /admin/status. */
 export const VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
@@ -217,6 +229,13 @@ export function assemble(config: NodeConfig, url: string, parts: NodeParts, logg
   const clock = parts.clock ?? new ClockSkew();
   const transport = parts.transport ?? openTransport(config, nowMs, parts.faults, keyring, parts.tls, logger, clock);
   const metrics = createMetrics(config.nodeId, store, transport, config.processMetrics, parts.swimStats, parts.connections);
+  // The dashboard's own recent figures, fed from the same places /metrics is (docs/dashboard.md).
+  const requestWindow = new RequestWindow({ slotMs: DASHBOARD_SLOT_MS, slots: DASHBOARD_SLOTS, nowMs });
+  const exchangeLog = new ExchangeLog();
+  const observeRequest = (op: string, status: number, seconds: number) => {
+    metrics.observeRequest(op, status, seconds);
+    requestWindow.record(op, status, seconds);
+  };
   const replica = new ReplicaService(store, limits, () => coordinator, (id) => membership.isRemoved(id));
   // What peers are served: the replica service, behind the fault layer's slow store if any.
   const served = parts.faults ? parts.faults.delaying(replica) : replica;
@@ -262,7 +281,12 @@ export function assemble(config: NodeConfig, url: string, parts: NodeParts, logg
     limits,
     limiter: repairLimiter,
     requestTimeoutMs: config.peerTimeoutMs,
-    events: metrics.antiEntropyEvents,
+    events: {
+      exchanged: (report) => {
+        metrics.antiEntropyEvents.exchanged(report);
+        exchangeLog.record(report);
+      },
+    },
     tombstoneGraceMs: config.tombstoneGraceMs,
   });
   const reaper = new Reaper({
@@ -313,8 +337,33 @@ export function assemble(config: NodeConfig, url: string, parts: NodeParts, logg
     clock: clock.estimate(nowMs()),
     avoidedPeers: coordinator.peerHealth().filter((p) => !p.usable).map((p) => p.id),
   });
+  const peerFetch = new PeerFetch({ timeoutMs: DASHBOARD_PEER_TIMEOUT_MS, responseBytesMax: DASHBOARD_PEER_BYTES_MAX, ...(parts.tls ? { tls: peerConnectOptions(parts.tls) } : {}) });
+  const adminToken = parts.access?.adminToken;
+  const dashboard: DashboardDeps = {
+    figures: {
+      selfId: config.nodeId,
+      n: config.n,
+      membership,
+      ring: () => coordinator.ring(),
+      nowMs,
+      startedMs,
+      keyCount: () => store.keyCount(),
+      hintOwners,
+      transfers: () => transfer.status(),
+      exchangeRunning: () => antiEntropy.snapshot().running,
+      requests: requestWindow,
+      requestSlotMs: DASHBOARD_SLOT_MS,
+      exchanges: exchangeLog,
+    },
+    keyBytesMax: config.keyBytesMax,
+    store,
+    encodeContext: encode,
+    peers: peerFetch,
+    ...(adminToken === undefined ? {} : { isAdmin: (authorization: string | undefined) => sameToken(bearerToken(authorization), adminToken) }),
+  };
   const app: Hono = createApp({
-    client: { ...config, kv: coordinator, contexts: { encode, decode: (token, key) => decodeContext(token, key, codec) }, observe: metrics.observeRequest, nowMs },
+    client: { ...config, kv: coordinator, contexts: { encode, decode: (token, key) => decodeContext(token, key, codec) }, observe: observeRequest, nowMs },
+    dashboard,
     admin: { n: config.n, keyBytesMax: config.keyBytesMax, store, membership, ring: () => coordinator.ring(), status, encodeContext: encode, registry: metrics.registry, antiEntropy, transfer, nowMs, ...(parts.membershipControl ? { control: parts.membershipControl } : {}) },
     internal: {
       keys: () => keyring.internalKeys,
@@ -335,7 +384,7 @@ export function assemble(config: NodeConfig, url: string, parts: NodeParts, logg
     clock: () => clock.estimate(nowMs()),
     answers: (id: string) => peerHealth.usable(id, nowMs()),
   });
-  return { app, membership, staticMembership, transport, acceptor, coordinator, replica, handoff, antiEntropy, transfer, reaper, stop: () => (stopping = true), startDraining: () => (draining = true) };
+  return { app, membership, staticMembership, transport, acceptor, coordinator, replica, handoff, antiEntropy, transfer, reaper, peerFetch, stop: () => (stopping = true), startDraining: () => (draining = true) };
 }
 
 /** The gossip counters /metrics exports. */
@@ -548,6 +597,7 @@ export async function startNode(config: NodeConfig, parts: NodeParts = {}): Prom
       await node.antiEntropy.stop();
       await node.transfer.stop();
       await node.reaper.stop();
+      await node.peerFetch.close();
       await swim?.close();
       await node.transport.close();
       await store.close();
@@ -580,6 +630,7 @@ export async function startNode(config: NodeConfig, parts: NodeParts = {}): Prom
     void node.antiEntropy.stop();
     void node.transfer.stop();
     void node.reaper.stop();
+    void node.peerFetch.close();
     void swim?.close();
     void node.transport.close();
     void store.close();

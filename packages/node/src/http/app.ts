@@ -14,6 +14,7 @@ import { clientRoutes, type ClientDeps } from './client-routes.js';
 import { internalRoutes, type InternalDeps } from './internal-routes.js';
 import { accessRoutes, type AccessDeps } from './access.js';
 import { healthRoutes } from './health-routes.js';
+import { dashboardRoutes, type DashboardDeps } from './dashboard-routes.js';
 
 export interface AppDeps {
   readonly client: ClientDeps;
@@ -21,6 +22,8 @@ export interface AppDeps {
   readonly internal: InternalDeps;
   /** Token and peer-certificate checks (http/access.ts); absent, every route is open (in-process tests). */
   readonly access?: AccessDeps;
+  /** The ring dashboard (GET /ui and /admin/dashboard*, docs/dashboard.md); absent, not served. */
+  readonly dashboard?: DashboardDeps;
   readonly logger: Logger;
   /** True once a graceful stop began: new requests get 503 KV_ERR_SHUTTING_DOWN. */
   readonly isStopping: () => boolean;
@@ -48,6 +51,13 @@ const allowedMethods: ReadonlyArray<[route: string, methods: string]> = [
   ['/admin/status', 'GET'],
   ['/admin/members', 'GET'],
   ['/admin/ring', 'GET'],
+  ['/admin/dashboard', 'GET'],
+  ['/admin/dashboard/self', 'GET'],
+  ['/admin/dashboard/nodes', 'GET'],
+  ['/admin/dashboard/key/', 'GET'],
+  ['/ui', 'GET'],
+  ['/ui/dashboard.js', 'GET'],
+  ['/ui/dashboard.css', 'GET'],
   ['/metrics', 'GET'],
   ['/livez', 'GET'],
   ['/readyz', 'GET'],
@@ -91,6 +101,7 @@ export function createApp(deps: AppDeps): Hono {
   healthRoutes(app, { membership: deps.admin.membership, isStopping: deps.isStopping, ...(deps.isDraining ? { isDraining: deps.isDraining } : {}), ...(deps.clock ? { clock: deps.clock } : {}), ...(deps.answers ? { answers: deps.answers } : {}) });
   clientRoutes(app, deps.client);
   adminRoutes(app, deps.admin);
+  if (deps.dashboard !== undefined) dashboardRoutes(app, deps.dashboard);
   internalRoutes(app, deps.internal);
 
   app.notFound((c) => {
