@@ -59,7 +59,7 @@ export interface GossipStats {
   readonly indirectProbes: number;
   readonly suspicions: number;
   readonly refutations: number;
-  /** Members this node declared dead. */
+  /** Members marked dead in this node's view (its own finding or gossip's). */
   readonly deaths: number;
   readonly packetsIn: number;
   readonly packetsOut: number;
@@ -214,12 +214,12 @@ function gossipMetrics(registry: Registry, stats: () => GossipStats): void {
   const plain: Array<[string, string, (s: GossipStats) => number]> = [
     ['probes', 'Direct probes (pings) this node sent.', (s) => s.probes],
     ['probe_failures', 'Probes that got no ack, directly or through helpers.', (s) => s.probeFailures],
-    ['indirect_probes', 'Indirect probes (ping-req) this node asked helpers for.', (s) => s.indirectProbes],
-    ['suspicions', 'Members this node started suspecting.', (s) => s.suspicions],
-    ['refutations', 'Suspicions of this node that it refuted.', (s) => s.refutations],
-    ['deaths', 'Members this node declared dead.', (s) => s.deaths],
-    ['push_pulls', 'Full state exchanges (TCP push/pull) with a member.', (s) => s.pushPulls],
-    ['handler_errors', 'Gossip messages whose handling threw (a bug; the packet was dropped).', (s) => s.handlerErrors],
+    ['indirect_probes', 'Indirect probe requests (ping-req) this node sent to helpers.', (s) => s.indirectProbes],
+    ['suspicions', 'Suspicions of a member this node started, on its own evidence or from gossip.', (s) => s.suspicions],
+    ['refutations', 'Times this node refuted a suspicion or death of itself.', (s) => s.refutations],
+    ['deaths', 'Members this node marked dead, on its own evidence or from gossip.', (s) => s.deaths],
+    ['push_pulls', 'Full state exchanges (TCP push/pull) this node started.', (s) => s.pushPulls],
+    ['handler_errors', 'Errors caught at a gossip socket callback (a bug; the packet or connection was dropped).', (s) => s.handlerErrors],
   ];
   for (const [key, help, pick] of plain) readCounter(registry, `ringkv_gossip_${key}_total`, help, () => pick(stats()));
   readCounter(registry, 'ringkv_gossip_packets_total', 'Gossip packets received (in) and sent (out).', () => ({ in: stats().packetsIn, out: stats().packetsOut }), 'direction');
@@ -243,9 +243,16 @@ function gossipMetrics(registry: Registry, stats: () => GossipStats): void {
 
 /** The key space by replicas alive: shares (0..1) and arc counts in three groups. */
 function ringMetrics(registry: Registry, compute: () => ReplicaHealth): void {
-  // Both gauges are collected in one scrape: compute once for them (a scrape asks every
-  // metric in the same turn), and again only if the last computation is older than that.
-  const health = costBounded(compute, { nowMs: () => performance.now(), minAgeMs: 0, costFactor: 100 });
+  // Computed once per scrape for both gauges: a scrape collects every metric in one
+  // synchronous pass, so the value is dropped at the next microtask and never goes stale.
+  let cached: ReplicaHealth | undefined;
+  const health = () => {
+    if (cached === undefined) {
+      cached = compute();
+      queueMicrotask(() => (cached = undefined));
+    }
+    return cached;
+  };
   const groups = ['all', 'quorum', 'fewer'] as const;
   new Gauge({
     name: 'ringkv_ring_replicas_share',
