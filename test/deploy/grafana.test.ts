@@ -3,25 +3,13 @@
 // the check itself fails on a dashboard that names a metric the node does not export.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import t, { type Test } from 'tap';
-import { DEPRECATED_METRICS, MemoryStore, startNode, testConfig, validateConfig } from '@ringkv/node';
-import { metricFamilies } from '../helpers/metrics.js';
+import t from 'tap';
+import { DEPRECATED_METRICS } from '@ringkv/node';
+import { scrapeFamilies } from '../helpers/metrics.js';
 import { dashboardQueries, familyOf, metricNames, queryPanels, unknownMetrics, type Dashboard } from './dashboard.js';
 
 const DASHBOARD_FILE = fileURLToPath(new URL('../../deploy/grafana/ringkv.json', import.meta.url));
 const dashboard = JSON.parse(readFileSync(DASHBOARD_FILE, 'utf8')) as Dashboard;
-
-/** The families (`# TYPE`) of a node with every source of metrics: SWIM, connections, process. */
-async function scrapeFamilies(t: Test): Promise<Map<string, string>> {
-  const config = validateConfig({ nodeId: 'node-1', host: '127.0.0.1', httpPort: 0, membership: 'swim', processMetrics: true, n: 3 }, testConfig);
-  const node = await startNode(config, { store: new MemoryStore() });
-  t.teardown(() => node.close());
-  const auth = { authorization: `Bearer ${config.adminToken}` };
-  t.equal((await fetch(`${node.url}/kv/k`, { method: 'PUT', body: 'v', headers: auth })).status >= 200, true, 'a request, so the request series exist too');
-  const response = await fetch(`${node.url}/metrics`, { headers: auth });
-  t.equal(response.status, 200);
-  return metricFamilies(await response.text());
-}
 
 t.test('the dashboard parses, targets Grafana 10, and has a Prometheus data source and a node variable', async (t) => {
   t.ok(dashboard.schemaVersion >= 36, `schemaVersion ${dashboard.schemaVersion} (Grafana 10 writes 38)`);
