@@ -64,3 +64,16 @@ t.test(`at most ${REQUEST_OPS_MAX} distinct ops; later ones are counted as other
   t.ok(ops.has('other'), 'the overflow has a series of its own');
   t.match(text, /ringkv_requests_total\{op="other",status="200",node="n1"\} 6\n/, 'every op past the first 15');
 });
+
+t.test('Registry.resetMetrics() clears the requests, as it clears prom-client\'s own metrics', async (t) => {
+  const a = reference();
+  const b = ours();
+  a.observe('get', 200, 0.01);
+  b.observe('get', 200, 0.01);
+  a.registry.resetMetrics();
+  b.registry.resetMetrics();
+  a.observe('put', 204, 0.02);
+  b.observe('put', 204, 0.02);
+  t.equal(await b.registry.metrics(), await a.registry.metrics());
+  t.notMatch(await b.registry.metrics(), /op="get"/);
+});

@@ -50,9 +50,9 @@ interface MetricData {
 }
 
 export class RequestMetrics {
-  private readonly byOp = new Map<string, OpCells>();
+  private byOp = new Map<string, OpCells>();
   /** Every (op, status) cell in the order first seen: the order of the exported series. */
-  private readonly statusCells: Array<{ readonly op: string; readonly status: string; readonly cell: { count: number } }> = [];
+  private statusCells: Array<{ readonly op: string; readonly status: string; readonly cell: { count: number } }> = [];
 
   constructor(private readonly bounds: readonly number[] = REQUEST_BUCKETS_SECONDS) {}
 
@@ -74,15 +74,24 @@ export class RequestMetrics {
   register(registry: Registry): void {
     const counter = { name: 'ringkv_requests_total', help: 'Client requests by operation and HTTP status.', type: 'counter' as const };
     const histogram = { name: 'ringkv_request_duration_seconds', help: 'Client request latency by operation, in seconds.', type: 'histogram' as const };
-    const requests = { ...counter, get: async () => this.counterData(counter) };
+    // reset(): Registry.resetMetrics() calls it on every metric; it clears both.
+    const reset = () => this.reset();
+    const requests = { ...counter, get: async () => this.counterData(counter), reset };
     const latency = {
       ...histogram,
       get: async (): Promise<MetricData> => ({ ...histogram, values: this.histogramValues(histogram.name).map(splay), aggregator: 'sum' }),
       getForPromString: async (): Promise<MetricData> => ({ ...histogram, values: this.histogramValues(histogram.name), aggregator: 'sum' }),
+      reset,
     };
     // The Registry's typing wants prom-client's own classes; at run time it needs only these members.
     registry.registerMetric(requests as unknown as Parameters<Registry['registerMetric']>[0]);
     registry.registerMetric(latency as unknown as Parameters<Registry['registerMetric']>[0]);
+  }
+
+  /** Forgets every request recorded (Registry.resetMetrics). */
+  reset(): void {
+    this.byOp = new Map();
+    this.statusCells = [];
   }
 
   private addOp(op: string): OpCells {
