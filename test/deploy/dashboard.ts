@@ -16,6 +16,8 @@ export interface DashboardPanel {
   readonly targets?: readonly DashboardTarget[];
   readonly panels?: readonly DashboardPanel[];
   readonly datasource?: { readonly type?: string; readonly uid?: string };
+  /** Where the panel sits on Grafana's 24-column grid. */
+  readonly gridPos: { readonly x: number; readonly y: number; readonly w: number; readonly h: number };
 }
 
 export interface Dashboard {

@@ -28,6 +28,19 @@ t.test('every panel has a query, on the data source variable', async (t) => {
   }
   const ids = panels.map((p) => p.id);
   t.equal(new Set(ids).size, ids.length, 'panel ids are unique');
+  // No two panels (rows included) cover the same cell of the 24-column grid.
+  const taken = new Map<string, string>();
+  for (const panel of dashboard.panels) {
+    const { x, y, w, h } = panel.gridPos;
+    t.ok(x >= 0 && w > 0 && x + w <= 24, `"${panel.title}" fits in 24 columns`);
+    for (let col = x; col < x + w; col++) {
+      for (let row = y; row < y + h; row++) {
+        const other = taken.get(`${col},${row}`);
+        if (other !== undefined) t.fail(`"${panel.title}" overlaps "${other}"`);
+        taken.set(`${col},${row}`, panel.title);
+      }
+    }
+  }
 });
 
 t.test('every metric every query names is one a node exports, and none is deprecated', async (t) => {

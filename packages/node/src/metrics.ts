@@ -91,6 +91,11 @@ export const DEPRECATED_METRICS: Readonly<Record<string, string>> = {
   ringkv_gossip: 'ringkv_gossip_*_total and ringkv_gossip_local_health_score',
 };
 
+/**
+ * The node's registry and the hooks its parts report through. `gossipStats` and `connections`
+ * are absent when the node has no SWIM membership or no HTTP port of its own (in-process tests);
+ * their metrics are then not exported.
+ */
 export function createMetrics(
   nodeId: string,
   store: Store,

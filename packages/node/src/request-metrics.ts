@@ -49,6 +49,7 @@ interface MetricData {
   aggregator: 'sum';
 }
 
+/** The request counter and latency histogram of one node, registered on its registry by `register`. */
 export class RequestMetrics {
   private byOp = new Map<string, OpCells>();
   /** Every (op, status) cell in the order first seen: the order of the exported series. */
