@@ -29,10 +29,11 @@ function startRing(dir: string): Promise<RunningNode[]> {
   return startLocalRing({ count, n: 3, basePort: 0, dir, secret: randomBytes(18).toString('base64url') });
 }
 
-/** One of the node's gossip counters from /metrics. */
+/** One of the node's gossip counters from /metrics (docs/metrics.md), by its name's middle part. */
 async function gossipCounter(node: RunningNode, counter: string): Promise<number> {
   const response = await request(`${node.url}/metrics`);
-  const line = (await response.body.text()).split('\n').find((l) => l.startsWith(`ringkv_gossip{counter="${counter}"`));
+  const [name, labels] = counter === 'packets_out' ? ['ringkv_gossip_packets_total', '{direction="out"'] : [`ringkv_gossip_${counter}_total`, '{'];
+  const line = (await response.body.text()).split('\n').find((l) => l.startsWith(`${name}${labels}`));
   return Number(line?.split(' ').at(-1) ?? 0);
 }
 

@@ -2,7 +2,7 @@
  * False deaths under stalls (issue 4): a 10-node ring on loopback while two CPU hogs (busy
  * loops, bounded in time, started once the ring is up) compete for the two cores; a random
  * node is SIGSTOPped for 0.3–1.5 s and resumed, `--rounds` times, 3 s apart. Nobody
- * crashes, so every death a node declares or learns (`ringkv_gossip{counter="deaths"}`) is a
+ * crashes, so every death a node declares or learns (`ringkv_gossip_deaths_total`) is a
  * false one. Bounded: rounds x about 4.5 s; every process started (nodes and hogs) is
  * stopped by PID.
  *
@@ -23,9 +23,10 @@ const count = Number(values.nodes);
 const rounds = Number(values.rounds);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** ringkv_gossip_<name>_total of the node (docs/metrics.md). */
 async function counter(url: string, name: string): Promise<number> {
   const response = await request(`${url}/metrics`);
-  const line = (await response.body.text()).split('\n').find((l) => l.startsWith(`ringkv_gossip{counter="${name}"`));
+  const line = (await response.body.text()).split('\n').find((l) => l.startsWith(`ringkv_gossip_${name}_total{`));
   return Number(line?.split(' ').at(-1) ?? 0);
 }
 

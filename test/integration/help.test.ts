@@ -72,6 +72,7 @@ const scripts = [
   'bench/wrk-bench.ts',
   'bench/store-micro.ts',
   'bench/transport-micro.ts',
+  'bench/metrics-micro.ts',
   'bench/detection-bench.ts',
   'bench/detection-sim.ts',
   'bench/stall-bench.ts',

@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import t, { type Test } from 'tap';
 import { errorCode, headerOf, http, httpAgent, tempDir, trackPid, waitFor } from '../helpers/process.js';
 import { waitConverged } from '../helpers/ring.js';
+import { sampleValue } from '../helpers/metrics.js';
 
 const LAUNCHER = fileURLToPath(new URL('./secret-file-node.mjs', import.meta.url));
 const OLD = 'old-cluster-secret-0001';
@@ -51,9 +52,9 @@ async function start(t: Test, id: string, secrets: string[], seeds: string[], n 
   return node;
 }
 
-async function gossip(agent: ReturnType<typeof httpAgent>, node: Started, counter: string): Promise<number> {
-  const text = (await http(agent, 'GET', `${node.url}/metrics`)).body.toString();
-  return Number(text.split('\n').find((l) => l.startsWith(`ringkv_gossip{counter="${counter}"`))?.split(' ').at(-1) ?? NaN);
+/** A gossip metric of the node (docs/metrics.md). */
+async function gossip(agent: ReturnType<typeof httpAgent>, node: Started, name: string, labels: Record<string, string>): Promise<number> {
+  return sampleValue((await http(agent, 'GET', `${node.url}/metrics`)).body.toString(), name, labels);
 }
 
 /** Rewrites every node's secret file and sends SIGHUP; waits until each logged the reload. */
@@ -100,9 +101,9 @@ t.test('a secret is rotated on a running ring without downtime: add, make primar
   t.equal((await write(second, 'k', 'v3', newContext)).status, 204, 'a context signed under the new secret works');
   // Gossip keeps flowing under the new key alone: packets arrive, none is refused.
   for (const node of ring) {
-    const before = { in: await gossip(agent, node, 'packets_in'), refused: await gossip(agent, node, 'dropped_unauthenticated') };
-    await waitFor(async () => (await gossip(agent, node, 'packets_in')) >= before.in + 6 || undefined, 15_000, `${node.id} keeps receiving gossip`);
-    t.equal(await gossip(agent, node, 'dropped_unauthenticated'), before.refused, `${node.id}: no gossip packet refused after the old secret was dropped`);
+    const before = { in: await gossip(agent, node, 'ringkv_gossip_packets_total', { direction: 'in' }), refused: await gossip(agent, node, 'ringkv_gossip_packets_dropped_total', { reason: 'unauthenticated' }) };
+    await waitFor(async () => (await gossip(agent, node, 'ringkv_gossip_packets_total', { direction: 'in' })) >= before.in + 6 || undefined, 15_000, `${node.id} keeps receiving gossip`);
+    t.equal(await gossip(agent, node, 'ringkv_gossip_packets_dropped_total', { reason: 'unauthenticated' }), before.refused, `${node.id}: no gossip packet refused after the old secret was dropped`);
   }
   await waitConverged(t, asProcesses, 2);
   t.notMatch(first.stderr + second.stderr, /NOT reloaded/, 'every reload succeeded');

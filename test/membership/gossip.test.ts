@@ -9,6 +9,7 @@ import { DEFAULT_SECRET, http, httpAgent, pidAlive, waitFor, type NodeProcess, k
 
 const GOSSIP_KEY = new Keyring([DEFAULT_SECRET]).gossipKeys[0]!;
 import { restartNode, startRing, waitConverged } from '../helpers/ring.js';
+import { sampleValue } from '../helpers/metrics.js';
 
 type Members = Array<{ id: string; status: string }>;
 
@@ -17,11 +18,13 @@ async function statusSeenBy(agent: ReturnType<typeof httpAgent>, observer: NodeP
   return members.find((m) => m.id === id)?.status;
 }
 
-async function gossipCounter(agent: ReturnType<typeof httpAgent>, node: NodeProcess, counter: string): Promise<number> {
-  const text = (await http(agent, 'GET', `${node.url}/metrics`)).body.toString();
-  const line = text.split('\n').find((l) => l.startsWith(`ringkv_gossip{counter="${counter}"`));
-  return Number(line?.split(' ').at(-1) ?? NaN);
+/** A gossip metric of the node (docs/metrics.md), e.g. ringkv_gossip_packets_dropped_total{reason}. */
+async function gossipMetric(agent: ReturnType<typeof httpAgent>, node: NodeProcess, name: string, labels: Record<string, string> = {}): Promise<number> {
+  return sampleValue((await http(agent, 'GET', `${node.url}/metrics`)).body.toString(), name, labels);
 }
+
+/** Gossip packets the node dropped unread for `reason`. */
+const droppedFor = (agent: ReturnType<typeof httpAgent>, node: NodeProcess, reason: string) => gossipMetric(agent, node, 'ringkv_gossip_packets_dropped_total', { reason });
 
 function gossipAddressOf(node: NodeProcess): { host: string; port: number } {
   const line = node.logs.stdout.find((l) => l.includes('"node started"'))!;
@@ -59,11 +62,11 @@ t.test('forged, stale, replayed, oversize and garbage gossip packets are dropped
   const send = (packet: Buffer) => new Promise<void>((resolve, reject) => socket.send(packet, port, host, (e) => (e ? reject(e) : resolve())));
   const ping = { type: 'gossip' as const, from: 'intruder', updates: [{ kind: 'dead' as const, id: ring[1]!.id, incarnation: 9e15, from: 'intruder' }] };
   const before = {
-    unauthenticated: await gossipCounter(agent, target, 'dropped_unauthenticated'),
-    stale: await gossipCounter(agent, target, 'dropped_stale'),
-    replayed: await gossipCounter(agent, target, 'dropped_replayed'),
-    oversize: await gossipCounter(agent, target, 'dropped_oversize'),
-    malformed: await gossipCounter(agent, target, 'dropped_malformed'),
+    unauthenticated: await droppedFor(agent, target, 'unauthenticated'),
+    stale: await droppedFor(agent, target, 'stale'),
+    replayed: await droppedFor(agent, target, 'replayed'),
+    oversize: await droppedFor(agent, target, 'oversize'),
+    malformed: await droppedFor(agent, target, 'malformed'),
   };
   await send(encodePacket(new Keyring(['the-wrong-secret']).gossipKeys[0]!, ping, Date.now(), target.id));
   await send(encodePacket(GOSSIP_KEY, ping, Date.now() - 10 * 60_000, target.id));
@@ -74,12 +77,12 @@ t.test('forged, stale, replayed, oversize and garbage gossip packets are dropped
   await send(Buffer.alloc(3_000, 1));
   await send(Buffer.from('not a packet at all, but long enough to pass the header length check'));
   await send(encodePacket(GOSSIP_KEY, { type: 'gossip', from: 'x', updates: 'nope' } as never, Date.now(), target.id));
-  await waitFor(async () => ((await gossipCounter(agent, target, 'dropped_malformed')) >= before.malformed + 1 ? true : undefined), 5_000, 'packets processed');
-  t.equal(await gossipCounter(agent, target, 'dropped_unauthenticated'), before.unauthenticated + 3, 'wrong secret, bound to another member, and garbage');
-  t.equal(await gossipCounter(agent, target, 'dropped_stale'), before.stale + 1, 'a packet from 10 minutes ago');
-  t.equal(await gossipCounter(agent, target, 'dropped_replayed'), before.replayed + 1, 'the second copy of a valid packet');
-  t.equal(await gossipCounter(agent, target, 'dropped_oversize'), before.oversize + 1);
-  t.equal(await gossipCounter(agent, target, 'dropped_malformed'), before.malformed + 1, 'a signed packet of the wrong shape');
+  await waitFor(async () => ((await droppedFor(agent, target, 'malformed')) >= before.malformed + 1 ? true : undefined), 5_000, 'packets processed');
+  t.equal(await droppedFor(agent, target, 'unauthenticated'), before.unauthenticated + 3, 'wrong secret, bound to another member, and garbage');
+  t.equal(await droppedFor(agent, target, 'stale'), before.stale + 1, 'a packet from 10 minutes ago');
+  t.equal(await droppedFor(agent, target, 'replayed'), before.replayed + 1, 'the second copy of a valid packet');
+  t.equal(await droppedFor(agent, target, 'oversize'), before.oversize + 1);
+  t.equal(await droppedFor(agent, target, 'malformed'), before.malformed + 1, 'a signed packet of the wrong shape');
   t.equal(await statusSeenBy(agent, target, ring[1]!.id), 'alive', 'the forged death notice changed nothing');
   await waitConverged(t, ring, 2);
 });
@@ -99,7 +102,7 @@ t.test('regression: an authenticated gossip message with a malformed address is 
   const socket = createSocket('udp4');
   t.teardown(() => socket.close());
   const send = (packet: Buffer) => new Promise<void>((resolve, reject) => socket.send(packet, port, host, (e) => (e ? reject(e) : resolve())));
-  const before = await gossipCounter(agent, target, 'dropped_malformed');
+  const before = await droppedFor(agent, target, 'malformed');
   const zombie = (gossipAddress: string) => ({ type: 'gossip' as const, from: 'node2', updates: [{ kind: 'alive' as const, id: 'zombie', incarnation: 1, gossipAddress, httpAddress: 'http://127.0.0.1:1' }] });
   const bad: unknown[] = [
     zombie('127.0.0.1:99999'),
@@ -109,9 +112,9 @@ t.test('regression: an authenticated gossip message with a malformed address is 
     { type: 'ping-req', seq: 2, from: 'node2', target: 'node3', targetAddress: ':::', updates: [] },
   ];
   for (const message of bad) await send(encodePacket(GOSSIP_KEY, message as never, Date.now(), target.id));
-  await waitFor(async () => ((await gossipCounter(agent, target, 'dropped_malformed')) >= before + bad.length ? true : undefined), 5_000, 'the malformed messages were counted');
-  t.equal(await gossipCounter(agent, target, 'dropped_malformed'), before + bad.length, 'each dropped as malformed');
-  t.equal(await gossipCounter(agent, target, 'handler_errors'), 0, 'nothing reached a handler and threw');
+  await waitFor(async () => ((await droppedFor(agent, target, 'malformed')) >= before + bad.length ? true : undefined), 5_000, 'the malformed messages were counted');
+  t.equal(await droppedFor(agent, target, 'malformed'), before + bad.length, 'each dropped as malformed');
+  t.equal(await gossipMetric(agent, target, 'ringkv_gossip_handler_errors_total'), 0, 'nothing reached a handler and threw');
   t.ok(pidAlive(target.pid), 'the process is alive');
   for (const node of ring) t.equal(await statusSeenBy(agent, node, 'zombie'), undefined, `${node.id} never heard of the zombie member`);
   await waitConverged(t, ring, 3);
@@ -124,7 +127,7 @@ t.test('5,000 garbage datagrams change nothing', async (t) => {
   const { host, port } = gossipAddressOf(target);
   const socket = createSocket('udp4');
   t.teardown(() => socket.close());
-  const dropped = async () => (await gossipCounter(agent, target, 'dropped_unauthenticated')) + (await gossipCounter(agent, target, 'dropped_oversize'));
+  const dropped = async () => (await droppedFor(agent, target, 'unauthenticated')) + (await droppedFor(agent, target, 'oversize'));
   const before = await dropped();
   let seed = 5_000;
   const random = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
@@ -140,8 +143,8 @@ t.test('5,000 garbage datagrams change nothing', async (t) => {
     return now - before >= 4_000 ? now - before : undefined;
   }, 15_000, 'the garbage was counted');
   t.comment(`${counted} of 5,000 garbage datagrams counted as dropped`);
-  t.equal(await gossipCounter(agent, target, 'handler_errors'), 0);
-  t.equal(await gossipCounter(agent, target, 'dropped_malformed'), 0, 'no garbage was taken for an authentic message');
+  t.equal(await gossipMetric(agent, target, 'ringkv_gossip_handler_errors_total'), 0);
+  t.equal(await droppedFor(agent, target, 'malformed'), 0, 'no garbage was taken for an authentic message');
   for (const node of ring) for (const other of ring) t.equal(await statusSeenBy(agent, node, other.id), 'alive', `${node.id} sees ${other.id} alive`);
   t.equal((await http(agent, 'PUT', `${target.url}/kv/after-garbage?w=2`, { body: 'v' })).status, 204, 'the ring still replicates');
 });
@@ -179,8 +182,8 @@ t.test('200 MiB of garbage streamed at the gossip TCP port after a frame header:
   t.comment(`client wrote ${(sent / 1024 / 1024).toFixed(1)} MiB before the node closed; RSS ${(before.rss / 1024 / 1024).toFixed(0)} → peak ${(after.peak / 1024 / 1024).toFixed(0)} MiB`);
   t.ok(sent < total, `the node cut the stream off (after ${(sent / 1024 / 1024).toFixed(1)} MiB)`);
   t.ok(growth < 64 * 1024 * 1024, `peak RSS grew ${(growth / 1024 / 1024).toFixed(1)} MiB (< 64 MiB)`);
-  t.ok((await gossipCounter(agent, target, 'dropped_unauthenticated')) >= 1, 'the frame was dropped as unauthenticated');
-  t.equal(await gossipCounter(agent, target, 'handler_errors'), 0);
+  t.ok((await droppedFor(agent, target, 'unauthenticated')) >= 1, 'the frame was dropped as unauthenticated');
+  t.equal(await gossipMetric(agent, target, 'ringkv_gossip_handler_errors_total'), 0);
   t.equal((await http(agent, 'PUT', `${target.url}/kv/after-tcp-garbage?w=2`, { body: 'v' })).status, 204, 'the node still serves and replicates');
   await waitConverged(t, ring, 2);
 });

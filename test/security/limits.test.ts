@@ -144,7 +144,7 @@ t.test('--connections-max: new connections past the cap are closed at once and c
   await t.rejects(extra.get('/admin/status', 1_000), 'and gets no answer');
   const metrics = await held[0]!.get('/metrics');
   t.equal(metrics.status, 200, 'an open connection still works at the cap');
-  t.ok(metric(metrics.body, 'ringkv_connections_dropped') >= 1, `the drop is counted (ringkv_connections_dropped ${metric(metrics.body, 'ringkv_connections_dropped')})`);
+  t.ok(metric(metrics.body, 'ringkv_connections_dropped_total') >= 1, `the drop is counted (ringkv_connections_dropped_total ${metric(metrics.body, 'ringkv_connections_dropped_total')})`);
   t.equal(metric(metrics.body, 'ringkv_connections_open'), CAP, `ringkv_connections_open is ${CAP}`);
   for (const connection of held.slice(0, 5)) connection.socket.destroy();
   const served = await waitFor(async () => {

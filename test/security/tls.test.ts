@@ -100,7 +100,7 @@ t.test('a 3-node ring over mutual TLS', async (t) => {
     t.equal(local.status, 200, `${node.id} holds its replica of tls-7`);
   }
   const transport = (await http(agent, 'GET', `${first.url}/metrics`)).body.toString();
-  t.match(transport, /ringkv_transport_ops_sent\{[^}]*\} [1-9]/, 'node1 sent replica ops to its peers');
+  t.match(transport, /ringkv_transport_ops_sent_total\{[^}]*\} [1-9]/, 'node1 sent replica ops to its peers');
 
   // The CLI with --cacert.
   const cliGet = await runCli(t, ['get', 'tls-3', '--url', first.url, '--cacert', ca.cert]);

@@ -1,5 +1,6 @@
 /** Public API of the node package: start a node in-process, or as a process. */
 export { startNode, assemble, VERSION, type RingkvNode, type NodeParts } from './node.js';
+export { DEPRECATED_METRICS, type GossipStats } from './metrics.js';
 export { runNodeProcess, resolveSecret } from './main.js';
 export { resolveAdminToken, adminTokenFromDir, ADMIN_TOKEN_FILE } from './access/admin-token.js';
 export { parseAuthFile, type TokenTable, type Operation } from './access/client-tokens.js';

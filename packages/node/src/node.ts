@@ -22,7 +22,7 @@ import { createEdgeServer } from './http/edge-server.js';
 import { AuthFile } from './access/auth-file.js';
 import { loadTls, peerConnectOptions, type TlsMaterial } from './access/tls-files.js';
 import { costBounded } from './cost-bounded.js';
-import { createMetrics, type ConnectionCounts } from './metrics.js';
+import { createMetrics, type ConnectionCounts, type GossipStats } from './metrics.js';
 import { countByStatus } from './membership/membership.js';
 import { StaticMembership } from './membership/static-membership.js';
 import type { MembershipView } from './membership/membership.js';
@@ -111,7 +111,7 @@ export interface NodeParts {
   /** Injected partitions, when the node runs with fault injection. */
   readonly faults?: FaultPlan;
   /** Gossip counters for /metrics, when membership is SWIM. */
-  readonly swimStats?: () => Record<string, number>;
+  readonly swimStats?: () => GossipStats;
   readonly logger?: Logger;
   readonly nowMs?: () => number;
   /** Injected by the simulation (a manual clock); the process's timers otherwise. */
@@ -261,7 +261,8 @@ export function assemble(config: NodeConfig, url: string, parts: NodeParts, logg
   });
   metrics.gauge('ringkv_clock_skew_seconds', "This node's clock minus the median of its peers' (membership/clock-skew.ts).", () => clock.estimate(nowMs()).skewMs / 1000);
   metrics.gauge('ringkv_peers_avoided', 'Peers this node currently routes around because they left its requests unanswered (replication/peer-health.ts).', () => coordinator.peerHealth().filter((p) => !p.usable).length);
-  metrics.gauge('ringkv_peer_trips', 'Times a peer was found silent or unreachable and routed around, since start.', () => peerHealth.trips);
+  metrics.counter('ringkv_peer_trips_total', 'Times a peer was found silent or unreachable and routed around.', () => peerHealth.trips);
+  metrics.watchRing(() => coordinator.ring(), config.n, (id) => membership.isReachable(id));
   // What every background loop (hints, handoff, anti-entropy, reaping) works with.
   const background = { store, membership, transport, logger, nowMs, timers: parts.timers };
   const ring = { selfId: config.nodeId, n: config.n, ring: () => coordinator.ring() };
@@ -388,21 +389,21 @@ export function assemble(config: NodeConfig, url: string, parts: NodeParts, logg
 }
 
 /** The gossip counters /metrics exports. */
-function swimCounters(driver: SwimDriver): Record<string, number> {
+function swimCounters(driver: SwimDriver): GossipStats {
   const { stats } = driver.swim;
   return {
     probes: stats.probes,
-    probe_failures: stats.probeFailures,
-    indirect_probes: stats.indirectProbes,
+    probeFailures: stats.probeFailures,
+    indirectProbes: stats.indirectProbes,
     suspicions: stats.suspicions,
     refutations: stats.refutations,
     deaths: stats.deaths,
-    packets_in: driver.stats.packetsIn,
-    packets_out: driver.stats.packetsOut,
-    push_pulls: driver.stats.pushPulls,
-    local_health: driver.swim.health,
-    handler_errors: driver.stats.handlerErrors,
-    ...Object.fromEntries(Object.entries(driver.stats.dropped).map(([reason, count]) => [`dropped_${reason}`, count])),
+    packetsIn: driver.stats.packetsIn,
+    packetsOut: driver.stats.packetsOut,
+    pushPulls: driver.stats.pushPulls,
+    localHealth: driver.swim.health,
+    handlerErrors: driver.stats.handlerErrors,
+    dropped: driver.stats.dropped,
   };
 }
 

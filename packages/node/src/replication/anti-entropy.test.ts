@@ -74,7 +74,7 @@ t.test('a whole replica rebuilt from empty, through the admin route, under the r
   const metrics = await (await empty.app.request('/metrics')).text();
   t.match(metrics, /ringkv_anti_entropy_keys_total\{direction="in"[^}]*\} 3000/);
   t.match(metrics, /ringkv_anti_entropy_exchanges_total\{peer="node1",result="ok"[^}]*\} 1/);
-  t.match(metrics, /ringkv_anti_entropy_last_completed_seconds\{peer="node1"[^}]*\} \d/);
+  t.match(metrics, /ringkv_anti_entropy_last_completed_timestamp_seconds\{peer="node1"[^}]*\} \d/);
   t.equal((await empty.app.request('/admin/anti-entropy?peer=nobody', { method: 'POST' })).status, 400, 'an unknown peer is a 400');
 });
 
