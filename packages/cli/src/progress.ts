@@ -1,0 +1,57 @@
+/**
+ * Progress of long commands on stderr (stdout stays the result, for scripts). On a terminal
+ * one line is rewritten in place; elsewhere (a log, a pipe) a line is written only when its
+ * text changes and at most once per `quietMs`, so a waiting command does not flood a log.
+ * `done` ends the line. Time comes in as a function (tests pass their own).
+ */
+export interface ProgressSink {
+  readonly isTTY?: boolean;
+  write(text: string): unknown;
+}
+
+export class Progress {
+  private last = '';
+  private lastWrittenMs = -Infinity;
+  private open = false;
+
+  constructor(
+    private readonly sink: ProgressSink = process.stderr,
+    private readonly nowMs: () => number = Date.now,
+    private readonly quietMs = 2_000,
+  ) {}
+
+  /** Shows `text` as the current state. */
+  update(text: string): void {
+    if (text === this.last) return;
+    if (this.sink.isTTY) {
+      this.sink.write(`\r\x1b[K${text}`);
+      this.open = true;
+    } else {
+      if (this.nowMs() - this.lastWrittenMs < this.quietMs) return;
+      this.sink.write(`${text}\n`);
+      this.lastWrittenMs = this.nowMs();
+    }
+    this.last = text;
+  }
+
+  /** A line that stays (one exchange done, a phase finished). */
+  line(text: string): void {
+    if (this.open) this.sink.write('\r\x1b[K');
+    this.open = false;
+    this.sink.write(`${text}\n`);
+    this.last = '';
+  }
+
+  /** Ends the in-place line, if one is shown. */
+  done(): void {
+    if (this.open) this.sink.write('\n');
+    this.open = false;
+  }
+}
+
+/** Bytes as B, KiB or MiB with one decimal. */
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+}
