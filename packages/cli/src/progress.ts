@@ -13,6 +13,8 @@ export class Progress {
   private last = '';
   private lastWrittenMs = -Infinity;
   private open = false;
+  /** Off a terminal: the latest state not written because it came too soon after the last. */
+  private unwritten: string | undefined;
 
   constructor(
     private readonly sink: ProgressSink = process.stderr,
@@ -27,25 +29,23 @@ export class Progress {
       this.sink.write(`\r\x1b[K${text}`);
       this.open = true;
     } else {
-      if (this.nowMs() - this.lastWrittenMs < this.quietMs) return;
+      if (this.nowMs() - this.lastWrittenMs < this.quietMs) {
+        this.unwritten = text;
+        return;
+      }
       this.sink.write(`${text}\n`);
+      this.unwritten = undefined;
       this.lastWrittenMs = this.nowMs();
     }
     this.last = text;
   }
 
-  /** A line that stays (one exchange done, a phase finished). */
-  line(text: string): void {
-    if (this.open) this.sink.write('\r\x1b[K');
-    this.open = false;
-    this.sink.write(`${text}\n`);
-    this.last = '';
-  }
-
-  /** Ends the in-place line, if one is shown. */
+  /** Ends the in-place line, if one is shown; off a terminal, writes the final state if it was held back. */
   done(): void {
     if (this.open) this.sink.write('\n');
+    if (this.unwritten !== undefined) this.sink.write(`${this.unwritten}\n`);
     this.open = false;
+    this.unwritten = undefined;
   }
 }
 
