@@ -75,7 +75,7 @@ async function main(): Promise<void> {
   }
   const command = commands[name];
   if (command === undefined) {
-    process.stderr.write(`ringkv: unknown command "${name}"\n\n${usage}`);
+    process.stderr.write(`ringkv: unknown command "${name}" (ringkv --help lists the commands)\n`);
     process.exit(64);
   }
   if (wantsHelp(rest)) {
@@ -87,7 +87,8 @@ async function main(): Promise<void> {
     if (typeof code === 'number' && code !== 0) process.exit(code);
   } catch (error) {
     if (error instanceof UsageError) {
-      process.stderr.write(`ringkv ${name}: ${error.message}\n\n${usage}`);
+      // One line (a script's log stays readable); the command's --help has the rest.
+      process.stderr.write(`ringkv ${name}: ${error.message} (ringkv ${name} --help lists its flags)\n`);
       process.exit(64);
     }
     const coded = error as { code?: string; message?: string };
