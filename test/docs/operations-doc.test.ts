@@ -1,7 +1,7 @@
 // docs/operations.md: every shell block marked `<!-- tested -->` is run, in the doc's order and
-// line by line, against a real ring of four nodes (N = 3), and every line must exit 0. `ringkv`
+// line by line, against a real ring of three nodes (N = 2), and every line must exit 0. `ringkv`
 // is the built CLI; `systemctl stop|start|restart ringkv` stands for stopping and starting the
-// process of $NODE (node4); $URL is node1, $DIR node4's data directory, $SNAPSHOT a temp file,
+// process of $NODE (node3); $URL is node1, $DIR node3's data directory, $SNAPSHOT a temp file,
 // and the admin token comes from RINGKV_ADMIN_TOKEN, as the doc says.
 // So the commands the doc shows cannot drift from what the CLI does.
 import t from 'tap';
@@ -45,13 +45,13 @@ async function runLine(t: TestLike, line: string, env: Record<string, string>): 
 }
 
 t.test('every tested line of docs/operations.md exits 0 against a real ring', async (t) => {
-  const ring = await startRing(t, { nodes: 4, n: 3 });
-  let node: NodeProcess = ring[3]!;
-  const env = { RINGKV_ADMIN_TOKEN: DEFAULT_ADMIN_TOKEN, URL: ring[0]!.url, NODE: node.url, DIR: node.dir, SNAPSHOT: join(await tempDir(t), 'node4.snapshot') };
+  const ring = await startRing(t, { nodes: 3, n: 2 });
+  let node: NodeProcess = ring[2]!;
+  const env = { RINGKV_ADMIN_TOKEN: DEFAULT_ADMIN_TOKEN, URL: ring[0]!.url, NODE: node.url, DIR: node.dir, SNAPSHOT: join(await tempDir(t), 'node3.snapshot') };
   for (const line of testedLines(doc)) {
     const systemctl = /^systemctl (stop|start|restart) ringkv/.exec(line);
     if (systemctl?.[1] === 'stop' || systemctl?.[1] === 'restart') await stopByPid(node.pid);
-    if (systemctl?.[1] === 'start' || systemctl?.[1] === 'restart') node = await restartNode(t, node, ring, 3);
+    if (systemctl?.[1] === 'start' || systemctl?.[1] === 'restart') node = await restartNode(t, node, ring, 2);
     if (systemctl !== null) {
       t.pass(line);
       continue;
@@ -61,6 +61,6 @@ t.test('every tested line of docs/operations.md exits 0 against a real ring', as
     if (/^ringkv (status|members|local|get|preflist|repair|snapshot|restore)/.test(line)) t.not(result.out.trim(), '', `${line.split('#')[0]!.trim()} printed something`);
     if (line.startsWith('ringkv local greeting')) t.match(result.out, /hello/, 'local shows the value written');
   }
-  const leaving = ring.find((n) => n.id === 'node4')!;
+  const leaving = ring.find((n) => n.id === 'node3')!;
   await t.resolves(waitExit(leaving.child, 60_000), 'the node that left stopped by itself');
 });
