@@ -13,9 +13,9 @@ import { MemoryStore } from '../storage/memory-store.js';
 import type { SnapshotFile } from '../storage/snapshot.js';
 import { SNAPSHOT_HEADERS, snapshotRoute } from './snapshot-route.js';
 
-function appOver(store: { snapshot?: () => Promise<SnapshotFile> }): Hono {
+function appOver(store: { snapshot?: () => Promise<SnapshotFile> }, stallMs?: number): Hono {
   const app = new Hono();
-  snapshotRoute(app, store);
+  snapshotRoute(app, store, stallMs);
   app.onError((error, c) => (error instanceof KvError ? c.json({ error: { code: error.code } }, error.status as 400) : c.json({ error: { code: 'KV_ERR_INTERNAL' } }, 500)));
   return app;
 }
@@ -72,6 +72,23 @@ t.test('one at a time: a second is refused until the first client goes away; its
   t.equal(third.status, 200, 'then a new snapshot is taken');
   await third.arrayBuffer();
 });
+
+t.test('a client that stops reading loses the slot after the stall bound; the file is deleted', async (t) => {
+  const store = fakeStore(t, 4_000_000);
+  const app = appOver(store, 200);
+  const first = await post(app);
+  const reader = first.body!.getReader();
+  await reader.read(); // then reads no more
+  await t.resolves(waitGone(store.files[0]!), 'the temporary file is deleted after the stall bound');
+  await t.rejects(drain(reader), 'the stalled stream ends with an error');
+  const next = await post(app);
+  t.equal(next.status, 200, 'and the next snapshot may begin');
+  await next.arrayBuffer();
+});
+
+async function drain(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<void> {
+  for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read());
+}
 
 t.test('coded errors: a memory store, a full disk', async (t) => {
   const memory = await post(appOver(new MemoryStore()));
