@@ -26,6 +26,7 @@ import { closeSync, constants, copyFileSync, existsSync, fsyncSync, mkdirSync, o
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { KvError } from '../errors.js';
+import { checkNotRemoved } from '../membership/removals.js';
 import { DEAD_CLOCK_SKEW_MS } from './store.js';
 import { DATABASE_FILE } from './sqlite-store.js';
 import { checkSnapshotFile, SNAPSHOT_TAKEN_META, type SnapshotInfo } from './snapshot.js';
@@ -109,9 +110,7 @@ export function restoreSnapshot(options: RestoreOptions): RestoreResult {
       { ageMs, ageMaxMs },
     );
   }
-  if (existsSync(join(options.dir, 'removed'))) {
-    throw new KvError('KV_ERR_DATA_DIR', `${options.dir} belongs to a node removed from the ring; a removed identity never rejoins`, { dir: options.dir });
-  }
+  checkNotRemoved(options.dir, info.nodeId); // a removed identity never rejoins, restored or not
   mkdirSync(options.dir, { recursive: true, mode: 0o700 });
   const target = join(options.dir, DATABASE_FILE);
   let movedAside: string | undefined;
