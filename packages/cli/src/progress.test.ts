@@ -40,6 +40,24 @@ t.test('off a terminal: a line per change, at most one per quiet period, the fin
   t.equal(s.out.length, 3, 'and only once');
 });
 
+t.test('clear takes the line away and drops a held-back state', async (t) => {
+  const tty = sink(true);
+  const p = new Progress(tty, () => 0);
+  p.update('exchanging with node1');
+  p.clear();
+  p.clear();
+  t.same(tty.out, ['\r\x1b[Kexchanging with node1', '\r\x1b[K'], 'erased once');
+  const log = sink(false);
+  let now = 0;
+  const q = new Progress(log, () => now);
+  q.update('exchanging with node1');
+  now = 10;
+  q.update('exchanging with node2');
+  q.clear();
+  q.done();
+  t.same(log.out, ['exchanging with node1\n'], 'the held-back state is not written after clear');
+});
+
 t.test('formatBytes', async (t) => {
   t.equal(formatBytes(512), '512 B');
   t.equal(formatBytes(2048), '2.0 KiB');

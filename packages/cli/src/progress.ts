@@ -40,6 +40,14 @@ export class Progress {
     this.last = text;
   }
 
+  /** Takes the in-place line away (before a result line); a held-back state is dropped. */
+  clear(): void {
+    if (this.open) this.sink.write('\r\x1b[K');
+    this.open = false;
+    this.unwritten = undefined;
+    this.last = '';
+  }
+
   /** Ends the in-place line, if one is shown; off a terminal, writes the final state if it was held back. */
   done(): void {
     if (this.open) this.sink.write('\n');

@@ -67,7 +67,7 @@ export async function runRepair(argv: string[]): Promise<number> {
     for (const [i, peer] of peers.entries()) {
       progress.update(`repair: exchanging with ${peer} (${i + 1}/${peers.length})…`);
       const answer = await call<{ exchanges: ExchangeReport[] }>('POST', `${url}/admin/anti-entropy?peer=${encodeURIComponent(peer)}`, headers, dispatcher);
-      progress.done();
+      progress.clear();
       if (answer.status !== 200) return refused(`anti-entropy with ${peer}`, answer, token);
       for (const report of answer.body.exchanges) {
         if (report.error !== undefined) failed++;
@@ -76,7 +76,7 @@ export async function runRepair(argv: string[]): Promise<number> {
     }
     return failed === 0 ? 0 : 1;
   } finally {
-    progress.done();
+    progress.clear();
     await dispatcher?.close();
   }
 }

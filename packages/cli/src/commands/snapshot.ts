@@ -52,7 +52,7 @@ export async function runSnapshot(argv: string[]): Promise<number> {
       ...(dispatcher ? { dispatcher } : {}),
     });
     if (response.statusCode !== 200) {
-      progress.done();
+      progress.clear();
       const body = await response.body.text();
       process.stderr.write(`snapshot ${response.statusCode}: ${body}\n`);
       if (response.statusCode === 401 && token === undefined) process.stderr.write('no admin token found: pass --token, set RINGKV_ADMIN_TOKEN, or --dir with the ring\'s data directory\n');
@@ -84,7 +84,7 @@ export async function runSnapshot(argv: string[]): Promise<number> {
     process.stdout.write(`snapshot of ${info.nodeId} (schema ${info.schemaVersion}, ${info.keys} keys, ${formatBytes(received)}, taken ${new Date(info.takenMs ?? 0).toISOString()}) written to ${out}\n`);
     return 0;
   } finally {
-    progress.done();
+    progress.clear();
     rmSync(temp, { force: true });
     await dispatcher?.close();
   }
