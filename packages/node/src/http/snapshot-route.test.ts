@@ -8,6 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { Hono } from 'hono';
+import { createAdaptorServer } from '@hono/node-server';
+import type { AddressInfo } from 'node:net';
+import { request } from 'undici';
 import { KvError } from '../errors.js';
 import { MemoryStore } from '../storage/memory-store.js';
 import type { SnapshotFile } from '../storage/snapshot.js';
@@ -25,7 +28,7 @@ function fakeStore(t: Test, bytes: number) {
   const dir = mkdtempSync(join(tmpdir(), 'ringkv-snapshot-route-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const files: string[] = [];
-  const content = Buffer.from(Array.from({ length: bytes }, (_, i) => (i * 31) % 251));
+  const content = Buffer.alloc(bytes, 'ringkv snapshot bytes ');
   return {
     files,
     content,
@@ -71,6 +74,24 @@ t.test('one at a time: a second is refused until the first client goes away; its
   const third = await post(app);
   t.equal(third.status, 200, 'then a new snapshot is taken');
   await third.arrayBuffer();
+});
+
+t.test('over a real HTTP server: a client that disconnects mid-stream frees the slot and the file', async (t) => {
+  const store = fakeStore(t, 48_000_000); // far more than loopback socket buffers hold
+  const server = createAdaptorServer({ fetch: appOver(store).fetch });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/admin/snapshot`;
+  const response = await request(url, { method: 'POST' });
+  t.equal(response.statusCode, 200);
+  for await (const chunk of response.body) {
+    if ((chunk as Buffer).length > 0) break; // one chunk, then the client goes away
+  }
+  response.body.destroy();
+  await t.resolves(waitGone(store.files[0]!), 'the node deleted the temporary file');
+  const next = await request(url, { method: 'POST' });
+  t.equal(next.statusCode, 200, 'and takes the next snapshot');
+  await next.body.dump({ limit: Infinity });
 });
 
 t.test('a client that stops reading loses the slot after the stall bound; the file is deleted', async (t) => {
