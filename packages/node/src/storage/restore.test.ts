@@ -70,7 +70,9 @@ t.test('a snapshot taken while writes go on is one consistent, checked database'
   t.equal(file.nodeId, 'node-1');
   // A temporary copy left by a previous life (a crash mid-snapshot) is deleted at the next open.
   await store.close();
-  open(dir).close();
+  writeFileSync(join(dir, `${SNAPSHOT_PREFIX}left-behind.tmp`), 'x');
+  writeFileSync(join(dir, `${SNAPSHOT_PREFIX}left-behind.tmp-wal`), 'x');
+  await open(dir).close();
   t.same(readdirSync(dir).filter((name) => name.startsWith(SNAPSHOT_PREFIX)), [], 'stale snapshot files are removed at open');
 });
 
@@ -116,6 +118,7 @@ t.test('restore refuses what is unsafe, with coded errors, and changes nothing',
   writeFileSync(join(removed, 'removed'), 'node-1\n');
   t.equal(codeOf(() => restoreSnapshot({ from: path, dir: removed, tombstoneGraceMs: GRACE_MS, nowMs: now })), 'KV_ERR_DATA_DIR', 'a removed identity\'s directory');
 
+  t.equal(codeOf(() => restoreSnapshot({ from: join(dir, 'no-such-snapshot'), dir, tombstoneGraceMs: GRACE_MS, nowMs: now })), 'KV_ERR_BAD_REQUEST', 'a file that does not exist');
   const garbage = join(tempDir(t), 'garbage.db');
   writeFileSync(garbage, Buffer.alloc(8192, 7));
   t.equal(codeOf(() => restoreSnapshot({ from: garbage, dir, tombstoneGraceMs: GRACE_MS, nowMs: now })), 'KV_ERR_STORAGE_CORRUPT', 'a file that is not a database');

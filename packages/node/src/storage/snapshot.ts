@@ -41,7 +41,8 @@ export function snapshotPath(dir: string, random: () => number = Math.random): s
 export function removeStaleSnapshots(dir: string): void {
   if (!existsSync(dir)) return;
   for (const name of readdirSync(dir)) {
-    if (name.startsWith(SNAPSHOT_PREFIX) && name.endsWith(SNAPSHOT_SUFFIX)) rmSync(join(dir, name), { force: true });
+    // The copy's own -wal, -shm or -journal too, if the stop came while it was open.
+    if (name.startsWith(SNAPSHOT_PREFIX) && /\.tmp(-wal|-shm|-journal)?$/.test(name)) rmSync(join(dir, name), { force: true });
   }
 }
 
@@ -65,6 +66,7 @@ export interface SnapshotInfo {
 export function checkSnapshotFile(path: string): SnapshotInfo {
   let db: Database.Database | undefined;
   const corrupt = (why: string) => new KvError('KV_ERR_STORAGE_CORRUPT', `${path} is not a usable ringkv snapshot: ${why}`, { path });
+  if (!existsSync(path)) throw new KvError('KV_ERR_BAD_REQUEST', `${path}: no such file`, { path });
   try {
     db = new Database(path, { readonly: true, fileMustExist: true, timeout: 0 });
     const integrity = db.pragma('integrity_check(1)', { simple: true });
