@@ -6,7 +6,8 @@
  */
 import type { Test } from 'tap';
 import { plain } from '../helpers/compare.js';
-import type { Store } from '@ringkv/node';
+import { rmSync, statSync } from 'node:fs';
+import { checkSnapshotFile, type SnapshotFile, type Store } from '@ringkv/node';
 import { contextOf, update, type VersionedObject, type VersioningLimits } from '@ringkv/node/testing';
 import { RING_SPACE } from '@ringkv/protocol';
 
@@ -256,6 +257,25 @@ export function storeContract(t: Test, name: string, makeStore: MakeStore): Prom
       t.equal(store.stats().commits, before.commits + 1, 'in one commit');
       t.equal(store.stats().writes, before.writes + 2);
       await t.rejects(store.put('c', written('c')), Error, 'a put after close rejects');
+    });
+
+    t.test('snapshot: a checked copy of the committed keys in the store\'s directory, or a coded refusal', async (t) => {
+      const store = await fresh(t);
+      await Promise.all([store.put('a', written('a')), store.put('b', written('b'))]);
+      if (store.snapshot === undefined) return t.pass('this store offers no snapshot (the route answers a coded error)');
+      let file: SnapshotFile;
+      try {
+        file = await store.snapshot();
+      } catch (error) {
+        t.match((error as { code?: string }).code, /^KV_ERR_/, 'a store that cannot snapshot refuses with a coded error');
+        return;
+      }
+      t.teardown(() => rmSync(file.path, { force: true }));
+      const info = checkSnapshotFile(file.path);
+      t.equal(info.keys, 2, 'the copy holds the committed keys');
+      t.equal(info.nodeId, file.nodeId, 'and names its node');
+      t.equal(statSync(file.path).size, file.bytes, 'its size is what the store says');
+      t.ok(store.get('a'), 'the store itself is untouched');
     });
 
     t.test('close is idempotent', async (t) => {

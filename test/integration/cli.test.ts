@@ -34,6 +34,7 @@ t.test('ringkv up, put, get, status, then SIGTERM stops the ring', async (t) => 
   const nodePid = Number(pidText);
   trackPid(t, nodePid); // stopped by PID in teardown even if `up` dies first
   t.equal(id, 'node1', 'the first node is node1');
+  t.match(up.logs.stderr, /waiting: 3\/3 nodes see all members alive/, 'ringkv up showed its progress on stderr, up to convergence');
   t.ok(pidAlive(nodePid), `the node process ${nodePid} is running`);
   t.not(nodePid, up.pid, 'the node runs in its own process');
   t.ok(existsSync(join(dir, 'node1')), 'the node keeps its data under --dir');

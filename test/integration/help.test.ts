@@ -15,17 +15,21 @@ const DEADLINE_MS = 60_000;
 const commands: Record<string, readonly string[]> = {
   up: ['nodes', 'n', 'port', 'dir'],
   node: Object.keys(nodeOptions),
-  get: ['r', 'url', 'timeout-ms', 'token', 'cacert'],
+  get: ['r', 'json', 'url', 'timeout-ms', 'token', 'cacert'],
   put: ['w', 'context', 'content-type', 'url', 'timeout-ms', 'token', 'cacert'],
   del: ['w', 'context', 'url', 'timeout-ms', 'token', 'cacert'],
-  status: ['json', 'url', 'token', 'dir', 'cacert'],
+  status: ['json', 'watch', 'interval-ms', 'url', 'token', 'dir', 'cacert'],
   ring: ['json', 'url', 'token', 'dir', 'cacert'],
   members: ['json', 'url', 'token', 'dir', 'cacert'],
   preflist: ['json', 'url', 'token', 'dir', 'cacert'],
   leave: ['url', 'token', 'dir', 'cacert'],
   remove: ['url', 'token', 'dir', 'cacert'],
-  transfers: ['url', 'token', 'dir', 'cacert'],
-  'anti-entropy': ['peer', 'url', 'token', 'dir', 'cacert'],
+  transfers: ['json', 'url', 'token', 'dir', 'cacert'],
+  local: ['json', 'url', 'token', 'dir', 'cacert'],
+  repair: ['peer', 'json', 'url', 'token', 'dir', 'cacert'],
+  'anti-entropy': ['peer', 'json', 'url', 'token', 'dir', 'cacert'],
+  snapshot: ['out', 'url', 'token', 'dir', 'cacert'],
+  restore: ['from', 'dir', 'tombstone-grace-ms'],
 };
 
 t.test('ringkv <command> --help: usage, every flag, exit 0', async (t) => {

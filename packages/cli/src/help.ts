@@ -19,6 +19,16 @@ const KV = `Common flags:
   --token T        a client token (else RINGKV_TOKEN)
   --cacert F       the CA certificate of a TLS ring (else RINGKV_CACERT)`;
 
+/** repair and its first name, anti-entropy: one command. */
+const REPAIR = (name: string) => `usage: ringkv ${name} [--peer ID] [--json] [flags]
+
+Runs anti-entropy now: one exchange with each of the node's partners (GET /admin/anti-entropy),
+or only with ID, one after another, a line as each finishes (peer, keys compared, in, out,
+failed, bytes, duration). Exit 1 if an exchange failed.${name === 'anti-entropy' ? ' (Same as ringkv repair.)' : ''}
+  --peer ID   the one peer to exchange with
+  --json      one JSON report per exchange, a line each
+${ADMIN}`;
+
 export const commandHelp: Readonly<Record<string, string>> = {
   up: `usage: ringkv up [--nodes K] [--n N] [--port P] [--dir D]
 
@@ -69,10 +79,13 @@ Operations:
   --log-level LEVEL          pino level (default ${d.logLevel})
   --fault-injection          accept POST /internal/faults (test harnesses only)`,
 
-  get: `usage: ringkv get KEY [--r R] [flags]
+  get: `usage: ringkv get KEY [--r R] [--json] [flags]
 
 Reads KEY; prints each sibling's value and the context to write back with.
-  --r R   replicas that must answer (default quorum of N)
+  --r R    replicas that must answer (default quorum of N)
+  --json   one JSON object on stdout: {"key", "found", "context", "siblings"}, siblings as the
+           node's 300 body gives them ({"value": "<base64>", "contentType"} or {"deleted": true});
+           exit 1 when not found
 ${KV}`,
 
   put: `usage: ringkv put KEY VALUE [--w W] [--context C] [--content-type T] [flags]
@@ -90,10 +103,13 @@ Deletes KEY (a tombstone replaces what the context saw).
   --context C    the context of the read this delete replaces
 ${KV}`,
 
-  status: `usage: ringkv status [--json] [flags]
+  status: `usage: ringkv status [--json] [--watch [--interval-ms MS]] [flags]
 
 A node's status: members, ring, hints, transfers, anti-entropy, zones.
-  --json   print the JSON answer of GET /admin/status
+  --json             print {"status": GET /admin/status, "ring": GET /admin/ring}
+  --watch            refresh until Ctrl-C (a node that does not answer is shown, and the watch goes on)
+  --interval-ms MS   between refreshes with --watch (default 2000, at least 500); with --json,
+                     one JSON object per line
 ${ADMIN}`,
 
   ring: `usage: ringkv ring [--json] [flags]
@@ -124,16 +140,43 @@ ${ADMIN}`,
 Removes dead member ID for good (it may never rejoin under that id).
 ${ADMIN}`,
 
-  transfers: `usage: ringkv transfers pause|resume [flags]
+  transfers: `usage: ringkv transfers status|pause|resume [--json] [flags]
 
-Pauses or resumes the node's ownership handoff.
+Shows (status), pauses or resumes the node's ownership handoff.
+  --json   with status: print the JSON answer of GET /admin/transfers
 ${ADMIN}`,
 
-  'anti-entropy': `usage: ringkv anti-entropy [--peer ID] [flags]
+  local: `usage: ringkv local KEY [--json] [flags]
 
-Runs an anti-entropy exchange now, with every peer or only with ID.
-  --peer ID   the one peer to exchange with
+The node's own stored copy of KEY (GET /admin/local/KEY): its siblings and context as it holds
+them, without asking other replicas and without repair. Needs the admin token. Exit 1 when the
+node holds nothing for KEY.
+  --json   print the JSON answer of GET /admin/local/KEY
 ${ADMIN}`,
+
+  repair: REPAIR('repair'),
+  'anti-entropy': REPAIR('anti-entropy'),
+
+  snapshot: `usage: ringkv snapshot --out FILE [flags]
+
+An online, consistent copy of one node's database (POST /admin/snapshot: the node copies its
+SQLite file with SQLite's backup API and streams it). The copy is written beside FILE, checked
+(SHA-256 sent by the node, SQLite integrity check, ringkv schema, node id), then renamed to
+FILE: FILE is a whole checked snapshot or untouched. One snapshot at a time per node.
+  --out FILE   where to write the snapshot (required)
+${ADMIN}`,
+
+  restore: `usage: ringkv restore --from FILE --dir DIR [--tombstone-grace-ms MS]
+
+Puts a snapshot in place as the database of the STOPPED node whose data directory is DIR (a
+running node is detected by its lock and refused). The old database is moved aside to
+DIR/pre-restore-<time>/, the node's other files (admin token, secret, removals) are kept. The
+node gets a new epoch at its next start, so it never reuses a version-vector dot; snapshots
+older than the tombstone grace (less 30 s) are refused, so no deleted key comes back.
+Then: start the node, run ringkv repair --url <its URL>. docs/operations.md.
+  --from FILE              the snapshot (from ringkv snapshot)
+  --dir DIR                the stopped node's data directory (created if missing)
+  --tombstone-grace-ms MS  the ring's --tombstone-grace-ms (default ${d.tombstoneGraceMs})`,
 };
 
 /** True when `argv` asks for help (before a `--`, which ends the options). */

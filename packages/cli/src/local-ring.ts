@@ -164,16 +164,21 @@ export async function joinRing(nodes: readonly RunningNode[], secret: string, de
 }
 
 /** Waits until every node reports a ring of `size` members, all alive (gossip has converged). */
-export async function waitConverged(nodes: readonly RunningNode[], size: number, deadlineMs: number): Promise<void> {
+export async function waitConverged(nodes: readonly RunningNode[], size: number, deadlineMs: number, onProgress?: (converged: number, total: number) => void): Promise<void> {
   const until = Date.now() + deadlineMs;
-  for (const node of nodes) {
-    for (;;) {
+  const converged = new Set<string>();
+  for (;;) {
+    for (const node of nodes) {
+      if (converged.has(node.id)) continue;
       const response = await request(`${node.url}/admin/status`, { headersTimeout: 5_000, bodyTimeout: 5_000 });
       const status = (await response.body.json()) as { ringSize?: number; members?: { alive?: number } };
-      if (status.ringSize === size && status.members?.alive === size) break;
-      if (Date.now() > until) throw new Error(`node ${node.id} did not see all ${size} members alive within ${deadlineMs} ms`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      if (status.ringSize === size && status.members?.alive === size) converged.add(node.id);
     }
+    onProgress?.(converged.size, nodes.length);
+    if (converged.size === nodes.length) return;
+    const waiting = nodes.find((node) => !converged.has(node.id))!;
+    if (Date.now() > until) throw new Error(`node ${waiting.id} did not see all ${size} members alive within ${deadlineMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
 

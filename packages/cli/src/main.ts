@@ -9,7 +9,11 @@ import { runGet, runPut, runDel } from './commands/kv.js';
 import { runStatus } from './commands/status.js';
 import { runRing } from './commands/ring.js';
 import { runMembers, runPreflist } from './commands/members.js';
-import { runAntiEntropy, runLeave, runRemove, runTransfers } from './commands/membership.js';
+import { runLeave, runRemove, runTransfers } from './commands/membership.js';
+import { runLocal } from './commands/local.js';
+import { runRepair } from './commands/repair.js';
+import { runSnapshot } from './commands/snapshot.js';
+import { runRestore } from './commands/restore.js';
 import { UsageError } from './args.js';
 import { commandHelp, wantsHelp } from './help.js';
 
@@ -26,7 +30,11 @@ const commands: Record<string, (argv: string[]) => Promise<number | void>> = {
   leave: runLeave,
   remove: runRemove,
   transfers: runTransfers,
-  'anti-entropy': runAntiEntropy,
+  local: runLocal,
+  repair: runRepair,
+  'anti-entropy': runRepair, // the name it had first; same command
+  snapshot: runSnapshot,
+  restore: runRestore,
 };
 
 const usage = `usage: ringkv <command> [options]   (ringkv <command> --help: its flags and defaults)
@@ -39,18 +47,22 @@ const usage = `usage: ringkv <command> [options]   (ringkv <command> --help: its
           (HOST: a DNS name, an IPv4 address or [IPv6]; seed names are resolved at each join attempt)
           [--admin-token T] [--auth-file F] [--tls-cert F --tls-key F [--tls-ca F]]
           [--connections-max C] [--headers-timeout-ms MS]   run one node in the foreground
-  get     KEY [--r R] [--url U]                       read a key
+  get     KEY [--r R] [--url U] [--json]              read a key
   put     KEY VALUE [--w W] [--context C] [--url U]   write a key
   del     KEY [--w W] [--context C] [--url U]         delete a key
           (get/put/del: [--token T] (else RINGKV_TOKEN) [--cacert F] (else RINGKV_CACERT))
-  status  [--url U]                                   show a node's status (transfers, zones included)
+  status  [--url U] [--json] [--watch [--interval-ms MS]]   a node's status (transfers, zones included)
   ring    [--url U] [--json]                          show the ring: tokens, shares and zone per node
   members [--url U] [--json]                          the members a node knows: status, incarnation, zone
   preflist KEY [--url U] [--json]                     the nodes that hold KEY, then its fallbacks
   leave   [--url U]                                   the node leaves the ring: hands off, then stops
   remove  ID [--url U]                                remove dead member ID for good
-  transfers pause|resume [--url U]                    pause or resume a node's handoff
-  anti-entropy [--peer ID] [--url U]                  run anti-entropy now
+  local   KEY [--url U] [--json]                      this node's own stored copy of KEY (admin token)
+  transfers status|pause|resume [--url U] [--json]    show, pause or resume a node's handoff
+  repair  [--peer ID] [--url U] [--json]              anti-entropy now, a line per exchange as it finishes
+  anti-entropy [--peer ID] [--url U] [--json]         the same as repair (its first name)
+  snapshot --out FILE [--url U]                       an online, checked copy of one node's database
+  restore --from FILE --dir DIR [--tombstone-grace-ms MS]   put a snapshot in place (node stopped)
           (admin commands and status: [--token T] (else RINGKV_ADMIN_TOKEN, else the
           admin-token file in --dir D, default ./data, where ringkv up keeps it) [--cacert F])
 `;
@@ -63,7 +75,7 @@ async function main(): Promise<void> {
   }
   const command = commands[name];
   if (command === undefined) {
-    process.stderr.write(`ringkv: unknown command "${name}"\n\n${usage}`);
+    process.stderr.write(`ringkv: unknown command "${name}" (ringkv --help lists the commands)\n`);
     process.exit(64);
   }
   if (wantsHelp(rest)) {
@@ -75,7 +87,8 @@ async function main(): Promise<void> {
     if (typeof code === 'number' && code !== 0) process.exit(code);
   } catch (error) {
     if (error instanceof UsageError) {
-      process.stderr.write(`ringkv ${name}: ${error.message}\n\n${usage}`);
+      // One line (a script's log stays readable); the command's --help has the rest.
+      process.stderr.write(`ringkv ${name}: ${error.message} (ringkv ${name} --help lists its flags)\n`);
       process.exit(64);
     }
     const coded = error as { code?: string; message?: string };

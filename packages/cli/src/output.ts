@@ -1,7 +1,7 @@
 /** What the read-only commands share: a JSON GET against a node, and plain-text tables. */
 import { request, type Dispatcher } from 'undici';
 import { DEFAULT_URL, parse } from './args.js';
-import { anyToken, authHeader, caCert, credentialOptions, dispatcherFor } from './credentials.js';
+import { adminToken, anyToken, authHeader, caCert, credentialOptions, dispatcherFor } from './credentials.js';
 
 /** Where and how a read-only command asks: the node's URL, --json, the token header, the CA's dispatcher. */
 export interface ReadTarget {
@@ -13,13 +13,30 @@ export interface ReadTarget {
   readonly args: readonly string[];
 }
 
-/** Parses `[--url U] [--json]`, the credentials and up to `positionals` arguments, runs `show`, and closes the dispatcher. */
-export async function runReadCommand(argv: string[], show: (target: ReadTarget) => Promise<number>, positionals = 0): Promise<number> {
-  const { values, positionals: args } = parse(argv, { url: { type: 'string' }, json: { type: 'boolean' }, ...credentialOptions }, positionals);
-  const url = (values.url ?? process.env.RINGKV_URL ?? DEFAULT_URL).replace(/\/+$/, '');
+/** What a read command asks with: any token (open routes), or the admin token (GET /admin/local). */
+export type TokenKind = 'any' | 'admin';
+
+/** The node's URL from --url, else RINGKV_URL, else the default; no trailing slash. */
+export function nodeUrl(values: Record<string, string | undefined>): string {
+  return (values.url ?? process.env.RINGKV_URL ?? DEFAULT_URL).replace(/\/+$/, '');
+}
+
+/**
+ * Parses `[--url U] [--json]`, the credentials, `extra` options and up to `positionals`
+ * arguments, runs `show`, and closes the dispatcher.
+ */
+export async function runReadCommand(
+  argv: string[],
+  show: (target: ReadTarget, values: Record<string, string | undefined>) => Promise<number>,
+  positionals = 0,
+  options: { extra?: NonNullable<Parameters<typeof parse>[1]>; token?: TokenKind } = {},
+): Promise<number> {
+  const { values, positionals: args } = parse(argv, { url: { type: 'string' }, json: { type: 'boolean' }, ...credentialOptions, ...options.extra }, positionals);
+  const url = nodeUrl(values);
   const dispatcher = dispatcherFor(caCert(values));
+  const token = options.token === 'admin' ? adminToken(values) : anyToken(values);
   try {
-    return await show({ url, json: Boolean(values.json), headers: authHeader(anyToken(values)), dispatcher, args });
+    return await show({ url, json: Boolean(values.json), headers: authHeader(token), dispatcher, args }, values);
   } finally {
     await dispatcher?.close();
   }

@@ -23,6 +23,18 @@ function clientFor(values: Record<string, string | undefined>): RingkvClient {
   }
 }
 
+/**
+ * `get --json`: one JSON object on stdout, `{"key", "found", "context", "siblings": [...]}`,
+ * siblings in the shape of the node's 300 body (`{"value": "<base64>", "contentType"}` or
+ * `{"deleted": true}`), context null for a never-written key; exit 1 when not found, as without
+ * --json.
+ */
+function printJson(key: string, result: GetResult): number {
+  const siblings = result.siblings.map((s) => (s.deleted ? { deleted: true } : { value: Buffer.from(s.value).toString('base64'), contentType: s.contentType }));
+  process.stdout.write(`${JSON.stringify({ key, found: result.found, context: result.context ?? null, siblings })}\n`);
+  return result.found ? 0 : 1;
+}
+
 function printResult(result: GetResult): number {
   if (!result.found) {
     process.stderr.write(`not found${result.context ? ` (deleted; context ${result.context})` : ''}\n`);
@@ -42,7 +54,7 @@ function printResult(result: GetResult): number {
 }
 
 export async function runGet(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(argv, { ...common, r: { type: 'string' } }, 1);
+  const { values, positionals } = parse(argv, { ...common, r: { type: 'string' }, json: { type: 'boolean' } }, 1);
   if (positionals[0] === undefined) throw new UsageError('get needs KEY');
   const client = clientFor(values);
   try {
@@ -50,7 +62,7 @@ export async function runGet(argv: string[]): Promise<number> {
       r: intOption(values.r, 'r', undefined, 1, 16),
       timeoutMs: intOption(values['timeout-ms'], 'timeout-ms', undefined, 1, 3_600_000),
     });
-    return printResult(result);
+    return values.json ? printJson(positionals[0], result) : printResult(result);
   } finally {
     await client.close();
   }

@@ -3,11 +3,13 @@
  * credentials.ts describes): `ringkv leave [--url U]`: the node at U leaves the ring (its data
  * is handed to the new owners, then it stops). `ringkv remove ID [--url U]`: the node at U
  * removes dead member ID for good. `ringkv transfers pause|resume [--url U]`: pauses or
- * resumes U's handoff. `ringkv anti-entropy [--peer ID] [--url U]`: runs anti-entropy now.
+ * resumes U's handoff; `ringkv transfers status [--json]` shows it. (`ringkv anti-entropy` is
+ * `ringkv repair`: repair.ts.)
  */
 import { request } from 'undici';
 import { DEFAULT_URL, parse, UsageError } from '../args.js';
 import { adminToken, authHeader, caCert, credentialOptions, dispatcherFor } from '../credentials.js';
+import { getJson, runReadCommand, table } from '../output.js';
 
 const options = { url: { type: 'string' }, ...credentialOptions } as const;
 
@@ -46,14 +48,39 @@ export async function runRemove(argv: string[]): Promise<number> {
   return post(values, `/admin/remove?id=${encodeURIComponent(id)}`);
 }
 
-export async function runTransfers(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(argv, options, 1);
-  const action = positionals[0];
-  if (action !== 'pause' && action !== 'resume') throw new UsageError('transfers needs pause or resume');
-  return post(values, `/admin/transfers?action=${action}`);
+interface TransfersBody {
+  pending: number;
+  waiting: number;
+  handedOff: number;
+  paused: boolean;
 }
 
-export async function runAntiEntropy(argv: string[]): Promise<number> {
-  const { values } = parse(argv, { ...options, peer: { type: 'string' } });
-  return post(values, `/admin/anti-entropy${values.peer === undefined ? '' : `?peer=${encodeURIComponent(values.peer)}`}`);
+/** `transfers status [--json]`: GET /admin/transfers, read-only. */
+function showTransfers(argv: string[]): Promise<number> {
+  return runReadCommand(
+    argv,
+    async (target) => {
+      const answer = await getJson<TransfersBody>(`${target.url}/admin/transfers`, target.headers, target.dispatcher);
+      if (answer.status !== 200) {
+        process.stderr.write(`transfers ${answer.status}: ${JSON.stringify(answer.body)}\n`);
+        return 1;
+      }
+      const t = answer.body;
+      process.stdout.write(
+        target.json
+          ? `${JSON.stringify(t, null, 2)}\n`
+          : table([['state', t.paused ? 'paused' : t.pending === 0 ? 'idle' : 'handing off'], ['to hand off', String(t.pending)], ['waiting for an owner', String(t.waiting)], ['handed off since start', String(t.handedOff)]]),
+      );
+      return 0;
+    },
+    1,
+  );
+}
+
+export async function runTransfers(argv: string[]): Promise<number> {
+  if (argv[0] === 'status') return showTransfers(argv.slice(1));
+  const { values, positionals } = parse(argv, options, 1);
+  const action = positionals[0];
+  if (action !== 'pause' && action !== 'resume') throw new UsageError('transfers needs status, pause or resume');
+  return post(values, `/admin/transfers?action=${action}`);
 }

@@ -8,6 +8,7 @@
 import { join, resolve } from 'node:path';
 import { ADMIN_TOKEN_FILE, resolveAdminToken, resolveSecret } from '@ringkv/node';
 import { intOption, parse, UsageError } from '../args.js';
+import { Progress } from '../progress.js';
 import { nodeSpecs, spawnNode, stopNodes, waitConverged, waitReady, type RunningNode } from '../local-ring.js';
 
 export async function runUp(argv: string[]): Promise<number> {
@@ -37,12 +38,18 @@ export async function runUp(argv: string[]): Promise<number> {
   process.once('SIGINT', () => void stop('SIGINT'));
   process.once('SIGTERM', () => void stop('SIGTERM'));
 
+  // Progress on stderr: rewritten in place on a terminal, a line per change (at most every 2 s) otherwise.
+  const progress = new Progress();
   try {
+    progress.update(`waiting: ${nodes[0]!.id} starting…`);
     await waitReady(nodes[0]!, 30_000);
     nodes.push(...specs.slice(1).map((spec) => spawnNode(spec, { n, secret, env, seeds: [nodes[0]!.gossipAddress] })));
-    await Promise.all(nodes.map((node) => waitReady(node, 30_000)));
-    await waitConverged(nodes, count, 30_000);
+    let ready = 0;
+    await Promise.all(nodes.map((node) => waitReady(node, 30_000).then(() => progress.update(`waiting: ${++ready}/${count} nodes started…`))));
+    await waitConverged(nodes, count, 30_000, (converged, total) => progress.update(`waiting: ${converged}/${total} nodes see all members alive…`));
+    progress.done();
   } catch (error) {
+    progress.done();
     process.stderr.write(`ringkv up: ${(error as Error).message}\n`);
     stopping = true;
     await stopNodes(nodes);

@@ -1,7 +1,7 @@
 /**
  * Operator routes: /admin/status, /admin/members, /admin/ring, /admin/preflist/{key},
  * /admin/local/{key} (this node's own replica, no coordination), POST /admin/anti-entropy
- * and /metrics.
+ * (GET: its partners), POST /admin/snapshot (snapshot-route.ts) and /metrics.
  */
 import type { Hono } from 'hono';
 import { fallbacks, ownershipShares, preferenceList, replicaShares, type Ring, type StatusBody } from '@ringkv/protocol';
@@ -15,6 +15,7 @@ import type { OwnershipTransfer } from '../replication/ownership-transfer.js';
 import type { MembershipControl } from '../node.js';
 import { parseKey } from './request.js';
 import { siblingsBody } from './render.js';
+import { snapshotRoute } from './snapshot-route.js';
 
 export interface AdminDeps {
   readonly n: number;
@@ -82,6 +83,10 @@ export function adminRoutes(app: Hono, deps: AdminDeps): void {
     for (const id of peer === undefined ? deps.antiEntropy.partners() : [peer]) reports.push(await deps.antiEntropy.exchange(id));
     return c.json({ exchanges: reports });
   });
+  // The members this node runs anti-entropy with (ringkv repair asks them one by one).
+  app.get('/admin/anti-entropy', (c) => c.json({ partners: deps.antiEntropy.partners() }));
+
+  snapshotRoute(app, deps.store);
 
   app.get('/admin/ring', (c) => {
     const ring = deps.ring();

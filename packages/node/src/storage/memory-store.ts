@@ -16,6 +16,8 @@ export const DEFAULT_HINT_LIMITS: HintLimits & VersioningLimits = {
 import { ringPosition } from '@ringkv/protocol';
 import { encodeObject } from '../core/object-codec.js';
 import { DigestTree, objectDigest, sameHash, type KeyDigest, type RangeSummary } from './digest-tree.js';
+import { KvError } from '../errors.js';
+import type { SnapshotFile } from './snapshot.js';
 import { GroupCommitQueue, localDeadAfterMs, newEpoch, nextTurn, type Scheduler, type Store, type StoreStats } from './store.js';
 
 export class MemoryStore implements Store {
@@ -70,6 +72,14 @@ export class MemoryStore implements Store {
 
   stats(): StoreStats {
     return this.queue.stats();
+  }
+
+  /**
+   * A memory store has no file to copy and nothing to restore into: a snapshot is refused
+   * with a coded error (an operator snapshots SQLite nodes; the memory twin serves tests).
+   */
+  snapshot(): Promise<SnapshotFile> {
+    return Promise.reject(new KvError('KV_ERR_BAD_REQUEST', 'this node keeps its data in memory: there is no database to snapshot'));
   }
 
   keyCount(): number {

@@ -14,7 +14,7 @@
  *   this node id. Each failure is a coded error the process reports before exiting.
  * - Runtime failures: SQLITE_FULL becomes KV_ERR_STORAGE_FULL, any other KV_ERR_STORAGE.
  */
-import { accessSync, chmodSync, closeSync, constants, existsSync, fsyncSync, mkdirSync, openSync } from 'node:fs';
+import { accessSync, chmodSync, closeSync, constants, existsSync, fsyncSync, mkdirSync, openSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { KvError } from '../errors.js';
@@ -28,6 +28,7 @@ import { ringPosition } from '@ringkv/protocol';
 import { DigestTree, objectDigest, type KeyDigest, type RangeSummary } from './digest-tree.js';
 import { GroupCommitQueue, localDeadAfterMs, newEpoch, nextTurn, type CommitBatch, type Scheduler, type Store, type StoreStats } from './store.js';
 import { WalSync, type FileSync } from './wal-sync.js';
+import { removeStaleSnapshots, snapshotPath, SNAPSHOT_TAKEN_META, type SnapshotFile } from './snapshot.js';
 
 export interface SqliteStoreOptions {
   /** Directory holding the database; created if missing. */
@@ -192,6 +193,7 @@ export class SqliteStore implements Store {
 
   constructor(private readonly options: SqliteStoreOptions) {
     prepareDir(options.dir);
+    removeStaleSnapshots(options.dir);
     const path = join(options.dir, DATABASE_FILE);
     this.db = openDatabase(path, options);
     try {
@@ -362,6 +364,35 @@ export class SqliteStore implements Store {
       return this.selectRange.all(from, to, limit).map((row) => ({ key: row.key, position: row.pos, digest: row.digest }));
     } catch (error) {
       throw storageError(error, 'reading a key range');
+    }
+  }
+
+  /**
+   * SQLite's online backup of this connection's database into a new file beside it (see
+   * snapshot.ts), stamped with when it was taken. Writes go on meanwhile: the backup copies in
+   * steps between event-loop turns and restarts itself when this connection writes, so the
+   * file is one committed state. A full disk is KV_ERR_STORAGE_FULL; the partial file is
+   * deleted on any failure.
+   */
+  async snapshot(): Promise<SnapshotFile> {
+    if (this.closed) throw new KvError('KV_ERR_SHUTTING_DOWN', 'the store is closed; the node is stopping');
+    const path = snapshotPath(this.options.dir);
+    try {
+      await this.db.backup(path);
+      const takenMs = this.options.nowMs();
+      const copy = new Database(path, { timeout: 0 });
+      try {
+        copy.prepare('INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value').run(SNAPSHOT_TAKEN_META, String(takenMs));
+        // One self-contained file: fold the copy's own WAL into it before it is streamed.
+        copy.pragma('journal_mode = DELETE');
+      } finally {
+        copy.close();
+      }
+      chmodSync(path, 0o600);
+      return { path, bytes: statSync(path).size, nodeId: this.options.nodeId, takenMs };
+    } catch (error) {
+      for (const file of [path, `${path}-wal`, `${path}-shm`, `${path}-journal`]) rmSync(file, { force: true });
+      throw error instanceof KvError ? error : storageError(error, 'taking a snapshot');
     }
   }
 

@@ -17,6 +17,7 @@ import { KvError } from '../errors.js';
 import type { HintStore } from './hints.js';
 import type { VersionedObject } from '../core/versioned.js';
 import type { KeyDigest, RangeSummary } from './digest-tree.js';
+import type { SnapshotFile } from './snapshot.js';
 
 export interface Store {
   /**
@@ -77,6 +78,12 @@ export interface Store {
   syncNow(): Promise<void>;
   /** Counters for metrics and for tests of group commit. */
   stats(): StoreStats;
+  /**
+   * Writes a consistent copy of the committed data into a new file in the store's own
+   * directory (storage/snapshot.ts) and resolves with it; the caller streams and deletes it.
+   * Stores that cannot (the memory twin, test doubles) reject with a coded error or omit it.
+   */
+  snapshot?(): Promise<SnapshotFile>;
   /** Commits what is queued, then releases the store. Idempotent. */
   close(): Promise<void>;
 }
