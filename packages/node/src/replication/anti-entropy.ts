@@ -35,7 +35,7 @@ import { deadPastGrace, type VersioningLimits } from '../core/versioned.js';
 import type { Member } from '../membership/membership.js';
 import { DIGEST_BYTES, sameHash, xorInto, type RangeSummary } from '../storage/digest-tree.js';
 import { encodeTreeRequest, encodeTreeResponse, TREE_DIGESTS_MAX, type PositionRange, type TreeRequest, type TreeResponse } from '../transport/tree-messages.js';
-import { applyReplicaWrite } from './replica-service.js';
+import { applyReplicaWrite } from './replica-write.js';
 import type { Timers } from '../timers.js';
 import { RoundLoop, type RingWalkDeps } from './round-loop.js';
 

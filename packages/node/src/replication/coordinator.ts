@@ -27,7 +27,7 @@ import type { Store } from '../storage/store.js';
 import type { Transport } from '../transport/transport.js';
 import type { CoordinateRequest } from '../transport/messages.js';
 import type { KvService, ReadOptions, ValueWrite, WriteOptions } from './kv-service.js';
-import { applyReplicaWrite } from './replica-service.js';
+import { applyReplicaWrite } from './replica-write.js';
 import { withTimeout } from './timeout.js';
 import { realTimers, type Timers } from '../timers.js';
 import type { PeerHealth, PeerHealthSnapshot } from './peer-health.js';
