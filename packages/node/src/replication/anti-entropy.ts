@@ -31,7 +31,8 @@ import type { Logger } from 'pino';
 import { arcRanges, arcs } from '@ringkv/protocol';
 import { KvError } from '../errors.js';
 import { encodeObject } from '../core/object-codec.js';
-import { deadPastGrace, type VersioningLimits } from '../core/versioned.js';
+import type { VersioningLimits } from '../core/versioned.js';
+import { mayCopyTo } from '../core/no-resurrection.js';
 import type { Member } from '../membership/membership.js';
 import { DIGEST_BYTES, sameHash, xorInto, type RangeSummary } from '../storage/digest-tree.js';
 import { encodeTreeRequest, encodeTreeResponse, TREE_DIGESTS_MAX, type PositionRange, type TreeRequest, type TreeResponse } from '../transport/tree-messages.js';
@@ -286,7 +287,7 @@ export class AntiEntropy {
       }
     }
     // A key the peer lacks that has been dead past the grace may have been reaped there: not sent.
-    if (!response.truncated) for (const key of mine.keys()) if (!seen.has(key) && !deadPastGrace(this.deps.store.get(key), this.deps.nowMs(), this.deps.tombstoneGraceMs)) push.push(key);
+    if (!response.truncated) for (const key of mine.keys()) if (!seen.has(key) && mayCopyTo(this.deps.store.get(key), false, this.deps.nowMs(), this.deps.tombstoneGraceMs)) push.push(key);
     progress.keysCompared += mine.size + response.entries.length;
 
     for (let i = 0; i < fetch.length; i += KEYS_PER_STEP) {
@@ -301,7 +302,7 @@ export class AntiEntropy {
           progress.bytes += encodeObject(result.object).length;
           try {
             // Dead past the grace and absent here (reaped here, or never held): not taken back.
-            if (this.deps.store.get(key) === undefined && deadPastGrace(result.object, this.deps.nowMs(), this.deps.tombstoneGraceMs)) return;
+            if (!mayCopyTo(result.object, this.deps.store.get(key) !== undefined, this.deps.nowMs(), this.deps.tombstoneGraceMs)) return;
             await applyReplicaWrite(this.deps.store, key, result.object, this.deps.limits);
             progress.keysIn++;
           } catch (error) {
