@@ -34,7 +34,8 @@ import { encodeObject } from '../core/object-codec.js';
 import type { VersioningLimits } from '../core/versioned.js';
 import { mayCopyTo } from '../core/no-resurrection.js';
 import type { Member } from '../membership/membership.js';
-import { DIGEST_BYTES, sameHash, xorInto, type RangeSummary } from '../storage/digest-tree.js';
+import { sameHash, type RangeSummary } from '../storage/digest-tree.js';
+import { summarizeSet } from './range-summary.js';
 import { encodeTreeRequest, encodeTreeResponse, TREE_DIGESTS_MAX, type PositionRange, type TreeRequest, type TreeResponse } from '../transport/tree-messages.js';
 import { applyReplicaWrite } from './replica-write.js';
 import type { Timers } from '../timers.js';
@@ -228,14 +229,7 @@ export class AntiEntropy {
   }
 
   private summarize(set: readonly PositionRange[]): RangeSummary {
-    const hash = new Uint8Array(DIGEST_BYTES);
-    let count = 0;
-    for (const range of set) {
-      const summary = this.deps.store.summarize(range.start, range.end);
-      xorInto(hash, 0, summary.hash);
-      count += summary.count;
-    }
-    return { hash, count };
+    return summarizeSet((start, end) => this.deps.store.summarize(start, end), set);
   }
 
   /** Steps 1-2: the smallest range sets whose summaries differ. */

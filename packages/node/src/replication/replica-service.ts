@@ -13,7 +13,7 @@ import type { Store } from '../storage/store.js';
 import type { CoordinateRequest, CoordinateResult, ReplicaOp, ReplicaResult } from '../transport/messages.js';
 import type { PeerHandler } from '../transport/transport.js';
 import { TREE_DIGESTS_MAX, type TreeRequest, type TreeResponse } from '../transport/tree-messages.js';
-import { xorInto } from '../storage/digest-tree.js';
+import { summarizeSet } from './range-summary.js';
 import type { Coordinator } from './coordinator.js';
 
 // The merge of a peer's object lives in replica-write.ts, which the coordinator, hinted handoff
@@ -74,16 +74,7 @@ export class ReplicaService implements PeerHandler {
   async tree(request: TreeRequest, sender: string): Promise<TreeResponse> {
     if (this.isRemoved(sender)) throw removedSender(sender);
     if (request.kind === 'summaries') {
-      const summaries = request.sets.map((set) => {
-        const hash = new Uint8Array(16);
-        let count = 0;
-        for (const range of set) {
-          const summary = this.store.summarize(range.start, range.end);
-          xorInto(hash, 0, summary.hash);
-          count += summary.count;
-        }
-        return { hash, count };
-      });
+      const summaries = request.sets.map((set) => summarizeSet((start, end) => this.store.summarize(start, end), set));
       return { kind: 'summaries', summaries };
     }
     if (request.kind === 'holdings') {
