@@ -4,7 +4,7 @@
  * the internal routes. One definition, so a node cannot start with an id its peers refuse, and
  * a peer cannot make one part accept what another refuses.
  *
- * Why these bounds: ids appear in URLs-free headers, file lines and log lines, so the alphabet
+ * Why these bounds: ids appear in HTTP headers, file lines and log lines, so the alphabet
  * is the one that needs no escaping anywhere (letters, digits, `.`, `_`, `-`); 64 UTF-8 bytes
  * is the bound every codec reads an id under (version-vector entries, contexts, frames). A
  * node's own id must leave room in those 64 bytes for the actor suffix its writes add
