@@ -4,7 +4,7 @@
  * reads the bytes back, whatever content type another writer (curl, the CLI) gave them.
  */
 import { RingkvError } from './errors.js';
-import type { Sibling } from './types.js';
+import type { Sibling } from './sibling.js';
 
 export interface Codec<T> {
   /** The content type written with every encoded value. */

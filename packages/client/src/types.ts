@@ -1,8 +1,9 @@
 /** Shapes the client hands to its caller. */
 import type { Codec, DecodedSibling } from './codec.js';
 
-/** One version of a key: a value, or a tombstone from a concurrent delete. */
-export type Sibling = { deleted: false; value: Uint8Array; contentType: string } | { deleted: true };
+// Sibling lives in sibling.ts, which codec.ts imports too (no types ⇄ codec import cycle).
+import type { Sibling } from './sibling.js';
+export type { Sibling };
 
 /** The result of a read. */
 export interface GetResult {

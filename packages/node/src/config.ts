@@ -5,9 +5,8 @@
  * Model: hashicorp/memberlist `config.go` (DefaultLANConfig, DefaultLocalConfig).
  */
 import { ACTOR_ID_EXTRA_BYTES } from './core/actor.js';
-import { isZoneName, KEY_BYTES_MAX_DEFAULT, VALUE_BYTES_MAX_DEFAULT } from '@ringkv/protocol';
+import { isNodeId, isZoneName, KEY_BYTES_MAX_DEFAULT, NODE_ID_BYTES_MAX, VALUE_BYTES_MAX_DEFAULT } from '@ringkv/protocol';
 import { KvError } from './errors.js';
-import { NODE_ID_BYTES_MAX } from './core/context-codec.js';
 import { CONTENT_TYPE_BYTES_MAX } from './core/object-codec.js';
 import type { StaticPeer } from './membership/static-membership.js';
 import { adminTokenProblem } from './access/admin-token.js';
@@ -324,7 +323,7 @@ export function validateConfig(overrides: Partial<NodeConfig>, base: NodeConfig 
   // A dot's actor is the node id plus `~`, the epoch and a suffix (core/actor.ts), and must fit
   // the codecs' id bound.
   const idBytesMax = NODE_ID_BYTES_MAX - ACTOR_ID_EXTRA_BYTES;
-  if (!/^[A-Za-z0-9._-]+$/.test(config.nodeId) || Buffer.byteLength(config.nodeId) > idBytesMax) {
+  if (!isNodeId(config.nodeId) || Buffer.byteLength(config.nodeId) > idBytesMax) {
     fail('nodeId', `must be 1-${idBytesMax} characters of A-Z a-z 0-9 . _ -`);
   }
   intIn(config, 'httpPort', 0, 65535);
@@ -371,7 +370,7 @@ export function validateConfig(overrides: Partial<NodeConfig>, base: NodeConfig 
   if (typeof config.sloppyQuorum !== 'boolean') fail('sloppyQuorum', 'must be true or false');
   if (typeof config.faultInjection !== 'boolean') fail('faultInjection', 'must be true or false');
   for (const peer of config.peers) {
-    if (!/^[A-Za-z0-9._-]{1,64}$/.test(peer.id) || !/^https?:\/\/[^\s/@]+$/.test(peer.address) || !(peer.zone === undefined || peer.zone === '' || isZoneName(peer.zone))) {
+    if (!isNodeId(peer.id) || !/^https?:\/\/[^\s/@]+$/.test(peer.address) || !(peer.zone === undefined || peer.zone === '' || isZoneName(peer.zone))) {
       fail('peers', `entry ${JSON.stringify(peer)} must be {id, address: "http://host:port", zone?: NAME}`);
     }
   }

@@ -26,6 +26,7 @@ import { createMetrics, type ConnectionCounts, type GossipStats } from './metric
 import { countByStatus } from './membership/membership.js';
 import { StaticMembership } from './membership/static-membership.js';
 import type { MembershipView } from './membership/membership.js';
+import type { MembershipControl } from './membership/control.js';
 import { SwimMembership } from './membership/swim-membership.js';
 import { SwimDriver } from './membership/swim/driver.js';
 import { defaultSwimConfig } from './membership/swim/types.js';
@@ -138,14 +139,6 @@ export interface NodeParts {
   readonly bootEpoch?: string;
   /** How far this node's clock is from its peers' (fed by gossip and hellos); a fresh one unless given. */
   readonly clock?: ClockSkew;
-}
-
-/** Ownership changes an operator asks for (admin routes); only gossip membership has them. */
-export interface MembershipControl {
-  /** Announces that this node leaves the ring; its data is then handed off (OwnershipTransfer). */
-  leave(): Promise<void>;
-  /** Removes a dead member for good: its ranges go to the others, rebuilt by anti-entropy. */
-  remove(id: string): void;
 }
 
 function listen(server: Server, port: number, host: string): Promise<number> {

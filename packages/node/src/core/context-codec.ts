@@ -23,6 +23,7 @@
  * entry count and id length bounds, canonical order, positive safe-integer counters.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { NODE_ID_BYTES_MAX } from '@ringkv/protocol';
 import { KvError } from '../errors.js';
 import { ByteReader, ByteWriter, DecodeError } from './bytes.js';
 import { isCanonicalVector, type VersionVector } from './clock.js';
@@ -32,8 +33,8 @@ const CONTEXT_VERSION = 2;
 /** Domain separation: nothing else signed with a context key starts with these bytes. */
 const TAG_LABEL = Buffer.from('ringkv-context\0');
 const TAG_BYTES = 16;
-/** Longest node id, in UTF-8 bytes; config validation enforces the same bound. */
-export const NODE_ID_BYTES_MAX = 64;
+/** Longest node id, in UTF-8 bytes (defined with the node-id pattern in packages/protocol). */
+export { NODE_ID_BYTES_MAX };
 
 /**
  * Most entries a node accepts in a context. Deliberately above the clock bound: a key whose

@@ -2,7 +2,8 @@
 // an expired sibling as a tombstone, and the reaper's clock (deadAfterMs) starts at the latest
 // death of any sibling.
 import t from 'tap';
-import { deadAfterMs, deadPastGrace, update, visibleAt, contextOf } from './versioned.js';
+import { deadAfterMs, update, visibleAt, contextOf } from './versioned.js';
+import { deadPastGrace } from './no-resurrection.js';
 import { decodeObject, encodeObject } from './object-codec.js';
 import { ByteReader } from './bytes.js';
 

@@ -208,7 +208,8 @@ export function visibleAt(object: VersionedObject, nowMs: number): VersionedObje
 /**
  * From when the whole object is dead (every sibling a tombstone or expiring), or undefined
  * while any sibling lives without an expiry. A tombstone is dead from when it was written.
- * The reaper (replication/reaper.ts) counts its grace from this time.
+ * The reaper (replication/reaper.ts) counts its grace from this time; the grace itself is
+ * decided in core/no-resurrection.ts.
  */
 export function deadAfterMs(object: VersionedObject): number | undefined {
   let latest = 0;
@@ -218,15 +219,6 @@ export function deadAfterMs(object: VersionedObject): number | undefined {
     latest = Math.max(latest, from);
   }
   return object.siblings.length === 0 ? undefined : latest;
-}
-
-/**
- * Dead (tombstones, expired) for longer than the reaping grace, so possibly reaped on some
- * replica: such an object is never copied to a replica that holds nothing for the key.
- */
-export function deadPastGrace(object: VersionedObject | undefined, nowMs: number, graceMs: number | undefined): boolean {
-  const dead = object === undefined ? undefined : deadAfterMs(object);
-  return graceMs !== undefined && dead !== undefined && dead < nowMs - graceMs;
 }
 
 /** True when two objects hold the same siblings and clock (replicas have converged). */

@@ -12,7 +12,7 @@ import type { MembershipView } from '../membership/membership.js';
 import type { Store } from '../storage/store.js';
 import type { AntiEntropy } from '../replication/anti-entropy.js';
 import type { OwnershipTransfer } from '../replication/ownership-transfer.js';
-import type { MembershipControl } from '../node.js';
+import type { MembershipControl } from '../membership/control.js';
 import { parseKey } from './request.js';
 import { siblingsBody } from './render.js';
 import { snapshotRoute } from './snapshot-route.js';

@@ -10,7 +10,7 @@
  */
 import type { Context, Hono } from 'hono';
 import { KvError } from '../errors.js';
-import { isZoneName } from '@ringkv/protocol';
+import { isNodeId, isZoneName } from '@ringkv/protocol';
 import { answerHello, checkBody, checkRequest, HELLO_PATH, type Receiver } from '../transport/auth.js';
 import { AUTH_SKEW_MS_DEFAULT, PEER_CLOCK_WINDOW_MS, REPLAY_ENTRIES_MAX_DEFAULT, ReplayGuard } from '../transport/replay-guard.js';
 import {
@@ -106,7 +106,7 @@ function parseMembers(body: Uint8Array): StaticPeer[] {
     list.every(
       (m) =>
         typeof m?.id === 'string' &&
-        /^[A-Za-z0-9._-]{1,64}$/.test(m.id) &&
+        isNodeId(m.id) &&
         typeof m?.address === 'string' &&
         /^https?:\/\/[^\s/@]+$/.test(m.address) &&
         (m.zone === undefined || m.zone === null || m.zone === '' || isZoneName(m.zone)),
@@ -174,7 +174,7 @@ export function internalRoutes(app: Hono, deps: InternalDeps): void {
         plan = undefined;
       }
       const { block, storeDelayMs } = plan ?? {};
-      const blockOk = block === undefined || (Array.isArray(block) && block.length <= 1024 && block.every((id) => typeof id === 'string' && /^[A-Za-z0-9._-]{1,64}$/.test(id)));
+      const blockOk = block === undefined || (Array.isArray(block) && block.length <= 1024 && block.every((id) => isNodeId(id)));
       const delayOk = storeDelayMs === undefined || (Number.isInteger(storeDelayMs) && (storeDelayMs as number) >= 0 && (storeDelayMs as number) <= 60_000);
       if (plan === undefined || (block === undefined && storeDelayMs === undefined) || !blockOk || !delayOk) {
         throw new KvError('KV_ERR_BAD_REQUEST', 'faults must be {"block": [member ids], "storeDelayMs": 0..60000}, either or both');

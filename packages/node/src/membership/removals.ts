@@ -11,22 +11,22 @@
  */
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { isNodeId } from '@ringkv/protocol';
 import { KvError } from '../errors.js';
 
 const LIST_FILE = 'removed-members';
 const MARKER_FILE = 'removed';
-const ID = /^[A-Za-z0-9._-]{1,64}$/;
 
 /** The ids this node knows were removed (malformed lines are ignored). */
 export function loadRemovals(dataDir: string): string[] {
   const path = join(dataDir, LIST_FILE);
   if (!existsSync(path)) return [];
-  return [...new Set(readFileSync(path, 'utf8').split('\n').filter((line) => ID.test(line)))];
+  return [...new Set(readFileSync(path, 'utf8').split('\n').filter((line) => isNodeId(line)))];
 }
 
 /** Appends a removed id (durable enough: gossip re-teaches it while any member remembers). */
 export function recordRemoval(dataDir: string, id: string): void {
-  if (ID.test(id)) appendFileSync(join(dataDir, LIST_FILE), `${id}\n`, { mode: 0o600 });
+  if (isNodeId(id)) appendFileSync(join(dataDir, LIST_FILE), `${id}\n`, { mode: 0o600 });
 }
 
 /** Marks the data directory as belonging to a removed identity. */

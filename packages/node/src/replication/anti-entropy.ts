@@ -31,11 +31,13 @@ import type { Logger } from 'pino';
 import { arcRanges, arcs } from '@ringkv/protocol';
 import { KvError } from '../errors.js';
 import { encodeObject } from '../core/object-codec.js';
-import { deadPastGrace, type VersioningLimits } from '../core/versioned.js';
+import type { VersioningLimits } from '../core/versioned.js';
+import { mayCopyTo } from '../core/no-resurrection.js';
 import type { Member } from '../membership/membership.js';
-import { DIGEST_BYTES, sameHash, xorInto, type RangeSummary } from '../storage/digest-tree.js';
+import { sameHash, type RangeSummary } from '../storage/digest-tree.js';
+import { summarizeSet } from './range-summary.js';
 import { encodeTreeRequest, encodeTreeResponse, TREE_DIGESTS_MAX, type PositionRange, type TreeRequest, type TreeResponse } from '../transport/tree-messages.js';
-import { applyReplicaWrite } from './replica-service.js';
+import { applyReplicaWrite } from './replica-write.js';
 import type { Timers } from '../timers.js';
 import { RoundLoop, type RingWalkDeps } from './round-loop.js';
 
@@ -227,14 +229,7 @@ export class AntiEntropy {
   }
 
   private summarize(set: readonly PositionRange[]): RangeSummary {
-    const hash = new Uint8Array(DIGEST_BYTES);
-    let count = 0;
-    for (const range of set) {
-      const summary = this.deps.store.summarize(range.start, range.end);
-      xorInto(hash, 0, summary.hash);
-      count += summary.count;
-    }
-    return { hash, count };
+    return summarizeSet((start, end) => this.deps.store.summarize(start, end), set);
   }
 
   /** Steps 1-2: the smallest range sets whose summaries differ. */
@@ -286,7 +281,7 @@ export class AntiEntropy {
       }
     }
     // A key the peer lacks that has been dead past the grace may have been reaped there: not sent.
-    if (!response.truncated) for (const key of mine.keys()) if (!seen.has(key) && !deadPastGrace(this.deps.store.get(key), this.deps.nowMs(), this.deps.tombstoneGraceMs)) push.push(key);
+    if (!response.truncated) for (const key of mine.keys()) if (!seen.has(key) && mayCopyTo(this.deps.store.get(key), false, this.deps.nowMs(), this.deps.tombstoneGraceMs)) push.push(key);
     progress.keysCompared += mine.size + response.entries.length;
 
     for (let i = 0; i < fetch.length; i += KEYS_PER_STEP) {
@@ -301,7 +296,7 @@ export class AntiEntropy {
           progress.bytes += encodeObject(result.object).length;
           try {
             // Dead past the grace and absent here (reaped here, or never held): not taken back.
-            if (this.deps.store.get(key) === undefined && deadPastGrace(result.object, this.deps.nowMs(), this.deps.tombstoneGraceMs)) return;
+            if (!mayCopyTo(result.object, this.deps.store.get(key) !== undefined, this.deps.nowMs(), this.deps.tombstoneGraceMs)) return;
             await applyReplicaWrite(this.deps.store, key, result.object, this.deps.limits);
             progress.keysIn++;
           } catch (error) {

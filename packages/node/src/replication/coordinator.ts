@@ -21,13 +21,14 @@ import { GetCore, type ReadPlan } from '../core/get-core.js';
 import { PutCore, type WriteTarget } from '../core/put-core.js';
 import { writeTargets } from '../core/write-targets.js';
 import { chooseActor } from '../core/actor.js';
-import { deadPastGrace, update, type VersionedObject, type VersioningLimits } from '../core/versioned.js';
+import { update, type VersionedObject, type VersioningLimits } from '../core/versioned.js';
+import { mayCopyTo } from '../core/no-resurrection.js';
 import type { MembershipView } from '../membership/membership.js';
 import type { Store } from '../storage/store.js';
 import type { Transport } from '../transport/transport.js';
 import type { CoordinateRequest } from '../transport/messages.js';
 import type { KvService, ReadOptions, ValueWrite, WriteOptions } from './kv-service.js';
-import { applyReplicaWrite } from './replica-service.js';
+import { applyReplicaWrite } from './replica-write.js';
 import { withTimeout } from './timeout.js';
 import { realTimers, type Timers } from '../timers.js';
 import type { PeerHealth, PeerHealthSnapshot } from './peer-health.js';
@@ -261,7 +262,8 @@ export class Coordinator implements KvService {
       }
       check();
     }, () => {
-      const plan = core.plan(deadPastGrace(core.merged(), this.deps.nowMs(), this.deps.tombstoneGraceMs));
+      // Replicas that answered nothing are repaired only where the merged object may be copied to a replica lacking the key.
+      const plan = core.plan(!mayCopyTo(core.merged(), false, this.deps.nowMs(), this.deps.tombstoneGraceMs));
       void localCommitted.then((ok) => (ok ? this.repair(key, plan) : this.deps.logger.debug({ key }, 'read repair skipped: the local write it saw failed to commit')));
     });
   }

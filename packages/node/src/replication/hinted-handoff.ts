@@ -11,7 +11,7 @@
 import type { Logger } from 'pino';
 import type { Member, MembershipView } from '../membership/membership.js';
 import type { VersionedObject, VersioningLimits } from '../core/versioned.js';
-import { applyReplicaWrite } from './replica-service.js';
+import { applyReplicaWrite } from './replica-write.js';
 import type { Store } from '../storage/store.js';
 import type { Transport } from '../transport/transport.js';
 import type { Timers } from '../timers.js';

@@ -13,7 +13,8 @@
  * because peers refuse signed requests older than the authentication window (30 s) and the
  * grace must exceed it; and anti-entropy and read repair never copy a key that has been dead
  * past the grace to a replica that lacks it (anti-entropy.ts), so replicas that reaped first
- * are not refilled by those that have not yet.
+ * are not refilled by those that have not yet. Both sides of that rule, what may be reaped and
+ * what may be copied, are decided by core/no-resurrection.ts.
  */
 import type { Logger } from 'pino';
 import type { MembershipView } from '../membership/membership.js';
@@ -21,6 +22,7 @@ import { sameHash } from '../storage/digest-tree.js';
 import type { Store } from '../storage/store.js';
 import type { Transport } from '../transport/transport.js';
 import { TREE_KEYS_MAX } from '../transport/tree-messages.js';
+import { graceCutoffMs } from '../core/no-resurrection.js';
 import type { Timers } from '../timers.js';
 import { RoundLoop } from './round-loop.js';
 
@@ -61,7 +63,7 @@ export class Reaper {
 
   async runOnce(): Promise<ReapReport> {
     const { store, membership, transport } = this.deps;
-    const candidates = store.deadBefore(this.deps.nowMs() - this.deps.graceMs, Math.min(this.deps.batch, TREE_KEYS_MAX));
+    const candidates = store.deadBefore(graceCutoffMs(this.deps.nowMs(), this.deps.graceMs), Math.min(this.deps.batch, TREE_KEYS_MAX));
     if (candidates.length === 0) return this.report(0, 0);
     // Every member that could hold a copy must answer: all of them reachable, none departed.
     // A removed member never holds a copy that counts again (its requests are refused).

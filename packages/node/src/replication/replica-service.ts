@@ -7,36 +7,24 @@
  * batch share the store's group commit; the batch is answered once they are durable.
  */
 import { KvError } from '../errors.js';
-import { merge, type VersioningLimits } from '../core/versioned.js';
+import type { VersioningLimits } from '../core/versioned.js';
+import { applyReplicaWrite } from './replica-write.js';
 import type { Store } from '../storage/store.js';
 import type { CoordinateRequest, CoordinateResult, ReplicaOp, ReplicaResult } from '../transport/messages.js';
 import type { PeerHandler } from '../transport/transport.js';
 import { TREE_DIGESTS_MAX, type TreeRequest, type TreeResponse } from '../transport/tree-messages.js';
-import { xorInto } from '../storage/digest-tree.js';
+import { summarizeSet } from './range-summary.js';
 import type { Coordinator } from './coordinator.js';
+
+// The merge of a peer's object lives in replica-write.ts, which the coordinator, hinted handoff
+// and anti-entropy import too; re-exported here for the callers that know it by this module.
+export { applyReplicaWrite };
 
 function failure(error: unknown): { ok: false; code: KvError['code']; message: string } {
   if (error instanceof KvError) return { ok: false, code: error.code, message: error.message };
   return { ok: false, code: 'KV_ERR_INTERNAL', message: 'internal error' };
 }
 
-/**
- * Merges `incoming` into the local replica of `key`; resolves when the result is durable. The
- * result is written even when nothing changed, because what the store shows may itself still
- * be queued: acknowledging before that commit would acknowledge nothing durable.
- */
-export async function applyReplicaWrite(store: Store, key: string, incoming: Parameters<typeof merge>[0], limits: VersioningLimits): Promise<void> {
-  let current;
-  try {
-    current = store.get(key);
-  } catch (error) {
-    // A damaged row (its stored bytes no longer decode) holds nothing this replica can use:
-    // the peer's copy replaces it, with a fresh digest, so it heals instead of failing every
-    // repair forever (issue 19.9). Any other storage error fails the write.
-    if (!(error instanceof KvError && error.code === 'KV_ERR_STORAGE_CORRUPT')) throw error;
-  }
-  await store.put(key, current === undefined ? incoming : merge(current, incoming, limits));
-}
 
 /** The refusal a removed node's internal requests get (issue 19.5). */
 function removedSender(sender: string): KvError {
@@ -86,16 +74,7 @@ export class ReplicaService implements PeerHandler {
   async tree(request: TreeRequest, sender: string): Promise<TreeResponse> {
     if (this.isRemoved(sender)) throw removedSender(sender);
     if (request.kind === 'summaries') {
-      const summaries = request.sets.map((set) => {
-        const hash = new Uint8Array(16);
-        let count = 0;
-        for (const range of set) {
-          const summary = this.store.summarize(range.start, range.end);
-          xorInto(hash, 0, summary.hash);
-          count += summary.count;
-        }
-        return { hash, count };
-      });
+      const summaries = request.sets.map((set) => summarizeSet((start, end) => this.store.summarize(start, end), set));
       return { kind: 'summaries', summaries };
     }
     if (request.kind === 'holdings') {

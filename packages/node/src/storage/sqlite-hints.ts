@@ -9,7 +9,7 @@ import { KvError } from '../errors.js';
 import { decodeObject, encodeObject } from '../core/object-codec.js';
 import { merge, type VersionedObject, type VersioningLimits } from '../core/versioned.js';
 import type { HintLimits, HintStore, StoredHint } from './hints.js';
-import { storageError } from './sqlite-store.js';
+import { storageError } from './storage-error.js';
 
 interface Pending {
   readonly owner: string;

@@ -23,6 +23,7 @@ import { deadAfterMs, isDeleted, type VersionedObject, type VersioningLimits } f
 import type { HintLimits, HintStore } from './hints.js';
 import { DEFAULT_HINT_LIMITS } from './memory-store.js';
 import { SqliteHintStore } from './sqlite-hints.js';
+import { storageError } from './storage-error.js';
 import { migrate } from './migrations.js';
 import { ringPosition } from '@ringkv/protocol';
 import { DigestTree, objectDigest, type KeyDigest, type RangeSummary } from './digest-tree.js';
@@ -57,17 +58,6 @@ export const DATABASE_FILE = 'ringkv.db';
 
 /** WAL pages between SQLite's automatic checkpoints (see openDatabase). */
 export const WAL_CHECKPOINT_PAGES = 4_000;
-
-/** Maps a better-sqlite3 error to the coded error an operator or client should see. */
-export function storageError(error: unknown, action: string): KvError {
-  const code = (error as { code?: string }).code ?? '';
-  const message = error instanceof Error ? error.message : String(error);
-  if (code === 'SQLITE_FULL') return new KvError('KV_ERR_STORAGE_FULL', `${action}: disk full`, { sqlite: code }, { cause: error });
-  if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') {
-    return new KvError('KV_ERR_STORAGE_CORRUPT', `${action}: ${message}`, { sqlite: code }, { cause: error });
-  }
-  return new KvError('KV_ERR_STORAGE', `${action}: ${message}`, { sqlite: code }, { cause: error });
-}
 
 function prepareDir(dir: string): void {
   try {

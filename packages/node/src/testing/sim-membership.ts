@@ -16,7 +16,28 @@
  */
 import type { StaticMembership } from '../membership/static-membership.js';
 import { SimNetwork } from './sim-network.js';
-import type { SimNode, SimWorld } from './sim-node.js';
+import type { SimClock } from './sim-clock.js';
+
+/**
+ * What the ring needs of a simulated node (sim-node.ts's SimNode has it). Named here, not
+ * imported, because sim-node.ts imports this module (applyView): the ring must not import
+ * its nodes back (test/architecture/import-cycles.test.ts).
+ */
+export interface RingNode {
+  readonly id: string;
+  readonly up: boolean;
+  readonly state: 'running' | 'paused' | 'crashed' | 'stopped';
+  readonly zombie: boolean;
+  learn(view: readonly RingEntry[]): void;
+}
+
+/** What the ring needs of the simulated world (sim-node.ts's SimWorld has it). */
+export interface RingWorld {
+  readonly clock: SimClock;
+  readonly random: () => number;
+  readonly nodes: readonly RingNode[];
+  readonly trace: (line: string) => void;
+}
 
 export interface RingOptions {
   readonly sweepMs: number;
@@ -42,7 +63,7 @@ export class SimRing {
   private stopped = false;
 
   constructor(
-    private readonly world: SimWorld,
+    private readonly world: RingWorld,
     private readonly options: RingOptions,
   ) {}
 
@@ -87,7 +108,7 @@ export class SimRing {
   }
 
   /** Tells `node` the current ring now (a node that starts, or one leaving, knows at once). */
-  tell(node: SimNode): void {
+  tell(node: RingNode): void {
     if (!node.up) return;
     node.learn(this.entries);
     this.applied.set(node.id, this.version);

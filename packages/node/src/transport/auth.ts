@@ -34,7 +34,7 @@
  */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { KvError } from '../errors.js';
-import { NODE_ID_BYTES_MAX } from '../core/context-codec.js';
+import { NODE_ID_PATTERN } from '@ringkv/protocol';
 import { AUTH_SKEW_MS_DEFAULT } from './replay-guard.js';
 
 export { AUTH_SKEW_MS_DEFAULT, REPLAY_ENTRIES_MAX_DEFAULT, ReplayGuard } from './replay-guard.js';
@@ -54,7 +54,6 @@ export const HELLO_PATH = '/internal/hello';
 
 const TIME_PATTERN = /^\d{1,16}$/;
 /** Node ids (config.ts) and tool names such as `ringkv-cli`. */
-const ID_PATTERN = new RegExp(`^[A-Za-z0-9._-]{1,${NODE_ID_BYTES_MAX}}$`);
 /** base64url, at least 96 random bits. */
 const NONCE_PATTERN = /^[A-Za-z0-9_-]{16,64}$/;
 /** A boot epoch: 96 random bits in base64url. */
@@ -164,7 +163,7 @@ function timeOf(headers: HeaderSource, nowMs: number, skewMs: number): { time: s
   if (time === null || sender === null || nonce === null || headers.get(AUTH_HEADERS.tag) === null) throw unauthorized('missing cluster authentication');
   if (!TIME_PATTERN.test(time)) throw unauthorized('bad cluster authentication: malformed time');
   if (Math.abs(Number(time) - nowMs) > skewMs) throw unauthorized('request time outside the accepted window', 'stale-time');
-  if (!ID_PATTERN.test(sender)) throw unauthorized('bad cluster authentication: malformed sender');
+  if (!NODE_ID_PATTERN.test(sender)) throw unauthorized('bad cluster authentication: malformed sender');
   if (!NONCE_PATTERN.test(nonce)) throw unauthorized('bad cluster authentication: malformed nonce');
   return { time, sender, nonce };
 }
@@ -189,7 +188,7 @@ export function checkRequest(
   const epoch = headers.get(AUTH_HEADERS.epoch);
   const digest = headers.get(AUTH_HEADERS.bodyDigest);
   if (receiver === null || epoch === null || digest === null) throw unauthorized('missing cluster authentication');
-  if (!ID_PATTERN.test(receiver) || !EPOCH_PATTERN.test(epoch)) throw unauthorized('bad cluster authentication: malformed receiver');
+  if (!NODE_ID_PATTERN.test(receiver) || !EPOCH_PATTERN.test(epoch)) throw unauthorized('bad cluster authentication: malformed receiver');
   if (contentLength === null || !LENGTH_PATTERN.test(contentLength)) throw unauthorized('bad cluster authentication: a Content-Length is required');
   if (!DIGEST_PATTERN.test(digest)) throw unauthorized('bad cluster authentication: malformed body digest');
   const length = Number(contentLength);
@@ -258,6 +257,6 @@ export function readHelloAnswer(answer: unknown, keys: readonly Uint8Array[], no
   const a = answer as Partial<Record<keyof HelloAnswer, unknown>> | null;
   if (a === null || typeof a !== 'object' || typeof a.node !== 'string' || typeof a.epoch !== 'string' || typeof a.time !== 'string' || typeof a.tag !== 'string') return undefined;
   const { node, epoch, time, tag } = a;
-  if (!ID_PATTERN.test(node) || !EPOCH_PATTERN.test(epoch) || !TIME_PATTERN.test(time)) return undefined;
+  if (!NODE_ID_PATTERN.test(node) || !EPOCH_PATTERN.test(epoch) || !TIME_PATTERN.test(time)) return undefined;
   return matchesAny(tag, (key) => answerTag(key, node, epoch, nonce, time), keys) === undefined ? undefined : { id: node, epoch, timeMs: Number(time) };
 }

@@ -15,11 +15,10 @@
  * the clock) before anything merges them, and forwarded requests carry quorums and timeouts in
  * the ranges the client API accepts. Each encoder only produces frames its decoder accepts.
  */
-import { isErrorCode, type ErrorCode, type ErrorDetails } from '@ringkv/protocol';
+import { isErrorCode, isNodeId, NODE_ID_BYTES_MAX, TTL_MS_MAX, type ErrorCode, type ErrorDetails } from '@ringkv/protocol';
 import { KvError } from '../errors.js';
 import { ByteReader, ByteWriter, DecodeError } from '../core/bytes.js';
 import { decodeObject, encodeObject } from '../core/object-codec.js';
-import { NODE_ID_BYTES_MAX } from '../core/context-codec.js';
 import { covers, isCanonicalVector, type Dot, type VersionVector } from '../core/clock.js';
 import type { VersionedObject } from '../core/versioned.js';
 import type { ValueWrite, WriteOptions } from '../replication/kv-service.js';
@@ -34,8 +33,8 @@ export const BATCH_OPS_MAX = 1024;
 export const FORWARD_QUORUM_MAX = 16;
 /** Longest timeout a forwarded request may carry (requestTimeoutMsMax is at most one hour). */
 export const FORWARD_TIMEOUT_MS_MAX = 3_600_000;
-/** Longest TTL a write may carry: ten years. */
-export const TTL_MS_MAX = 10 * 365 * 86_400_000;
+/** Longest TTL a write may carry: ten years (packages/protocol ttl.ts). */
+export { TTL_MS_MAX };
 /** Longest error-details JSON in a coordinate result, in UTF-8 bytes (the decoder's bound). */
 export const DETAILS_BYTES_MAX = TEXT_BYTES_MAX;
 
@@ -133,7 +132,7 @@ export function decodeBatch(bytes: Uint8Array): ReplicaOp[] {
       else if (kind === 3) {
         const object = peerObject(reader.bytes(OBJECT_BYTES_HARD_MAX), key);
         const owner = reader.string(NODE_ID_BYTES_MAX);
-        if (!/^[A-Za-z0-9._-]+$/.test(owner)) throw new DecodeError('bad hint owner');
+        if (!isNodeId(owner)) throw new DecodeError('bad hint owner');
         ops.push({ kind: 'hint', key, object, owner });
       }
       else throw new DecodeError(`unknown op kind ${kind}`);

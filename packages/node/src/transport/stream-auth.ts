@@ -27,7 +27,7 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { KvError } from '../errors.js';
-import { NODE_ID_BYTES_MAX } from '../core/context-codec.js';
+import { NODE_ID_PATTERN } from '@ringkv/protocol';
 import type { Receiver } from './auth.js';
 
 /** The Upgrade token of the stream, and the paths of the handshake. */
@@ -49,7 +49,6 @@ export const STREAM_HEADERS = {
   tag: 'x-ringkv-auth',
 } as const;
 
-const ID_PATTERN = new RegExp(`^[A-Za-z0-9._-]{1,${NODE_ID_BYTES_MAX}}$`);
 const NONCE_PATTERN = /^[A-Za-z0-9_-]{16,64}$/;
 const EPOCH_PATTERN = /^[A-Za-z0-9_-]{16}$/;
 const TAG_PATTERN = /^[A-Za-z0-9_-]{43}$/;
@@ -137,7 +136,7 @@ export function checkChallengeRequest(headers: HeaderSource, keys: readonly Uint
   const time = headers.get(STREAM_HEADERS.time);
   const sender = headers.get(STREAM_HEADERS.sender);
   const nonce = headers.get(STREAM_HEADERS.nonce);
-  if (time === null || sender === null || nonce === null || !TIME_PATTERN.test(time) || !ID_PATTERN.test(sender) || !NONCE_PATTERN.test(nonce)) {
+  if (time === null || sender === null || nonce === null || !TIME_PATTERN.test(time) || !NODE_ID_PATTERN.test(sender) || !NONCE_PATTERN.test(nonce)) {
     throw refused('missing or malformed stream challenge headers', 'unauthenticated');
   }
   if (Math.abs(Number(time) - nowMs) > skewMs) throw refused('challenge request time outside the accepted window', 'unauthenticated');
@@ -179,7 +178,7 @@ function dialClaims(headers: HeaderSource): DialClaims {
   const challenge = headers.get(STREAM_HEADERS.challenge);
   const nonce = headers.get(STREAM_HEADERS.nonce);
   if (sender === null || id === null || epoch === null || challenge === null || nonce === null) throw refused('missing stream authentication', 'unauthenticated');
-  if (!ID_PATTERN.test(sender) || !ID_PATTERN.test(id) || !EPOCH_PATTERN.test(epoch) || !NONCE_PATTERN.test(challenge) || !NONCE_PATTERN.test(nonce)) {
+  if (!NODE_ID_PATTERN.test(sender) || !NODE_ID_PATTERN.test(id) || !EPOCH_PATTERN.test(epoch) || !NONCE_PATTERN.test(challenge) || !NONCE_PATTERN.test(nonce)) {
     throw refused('malformed stream authentication', 'unauthenticated');
   }
   return { sender, to: { id, epoch }, challenge, nonce };

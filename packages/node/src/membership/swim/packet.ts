@@ -25,7 +25,7 @@
  * about 2^32 packets (NIST SP 800-38D §8.3): at the default rates, centuries for a ring.
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { isZoneName } from '@ringkv/protocol';
+import { isZoneName, NODE_ID_PATTERN } from '@ringkv/protocol';
 import type { SwimMessage, Update } from './types.js';
 
 const VERSION = 2;
@@ -132,7 +132,6 @@ export function decodePacket(
   return message === undefined ? { ok: false, reason: 'malformed' } : { ok: true, message, bound: buffer[1] === FLAG_BOUND, timeMs };
 }
 
-const ID = /^[A-Za-z0-9._-]{1,64}$/;
 /** A DNS name or IPv4 literal, or a bracketed IPv6 literal (what splitAddress and dgram accept). */
 const HOST = String.raw`(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}))*|\[[0-9A-Fa-f:.]{2,45}\])`;
 const GOSSIP_ADDRESS = new RegExp(`^${HOST}:(\\d{1,5})$`);
@@ -153,10 +152,10 @@ export function isHttpAddress(value: unknown): value is string {
 
 function validUpdate(value: unknown): value is Update {
   const u = value as Record<string, unknown>;
-  if (u === null || typeof u !== 'object' || !isStr(u.id) || !ID.test(u.id) || !isInt(u.incarnation)) return false;
+  if (u === null || typeof u !== 'object' || !isStr(u.id) || !NODE_ID_PATTERN.test(u.id) || !isInt(u.incarnation)) return false;
   // No zone (absent) is what members without --zone and versions before zones send.
   if (u.kind === 'alive') return isGossipAddress(u.gossipAddress) && isHttpAddress(u.httpAddress) && (u.zone === undefined || isZoneName(u.zone));
-  return (u.kind === 'suspect' || u.kind === 'dead' || u.kind === 'left') && isStr(u.from) && ID.test(u.from);
+  return (u.kind === 'suspect' || u.kind === 'dead' || u.kind === 'left') && isStr(u.from) && NODE_ID_PATTERN.test(u.from);
 }
 
 function validUpdates(value: unknown, max: number): value is Update[] {
@@ -166,15 +165,15 @@ function validUpdates(value: unknown, max: number): value is Update[] {
 /** The message if it has exactly the shape of a SwimMessage, else undefined. */
 export function validateMessage(value: unknown): SwimMessage | undefined {
   const m = value as Record<string, unknown>;
-  if (m === null || typeof m !== 'object' || !isStr(m.from) || !ID.test(m.from)) return undefined;
+  if (m === null || typeof m !== 'object' || !isStr(m.from) || !NODE_ID_PATTERN.test(m.from)) return undefined;
   switch (m.type) {
     case 'ping':
-      return isInt(m.seq) && isStr(m.target) && ID.test(m.target) && validUpdates(m.updates, 64) ? (m as SwimMessage) : undefined;
+      return isInt(m.seq) && isStr(m.target) && NODE_ID_PATTERN.test(m.target) && validUpdates(m.updates, 64) ? (m as SwimMessage) : undefined;
     case 'ack':
     case 'nack':
       return isInt(m.seq) && validUpdates(m.updates, 64) ? (m as SwimMessage) : undefined;
     case 'ping-req':
-      return isInt(m.seq) && isStr(m.target) && ID.test(m.target) && isGossipAddress(m.targetAddress) && validUpdates(m.updates, 64) ? (m as SwimMessage) : undefined;
+      return isInt(m.seq) && isStr(m.target) && NODE_ID_PATTERN.test(m.target) && isGossipAddress(m.targetAddress) && validUpdates(m.updates, 64) ? (m as SwimMessage) : undefined;
     case 'gossip':
       return validUpdates(m.updates, 64) ? (m as SwimMessage) : undefined;
     case 'push-pull':
