@@ -12,6 +12,7 @@ export { SqliteStore, DATABASE_FILE } from './storage/sqlite-store.js';
 export { MemoryStore } from './storage/memory-store.js';
 export { migrate, migrations, schemaVersion } from './storage/migrations.js';
 export { checkSnapshotFile, type SnapshotFile, type SnapshotInfo } from './storage/snapshot.js';
+export { fsyncPath } from './storage/fsync-path.js';
 export { restoreSnapshot, snapshotAgeMaxMs, type RestoreOptions, type RestoreResult } from './storage/restore.js';
 export { signRequest, signDeclared, signHello, checkRequest, checkBody, AUTH_HEADERS, HELLO_PATH, type Receiver } from './transport/auth.js';
 export { helloNode, internalHeaders } from './transport/internal-client.js';

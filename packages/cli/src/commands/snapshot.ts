@@ -7,10 +7,10 @@
  * snapshot or untouched. Progress (bytes received) goes to stderr.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, constants, createWriteStream, fsyncSync, openSync, renameSync, rmSync } from 'node:fs';
+import { createWriteStream, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { request } from 'undici';
-import { checkSnapshotFile } from '@ringkv/node';
+import { checkSnapshotFile, fsyncPath } from '@ringkv/node';
 import { parse, UsageError } from '../args.js';
 import { adminToken, authHeader, caCert, credentialOptions, dispatcherFor } from '../credentials.js';
 import { nodeUrl } from '../output.js';
@@ -18,15 +18,6 @@ import { formatBytes, Progress } from '../progress.js';
 
 /** Taking the backup and sending it may take this long before the CLI gives up. */
 const SNAPSHOT_DEADLINE_MS = 3_600_000;
-
-function fsyncPath(path: string): void {
-  const fd = openSync(path, constants.O_RDONLY);
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
 
 /** A coded CLI failure: printed as `CODE: message`, exit 1. */
 function failure(code: string, message: string): Error {

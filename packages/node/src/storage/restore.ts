@@ -22,7 +22,7 @@
  * - **Running node refused.** The node holds its database with an exclusive lock; if the lock
  *   is held, the restore stops with KV_ERR_DATA_DIR and changes nothing.
  */
-import { closeSync, constants, copyFileSync, existsSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { KvError } from '../errors.js';
@@ -30,6 +30,7 @@ import { checkNotRemoved } from '../membership/removals.js';
 import { DEAD_CLOCK_SKEW_MS } from './store.js';
 import { DATABASE_FILE } from './sqlite-store.js';
 import { checkSnapshotFile, SNAPSHOT_TAKEN_META, type SnapshotInfo } from './snapshot.js';
+import { fsyncPath } from './fsync-path.js';
 
 export interface RestoreOptions {
   /** The snapshot file. */
@@ -68,15 +69,6 @@ function probeExisting(path: string): string | undefined {
     return undefined; // Unreadable or damaged: that is what a restore is for. It is moved aside.
   } finally {
     db?.close();
-  }
-}
-
-function fsyncPath(path: string): void {
-  const fd = openSync(path, constants.O_RDONLY);
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
   }
 }
 

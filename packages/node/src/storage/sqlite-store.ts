@@ -14,7 +14,7 @@
  *   this node id. Each failure is a coded error the process reports before exiting.
  * - Runtime failures: SQLITE_FULL becomes KV_ERR_STORAGE_FULL, any other KV_ERR_STORAGE.
  */
-import { accessSync, chmodSync, closeSync, constants, existsSync, fsyncSync, mkdirSync, openSync, rmSync, statSync } from 'node:fs';
+import { accessSync, chmodSync, constants, existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { KvError } from '../errors.js';
@@ -29,6 +29,7 @@ import { ringPosition } from '@ringkv/protocol';
 import { DigestTree, objectDigest, type KeyDigest, type RangeSummary } from './digest-tree.js';
 import { GroupCommitQueue, localDeadAfterMs, newEpoch, nextTurn, type CommitBatch, type Scheduler, type Store, type StoreStats } from './store.js';
 import { WalSync, type FileSync } from './wal-sync.js';
+import { fsyncPath } from './fsync-path.js';
 import { removeStaleSnapshots, snapshotPath, SNAPSHOT_TAKEN_META, type SnapshotFile } from './snapshot.js';
 
 export interface SqliteStoreOptions {
@@ -146,14 +147,8 @@ function openEpoch(db: Database.Database, synchronous: 'full' | 'normal'): strin
 
 /** fsync of a file and of its directory, synchronously (start-up only). */
 function syncFileNow(path: string): void {
-  for (const target of [path, dirname(path)]) {
-    const fd = openSync(target, constants.O_RDONLY);
-    try {
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-  }
+  fsyncPath(path);
+  fsyncPath(dirname(path));
 }
 
 function checkOwner(db: Database.Database, nodeId: string, path: string): void {
