@@ -9,6 +9,7 @@ import { MemoryNetwork, MemoryTransport } from '../transport/memory-transport.js
 import { assemble } from '../node.js';
 import { KvError } from '../errors.js';
 import type { Store } from '../storage/store.js';
+import { allowTable } from './app.js';
 
 function makeApp(overrides: Partial<NodeConfig> = {}, storeOverride?: Store) {
   const config = validateConfig(overrides, testConfig);
@@ -154,6 +155,28 @@ t.test('unknown routes are 404 and wrong methods 405 with Allow', async (t) => {
   const status = await app.request('/admin/status', { method: 'DELETE' });
   await expectError(t, status, 405, 'KV_ERR_METHOD_NOT_ALLOWED');
   t.equal(status.headers.get('allow'), 'GET');
+});
+
+t.test('Allow comes from the registered routes: every route answers a method it lacks with 405 and exactly its methods', async (t) => {
+  t.same(allowTable([{ method: 'ALL', path: '*' }, { method: 'DELETE', path: '/kv/*' }, { method: 'GET', path: '/kv/*' }, { method: 'PUT', path: '/kv/*' }, { method: 'POST', path: '/a' }, { method: 'GET', path: '/a' }]), [
+    ['/kv/', 'GET, PUT, DELETE'],
+    ['/a', 'GET, POST'],
+  ], 'middleware is not a route; methods in one order; a /* route covers its prefix');
+  const { app } = makeApp();
+  const table = allowTable(app.routes);
+  t.ok(table.length >= 20, `${table.length} routes`);
+  for (const [route, methods] of table) {
+    const wrong = ['GET', 'PUT', 'POST', 'DELETE'].find((m) => !methods.split(', ').includes(m))!;
+    const path = route.endsWith('/') ? `${route}some-key` : route;
+    const res = await app.request(path, { method: wrong, ...(wrong === 'GET' ? {} : { body: 'x' }) });
+    // Access checks may answer first (401 for admin-only or /internal/ routes without credentials).
+    if (res.status === 401) continue;
+    t.equal(res.status, 405, `${wrong} ${path}`);
+    t.equal(res.headers.get('allow'), methods, `Allow of ${route}`);
+  }
+  const transfers = await app.request('/admin/transfers', { method: 'DELETE' });
+  t.equal(transfers.status, 405, 'a route the old hand-kept table lacked');
+  t.equal(transfers.headers.get('allow'), 'GET, POST');
 });
 
 t.test('more siblings than the limit is a 409 until resolved with the context', async (t) => {

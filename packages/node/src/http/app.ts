@@ -43,33 +43,28 @@ function errorJson(c: Context, error: KvError, headers: Record<string, string> =
   return c.json(error.toBody(), error.status as 400, headers);
 }
 
-/** Methods each route accepts, for 405 and the Allow header (prefixes end with '/'). */
-const allowedMethods: ReadonlyArray<[route: string, methods: string]> = [
-  ['/kv/', 'GET, PUT, DELETE'],
-  ['/admin/local/', 'GET'],
-  ['/admin/preflist/', 'GET'],
-  ['/admin/status', 'GET'],
-  ['/admin/members', 'GET'],
-  ['/admin/ring', 'GET'],
-  ['/admin/dashboard', 'GET'],
-  ['/admin/dashboard/self', 'GET'],
-  ['/admin/dashboard/nodes', 'GET'],
-  ['/admin/dashboard/key/', 'GET'],
-  ['/ui', 'GET'],
-  ['/ui/dashboard.js', 'GET'],
-  ['/ui/dashboard.css', 'GET'],
-  ['/metrics', 'GET'],
-  ['/livez', 'GET'],
-  ['/readyz', 'GET'],
-  ['/internal/batch', 'POST'],
-  ['/internal/coordinate', 'POST'],
-  ['/internal/members', 'POST'],
-  ['/internal/hello', 'POST'],
-  ['/internal/tree', 'POST'],
-];
+/** The order methods are listed in an Allow header. */
+const METHOD_ORDER = ['GET', 'PUT', 'POST', 'DELETE'];
 
-function allowFor(path: string): string | undefined {
-  return allowedMethods.find(([route]) => path === route || (route.endsWith('/') && path.startsWith(route)))?.[1];
+/**
+ * Methods each registered route accepts, for 405 and its Allow header, read from the routes
+ * themselves (a hand-kept table drifted: issue 14). A route ending in `/*` covers every path
+ * under its prefix; middleware (`use`, method ALL) is not a route.
+ */
+export function allowTable(routes: ReadonlyArray<{ readonly method: string; readonly path: string }>): Array<[route: string, methods: string]> {
+  const methods = new Map<string, Set<string>>();
+  for (const { method, path } of routes) {
+    if (!METHOD_ORDER.includes(method)) continue;
+    const route = path.endsWith('/*') ? path.slice(0, -1) : path;
+    let set = methods.get(route);
+    if (set === undefined) methods.set(route, (set = new Set()));
+    set.add(method);
+  }
+  return [...methods].map(([route, set]) => [route, METHOD_ORDER.filter((m) => set.has(m)).join(', ')]);
+}
+
+function allowFor(table: ReadonlyArray<[string, string]>, path: string): string | undefined {
+  return table.find(([route]) => path === route || (route.endsWith('/') && path.startsWith(route)))?.[1];
 }
 
 /** Set on every answer of a node that is draining or stopping (docs/api.md). */
@@ -104,8 +99,10 @@ export function createApp(deps: AppDeps): Hono {
   if (deps.dashboard !== undefined) dashboardRoutes(app, deps.dashboard);
   internalRoutes(app, deps.internal);
 
+  // After every route is registered; the routes do not change afterwards.
+  const allowed = allowTable(app.routes);
   app.notFound((c) => {
-    const allow = allowFor(c.req.path);
+    const allow = allowFor(allowed, c.req.path);
     if (allow !== undefined) {
       return errorJson(c, new KvError('KV_ERR_METHOD_NOT_ALLOWED', `${c.req.method} is not allowed here`, { allow }), { allow });
     }
