@@ -576,6 +576,20 @@ export async function startNode(config: NodeConfig, parts: NodeParts = {}): Prom
     }
   };
 
+  // What stops once the HTTP server and the streams have, in this order, for close() (each
+  // awaited) and destroy() (each started at once): the background loops first, since they use
+  // the transport and the store; then the dashboard's peer fetcher, gossip and the transport;
+  // the store last, so that nothing writes to it after it closed.
+  const stops: ReadonlyArray<() => Promise<void> | undefined> = [
+    () => node.handoff.stop(),
+    () => node.antiEntropy.stop(),
+    () => node.transfer.stop(),
+    () => node.reaper.stop(),
+    () => node.peerFetch.close(),
+    () => swim?.close(),
+    () => node.transport.close(),
+    () => store.close(),
+  ];
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     clearInterval(skewCheck);
@@ -587,14 +601,7 @@ export async function startNode(config: NodeConfig, parts: NodeParts = {}): Prom
       // Upgraded sockets still count for server.close(): the streams must end too.
       await Promise.all([drained, node.acceptor.close(config.shutdownGraceMs)]);
       clearTimeout(grace);
-      await node.handoff.stop();
-      await node.antiEntropy.stop();
-      await node.transfer.stop();
-      await node.reaper.stop();
-      await node.peerFetch.close();
-      await swim?.close();
-      await node.transport.close();
-      await store.close();
+      for (const stop of stops) await stop();
       logger.info('node stopped');
     })();
     return closing;
@@ -620,14 +627,7 @@ export async function startNode(config: NodeConfig, parts: NodeParts = {}): Prom
     node.acceptor.destroy();
     server.closeAllConnections();
     server.close();
-    void node.handoff.stop();
-    void node.antiEntropy.stop();
-    void node.transfer.stop();
-    void node.reaper.stop();
-    void node.peerFetch.close();
-    void swim?.close();
-    void node.transport.close();
-    void store.close();
+    for (const stop of stops) void stop();
   };
   return { config, url, port, membership: node.membership, staticMembership: node.staticMembership, swim, streams: node.acceptor, close, drain, destroy, left, removed, reloadAuthFile };
 }
