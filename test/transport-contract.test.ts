@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import t, { type Test } from 'tap';
 import { request } from 'undici';
 import { KvError, Keyring, MemoryStore, checkBody, checkRequest, internalHeaders, startNode, testConfig, validateConfig, type Member, type RingkvNode, type StaticPeer } from '@ringkv/node';
-import { answerHello, Coordinator, PeerHealth, encodeBatchResults, encodeCoordinateResult, HELLO_PATH, MemoryNetwork, MemoryTransport, ReplicaService, StaticMembership } from '@ringkv/node/testing';
+import { answerHello, Coordinator, PeerHealth, realTimers, encodeBatchResults, encodeCoordinateResult, HELLO_PATH, MemoryNetwork, MemoryTransport, ReplicaService, StaticMembership } from '@ringkv/node/testing';
 // HttpTransport is not exported by the package; the built module is the one node.ts uses.
 import { HttpTransport } from '../packages/node/dist/transport/http-transport.js';
 import { StreamTransport } from '../packages/node/dist/transport/stream-transport.js';
@@ -43,6 +43,7 @@ function memoryNode(network: MemoryNetwork, id: string, peers: readonly StaticPe
     store,
     limits: versioning,
     nowMs: Date.now,
+    timers: realTimers,
     logger: silentLogger(),
     failGraceMs: 200,
     sloppyQuorum: true,

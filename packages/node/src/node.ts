@@ -208,6 +208,10 @@ function openTransport(config: NodeConfig, nowMs: () => number, faults: FaultPla
  */
 export function assemble(config: NodeConfig, url: string, parts: NodeParts, logger: Logger, nowMs: () => number, store: Store) {
   const startedMs = nowMs();
+  // The one place timers and randomness get their defaults: every part below takes them as
+  // required dependencies, so none can fall back to the process's own behind a simulation.
+  const timers = parts.timers ?? realTimers;
+  const random = parts.random ?? Math.random;
   const limits = { siblingsMax: config.siblingsMax, clockEntriesMax: config.clockEntriesMax };
   const keyring = parts.keyring ?? new Keyring([config.secret]);
   // A getter: a reloaded keyring (SIGHUP) takes effect on the next request.
@@ -248,16 +252,16 @@ export function assemble(config: NodeConfig, url: string, parts: NodeParts, logg
     sloppyQuorum: config.sloppyQuorum,
     health: peerHealth,
     replicaTimeoutMs: config.replicaTimeoutMs,
-    timers: parts.timers,
+    timers,
     tombstoneGraceMs: config.tombstoneGraceMs,
-    random: parts.random ?? Math.random,
+    random,
   });
   metrics.gauge('ringkv_clock_skew_seconds', "This node's clock minus the median of its peers' (membership/clock-skew.ts).", () => clock.estimate(nowMs()).skewMs / 1000);
   metrics.gauge('ringkv_peers_avoided', 'Peers this node currently routes around because they left its requests unanswered (replication/peer-health.ts).', () => coordinator.peerHealth().filter((p) => !p.usable).length);
   metrics.counter('ringkv_peer_trips_total', 'Times a peer was found silent or unreachable and routed around.', () => peerHealth.trips);
   metrics.watchRing(() => coordinator.ring(), config.n, (id) => membership.isReachable(id));
   // What every background loop (hints, handoff, anti-entropy, reaping) works with.
-  const background = { store, membership, transport, logger, nowMs, timers: parts.timers };
+  const background = { store, membership, transport, logger, nowMs, timers };
   const ring = { selfId: config.nodeId, n: config.n, ring: () => coordinator.ring() };
   const handoff = new HintedHandoff({
     ...background,
@@ -267,7 +271,7 @@ export function assemble(config: NodeConfig, url: string, parts: NodeParts, logg
     ownersOf: (key: string) => coordinator.preferenceList(key),
     limits,
   });
-  const repairLimiter = new RateLimiter(config.antiEntropyKeysPerSecond, nowMs, (ms) => new Promise((resolve) => (parts.timers ?? realTimers).setTimeout(resolve, ms)));
+  const repairLimiter = new RateLimiter(config.antiEntropyKeysPerSecond, nowMs, (ms) => new Promise((resolve) => timers.setTimeout(resolve, ms)));
   const transfer = new OwnershipTransfer({ ...background, ...ring, limiter: repairLimiter, batch: config.hintDeliveryBatch, events: metrics.transferEvents });
   const antiEntropy = new AntiEntropy({
     ...background,

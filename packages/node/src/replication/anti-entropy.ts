@@ -61,8 +61,8 @@ export interface AntiEntropyDeps extends RingWalkDeps {
   readonly events?: {
     exchanged?(report: ExchangeReport): void;
   };
-  /** Default: the process's timers (a simulation passes its manual clock's). */
-  readonly timers?: Timers;
+  /** The process's timers, or a simulation's manual clock's (node.ts decides, once). */
+  readonly timers: Timers;
   /** The reaper's grace: a key dead longer than this is never copied to a replica lacking it. */
   readonly tombstoneGraceMs?: number;
 }

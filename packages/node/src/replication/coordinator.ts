@@ -62,8 +62,8 @@ export interface CoordinatorDeps {
   readonly failGraceMs: number;
   /** Default for writes: unreachable primaries are replaced by fallbacks holding hints. */
   readonly sloppyQuorum: boolean;
-  /** Default: the process's timers (a simulation passes its manual clock's). */
-  readonly timers?: Timers;
+  /** The process's timers, or a simulation's manual clock's (node.ts decides, once). */
+  readonly timers: Timers;
   /** The reaper's grace: an object dead longer than this is not copied to replicas holding nothing. */
   readonly tombstoneGraceMs?: number;
   /** Uniform in [0, 1), for fresh actors (core/actor.ts); the simulation passes its seeded one. */
@@ -161,7 +161,7 @@ export class Coordinator implements KvService {
     done: (result: ReplicaResult | { ok: false; code: string }) => void,
     late?: () => void,
   ): void {
-    const timers = this.deps.timers ?? realTimers;
+    const timers = this.deps.timers;
     const { health } = this.deps;
     const sentAtMs = this.deps.nowMs();
     const floorMs = this.deps.replicaTimeoutMs;
@@ -433,7 +433,7 @@ export class Coordinator implements KvService {
     start: (settle: (outcome: 'met' | 'failed', value?: T) => void) => void,
     after?: () => void,
   ): Promise<T> {
-    const timers = this.deps.timers ?? realTimers;
+    const timers = this.deps.timers;
     return new Promise<T>((resolve, reject) => {
       let answered = false;
       let finished = false;
@@ -565,7 +565,7 @@ export class Coordinator implements KvService {
    * rejects with KV_ERR_PEER_UNREACHABLE (delivered: its outcome is unknown).
    */
   private watched<T>(member: Member, sentAtMs: number, answer: Promise<T>): Promise<T> {
-    const timers = this.deps.timers ?? realTimers;
+    const timers = this.deps.timers;
     const floorMs = this.deps.replicaTimeoutMs;
     let over = false;
     let timer: unknown;

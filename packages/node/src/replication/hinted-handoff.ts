@@ -30,8 +30,8 @@ export interface HandoffDeps {
   /** The key's current preference list (where hints for departed owners go). */
   readonly ownersOf: (key: string) => string[];
   readonly limits: VersioningLimits;
-  /** Default: the process's timers (a simulation passes its manual clock's). */
-  readonly timers?: Timers;
+  /** The process's timers, or a simulation's manual clock's (node.ts decides, once). */
+  readonly timers: Timers;
 }
 
 export class HintedHandoff {

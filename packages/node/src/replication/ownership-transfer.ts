@@ -27,7 +27,7 @@ export interface TransferDeps extends RingWalkDeps {
   readonly logger: Logger;
   /** Keys per round. */
   readonly batch: number;
-  readonly timers?: Timers;
+  readonly timers: Timers;
   readonly events?: { handedOff?(count: number): void };
 }
 

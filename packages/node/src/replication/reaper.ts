@@ -37,7 +37,7 @@ export interface ReaperDeps {
   /** Keys examined per round. */
   readonly batch: number;
   readonly requestTimeoutMs: number;
-  readonly timers?: Timers;
+  readonly timers: Timers;
   readonly events?: { reaped?(count: number): void };
 }
 

@@ -10,7 +10,7 @@ import type { MembershipView } from '../membership/membership.js';
 import type { Store } from '../storage/store.js';
 import type { Transport } from '../transport/transport.js';
 import type { RateLimiter } from './rate-limiter.js';
-import { realTimers, type Timers } from '../timers.js';
+import type { Timers } from '../timers.js';
 
 /**
  * What the loops that walk this node's ring arcs (anti-entropy, ownership handoff) both need:
@@ -35,7 +35,7 @@ export class RoundLoop<T> {
   constructor(
     private readonly round: () => Promise<T>,
     private readonly onError: (error: unknown) => void,
-    private readonly timers: Timers = realTimers,
+    private readonly timers: Timers,
   ) {}
 
   /** First round after `intervalMs`; then `nextDelayMs(result)` after each (default: the interval). */

@@ -5,9 +5,9 @@
  */
 import { KvError } from '../errors.js';
 import type { ErrorDetails } from '@ringkv/protocol';
-import { realTimers, type Timers } from '../timers.js';
+import type { Timers } from '../timers.js';
 
-export function withTimeout<T>(work: Promise<T>, timeoutMs: number, details: ErrorDetails = {}, timers: Timers = realTimers): Promise<T> {
+export function withTimeout<T>(work: Promise<T>, timeoutMs: number, details: ErrorDetails, timers: Timers): Promise<T> {
   let timer: unknown;
   const deadline = new Promise<never>((_, reject) => {
     timer = timers.setTimeout(

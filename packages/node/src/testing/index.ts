@@ -13,6 +13,7 @@ export { encodePacket, decodePacket } from '../membership/swim/packet.js';
 export { seededRandom } from './rng.js';
 export { Coordinator } from '../replication/coordinator.js';
 export { PeerHealth } from '../replication/peer-health.js';
+export { realTimers, type Timers } from '../timers.js';
 export { ReplicaService } from '../replication/replica-service.js';
 export { StaticMembership } from '../membership/static-membership.js';
 export { MemoryNetwork, MemoryTransport } from '../transport/memory-transport.js';
