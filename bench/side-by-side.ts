@@ -18,8 +18,9 @@
  * stopping it, so only the measured target runs. Printed: a Markdown table of medians over
  * rounds (with the CPU % each target's processes and the load generator used, and the CPU time
  * per operation summed over all of a target's processes, read from /proc/<pid>/stat when the
- * warm-up ends and when the phase ends) and the ratios issues 7 and 12 set goals for, of
- * throughput, p99 and CPU per operation. `--peer-transport stream,http` measures the 3-node
+ * warm-up ends and when the phase ends, beside the wake-ups per operation: voluntary context
+ * switches of all their threads over the same window) and the ratios issues 7 and 12 set goals
+ * for, of throughput, p99 and CPU per operation. `--peer-transport stream,http` measures the 3-node
  * ring once per node-to-node transport in the same run (an A/B, docs/transport.md).
  * `--baseline DIR` adds the 3-node ring of another checkout, built (for example a `git worktree`
  * of the previous commit after `npm run build` there), to the same rounds, and the ratio of
@@ -139,6 +140,7 @@ interface RoundResult {
   targetCpuPercent: number;
   loadgenCpuPercent: number;
   cpuMicrosPerOp: number;
+  wakeupsPerOp: number;
 }
 
 const results: RoundResult[] = [];
@@ -163,10 +165,10 @@ async function measure(target: Target, round: number): Promise<void> {
     await runPhase({ label: 'load', seconds: 1800, clients, maxOps: keyCount, exec: ops.put((i) => `k${i}`) });
     for (const op of phases as Array<'put' | 'get'>) {
       const exec = op === 'put' ? ops.put((i) => `p${round}-${i}`) : ops.get(() => `k${Math.floor(Math.random() * keyCount)}`);
-      const { phase, stats, cpuPercent, loadgenCpuPercent, cpuMicrosPerOp } = await runMetered({ ...load, label: `${target.name} ${op}`, exec }, peer.pids, op);
+      const { phase, stats, cpuPercent, loadgenCpuPercent, cpuMicrosPerOp, wakeupsPerOp } = await runMetered({ ...load, label: `${target.name} ${op}`, exec }, peer.pids, op);
       const targetCpu = cpuPercent.reduce((a, b) => a + b, 0);
-      results.push({ target: target.name, round, op, phase, stats, targetCpuPercent: Math.round(targetCpu * 10) / 10, loadgenCpuPercent, cpuMicrosPerOp });
-      process.stderr.write(`round ${round}: ${target.name}: ${op} ${stats.opsPerSecond} ops/s, p99 ${fmt(stats.p99Ms)} ms, ${cpuMicrosPerOp} CPU-µs/op, errors ${errorsText(stats.errors)}\n`);
+      results.push({ target: target.name, round, op, phase, stats, targetCpuPercent: Math.round(targetCpu * 10) / 10, loadgenCpuPercent, cpuMicrosPerOp, wakeupsPerOp });
+      process.stderr.write(`round ${round}: ${target.name}: ${op} ${stats.opsPerSecond} ops/s, p99 ${fmt(stats.p99Ms)} ms, ${cpuMicrosPerOp} CPU-µs/op, ${wakeupsPerOp} wake-ups/op, errors ${errorsText(stats.errors)}\n`);
     }
   } finally {
     await ops.close();
@@ -194,6 +196,7 @@ interface Summary {
   targetCpuPercent: number;
   loadgenCpuPercent: number;
   cpuMicrosPerOp: number;
+  wakeupsPerOp: number;
   rounds: number;
 }
 
@@ -214,6 +217,7 @@ function summary(target: string, op: 'put' | 'get'): Summary | undefined {
     targetCpuPercent: Math.round(m((r) => r.targetCpuPercent)),
     loadgenCpuPercent: Math.round(m((r) => r.loadgenCpuPercent)),
     cpuMicrosPerOp: Math.round(m((r) => r.cpuMicrosPerOp)),
+    wakeupsPerOp: m((r) => r.wakeupsPerOp),
     rounds: rs.length,
   };
 }
@@ -222,11 +226,11 @@ const rows: (string | number)[][] = [];
 for (const target of targets) {
   for (const op of ['put', 'get'] as const) {
     const s = summary(target.name, op);
-    if (s === undefined) rows.push([target.name, op, 'not measured', '', '', '', '', '', '', '', '', '0']);
-    else rows.push([target.name, op, s.opsPerSecond, fmt(s.p50Ms), fmt(s.p99Ms), fmt(s.p999Ms), fmt(s.maxMs), errorsText(s.errors), s.targetCpuPercent, s.cpuMicrosPerOp, s.loadgenCpuPercent, s.rounds]);
+    if (s === undefined) rows.push([target.name, op, 'not measured', '', '', '', '', '', '', '', '', '', '0']);
+    else rows.push([target.name, op, s.opsPerSecond, fmt(s.p50Ms), fmt(s.p99Ms), fmt(s.p999Ms), fmt(s.maxMs), errorsText(s.errors), s.targetCpuPercent, s.cpuMicrosPerOp, s.wakeupsPerOp.toFixed(2), s.loadgenCpuPercent, s.rounds]);
   }
 }
-const table = markdownTable(['target', 'op', 'ops/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'max ms', 'errors', 'target CPU %', 'CPU µs/op', 'loadgen CPU %', 'rounds'], 'llrrrrrlrrrr', rows);
+const table = markdownTable(['target', 'op', 'ops/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'max ms', 'errors', 'target CPU %', 'CPU µs/op', 'wake-ups/op', 'loadgen CPU %', 'rounds'], 'llrrrrrlrrrrr', rows);
 
 /** Ratio rows: a / b for throughput, p99 and CPU per op, with the goal when issue 7 or 12 sets one. */
 const ratioRows: (string | number)[][] = [];
@@ -236,7 +240,7 @@ function compare(a: string | undefined, b: string | undefined, what: string, thr
     const sa = a === undefined ? undefined : summary(a, op);
     const sb = b === undefined ? undefined : summary(b, op);
     const why = sa === undefined || sb === undefined ? ' (not measured: see below)' : '';
-    ratioRows.push([`${what}, ${op}${why}`, ratio(sa?.opsPerSecond, sb?.opsPerSecond), throughputGoal, ratio(sa?.p99Ms, sb?.p99Ms), p99Goal, ratio(sa?.cpuMicrosPerOp, sb?.cpuMicrosPerOp), op === 'put' ? cpuGoal : '']);
+    ratioRows.push([`${what}, ${op}${why}`, ratio(sa?.opsPerSecond, sb?.opsPerSecond), throughputGoal, ratio(sa?.p99Ms, sb?.p99Ms), p99Goal, ratio(sa?.cpuMicrosPerOp, sb?.cpuMicrosPerOp), op === 'put' ? cpuGoal : '', ratio(sa?.wakeupsPerOp, sb?.wakeupsPerOp)]);
   }
 }
 /**
@@ -254,7 +258,7 @@ function comparePaired(a: string | undefined, b: string | undefined, what: strin
     const pairs = [...ra.keys()].filter((round) => rb.has(round)).map((round) => [ra.get(round)!, rb.get(round)!] as const);
     if (pairs.length === 0) continue;
     const paired = (f: (r: RoundResult) => number) => `${median(pairs.map(([x, y]) => f(x) / f(y))).toFixed(2)}x`;
-    ratioRows.push([`${what}, ${op}, median of ${pairs.length} per-round ratios`, paired((r) => r.stats.opsPerSecond), '', paired((r) => r.stats.p99Ms), '', paired((r) => r.cpuMicrosPerOp), '']);
+    ratioRows.push([`${what}, ${op}, median of ${pairs.length} per-round ratios`, paired((r) => r.stats.opsPerSecond), '', paired((r) => r.stats.p99Ms), '', paired((r) => r.cpuMicrosPerOp), '', paired((r) => r.wakeupsPerOp)]);
   }
 }
 const find = (prefix: string, sync?: string) => targets.find((t) => t.name.startsWith(prefix) && (sync === undefined || t.name.endsWith(`sync=${sync}`)))?.name;
@@ -283,7 +287,7 @@ if (syncs.length > 1) {
     if (normal && full) compare(normal, full, `${prefix.trim()}: sync=normal / sync=full`, '', '');
   }
 }
-const ratios = ratioRows.length === 0 ? '(no ratios: fewer than two of the compared targets were asked for)' : markdownTable(['ratio', 'ops/s', 'goal', 'p99', 'goal', 'CPU µs/op', 'goal'], 'lrlrlrl', ratioRows);
+const ratios = ratioRows.length === 0 ? '(no ratios: fewer than two of the compared targets were asked for)' : markdownTable(['ratio', 'ops/s', 'goal', 'p99', 'goal', 'CPU µs/op', 'goal', 'wake-ups/op'], 'lrlrlrlr', ratioRows);
 
 const meta = {
   ...machine(),

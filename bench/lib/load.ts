@@ -17,7 +17,7 @@
  */
 import * as hdr from 'hdr-histogram-js';
 import { Progress } from './progress.js';
-import { CpuMeter } from './report.js';
+import { CpuMeter, wakeups } from './report.js';
 
 /** Largest latency the histograms track (µs); longer ones are recorded as this. */
 const HIGHEST_US = 120_000_000;
@@ -233,6 +233,12 @@ export interface MeteredResult {
    * does not.
    */
   cpuMicrosPerOp: number;
+  /**
+   * Voluntary context switches of all threads of `pids` per operation of `op`, over the same
+   * window as `cpuMicrosPerOp` (see `contextSwitches` in report.ts): the wake-ups an operation
+   * costs, exact where CPU time on a shared machine is not.
+   */
+  wakeupsPerOp: number;
 }
 
 /** Runs a phase and reads the CPU time `pids` and this process used during it. */
@@ -243,15 +249,22 @@ export async function runMetered(options: PhaseOptions, pids: readonly number[],
   cpu.start();
   const window = new CpuMeter(pids);
   const warmupMs = (options.warmupSeconds ?? 0) * 1000;
-  if (warmupMs === 0) window.start();
-  const windowTimer = warmupMs === 0 ? undefined : setTimeout(() => window.start(), warmupMs);
+  let wakeups0 = 0;
+  const startWindow = (): void => {
+    window.start();
+    wakeups0 = wakeups(pids);
+  };
+  if (warmupMs === 0) startWindow();
+  const windowTimer = warmupMs === 0 ? undefined : setTimeout(startWindow, warmupMs);
   const phase = await runPhase(options);
   clearTimeout(windowTimer);
   const windowSeconds = window.secondsUsed();
+  const windowWakeups = wakeups(pids) - wakeups0;
   const perPid = cpu.stop();
   const used = process.cpuUsage(cpu0);
   const loadgenCpuPercent = Math.round(((used.user + used.system) / 1e3 / (performance.now() - t)) * 1000) / 10;
   const stats = phase.stats.find((s) => s.op === op) ?? { op, ops: 0, opsPerSecond: 0, p50Ms: 0, p90Ms: 0, p99Ms: 0, p999Ms: 0, maxMs: 0, errors: {} };
   const cpuMicrosPerOp = stats.ops === 0 ? 0 : Math.round((windowSeconds * 1e6) / stats.ops);
-  return { phase, stats, cpuPercent: pids.map((pid) => perPid[pid] ?? 0), loadgenCpuPercent, cpuMicrosPerOp };
+  const wakeupsPerOp = stats.ops === 0 ? 0 : Math.round((windowWakeups / stats.ops) * 100) / 100;
+  return { phase, stats, cpuPercent: pids.map((pid) => perPid[pid] ?? 0), loadgenCpuPercent, cpuMicrosPerOp, wakeupsPerOp };
 }

@@ -41,6 +41,39 @@ export function rssBytes(pid: number): number | undefined {
   }
 }
 
+/**
+ * Context switches of a process summed over all its threads (/proc/<pid>/task/<tid>/status):
+ * `voluntary` counts a thread blocking because it had nothing to do (epoll, a futex, a disk
+ * wait), so each is a wake-up some event paid for later; `involuntary` counts preemptions.
+ * On this virtual machine a wake-up costs tens of µs of CPU (a futex or socket write that
+ * wakes a sleeping thread on another vCPU), so wake-ups per operation is a physical figure the
+ * code can move where throughput on a shared machine is not. Undefined if the process is gone.
+ */
+export function contextSwitches(pid: number): { voluntary: number; involuntary: number } | undefined {
+  try {
+    let voluntary = 0;
+    let involuntary = 0;
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      let status: string;
+      try {
+        status = readFileSync(`/proc/${pid}/task/${tid}/status`, 'utf8');
+      } catch {
+        continue; // the thread ended between the listing and the read
+      }
+      voluntary += Number(/^voluntary_ctxt_switches:\s+(\d+)/m.exec(status)?.[1] ?? 0);
+      involuntary += Number(/^nonvoluntary_ctxt_switches:\s+(\d+)/m.exec(status)?.[1] ?? 0);
+    }
+    return { voluntary, involuntary };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Voluntary context switches (wake-ups) of all of `pids` and their threads, summed. */
+export function wakeups(pids: readonly number[]): number {
+  return pids.reduce((sum, pid) => sum + (contextSwitches(pid)?.voluntary ?? 0), 0);
+}
+
 /** CPU use of some processes over an interval: call `start`, then `stop` for % of one core. */
 export class CpuMeter {
   private before = new Map<number, number>();
