@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 
+/** A round's number: higher ballots pre-empt lower ones at every acceptor. */
 export interface Ballot {
   readonly counter: number;
   readonly node: string;

@@ -9,6 +9,7 @@
 import assert from 'node:assert/strict';
 import type { QuorumOutcome } from '../core/quorum.js';
 
+/** Yes and no answers of one phase, counted against one or two preference lists. */
 export class JointQuorum {
   private readonly yes = new Set<string>();
   private readonly no = new Set<string>();

@@ -14,6 +14,7 @@ export interface BallotedState<V> {
   readonly state: RegisterState<V>;
 }
 
+/** Every message of a round, proposer to acceptor and back. */
 export type PaxosMessage<V> =
   /** Phase 1a: promise to ignore every ballot below `ballot`. */
   | { readonly kind: 'prepare'; readonly key: string; readonly ballot: Ballot; readonly layout: number }

@@ -36,6 +36,7 @@ export interface ProposerConfig {
   readonly attemptsMax: number;
 }
 
+/** 500 ms per phase, 10 ms backoff doubling to 320 ms, 10 attempts: under 12 s in the worst case (the caller's request timeout usually ends it first). */
 export const DEFAULT_PROPOSER_CONFIG: ProposerConfig = Object.freeze({ phaseTimeoutMs: 500, backoffBaseMs: 10, backoffMaxMs: 320, attemptsMax: 10 });
 
 /** How a request ended. `failed` says whether the change may have taken effect anyway. */
@@ -70,6 +71,10 @@ type Phase<V> =
 
 const NOTHING = Object.freeze({ send: Object.freeze([]) });
 
+/**
+ * One request's proposer. The caller calls `start` once, then `receive` for each reply and
+ * `tick` at least every few milliseconds (timeouts, backoff) until an output has a decision.
+ */
 export class CasProposer<V> {
   private readonly config: ProposerConfig;
   private phase: Phase<V> = { kind: 'backoff', untilMs: Number.NEGATIVE_INFINITY };

@@ -10,6 +10,7 @@
 /** Request ids remembered per key: a retry is recognised if fewer changes happened since. */
 export const RECENT_REQUESTS_MAX = 16;
 
+/** The register a CAS key holds: the state every Paxos round reads and proposes whole. */
 export interface RegisterState<V> {
   /** `null` is absent (never written, or deleted through CAS). */
   readonly value: V | null;
@@ -19,6 +20,7 @@ export interface RegisterState<V> {
   readonly recent: readonly string[];
 }
 
+/** The state of a key no round has changed yet: absent, version 0. */
 export const EMPTY_REGISTER: RegisterState<never> = Object.freeze({ value: null, version: 0, recent: Object.freeze([]) as readonly string[] });
 
 /** When a set applies: always, if absent (`if_absent=1`), at a version, or at a value. */
