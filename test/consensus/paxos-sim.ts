@@ -1,8 +1,9 @@
 /**
  * A seeded, deterministic simulation of the pure per-key Paxos core (packages/node/src/consensus)
- * in the style of the cluster simulation (test/sim/) and TigerBeetle's VOPR: 5 acceptors, 4
- * client proposers doing reads, writes and compare-and-sets on 3 keys, and an operator that
- * moves the keys' preference list mid-run from [a1,a2,a3] to [a3,a4,a5] through a joint phase.
+ * in the style of the cluster simulation (test/sim/) and TigerBeetle's VOPR: 5 acceptors, 6
+ * client proposers doing reads (which report the version), writes and compare-and-sets (by value
+ * or by version) on 3 keys, and an operator that moves the keys' preference list mid-run from
+ * [a1,a2,a3] to [a3,a4,a5] through a joint phase.
  * The network loses, duplicates, delays and reorders messages; acceptors crash and restart from
  * what they persisted; clients crash (their request's outcome becomes unknown) and restart with
  * their persisted ballot mark; clients learn each new layout late. The history is judged by the
@@ -15,7 +16,7 @@ import { seededRandom } from '../../packages/node/dist/testing/rng.js';
 import { checkLinearizable, type Operation, type RegisterCall, type Verdict } from '../../packages/node/dist/testing/linearizability/index.js';
 import {
   BallotClock, CasProposer, EMPTY_ACCEPTOR_RECORD, stepAcceptor, ZERO_BALLOT,
-  type AcceptorRecord, type CasDecision, type Change, type PaxosMessage, type ProposerConfig, type ProposerOutput,
+  type AcceptorRecord, type CasDecision, type Change, type Condition, type PaxosMessage, type ProposerConfig, type ProposerOutput,
 } from '../../packages/node/dist/consensus/index.js';
 
 export type PlantedBug =
@@ -86,9 +87,16 @@ interface Client {
   ballotMark: number;
   clock: BallotClock;
   done: number;
-  /** The last value this client saw per key: what its next CAS expects. */
-  seen: Map<string, string | null>;
+  /** The last value and version this client saw per key: what its next CAS expects. */
+  seen: Map<string, { value: string | null; version: number }>;
   op: { proposer: CasProposer<string>; index: number; call: RegisterCall } | undefined;
+}
+
+/** The core's condition for a call of the checker's register. */
+function conditionOf(call: Exclude<RegisterCall, { kind: 'read' }>): Condition<string> {
+  if (call.kind === 'write') return { kind: 'always' };
+  if (call.kind === 'cas') return { kind: 'value', value: call.expected };
+  return { kind: 'version', version: call.expected };
 }
 
 /** Runs one seed to the end and judges its history. */
@@ -280,10 +288,12 @@ class PaxosSim {
     const key = this.random() < 0.8 ? KEYS[0]! : KEYS[Math.floor(this.random() * KEYS.length)]!;
     const roll = this.random();
     const value = `${name}-${++this.opCounter}`;
-    const call: RegisterCall = roll < 0.3 ? { kind: 'read' } : roll < 0.5 ? { kind: 'write', value }
-      : { kind: 'cas', expected: this.random() < 0.8 ? client.seen.get(key) ?? null : null, value };
-    const change: Change<string> = call.kind === 'read' ? { kind: 'read' }
-      : { kind: 'set', value: call.value, requestId: value, condition: call.kind === 'write' ? { kind: 'always' } : { kind: 'value', value: call.expected } };
+    const seen = client.seen.get(key) ?? { value: null, version: 0 };
+    const fresh = this.random() < 0.8;
+    const call: RegisterCall = roll < 0.3 ? { kind: 'read' } : roll < 0.45 ? { kind: 'write', value }
+      : roll < 0.75 ? { kind: 'cas', expected: fresh ? seen.value : null, value }
+      : { kind: 'cas-version', expected: fresh ? seen.version : 0, value };
+    const change: Change<string> = call.kind === 'read' ? { kind: 'read' } : { kind: 'set', value: call.value, requestId: value, condition: conditionOf(call) };
     const proposer = new CasProposer<string>({
       key, change, lists: this.lists.get(client.layout)!, layout: client.layout, clock: client.clock, random: this.random,
       equals: (a, b) => a === b, config: PROPOSER_CONFIG,
@@ -324,8 +334,8 @@ class PaxosSim {
       entry.outcome = decision.maybeApplied ? { status: 'unknown' } : { status: 'failed', completedAt: this.seq };
       return;
     }
-    client.seen.set(key, decision.state.value);
-    if (call.kind === 'read') entry.outcome = { status: 'ok', completedAt: this.seq, result: { kind: 'read', value: decision.state.value } };
+    client.seen.set(key, { value: decision.state.value, version: decision.state.version });
+    if (call.kind === 'read') entry.outcome = { status: 'ok', completedAt: this.seq, result: { kind: 'read', value: decision.state.value, version: decision.state.version } };
     else if (call.kind === 'write') entry.outcome = { status: 'ok', completedAt: this.seq, result: { kind: 'write' } };
     else {
       const ok = decision.kind === 'applied';

@@ -5,7 +5,7 @@
  * evidence that the search's pruning and bookkeeping are right.
  */
 import assert from 'node:assert/strict';
-import { stepRegister } from './register-model.js';
+import { observesVersions, stepRegister, type ModelState } from './register-model.js';
 import type { Operation, RegisterValue } from './history.js';
 
 /** The most operations per key it accepts (8! orders already take a while). */
@@ -17,7 +17,8 @@ export function bruteForceLinearizable(ops: readonly Operation[], initial: Regis
   assert.ok(kept.length <= BRUTE_FORCE_OPS_MAX, 'brute force is for small histories');
   const end = (op: Operation) => (op.outcome.status === 'ok' ? op.outcome.completedAt : Number.POSITIVE_INFINITY);
   const placed = new Array<boolean>(kept.length).fill(false);
-  const search = (state: RegisterValue): boolean => {
+  const versions = observesVersions(kept);
+  const search = (state: ModelState): boolean => {
     const remaining = kept.filter((_, i) => !placed[i]);
     if (remaining.every((op) => op.outcome.status !== 'ok')) return true;
     // An op may go next only if no remaining op that must be placed completed before it began.
@@ -25,7 +26,7 @@ export function bruteForceLinearizable(ops: readonly Operation[], initial: Regis
     for (let i = 0; i < kept.length; i++) {
       const op = kept[i]!;
       if (placed[i] || op.invokedAt > deadline) continue;
-      const stepped = op.call.kind === 'read' && op.outcome.status === 'unknown' ? undefined : stepRegister(state, op);
+      const stepped = op.call.kind === 'read' && op.outcome.status === 'unknown' ? undefined : stepRegister(state, op, versions);
       if (stepped === undefined) continue;
       placed[i] = true;
       const found = search(stepped.next);
@@ -34,5 +35,5 @@ export function bruteForceLinearizable(ops: readonly Operation[], initial: Regis
     }
     return false;
   };
-  return search(initial);
+  return search({ value: initial, version: 0 });
 }

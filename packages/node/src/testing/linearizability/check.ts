@@ -45,7 +45,8 @@ export function checkLinearizable(history: readonly Operation[], options: CheckO
 /** The explanation in words: the prefix that linearizes, then the operation that cannot follow. */
 export function explain(ops: readonly Operation[], explanation: Explanation): string {
   const lines = explanation.prefix.map((i, n) => `  ${n + 1}. ${describeOperation(ops[i]!)}`);
-  const state = explanation.stateAfterPrefix === null ? 'absent' : `"${explanation.stateAfterPrefix}"`;
+  const after = explanation.stateAfterPrefix;
+  const state = `${after.value === null ? 'absent' : `"${after.value}"`}${after.version > 0 ? ` at version ${after.version}` : ''}`;
   return [
     `longest linearizable prefix (${explanation.prefix.length} operations):`,
     ...lines,

@@ -2,7 +2,7 @@
 // random histories of a real sequential register (must pass) and their one-read mutations
 // (judged against an independent brute-force check).
 import t from 'tap';
-import { checkLinearizable, bruteForceLinearizable, checkRegister, operationsFromEvents, type Operation, type RegisterValue } from './index.js';
+import { checkLinearizable, bruteForceLinearizable, checkRegister, operationsFromEvents, type Operation, type RegisterCall, type RegisterValue } from './index.js';
 import { seededRandom } from '../rng.js';
 
 const read = (p: string, at: number, end: number, value: RegisterValue, key = 'k'): Operation =>
@@ -11,6 +11,11 @@ const write = (p: string, at: number, end: number | undefined, value: string, ke
   ({ process: p, key, call: { kind: 'write', value }, invokedAt: at, outcome: end === undefined ? { status: 'unknown' } : { status: 'ok', completedAt: end, result: { kind: 'write' } } });
 const cas = (p: string, at: number, end: number | undefined, expected: RegisterValue, value: string, ok = true, key = 'k'): Operation =>
   ({ process: p, key, call: { kind: 'cas', expected, value }, invokedAt: at, outcome: end === undefined ? { status: 'unknown' } : { status: 'ok', completedAt: end, result: { kind: 'cas', ok } } });
+
+const casv = (p: string, at: number, end: number | undefined, expected: number, value: string, ok = true): Operation =>
+  ({ process: p, key: 'k', call: { kind: 'cas-version', expected, value }, invokedAt: at, outcome: end === undefined ? { status: 'unknown' } : { status: 'ok', completedAt: end, result: { kind: 'cas', ok } } });
+const readv = (p: string, at: number, end: number, value: RegisterValue, version: number): Operation =>
+  ({ process: p, key: 'k', call: { kind: 'read' }, invokedAt: at, outcome: { status: 'ok', completedAt: end, result: { kind: 'read', value, version } } });
 
 const mustFail: Array<[string, Operation[]]> = [
   ['a stale read: x read after a completed write of y', [write('a', 0, 1, 'x'), write('a', 2, 3, 'y'), read('b', 4, 5, 'x')]],
@@ -25,6 +30,9 @@ const mustFail: Array<[string, Operation[]]> = [
   ['a read of absent after a completed write', [write('a', 0, 1, 'x'), read('b', 2, 3, null)]],
   ['a failed CAS whose condition held', [write('a', 0, 1, 'x'), cas('b', 2, 3, 'x', 'y', false)]],
   ['an unknown write read, then un-read', [write('a', 0, undefined, 'x'), read('b', 1, 2, 'x'), read('b', 3, 4, null)]],
+  ['a lost update by version: two if_version=1 sets both succeed', [write('a', 0, 1, 'x'), casv('b', 2, 5, 1, 'y'), casv('c', 3, 6, 1, 'z')]],
+  ['a version that skips: x read at version 2 after one write', [write('a', 0, 1, 'x'), readv('b', 2, 3, 'x', 2)]],
+  ['a version from the past: x read at version 2 after three sets', [write('a', 0, 1, 'x'), cas('b', 2, 3, 'x', 'y'), write('a', 4, 5, 'x'), readv('c', 6, 7, 'x', 2)]],
 ];
 
 for (const [name, history] of mustFail) {
@@ -45,6 +53,8 @@ const mustPass: Array<[string, Operation[]]> = [
   ['an unknown CAS that landed', [write('a', 0, 1, 'x'), cas('b', 2, undefined, 'x', 'y'), read('c', 3, 4, 'y')]],
   ['an unknown CAS whose condition never held', [cas('b', 2, undefined, 'x', 'y'), read('c', 3, 4, null)]],
   ['a chain of claims', [cas('a', 0, 2, null, 'a1'), cas('b', 1, 3, null, 'b1', false), cas('b', 4, 5, 'a1', 'b2'), read('a', 6, 7, 'b2')]],
+  ['a chain of if_version sets, one refused', [casv('a', 0, 1, 0, 'x'), casv('b', 2, 4, 1, 'y'), casv('c', 3, 5, 1, 'z', false), readv('a', 6, 7, 'y', 2)]],
+  ['an unknown if_version set that landed, read with its version', [casv('a', 0, 1, 0, 'x'), casv('b', 2, undefined, 1, 'y'), readv('c', 3, 4, 'y', 2)]],
   ['keys are independent', [write('a', 0, 1, 'x', 'k1'), write('a', 2, 3, 'x', 'k2'), read('b', 4, 5, 'x', 'k1'), read('b', 6, 7, 'x', 'k2')]],
 ];
 
@@ -62,7 +72,7 @@ t.test('the explanation names the longest prefix and the operation that cannot f
   if (verdict.kind !== 'violation') return t.fail('expected a violation');
   t.same(verdict.explanation.prefix, [0, 1]);
   t.equal(verdict.explanation.stuck, 2);
-  t.equal(verdict.explanation.stateAfterPrefix, 'y');
+  t.same(verdict.explanation.stateAfterPrefix, { value: 'y', version: 0 }, 'versions are not tracked when nothing observes them');
   t.match(verdict.report, /cannot be placed: b k:read\(\)=x \[4,5\]/);
 });
 
@@ -99,28 +109,31 @@ function randomHistory(random: () => number, opsCount: number, processes: number
     const p = Math.floor(random() * processes);
     const start = freeAt[p]! + Math.floor(random() * 5);
     const end = start + 1 + Math.floor(random() * 10);
-    const kind = pick(['read', 'write', 'cas'] as const);
+    const kind = pick(['read', 'write', 'cas', 'cas-version'] as const);
     const unknown = kind !== 'read' && random() < 0.15;
     const at = unknown && random() < 0.3 ? Number.POSITIVE_INFINITY : start + random() * (unknown ? 30 : end - start);
     freeAt[p] = unknown ? Number.POSITIVE_INFINITY : end + 1;
     if (!Number.isFinite(freeAt[p]!)) freeAt[p] = 1e9; // a process with an unknown op stops
-    const call = kind === 'read' ? { kind } : kind === 'write' ? { kind, value: pick(values) } : { kind, expected: pick([null, ...values]), value: pick(values) };
+    const call: RegisterCall = kind === 'read' ? { kind } : kind === 'write' ? { kind, value: pick(values) }
+      : kind === 'cas' ? { kind, expected: pick([null, ...values]), value: pick(values) } : { kind, expected: Math.floor(random() * 4), value: pick(values) };
     pending.push({ op: { process: `p${p}`, key: 'k', call, invokedAt: start }, end, at, unknown });
   }
   let state: RegisterValue = null;
+  let version = 0;
+  const withVersions = random() < 0.5;
   const results = new Map<number, Operation>();
   const order = pending.map((_, i) => i).filter((i) => pending[i]!.op.invokedAt < 1e9).sort((a, b) => pending[a]!.at - pending[b]!.at);
   for (const i of order) {
     const { op, end, at, unknown } = pending[i]!;
     const call = op.call;
     let result: Operation['outcome'] & { status: 'ok' } extends infer O ? O : never;
-    if (call.kind === 'read') result = { status: 'ok', completedAt: end, result: { kind: 'read', value: state } };
+    if (call.kind === 'read') result = { status: 'ok', completedAt: end, result: withVersions ? { kind: 'read', value: state, version } : { kind: 'read', value: state } };
     else if (call.kind === 'write') {
-      if (Number.isFinite(at)) state = call.value;
+      if (Number.isFinite(at)) [state, version] = [call.value, version + 1];
       result = { status: 'ok', completedAt: end, result: { kind: 'write' } };
     } else {
-      const ok = state === call.expected;
-      if (ok && Number.isFinite(at)) state = call.value;
+      const ok = call.kind === 'cas' ? state === call.expected : version === call.expected;
+      if (ok && Number.isFinite(at)) [state, version] = [call.value, version + 1];
       result = { status: 'ok', completedAt: end, result: { kind: 'cas', ok } };
     }
     results.set(i, { ...op, outcome: unknown ? { status: 'unknown' } : result });

@@ -10,15 +10,19 @@ import assert from 'node:assert/strict';
 /** A register's value; `null` is "absent" (never written, so `if_absent` compares with it). */
 export type RegisterValue = string | null;
 
-/** What a client asked for. A CAS with `expected: null` is "set if absent". */
+/**
+ * What a client asked for. A CAS with `expected: null` is "set if absent"; `cas-version` sets
+ * if the register's version (the number of sets applied so far, as `if_version=V`) is `expected`.
+ */
 export type RegisterCall =
   | { readonly kind: 'read' }
   | { readonly kind: 'write'; readonly value: string }
-  | { readonly kind: 'cas'; readonly expected: RegisterValue; readonly value: string };
+  | { readonly kind: 'cas'; readonly expected: RegisterValue; readonly value: string }
+  | { readonly kind: 'cas-version'; readonly expected: number; readonly value: string };
 
-/** What the client was told, when it was told something. */
+/** What the client was told, when it was told something; a read may report the version too. */
 export type RegisterResult =
-  | { readonly kind: 'read'; readonly value: RegisterValue }
+  | { readonly kind: 'read'; readonly value: RegisterValue; readonly version?: number }
   | { readonly kind: 'write' }
   | { readonly kind: 'cas'; readonly ok: boolean };
 
@@ -74,9 +78,12 @@ export function operationsFromEvents(events: readonly HistoryEvent[]): Operation
 /** A short human form of an operation, for explanations: `p3 cas(a→b)=ok [4,9]`. */
 export function describeOperation(op: Operation): string {
   const show = (v: RegisterValue) => (v === null ? '∅' : v);
-  const call = op.call.kind === 'read' ? 'read()' : op.call.kind === 'write' ? `write(${op.call.value})` : `cas(${show(op.call.expected)}→${op.call.value})`;
+  const c = op.call;
+  const call = c.kind === 'read' ? 'read()' : c.kind === 'write' ? `write(${c.value})`
+    : c.kind === 'cas' ? `cas(${show(c.expected)}→${c.value})` : `cas(v${c.expected}→${c.value})`;
   const o = op.outcome;
-  const result = o.status !== 'ok' ? `=${o.status}` : o.result.kind === 'read' ? `=${show(o.result.value)}` : o.result.kind === 'cas' ? `=${o.result.ok ? 'ok' : 'fail'}` : '=ok';
+  const read = (value: RegisterValue, version: number | undefined) => `=${show(value)}${version === undefined ? '' : `@v${version}`}`;
+  const result = o.status !== 'ok' ? `=${o.status}` : o.result.kind === 'read' ? read(o.result.value, o.result.version) : o.result.kind === 'cas' ? `=${o.result.ok ? 'ok' : 'fail'}` : '=ok';
   const end = o.status === 'unknown' ? '∞' : String(o.completedAt);
   return `${op.process} ${op.key}:${call}${result} [${op.invokedAt},${end}]`;
 }

@@ -11,7 +11,7 @@
  *
  * Pure and deterministic: same history, same answer, same explanation.
  */
-import { stateKey, stepRegister } from './register-model.js';
+import { observesVersions, stateKey, stepRegister, type ModelState } from './register-model.js';
 import type { Operation, RegisterValue } from './history.js';
 
 /** The result for one key. */
@@ -28,7 +28,7 @@ export type KeyVerdict =
 export interface Explanation {
   readonly prefix: readonly number[];
   readonly stuck: number;
-  readonly stateAfterPrefix: RegisterValue;
+  readonly stateAfterPrefix: ModelState;
 }
 
 interface Entry {
@@ -48,7 +48,7 @@ export function checkRegister(ops: readonly Operation[], initial: RegisterValue 
   const kept = ops.map((op, i) => ({ op, i })).filter(({ op }) => op.outcome.status !== 'failed' && !(op.outcome.status === 'unknown' && op.call.kind === 'read'));
   const head = buildEntries(kept.map(({ op }) => op));
   const definite = kept.filter(({ op }) => op.outcome.status === 'ok').length;
-  const search = new Search(kept.map(({ op }) => op), head, initial, definite, stepsMax);
+  const search = new Search(kept.map(({ op }) => op), head, { value: initial, version: 0 }, definite, stepsMax);
   const verdict = search.run();
   if (verdict.kind !== 'violation') return verdict;
   // Map indexes back to the caller's history (reads of unknown outcome were left out).
@@ -81,8 +81,9 @@ function buildEntries(ops: readonly Operation[]): Entry {
 class Search {
   private readonly linearized: Uint32Array;
   private readonly cache = new Set<string>();
-  private readonly stack: Array<{ entry: Entry; state: RegisterValue }> = [];
-  private state: RegisterValue;
+  private readonly stack: Array<{ entry: Entry; state: ModelState }> = [];
+  private readonly versions: boolean;
+  private state: ModelState;
   private done = 0;
   private steps = 0;
   private best: Explanation | undefined;
@@ -90,12 +91,13 @@ class Search {
   constructor(
     private readonly ops: readonly Operation[],
     private readonly head: Entry,
-    initial: RegisterValue,
+    initial: ModelState,
     private readonly definite: number,
     private readonly stepsMax: number,
   ) {
     this.linearized = new Uint32Array(Math.ceil(ops.length / 32) + 1);
     this.state = initial;
+    this.versions = observesVersions(ops);
   }
 
   run(): KeyVerdict {
@@ -120,7 +122,7 @@ class Search {
 
   private tryLinearize(entry: Entry): boolean {
     const op = this.ops[entry.op]!;
-    const stepped = stepRegister(this.state, op);
+    const stepped = stepRegister(this.state, op, this.versions);
     if (stepped === undefined) return false;
     this.flip(entry.op);
     const key = `${this.bitsKey()}|${stateKey(stepped.next)}`;
@@ -136,7 +138,7 @@ class Search {
     return true;
   }
 
-  private undo(top: { entry: Entry; state: RegisterValue }): void {
+  private undo(top: { entry: Entry; state: ModelState }): void {
     unlift(top.entry);
     this.flip(top.entry.op);
     if (this.ops[top.entry.op]!.outcome.status === 'ok') this.done--;
