@@ -1,0 +1,39 @@
+/**
+ * The messages of per-key Paxos between a proposer (the coordinator of a CAS request) and the
+ * acceptors (the key's replicas). Every message names the key, the ballot of the round it
+ * belongs to and the layout (the membership epoch) the proposer computed its preference lists
+ * from; replies repeat the ballot so a proposer ignores replies to its earlier attempts.
+ * Plain data: the transport's codec is wired next session.
+ */
+import type { Ballot } from './ballot.js';
+import type { RegisterState } from './register-state.js';
+
+/** A state and the ballot it was accepted (or committed) at. */
+export interface BallotedState<V> {
+  readonly ballot: Ballot;
+  readonly state: RegisterState<V>;
+}
+
+/** Every message of a round, proposer to acceptor and back. */
+export type PaxosMessage<V> =
+  /** Phase 1a: promise to ignore every ballot below `ballot`. */
+  | { readonly kind: 'prepare'; readonly key: string; readonly ballot: Ballot; readonly layout: number }
+  /** Phase 1b: promised; with the state accepted last, if any, and the last committed one. */
+  | { readonly kind: 'promise'; readonly key: string; readonly ballot: Ballot; readonly accepted: BallotedState<V> | undefined; readonly committed: BallotedState<V> | undefined }
+  /** Phase 2a: accept `state` at `ballot`. */
+  | { readonly kind: 'accept'; readonly key: string; readonly ballot: Ballot; readonly layout: number; readonly state: RegisterState<V> }
+  /** Phase 2b: accepted. */
+  | { readonly kind: 'accepted'; readonly key: string; readonly ballot: Ballot }
+  /**
+   * Refused: the acceptor promised a higher ballot (`reason: 'ballot'`), or it knows a newer
+   * layout than the proposer used (`reason: 'layout'`, see docs/cas.md "Membership changes").
+   */
+  | { readonly kind: 'nack'; readonly key: string; readonly ballot: Ballot; readonly reason: 'ballot' | 'layout'; readonly promised: Ballot; readonly layoutMin: number }
+  /** After an accept quorum: `state` is chosen at `ballot` (no reply; lost commits are harmless). */
+  | { readonly kind: 'commit'; readonly key: string; readonly ballot: Ballot; readonly layout: number; readonly state: RegisterState<V> };
+
+/** A message and the node it goes to. */
+export interface Outgoing<V> {
+  readonly to: string;
+  readonly message: PaxosMessage<V>;
+}
