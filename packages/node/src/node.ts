@@ -16,7 +16,6 @@ import type { NodeConfig } from './config.js';
 import { checkNotRemoved, markSelfRemoved } from './membership/removals.js';
 import type { MembershipView } from './membership/membership.js';
 import type { StaticMembership } from './membership/static-membership.js';
-import type { SwimMembership } from './membership/swim-membership.js';
 import type { SwimDriver } from './membership/swim/driver.js';
 import { ClockSkew } from './membership/clock-skew.js';
 import type { MembershipControl } from './membership/control.js';
@@ -191,11 +190,11 @@ export async function startNode(config: NodeConfig, parts: NodeParts = {}): Prom
   const control: MembershipControl | undefined =
     swim === undefined ? undefined : membershipControl({ driver: swim, store, logger, node: () => node!, close: () => life!.close(), onLeft: left.resolve });
   const access = { adminToken: config.adminToken, clientTokens: () => local.authFile?.tokens, peerCertificateRequired: tls?.ca !== undefined };
-  const gossipParts = gossip === undefined ? {} : { membership: gossip.membership as SwimMembership, swimStats: () => swimCounters(gossip.driver) };
+  const gossipParts = gossip === undefined ? {} : { membership: gossip.membership, swimStats: () => swimCounters(gossip.driver) };
   node = assemble(
     config,
     edge.url,
-    { access, connections: edge.counts, ...parts, keyring, clock, ...(tls ? { tls } : {}), ...(faults ? { faults } : {}), ...gossipParts, ...(control ? { membershipControl: control } : {}) },
+    { access, connections: edge.counts, ...parts, random: local.random, keyring, clock, ...(tls ? { tls } : {}), ...(faults ? { faults } : {}), ...gossipParts, ...(control ? { membershipControl: control } : {}) },
     logger,
     nowMs,
     store,
