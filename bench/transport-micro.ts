@@ -27,7 +27,7 @@ async function run(kind: string): Promise<void> {
   const common = { selfId: 'node-a', nowMs: Date.now, peerTimeoutMs: 10_000, ...limits };
   const transport =
     kind === 'stream'
-      ? new StreamTransport({ ...common, keys: () => keyring.streamKeys, frameBytesMax: 64 * 1024 * 1024 })
+      ? new StreamTransport({ ...common, random: Math.random, keys: () => keyring.streamKeys, frameBytesMax: 64 * 1024 * 1024 })
       : new HttpTransport({ ...common, keys: () => keyring.internalKeys, connectionsPerPeer: 8, responseBytesMax: 64 * 1024 * 1024 });
   let i = 0;
   const put = () => {

@@ -195,6 +195,7 @@ function transportOf(t: Test, options: Partial<ConstructorParameters<typeof Stre
     selfId: 'node-a',
     keys: () => keys,
     nowMs: Date.now,
+    random: Math.random,
     peerTimeoutMs: 2_000,
     frameBytesMax: 1024 * 1024,
     batchOpsMax: 64,

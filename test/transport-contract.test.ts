@@ -137,6 +137,7 @@ function streamTransport(selfId: string): StreamTransport {
     selfId,
     keys: () => new Keyring([SECRET]).streamKeys,
     nowMs: Date.now,
+    random: Math.random,
     peerTimeoutMs: 2_000,
     frameBytesMax: 16 * 1024 * 1024,
     ...queueLimits,

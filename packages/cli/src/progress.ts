@@ -17,8 +17,8 @@ export class Progress {
   private unwritten: string | undefined;
 
   constructor(
-    private readonly sink: ProgressSink = process.stderr,
-    private readonly nowMs: () => number = Date.now,
+    private readonly sink: ProgressSink,
+    private readonly nowMs: () => number,
     private readonly quietMs = 2_000,
   ) {}
 

@@ -1,6 +1,8 @@
-// Address parsing and the wildcard rule of validateConfig (SPEC "Addresses").
+// Address parsing and the wildcard rule of validateConfig (SPEC "Addresses"); the SWIM,
+// transfer and reaper settings, table-driven.
 import t from 'tap';
-import { isWildcard, parseHostPort, testConfig, validateConfig } from './config.js';
+import { defaultConfig, isWildcard, parseHostPort, swimConfigOf, testConfig, validateConfig, type NodeConfig } from './config.js';
+import { defaultSwimConfig } from './membership/swim/types.js';
 
 t.test('HOST[:PORT], IPv6 in brackets; malformed forms are refused', async (t) => {
   t.same(parseHostPort('10.0.0.5'), { host: '10.0.0.5' });
@@ -33,4 +35,66 @@ t.test('seeds: host names, IPv4 and [IPv6] with a port; advertised hosts must be
   t.throws(() => validateConfig({ host: '::' }, testConfig), { code: 'KV_ERR_CONFIG', message: /advertise/ }, 'the IPv6 wildcard without one, like 0.0.0.0');
   t.equal(validateConfig({ advertise: 'ringkv-0.ringkv.default.svc' }, testConfig).advertise, 'ringkv-0.ringkv.default.svc', 'a StatefulSet pod name');
   t.throws(() => validateConfig({ advertise: 'under_score:7070' }, testConfig), { code: 'KV_ERR_CONFIG', message: /advertise/ }, 'a name gossip would drop');
+});
+
+t.test('SWIM, transfer and reaper settings: defaults equal what the parts used before they were settings', async (t) => {
+  const config = validateConfig({ secret: 'a-secret-of-16-b' }, defaultConfig);
+  t.same(swimConfigOf(config), defaultSwimConfig, 'the SWIM machine gets its LAN defaults');
+  t.equal(config.transferIntervalMs, config.hintDeliveryIntervalMs, 'transfer ran on the hint loop interval');
+  t.equal(config.transferBatch, config.hintDeliveryBatch, 'and its batch');
+  t.equal(config.reapBatch, config.hintDeliveryBatch, 'as did the reaper batch');
+  const tuned = validateConfig({ swimProbeIntervalMs: 1_000, swimProbeTimeoutMs: 400, swimGossipNodes: 5, swimSuspicionMult: 2.5, transferBatch: 64, reapBatch: 32, transferIntervalMs: 250 }, testConfig);
+  t.match(swimConfigOf(tuned), { probeIntervalMs: 1_000, probeTimeoutMs: 400, gossipNodes: 5, suspicionMult: 2.5 }, 'each setting reaches the machine');
+  t.same([tuned.transferBatch, tuned.reapBatch, tuned.transferIntervalMs, tuned.hintDeliveryBatch], [64, 32, 250, defaultConfig.hintDeliveryBatch], 'and they are apart from the hint loop');
+});
+
+t.test('each SWIM, transfer and reaper setting is validated with KV_ERR_CONFIG naming it', async (t) => {
+  // [overrides, the field the error names]; every bound both ways, and a wrong type.
+  const cases: Array<[Partial<NodeConfig>, keyof NodeConfig]> = [
+    [{ swimProbeIntervalMs: 9 }, 'swimProbeIntervalMs'],
+    [{ swimProbeIntervalMs: 60_001 }, 'swimProbeIntervalMs'],
+    [{ swimProbeIntervalMs: 800.5 }, 'swimProbeIntervalMs'],
+    [{ swimProbeTimeoutMs: 0 }, 'swimProbeTimeoutMs'],
+    [{ swimProbeTimeoutMs: 800 }, 'swimProbeTimeoutMs'],
+    [{ swimProbeIntervalMs: 300, swimProbeTimeoutMs: 300 }, 'swimProbeTimeoutMs'],
+    [{ swimIndirectChecks: -1 }, 'swimIndirectChecks'],
+    [{ swimIndirectChecks: 17 }, 'swimIndirectChecks'],
+    [{ swimRetransmitMult: 0 }, 'swimRetransmitMult'],
+    [{ swimRetransmitMult: 65 }, 'swimRetransmitMult'],
+    [{ swimSuspicionMult: 0.4 }, 'swimSuspicionMult'],
+    [{ swimSuspicionMult: Number.NaN }, 'swimSuspicionMult'],
+    [{ swimSuspicionMult: '2' as unknown as number }, 'swimSuspicionMult'],
+    [{ swimSuspicionMaxMult: 0.99 }, 'swimSuspicionMaxMult'],
+    [{ swimSuspicionMaxMult: Number.POSITIVE_INFINITY }, 'swimSuspicionMaxMult'],
+    [{ swimAwarenessMax: -1 }, 'swimAwarenessMax'],
+    [{ swimAwarenessMax: 65 }, 'swimAwarenessMax'],
+    [{ swimGossipIntervalMs: 9 }, 'swimGossipIntervalMs'],
+    [{ swimGossipIntervalMs: 60_001 }, 'swimGossipIntervalMs'],
+    [{ swimGossipNodes: 0 }, 'swimGossipNodes'],
+    [{ swimGossipNodes: 65 }, 'swimGossipNodes'],
+    [{ swimPushPullIntervalMs: -1 }, 'swimPushPullIntervalMs'],
+    [{ swimDeadProbeIntervalMs: 99 }, 'swimDeadProbeIntervalMs'],
+    [{ swimLeftRetainMs: 999 }, 'swimLeftRetainMs'],
+    [{ swimPacketBytesMax: 511 }, 'swimPacketBytesMax'],
+    [{ swimPacketBytesMax: 65_001 }, 'swimPacketBytesMax'],
+    [{ swimPiggybackMax: 0 }, 'swimPiggybackMax'],
+    [{ transferIntervalMs: 9 }, 'transferIntervalMs'],
+    [{ transferIntervalMs: 3_600_001 }, 'transferIntervalMs'],
+    [{ transferBatch: 0 }, 'transferBatch'],
+    [{ transferBatch: 100_001 }, 'transferBatch'],
+    [{ reapBatch: 0 }, 'reapBatch'],
+    [{ reapBatch: 1.5 }, 'reapBatch'],
+  ];
+  for (const [overrides, field] of cases) {
+    t.throws(() => validateConfig(overrides, testConfig), { code: 'KV_ERR_CONFIG', details: { field } }, JSON.stringify(overrides));
+  }
+  // The edges of each range are accepted.
+  const edges: Array<Partial<NodeConfig>> = [
+    { swimProbeIntervalMs: 10, swimProbeTimeoutMs: 9 },
+    { swimIndirectChecks: 0, swimAwarenessMax: 0, swimPushPullIntervalMs: 0 },
+    { swimSuspicionMult: 0.5, swimSuspicionMaxMult: 1 },
+    { swimPacketBytesMax: 65_000, swimPiggybackMax: 1024, swimGossipNodes: 64 },
+    { transferIntervalMs: 10, transferBatch: 1, reapBatch: 100_000 },
+  ];
+  for (const overrides of edges) t.doesNotThrow(() => validateConfig(overrides, testConfig), JSON.stringify(overrides));
 });

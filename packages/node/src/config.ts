@@ -11,6 +11,7 @@ import { CONTENT_TYPE_BYTES_MAX } from './core/object-codec.js';
 import type { StaticPeer } from './membership/static-membership.js';
 import { adminTokenProblem } from './access/admin-token.js';
 import { isGossipAddress } from './membership/swim/packet.js';
+import { defaultSwimConfig, type SwimConfig } from './membership/swim/types.js';
 
 export interface NodeConfig {
   /** Unique, stable name of this node in the ring; also the coordinator id in clocks. */
@@ -113,6 +114,53 @@ export interface NodeConfig {
   readonly tombstoneGraceMs: number;
   /** How often the reaper looks for dead keys past the grace. */
   readonly reapIntervalMs: number;
+  /**
+   * Most dead keys the reaper handles per step of a round (ms-free: a count). Its own setting,
+   * not the hint loop's: reaping asks every replica before it drops a key, a different cost.
+   */
+  readonly reapBatch: number;
+  /**
+   * Ownership transfer (join, leave, remove hand keys to their new owners): how often, in ms,
+   * the loop looks for keys this node no longer owns. Its own setting, not the hint loop's, so
+   * the two can be tuned apart; a leaving node waits for this loop (docs/healing.md).
+   */
+  readonly transferIntervalMs: number;
+  /** Ownership transfer: most keys handed off per step of a round (they also draw on antiEntropyKeysPerSecond). */
+  readonly transferBatch: number;
+  /**
+   * SWIM (SWIM §4, Lifeguard; membership/swim/types.ts, docs/membership.md). The protocol
+   * period in ms: one probe per period, scaled up by local health. Shorter detects failures
+   * sooner at the cost of more packets; every member of a ring should use the same value.
+   */
+  readonly swimProbeIntervalMs: number;
+  /** SWIM: ms to wait for a direct ack before asking others to probe indirectly; below the period. */
+  readonly swimProbeTimeoutMs: number;
+  /** SWIM's k: members asked to probe a silent member indirectly (more survive more lossy paths). */
+  readonly swimIndirectChecks: number;
+  /** An update is retransmitted swimRetransmitMult × ceil(log10(n + 1)) times (reach vs. traffic). */
+  readonly swimRetransmitMult: number;
+  /**
+   * Lifeguard: the least suspicion timeout is swimSuspicionMult × max(1, log10 n) ×
+   * swimProbeIntervalMs (a ratio, not ms); lower declares deaths sooner and risks false ones.
+   */
+  readonly swimSuspicionMult: number;
+  /** Lifeguard: the most suspicion timeout, as a multiple of the least (a ratio ≥ 1). */
+  readonly swimSuspicionMaxMult: number;
+  /** Lifeguard: ceiling of the local-health score that slows this node's probing when it is itself slow (0 = off). */
+  readonly swimAwarenessMax: number;
+  /** While updates are pending, push them every swimGossipIntervalMs ms to swimGossipNodes random members (fan-out). */
+  readonly swimGossipIntervalMs: number;
+  readonly swimGossipNodes: number;
+  /** Full state exchange with a random live member every this many ms (0 = never): heals what piggybacking missed. */
+  readonly swimPushPullIntervalMs: number;
+  /** Push/pull with a random dead member every this many ms, so a healed partition rejoins by itself. */
+  readonly swimDeadProbeIntervalMs: number;
+  /** How long, in ms, dead and left members are remembered (dead ones keep their ring place meanwhile). */
+  readonly swimLeftRetainMs: number;
+  /** Largest gossip datagram in bytes (below the path MTU, so no IP fragmentation); piggybacked updates are cut to fit. */
+  readonly swimPacketBytesMax: number;
+  /** Most updates piggybacked on one gossip message. */
+  readonly swimPiggybackMax: number;
   /** Export Node.js process metrics (CPU, memory, event loop) on /metrics. */
   readonly processMetrics: boolean;
   /** Directory for the node's database; created when missing. */
@@ -209,6 +257,26 @@ export const defaultConfig: NodeConfig = Object.freeze({
   antiEntropyKeysPerSecond: 2_000,
   tombstoneGraceMs: 3_600_000,
   reapIntervalMs: 60_000,
+  // The next three were the hint loop's batch and interval until they got their own settings:
+  // the same values, so nothing changed for a ring that did not set them.
+  reapBatch: 256,
+  transferIntervalMs: 1_000,
+  transferBatch: 256,
+  // SWIM: the membership package's LAN defaults (membership/swim/types.ts, docs/membership.md).
+  swimProbeIntervalMs: defaultSwimConfig.probeIntervalMs,
+  swimProbeTimeoutMs: defaultSwimConfig.probeTimeoutMs,
+  swimIndirectChecks: defaultSwimConfig.indirectChecks,
+  swimRetransmitMult: defaultSwimConfig.retransmitMult,
+  swimSuspicionMult: defaultSwimConfig.suspicionMult,
+  swimSuspicionMaxMult: defaultSwimConfig.suspicionMaxMult,
+  swimAwarenessMax: defaultSwimConfig.awarenessMax,
+  swimGossipIntervalMs: defaultSwimConfig.gossipIntervalMs,
+  swimGossipNodes: defaultSwimConfig.gossipNodes,
+  swimPushPullIntervalMs: defaultSwimConfig.pushPullIntervalMs,
+  swimDeadProbeIntervalMs: defaultSwimConfig.deadProbeIntervalMs,
+  swimLeftRetainMs: defaultSwimConfig.leftRetainMs,
+  swimPacketBytesMax: defaultSwimConfig.packetBytesMax,
+  swimPiggybackMax: defaultSwimConfig.piggybackMax,
   processMetrics: true,
   dataDir: './data/node1',
   n: 3,
@@ -279,6 +347,7 @@ export function internalBodyBytesNeeded(config: NodeConfig): number {
   return Math.max(singleOp, fullBatch) + 16;
 }
 
+
 function fail(field: string, message: string): never {
   throw new KvError('KV_ERR_CONFIG', `invalid config: ${field} ${message}`, { field });
 }
@@ -287,6 +356,127 @@ function intIn(config: NodeConfig, field: keyof NodeConfig, min: number, max: nu
   const value = config[field];
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
     fail(field, `must be an integer from ${min} to ${max} (got ${String(value)})`);
+  }
+}
+
+/** A ratio (not necessarily an integer), finite and within [min, max]. */
+function numberIn(config: NodeConfig, field: keyof NodeConfig, min: number, max: number): void {
+  const value = config[field];
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
+    fail(field, `must be a number from ${min} to ${max} (got ${String(value)})`);
+  }
+}
+
+/** An integer field's bounds; a bound may depend on another field, checked before it. */
+type IntBound = readonly [field: keyof NodeConfig, min: number | ((config: NodeConfig) => number), max: number | ((config: NodeConfig) => number)];
+
+function checkInts(config: NodeConfig, bounds: readonly IntBound[]): void {
+  for (const [field, min, max] of bounds) intIn(config, field, typeof min === 'number' ? min : min(config), typeof max === 'number' ? max : max(config));
+}
+
+/** Sizes, deadlines and the ring's shape. */
+const CORE_INTS: readonly IntBound[] = [
+  ['httpPort', 0, 65535],
+  ['gossipPort', 0, 65535],
+  ['n', 1, 16],
+  ['keyBytesMax', 1, 64 * 1024],
+  ['valueBytesMax', 1, 256 * 1024 * 1024],
+  ['siblingsMax', 1, 4096],
+  ['clockEntriesMax', (c) => c.siblingsMax, 4096],
+  ['requestTimeoutMsMax', 1, 3_600_000],
+  ['requestTimeoutMsDefault', 1, (c) => c.requestTimeoutMsMax],
+  ['shutdownGraceMs', 0, 600_000],
+  ['tokensPerNode', 1, 4096],
+  ['peerTimeoutMs', 1, 600_000],
+  ['replicaTimeoutMs', 1, 600_000],
+  ['drainMs', 0, 600_000],
+  ['peerConnectTimeoutMs', 1, 600_000],
+  ['connectionsPerPeer', 1, 1024],
+  ['peerInflightBytesMax', 1024, 2 ** 40],
+];
+
+/** The peer queues and batches (transport/peer-queue.ts). */
+const PEER_INTS: readonly IntBound[] = [
+  ['batchOpsMax', 1, 1024],
+  ['peerInflightMax', 1, 1024],
+  ['peerQueueOpsMax', 1, 10_000_000],
+  ['batchBytesMax', 1024, 2 ** 31],
+  ['peerQueueBytesMax', (c) => c.batchBytesMax, 2 ** 40],
+  ['internalReplayEntriesMax', 1_024, 100_000_000],
+  ['internalBodyBytesMax', 1024, 2 ** 31],
+];
+
+/** The background loops: hints, anti-entropy, the reaper, ownership transfer. */
+const BACKGROUND_INTS: readonly IntBound[] = [
+  ['quorumFailGraceMs', 0, 60_000],
+  ['hintsPerOwnerMax', 0, 100_000_000],
+  ['hintBytesPerOwnerMax', 0, 2 ** 40],
+  ['hintTtlMs', 1_000, 365 * 86_400_000],
+  ['hintDeliveryIntervalMs', 10, 3_600_000],
+  ['antiEntropyIntervalMs', 0, 86_400_000],
+  ['antiEntropyKeysPerSecond', 1, 1_000_000],
+  ['tombstoneGraceMs', 1_000, 365 * 86_400_000],
+  ['reapIntervalMs', 100, 86_400_000],
+  ['hintDeliveryBatch', 1, 100_000],
+  ['reapBatch', 1, 100_000],
+  ['transferIntervalMs', 10, 3_600_000],
+  ['transferBatch', 1, 100_000],
+];
+
+/**
+ * SWIM (membership/swim/types.ts). The timeout must leave room for indirect probes within the
+ * period; a datagram must stay under the largest UDP payload and hold at least one update.
+ */
+const SWIM_INTS: readonly IntBound[] = [
+  ['swimProbeIntervalMs', 10, 60_000],
+  ['swimProbeTimeoutMs', 1, (c) => c.swimProbeIntervalMs - 1],
+  ['swimIndirectChecks', 0, 16],
+  ['swimRetransmitMult', 1, 64],
+  ['swimAwarenessMax', 0, 64],
+  ['swimGossipIntervalMs', 10, 60_000],
+  ['swimGossipNodes', 1, 64],
+  ['swimPushPullIntervalMs', 0, 86_400_000],
+  ['swimDeadProbeIntervalMs', 100, 86_400_000],
+  ['swimLeftRetainMs', 1_000, 7 * 86_400_000],
+  ['swimPacketBytesMax', 512, 65_000],
+  ['swimPiggybackMax', 1, 1024],
+];
+
+function validateSwim(config: NodeConfig): void {
+  checkInts(config, SWIM_INTS);
+  numberIn(config, 'swimSuspicionMult', 0.5, 100);
+  numberIn(config, 'swimSuspicionMaxMult', 1, 100);
+}
+
+/** The SWIM machine's settings, from the node's config (the one place they are set). */
+export function swimConfigOf(config: NodeConfig): SwimConfig {
+  return Object.freeze({
+    probeIntervalMs: config.swimProbeIntervalMs,
+    probeTimeoutMs: config.swimProbeTimeoutMs,
+    indirectChecks: config.swimIndirectChecks,
+    retransmitMult: config.swimRetransmitMult,
+    suspicionMult: config.swimSuspicionMult,
+    suspicionMaxMult: config.swimSuspicionMaxMult,
+    awarenessMax: config.swimAwarenessMax,
+    gossipIntervalMs: config.swimGossipIntervalMs,
+    gossipNodes: config.swimGossipNodes,
+    pushPullIntervalMs: config.swimPushPullIntervalMs,
+    deadProbeIntervalMs: config.swimDeadProbeIntervalMs,
+    leftRetainMs: config.swimLeftRetainMs,
+    packetBytesMax: config.swimPacketBytesMax,
+    piggybackMax: config.swimPiggybackMax,
+  });
+}
+
+/** The replica transport: queues, batches, and a body bound that holds the largest op and a full batch. */
+function validatePeerTransport(config: NodeConfig): void {
+  if (!['stream', 'http'].includes(config.peerTransport)) fail('peerTransport', 'must be stream or http');
+  checkInts(config, PEER_INTS);
+  if (config.internalBodyBytesMax < internalBodyBytesNeeded(config)) {
+    fail(
+      'internalBodyBytesMax',
+      `must be at least ${internalBodyBytesNeeded(config)} for valueBytesMax ${config.valueBytesMax} × siblingsMax ${config.siblingsMax} and batchBytesMax ${config.batchBytesMax} (got ${config.internalBodyBytesMax})`,
+    );
   }
 }
 
@@ -314,61 +504,16 @@ export function parseHostPort(text: string): { host: string; port?: number } | u
   return { host: match[1]!, ...(port === undefined ? {} : { port }) };
 }
 
-/** Merges `overrides` onto `base`, validates every field, and returns a frozen config. */
-export function validateConfig(overrides: Partial<NodeConfig>, base: NodeConfig = defaultConfig): NodeConfig {
-  const defined = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined));
-  const merged: NodeConfig = { ...base, ...defined };
-  // `--host [::1]` is taken as `--host ::1`: sockets bind the bare address.
-  const config: NodeConfig = { ...merged, host: merged.host.replace(/^\[(.*)\]$/, '$1') };
-  // A dot's actor is the node id plus `~`, the epoch and a suffix (core/actor.ts), and must fit
-  // the codecs' id bound.
+/** The node's id: a dot's actor is the id plus `~`, the epoch and a suffix (core/actor.ts), and must fit the codecs' id bound. */
+function validateNodeId(config: NodeConfig): void {
   const idBytesMax = NODE_ID_BYTES_MAX - ACTOR_ID_EXTRA_BYTES;
   if (!isNodeId(config.nodeId) || Buffer.byteLength(config.nodeId) > idBytesMax) {
     fail('nodeId', `must be 1-${idBytesMax} characters of A-Z a-z 0-9 . _ -`);
   }
-  intIn(config, 'httpPort', 0, 65535);
-  intIn(config, 'gossipPort', 0, 65535);
-  intIn(config, 'n', 1, 16);
-  intIn(config, 'keyBytesMax', 1, 64 * 1024);
-  intIn(config, 'valueBytesMax', 1, 256 * 1024 * 1024);
-  intIn(config, 'siblingsMax', 1, 4096);
-  intIn(config, 'clockEntriesMax', config.siblingsMax, 4096);
-  intIn(config, 'requestTimeoutMsMax', 1, 3_600_000);
-  intIn(config, 'requestTimeoutMsDefault', 1, config.requestTimeoutMsMax);
-  intIn(config, 'shutdownGraceMs', 0, 600_000);
-  intIn(config, 'tokensPerNode', 1, 4096);
-  intIn(config, 'peerTimeoutMs', 1, 600_000);
-  intIn(config, 'replicaTimeoutMs', 1, 600_000);
-  intIn(config, 'drainMs', 0, 600_000);
-  intIn(config, 'peerConnectTimeoutMs', 1, 600_000);
-  intIn(config, 'connectionsPerPeer', 1, 1024);
-  intIn(config, 'peerInflightBytesMax', 1024, 2 ** 40);
-  if (!['stream', 'http'].includes(config.peerTransport)) fail('peerTransport', 'must be stream or http');
-  intIn(config, 'batchOpsMax', 1, 1024);
-  intIn(config, 'peerInflightMax', 1, 1024);
-  intIn(config, 'peerQueueOpsMax', 1, 10_000_000);
-  intIn(config, 'batchBytesMax', 1024, 2 ** 31);
-  intIn(config, 'peerQueueBytesMax', config.batchBytesMax, 2 ** 40);
-  intIn(config, 'internalReplayEntriesMax', 1_024, 100_000_000);
-  intIn(config, 'internalBodyBytesMax', 1024, 2 ** 31);
-  if (config.internalBodyBytesMax < internalBodyBytesNeeded(config)) {
-    fail(
-      'internalBodyBytesMax',
-      `must be at least ${internalBodyBytesNeeded(config)} for valueBytesMax ${config.valueBytesMax} × siblingsMax ${config.siblingsMax} and batchBytesMax ${config.batchBytesMax} (got ${config.internalBodyBytesMax})`,
-    );
-  }
-  intIn(config, 'quorumFailGraceMs', 0, 60_000);
-  intIn(config, 'hintsPerOwnerMax', 0, 100_000_000);
-  intIn(config, 'hintBytesPerOwnerMax', 0, 2 ** 40);
-  intIn(config, 'hintTtlMs', 1_000, 365 * 86_400_000);
-  intIn(config, 'hintDeliveryIntervalMs', 10, 3_600_000);
-  intIn(config, 'antiEntropyIntervalMs', 0, 86_400_000);
-  intIn(config, 'antiEntropyKeysPerSecond', 1, 1_000_000);
-  intIn(config, 'tombstoneGraceMs', 1_000, 365 * 86_400_000);
-  intIn(config, 'reapIntervalMs', 100, 86_400_000);
-  intIn(config, 'hintDeliveryBatch', 1, 100_000);
-  if (typeof config.sloppyQuorum !== 'boolean') fail('sloppyQuorum', 'must be true or false');
-  if (typeof config.faultInjection !== 'boolean') fail('faultInjection', 'must be true or false');
+}
+
+/** Who this node is and whom it meets: static peers, zone, bind and advertised addresses, seeds. */
+function validateAddresses(config: NodeConfig): void {
   for (const peer of config.peers) {
     if (!isNodeId(peer.id) || !/^https?:\/\/[^\s/@]+$/.test(peer.address) || !(peer.zone === undefined || peer.zone === '' || isZoneName(peer.zone))) {
       fail('peers', `entry ${JSON.stringify(peer)} must be {id, address: "http://host:port", zone?: NAME}`);
@@ -387,13 +532,34 @@ export function validateConfig(overrides: Partial<NodeConfig>, base: NodeConfig 
   if (isWildcard(config.host) && config.advertise === '') {
     fail('advertise', `is required when --host is the wildcard ${config.host}: other nodes cannot reach ${config.host}; give the address they should use (--advertise HOST[:PORT])`);
   }
-  if (config.dataDir.length === 0) fail('dataDir', 'must not be empty');
-  if (config.secret.length < 8) fail('secret', 'must be at least 8 characters (--secret, --secret-file or RINGKV_SECRET)');
-  validateEdge(config);
-  if (!['full', 'normal'].includes(config.sqliteSynchronous)) fail('sqliteSynchronous', 'must be full or normal');
-  if (!['swim', 'static'].includes(config.membership)) fail('membership', 'must be swim or static');
   for (const seed of config.seeds) {
     if (!isGossipAddress(seed)) fail('seeds', `entry "${seed}" must be host:port (a name, an IPv4 address, or [IPv6]:port)`);
   }
+}
+
+/** The switches and the enumerations. */
+function validateChoices(config: NodeConfig): void {
+  if (typeof config.sloppyQuorum !== 'boolean') fail('sloppyQuorum', 'must be true or false');
+  if (typeof config.faultInjection !== 'boolean') fail('faultInjection', 'must be true or false');
+  if (!['full', 'normal'].includes(config.sqliteSynchronous)) fail('sqliteSynchronous', 'must be full or normal');
+  if (!['swim', 'static'].includes(config.membership)) fail('membership', 'must be swim or static');
+}
+
+/** Merges `overrides` onto `base`, validates every field, and returns a frozen config. */
+export function validateConfig(overrides: Partial<NodeConfig>, base: NodeConfig = defaultConfig): NodeConfig {
+  const defined = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined));
+  const merged: NodeConfig = { ...base, ...defined };
+  // `--host [::1]` is taken as `--host ::1`: sockets bind the bare address.
+  const config: NodeConfig = { ...merged, host: merged.host.replace(/^\[(.*)\]$/, '$1') };
+  validateNodeId(config);
+  checkInts(config, CORE_INTS);
+  validatePeerTransport(config);
+  checkInts(config, BACKGROUND_INTS);
+  validateSwim(config);
+  validateChoices(config);
+  validateAddresses(config);
+  if (config.dataDir.length === 0) fail('dataDir', 'must not be empty');
+  if (config.secret.length < 8) fail('secret', 'must be at least 8 characters (--secret, --secret-file or RINGKV_SECRET)');
+  validateEdge(config);
   return Object.freeze({ ...config, seeds: Object.freeze([...config.seeds]), peers: Object.freeze(config.peers.map((p) => Object.freeze({ ...p }))) });
 }

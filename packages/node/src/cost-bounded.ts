@@ -12,12 +12,12 @@ export interface CostBoundedOptions {
   readonly minAgeMs: number;
   /** Reuse for this many times the last computation's cost. */
   readonly costFactor: number;
-  /** Measures the computation's cost; a monotonic clock (performance.now) by default. */
-  readonly elapsedMs?: () => number;
+  /** Measures the computation's cost: a monotonic clock (the node passes performance.now); required, as every clock is. */
+  readonly elapsedMs: () => number;
 }
 
 export function costBounded<T>(compute: () => T, options: CostBoundedOptions): () => T {
-  const elapsed = options.elapsedMs ?? (() => performance.now());
+  const elapsed = options.elapsedMs;
   let cached: { value: T; atMs: number; reuseMs: number } | undefined;
   return () => {
     const now = options.nowMs();

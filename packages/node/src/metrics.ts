@@ -120,7 +120,7 @@ export function createMetrics(
     if (old !== undefined) gauge(old, `Deprecated: use ${name} (docs/metrics.md). ${help} Since start.`, read);
   };
   // A count of the hints table: reused for 100 times its cost, so /metrics in a loop cannot stall the node.
-  const hintCount = costBounded(() => store.hints.count(), { nowMs: () => performance.now(), minAgeMs: 0, costFactor: 100 });
+  const hintCount = costBounded(() => store.hints.count(), { nowMs: () => performance.now(), elapsedMs: () => performance.now(), minAgeMs: 0, costFactor: 100 });
   gauge('ringkv_hints_stored', 'Hints this node holds for unreachable owners.', hintCount);
   const counts: Array<[string, string, () => number]> = [
     ['ringkv_store_commits_total', 'Group-commit transactions.', () => store.stats().commits],

@@ -2,7 +2,8 @@
  * Timers as a dependency (STYLE.md §2): the parts that wait (quorum deadlines and grace
  * periods, request timeouts, the hint delivery loop) take them injected, so the cluster
  * simulation (testing/cluster-sim.ts) can run them on a manual clock and replay a seed
- * exactly. Every part defaults to the process's own timers.
+ * exactly. Every part takes them as a required dependency; only the composition root
+ * (root/assemble.ts) picks the process's own (test/architecture/no-default-clocks.test.ts).
  */
 
 /** An opaque handle from `setTimeout`, given back to `clearTimeout`. */

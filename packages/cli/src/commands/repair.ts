@@ -52,7 +52,7 @@ export async function runRepair(argv: string[]): Promise<number> {
   const token = adminToken(values);
   const headers = authHeader(token);
   const dispatcher = dispatcherFor(caCert(values));
-  const progress = new Progress();
+  const progress = new Progress(process.stderr, Date.now);
   try {
     let peers: string[];
     if (values.peer !== undefined) {

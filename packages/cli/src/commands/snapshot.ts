@@ -32,7 +32,7 @@ export async function runSnapshot(argv: string[]): Promise<number> {
   const url = nodeUrl(values);
   const token = adminToken(values);
   const dispatcher = dispatcherFor(caCert(values));
-  const progress = new Progress();
+  const progress = new Progress(process.stderr, Date.now);
   try {
     progress.update(`snapshot: ${url} is copying its database…`);
     const response = await request(`${url}/admin/snapshot`, {

@@ -39,7 +39,7 @@ export async function runUp(argv: string[]): Promise<number> {
   process.once('SIGTERM', () => void stop('SIGTERM'));
 
   // Progress on stderr: rewritten in place on a terminal, a line per change (at most every 2 s) otherwise.
-  const progress = new Progress();
+  const progress = new Progress(process.stderr, Date.now);
   try {
     progress.update(`waiting: ${nodes[0]!.id} starting…`);
     await waitReady(nodes[0]!, 30_000);

@@ -85,7 +85,7 @@ const TOMB = 'tomb';
  * grace, 8 tokens a node (cheap ring builds), anti-entropy every 200 ms, the reaper every
  * 100 ms with the smallest grace the config allows (1 s, above the simulated auth window).
  */
-const SIM_CONFIG = { n: 3, hintDeliveryIntervalMs: 50, quorumFailGraceMs: 50, replicaTimeoutMs: 200, tokensPerNode: 8, antiEntropyIntervalMs: 200, tombstoneGraceMs: 1_000, reapIntervalMs: 100 };
+const SIM_CONFIG = { n: 3, hintDeliveryIntervalMs: 50, transferIntervalMs: 50, quorumFailGraceMs: 50, replicaTimeoutMs: 200, tokensPerNode: 8, antiEntropyIntervalMs: 200, tombstoneGraceMs: 1_000, reapIntervalMs: 100 };
 /** Every node has a zone (placement spreads each key's 3 replicas over them); a zone outage is one of the faults. */
 const SIM_ZONES = ['zone-a', 'zone-b', 'zone-c'];
 /** The internal routes' clock-skew window, scaled (30 s in production, below the 60 s minimum grace). */

@@ -44,78 +44,111 @@ interface Delivery {
   readonly ping: boolean;
 }
 
-export function disseminate(options: DisseminationOptions, maxMs = 30_000): DisseminationResult {
-  const config = { ...defaultSwimConfig, ...options.config };
-  const { members: n, lossRate = 0, minDelayMs = 1, maxDelayMs = 10, tickMs = 10 } = options;
-  const random = seededRandom(options.seed);
-  const ids = Array.from({ length: n }, (_, i) => `m${i}`);
-  const index = new Map(ids.map((id, i) => [id, i]));
-  const schedule = new ProbeSchedule();
-  const limit = retransmitLimit(config.retransmitMult, n);
-  const update: Update = { kind: 'alive', id: 'm0', incarnation: 2, gossipAddress: 'sim:m0', httpAddress: 'http://m0' };
-  const learnedMs = new Float64Array(n).fill(Number.NaN);
-  const queues: Array<BroadcastQueue | undefined> = new Array(n);
-  const probePhase = Array.from({ length: n }, () => Math.floor(random() * config.probeIntervalMs * 0.5));
-  const gossipPhase = Array.from({ length: n }, () => Math.floor(random() * config.gossipIntervalMs));
-  const inFlight = new EventHeap<Delivery>();
-  let nowMs = 0;
-  let reached = 0;
-  let datagrams = 0;
+/** One run's state: who knows the update since when, their queues, and the datagrams in flight. */
+class Spread {
+  readonly n: number;
+  readonly ids: string[];
+  readonly index: Map<string, number>;
+  readonly schedule = new ProbeSchedule();
+  readonly limit: number;
+  readonly update: Update = { kind: 'alive', id: 'm0', incarnation: 2, gossipAddress: 'sim:m0', httpAddress: 'http://m0' };
+  readonly learnedMs: Float64Array;
+  readonly queues: Array<BroadcastQueue | undefined>;
+  readonly probePhase: number[];
+  readonly gossipPhase: number[];
+  readonly inFlight = new EventHeap<Delivery>();
+  nowMs = 0;
+  reached = 0;
+  datagrams = 0;
 
-  const learn = (member: number): void => {
-    if (!Number.isNaN(learnedMs[member]!)) return;
-    learnedMs[member] = nowMs;
-    reached++;
+  constructor(
+    readonly options: DisseminationOptions,
+    readonly config: SwimConfig,
+    readonly random: () => number,
+  ) {
+    this.n = options.members;
+    this.ids = Array.from({ length: this.n }, (_, i) => `m${i}`);
+    this.index = new Map(this.ids.map((id, i) => [id, i]));
+    this.limit = retransmitLimit(config.retransmitMult, this.n);
+    this.learnedMs = new Float64Array(this.n).fill(Number.NaN);
+    this.queues = new Array(this.n);
+    this.probePhase = Array.from({ length: this.n }, () => Math.floor(random() * config.probeIntervalMs * 0.5));
+    this.gossipPhase = Array.from({ length: this.n }, () => Math.floor(random() * config.gossipIntervalMs));
+  }
+
+  learn(member: number): void {
+    if (!Number.isNaN(this.learnedMs[member]!)) return;
+    this.learnedMs[member] = this.nowMs;
+    this.reached++;
     const queue = new BroadcastQueue();
-    queue.push(update);
-    queues[member] = queue;
-  };
-  /** Whether a message from `member` carries the update (and counts a transmission). */
-  const piggyback = (member: number): boolean => (queues[member]?.take(config.piggybackMax, config.packetBytesMax, limit).length ?? 0) > 0;
-  const send = (from: number, to: number, carries: boolean, ping: boolean): void => {
-    datagrams++;
-    if (random() < lossRate) return;
-    inFlight.push({ atMs: nowMs + minDelayMs + random() * (maxDelayMs - minDelayMs), from, to, carries, ping });
-  };
+    queue.push(this.update);
+    this.queues[member] = queue;
+  }
 
-  learn(0); // the member whose update it is (a refutation or a restart)
-  let stepStart = 0;
-  while (reached < n && stepStart < maxMs) {
-    // Timers due in (stepStart, stepEnd] fire at the end of the step, after the deliveries.
-    const stepEnd = stepStart + tickMs;
+  /** Whether a message from `member` carries the update (and counts a transmission). */
+  piggyback(member: number): boolean {
+    return (this.queues[member]?.take(this.config.piggybackMax, this.config.packetBytesMax, this.limit).length ?? 0) > 0;
+  }
+
+  send(from: number, to: number, carries: boolean, ping: boolean): void {
+    const { lossRate = 0, minDelayMs = 1, maxDelayMs = 10 } = this.options;
+    this.datagrams++;
+    if (this.random() < lossRate) return;
+    this.inFlight.push({ atMs: this.nowMs + minDelayMs + this.random() * (maxDelayMs - minDelayMs), from, to, carries, ping });
+  }
+
+  /** Delivers every datagram due by `stepEnd`; a ping is acked, carrying what the target has pending. */
+  deliver(stepEnd: number): void {
+    for (let next = this.inFlight.peek(); next !== undefined && next.atMs <= stepEnd; next = this.inFlight.peek()) {
+      const delivery = this.inFlight.pop()!;
+      this.nowMs = delivery.atMs;
+      if (delivery.carries) this.learn(delivery.to);
+      if (delivery.ping) this.send(delivery.to, delivery.from, this.piggyback(delivery.to), false);
+    }
+  }
+
+  /** `member`'s timers due in (stepStart, stepEnd]: its probe, and its gossip while anything is pending. */
+  fireTimers(member: number, stepStart: number, stepEnd: number): void {
+    const { config, n } = this;
     const due = (phase: number, interval: number): boolean => {
       const at = Math.floor((stepEnd - phase) / interval) * interval + phase;
       return at > stepStart && at <= stepEnd;
     };
-    for (let next = inFlight.peek(); next !== undefined && next.atMs <= stepEnd; next = inFlight.peek()) {
-      const delivery = inFlight.pop()!;
-      nowMs = delivery.atMs;
-      if (delivery.carries) learn(delivery.to);
-      if (delivery.ping) send(delivery.to, delivery.from, piggyback(delivery.to), false);
+    // Probes: at phase + k * period, to the scheduled target, carrying what is pending.
+    if (due(this.probePhase[member]!, config.probeIntervalMs)) {
+      const period = Math.floor((stepEnd - this.probePhase[member]!) / config.probeIntervalMs);
+      const target = this.index.get(this.schedule.target(this.ids[member]!, this.ids, period) ?? '');
+      if (target !== undefined) this.send(member, target, this.piggyback(member), true);
     }
-    nowMs = stepEnd;
-    for (let member = 0; member < n; member++) {
-      // Probes: at phase + k * period, to the scheduled target, carrying what is pending.
-      if (due(probePhase[member]!, config.probeIntervalMs)) {
-        const period = Math.floor((stepEnd - probePhase[member]!) / config.probeIntervalMs);
-        const target = index.get(schedule.target(ids[member]!, ids, period) ?? '');
-        if (target !== undefined) send(member, target, piggyback(member), true);
-      }
-      // Gossip: while anything is pending, to `gossipNodes` random others.
-      const queue = queues[member];
-      if (queue === undefined || queue.size === 0 || !due(gossipPhase[member]!, config.gossipIntervalMs)) continue;
-      for (let sent = 0; sent < config.gossipNodes && queue.size > 0; sent++) {
-        let to = Math.floor(random() * (n - 1));
-        if (to >= member) to++;
-        send(member, to, piggyback(member), false);
-      }
+    // Gossip: while anything is pending, to `gossipNodes` random others.
+    const queue = this.queues[member];
+    if (queue === undefined || queue.size === 0 || !due(this.gossipPhase[member]!, config.gossipIntervalMs)) return;
+    for (let sent = 0; sent < config.gossipNodes && queue.size > 0; sent++) {
+      let to = Math.floor(this.random() * (n - 1));
+      if (to >= member) to++;
+      this.send(member, to, this.piggyback(member), false);
     }
+  }
+}
+
+export function disseminate(options: DisseminationOptions, maxMs = 30_000): DisseminationResult {
+  const config = { ...defaultSwimConfig, ...options.config };
+  const { members: n, tickMs = 10 } = options;
+  const spread = new Spread(options, config, seededRandom(options.seed));
+  spread.learn(0); // the member whose update it is (a refutation or a restart)
+  let stepStart = 0;
+  while (spread.reached < n && stepStart < maxMs) {
+    // Timers due in (stepStart, stepEnd] fire at the end of the step, after the deliveries.
+    const stepEnd = stepStart + tickMs;
+    spread.deliver(stepEnd);
+    spread.nowMs = stepEnd;
+    for (let member = 0; member < n; member++) spread.fireTimers(member, stepStart, stepEnd);
     stepStart = stepEnd;
   }
-  const finished = reached === n;
+  const finished = spread.reached === n;
   return {
-    reachedAllMs: finished ? learnedMs.reduce((a, b) => Math.max(a, b), 0) : undefined,
-    reached,
-    datagramsPerMemberPerSecond: datagrams / n / (nowMs / 1000),
+    reachedAllMs: finished ? spread.learnedMs.reduce((a, b) => Math.max(a, b), 0) : undefined,
+    reached: spread.reached,
+    datagramsPerMemberPerSecond: spread.datagrams / n / (spread.nowMs / 1000),
   };
 }

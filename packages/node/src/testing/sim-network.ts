@@ -157,90 +157,112 @@ export class SimNetwork {
     this.clock.at(delayMs, `${label} ${from}>${to}`, deliver, owner);
   }
 
+  /**
+   * `handler` as its peers reach it through this network: each request and answer is a
+   * message, delayed, lost, duplicated or cut like any other (one method per request kind).
+   */
   private proxy(target: Owner, handler: PeerHandler): PeerHandler {
-    const to = target.node;
     return {
-      // Anti-entropy questions are answered at once (not delayed or lost): added by the
-      // anti-entropy change so this proxy keeps compiling; model them here if the sim needs them.
-      tree: (request, from) => {
-        if (this.isCut(from, to) || this.isCut(to, from)) throw new KvError('KV_ERR_PEER_UNREACHABLE', `peer ${to} unreachable`, { peer: to, delivered: false });
-        if (this.refuses(to, this.stamp(from, to))) {
-          // Refused as stale-time: the sender says hello again and retries once.
-          this.forgetOffset(from, to);
-          if (this.refuses(to, this.stamp(from, to))) throw this.refusal(from, to);
-        }
-        return handler.tree(request, from);
-      },
-      replicaBatch: (ops, from) =>
-        new Promise((resolve, reject) => {
-          const sender = this.ownerOf(from);
-          const timer = this.clock.at(
-            this.options.peerTimeoutMs,
-            `batch-timeout ${from}>${to}`,
-            () => reject(new KvError('KV_ERR_TIMEOUT', `peer ${to} did not answer within ${this.options.peerTimeoutMs} ms`, { peer: to })),
-            sender,
-          );
-          const attempt = (retried: boolean) => {
-            const sentMs = this.stamp(from, to);
-            const request = (answer: boolean) => () => {
-              if (this.refuses(to, sentMs)) {
-                if (answer) this.send(to, from, 'batch-refused', () => {
-                  this.forgetOffset(from, to);
-                  if (!retried) return attempt(true);
-                  this.clock.cancel(timer);
-                  reject(this.refusal(from, to));
-                }, sender);
-                return;
-              }
-              // A handler that throws is a bug; its answer is then lost and the sender times out.
-              const received = overTheWire(FRAME_TYPES.batch, encodeBatch(ops), decodeBatch);
-              this.atStore(to, 'batch', () => void handler.replicaBatch(received, from).then((results) => {
-                if (!answer) return;
-                const answered = overTheWire(FRAME_TYPES.batchResult, encodeBatchResults(results), decodeBatchResults);
-                this.send(to, from, 'batch-answer', () => {
-                  this.clock.cancel(timer);
-                  resolve(answered);
-                }, sender);
-              }, () => undefined), target);
-            };
-            this.send(from, to, `batch(${ops.map((op) => `${op.kind}:${op.key}`).join(',')})`, request(true), target);
-            if (this.random() < this.options.duplicateRate) {
-              this.counts.duplicated++;
-              this.send(from, to, 'batch-duplicate', request(false), target);
-            }
-          };
-          attempt(false);
-        }),
-      // A liveness probe: two messages, delayed and lost like any other; a paused node answers
-      // only once it resumes (its deliveries wait), a slow store does not delay it. The
-      // sender's transport gives up at its own timeout.
-      probe: (from) =>
-        new Promise<void>((resolve) => {
-          const sender = this.ownerOf(from);
-          this.send(from, to, 'probe', () => this.send(to, from, 'pong', resolve, sender), target);
-        }),
-      coordinate: (request, from) =>
-        new Promise((resolve, reject) => {
-          const sender = this.ownerOf(from);
-          const attempt = (retried: boolean) => {
-            const sentMs = this.stamp(from, to);
-            this.send(from, to, `forward(${request.kind}:${request.key})`, () => {
-              if (this.refuses(to, sentMs)) {
-                return this.send(to, from, 'forward-refused', () => {
-                  this.forgetOffset(from, to);
-                  if (!retried) attempt(true);
-                  else reject(this.refusal(from, to));
-                }, sender);
-              }
-              const received = overTheWire(FRAME_TYPES.coordinate, encodeCoordinate(request), decodeCoordinate);
-              this.atStore(to, 'forward', () => void handler.coordinate(received, from).then((result) => {
-                const answered = overTheWire(FRAME_TYPES.coordinateResult, encodeCoordinateResult(result), decodeCoordinateResult);
-                this.send(to, from, 'forward-answer', () => resolve(answered), sender);
-              }, () => undefined), target);
-            }, target);
-          };
-          attempt(false);
-        }),
+      tree: (request, from) => this.proxyTree(target.node, handler, request, from),
+      replicaBatch: (ops, from) => this.proxyBatch(target, handler, ops, from),
+      probe: (from) => this.proxyProbe(target, from),
+      coordinate: (request, from) => this.proxyCoordinate(target, handler, request, from),
     };
+  }
+
+  /**
+   * Anti-entropy questions are answered at once (not delayed or lost): added by the
+   * anti-entropy change so this proxy keeps compiling; model them here if the sim needs them.
+   */
+  private proxyTree(to: string, handler: PeerHandler, request: Parameters<PeerHandler['tree']>[0], from: string): ReturnType<PeerHandler['tree']> {
+    if (this.isCut(from, to) || this.isCut(to, from)) throw new KvError('KV_ERR_PEER_UNREACHABLE', `peer ${to} unreachable`, { peer: to, delivered: false });
+    if (this.refuses(to, this.stamp(from, to))) {
+      // Refused as stale-time: the sender says hello again and retries once.
+      this.forgetOffset(from, to);
+      if (this.refuses(to, this.stamp(from, to))) throw this.refusal(from, to);
+    }
+    return handler.tree(request, from);
+  }
+
+  /** A replica batch: answered, refused as stale-time (hello again, retry once), or timed out at the sender. */
+  private proxyBatch(target: Owner, handler: PeerHandler, ops: Parameters<PeerHandler['replicaBatch']>[0], from: string): ReturnType<PeerHandler['replicaBatch']> {
+    const to = target.node;
+    return new Promise((resolve, reject) => {
+      const sender = this.ownerOf(from);
+      const timer = this.clock.at(
+        this.options.peerTimeoutMs,
+        `batch-timeout ${from}>${to}`,
+        () => reject(new KvError('KV_ERR_TIMEOUT', `peer ${to} did not answer within ${this.options.peerTimeoutMs} ms`, { peer: to })),
+        sender,
+      );
+      const attempt = (retried: boolean) => {
+        const sentMs = this.stamp(from, to);
+        const request = (answer: boolean) => () => {
+          if (this.refuses(to, sentMs)) {
+            if (answer) this.send(to, from, 'batch-refused', () => {
+              this.forgetOffset(from, to);
+              if (!retried) return attempt(true);
+              this.clock.cancel(timer);
+              reject(this.refusal(from, to));
+            }, sender);
+            return;
+          }
+          // A handler that throws is a bug; its answer is then lost and the sender times out.
+          const received = overTheWire(FRAME_TYPES.batch, encodeBatch(ops), decodeBatch);
+          this.atStore(to, 'batch', () => void handler.replicaBatch(received, from).then((results) => {
+            if (!answer) return;
+            const answered = overTheWire(FRAME_TYPES.batchResult, encodeBatchResults(results), decodeBatchResults);
+            this.send(to, from, 'batch-answer', () => {
+              this.clock.cancel(timer);
+              resolve(answered);
+            }, sender);
+          }, () => undefined), target);
+        };
+        this.send(from, to, `batch(${ops.map((op) => `${op.kind}:${op.key}`).join(',')})`, request(true), target);
+        if (this.random() < this.options.duplicateRate) {
+          this.counts.duplicated++;
+          this.send(from, to, 'batch-duplicate', request(false), target);
+        }
+      };
+      attempt(false);
+    });
+  }
+
+  /**
+   * A liveness probe: two messages, delayed and lost like any other; a paused node answers
+   * only once it resumes (its deliveries wait), a slow store does not delay it. The sender's
+   * transport gives up at its own timeout.
+   */
+  private proxyProbe(target: Owner, from: string): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const sender = this.ownerOf(from);
+      this.send(from, target.node, 'probe', () => this.send(target.node, from, 'pong', resolve, sender), target);
+    });
+  }
+
+  /** A forwarded request (one hop to a replica that coordinates it), refused as stale-time at most once. */
+  private proxyCoordinate(target: Owner, handler: PeerHandler, request: Parameters<PeerHandler['coordinate']>[0], from: string): ReturnType<PeerHandler['coordinate']> {
+    const to = target.node;
+    return new Promise((resolve, reject) => {
+      const sender = this.ownerOf(from);
+      const attempt = (retried: boolean) => {
+        const sentMs = this.stamp(from, to);
+        this.send(from, to, `forward(${request.kind}:${request.key})`, () => {
+          if (this.refuses(to, sentMs)) {
+            return this.send(to, from, 'forward-refused', () => {
+              this.forgetOffset(from, to);
+              if (!retried) attempt(true);
+              else reject(this.refusal(from, to));
+            }, sender);
+          }
+          const received = overTheWire(FRAME_TYPES.coordinate, encodeCoordinate(request), decodeCoordinate);
+          this.atStore(to, 'forward', () => void handler.coordinate(received, from).then((result) => {
+            const answered = overTheWire(FRAME_TYPES.coordinateResult, encodeCoordinateResult(result), decodeCoordinateResult);
+            this.send(to, from, 'forward-answer', () => resolve(answered), sender);
+          }, () => undefined), target);
+        }, target);
+      };
+      attempt(false);
+    });
   }
 }

@@ -203,7 +203,7 @@ export class SimNode {
     // The loops node.ts starts: hints, anti-entropy, ownership handoff, reaping.
     parts.handoff.start(this.config.hintDeliveryIntervalMs);
     if (this.config.antiEntropyIntervalMs > 0) parts.antiEntropy.start(this.config.antiEntropyIntervalMs);
-    parts.transfer.start(this.config.hintDeliveryIntervalMs);
+    parts.transfer.start(this.config.transferIntervalMs);
     parts.reaper.start(this.config.reapIntervalMs);
     this.life = { parts, store };
     if (view !== undefined) this.learn(view);

@@ -40,8 +40,8 @@ export interface StreamTransportOptions extends PeerQueueLimits, DialOptions {
   readonly inflightBytesMax?: number;
   /** How long close() lets requests in flight finish before it closes the connections. */
   readonly closeGraceMs?: number;
-  /** Uniform in [0, 1): the reconnect jitter. */
-  readonly random?: () => number;
+  /** Uniform in [0, 1): the reconnect jitter. Required: no part picks its own randomness. */
+  readonly random: () => number;
   readonly reconnectBaseMs?: number;
   readonly reconnectMaxMs?: number;
   /** Told why a connection closed (the node logs it). */
@@ -77,7 +77,7 @@ class PeerLink {
   connect(): Promise<PeerConnection> {
     if (this.connection?.open === true) return Promise.resolve(this.connection);
     if (this.dialing !== undefined) return this.dialing;
-    const waitMs = this.retryAtMs - Date.now();
+    const waitMs = this.retryAtMs - this.options.nowMs();
     if (waitMs > 0) {
       const { id } = this.member;
       return Promise.reject(new KvError('KV_ERR_PEER_UNREACHABLE', `peer ${id} unreachable: redialling in ${Math.ceil(waitMs)} ms`, { peer: id, delivered: false }));
@@ -104,7 +104,7 @@ class PeerLink {
         return connection;
       },
       (error: unknown) => {
-        this.retryAtMs = Date.now() + this.backoff.fail();
+        this.retryAtMs = this.options.nowMs() + this.backoff.fail();
         this.dialing = undefined;
         throw error;
       },
@@ -168,7 +168,7 @@ export class StreamTransport extends NetworkTransport {
       this.links,
       member,
       () => {
-        const backoff = new Backoff(this.options.random ?? Math.random, this.options.reconnectBaseMs ?? RECONNECT_BASE_MS_DEFAULT, this.options.reconnectMaxMs ?? RECONNECT_MAX_MS_DEFAULT);
+        const backoff = new Backoff(this.options.random, this.options.reconnectBaseMs ?? RECONNECT_BASE_MS_DEFAULT, this.options.reconnectMaxMs ?? RECONNECT_MAX_MS_DEFAULT);
         return new PeerLink(member, this.options, backoff, (ops) => this.sendBatch(member, ops));
       },
       (old, error) => old.retire(error),
@@ -180,10 +180,10 @@ export class StreamTransport extends NetworkTransport {
     if (body.length > this.options.frameBytesMax) {
       throw new KvError('KV_ERR_OVERLOADED', `a ${body.length}-byte request to peer ${member.id} is over the frame limit`, { peer: member.id, limit: this.options.frameBytesMax, delivered: false });
     }
-    const startedMs = Date.now();
+    const startedMs = this.options.nowMs();
     const open = link.connection;
     const connection = open?.open === true ? open : await within(link.connect(), timeoutMs, member);
-    const frame: Frame = await connection.request(type, answerType, body, Math.max(1, timeoutMs - (Date.now() - startedMs)));
+    const frame: Frame = await connection.request(type, answerType, body, Math.max(1, timeoutMs - (this.options.nowMs() - startedMs)));
     if (frame.type === FRAME_TYPES.error) throw errorFrame(member, `stream request 0x${type.toString(16)}`, frame.body);
     return frame.body;
   }

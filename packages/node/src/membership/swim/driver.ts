@@ -41,7 +41,10 @@ export interface SwimDriverOptions {
   readonly config: SwimConfig;
   readonly logger: Logger;
   readonly tickMs?: number;
-  readonly nowMs?: () => number;
+  /** The wall clock (packets carry it; SWIM's timers run on it). Required: no part picks its own clock. */
+  readonly nowMs: () => number;
+  /** Uniform in [0, 1): SWIM's probe order and gossip targets, and push/pull reply tags. */
+  readonly random: () => number;
   /** Accepted clock difference and replay window for packets (GOSSIP_WINDOW_MS_DEFAULT). */
   readonly windowMs?: number;
   /** Told the sender's wall clock of every authentic packet (membership/clock-skew.ts). */
@@ -165,11 +168,11 @@ export class SwimDriver {
     private readonly tcp: Server,
     readonly gossipAddress: string,
   ) {
-    this.nowMs = options.nowMs ?? Date.now;
+    this.nowMs = options.nowMs;
     this.windowMs = options.windowMs ?? GOSSIP_WINDOW_MS_DEFAULT;
     this.replay = new ReplayWindow(this.windowMs);
     const zone = options.zone === undefined ? {} : { zone: options.zone };
-    this.swim = new Swim({ id: options.selfId, gossipAddress, httpAddress: options.httpAddress, ...zone }, options.config, Math.random, this.nowMs());
+    this.swim = new Swim({ id: options.selfId, gossipAddress, httpAddress: options.httpAddress, ...zone }, options.config, options.random, this.nowMs());
     const remoteOf = (remote: { address: string; family: string; port: number }) => (remote.family === 'IPv6' ? `[${remote.address}]:${remote.port}` : `${remote.address}:${remote.port}`);
     udp.on('message', (packet, remote) => this.guard('datagram', () => this.onDatagram(packet, remoteOf(remote))));
     // A socket error (ICMP unreachable surfacing as ECONNREFUSED, EMSGSIZE) is not fatal here.
@@ -341,7 +344,7 @@ export class SwimDriver {
     this.connections++;
     try {
       const packet = await readFrame(socket, this.tcpBudget);
-      const replyTo = `tcp:${this.connections}:${Math.random()}`;
+      const replyTo = `tcp:${this.connections}:${this.options.random()}`;
       this.tcpReplies.set(replyTo, { socket, id: undefined });
       // The answer is bound to whoever asked, once the question authenticated.
       this.guard('push/pull', () => this.onTcpPacket(packet, replyTo, (id) => this.tcpReplies.set(replyTo, { socket, id })));

@@ -37,7 +37,7 @@ t.test('resolveSeeds: names give every address (bracketed for IPv6); literals pa
 t.test('a node joins through a seed name that resolves to nothing at first, then to a dead address and the live one', async (t) => {
   const keys = () => [deriveKeys('seeds-test-secret').gossip];
   const silent = pino({ level: 'silent' });
-  const common = { keys, config: defaultSwimConfig, logger: silent, tickMs: 20 };
+  const common = { keys, config: defaultSwimConfig, logger: silent, tickMs: 20, nowMs: Date.now, random: Math.random };
   const a = await SwimDriver.start({ ...common, selfId: 'a', host: '127.0.0.2', port: 0, httpAddress: 'http://127.0.0.2:1', seeds: [] });
   t.teardown(() => a.close());
   const port = Number(a.gossipAddress.split(':').at(-1));

@@ -1,0 +1,129 @@
+/**
+ * The composition root's replication part: the coordinator (Dynamo §4.5: it runs the quorum
+ * cores over the store and the transport), the replica service peers are served by, and the
+ * four background loops (hinted handoff, ownership transfer, anti-entropy, the reaper) over
+ * the same store, membership and transport. Built in this order, as node.ts always built them.
+ */
+import type { Logger } from 'pino';
+import type { NodeConfig } from '../config.js';
+import type { VersioningLimits } from '../core/versioned.js';
+import type { NodeMetrics } from '../metrics.js';
+import type { ClockSkew } from '../membership/clock-skew.js';
+import type { MembershipView } from '../membership/membership.js';
+import { Coordinator } from '../replication/coordinator.js';
+import { PeerHealth } from '../replication/peer-health.js';
+import { ReplicaService } from '../replication/replica-service.js';
+import { HintedHandoff } from '../replication/hinted-handoff.js';
+import { AntiEntropy, type ExchangeReport } from '../replication/anti-entropy.js';
+import { RateLimiter } from '../replication/rate-limiter.js';
+import { OwnershipTransfer } from '../replication/ownership-transfer.js';
+import { Reaper } from '../replication/reaper.js';
+import type { Store } from '../storage/store.js';
+import type { FaultPlan } from '../transport/fault-plan.js';
+import type { Transport } from '../transport/transport.js';
+import type { Timers } from '../timers.js';
+
+/** What the replication part is built over; every clock, timer and random source is given. */
+export interface ReplicationDeps {
+  readonly config: NodeConfig;
+  readonly store: Store;
+  readonly membership: MembershipView;
+  readonly transport: Transport;
+  readonly logger: Logger;
+  readonly nowMs: () => number;
+  readonly timers: Timers;
+  readonly random: () => number;
+  readonly metrics: NodeMetrics;
+  readonly clock: ClockSkew;
+  readonly faults: FaultPlan | undefined;
+  /** Told of every finished anti-entropy exchange (the dashboard's exchange log). */
+  readonly onExchange: (report: ExchangeReport) => void;
+}
+
+function limitsOf(config: NodeConfig): VersioningLimits {
+  return { siblingsMax: config.siblingsMax, clockEntriesMax: config.clockEntriesMax };
+}
+
+/** The coordinator, the replica service (behind the fault layer's slow store, if any) and the peer health both share. */
+function buildCoordinator(deps: ReplicationDeps) {
+  const { config, store, membership, metrics, nowMs } = deps;
+  const limits = limitsOf(config);
+  const replica = new ReplicaService(store, limits, () => coordinator, (id) => membership.isRemoved(id));
+  // What peers are served: the replica service, behind the fault layer's slow store if any.
+  const served = deps.faults ? deps.faults.delaying(replica) : replica;
+  const peerHealth = new PeerHealth();
+  const coordinator = new Coordinator({
+    selfId: config.nodeId,
+    n: config.n,
+    tokensPerNode: config.tokensPerNode,
+    membership,
+    transport: deps.transport,
+    store,
+    limits,
+    nowMs,
+    logger: deps.logger,
+    events: metrics.events,
+    failGraceMs: config.quorumFailGraceMs,
+    sloppyQuorum: config.sloppyQuorum,
+    health: peerHealth,
+    replicaTimeoutMs: config.replicaTimeoutMs,
+    timers: deps.timers,
+    tombstoneGraceMs: config.tombstoneGraceMs,
+    random: deps.random,
+  });
+  metrics.gauge('ringkv_clock_skew_seconds', "This node's clock minus the median of its peers' (membership/clock-skew.ts).", () => deps.clock.estimate(nowMs()).skewMs / 1000);
+  metrics.gauge('ringkv_peers_avoided', 'Peers this node currently routes around because they left its requests unanswered (replication/peer-health.ts).', () => coordinator.peerHealth().filter((p) => !p.usable).length);
+  metrics.counter('ringkv_peer_trips_total', 'Times a peer was found silent or unreachable and routed around.', () => peerHealth.trips);
+  metrics.watchRing(() => coordinator.ring(), config.n, (id) => membership.isReachable(id));
+  return { replica, served, peerHealth, coordinator };
+}
+
+/** The background loops; not started here (startNode starts them, a simulation drives them). */
+function buildLoops(deps: ReplicationDeps, coordinator: Coordinator) {
+  const { config, metrics, nowMs, timers } = deps;
+  const limits = limitsOf(config);
+  // What every background loop (hints, handoff, anti-entropy, reaping) works with.
+  const background = { store: deps.store, membership: deps.membership, transport: deps.transport, logger: deps.logger, nowMs, timers };
+  const ring = { selfId: config.nodeId, n: config.n, ring: () => coordinator.ring() };
+  const handoff = new HintedHandoff({
+    ...background,
+    batch: config.hintDeliveryBatch,
+    ttlMs: config.hintTtlMs,
+    events: metrics.hintEvents,
+    ownersOf: (key: string) => coordinator.preferenceList(key),
+    limits,
+  });
+  // One budget for every background move of keys: transfer and anti-entropy share it.
+  const repairLimiter = new RateLimiter(config.antiEntropyKeysPerSecond, nowMs, (ms) => new Promise((resolve) => timers.setTimeout(resolve, ms)));
+  const transfer = new OwnershipTransfer({ ...background, ...ring, limiter: repairLimiter, batch: config.transferBatch, events: metrics.transferEvents });
+  const antiEntropy = new AntiEntropy({
+    ...background,
+    ...ring,
+    limits,
+    limiter: repairLimiter,
+    requestTimeoutMs: config.peerTimeoutMs,
+    events: {
+      exchanged: (report) => {
+        metrics.antiEntropyEvents.exchanged(report);
+        deps.onExchange(report);
+      },
+    },
+    tombstoneGraceMs: config.tombstoneGraceMs,
+  });
+  const reaper = new Reaper({
+    ...background,
+    graceMs: config.tombstoneGraceMs,
+    batch: config.reapBatch,
+    requestTimeoutMs: config.peerTimeoutMs,
+    events: metrics.reaperEvents,
+  });
+  return { handoff, transfer, antiEntropy, reaper };
+}
+
+/** Every replication part of one node, wired; nothing started. */
+export function buildReplication(deps: ReplicationDeps) {
+  const core = buildCoordinator(deps);
+  return { ...core, ...buildLoops(deps, core.coordinator) };
+}
+
+export type Replication = ReturnType<typeof buildReplication>;

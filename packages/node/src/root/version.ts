@@ -1,0 +1,4 @@
+/** This package's version, reported by /admin/status. */
+import { readFileSync } from 'node:fs';
+
+export const VERSION: string = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version;
