@@ -30,6 +30,7 @@ import type { MembershipControl } from './membership/control.js';
 import { SwimMembership } from './membership/swim-membership.js';
 import { SwimDriver } from './membership/swim/driver.js';
 import { defaultSwimConfig } from './membership/swim/types.js';
+import { RingView } from './membership/ring-view.js';
 import { Coordinator } from './replication/coordinator.js';
 import { PeerHealth } from './replication/peer-health.js';
 import { ClockSkew, SKEW_READY_MAX_MS } from './membership/clock-skew.js';
@@ -237,10 +238,11 @@ export function assemble(config: NodeConfig, url: string, parts: NodeParts, logg
   // What peers are served: the replica service, behind the fault layer's slow store if any.
   const served = parts.faults ? parts.faults.delaying(replica) : replica;
   const peerHealth = new PeerHealth();
+  const ringView = new RingView(membership, config.tokensPerNode, config.n);
   const coordinator = new Coordinator({
     selfId: config.nodeId,
     n: config.n,
-    tokensPerNode: config.tokensPerNode,
+    ringView,
     membership,
     transport,
     store,
@@ -259,16 +261,16 @@ export function assemble(config: NodeConfig, url: string, parts: NodeParts, logg
   metrics.gauge('ringkv_clock_skew_seconds', "This node's clock minus the median of its peers' (membership/clock-skew.ts).", () => clock.estimate(nowMs()).skewMs / 1000);
   metrics.gauge('ringkv_peers_avoided', 'Peers this node currently routes around because they left its requests unanswered (replication/peer-health.ts).', () => coordinator.peerHealth().filter((p) => !p.usable).length);
   metrics.counter('ringkv_peer_trips_total', 'Times a peer was found silent or unreachable and routed around.', () => peerHealth.trips);
-  metrics.watchRing(() => coordinator.ring(), config.n, (id) => membership.isReachable(id));
+  metrics.watchRing(() => ringView.ring(), config.n, (id) => membership.isReachable(id));
   // What every background loop (hints, handoff, anti-entropy, reaping) works with.
   const background = { store, membership, transport, logger, nowMs, timers };
-  const ring = { selfId: config.nodeId, n: config.n, ring: () => coordinator.ring() };
+  const ring = { selfId: config.nodeId, n: config.n, ring: () => ringView.ring() };
   const handoff = new HintedHandoff({
     ...background,
     batch: config.hintDeliveryBatch,
     ttlMs: config.hintTtlMs,
     events: metrics.hintEvents,
-    ownersOf: (key: string) => coordinator.preferenceList(key),
+    ownersOf: (key: string) => ringView.preferenceList(key),
     limits,
   });
   const repairLimiter = new RateLimiter(config.antiEntropyKeysPerSecond, nowMs, (ms) => new Promise((resolve) => timers.setTimeout(resolve, ms)));
@@ -342,7 +344,7 @@ export function assemble(config: NodeConfig, url: string, parts: NodeParts, logg
       selfId: config.nodeId,
       n: config.n,
       membership,
-      ring: () => coordinator.ring(),
+      ring: () => ringView.ring(),
       nowMs,
       startedMs,
       keyCount: () => store.keyCount(),
@@ -362,7 +364,7 @@ export function assemble(config: NodeConfig, url: string, parts: NodeParts, logg
   const app: Hono = createApp({
     client: { ...config, kv: coordinator, contexts: { encode, decode: (token, key) => decodeContext(token, key, codec) }, observe: observeRequest, nowMs },
     dashboard,
-    admin: { n: config.n, keyBytesMax: config.keyBytesMax, store, membership, ring: () => coordinator.ring(), status, encodeContext: encode, registry: metrics.registry, antiEntropy, transfer, nowMs, ...(parts.membershipControl ? { control: parts.membershipControl } : {}) },
+    admin: { n: config.n, keyBytesMax: config.keyBytesMax, store, membership, ring: () => ringView.ring(), status, encodeContext: encode, registry: metrics.registry, antiEntropy, transfer, nowMs, ...(parts.membershipControl ? { control: parts.membershipControl } : {}) },
     internal: {
       keys: () => keyring.internalKeys,
       self,
