@@ -204,7 +204,7 @@ export function storeContract(t: Test, name: string, makeStore: MakeStore): Prom
       await store.put('k', written('old', 'node-b'));
       const basedOn = store.get('k')!;
       const next = update(basedOn, { coordinatorId: 'node-a~epoch123abcdefg', context: contextOf(basedOn), deleted: false, value: utf8('new'), contentType: 'text/plain', nowMs: 5 }, limits);
-      await store.merge('k', next, limits, { basedOn, actor: 'node-a~epoch123abcdefg' });
+      await store.merge('k', next, limits, { basedOn: { object: basedOn }, actor: 'node-a~epoch123abcdefg' });
       t.strictSame(plain(store.get('k')), plain(next), 'stored as computed');
       t.equal(store.actorOf('k'), 'node-a~epoch123abcdefg', 'with the actor it was given');
     });

@@ -279,7 +279,7 @@ export class Coordinator implements KvService {
       // its commit to fail after others stored the dot, its next write (with a higher counter
       // of its own) would cover that dot without holding it, and replicas would drop an
       // acknowledged write. A failed local commit fails the request with its coded cause.
-      const local = this.deps.store.merge(key, object, this.deps.limits, { position, basedOn, ...(freshActor === undefined ? {} : { actor: freshActor }) });
+      const local = this.deps.store.merge(key, object, this.deps.limits, { position, basedOn: { object: basedOn }, ...(freshActor === undefined ? {} : { actor: freshActor }) });
       await withTimeout(local, this.remaining(deadlineMs), { needed: options.w, answered: 0 }, this.deps.timers);
       core.ack(this.deps.selfId);
     }

@@ -106,10 +106,12 @@ export interface MergeOptions {
   /** The actor the key's row is given (Store.put's `actor`); otherwise the row keeps its own. */
   readonly actor?: string;
   /**
-   * The object `incoming` was computed from, read from this store in the same synchronous step
-   * (the coordinator's versioned.update): see versioned.mergeChange.
+   * What `incoming` was computed from: the key's object as this store showed it in the same
+   * synchronous step (`object` undefined: it held none), as the coordinator's versioned.update
+   * is. The store does not read the key again, and `incoming` replaces it as computed
+   * (versioned.mergeChange).
    */
-  readonly basedOn?: VersionedObject;
+  readonly basedOn?: { readonly object: VersionedObject | undefined };
 }
 
 export interface StoreStats {
@@ -167,14 +169,14 @@ export function mergeIntoStore(
 ): Promise<void> {
   let current: VersionedObject | undefined;
   try {
-    current = read(key);
+    current = options.basedOn !== undefined ? options.basedOn.object : read(key);
   } catch (error) {
     // A damaged row (its stored bytes no longer decode) holds nothing this replica can use:
     // the incoming copy replaces it, with a fresh digest, so it heals instead of failing every
     // repair forever (issue 19.9). Any other storage error fails the write.
     if (!(error instanceof KvError && error.code === 'KV_ERR_STORAGE_CORRUPT')) return Promise.reject(error);
   }
-  const merged = mergeChange(current, incoming, limits, options.basedOn);
+  const merged = mergeChange(current, incoming, limits, options.basedOn?.object);
   // What `read` showed may itself still be queued: then it is written again, so this write is
   // acknowledged only with that commit, never before it.
   if (merged === undefined && !queue.has(key)) return queue.settled();
