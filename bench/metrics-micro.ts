@@ -34,7 +34,7 @@ const rounds = Number(values.rounds);
 if (!(calls > 0) || !(rounds > 0) || calls > 1e8 || rounds > 100) throw new Error('usage: --calls N (1..1e8) --rounds R (1..100)');
 
 const transport = { stats: () => ({ opsSent: 0, batchesSent: 0, batchesFailed: 0, forwards: 0, probes: 0 }) } as unknown as Transport;
-const store = new MemoryStore();
+const store = new MemoryStore({ nowMs: Date.now });
 const metrics = createMetrics('node-a', store, transport, false);
 // What a read-heavy ring sees: mostly gets and puts that succeed, some 404s, 300s and failures.
 const mix: Array<[string, number]> = [['get', 200], ['get', 200], ['get', 404], ['put', 204], ['put', 204], ['get', 300], ['delete', 204], ['put', 503]];

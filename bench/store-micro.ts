@@ -1,7 +1,7 @@
 /**
  * The durable store alone, in one process: a SqliteStore (synchronous full, fsync per group
  * commit) taking what a replica takes under the side-by-side PUT load: `--concurrency` loops
- * each merging a new 100-byte object into a new key (store.get, then store.put, which waits
+ * each merging a new 100-byte object into a new key (store.merge: the replica write, which waits
  * for the group commit and its WAL fsync), for `--writes` writes. Then the same number of
  * point reads of those keys. Prints, per write and per read, the CPU time of this process and
  * (Linux) the read and write syscalls it made (/proc/self/io), and the longest the event loop
@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { SqliteStore } from '@ringkv/node';
-import { merge, update } from '@ringkv/node/testing';
+import { update } from '@ringkv/node/testing';
 import { benchArgs } from './lib/cli.js';
 const USAGE = `usage: tsx bench/store-micro.ts [--writes 20000] [--concurrency 32] [--keys sequential|random] [--dir DIR]\n\nThe durable store alone: replica writes then point reads; CPU µs and syscalls per operation, longest event-loop stall.`;
 
@@ -72,10 +72,9 @@ console.log(`${values.keys} keys, ${writes} ops, ${concurrency} concurrent, data
 console.log('| op | ops/s | CPU µs/op | read syscalls/op | write syscalls/op | longest event-loop stall ms |\n|---|---:|---:|---:|---:|---:|');
 const stats0 = store.stats();
 const syncs0 = store.walSyncs();
-await phase('replica write (get, merge, put)', async (key) => {
+await phase('replica write (Store.merge)', async (key) => {
   const incoming = update(undefined, { coordinatorId: 'node-b', context: [], deleted: false, value, contentType: 'application/octet-stream', nowMs: Date.now() }, limits);
-  const current = store.get(key);
-  await store.put(key, current === undefined ? incoming : merge(current, incoming, limits));
+  await store.merge(key, incoming, limits);
 });
 const stats1 = store.stats();
 await phase('point read (get)', async (key) => {

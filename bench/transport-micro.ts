@@ -18,7 +18,7 @@ const concurrency = Number(values.concurrency);
 const SECRET = 'transport-micro-secret';
 const limits = { batchOpsMax: 256, inflightMax: 4, queueOpsMax: 100_000 };
 
-const node = await startNode(validateConfig({ nodeId: 'node-b', secret: SECRET, host: '127.0.0.1', httpPort: 0, n: 2, processMetrics: false }, testConfig), { store: new MemoryStore() });
+const node = await startNode(validateConfig({ nodeId: 'node-b', secret: SECRET, host: '127.0.0.1', httpPort: 0, n: 2, processMetrics: false }, testConfig), { store: new MemoryStore({ nowMs: Date.now }) });
 const peer: Member = { id: 'node-b', address: node.url, status: 'alive', incarnation: 0 };
 const value = new Uint8Array(100);
 

@@ -16,7 +16,7 @@ function object(counter: number, bytes = 1) {
 }
 
 const makers: Array<[string, (t: Test) => Store]> = [
-  ['memory', () => new MemoryStore(undefined, undefined, limits, () => now)],
+  ['memory', () => new MemoryStore({ limits, nowMs: () => now })],
   [
     'sqlite',
     (t) => {

@@ -6,7 +6,7 @@ import t from 'tap';
 import { MemoryStore, SqliteStore } from '@ringkv/node';
 import { storeContract } from './contract/store.contract.js';
 
-storeContract(t, 'MemoryStore', () => new MemoryStore());
+storeContract(t, 'MemoryStore', () => new MemoryStore({ nowMs: Date.now }));
 
 for (const synchronous of ['full', 'normal'] as const) {
   storeContract(t, `SqliteStore (synchronous=${synchronous})`, (t) => {

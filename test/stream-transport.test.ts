@@ -33,7 +33,7 @@ const keys = new Keyring([SECRET]).streamKeys;
 
 /** A node on 127.0.0.1 with an in-memory store; closed in teardown. */
 async function startB(t: Test, options: { httpPort?: number; peerTimeoutMs?: number; id?: string; faultInjection?: boolean } = {}): Promise<{ node: RingkvNode; store: MemoryStore }> {
-  const store = new MemoryStore();
+  const store = new MemoryStore({ nowMs: Date.now });
   const config = validateConfig(
     { nodeId: options.id ?? 'node-b', secret: SECRET, host: '127.0.0.1', httpPort: options.httpPort ?? 0, n: 2, peerTimeoutMs: options.peerTimeoutMs ?? 2_000, processMetrics: false, faultInjection: options.faultInjection ?? false },
     testConfig,

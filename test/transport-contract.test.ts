@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import t, { type Test } from 'tap';
 import { request } from 'undici';
 import { KvError, Keyring, MemoryStore, checkBody, checkRequest, internalHeaders, startNode, testConfig, validateConfig, type Member, type RingkvNode, type StaticPeer } from '@ringkv/node';
-import { answerHello, Coordinator, PeerHealth, realTimers, encodeBatchResults, encodeCoordinateResult, HELLO_PATH, MemoryNetwork, MemoryTransport, ReplicaService, StaticMembership } from '@ringkv/node/testing';
+import { answerHello, Coordinator, PeerHealth, RingView, realTimers, encodeBatchResults, encodeCoordinateResult, HELLO_PATH, MemoryNetwork, MemoryTransport, ReplicaService, StaticMembership } from '@ringkv/node/testing';
 // HttpTransport is not exported by the package; the built module is the one node.ts uses.
 import { HttpTransport } from '../packages/node/dist/transport/http-transport.js';
 import { StreamTransport } from '../packages/node/dist/transport/stream-transport.js';
@@ -31,13 +31,13 @@ const queueLimits = { batchOpsMax: PAIR_LIMITS.batchOpsMax, inflightMax: PAIR_LI
 
 function memoryNode(network: MemoryNetwork, id: string, peers: readonly StaticPeer[]) {
   const address = `memory://${id}`;
-  const store = new MemoryStore();
+  const store = new MemoryStore({ nowMs: Date.now });
   const membership = new StaticMembership(id, address, peers);
   const transport = new MemoryTransport(network, id, queueLimits);
   const coordinator = new Coordinator({
     selfId: id,
     n: PAIR_LIMITS.n,
-    tokensPerNode: 16,
+    ringView: new RingView(membership, 16, PAIR_LIMITS.n),
     membership,
     transport,
     store,
@@ -145,8 +145,8 @@ function streamTransport(selfId: string): StreamTransport {
 }
 
 async function httpPair(t: Test, secretB = SECRET, transport: HttpTransport | StreamTransport = httpTransport('node-a')): Promise<TransportPair> {
-  const a = await node(t, 'node-a', { store: new MemoryStore(), transport });
-  const storeB = new MemoryStore();
+  const a = await node(t, 'node-a', { store: new MemoryStore({ nowMs: Date.now }), transport });
+  const storeB = new MemoryStore({ nowMs: Date.now });
   const b = await node(t, 'node-b', { store: storeB }, secretB);
   const members = [
     { id: 'node-a', address: a.url },

@@ -14,7 +14,6 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
  */
 const SPLIT_ON_OTHER_BRANCHES: ReadonlySet<string> = new Set([
   'packages/node/src/http/admin-routes.ts adminRoutes',
-  'packages/node/src/replication/coordinator.ts Coordinator.put',
 ]);
 
 /** `lines` lines of a body, one statement each. */

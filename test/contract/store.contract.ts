@@ -161,6 +161,54 @@ export function storeContract(t: Test, name: string, makeStore: MakeStore): Prom
       t.equal(store.keyCount(), 1);
     });
 
+    t.test('merge: one write of an incoming version into the local copy; a merge that adds nothing writes nothing', async (t) => {
+      const store = await fresh(t);
+      const a = written('from a', 'node-a', 1);
+      const b = written('from b', 'node-b', 2);
+      const before = store.stats();
+      await store.merge('k', a, limits);
+      t.strictSame(plain(store.get('k')), plain(a), 'into nothing: the incoming version as it is');
+      await store.merge('k', b, limits);
+      t.same(store.get('k')!.siblings.map((s) => s.dot.id), ['node-a', 'node-b'], 'concurrent versions are both kept (siblings)');
+      t.equal(store.stats().writes, before.writes + 2, 'each change is one write');
+      const held = store.get('k')!;
+      const again = store.merge('k', a, limits);
+      t.equal(store.stats().commits, before.commits + 2, 'a version already held queues nothing');
+      await t.resolves(again, 'and is acknowledged');
+      t.strictSame(plain(store.get('k')), plain(held), 'the row is untouched');
+      t.equal(store.stats().writes, before.writes + 2, 'no write, no commit');
+      // A newer version (its context covers both) replaces both siblings.
+      const newer = update(held, { coordinatorId: 'node-a', context: contextOf(held), deleted: false, value: utf8('newer'), contentType: 'text/plain', nowMs: 3 }, limits);
+      await store.merge('k', newer, limits);
+      t.same(store.get('k')!.siblings.map((s) => Buffer.from(s.value).toString()), ['newer'], 'a descendant supersedes what it saw');
+      await store.merge('k', b, limits);
+      t.same(store.get('k')!.siblings.map((s) => Buffer.from(s.value).toString()), ['newer'], 'an older version merged late changes nothing');
+    });
+
+    t.test('merge: a version merged while the key has a write queued is acknowledged with that commit', async (t) => {
+      const store = await fresh(t);
+      const a = written('from a', 'node-a', 1);
+      const queued = store.put('k', a);
+      const merged = store.merge('k', a, limits, { position: 12345 });
+      const state = track(merged);
+      await Promise.resolve();
+      t.equal(state.state, 'pending', 'not before the queued write it matches is committed');
+      await Promise.all([queued, merged]);
+      t.equal(store.stats().commits, 1, 'one commit for both');
+      t.strictSame(plain(store.get('k')), plain(a));
+      t.same(store.digests(12345, 12346, 10).map((d) => d.key), ['k'], 'the position the writer gave is the one stored');
+    });
+
+    t.test('merge: the coordinator\'s own version replaces what it was computed from, and gives the row its actor', async (t) => {
+      const store = await fresh(t);
+      await store.put('k', written('old', 'node-b'));
+      const basedOn = store.get('k')!;
+      const next = update(basedOn, { coordinatorId: 'node-a~epoch123abcdefg', context: contextOf(basedOn), deleted: false, value: utf8('new'), contentType: 'text/plain', nowMs: 5 }, limits);
+      await store.merge('k', next, limits, { basedOn: { object: basedOn }, actor: 'node-a~epoch123abcdefg' });
+      t.strictSame(plain(store.get('k')), plain(next), 'stored as computed');
+      t.equal(store.actorOf('k'), 'node-a~epoch123abcdefg', 'with the actor it was given');
+    });
+
     t.test('keyCount counts committed keys, tombstoned keys included', async (t) => {
       const store = await fresh(t);
       t.equal(store.keyCount(), 0, 'a fresh store is empty');

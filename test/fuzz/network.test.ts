@@ -101,7 +101,7 @@ t.test('client request parts: keys, quorums, timeouts', async (t) => {
 
 t.test('whole client requests through the app: never a 500, never a hang', async (t) => {
   const config = validateConfig({ secret: 'fuzz-cluster-secret', valueBytesMax: 4096 }, testConfig);
-  const { app } = assemble(config, 'http://node.test', { transport: new MemoryTransport(new MemoryNetwork(), config.nodeId) }, silentLogger(), Date.now, new MemoryStore());
+  const { app } = assemble(config, 'http://node.test', { transport: new MemoryTransport(new MemoryNetwork(), config.nodeId) }, silentLogger(), Date.now, new MemoryStore({ nowMs: Date.now }));
   await app.request('/kv/seed', { method: 'PUT', body: 'v' });
   const context = (await app.request('/kv/seed')).headers.get('x-ringkv-context')!;
   const query = fc.array(fc.tuple(fc.constantFrom('r', 'w', 'pw', 'sloppy', 'ttl_ms', 'timeout_ms', 'x'), textFrom(fc.constantFrom('1', '2', 'true', '100', '0'))), { maxLength: 3 })

@@ -31,7 +31,7 @@ export function sampleValue(text: string, name: string, labels: Readonly<Record<
  */
 export async function scrapeFamilies(t: Test): Promise<Map<string, string>> {
   const config = validateConfig({ nodeId: 'node-1', host: '127.0.0.1', httpPort: 0, membership: 'swim', processMetrics: true, n: 3 }, testConfig);
-  const node = await startNode(config, { store: new MemoryStore() });
+  const node = await startNode(config, { store: new MemoryStore({ nowMs: Date.now }) });
   t.teardown(() => node.close());
   const auth = { authorization: `Bearer ${config.adminToken}` };
   await (await fetch(`${node.url}/kv/k`, { method: 'PUT', body: 'v', headers: auth })).arrayBuffer();

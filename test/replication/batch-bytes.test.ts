@@ -37,7 +37,7 @@ async function node(t: Test, nodeId: string, store: MemoryStore): Promise<Ringkv
 }
 
 t.test('300 concurrent reads of a 4 MiB hot key beside 20 other keys: every read succeeds, no batch fails', async (t) => {
-  const storeB = new MemoryStore();
+  const storeB = new MemoryStore({ nowMs: Date.now });
   const b = await node(t, 'node-b', storeB);
   await storeB.put('hot', hotObject());
   for (let i = 0; i < 20; i++) await storeB.put(`cold-${i}`, update(undefined, { coordinatorId: 'w', context: [], deleted: false, value: Buffer.from(`v${i}`), contentType: 'text/plain', nowMs: 1 }, limits));
@@ -69,7 +69,7 @@ t.test('300 concurrent reads of a 4 MiB hot key beside 20 other keys: every read
 });
 
 t.test('a batch from a sender that does not coalesce: the answer stays under the body limit, the huge key fails alone with KV_ERR_OVERLOADED, the others are answered', async (t) => {
-  const store = new MemoryStore();
+  const store = new MemoryStore({ nowMs: Date.now });
   const b = await node(t, 'node-b', store);
   await store.put('hot', hotObject());
   await store.put('cold', update(undefined, { coordinatorId: 'w', context: [], deleted: false, value: Buffer.from('small'), contentType: 'text/plain', nowMs: 1 }, limits));

@@ -28,7 +28,7 @@ interface Started {
 }
 
 async function started(t: Test): Promise<Started> {
-  const store = new MemoryStore();
+  const store = new MemoryStore({ nowMs: Date.now });
   const node = await startNode(validateConfig({ nodeId: 'node-1', secret: SECRET, host: '127.0.0.1', httpPort: 0, processMetrics: false }, testConfig), { store });
   t.teardown(() => node.close());
   const agent = httpAgent(t);

@@ -22,7 +22,7 @@ function sample(text: string, name: string, ...labels: string[]): number {
 }
 
 function fixture() {
-  const store = new MemoryStore();
+  const store = new MemoryStore({ nowMs: Date.now });
   let transportStats: TransportStats = { opsSent: 7, batchesSent: 3, batchesFailed: 1, forwards: 0, probes: 2 };
   const transport = { stats: () => transportStats } as unknown as Transport;
   const gossip: GossipStats = { probes: 11, probeFailures: 2, indirectProbes: 4, suspicions: 3, refutations: 1, deaths: 1, packetsIn: 40, packetsOut: 50, pushPulls: 6, handlerErrors: 0, dropped: { stale: 5, malformed: 1 }, localHealth: 2 };

@@ -205,8 +205,13 @@ function levelsComplete(ring: Ring, levels: readonly string[][], metPerZone: Uin
  * are its preference list, the rest (up to `limit`) its fallbacks in order.
  */
 export function walk(ring: Ring, key: string, limit = ring.nodes.length): string[] {
+  return walkAt(ring, ringPosition(key), limit);
+}
+
+/** `walk` from a ring position the caller already has (ringPosition(key)): the key is not hashed again. */
+export function walkAt(ring: Ring, position: number, limit = ring.nodes.length): string[] {
   if (ring.positions.length === 0) return [];
-  return walkFrom(ring, firstTokenAtOrAfter(ring, ringPosition(key)), limit);
+  return walkFrom(ring, firstTokenAtOrAfter(ring, position), limit);
 }
 
 /** Positions [start, end) (end exclusive, never wrapping) whose keys share one preference list. */

@@ -25,7 +25,7 @@ t.test('mayCopyTo: a dead-past-grace object goes only to a replica that holds th
 
 t.test('the reaper sees a row as reapable exactly when it may no longer be copied to an empty replica', async (t) => {
   // A store whose clock is the tombstone's own, so its dead-since time is the object's.
-  const store = new MemoryStore(undefined, undefined, undefined, () => 2_000);
+  const store = new MemoryStore({ nowMs: () => 2_000 });
   await store.put('k', tombstone);
   for (const nowMs of [2_000 + GRACE_MS - 1, 2_000 + GRACE_MS, 2_000 + GRACE_MS + 1, 2_000 + GRACE_MS + 2]) {
     const reapable = store.deadBefore(graceCutoffMs(nowMs, GRACE_MS), 10).length === 1;

@@ -178,6 +178,21 @@ export function merge(a: VersionedObject, b: VersionedObject, limits: Versioning
   return { clock, siblings };
 }
 
+/**
+ * What a replica stores when `incoming` arrives for a key it holds as `current` (a peer's
+ * write, a read repair, a hint, an anti-entropy exchange, a handed-off key): the merge, or
+ * undefined when the merge is `current` itself (same siblings, same clock entries with the same
+ * timestamps), so there is nothing to write. The one decision of both; Store.merge applies it.
+ * `basedOn`: the object `incoming` was computed from (the coordinator's `update` of what it
+ * read); while the replica still holds exactly that object, `incoming` already holds all of it
+ * and replaces it as it is.
+ */
+export function mergeChange(current: VersionedObject | undefined, incoming: VersionedObject, limits: VersioningLimits, basedOn?: VersionedObject): VersionedObject | undefined {
+  if (current === undefined || current === basedOn) return incoming;
+  const merged = merge(current, incoming, limits);
+  return sameObject(merged, current) && merged.clock.every((entry, i) => entry.timestampMs === current.clock[i]!.timestampMs) ? undefined : merged;
+}
+
 /** The context a read hands out: the clock without its timestamps. */
 export function contextOf(object: VersionedObject): VersionVector {
   return toVersionVector(object.clock);

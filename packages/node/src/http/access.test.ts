@@ -17,7 +17,7 @@ function makeApp(options: { tokens?: TokenTable; peerCertificateRequired?: boole
   const config = validateConfig({ adminToken: ADMIN }, testConfig);
   const transport = new MemoryTransport(new MemoryNetwork(), config.nodeId);
   const access = { adminToken: ADMIN, clientTokens: () => options.tokens, peerCertificateRequired: options.peerCertificateRequired ?? false };
-  const { app } = assemble(config, 'http://node.test', { transport, access }, pino({ level: 'silent' }), () => 1_000, new MemoryStore());
+  const { app } = assemble(config, 'http://node.test', { transport, access }, pino({ level: 'silent' }), () => 1_000, new MemoryStore({ nowMs: Date.now }));
   const call = (method: string, path: string, token?: string, body?: string) =>
     app.request(path, { method, ...(body === undefined ? {} : { body }), headers: token === undefined ? {} : { authorization: `Bearer ${token}` } });
   return { app, call };

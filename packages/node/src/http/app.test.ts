@@ -13,7 +13,7 @@ import { allowTable } from './app.js';
 
 function makeApp(overrides: Partial<NodeConfig> = {}, storeOverride?: Store) {
   const config = validateConfig(overrides, testConfig);
-  const store = storeOverride ?? new MemoryStore();
+  const store = storeOverride ?? new MemoryStore({ nowMs: Date.now });
   const transport = new MemoryTransport(new MemoryNetwork(), config.nodeId);
   const { app, stop } = assemble(config, 'http://node.test', { transport }, pino({ level: 'silent' }), () => 1_000, store);
   const put = (key: string, value: string, context?: string, query = '') =>
@@ -208,6 +208,7 @@ t.test('storage failures map to their codes; unexpected errors to 500 without de
     syncNow: async () => {},
     committed: async () => true,
     put: () => Promise.reject(new KvError('KV_ERR_STORAGE_FULL', 'disk full')),
+    merge: () => Promise.reject(new KvError('KV_ERR_STORAGE_FULL', 'disk full')),
     keyCount: () => 0,
     summarize: () => ({ hash: new Uint8Array(16), count: 0 }),
     digests: () => [],
@@ -216,7 +217,7 @@ t.test('storage failures map to their codes; unexpected errors to 500 without de
     digestOf: () => undefined,
     stats: () => ({ commits: 0, writes: 0, failedCommits: 1 }),
     epoch: 'testepoc',
-    hints: new MemoryStore().hints,
+    hints: new MemoryStore({ nowMs: Date.now }).hints,
     close: async () => {},
   };
   // The coordinator's own commit comes first; when it fails the write fails with its cause and

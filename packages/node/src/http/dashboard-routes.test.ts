@@ -216,7 +216,7 @@ t.test('access through a fully wired node: page open, JSON as read-only admin ro
     const config = validateConfig({ adminToken: admin, n: 1 }, testConfig);
     const transport = new MemoryTransport(new MemoryNetwork(), config.nodeId);
     const access = { adminToken: admin, clientTokens: () => tokens, peerCertificateRequired: false };
-    return assemble(config, 'http://node.test', { transport, access }, pino({ level: 'silent' }), () => 1_000, new MemoryStore()).app;
+    return assemble(config, 'http://node.test', { transport, access }, pino({ level: 'silent' }), () => 1_000, new MemoryStore({ nowMs: Date.now })).app;
   };
   const as = (token: string): RequestInit => ({ headers: { authorization: `Bearer ${token}` } });
 

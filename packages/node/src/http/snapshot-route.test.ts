@@ -112,7 +112,7 @@ async function drain(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<v
 }
 
 t.test('coded errors: a memory store, a full disk', async (t) => {
-  const memory = await post(appOver(new MemoryStore()));
+  const memory = await post(appOver(new MemoryStore({ nowMs: Date.now })));
   t.equal(memory.status, 400);
   t.equal(((await memory.json()) as { error: { code: string } }).error.code, 'KV_ERR_BAD_REQUEST', 'the memory twin has nothing to snapshot');
   const full = appOver({ snapshot: () => Promise.reject(new KvError('KV_ERR_STORAGE_FULL', 'taking a snapshot: disk full')) });

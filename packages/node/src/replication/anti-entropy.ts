@@ -37,7 +37,6 @@ import type { Member } from '../membership/membership.js';
 import { sameHash, type RangeSummary } from '../storage/digest-tree.js';
 import { summarizeSet } from './range-summary.js';
 import { encodeTreeRequest, encodeTreeResponse, TREE_DIGESTS_MAX, type PositionRange, type TreeRequest, type TreeResponse } from '../transport/tree-messages.js';
-import { applyReplicaWrite } from './replica-write.js';
 import type { Timers } from '../timers.js';
 import { RoundLoop, type RingWalkDeps } from './round-loop.js';
 
@@ -297,7 +296,7 @@ export class AntiEntropy {
           try {
             // Dead past the grace and absent here (reaped here, or never held): not taken back.
             if (!mayCopyTo(result.object, this.deps.store.get(key) !== undefined, this.deps.nowMs(), this.deps.tombstoneGraceMs)) return;
-            await applyReplicaWrite(this.deps.store, key, result.object, this.deps.limits);
+            await this.deps.store.merge(key, result.object, this.deps.limits);
             progress.keysIn++;
           } catch (error) {
             this.keyFailed(progress, peer, key, error instanceof KvError ? error.code : 'KV_ERR_INTERNAL');
@@ -314,7 +313,7 @@ export class AntiEntropy {
           try {
             object = this.deps.store.get(key);
           } catch (error) {
-            // A row this store cannot read is not pushed; the fetch side repairs it (applyReplicaWrite).
+            // A row this store cannot read is not pushed; the fetch side repairs it (Store.merge).
             return Promise.resolve({ ok: false, code: error instanceof KvError ? error.code : 'KV_ERR_INTERNAL', message: 'unreadable here' } as const);
           }
           if (object === undefined) return Promise.resolve({ ok: true } as const);

@@ -5,8 +5,8 @@ import { CONTEXT_HEADER } from '@ringkv/protocol';
 import { memoryCluster, type ClusterNode } from '../testing/memory-cluster.js';
 import { MemoryStore } from '../storage/memory-store.js';
 import { KvError } from '../errors.js';
-import type { Store } from '../storage/store.js';
-import type { VersionedObject } from '../core/versioned.js';
+import type { MergeOptions, Store } from '../storage/store.js';
+import type { VersionedObject, VersioningLimits } from '../core/versioned.js';
 
 const text = (o: VersionedObject | undefined) => (o?.siblings ?? []).map((s) => (s.deleted ? '<deleted>' : Buffer.from(s.value).toString())).sort();
 
@@ -14,7 +14,7 @@ const text = (o: VersionedObject | undefined) => (o?.siblings ?? []).map((s) => 
 class FaultyStore implements Store {
   failPuts = false;
   failGets = false;
-  constructor(public inner: Store = new MemoryStore()) {}
+  constructor(public inner: Store = new MemoryStore({ nowMs: Date.now })) {}
   get(key: string) {
     if (this.failGets) throw new KvError('KV_ERR_STORAGE', 'injected read failure');
     return this.inner.get(key);
@@ -31,6 +31,12 @@ class FaultyStore implements Store {
   put(key: string, object: VersionedObject, actor?: string) {
     if (this.failPuts) return Promise.reject(new KvError('KV_ERR_STORAGE_FULL', 'injected disk full'));
     return this.inner.put(key, object, actor);
+  }
+  merge(key: string, incoming: VersionedObject, limits: VersioningLimits, options?: MergeOptions) {
+    // As a replica write did before Store.merge: the read fails first, then the write.
+    if (this.failGets) return Promise.reject(new KvError('KV_ERR_STORAGE', 'injected read failure'));
+    if (this.failPuts) return Promise.reject(new KvError('KV_ERR_STORAGE_FULL', 'injected disk full'));
+    return this.inner.merge(key, incoming, limits, options);
   }
   get epoch() {
     return this.inner.epoch;
@@ -87,7 +93,7 @@ t.test('regression D2 (lost state): a coordinator that lost its data never cover
   const { nodes, stores } = faultyCluster();
   const [a] = nodes;
   t.equal((await a!.app.request('/kv/k?w=3', { method: 'PUT', body: 'acked' })).status, 204);
-  stores[0]!.inner = new MemoryStore(); // node1's disk is replaced: it forgets everything
+  stores[0]!.inner = new MemoryStore({ nowMs: Date.now }); // node1's disk is replaced: it forgets everything
   t.equal((await a!.app.request('/kv/k?w=3', { method: 'PUT', body: 'blind' })).status, 204);
   for (const store of stores.slice(1)) t.same(text(store.inner.get('k')), ['acked', 'blind'], 'the acknowledged value survives as a sibling');
 });
@@ -144,6 +150,15 @@ t.test('regression A1: a storage error during read repair does not crash the nod
     syncNow: original.syncNow.bind(original),
     committed: original.committed.bind(original),
     put: original.put.bind(original),
+    // Store.merge reads the key through the store's own get first, as the stores do.
+    merge(key: string, incoming: VersionedObject, limits: VersioningLimits, options?: MergeOptions) {
+      try {
+        this.get(key);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      return original.merge(key, incoming, limits, options);
+    },
     keyCount: () => 0,
     stats: original.stats.bind(original),
     close: original.close.bind(original),

@@ -14,8 +14,8 @@
  * Ownership comes from the membership's ring members; reachability only decides whom to ask.
  */
 import type { Logger } from 'pino';
-import { buildRing, preferenceList, walk, type Ring } from '@ringkv/protocol';
-import { ringLayout } from '../membership/membership.js';
+import { ringPosition, type Ring } from '@ringkv/protocol';
+import type { RingView } from '../membership/ring-view.js';
 import { KvError } from '../errors.js';
 import { GetCore, type ReadPlan } from '../core/get-core.js';
 import { PutCore, type WriteTarget } from '../core/put-core.js';
@@ -28,7 +28,6 @@ import type { Store } from '../storage/store.js';
 import type { Transport } from '../transport/transport.js';
 import type { CoordinateRequest } from '../transport/messages.js';
 import type { KvService, ReadOptions, ValueWrite, WriteOptions } from './kv-service.js';
-import { applyReplicaWrite } from './replica-write.js';
 import { withTimeout } from './timeout.js';
 import { realTimers, type Timers } from '../timers.js';
 import type { PeerHealth, PeerHealthSnapshot } from './peer-health.js';
@@ -50,7 +49,8 @@ export interface CoordinatorDeps {
   readonly selfId: string;
   /** Replicas per key. */
   readonly n: number;
-  readonly tokensPerNode: number;
+  /** The node's one ring view (membership/ring-view.ts), shared with every other part. */
+  readonly ringView: RingView;
   readonly membership: MembershipView;
   readonly transport: Transport;
   readonly store: Store;
@@ -83,11 +83,6 @@ export interface RouteOptions {
   readonly forwarded?: boolean;
 }
 
-/** What the ring depends on, as one comparable string (ids cannot hold '@' or ','). */
-function layoutKey(members: ReadonlyArray<{ id: string; zone?: string }>): string {
-  return members.map((m) => `${m.id}@${m.zone ?? ''}`).join(',');
-}
-
 /**
  * A write is forwarded without a probe first only to a replica heard from this recently
  * (forward): a write handed to a replica whose link was cut just before is final and its
@@ -101,34 +96,22 @@ function reasonOf(error: unknown): string {
 }
 
 export class Coordinator implements KvService {
-  private ringCache: Ring | undefined;
   /** Highest dot counter this node issued (any key); see newVersion. */
   private lastCounter = 0;
-
-  private ringKey = '';
   private readonly liveness: Liveness;
 
   constructor(private readonly deps: CoordinatorDeps) {
     // A probe gets one floor: a peer whose read loop cannot answer within it is not serving.
     this.liveness = new Liveness({ transport: deps.transport, health: deps.health, nowMs: deps.nowMs, timeoutMs: deps.replicaTimeoutMs });
-    deps.membership.onChange(() => {
-      // Only joins, leaves and zones move ownership; status changes (suspect, dead) keep the ring.
-      if (layoutKey(ringLayout(deps.membership)) !== this.ringKey) this.ringCache = undefined;
-    });
   }
 
-  /** The ring of the current members and their zones (rebuilt only after a join, a leave or a zone change). */
+  /** The ring this node places keys with (the ring view's; kept here for tests and tools). */
   ring(): Ring {
-    if (this.ringCache === undefined) {
-      const members = ringLayout(this.deps.membership);
-      this.ringKey = layoutKey(members);
-      this.ringCache = buildRing(members, this.deps.tokensPerNode);
-    }
-    return this.ringCache;
+    return this.deps.ringView.ring();
   }
 
   preferenceList(key: string): string[] {
-    return preferenceList(this.ring(), key, this.deps.n);
+    return this.deps.ringView.preferenceList(key);
   }
 
   /** Peers this node currently avoids or has heard from (status, /readyz). */
@@ -278,18 +261,39 @@ export class Coordinator implements KvService {
     // Defaults are decided once, where the client's request arrived, and travel with a forward.
     const options: WriteOptions = { ...requested, pw: requested.pw ?? 0, sloppy: requested.sloppy ?? this.deps.sloppyQuorum };
     const deadlineMs = this.deps.nowMs() + options.timeoutMs;
-    // One walk of the ring gives the preference list and, for a sloppy write, the fallbacks
-    // after it (the key's position is hashed once per request, not once per list).
-    const ring = this.ring();
-    const order = walk(ring, key, options.sloppy === true ? ring.nodes.length : this.deps.n);
+    // The key is hashed once per request: one walk of the ring gives the preference list and,
+    // for a sloppy write, the fallbacks after it; the store is handed the same position.
+    const position = ringPosition(key);
+    const order = this.deps.ringView.walk(position, options.sloppy === true ? this.ring().nodes.length : this.deps.n);
     const replicas = order.slice(0, this.deps.n);
     const isReplica = replicas.includes(this.deps.selfId);
     if (!route.forwarded && !isReplica) {
       const forwarded = await this.forward(replicas, deadlineMs, { kind: 'put', key, write, options });
       if (forwarded !== 'unreachable') return;
     }
-    const { object, freshActor } = this.newVersion(key, write, isReplica);
+    const { object, freshActor, basedOn } = this.newVersion(key, write, isReplica);
     const spares = order.slice(this.deps.n);
+    const { core, targets } = this.writeRound(replicas, spares, options);
+    if (isReplica) {
+      // The coordinator's own copy is durable before any other replica sees the new dot: were
+      // its commit to fail after others stored the dot, its next write (with a higher counter
+      // of its own) would cover that dot without holding it, and replicas would drop an
+      // acknowledged write. A failed local commit fails the request with its coded cause.
+      const local = this.deps.store.merge(key, object, this.deps.limits, { position, basedOn: { object: basedOn }, ...(freshActor === undefined ? {} : { actor: freshActor }) });
+      await withTimeout(local, this.remaining(deadlineMs), { needed: options.w, answered: 0 }, this.deps.timers);
+      core.ack(this.deps.selfId);
+    }
+    await this.replicate(key, object, core, targets, spares, deadlineMs);
+  }
+
+  /**
+   * The write's targets (core/write-targets.ts: primaries, and fallbacks for unreachable ones
+   * when sloppy) and its quorum core. Throws KV_ERR_QUORUM_UNMET, `attempted: false`, when the
+   * quorum is known impossible before anything is written (too few reachable targets for w,
+   * or pw above the reachable primaries): no partial copies are left behind, and the client
+   * (or a forwarding node) may safely send the write to another node.
+   */
+  private writeRound(replicas: string[], spares: string[], options: WriteOptions): { core: PutCore; targets: WriteTarget[] } {
     const targets = writeTargets({
       selfId: this.deps.selfId,
       preferenceList: replicas,
@@ -302,26 +306,26 @@ export class Coordinator implements KvService {
       if (target.node !== this.deps.selfId && !this.deps.membership.isReachable(target.node)) core.fail(target.node, 'KV_ERR_PEER_UNREACHABLE');
     }
     if (core.outcome() === 'failed') {
-      // Known impossible before anything is written (too few reachable targets for w, or pw
-      // above the reachable primaries): refuse without leaving partial copies behind.
       const { needed, answered, failures } = core.counts();
       this.deps.events?.quorumFailed?.('put', 'KV_ERR_QUORUM_UNMET');
-      // `attempted: false`: nothing was written anywhere, so the client (or a forwarding node)
-      // may safely send the write to another node.
       throw new KvError('KV_ERR_QUORUM_UNMET', `put needs ${needed} replicas${failures ? ` (${failures})` : ''}; not attempted`, { needed, answered, failures, attempted: false });
     }
-    if (isReplica) {
-      // The coordinator's own copy is durable before any other replica sees the new dot: were
-      // its commit to fail after others stored the dot, its next write (with a higher counter
-      // of its own) would cover that dot without holding it, and replicas would drop an
-      // acknowledged write. A failed local commit fails the request with its coded cause.
-      await withTimeout(this.deps.store.put(key, object, freshActor), this.remaining(deadlineMs), { needed: options.w, answered: 0 }, this.deps.timers);
-      core.ack(this.deps.selfId);
-    }
+    return { core, targets };
+  }
+
+  /**
+   * Sends the new version to every target but this node and waits for the write quorum. A
+   * target that failed, or is late, while w is still open: the next routable fallback stands in
+   * for its owner (Dynamo §4.6 applied during the round, not only at its start), so a replica
+   * that does not answer this node costs about one replica deadline, not the request. A late
+   * target stays in the round: whichever acknowledges first counts. Once the round is over,
+   * owners nobody acknowledged for get a kept hint (hintMissed).
+   */
+  private replicate(key: string, object: VersionedObject, core: PutCore, targets: WriteTarget[], spares: string[], deadlineMs: number): Promise<void> {
     // Fallbacks not yet used, in ring order, for primaries that fail during the round.
     const standIns = spares.filter((id) => id !== this.deps.selfId && !core.targets(id));
     const allTargets = [...targets];
-    await this.awaitQuorum<void>('put', core, this.remaining(deadlineMs), (settle) => {
+    return this.awaitQuorum<void>('put', core, this.remaining(deadlineMs), (settle) => {
       const check = () => {
         const outcome = core.outcome();
         if (outcome !== 'pending') settle(outcome);
@@ -340,10 +344,6 @@ export class Coordinator implements KvService {
           check();
         }, () => standIn(target));
       };
-      // A target that failed, or is late, while w is still open: the next routable fallback
-      // stands in for its owner (Dynamo §4.6 applied during the round, not only at its start),
-      // so a replica that does not answer this node costs about one replica deadline, not the
-      // request. A late target stays in the round: whichever acknowledges first counts.
       const standIn = (target: WriteTarget) => {
         if (core.outcome() === 'met' || this.remaining(deadlineMs) <= 1) return;
         const spare = standIns.findIndex((id) => this.routable(id));
@@ -392,7 +392,7 @@ export class Coordinator implements KvService {
    * any key and at least the wall clock in µs: defence in depth against a row restored from an
    * old backup, whose actor may have issued dots after the backup was taken.
    */
-  private newVersion(key: string, write: ValueWrite, keepsCopy: boolean): { object: VersionedObject; freshActor?: string } {
+  private newVersion(key: string, write: ValueWrite, keepsCopy: boolean): { object: VersionedObject; freshActor?: string; basedOn: VersionedObject | undefined } {
     const nowMs = this.deps.nowMs();
     const stored = this.deps.store.get(key);
     const { actor, fresh } = chooseActor({
@@ -409,7 +409,7 @@ export class Coordinator implements KvService {
     for (const sibling of object.siblings) {
       if (sibling.dot.id === actor) this.lastCounter = Math.max(this.lastCounter, sibling.dot.counter);
     }
-    return fresh && keepsCopy ? { object, freshActor: actor } : { object };
+    return fresh && keepsCopy ? { object, freshActor: actor, basedOn: stored } : { object, basedOn: stored };
   }
 
   private remaining(deadlineMs: number): number {
@@ -486,8 +486,8 @@ export class Coordinator implements KvService {
     this.deps.events?.readRepair?.(plan.targets.length);
     for (const target of plan.targets) {
       if (target === this.deps.selfId) {
-        // applyReplicaWrite is async, so a storage error (even a synchronous one) rejects.
-        applyReplicaWrite(this.deps.store, key, plan.merged, this.deps.limits).catch((error: unknown) =>
+        // Store.merge reports a storage error (even a synchronous one) as a rejection.
+        this.deps.store.merge(key, plan.merged, this.deps.limits).catch((error: unknown) =>
           this.deps.logger.warn({ err: error, key }, 'local read repair failed'),
         );
         continue;

@@ -11,7 +11,6 @@
 import type { Logger } from 'pino';
 import type { Member, MembershipView } from '../membership/membership.js';
 import type { VersionedObject, VersioningLimits } from '../core/versioned.js';
-import { applyReplicaWrite } from './replica-write.js';
 import type { Store } from '../storage/store.js';
 import type { Transport } from '../transport/transport.js';
 import type { Timers } from '../timers.js';
@@ -80,7 +79,7 @@ export class HintedHandoff {
     if (members.some((m) => m === undefined || !membership.isReachable(m.id))) return false;
     const results = await Promise.all(members.map((m) => this.send(m!, key, object)));
     if (!results.every(Boolean)) return false;
-    if (this.deps.ownersOf(key).includes(membership.selfId)) await applyReplicaWrite(this.deps.store, key, object, this.deps.limits);
+    if (this.deps.ownersOf(key).includes(membership.selfId)) await this.deps.store.merge(key, object, this.deps.limits);
     return true;
   }
 

@@ -10,7 +10,7 @@ import { summarizeSet } from './range-summary.js';
 const limits = { siblingsMax: 8, clockEntriesMax: 8 };
 
 t.test('a set of ranges summarizes as their union, however it is cut', async (t) => {
-  const store = new MemoryStore();
+  const store = new MemoryStore({ nowMs: Date.now });
   for (let i = 0; i < 200; i++) {
     await store.put(`key-${i}`, update(undefined, { coordinatorId: 'n1', context: [], deleted: false, value: Buffer.from(String(i)), contentType: 'text/plain', nowMs: 1_000 }, limits));
   }

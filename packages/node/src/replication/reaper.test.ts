@@ -116,7 +116,7 @@ t.test('issue 19.9: a tombstone from a coordinator whose clock is far behind is 
   let now = 1_700_000_000_000;
   let skewMs = 0;
   // The nodes' clock (coordinating, reaping) can be skewed; the stores keep the true time.
-  const { nodes } = memoryCluster({ nodes: 3, config: { n: 3, tombstoneGraceMs: grace }, nowMs: () => now - skewMs, store: () => new MemoryStore(undefined, undefined, undefined, () => now) });
+  const { nodes } = memoryCluster({ nodes: 3, config: { n: 3, tombstoneGraceMs: grace }, nowMs: () => now - skewMs, store: () => new MemoryStore({ nowMs: () => now }) });
   const [a] = nodes;
   await a!.app.request('/kv/skew?w=3', { method: 'PUT', body: 'v' });
   const context = (await a!.app.request('/kv/skew?r=3')).headers.get('x-ringkv-context')!;

@@ -2,23 +2,18 @@
  * The receiving side of replica traffic (PeerHandler): applies a peer's batch to the local
  * store, and coordinates requests forwarded by nodes outside a key's preference list.
  *
- * A replica write merges the coordinator's object into the local one (versioned.merge), so a
+ * A replica write merges the coordinator's object into the local one (Store.merge), so a
  * repeated, late or reordered write never loses anything the replica already had. Writes of a
  * batch share the store's group commit; the batch is answered once they are durable.
  */
 import { KvError } from '../errors.js';
 import type { VersioningLimits } from '../core/versioned.js';
-import { applyReplicaWrite } from './replica-write.js';
 import type { Store } from '../storage/store.js';
 import type { CoordinateRequest, CoordinateResult, ReplicaOp, ReplicaResult } from '../transport/messages.js';
 import type { PeerHandler } from '../transport/transport.js';
 import { TREE_DIGESTS_MAX, type TreeRequest, type TreeResponse } from '../transport/tree-messages.js';
 import { summarizeSet } from './range-summary.js';
 import type { Coordinator } from './coordinator.js';
-
-// The merge of a peer's object lives in replica-write.ts, which the coordinator, hinted handoff
-// and anti-entropy import too; re-exported here for the callers that know it by this module.
-export { applyReplicaWrite };
 
 function failure(error: unknown): { ok: false; code: KvError['code']; message: string } {
   if (error instanceof KvError) return { ok: false, code: error.code, message: error.message };
@@ -56,7 +51,7 @@ export class ReplicaService implements PeerHandler {
           }
           read.delete(op.key);
           if (op.kind === 'hint') await this.store.hints.add(op.owner, op.key, op.object);
-          else await applyReplicaWrite(this.store, op.key, op.object, this.limits);
+          else await this.store.merge(op.key, op.object, this.limits);
           return { ok: true };
         } catch (error) {
           return failure(error);

@@ -109,7 +109,7 @@ function dashboardOf(deps: EdgeDeps, hintOwners: ReturnType<typeof hintOwnersOf>
       selfId: config.nodeId,
       n: config.n,
       membership: deps.membership,
-      ring: () => replication.coordinator.ring(),
+      ring: () => replication.ringView.ring(),
       nowMs: deps.nowMs,
       startedMs: deps.startedMs,
       keyCount: () => store.keyCount(),
@@ -171,7 +171,7 @@ function appOf(
   return createApp({
     client: { ...config, kv: coordinator, contexts: built.contexts, observe, nowMs },
     dashboard: built.dashboard,
-    admin: { n: config.n, keyBytesMax: config.keyBytesMax, store, membership, ring: () => coordinator.ring(), status: built.status, encodeContext: encode, registry: metrics.registry, antiEntropy: replication.antiEntropy, transfer: replication.transfer, nowMs, ...(parts.membershipControl ? { control: parts.membershipControl } : {}) },
+    admin: { n: config.n, keyBytesMax: config.keyBytesMax, store, membership, ring: () => replication.ringView.ring(), status: built.status, encodeContext: encode, registry: metrics.registry, antiEntropy: replication.antiEntropy, transfer: replication.transfer, nowMs, ...(parts.membershipControl ? { control: parts.membershipControl } : {}) },
     internal: {
       keys: () => keyring.internalKeys,
       self: built.self,

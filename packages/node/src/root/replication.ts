@@ -10,6 +10,7 @@ import type { VersioningLimits } from '../core/versioned.js';
 import type { NodeMetrics } from '../metrics.js';
 import type { ClockSkew } from '../membership/clock-skew.js';
 import type { MembershipView } from '../membership/membership.js';
+import { RingView } from '../membership/ring-view.js';
 import { Coordinator } from '../replication/coordinator.js';
 import { PeerHealth } from '../replication/peer-health.js';
 import { ReplicaService } from '../replication/replica-service.js';
@@ -52,10 +53,12 @@ function buildCoordinator(deps: ReplicationDeps) {
   // What peers are served: the replica service, behind the fault layer's slow store if any.
   const served = deps.faults ? deps.faults.delaying(replica) : replica;
   const peerHealth = new PeerHealth();
+  // The node's one ring (membership/ring-view.ts): every part below asks it.
+  const ringView = new RingView(membership, config.tokensPerNode, config.n);
   const coordinator = new Coordinator({
     selfId: config.nodeId,
     n: config.n,
-    tokensPerNode: config.tokensPerNode,
+    ringView,
     membership,
     transport: deps.transport,
     store,
@@ -74,23 +77,23 @@ function buildCoordinator(deps: ReplicationDeps) {
   metrics.gauge('ringkv_clock_skew_seconds', "This node's clock minus the median of its peers' (membership/clock-skew.ts).", () => deps.clock.estimate(nowMs()).skewMs / 1000);
   metrics.gauge('ringkv_peers_avoided', 'Peers this node currently routes around because they left its requests unanswered (replication/peer-health.ts).', () => coordinator.peerHealth().filter((p) => !p.usable).length);
   metrics.counter('ringkv_peer_trips_total', 'Times a peer was found silent or unreachable and routed around.', () => peerHealth.trips);
-  metrics.watchRing(() => coordinator.ring(), config.n, (id) => membership.isReachable(id));
-  return { replica, served, peerHealth, coordinator };
+  metrics.watchRing(() => ringView.ring(), config.n, (id) => membership.isReachable(id));
+  return { replica, served, peerHealth, coordinator, ringView };
 }
 
 /** The background loops; not started here (startNode starts them, a simulation drives them). */
-function buildLoops(deps: ReplicationDeps, coordinator: Coordinator) {
+function buildLoops(deps: ReplicationDeps, ringView: RingView) {
   const { config, metrics, nowMs, timers } = deps;
   const limits = limitsOf(config);
   // What every background loop (hints, handoff, anti-entropy, reaping) works with.
   const background = { store: deps.store, membership: deps.membership, transport: deps.transport, logger: deps.logger, nowMs, timers };
-  const ring = { selfId: config.nodeId, n: config.n, ring: () => coordinator.ring() };
+  const ring = { selfId: config.nodeId, n: config.n, ring: () => ringView.ring() };
   const handoff = new HintedHandoff({
     ...background,
     batch: config.hintDeliveryBatch,
     ttlMs: config.hintTtlMs,
     events: metrics.hintEvents,
-    ownersOf: (key: string) => coordinator.preferenceList(key),
+    ownersOf: (key: string) => ringView.preferenceList(key),
     limits,
   });
   // One budget for every background move of keys: transfer and anti-entropy share it.
@@ -123,7 +126,7 @@ function buildLoops(deps: ReplicationDeps, coordinator: Coordinator) {
 /** Every replication part of one node, wired; nothing started. */
 export function buildReplication(deps: ReplicationDeps) {
   const core = buildCoordinator(deps);
-  return { ...core, ...buildLoops(deps, core.coordinator) };
+  return { ...core, ...buildLoops(deps, core.ringView) };
 }
 
 export type Replication = ReturnType<typeof buildReplication>;

@@ -18,7 +18,18 @@ import { encodeObject } from '../core/object-codec.js';
 import { DigestTree, objectDigest, sameHash, type KeyDigest, type RangeSummary } from './digest-tree.js';
 import { KvError } from '../errors.js';
 import type { SnapshotFile } from './snapshot.js';
-import { GroupCommitQueue, localDeadAfterMs, newEpoch, nextTurn, type Scheduler, type Store, type StoreStats } from './store.js';
+import { GroupCommitQueue, localDeadAfterMs, mergeIntoStore, newEpoch, nextTurn, type Scheduler, type MergeOptions, type Store, type StoreStats } from './store.js';
+
+export interface MemoryStoreOptions {
+  /** The clock dead rows and hints are stamped with: the process's, or a simulation's. Required. */
+  readonly nowMs: () => number;
+  /** When a turn's writes are committed (default: the real event loop's turn). */
+  readonly schedule?: Scheduler;
+  /** The store's epoch (default: a fresh random one, as a node that lost everything gets). */
+  readonly epoch?: string;
+  /** Bounds of the hint store (default DEFAULT_HINT_LIMITS). */
+  readonly limits?: HintLimits & VersioningLimits;
+}
 
 export class MemoryStore implements Store {
   private readonly objects = new Map<string, VersionedObject>();
@@ -31,23 +42,24 @@ export class MemoryStore implements Store {
   readonly epoch: string;
   readonly hints: HintStore;
 
-  constructor(schedule: Scheduler = nextTurn, epoch: string = newEpoch(), limits: HintLimits & VersioningLimits = DEFAULT_HINT_LIMITS, nowMs: () => number = Date.now) {
-    this.epoch = epoch;
-    this.hints = new MemoryHintStore(limits, nowMs);
+  constructor(options: MemoryStoreOptions) {
+    const { nowMs } = options;
+    this.epoch = options.epoch ?? newEpoch();
+    this.hints = new MemoryHintStore(options.limits ?? DEFAULT_HINT_LIMITS, nowMs);
     this.queue = new GroupCommitQueue((batch) => {
       for (const [key, actor] of batch.actors) this.actors.set(key, actor);
       for (const [key, object] of batch.objects) {
         this.objects.set(key, object);
         const old = this.keyDigests.get(key);
         if (old !== undefined) this.tree.apply(old.position, old.digest, -1);
-        const entry = { key, position: ringPosition(key), digest: objectDigest(key, encodeObject(object)) };
+        const entry = { key, position: batch.positions.get(key) ?? ringPosition(key), digest: objectDigest(key, encodeObject(object)) };
         this.keyDigests.set(key, entry);
         this.tree.apply(entry.position, entry.digest, 1);
         const dead = localDeadAfterMs(deadAfterMs(object), this.deadAfter.get(key), nowMs());
         if (dead === undefined) this.deadAfter.delete(key);
         else this.deadAfter.set(key, dead);
       }
-    }, schedule);
+    }, options.schedule ?? nextTurn);
   }
 
   get(key: string): VersionedObject | undefined {
@@ -62,8 +74,12 @@ export class MemoryStore implements Store {
     return this.queue.peekActor(key) ?? this.actors.get(key);
   }
 
-  put(key: string, object: VersionedObject, actor?: string): Promise<void> {
-    return this.queue.enqueue(key, object, actor);
+  put(key: string, object: VersionedObject, actor?: string, position?: number): Promise<void> {
+    return this.queue.enqueue(key, object, actor, position);
+  }
+
+  merge(key: string, incoming: VersionedObject, limits: VersioningLimits, options?: MergeOptions): Promise<void> {
+    return mergeIntoStore((k) => this.get(k), (k, object, actor, pos) => this.put(k, object, actor, pos), this.queue, key, incoming, limits, options);
   }
 
   async syncNow(): Promise<void> {

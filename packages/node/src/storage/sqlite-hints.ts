@@ -10,6 +10,7 @@ import { decodeObject, encodeObject } from '../core/object-codec.js';
 import { merge, type VersionedObject, type VersioningLimits } from '../core/versioned.js';
 import type { HintLimits, HintStore, StoredHint } from './hints.js';
 import { storageError } from './storage-error.js';
+import { TurnBatcher, type Scheduler } from '../core/turn-batcher.js';
 
 interface Pending {
   readonly owner: string;
@@ -30,17 +31,20 @@ interface Row {
 }
 
 export class SqliteHintStore implements HintStore {
-  private pending: Pending[] = [];
-  private scheduled = false;
+  /** Adds of this turn, committed together (core/turn-batcher.ts). */
+  private readonly turn: TurnBatcher<Pending[]>;
   private readonly statements;
 
   constructor(
     private readonly db: Database.Database,
     private readonly limits: HintLimits & VersioningLimits,
     private readonly nowMs: () => number,
+    /** When a turn's adds are committed: the store's own scheduler (the event loop's turn). */
+    schedule: Scheduler,
     /** Resolves once what was committed so far is durable (the WAL fsync); absent: commit is enough. */
     private readonly durable?: () => Promise<void>,
   ) {
+    this.turn = new TurnBatcher<Pending[]>(schedule, () => [], (batch) => this.flush(batch));
     this.statements = {
       one: db.prepare<[string, string], Row>('SELECT * FROM hints WHERE owner = ? AND key = ?'),
       usage: db.prepare<[string], { n: number; bytes: number | null }>('SELECT count(*) AS n, sum(bytes) AS bytes FROM hints WHERE owner = ?'),
@@ -59,12 +63,8 @@ export class SqliteHintStore implements HintStore {
   }
 
   add(owner: string, key: string, object: VersionedObject): Promise<void> {
-    const done = new Promise<void>((resolve, reject) => this.pending.push({ owner, key, object, resolve, reject }));
-    if (!this.scheduled) {
-      this.scheduled = true;
-      setImmediate(() => this.flush());
-    }
-    return done;
+    const batch = this.turn.add();
+    return new Promise<void>((resolve, reject) => batch.push({ owner, key, object, resolve, reject }));
   }
 
   /** Applies one add inside the batch transaction; returns the error that refused it, if any. */
@@ -83,10 +83,7 @@ export class SqliteHintStore implements HintStore {
     return undefined;
   }
 
-  private flush(): void {
-    this.scheduled = false;
-    const batch = this.pending;
-    this.pending = [];
+  private flush(batch: readonly Pending[]): void {
     const refused = new Map<Pending, KvError>();
     try {
       this.db.transaction(() => {
@@ -145,6 +142,6 @@ export class SqliteHintStore implements HintStore {
   }
 
   hasKey(key: string): boolean {
-    return this.pending.some((hint) => hint.key === key) || this.statements.hasKey.get(key) !== undefined;
+    return this.turn.current.some((hint) => hint.key === key) || this.statements.hasKey.get(key) !== undefined;
   }
 }

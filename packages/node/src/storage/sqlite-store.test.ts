@@ -1,6 +1,5 @@
 // SqliteStore on real files: durability across reopen, the start-up checks (owner, corrupt
 // file, newer schema, unusable directory), the schema, migrations, and damaged rows.
-import { applyReplicaWrite } from '../replication/replica-service.js';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
@@ -295,7 +294,7 @@ t.test('issue 19.9: a damaged row is healed by a peer copy (replica write), dige
   const goodDigest = store.digestOf('damaged');
   rawDb(t, dir).prepare("UPDATE objects SET object = x'0102' WHERE key = 'damaged'").run();
   t.throws(() => store.get('damaged'), { code: 'KV_ERR_STORAGE_CORRUPT' });
-  await applyReplicaWrite(store, 'damaged', written('v'), limits);
+  await store.merge('damaged', written('v'), limits);
   t.strictSame(plain(store.get('damaged')), plain(written('v')), 'the peer copy replaced it');
   t.same(store.digestOf('damaged'), goodDigest, 'and its digest agrees with the peers again');
 });

@@ -27,7 +27,7 @@ import { storageError } from './storage-error.js';
 import { migrate } from './migrations.js';
 import { ringPosition } from '@ringkv/protocol';
 import { DigestTree, objectDigest, type KeyDigest, type RangeSummary } from './digest-tree.js';
-import { GroupCommitQueue, localDeadAfterMs, newEpoch, nextTurn, type CommitBatch, type Scheduler, type Store, type StoreStats } from './store.js';
+import { GroupCommitQueue, localDeadAfterMs, mergeIntoStore, newEpoch, nextTurn, type CommitBatch, type Scheduler, type MergeOptions, type Store, type StoreStats } from './store.js';
 import { WalSync, type FileSync } from './wal-sync.js';
 import { fsyncPath } from './fsync-path.js';
 import { removeStaleSnapshots, snapshotPath, SNAPSHOT_TAKEN_META, type SnapshotFile } from './snapshot.js';
@@ -194,7 +194,8 @@ export class SqliteStore implements Store {
       throw error instanceof KvError ? error : storageError(error, `opening ${path}`);
     }
     const durable = options.synchronous === 'full' ? () => this.wal.sync() : undefined;
-    this.hints = new SqliteHintStore(this.db, options.hintLimits ?? DEFAULT_HINT_LIMITS, options.nowMs, durable);
+    const schedule = options.schedule ?? nextTurn;
+    this.hints = new SqliteHintStore(this.db, options.hintLimits ?? DEFAULT_HINT_LIMITS, options.nowMs, schedule, durable);
     this.selectObject = this.db.prepare('SELECT object FROM objects WHERE key = ?');
     this.selectKeyDigest = this.db.prepare('SELECT digest FROM objects WHERE key = ?');
     this.selectActor = this.db.prepare('SELECT actor FROM objects WHERE key = ?');
@@ -218,7 +219,7 @@ export class SqliteStore implements Store {
         const old = selectDigest.get(key);
         if (old !== undefined) changes.push([old.pos, old.digest, -1]);
         const encoded = encodeObject(object);
-        const pos = ringPosition(key);
+        const pos = batch.positions.get(key) ?? ringPosition(key);
         const digest = objectDigest(key, encoded);
         const deadAfter = localDeadAfterMs(deadAfterMs(object), old?.dead_after_ms ?? undefined, nowMs);
         upsert.run(key, encoded, isDeleted(object) ? 1 : 0, nowMs, pos, digest, deadAfter ?? null, batch.actors.get(key) ?? null);
@@ -241,7 +242,7 @@ export class SqliteStore implements Store {
         throw storageError(error, `committing ${batch.objects.size} writes`);
       }
       for (const [pos, digest, sign] of changes) this.tree.apply(pos, digest, sign);
-    }, options.schedule ?? nextTurn, durable);
+    }, schedule, durable);
   }
 
   /** Fills in position and digest of rows written before schema version 3, in batches. */
@@ -280,11 +281,18 @@ export class SqliteStore implements Store {
     }
   }
 
-  put(key: string, object: VersionedObject, actor?: string): Promise<void> {
+  put(key: string, object: VersionedObject, actor?: string, position?: number): Promise<void> {
     // After a failed fsync nothing more is committed: it could never be acknowledged.
     const failed = this.wal.failed;
     if (failed !== undefined) return Promise.reject(failed);
-    return this.queue.enqueue(key, object, actor);
+    return this.queue.enqueue(key, object, actor, position);
+  }
+
+  merge(key: string, incoming: VersionedObject, limits: VersioningLimits, options?: MergeOptions): Promise<void> {
+    // A merge that changes nothing still acknowledges durability: refused, like a put, once an fsync failed.
+    const failed = this.wal.failed;
+    if (failed !== undefined) return Promise.reject(failed);
+    return mergeIntoStore((k) => this.get(k), (k, object, actor, pos) => this.put(k, object, actor, pos), this.queue, key, incoming, limits, options);
   }
 
   /** fsyncs of the WAL done (under `synchronous: 'normal'` only those syncNow asked for). */

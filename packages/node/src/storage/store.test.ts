@@ -183,3 +183,26 @@ t.test('issue 19.9: committed(key) says whether what a read saw was committed (r
   await failing;
   t.equal(await bad, false, 'the batch failed: a repair must not spread it');
 });
+
+t.test('settled (a merge that writes nothing): waits for the fsync under way, never asks for one', async (t) => {
+  const scheduled: (() => void)[] = [];
+  const syncs: Array<() => void> = [];
+  const durable = () => new Promise<void>((resolve) => void syncs.push(resolve));
+  const queue = new GroupCommitQueue(() => undefined, (flush) => void scheduled.push(flush), durable);
+  await t.resolves(queue.settled(), 'nothing committed: at once');
+  t.equal(syncs.length, 0, 'and no fsync asked for');
+  const write = track(queue.enqueue('a', obj('a')));
+  scheduled.shift()!();
+  t.equal(syncs.length, 1, 'the commit asked for its fsync');
+  const settled = track(queue.settled());
+  await microtasks();
+  t.equal(settled.state, 'pending', 'committed but not yet durable: the no-op waits');
+  t.equal(syncs.length, 1, 'without asking for another fsync');
+  syncs.shift()!();
+  await microtasks();
+  t.same([write.state, settled.state], ['resolved', 'resolved'], 'both acknowledged with that fsync');
+  await t.resolves(queue.settled(), 'durable now: at once');
+  t.equal(syncs.length, 0, 'still no fsync of its own');
+  queue.close();
+  await t.rejects(queue.settled(), { code: 'KV_ERR_SHUTTING_DOWN' }, 'a closed store acknowledges nothing');
+});

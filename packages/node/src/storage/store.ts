@@ -15,9 +15,10 @@
  */
 import { KvError } from '../errors.js';
 import type { HintStore } from './hints.js';
-import type { VersionedObject } from '../core/versioned.js';
+import { mergeChange, type VersionedObject, type VersioningLimits } from '../core/versioned.js';
 import type { KeyDigest, RangeSummary } from './digest-tree.js';
 import type { SnapshotFile } from './snapshot.js';
+import { TurnBatcher, type Scheduler } from '../core/turn-batcher.js';
 
 export interface Store {
   /**
@@ -48,7 +49,17 @@ export interface Store {
    * Queues `object` as the key's new state; resolves once it is durable. `actor`, when given,
    * becomes the row's actor; otherwise the row keeps the one it has (none for a new row).
    */
-  put(key: string, object: VersionedObject, actor?: string): Promise<void>;
+  put(key: string, object: VersionedObject, actor?: string, position?: number): Promise<void>;
+  /**
+   * Merges `incoming` into the key's local copy (versioned.mergeChange decides how) and
+   * resolves once the result is durable: the one way every path that writes a replica's
+   * version does it (a peer's write, read repair, anti-entropy, hinted handoff, ownership
+   * transfer). A merge that changes nothing writes nothing and resolves once the committed
+   * state is durable, without a new fsync; a key with a write queued is written again, so the
+   * promise covers that queued write's commit. A row whose bytes no longer decode is replaced.
+   * The coordinator's own new version goes through it too, with `basedOn` (see MergeOptions).
+   */
+  merge(key: string, incoming: VersionedObject, limits: VersioningLimits, options?: MergeOptions): Promise<void>;
   /** Number of keys stored (committed), tombstoned keys included. */
   keyCount(): number;
   /**
@@ -88,6 +99,21 @@ export interface Store {
   close(): Promise<void>;
 }
 
+/** What a writer may tell Store.merge beyond the version itself. */
+export interface MergeOptions {
+  /** The key's ring position, when the caller has it (the coordinator hashed the key once); computed if absent. */
+  readonly position?: number;
+  /** The actor the key's row is given (Store.put's `actor`); otherwise the row keeps its own. */
+  readonly actor?: string;
+  /**
+   * What `incoming` was computed from: the key's object as this store showed it in the same
+   * synchronous step (`object` undefined: it held none), as the coordinator's versioned.update
+   * is. The store does not read the key again, and `incoming` replaces it as computed
+   * (versioned.mergeChange).
+   */
+  readonly basedOn?: { readonly object: VersionedObject | undefined };
+}
+
 export interface StoreStats {
   /** Transactions committed (one per batch). */
   readonly commits: number;
@@ -102,9 +128,9 @@ interface Waiter {
   reject: (error: unknown) => void;
 }
 
-/** Schedules the flush; setImmediate runs it after the I/O callbacks of the current turn. */
-export type Scheduler = (flush: () => void) => void;
+export type { Scheduler } from '../core/turn-batcher.js';
 
+/** The real event loop's turn: setImmediate runs the flush after the current turn's I/O callbacks. */
 export const nextTurn: Scheduler = (flush) => void setImmediate(flush);
 
 /**
@@ -128,6 +154,35 @@ export function localDeadAfterMs(objectDeadMs: number | undefined, previous: num
   return Math.max(objectDeadMs, previous ?? nowMs - DEAD_CLOCK_SKEW_MS);
 }
 
+/**
+ * Store.merge for both stores: `read` is the store's get, `write` its put (which may refuse, as
+ * SqliteStore's does after a failed fsync), `queue` its group commit.
+ */
+export function mergeIntoStore(
+  read: (key: string) => VersionedObject | undefined,
+  write: (key: string, object: VersionedObject, actor: string | undefined, position: number | undefined) => Promise<void>,
+  queue: GroupCommitQueue,
+  key: string,
+  incoming: VersionedObject,
+  limits: VersioningLimits,
+  options: MergeOptions = {},
+): Promise<void> {
+  let current: VersionedObject | undefined;
+  try {
+    current = options.basedOn !== undefined ? options.basedOn.object : read(key);
+  } catch (error) {
+    // A damaged row (its stored bytes no longer decode) holds nothing this replica can use:
+    // the incoming copy replaces it, with a fresh digest, so it heals instead of failing every
+    // repair forever (issue 19.9). Any other storage error fails the write.
+    if (!(error instanceof KvError && error.code === 'KV_ERR_STORAGE_CORRUPT')) return Promise.reject(error);
+  }
+  const merged = mergeChange(current, incoming, limits, options.basedOn?.object);
+  // What `read` showed may itself still be queued: then it is written again, so this write is
+  // acknowledged only with that commit, never before it.
+  if (merged === undefined && !queue.has(key)) return queue.settled();
+  return write(key, merged ?? current!, options.actor, options.position);
+}
+
 /** A fresh random epoch: 8 base-36 characters. */
 export function newEpoch(random: () => number = Math.random): string {
   let out = '';
@@ -135,82 +190,103 @@ export function newEpoch(random: () => number = Math.random): string {
   return out;
 }
 
-/**
- * Collects writes for one turn and hands them to `commit` as one batch. `commit` is
- * synchronous (a better-sqlite3 transaction), so no other write can interleave with it.
- */
 /** One turn's writes: each key's new object, and the actors rows are given in this batch. */
 export interface CommitBatch {
   readonly objects: ReadonlyMap<string, VersionedObject>;
   readonly actors: ReadonlyMap<string, string>;
+  /**
+   * Ring positions the writers already had (the coordinator hashed the key for its preference
+   * list): the store hashes only keys missing here (issue 12, point 2).
+   */
+  readonly positions: ReadonlyMap<string, number>;
 }
 
+/** The batch being collected: CommitBatch's maps, writable, and the writers waiting on it. */
+interface OpenBatch {
+  readonly objects: Map<string, VersionedObject>;
+  readonly actors: Map<string, string>;
+  readonly positions: Map<string, number>;
+  readonly waiters: Waiter[];
+  /** Settles when this batch commits (true) or fails (false); made on the first ask. */
+  committed?: { promise: Promise<boolean>; settle: (ok: boolean) => void };
+}
+
+const openBatch = (): OpenBatch => ({ objects: new Map(), actors: new Map(), positions: new Map(), waiters: [] });
+
+/**
+ * Collects writes for one turn (core/turn-batcher.ts) and hands them to `commit` as one batch.
+ * `commit` is synchronous (a better-sqlite3 transaction), so no other write can interleave
+ * with it.
+ */
 export class GroupCommitQueue {
-  private pending = new Map<string, VersionedObject>();
-  private pendingActors = new Map<string, string>();
-  /** Settles when the batch being collected commits (true) or fails (false). */
-  private batchCommitted: { promise: Promise<boolean>; settle: (ok: boolean) => void } | undefined;
-  private waiters: Waiter[] = [];
-  private scheduled = false;
+  private readonly turn: TurnBatcher<OpenBatch>;
+  /** The newest `durable()` still running: what a no-op merge waits for (see `settled`). */
+  private syncing: Promise<void> | undefined;
   private closed = false;
   private counters = { commits: 0, writes: 0, failedCommits: 0 };
 
   constructor(
     private readonly commit: (batch: CommitBatch) => void,
-    private readonly schedule: Scheduler = nextTurn,
+    schedule: Scheduler = nextTurn,
     /** Resolves once what was committed so far is durable; absent: commit is enough. */
     private readonly durable?: () => Promise<void>,
-  ) {}
+  ) {
+    this.turn = new TurnBatcher(schedule, openBatch, (batch) => this.commitBatch(batch));
+  }
 
   /** Whether a write of `key` is queued and not committed yet. */
   has(key: string): boolean {
-    return this.pending.has(key);
+    return this.turn.current.objects.has(key);
   }
 
   /** The queued (not yet committed) state of a key, if any. */
   peek(key: string): VersionedObject | undefined {
-    return this.pending.get(key);
+    return this.turn.current.objects.get(key);
   }
 
   /** See Store.committed. */
   committed(key: string): Promise<boolean> {
-    if (!this.pending.has(key)) return Promise.resolve(true);
-    if (this.batchCommitted === undefined) {
+    const batch = this.turn.current;
+    if (!batch.objects.has(key)) return Promise.resolve(true);
+    if (batch.committed === undefined) {
       let settle: (ok: boolean) => void = () => {};
       const promise = new Promise<boolean>((resolve) => (settle = resolve));
-      this.batchCommitted = { promise, settle };
+      batch.committed = { promise, settle };
     }
-    return this.batchCommitted.promise;
+    return batch.committed.promise;
   }
 
   /** The actor a queued write gives the key's row, if any. */
   peekActor(key: string): string | undefined {
-    return this.pendingActors.get(key);
+    return this.turn.current.actors.get(key);
   }
 
-  enqueue(key: string, object: VersionedObject, actor?: string): Promise<void> {
+  enqueue(key: string, object: VersionedObject, actor?: string, position?: number): Promise<void> {
     if (this.closed) return Promise.reject(new KvError('KV_ERR_SHUTTING_DOWN', 'the store is closed; the node is stopping'));
-    this.pending.set(key, object);
-    if (actor !== undefined) this.pendingActors.set(key, actor);
-    const done = new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject }));
-    if (!this.scheduled) {
-      this.scheduled = true;
-      this.schedule(() => this.flush());
-    }
-    return done;
+    const batch = this.turn.add();
+    batch.objects.set(key, object);
+    if (actor !== undefined) batch.actors.set(key, actor);
+    if (position !== undefined) batch.positions.set(key, position);
+    return new Promise<void>((resolve, reject) => batch.waiters.push({ resolve, reject }));
+  }
+
+  /**
+   * For a write that changes nothing (Store.merge found the key's committed object already
+   * holds it): resolves once what is committed now is durable, without writing or asking for
+   * another fsync: at once, or with the fsync already under way. Nothing queued is waited for.
+   */
+  settled(): Promise<void> {
+    if (this.closed) return Promise.reject(new KvError('KV_ERR_SHUTTING_DOWN', 'the store is closed; the node is stopping'));
+    return this.syncing ?? Promise.resolve();
   }
 
   /** Commits everything queued now. Called by the scheduler and by close(). */
   flush(): void {
-    this.scheduled = false;
-    if (this.pending.size === 0) return;
-    const batch = { objects: this.pending, actors: this.pendingActors };
-    const waiters = this.waiters;
-    const committed = this.batchCommitted;
-    this.batchCommitted = undefined;
-    this.pending = new Map();
-    this.pendingActors = new Map();
-    this.waiters = [];
+    this.turn.flushNow();
+  }
+
+  private commitBatch(batch: OpenBatch): void {
+    const { waiters, committed } = batch;
     try {
       this.commit(batch);
     } catch (error) {
@@ -226,9 +302,20 @@ export class GroupCommitQueue {
       for (const waiter of waiters) waiter.resolve();
       return;
     }
-    this.durable().then(
-      () => waiters.forEach((waiter) => waiter.resolve()),
-      (error: unknown) => waiters.forEach((waiter) => waiter.reject(error)),
+    const syncing = this.durable();
+    this.syncing = syncing;
+    const done = () => {
+      if (this.syncing === syncing) this.syncing = undefined;
+    };
+    syncing.then(
+      () => {
+        done();
+        waiters.forEach((waiter) => waiter.resolve());
+      },
+      (error: unknown) => {
+        done();
+        waiters.forEach((waiter) => waiter.reject(error));
+      },
     );
   }
 

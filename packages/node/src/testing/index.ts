@@ -16,6 +16,7 @@ export { PeerHealth } from '../replication/peer-health.js';
 export { realTimers, type Timers } from '../timers.js';
 export { ReplicaService } from '../replication/replica-service.js';
 export { StaticMembership } from '../membership/static-membership.js';
+export { RingView } from '../membership/ring-view.js';
 export { MemoryNetwork, MemoryTransport } from '../transport/memory-transport.js';
 export * from '../core/quorum.js';
 export * from '../core/get-core.js';

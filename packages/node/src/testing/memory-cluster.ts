@@ -50,7 +50,7 @@ export function memoryCluster(options: MemoryClusterOptions): { network: MemoryN
   const peers = ids.map((id, i) => ({ id, address: `http://${id}.test`, ...(options.zone ? { zone: options.zone(i) } : {}) }));
   const nodes = ids.map((id, i) => {
     const config = memberConfig(id, peers, options.config);
-    const store = options.store?.(i) ?? new MemoryStore(undefined, undefined, undefined, options.nowMs ?? Date.now);
+    const store = options.store?.(i) ?? new MemoryStore({ nowMs: options.nowMs ?? Date.now });
     const transport = new MemoryTransport(network, id);
     const address = `http://${id}.test`;
     const parts = assemble(config, address, { transport }, pino({ level: 'silent' }), options.nowMs ?? Date.now, store);

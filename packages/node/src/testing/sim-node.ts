@@ -20,10 +20,10 @@
 import { leaveStep } from '../replication/leave.js';
 import { pino } from 'pino';
 import type { NodeConfig } from '../config.js';
-import type { VersionedObject } from '../core/versioned.js';
+import type { VersionedObject, VersioningLimits } from '../core/versioned.js';
 import { assemble } from '../node.js';
 import { MemoryStore, DEFAULT_HINT_LIMITS } from '../storage/memory-store.js';
-import { newEpoch, type Store } from '../storage/store.js';
+import { newEpoch, type MergeOptions, type Store } from '../storage/store.js';
 import { MemoryTransport } from '../transport/memory-transport.js';
 import { DURABLE, type Fate, type Owner, type SimClock } from './sim-clock.js';
 import { applyView, type RingEntry } from './sim-membership.js';
@@ -65,6 +65,11 @@ class FencedStore implements Store {
   put(key: string, object: VersionedObject, actor?: string): Promise<void> {
     if (this.fenced) return never();
     return this.disk.put(key, object, actor).then(() => (this.fenced ? never<void>() : undefined));
+  }
+
+  merge(key: string, incoming: VersionedObject, limits: VersioningLimits, options?: MergeOptions): Promise<void> {
+    if (this.fenced) return never();
+    return this.disk.merge(key, incoming, limits, options).then(() => (this.fenced ? never<void>() : undefined));
   }
 
   keyCount(): number {
@@ -151,7 +156,7 @@ export class SimNode {
 
   private newDisk(): MemoryStore {
     const durable = { node: this.config.nodeId, incarnation: DURABLE };
-    return new MemoryStore(this.clock.scheduler(durable), newEpoch(this.random), DEFAULT_HINT_LIMITS, () => this.nowMs());
+    return new MemoryStore({ schedule: this.clock.scheduler(durable), epoch: newEpoch(this.random), limits: DEFAULT_HINT_LIMITS, nowMs: () => this.nowMs() });
   }
 
   /** This node's wall clock: simulated time plus its step. */

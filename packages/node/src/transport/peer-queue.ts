@@ -11,6 +11,7 @@
  */
 import { KvError } from '../errors.js';
 import type { ReplicaOp, ReplicaResult } from './messages.js';
+import { TurnBatcher, type Scheduler } from '../core/turn-batcher.js';
 
 /** Default bound on the estimated bytes of one batch (see `estimateOpBytes`). */
 export const BATCH_BYTES_MAX_DEFAULT = 8 * 1024 * 1024;
@@ -51,7 +52,11 @@ export class PeerQueue {
   private waiting: Pending[] = [];
   private waitingBytes = 0;
   private inflight = 0;
-  private scheduled = false;
+  /**
+   * Asks for one send per turn (core/turn-batcher.ts). The ops themselves wait in `waiting`,
+   * not in the batcher's batch: while `inflightMax` batches are out they stay for later turns.
+   */
+  private readonly turn: TurnBatcher<undefined>;
   private readonly batchBytesMax: number;
   private readonly queueBytesMax: number;
 
@@ -59,8 +64,9 @@ export class PeerQueue {
     private readonly peerId: string,
     private readonly limits: PeerQueueLimits,
     private readonly sendBatch: (ops: ReplicaOp[]) => Promise<ReplicaResult[]>,
-    private readonly schedule: (fn: () => void) => void = (fn) => void setImmediate(fn),
+    schedule: Scheduler = (fn) => void setImmediate(fn),
   ) {
+    this.turn = new TurnBatcher(schedule, () => undefined, () => this.flush());
     this.batchBytesMax = limits.batchBytesMax ?? BATCH_BYTES_MAX_DEFAULT;
     this.queueBytesMax = limits.queueBytesMax ?? QUEUE_BYTES_MAX_DEFAULT;
   }
@@ -94,13 +100,7 @@ export class PeerQueue {
     }
     const result = new Promise<ReplicaResult>((resolve, reject) => this.waiting.push({ op, bytes, resolve, reject }));
     this.waitingBytes += bytes;
-    if (!this.scheduled) {
-      this.scheduled = true;
-      this.schedule(() => {
-        this.scheduled = false;
-        this.flush();
-      });
-    }
+    this.turn.add();
     return result;
   }
 
