@@ -17,7 +17,7 @@
 import { compareDots, dotKey, type CausalContext, type Dot } from './causal-context.js';
 import { entryCount, fieldKey, KINDS, type DataType, type DotFun, type Entry, type Field, type Json, type Kind, type RegisterValue, type Store } from './dot-store.js';
 import { DataTypeError } from './errors.js';
-import { ACTOR_BYTES_MAX, type DataTypeLimits } from './limits.js';
+import { ACTOR_BYTES_MAX, jsonDepthWithin, REGISTER_DEPTH_MAX, type DataTypeLimits } from './limits.js';
 
 /** The content type of an object holding a data type. */
 export const DATA_TYPE_CONTENT_TYPE = 'application/vnd.ringkv.datatype+json';
@@ -133,6 +133,7 @@ class Reader {
 
   register(rest: unknown[]): RegisterValue {
     const value = rest[1] as Json;
+    if (!jsonDepthWithin(value, REGISTER_DEPTH_MAX)) this.fail('a register value nests too deep');
     if (JSON.stringify(value).length > this.limits.registerBytesMax) this.fail('a register value is too large');
     return { timestampMs: this.integer(rest[0], 0, 'a timestamp'), value };
   }

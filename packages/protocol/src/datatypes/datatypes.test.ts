@@ -221,6 +221,13 @@ t.test('map: concurrent field update wins over a field removal that did not see 
   t.same(valueOf(b.state!), { tags: ['y'], visits: 5 });
 });
 
+t.test('a field named __proto__ is a field like any other', async (t) => {
+  const a = new Replica('a');
+  a.apply(parseOperation(JSON.parse('{"update": {"__proto__": {"increment": 2}, "x": {"assign": {"__proto__": 1}}}}'), limits));
+  t.equal(JSON.stringify(valueOf(a.state!)), '{"__proto__":2,"x":{"__proto__":1}}');
+  t.equal(text(decodeDataType(encodeDataType(a.state!, limits), limits)), text(a.state));
+});
+
 t.test('map: registers show the latest timestamp; flags are enable-wins', async (t) => {
   const a = new Replica('a');
   a.apply(parseOperation({ update: { name: { assign: 'old' }, on: { enable: true } } }, limits), 10);
@@ -245,6 +252,9 @@ t.test('a field of another kind, or a key of another type, is a coded 409', asyn
 t.test('malformed operations are coded 400s', async (t) => {
   const bad = [null, [], 'x', {}, { increment: -1 }, { increment: 1.5 }, { increment: 2 ** 53 }, { add: 'a' }, { add: [1] }, { add: ['a'], extra: 1 }, { assign: 1 }, { enable: true }, { update: { f: { enable: false } } }, { update: { f: {} } }, { update: [] }, { add: ['x'.repeat(limits.stringBytesMax + 1)] }, { add: Array.from({ length: limits.operationItemsMax + 1 }, (_, i) => String(i)) }];
   for (const body of bad) t.throws(() => parseOperation(body, limits), { code: 'KV_ERR_DT_BAD_OPERATION' }, JSON.stringify(body)?.slice(0, 60));
+  let nested: unknown = 1;
+  for (let i = 0; i < 100_000; i++) nested = [nested];
+  t.throws(() => parseOperation({ update: { r: { assign: nested } } }, limits), { code: 'KV_ERR_DT_BAD_OPERATION' }, 'a register value nested 100,000 deep');
   let deep: unknown = { increment: 1 };
   for (let i = 0; i < limits.depthMax; i++) deep = { update: { f: deep } };
   t.throws(() => parseOperation(deep, limits), { code: 'KV_ERR_DT_BAD_OPERATION' }, 'nesting past depthMax');

@@ -33,3 +33,21 @@ export const defaultDataTypeLimits: DataTypeLimits = Object.freeze({
 
 /** Longest actor name, in bytes: actors are minted by nodes (a random name, docs/datatypes.md). */
 export const ACTOR_BYTES_MAX = 64;
+
+/** Deepest nesting of arrays and objects in a register value (JSON.stringify recurses). */
+export const REGISTER_DEPTH_MAX = 32;
+
+/**
+ * True when `value` nests arrays and objects at most `depthMax` deep. Iterative: a value
+ * nested a million deep (JSON.parse accepts it) must not overflow the stack here either.
+ */
+export function jsonDepthWithin(value: unknown, depthMax: number): boolean {
+  const stack: Array<[unknown, number]> = [[value, 0]];
+  while (stack.length > 0) {
+    const [item, depth] = stack.pop()!;
+    if (typeof item !== 'object' || item === null) continue;
+    if (depth >= depthMax) return false;
+    for (const child of Array.isArray(item) ? item : Object.values(item)) stack.push([child, depth + 1]);
+  }
+  return true;
+}

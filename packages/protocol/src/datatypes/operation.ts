@@ -15,7 +15,7 @@ import { type CausalContext } from './causal-context.js';
 import { decodeContextToken } from './codec.js';
 import type { Json, Kind } from './dot-store.js';
 import { DataTypeError } from './errors.js';
-import type { DataTypeLimits } from './limits.js';
+import { jsonDepthWithin, REGISTER_DEPTH_MAX, type DataTypeLimits } from './limits.js';
 
 export type Operation =
   | { readonly kind: 'counter'; readonly increment: number }
@@ -87,6 +87,7 @@ function parseAt(raw: unknown, limits: DataTypeLimits, depth: number, topLevel: 
   }
   if (!topLevel && 'assign' in op) {
     onlyKeys(op, ['assign'], 'a register operation');
+    if (!jsonDepthWithin(op['assign'], REGISTER_DEPTH_MAX)) bad(`a register value nests deeper than ${REGISTER_DEPTH_MAX}`);
     const text = JSON.stringify(op['assign']);
     if (text.length > limits.registerBytesMax) bad(`a register value is larger than ${limits.registerBytesMax} bytes`);
     return { kind: 'register', assign: op['assign'] as Json };

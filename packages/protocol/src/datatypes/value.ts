@@ -35,7 +35,11 @@ export function valueOfStore(store: Store): Json {
       for (const field of store.fields.values()) counts.set(field.name, (counts.get(field.name) ?? 0) + 1);
       const out: Record<string, Json> = {};
       const fields = [...store.fields.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.store.kind < b.store.kind ? -1 : 1));
-      for (const field of fields) out[counts.get(field.name)! > 1 ? `${field.name}:${field.store.kind}` : field.name] = valueOfStore(field.store);
+      for (const field of fields) {
+        const name = counts.get(field.name)! > 1 ? `${field.name}:${field.store.kind}` : field.name;
+        // defineProperty, not assignment: a field named "__proto__" is a field like any other.
+        Object.defineProperty(out, name, { value: valueOfStore(field.store), enumerable: true, writable: true, configurable: true });
+      }
       return out;
     }
   }
