@@ -284,3 +284,21 @@ t.test('malformed or oversize stored states are coded errors, never crashes', as
   t.throws(() => good.apply(parseOperation({ add: ['p', 'q', 'r'] }, limits)) && encodeDataType(good.state!, small), { code: 'KV_ERR_DT_TOO_LARGE' });
   t.throws(() => encodeDataType(good.state!, { ...limits, bytesMax: 10 }), { code: 'KV_ERR_DT_TOO_LARGE' });
 });
+
+t.test('fuzz: any JSON as an operation, a stored state or a context is parsed or refused with a code', async (t) => {
+  const coded = (fn: () => unknown, codes: string[]) => {
+    try {
+      fn();
+      return true;
+    } catch (error) {
+      return codes.includes((error as { code?: string }).code ?? '');
+    }
+  };
+  const json = fc.jsonValue({ maxDepth: 6 });
+  const shaped = fc.oneof(json, fc.record({ update: fc.dictionary(fc.string({ maxLength: 3 }), json) }), fc.record({ add: json, remove: json, context: json }));
+  fc.assert(fc.property(shaped, (raw) => coded(() => parseOperation(raw, limits), ['KV_ERR_DT_BAD_OPERATION', 'KV_ERR_BAD_CONTEXT'])), { numRuns: 1000 });
+  const state = fc.record({ ringkv: fc.constant('dt/1'), store: fc.oneof(json, fc.record({ set: json }), fc.record({ map: json }), fc.record({ counter: json })), context: fc.oneof(json, fc.record({ vv: json, cloud: json })) });
+  fc.assert(fc.property(fc.oneof(json, state), (raw) => coded(() => decodeDataType(Buffer.from(JSON.stringify(raw) ?? ''), limits), ['KV_ERR_DT_TYPE_MISMATCH'])), { numRuns: 1000 });
+  fc.assert(fc.property(fc.oneof(json, fc.record({ vv: json, cloud: json })), (raw) => coded(() => decodeContextToken(Buffer.from(JSON.stringify(raw) ?? '').toString('base64url'), limits), ['KV_ERR_BAD_CONTEXT'])), { numRuns: 1000 });
+  t.pass('3,000 inputs');
+});
