@@ -64,7 +64,7 @@ t.test('maps hold counters, sets, registers, flags and nested maps', async (t) =
 });
 
 t.test('another type, a plain value, bad operations and bad parameters are coded errors', async (t) => {
-  const { call } = cluster();
+  const { nodes, call } = cluster();
   await call(0, 'POST', '/dt/n', { increment: 1 });
   const clash = await call(1, 'POST', '/dt/n', { add: ['a'] });
   t.same([clash.status, clash.body.error?.code], [409, 'KV_ERR_DT_TYPE_MISMATCH'], 'a set operation on a counter');
@@ -89,4 +89,6 @@ t.test('another type, a plain value, bad operations and bad parameters are coded
   t.same([missing.status, missing.body.error?.code], [404, 'KV_ERR_NOT_FOUND']);
   const still = await call(2, 'GET', '/dt/n?r=3');
   t.equal(still.body.value, 1, 'nothing was written by the refused operations');
+  const metrics = await (await nodes[0]!.app.request('/metrics')).text();
+  t.match(metrics, /ringkv_requests_total\{op="dt_post",status="400",node="node1"\} 6/, '/dt requests are counted by op and status');
 });

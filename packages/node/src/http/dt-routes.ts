@@ -49,6 +49,16 @@ export function dtRoutes(app: Hono, deps: ClientDeps): void {
     return { w, pw, ...(sloppyRaw === undefined ? {} : { sloppy: sloppyRaw === 'true' }) };
   };
 
+  // Counted with the /kv requests: ringkv_requests_total{op="dt_get"|"dt_post"} (docs/metrics.md).
+  app.use('/dt/*', async (c, next) => {
+    const started = performance.now();
+    try {
+      await next();
+    } finally {
+      deps.observe(`dt_${c.req.method.toLowerCase()}`, c.res.status, (performance.now() - started) / 1000);
+    }
+  });
+
   app.get('/dt/*', async (c) => {
     const key = keyOf(c);
     const r = parseQuorum(c.req.query('r'), 'r', deps.n);
