@@ -18,6 +18,7 @@ const commands: Record<string, readonly string[]> = {
   get: ['r', 'json', 'url', 'timeout-ms', 'token', 'cacert'],
   put: ['w', 'context', 'content-type', 'url', 'timeout-ms', 'token', 'cacert'],
   del: ['w', 'context', 'url', 'timeout-ms', 'token', 'cacert'],
+  dt: ['r', 'w', 'context', 'url', 'timeout-ms', 'token', 'cacert'],
   status: ['json', 'watch', 'interval-ms', 'url', 'token', 'dir', 'cacert'],
   ring: ['json', 'url', 'token', 'dir', 'cacert'],
   members: ['json', 'url', 'token', 'dir', 'cacert'],
@@ -80,6 +81,7 @@ const scripts = [
   'bench/detection-bench.ts',
   'bench/detection-sim.ts',
   'bench/stall-bench.ts',
+  'bench/datatypes-metadata.ts',
   'bench/profile-summary.mjs',
 ];
 

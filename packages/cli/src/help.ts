@@ -103,6 +103,20 @@ Deletes KEY (a tombstone replaces what the context saw).
   --context C    the context of the read this delete replaces
 ${KV}`,
 
+  dt: `usage: ringkv dt get|incr|add|remove|update KEY [ARGS] [--r R] [--w W] [--context C] [flags]
+
+Data types (docs/datatypes.md), merged by the nodes, never siblings. Each prints the key's
+state as one JSON line: {"type", "value", "context"}.
+  dt get KEY                      read a counter, set or map (exit 1 when the key holds none)
+  dt incr KEY [BY]                add BY (default 1; negative subtracts) to a counter
+  dt add KEY ELEMENT...           add elements to a set (add wins over a concurrent remove)
+  dt remove KEY ELEMENT...        remove elements (those --context saw, else the node's read)
+  dt update KEY JSON              any operation, e.g. '{"update": {"visits": {"increment": 1}}}'
+  --r R        replicas the read (of every subcommand) waits for (default quorum of N)
+  --w W        replicas a write waits for (default quorum of N)
+  --context C  remove: the context of the read whose elements to remove
+${KV}`,
+
   status: `usage: ringkv status [--json] [--watch [--interval-ms MS]] [flags]
 
 A node's status: members, ring, hints, transfers, anti-entropy, zones.

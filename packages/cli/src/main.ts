@@ -6,6 +6,7 @@
 import { runNode } from './commands/node.js';
 import { runUp } from './commands/up.js';
 import { runGet, runPut, runDel } from './commands/kv.js';
+import { runDt } from './commands/dt.js';
 import { runStatus } from './commands/status.js';
 import { runRing } from './commands/ring.js';
 import { runMembers, runPreflist } from './commands/members.js';
@@ -23,6 +24,7 @@ const commands: Record<string, (argv: string[]) => Promise<number | void>> = {
   get: runGet,
   put: runPut,
   del: runDel,
+  dt: runDt,
   status: runStatus,
   ring: runRing,
   members: runMembers,
@@ -50,7 +52,9 @@ const usage = `usage: ringkv <command> [options]   (ringkv <command> --help: its
   get     KEY [--r R] [--url U] [--json]              read a key
   put     KEY VALUE [--w W] [--context C] [--url U]   write a key
   del     KEY [--w W] [--context C] [--url U]         delete a key
-          (get/put/del: [--token T] (else RINGKV_TOKEN) [--cacert F] (else RINGKV_CACERT))
+  dt      get|incr|add|remove|update KEY [ARGS] [--r R] [--w W] [--context C]   data types
+          (docs/datatypes.md): a counter, an add-wins set, a map; prints {type, value, context}
+          (get/put/del/dt: [--token T] (else RINGKV_TOKEN) [--cacert F] (else RINGKV_CACERT))
   status  [--url U] [--json] [--watch [--interval-ms MS]]   a node's status (transfers, zones included)
   ring    [--url U] [--json]                          show the ring: tokens, shares and zone per node
   members [--url U] [--json]                          the members a node knows: status, incarnation, zone

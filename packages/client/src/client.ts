@@ -14,6 +14,7 @@ import { abortable, throwIfAborted } from './backoff.js';
 import { decodeSiblings, jsonCodec, liveValues, type Codec } from './codec.js';
 import { getMany, type GetManyEntry, type GetManyOptions } from './get-many.js';
 import { runUpdate, type Updater, type UpdateOptions, type UpdateResult } from './update.js';
+import { checkOperation, dataTypeValue, type DataTypeReadOptions, type DataTypeRemoveOptions, type DataTypeValue, type DataTypeWriteOptions, type MapOperation } from './datatypes.js';
 import type { DeleteOptions, GetJsonOptions, GetJsonResult, GetOptions, GetResult, PutOptions, Sibling, WriteOptions } from './types.js';
 
 export interface ClientOptions {
@@ -99,7 +100,7 @@ function parseJson(answer: Answer): unknown {
 /** One request as send() makes it. */
 interface Request {
   readonly key: string;
-  readonly method: 'GET' | 'PUT' | 'DELETE';
+  readonly method: 'GET' | 'PUT' | 'DELETE' | 'POST';
   readonly path: string;
   readonly timeoutMs: number;
   readonly signal?: AbortSignal | undefined;
@@ -352,6 +353,56 @@ export class RingkvClient {
    */
   getMany(keys: readonly string[], options: GetManyOptions = {}): Promise<GetManyEntry[]> {
     return getMany(keys, (key, signal) => this.get(key, { ...options, ...(signal ? { signal } : {}) }), options);
+  }
+
+  /**
+   * Reads a data type (docs/datatypes.md): its type, value and context, or undefined when the
+   * key holds none. Siblings never reach the caller: the node joins them.
+   */
+  async dtGet(key: string, options: DataTypeReadOptions = {}): Promise<DataTypeValue | undefined> {
+    const timeoutMs = options.timeoutMs ?? this.timeoutMs;
+    const path = `/dt/${encodeKey(key)}${this.query({ r: options.r, timeout_ms: timeoutMs })}`;
+    const answer = await this.send({ key, method: 'GET', path, timeoutMs, signal: options.signal });
+    if (answer.status === 200) return dataTypeValue(parseJson(answer));
+    const body = parseJson(answer) as { error?: { code?: string } } | undefined;
+    if (answer.status === 404 && body?.error?.code === 'KV_ERR_NOT_FOUND') return undefined;
+    throw errorFromResponse(answer.status, body, path);
+  }
+
+  /**
+   * Applies one data type operation (`{"increment": 5}`, `{"add": ["a"]}`, a map's
+   * `{"update": {...}}`: docs/datatypes.md) and answers the state written. Not retried on
+   * another node once sent: an OutcomeUnknownError (or `mayHaveApplied`) means it may have
+   * been applied, and a counter increment is not idempotent.
+   */
+  async dtUpdate(key: string, op: object, options: DataTypeWriteOptions = {}): Promise<DataTypeValue> {
+    const timeoutMs = options.timeoutMs ?? this.timeoutMs;
+    const body = utf8.encode(JSON.stringify(checkOperation(op)));
+    const path = `/dt/${encodeKey(key)}${this.query({ r: options.r, w: options.w, pw: options.pw, sloppy: options.sloppy, timeout_ms: timeoutMs })}`;
+    const answer = await this.send({ key, method: 'POST', path, timeoutMs, signal: options.signal, headers: { 'content-type': 'application/json' }, body });
+    if (answer.status !== 200) throw errorFromResponse(answer.status, parseJson(answer), path, true);
+    return dataTypeValue(parseJson(answer));
+  }
+
+  /** Adds `by` (negative: subtracts) to the counter at `key`. */
+  counterIncrement(key: string, by = 1, options: DataTypeWriteOptions = {}): Promise<DataTypeValue> {
+    return this.dtUpdate(key, by < 0 ? { decrement: -by } : { increment: by }, options);
+  }
+
+  /** Adds elements to the set at `key` (add wins over a concurrent removal). */
+  setAdd(key: string, elements: readonly string[], options: DataTypeWriteOptions = {}): Promise<DataTypeValue> {
+    return this.dtUpdate(key, { add: elements }, options);
+  }
+
+  /** Removes elements from the set at `key`: those `options.context` saw (default: the node's read). */
+  setRemove(key: string, elements: readonly string[], options: DataTypeRemoveOptions = {}): Promise<DataTypeValue> {
+    const { context, ...rest } = options;
+    return this.dtUpdate(key, { remove: elements, ...(context === undefined ? {} : { context }) }, rest);
+  }
+
+  /** Updates and removes fields of the map at `key`. */
+  mapUpdate(key: string, op: MapOperation, options: DataTypeWriteOptions = {}): Promise<DataTypeValue> {
+    return this.dtUpdate(key, { update: op.update ?? {}, ...(op.remove === undefined ? {} : { remove: op.remove }), ...(op.context === undefined ? {} : { context: op.context }) }, options);
   }
 
   /** Closes every connection. */

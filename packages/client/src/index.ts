@@ -5,3 +5,4 @@ export { mergeGCounters, gCounterTotal, incrementGCounter, type GCounter } from 
 export type { Updater, UpdateOptions, UpdateResult } from './update.js';
 export type { GetManyOptions, GetManyEntry } from './get-many.js';
 export type { Sibling, GetResult, GetOptions, PutOptions, DeleteOptions, WriteOptions, GetJsonOptions, GetJsonResult, Resolver, CallOptions } from './types.js';
+export type { DataTypeValue, DataTypeReadOptions, DataTypeWriteOptions, DataTypeRemoveOptions, MapOperation } from './datatypes.js';

@@ -5,3 +5,4 @@ export * from './zone.js';
 export * from './node-id.js';
 export * from './ttl.js';
 export * from './replica-health.js';
+export * from './datatypes/index.js';

@@ -7,8 +7,9 @@
  * - `/admin/local/*` and every non-GET `/admin/*` route: the admin token, else 401.
  * - read-only `/admin/*` and `/metrics`: open; with client tokens (`--auth-file`) on, the admin
  *   token or any valid client token, else 401.
- * - `/kv/*`: open; with client tokens on, a token granting the operation on the key (401
- *   without a known token, 403 when not granted); the admin token may do everything.
+ * - `/kv/*` and `/dt/*`: open; with client tokens on, a token granting the operation on the key
+ *   (401 without a known token, 403 when not granted; a /dt POST is a write); the admin token
+ *   may do everything.
  * - `/internal/*`: with `--tls-ca`, only over a connection whose client certificate verified
  *   against the ring's CA (401 otherwise); the cluster signature is checked after this by the
  *   internal routes themselves.
@@ -87,16 +88,17 @@ export function accessRoutes(app: Hono, deps: AccessDeps): void {
 
   app.use('/metrics', (c: Context, next: Next) => readOnly(c, next, 'metrics'));
 
-  app.use('/kv/*', async (c: Context, next: Next) => {
+  // /dt/ (data types, docs/datatypes.md) is guarded as /kv/ is, its POST being a write.
+  for (const prefix of ['/kv/', '/dt/']) app.use(`${prefix}*`, async (c: Context, next: Next) => {
     const tokens = deps.clientTokens();
     if (tokens === undefined || isAdmin(c)) return next();
     const client = clientOf(c, tokens);
     if (client === undefined) return refuse(c, deps, 'kv', unauthorized('a known client token is required (Authorization: Bearer <token>)'));
-    const op = operationOf(c.req.method);
+    const op = prefix === '/dt/' && c.req.method === 'POST' ? 'write' : operationOf(c.req.method);
     if (op === undefined) return next(); // the router answers 405
     let key: string;
     try {
-      key = parseKey(c.req.url, '/kv/', deps.keyBytesMax);
+      key = parseKey(c.req.url, prefix, deps.keyBytesMax);
     } catch {
       return next(); // the route answers 400 for the malformed key
     }

@@ -15,6 +15,7 @@ import { internalRoutes, type InternalDeps } from './internal-routes.js';
 import { accessRoutes, type AccessDeps } from './access.js';
 import { healthRoutes } from './health-routes.js';
 import { dashboardRoutes, type DashboardDeps } from './dashboard-routes.js';
+import { dtRoutes } from './dt-routes.js';
 
 export interface AppDeps {
   readonly client: ClientDeps;
@@ -95,6 +96,7 @@ export function createApp(deps: AppDeps): Hono {
   if (deps.access !== undefined) accessRoutes(app, deps.access);
   healthRoutes(app, { membership: deps.admin.membership, isStopping: deps.isStopping, ...(deps.isDraining ? { isDraining: deps.isDraining } : {}), ...(deps.clock ? { clock: deps.clock } : {}), ...(deps.answers ? { answers: deps.answers } : {}) });
   clientRoutes(app, deps.client);
+  dtRoutes(app, deps.client);
   adminRoutes(app, deps.admin);
   if (deps.dashboard !== undefined) dashboardRoutes(app, deps.dashboard);
   internalRoutes(app, deps.internal);

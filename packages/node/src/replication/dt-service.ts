@@ -1,0 +1,127 @@
+/**
+ * Data types over the ordinary key-value path (docs/datatypes.md). A data type is stored as a
+ * plain object whose value is its encoded state (content type DATA_TYPE_CONTENT_TYPE), so read
+ * repair, hinted handoff, anti-entropy and ownership handoff carry it unchanged. Storage-level
+ * siblings of such a key are transient: a read joins every live sibling by the type's join, and
+ * a write reads, joins, applies the operation under a fresh dot (dt-actors.ts) and writes back
+ * with the read's causal context, so the siblings it joined collapse into its one new version.
+ *
+ * Writes of one key through this node run one at a time (a bounded queue per key): that is what
+ * keeps the node's dots on a key in one chain. Writes through different nodes run concurrently
+ * and meet as siblings, joined by the next read.
+ */
+import {
+  applyOperation,
+  DATA_TYPE_CONTENT_TYPE,
+  DataTypeError,
+  decodeDataType,
+  encodeDataType,
+  join,
+  type DataType,
+  type DataTypeLimits,
+  type Operation,
+} from '@ringkv/protocol';
+import { KvError } from '../errors.js';
+import { contextOf, visibleAt, type VersionedObject } from '../core/versioned.js';
+import type { VersionVector } from '../core/clock.js';
+import type { KvService, WriteOptions } from './kv-service.js';
+import { DataTypeActors } from './dt-actors.js';
+
+export interface DataTypeServiceDeps {
+  readonly kv: KvService;
+  readonly limits: DataTypeLimits;
+  readonly nowMs: () => number;
+  readonly random: () => number;
+  /** Keys whose actor this node remembers (least recently written forgotten first). */
+  readonly actorKeysMax: number;
+  /** Writes of one key that may wait behind the one in flight; past it, 503 KV_ERR_OVERLOADED. */
+  readonly queuedPerKeyMax: number;
+}
+
+/** A key's data type as read: the joined state (undefined: none) and the storage context. */
+export interface DataTypeRead {
+  readonly state: DataType | undefined;
+  /** The object's version vector: a write sends it so the siblings it joined collapse. */
+  readonly storageContext: VersionVector;
+}
+
+/** DataTypeError → KvError (the node's one coded error), everything else untouched. */
+export function asKvError(error: unknown): unknown {
+  return error instanceof DataTypeError ? new KvError(error.code, error.message, error.details) : error;
+}
+
+/** Joins the live siblings of an object into one state; a sibling that is not a data type is a 409. */
+export function joinSiblings(object: VersionedObject | undefined, nowMs: number, limits: DataTypeLimits): DataTypeRead {
+  if (object === undefined) return { state: undefined, storageContext: [] };
+  let state: DataType | undefined;
+  for (const sibling of visibleAt(object, nowMs).siblings) {
+    if (sibling.deleted) continue;
+    if (sibling.contentType !== DATA_TYPE_CONTENT_TYPE) {
+      throw new KvError('KV_ERR_DT_TYPE_MISMATCH', `the key holds a plain value (${sibling.contentType}), not a data type`, { reason: 'not-a-data-type' });
+    }
+    const decoded = decodeDataType(sibling.value, limits);
+    if (state !== undefined && state.store.kind !== decoded.store.kind) {
+      throw new KvError('KV_ERR_DT_TYPE_MISMATCH', `the key holds siblings of two types (${state.store.kind}, ${decoded.store.kind}); delete it through /kv with its context`, { reason: 'conflicting-types' });
+    }
+    state = state === undefined ? decoded : join(state, decoded);
+  }
+  return { state, storageContext: contextOf(object) };
+}
+
+export class DataTypeService {
+  private readonly actors: DataTypeActors;
+  private readonly queues = new Map<string, { tail: Promise<unknown>; length: number }>();
+
+  constructor(private readonly deps: DataTypeServiceDeps) {
+    this.actors = new DataTypeActors(deps.actorKeysMax, deps.random);
+  }
+
+  /** The key's joined state, read at `r`. */
+  async read(key: string, options: { r: number; timeoutMs: number }): Promise<DataTypeRead> {
+    try {
+      return joinSiblings(await this.deps.kv.get(key, options), this.deps.nowMs(), this.deps.limits);
+    } catch (error) {
+      throw asKvError(error);
+    }
+  }
+
+  /** Applies `op` to the key (read at `r`, written at `w`) and returns the state written. */
+  update(key: string, op: Operation, options: WriteOptions & { r: number }): Promise<DataType> {
+    const queue = this.queues.get(key) ?? { tail: Promise.resolve(), length: 0 };
+    if (queue.length > this.deps.queuedPerKeyMax) {
+      return Promise.reject(new KvError('KV_ERR_OVERLOADED', `${queue.length} writes of this data type already wait at this node; retry later`, { queued: queue.length }));
+    }
+    const run = queue.tail.then(() => this.updateNow(key, op, options));
+    queue.length++;
+    queue.tail = run.catch(() => {}).finally(() => {
+      queue.length--;
+      if (queue.length === 0 && this.queues.get(key) === queue) this.queues.delete(key);
+    });
+    this.queues.set(key, queue);
+    return run;
+  }
+
+  private async updateNow(key: string, op: Operation, options: WriteOptions & { r: number }): Promise<DataType> {
+    const deadline = this.deps.nowMs() + options.timeoutMs;
+    const { state, storageContext } = await this.read(key, { r: options.r, timeoutMs: options.timeoutMs });
+    const timeoutMs = deadline - this.deps.nowMs();
+    if (timeoutMs < 1) throw new KvError('KV_ERR_TIMEOUT', `the read took the whole timeout_ms (${options.timeoutMs}); nothing was written`, { timeoutMs: options.timeoutMs });
+    const dot = this.actors.next(key, state?.context);
+    let next: DataType;
+    let value: Uint8Array;
+    try {
+      next = applyOperation(state, op, dot, this.deps.nowMs(), this.deps.limits);
+      value = encodeDataType(next, this.deps.limits);
+    } catch (error) {
+      throw asKvError(error);
+    }
+    try {
+      await this.deps.kv.put(key, { context: storageContext, deleted: false, value, contentType: DATA_TYPE_CONTENT_TYPE }, { ...options, timeoutMs });
+    } catch (error) {
+      this.actors.failed(key);
+      throw error;
+    }
+    this.actors.written(key, dot);
+    return next;
+  }
+}
