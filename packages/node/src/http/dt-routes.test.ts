@@ -19,7 +19,7 @@ t.test('client tokens and grants apply to /dt/ as to /kv/', async (t) => {
   const config = validateConfig({ adminToken: ADMIN }, testConfig);
   const transport = new MemoryTransport(new MemoryNetwork(), config.nodeId);
   const access = { adminToken: ADMIN, clientTokens: () => tokens, peerCertificateRequired: false };
-  const { app } = assemble(config, 'http://node.test', { transport, access }, pino({ level: 'silent' }), () => 1_000, new MemoryStore());
+  const { app } = assemble(config, 'http://node.test', { transport, access }, pino({ level: 'silent' }), () => 1_000, new MemoryStore({ nowMs: () => 1_000 }));
   const cases: Array<[method: string, path: string, token: string | undefined, status: number]> = [
     ['POST', '/dt/cart%2F1', undefined, 401],
     ['POST', '/dt/cart%2F1', 'unknown-token', 401],
