@@ -19,7 +19,7 @@ import type { Context, Hono, Next } from 'hono';
 import { KvError } from '../errors.js';
 import { bearerToken, sameToken, tokenDigest } from '../access/bearer.js';
 import { granted, type Operation, type TokenTable } from '../access/client-tokens.js';
-import { headerOf, incomingOf, parseKey } from './request.js';
+import { headerOf, incomingOf, parseKey } from './parse.js';
 
 export interface AccessDeps {
   /** The admin token; '' refuses every admin-only request. */
