@@ -10,6 +10,7 @@ import { KvError } from '../errors.js';
 import type { VersionVector } from '../core/clock.js';
 import {
   declaredTooLarge,
+  declaresBody,
   parseContentType,
   parseDashboardNode,
   parseDelete,
@@ -269,6 +270,18 @@ t.test('the value limit: a declared Content-Length over it is refused before the
     if (refused !== undefined) throw refused;
     return undefined;
   });
+});
+
+t.test('whether a body follows: Content-Length or Transfer-Encoding (a refused one is never read)', async (t) => {
+  for (const node of [false, true]) {
+    const via = node ? ' (Node headers)' : ' (web headers)';
+    check<Record<string, string>, boolean>(t, [
+      { name: `neither${via}`, input: {}, want: false },
+      { name: `a length, even zero${via}`, input: { 'content-length': '0' }, want: true },
+      { name: `chunked${via}`, input: { 'transfer-encoding': 'chunked' }, want: true },
+      { name: `an unrelated header${via}`, input: { 'content-type': 'text/plain' }, want: false },
+    ], (headers) => declaresBody(edge('/kv/k', headers, node)));
+  }
 });
 
 t.test('whole requests: every option in one result, checked in a fixed order', async (t) => {

@@ -53,6 +53,11 @@ export function headerOf(c: { env: unknown; req: { header(name: string): string 
   return Array.isArray(value) ? value.join(', ') : value;
 }
 
+/** True when the request says a body follows (Content-Length or Transfer-Encoding), read or not. */
+export function declaresBody(c: EdgeRequest): boolean {
+  return headerOf(c, 'content-length') !== undefined || headerOf(c, 'transfer-encoding') !== undefined;
+}
+
 // ---------------------------------------------------------------------------------------------
 // The key and the value limit.
 
