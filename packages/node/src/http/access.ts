@@ -20,7 +20,7 @@ import type { Context, Hono, Next } from 'hono';
 import { KvError } from '../errors.js';
 import { bearerToken, sameToken, tokenDigest } from '../access/bearer.js';
 import { granted, type Operation, type TokenTable } from '../access/client-tokens.js';
-import { headerOf, incomingOf, parseKey } from './request.js';
+import { declaresBody, headerOf, incomingOf, parseKey } from './parse.js';
 
 export interface AccessDeps {
   /** The admin token; '' refuses every admin-only request. */
@@ -40,7 +40,7 @@ function refuse(c: Context, deps: AccessDeps, area: string, error: KvError): Res
   deps.refused?.(area, error.code);
   const headers: Record<string, string> = error.status === 401 ? { 'www-authenticate': CHALLENGE } : {};
   // A refused body is never read: close the connection rather than drain what a stranger sends.
-  if (c.req.header('content-length') !== undefined || c.req.header('transfer-encoding') !== undefined) headers.connection = 'close';
+  if (declaresBody(c)) headers.connection = 'close';
   return c.json(error.toBody(), error.status as 401, headers);
 }
 

@@ -13,7 +13,7 @@ import type { Store } from '../storage/store.js';
 import type { AntiEntropy } from '../replication/anti-entropy.js';
 import type { OwnershipTransfer } from '../replication/ownership-transfer.js';
 import type { MembershipControl } from '../membership/control.js';
-import { parseKey } from './request.js';
+import { parseExchangePeer, parseKey, parseRemoveTarget, parseTransferAction } from './parse.js';
 import { siblingsBody } from './render.js';
 import { snapshotRoute } from './snapshot-route.js';
 
@@ -34,22 +34,28 @@ export interface AdminDeps {
   readonly control?: MembershipControl;
 }
 
+/** The status, members, ring and key routes and /metrics; the rest are registered by the functions below. */
 export function adminRoutes(app: Hono, deps: AdminDeps): void {
-  const describe = (id: string) => {
-    const member = deps.membership.member(id);
-    return { id, address: member?.address ?? null, status: member?.status ?? 'dead', zone: member?.zone ?? null };
-  };
-
   app.get('/admin/status', (c) => c.json(deps.status()));
 
   // zone: null for a member without one (the fixed fields first, as SPEC.md lists them).
   app.get('/admin/members', (c) => c.json(deps.membership.members().map((m) => ({ id: m.id, address: m.address, status: m.status, incarnation: m.incarnation, zone: m.zone ?? null }))));
 
-  // Runs anti-entropy now: with ?peer=<id>, one exchange with that member; without, one with
-  // every reachable member this node shares arcs with, one after another. Answers the reports.
-  // Ownership changes (docs/healing.md). Leave: this node announces it leaves the ring, hands
-  // its data to the new owners, then stops (202: it has only begun). Remove: an operator
-  // drops a dead member for good; refused for a member that is not dead.
+  membershipChangeRoutes(app, deps);
+  antiEntropyRoutes(app, deps);
+  snapshotRoute(app, deps.store);
+  ringRoutes(app, deps);
+
+  app.get('/metrics', async (c) => c.text(await deps.registry.metrics(), 200, { 'content-type': deps.registry.contentType }));
+}
+
+/**
+ * Ownership changes (docs/healing.md). Leave: this node announces it leaves the ring, hands its
+ * data to the new owners, then stops (202: it has only begun). Remove: an operator drops a dead
+ * member for good; refused for a member that is not dead. Transfers: pause or resume this
+ * node's handoff of data it no longer owns.
+ */
+function membershipChangeRoutes(app: Hono, deps: AdminDeps): void {
   const control = (): MembershipControl => {
     if (deps.control === undefined) throw new KvError('KV_ERR_BAD_REQUEST', 'membership is static on this node: change the peer list instead');
     return deps.control;
@@ -59,34 +65,38 @@ export function adminRoutes(app: Hono, deps: AdminDeps): void {
     return c.json({ leaving: true, transfers: deps.transfer.status() }, 202);
   });
   app.post('/admin/remove', (c) => {
-    const id = c.req.query('id');
-    const member = id === undefined ? undefined : deps.membership.member(id);
-    if (id === undefined || member === undefined) throw new KvError('KV_ERR_BAD_REQUEST', `no member ${id ?? '(give ?id=)'}`, { id: id ?? null });
-    if (id === deps.membership.selfId) throw new KvError('KV_ERR_BAD_REQUEST', 'a node cannot remove itself: use POST /admin/leave', { id });
-    if (member.status !== 'dead') throw new KvError('KV_ERR_BAD_REQUEST', `member ${id} is ${member.status}, not dead: only a dead member can be removed (a live one leaves)`, { id, status: member.status });
+    const id = parseRemoveTarget(c.req.query('id'), deps.membership);
     control().remove(id);
     return c.json({ removed: id });
   });
-  // Pause or resume this node's handoff of data it no longer owns (?action=pause|resume).
   app.post('/admin/transfers', (c) => {
-    const action = c.req.query('action');
-    if (action !== 'pause' && action !== 'resume') throw new KvError('KV_ERR_BAD_REQUEST', 'action must be pause or resume', { action: action ?? null });
-    deps.transfer.setPaused(action === 'pause');
+    deps.transfer.setPaused(parseTransferAction(c.req.query('action')) === 'pause');
     return c.json(deps.transfer.status());
   });
   app.get('/admin/transfers', (c) => c.json(deps.transfer.status()));
+}
 
+/**
+ * Runs anti-entropy now: with ?peer=<id>, one exchange with that member; without, one with
+ * every reachable member this node shares arcs with, one after another. Answers the reports.
+ * GET lists those partners (ringkv repair asks them one by one).
+ */
+function antiEntropyRoutes(app: Hono, deps: AdminDeps): void {
   app.post('/admin/anti-entropy', async (c) => {
-    const peer = c.req.query('peer');
-    if (peer !== undefined && deps.membership.member(peer) === undefined) throw new KvError('KV_ERR_BAD_REQUEST', `no member ${peer}`, { peer });
+    const peer = parseExchangePeer(c.req.query('peer'), deps.membership);
     const reports = [];
     for (const id of peer === undefined ? deps.antiEntropy.partners() : [peer]) reports.push(await deps.antiEntropy.exchange(id));
     return c.json({ exchanges: reports });
   });
-  // The members this node runs anti-entropy with (ringkv repair asks them one by one).
   app.get('/admin/anti-entropy', (c) => c.json({ partners: deps.antiEntropy.partners() }));
+}
 
-  snapshotRoute(app, deps.store);
+/** The ring's ownership, a key's preference list, and this node's own replica of a key. */
+function ringRoutes(app: Hono, deps: AdminDeps): void {
+  const describe = (id: string) => {
+    const member = deps.membership.member(id);
+    return { id, address: member?.address ?? null, status: member?.status ?? 'dead', zone: member?.zone ?? null };
+  };
 
   app.get('/admin/ring', (c) => {
     const ring = deps.ring();
@@ -125,6 +135,4 @@ export function adminRoutes(app: Hono, deps: AdminDeps): void {
     const object = visibleAt(stored, deps.nowMs()); // an expired value shows as deleted, as reads see it
     return c.json({ key, ...siblingsBody(object, deps.encodeContext(object, key)) });
   });
-
-  app.get('/metrics', async (c) => c.text(await deps.registry.metrics(), 200, { 'content-type': deps.registry.contentType }));
 }

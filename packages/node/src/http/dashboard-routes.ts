@@ -19,7 +19,7 @@ import type { Store } from '../storage/store.js';
 import { dashboardBody, nodeFigures, type FiguresDeps, type NodeFigures } from '../dashboard/figures.js';
 import type { PeerAnswer, PeerFetch } from '../dashboard/peer-fetch.js';
 import { DASHBOARD_CSS, DASHBOARD_HTML, DASHBOARD_JS } from '../dashboard/page.js';
-import { headerOf, parseKey } from './request.js';
+import { headerOf, parseDashboardNode, parseKey } from './parse.js';
 import { siblingsBody } from './render.js';
 
 /** Members whose figures one /admin/dashboard/nodes call asks for (sorted by id). */
@@ -96,9 +96,8 @@ export function dashboardRoutes(app: Hono, deps: DashboardDeps): void {
 
   app.get('/admin/dashboard/nodes', async (c) => {
     const authorization = headerOf(c, 'authorization');
-    const node = c.req.query('node');
+    const node = parseDashboardNode(c.req.query('node'), membership);
     if (node === undefined) return c.json(await everyNode(authorization));
-    if (membership.member(node) === undefined) throw new KvError('KV_ERR_BAD_REQUEST', `no member ${JSON.stringify(node.slice(0, 200))}`, { node: node.slice(0, 200) });
     return c.json({ nodes: [await entryOf(node, authorization)], truncated: false });
   });
 

@@ -10,7 +10,6 @@
  */
 import type { Context, Hono } from 'hono';
 import { KvError } from '../errors.js';
-import { isNodeId, isZoneName } from '@ringkv/protocol';
 import { answerHello, checkBody, checkRequest, HELLO_PATH, type Receiver } from '../transport/auth.js';
 import { AUTH_SKEW_MS_DEFAULT, PEER_CLOCK_WINDOW_MS, REPLAY_ENTRIES_MAX_DEFAULT, ReplayGuard } from '../transport/replay-guard.js';
 import {
@@ -24,7 +23,8 @@ import { decodeTreeRequest, encodeTreeResponse } from '../transport/tree-message
 import type { FaultPlan } from '../transport/fault-plan.js';
 import type { StaticPeer } from '../membership/static-membership.js';
 import { CHALLENGE_PATH, checkChallengeRequest, type ChallengeTable } from '../transport/stream-auth.js';
-import { incomingOf, readBody } from './request.js';
+import { incomingOf, parseFaultPlan, parseMembers } from './parse.js';
+import { readBody } from './request.js';
 
 export interface InternalDeps {
   /** Internal keys of the keyring, primary first (read per request: a reload takes effect at once). */
@@ -89,32 +89,6 @@ function binary(c: Context, bytes: Uint8Array): Response {
   return c.body(bytes as Uint8Array<ArrayBuffer>, 200, { 'content-type': 'application/octet-stream' });
 }
 
-function parseMembers(body: Uint8Array): StaticPeer[] {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Buffer.from(body).toString('utf8'));
-  } catch {
-    throw new KvError('KV_ERR_BAD_REQUEST', 'members must be JSON');
-  }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    throw new KvError('KV_ERR_BAD_REQUEST', 'members must be a JSON object {"members": [...]}');
-  }
-  const list = (parsed as { members?: unknown }).members;
-  const valid =
-    Array.isArray(list) &&
-    list.length <= 1024 &&
-    list.every(
-      (m) =>
-        typeof m?.id === 'string' &&
-        isNodeId(m.id) &&
-        typeof m?.address === 'string' &&
-        /^https?:\/\/[^\s/@]+$/.test(m.address) &&
-        (m.zone === undefined || m.zone === null || m.zone === '' || isZoneName(m.zone)),
-    );
-  if (!valid) throw new KvError('KV_ERR_BAD_REQUEST', 'members must be [{id, address: "http://host:port", zone?: NAME}]');
-  return (list as Array<StaticPeer & { zone?: string | null }>).map(({ id, address, zone }) => ({ id, address, ...(zone ? { zone } : {}) }));
-}
-
 export function internalRoutes(app: Hono, deps: InternalDeps): void {
   const authenticated = authenticator(deps);
 
@@ -166,21 +140,9 @@ export function internalRoutes(app: Hono, deps: InternalDeps): void {
     // store slow (0 ends it). Either or both.
     app.post('/internal/faults', async (c) => {
       const { body } = await authenticated(c);
-      let plan: { block?: unknown; storeDelayMs?: unknown } | undefined;
-      try {
-        const parsed = JSON.parse(Buffer.from(body).toString('utf8')) as unknown;
-        plan = parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as typeof plan) : undefined;
-      } catch {
-        plan = undefined;
-      }
-      const { block, storeDelayMs } = plan ?? {};
-      const blockOk = block === undefined || (Array.isArray(block) && block.length <= 1024 && block.every((id) => isNodeId(id)));
-      const delayOk = storeDelayMs === undefined || (Number.isInteger(storeDelayMs) && (storeDelayMs as number) >= 0 && (storeDelayMs as number) <= 60_000);
-      if (plan === undefined || (block === undefined && storeDelayMs === undefined) || !blockOk || !delayOk) {
-        throw new KvError('KV_ERR_BAD_REQUEST', 'faults must be {"block": [member ids], "storeDelayMs": 0..60000}, either or both');
-      }
-      if (block !== undefined) faults.block(block as string[]);
-      if (storeDelayMs !== undefined) faults.storeDelayMs = storeDelayMs as number;
+      const { block, storeDelayMs } = parseFaultPlan(body);
+      if (block !== undefined) faults.block(block);
+      if (storeDelayMs !== undefined) faults.storeDelayMs = storeDelayMs;
       return c.json({ block: faults.list(), storeDelayMs: faults.storeDelayMs });
     });
   }
