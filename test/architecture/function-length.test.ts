@@ -7,15 +7,6 @@ import { functionLengths, longFunctions, FUNCTION_LINES_MAX } from './function-l
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-/**
- * Long functions split on other branches of issue 14 (the HTTP edge and the coordinator's
- * request machine). The integrator deletes this constant when those branches are merged;
- * the check then covers them too. Any other long function fails the test.
- */
-const SPLIT_ON_OTHER_BRANCHES: ReadonlySet<string> = new Set([
-  'packages/node/src/http/admin-routes.ts adminRoutes',
-]);
-
 /** `lines` lines of a body, one statement each. */
 function body(lines: number, indent = '  '): string {
   return Array.from({ length: lines }, (_, i) => `${indent}x += ${i};`).join('\n');
@@ -84,13 +75,10 @@ t.test('methods, constructors, accessors and function expressions are measured; 
 
 t.test(`no function over ${FUNCTION_LINES_MAX} lines in packages/*/src`, async (t) => {
   const long = longFunctions(root);
-  const offenders = long.filter((fn) => !SPLIT_ON_OTHER_BRANCHES.has(`${fn.file} ${fn.name}`));
+  const offenders = long;
   t.same(
     offenders.map((fn) => `${fn.file}:${fn.line} ${fn.name} (${fn.lines} lines)`),
     [],
     `functions over ${FUNCTION_LINES_MAX} lines:\n  ${offenders.map((fn) => `${fn.file}:${fn.line} ${fn.name} (${fn.lines} lines)`).join('\n  ')}`,
   );
-  // The exemptions name real functions: one that was split (or renamed) must leave the list.
-  const stale = [...SPLIT_ON_OTHER_BRANCHES].filter((entry) => !long.some((fn) => `${fn.file} ${fn.name}` === entry));
-  t.same(stale, [], 'every SPLIT_ON_OTHER_BRANCHES entry is still a long function (delete the ones split)');
 });

@@ -21,16 +21,6 @@ const COMPOSITION_ROOTS: ReadonlySet<string> = new Set(['packages/node/src/node.
  */
 const TOOL_EDGES: ReadonlySet<string> = new Set(['packages/node/src/transport/internal-client.ts']);
 
-/** Fixed on another branch of issue 14 (MemoryStore's nowMs); the integrator deletes this constant at merge. */
-const FIXED_ON_OTHER_BRANCHES: ReadonlySet<string> = new Set([]);
-
-/**
- * Found by this check in storage/, which another engineer owns while issue 14 is worked on
- * (newEpoch's and snapshotPath's `random = Math.random`); not edited here, to keep the
- * branches apart. Each must be made a required dependency, then its entry deleted.
- */
-const LEFT_FOR_THEIR_OWNERS: ReadonlySet<string> = new Set(['packages/node/src/storage/store.ts', 'packages/node/src/storage/snapshot.ts']);
-
 t.test('planted defaults of every form are found; explicit dependencies are not', async (t) => {
   const text = [
     'export class A {',
@@ -72,13 +62,9 @@ t.test('a fallback that only contains one is not reported twice', async (t) => {
 });
 
 t.test('no silent default for time, randomness or timers in packages/*/src outside the composition root', async (t) => {
-  const exempt = new Set([...COMPOSITION_ROOTS, ...TOOL_EDGES, ...FIXED_ON_OTHER_BRANCHES, ...LEFT_FOR_THEIR_OWNERS]);
+  const exempt = new Set([...COMPOSITION_ROOTS, ...TOOL_EDGES]);
   const found = defaultClocksUnder(root, exempt).map((d) => `${d.file}:${d.line} ${d.kind}: ${d.text}`);
   t.same(found, [], `silent defaults (make them required; pick them in the composition root):\n  ${found.join('\n  ')}`);
-  // A listed file that no longer has a default must leave its list, so the lists stay true.
-  const pending = [...FIXED_ON_OTHER_BRANCHES, ...LEFT_FOR_THEIR_OWNERS];
-  const stale = pending.filter((file) => defaultClocksUnder(root, new Set()).every((d) => d.file !== file));
-  t.same(stale, [], 'every listed file still has a default (delete the entries fixed)');
   // The composition roots do pick the defaults: the check would be vacuous if they moved.
   t.ok(defaultClocksUnder(root, new Set()).some((d) => d.file === 'packages/node/src/root/assemble.ts' && d.text === 'realTimers'), 'assemble picks the real timers');
 });

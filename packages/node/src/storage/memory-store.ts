@@ -18,7 +18,7 @@ import { encodeObject } from '../core/object-codec.js';
 import { DigestTree, objectDigest, sameHash, type KeyDigest, type RangeSummary } from './digest-tree.js';
 import { KvError } from '../errors.js';
 import type { SnapshotFile } from './snapshot.js';
-import { GroupCommitQueue, localDeadAfterMs, mergeIntoStore, newEpoch, nextTurn, type Scheduler, type MergeOptions, type Store, type StoreStats } from './store.js';
+import { GroupCommitQueue, localDeadAfterMs, mergeIntoStore, nextTurn, randomEpoch, type Scheduler, type MergeOptions, type Store, type StoreStats } from './store.js';
 
 export interface MemoryStoreOptions {
   /** The clock dead rows and hints are stamped with: the process's, or a simulation's. Required. */
@@ -44,7 +44,7 @@ export class MemoryStore implements Store {
 
   constructor(options: MemoryStoreOptions) {
     const { nowMs } = options;
-    this.epoch = options.epoch ?? newEpoch();
+    this.epoch = options.epoch ?? randomEpoch();
     this.hints = new MemoryHintStore(options.limits ?? DEFAULT_HINT_LIMITS, nowMs);
     this.queue = new GroupCommitQueue((batch) => {
       for (const [key, actor] of batch.actors) this.actors.set(key, actor);

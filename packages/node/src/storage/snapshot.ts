@@ -10,6 +10,7 @@
  * A restore (restore.ts) is offline: it checks the file with `checkSnapshotFile` first.
  */
 import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { KvError } from '../errors.js';
@@ -29,9 +30,9 @@ export interface SnapshotFile {
 export const SNAPSHOT_PREFIX = 'snapshot-';
 const SNAPSHOT_SUFFIX = '.tmp';
 
-/** A fresh temporary snapshot path in `dir`. */
-export function snapshotPath(dir: string, random: () => number = Math.random): string {
-  return join(dir, `${SNAPSHOT_PREFIX}${Math.floor(random() * 2 ** 48).toString(36)}${SNAPSHOT_SUFFIX}`);
+/** A fresh temporary snapshot path in `dir` (a name no other snapshot in flight has). */
+export function snapshotPath(dir: string): string {
+  return join(dir, `${SNAPSHOT_PREFIX}${randomBytes(6).toString('hex')}${SNAPSHOT_SUFFIX}`);
 }
 
 /**

@@ -27,7 +27,7 @@ import { storageError } from './storage-error.js';
 import { migrate } from './migrations.js';
 import { ringPosition } from '@ringkv/protocol';
 import { DigestTree, objectDigest, type KeyDigest, type RangeSummary } from './digest-tree.js';
-import { GroupCommitQueue, localDeadAfterMs, mergeIntoStore, newEpoch, nextTurn, type CommitBatch, type Scheduler, type MergeOptions, type Store, type StoreStats } from './store.js';
+import { GroupCommitQueue, localDeadAfterMs, mergeIntoStore, nextTurn, randomEpoch, type CommitBatch, type Scheduler, type MergeOptions, type Store, type StoreStats } from './store.js';
 import { WalSync, type FileSync } from './wal-sync.js';
 import { fsyncPath } from './fsync-path.js';
 import { removeStaleSnapshots, snapshotPath, SNAPSHOT_TAKEN_META, type SnapshotFile } from './snapshot.js';
@@ -138,7 +138,7 @@ function openEpoch(db: Database.Database, synchronous: 'full' | 'normal'): strin
   let epoch = read('epoch');
   const clean = read('clean_stop') === '1';
   if (epoch === undefined || (synchronous === 'normal' && !clean)) {
-    epoch = newEpoch();
+    epoch = randomEpoch();
     write.run('epoch', epoch);
   }
   write.run('clean_stop', '0');

@@ -13,6 +13,7 @@
  * the batch's writes are rejected but stay readable, like any write whose outcome is unknown
  * (a timeout): the store then refuses every further write.
  */
+import { randomInt } from 'node:crypto';
 import { KvError } from '../errors.js';
 import type { HintStore } from './hints.js';
 import { mergeChange, type VersionedObject, type VersioningLimits } from '../core/versioned.js';
@@ -183,11 +184,20 @@ export function mergeIntoStore(
   return write(key, merged ?? current!, options.actor, options.position);
 }
 
-/** A fresh random epoch: 8 base-36 characters. */
-export function newEpoch(random: () => number = Math.random): string {
+/** A fresh epoch of 8 base-36 characters drawn from `random` (the simulation's, seeded). */
+export function newEpoch(random: () => number): string {
   let out = '';
   for (let i = 0; i < 8; i++) out += Math.floor(random() * 36).toString(36);
   return out;
+}
+
+/**
+ * A fresh epoch from the operating system's randomness, for a store outside the simulation: an
+ * epoch keeps a node's new life from reusing the dots of an old one, so two lives must not draw
+ * the same one (41 bits; a seeded or predictable source would make that likelier).
+ */
+export function randomEpoch(): string {
+  return newEpoch(() => randomInt(36) / 36);
 }
 
 /** One turn's writes: each key's new object, and the actors rows are given in this batch. */
