@@ -15,13 +15,16 @@ t.test('bench/side-by-side.ts compares the ceiling with a 1-node ring', async (t
   t.match(stdout, /\| do-nothing Node HTTP server \(ceiling\) \| put \| \d+ /, 'a ceiling row');
   t.match(stdout, /\| ringkv 1 node \(N=1, R=W=1\), sync=full \| get \| \d+ /, 'a ringkv row');
   t.match(stdout, /\| ratio \| ops\/s \| goal \| p99 \| goal \| CPU µs\/op \| goal \|/, 'the ratios table, with CPU per op');
-  t.match(stdout, /\| target CPU % \| CPU µs\/op \| loadgen CPU % \|/, 'a CPU-µs-per-op column');
+  t.match(stdout, /\| target CPU % \| CPU µs\/op \| wake-ups\/op \| loadgen CPU % \|/, 'a CPU-µs-per-op column and a wake-ups-per-op column');
+  // A node's PUT sleeps and wakes at least for its fsyncs: wake-ups per op cannot be zero.
+  t.match(stdout, /\| ringkv 1 node \(N=1, R=W=1\), sync=full \| put \| \d+ (\| [^|]+ ){7}\| (0\.0[1-9]|0\.[1-9]\d|[1-9]\d*\.\d\d) \|/, 'a ringkv put row with nonzero wake-ups per op');
   t.match(stdout, /\| ringkv 1 node \(N=1, R=W=1\), sync=full \| put \| \d+ (\| [^|]+ ){6}\| [1-9]\d* \|/, 'a ringkv put row with a nonzero CPU µs/op');
   t.match(stdout, /\| ringkv 1 node sync=full \/ ceiling, put \| [\d.]+x \|[^|]*\| [\d.]+x \|[^|]*\| [\d.]+x \|/, 'a ratio of CPU per op');
-  const result = JSON.parse(readFileSync(out, 'utf8')) as { results: { target: string; op: string; stats: { ops: number }; cpuMicrosPerOp: number }[] };
+  const result = JSON.parse(readFileSync(out, 'utf8')) as { results: { target: string; op: string; stats: { ops: number }; cpuMicrosPerOp: number; wakeupsPerOp: number }[] };
   t.equal(result.results.length, 4, 'put and get for both targets in the JSON result');
   t.ok(result.results.every((r) => r.stats.ops > 0), 'every phase recorded operations');
   t.ok(result.results.filter((r) => r.target.startsWith('ringkv')).every((r) => r.cpuMicrosPerOp > 0), 'ringkv phases have CPU per op, from /proc');
+  t.ok(result.results.filter((r) => r.target.startsWith('ringkv') && r.op === 'put').every((r) => r.wakeupsPerOp > 0), 'ringkv PUT phases have wake-ups per op, from /proc');
 });
 
 t.test('bench/scaling.ts measures a ring and a small key sweep', async (t) => {
