@@ -21,6 +21,9 @@
  *
  * Decoding checks, in order: length (before any work), base64url alphabet, tag, version,
  * entry count and id length bounds, canonical order, positive safe-integer counters.
+ *
+ * Source: riak_kv's `X-Riak-Vclock` header, the same opaque causal context between a read and a
+ * write; ours is signed, theirs is not.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { NODE_ID_BYTES_MAX } from '@ringkv/protocol';

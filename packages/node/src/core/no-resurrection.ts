@@ -10,6 +10,9 @@
  *
  * Both sides ask this module, so "past the grace" means the same instant to each: a row may be
  * reaped exactly when it may no longer be copied to an empty replica. Pure.
+ *
+ * Sources: Cassandra's gc_grace_seconds and riak_kv's delete_mode play this part there (a
+ * tombstone kept long enough for every replica to see it before it may be dropped).
  */
 import { deadAfterMs, type VersionedObject } from './versioned.js';
 

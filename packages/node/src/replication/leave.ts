@@ -3,6 +3,9 @@
  * transfer) and it holds no hint. Hints whose owner is reachable are delivered by the hint
  * loop; the others are handed to another live node here. node.ts polls `leaveStep` until it
  * says done, and so does the cluster simulation, so both follow one rule.
+ *
+ * Source: riak_core's `cluster leave` (a leaving node hands every partition off before it
+ * stops) and Dynamo §4.9 (adding and removing storage nodes).
  */
 import type { Store } from '../storage/store.js';
 import type { HintedHandoff } from './hinted-handoff.js';

@@ -4,6 +4,9 @@
  * ends of an anti-entropy exchange compute it, the asking node (anti-entropy.ts) and the
  * answering one (replica-service.ts, a `summaries` tree request); one definition, so the two
  * cannot drift apart and report every range as different.
+ *
+ * Source: Dynamo §4.7 (Merkle trees over key ranges) and riak_kv's active anti-entropy
+ * exchange (riak_kv_exchange_fsm), which compares range hashes the same way.
  */
 import { DIGEST_BYTES, xorInto, type RangeSummary } from '../storage/digest-tree.js';
 import type { PositionRange } from '../transport/tree-messages.js';

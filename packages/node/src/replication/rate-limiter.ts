@@ -2,6 +2,9 @@
  * A token bucket: `perSecond` tokens a second, at most one second's worth banked. Anti-entropy
  * and transfers take a token per key they move, so a repair of a whole replica cannot starve
  * client traffic; the wait is computed from the injected clock, and sleeping is injected too.
+ *
+ * Source: riak_kv's anti-entropy throttle (riak_kv_entropy_manager) and Cassandra's
+ * stream_throughput_outbound, which bound repair traffic the same way.
  */
 export class RateLimiter {
   private tokens: number;

@@ -15,6 +15,10 @@
  * past the grace to a replica that lacks it (anti-entropy.ts), so replicas that reaped first
  * are not refilled by those that have not yet. Both sides of that rule, what may be reaped and
  * what may be copied, are decided by core/no-resurrection.ts.
+ *
+ * Sources: Cassandra's gc_grace_seconds and riak_kv's delete_mode keep a tombstone for a grace
+ * period too; neither asks every member before dropping it, which is how deleted data comes
+ * back there after a long partition (Cassandra's "zombie" rows).
  */
 import type { Logger } from 'pino';
 import type { MembershipView } from '../membership/membership.js';

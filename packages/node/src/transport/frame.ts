@@ -15,6 +15,9 @@
  * limit for its type, type, flags) before it buffers a byte of the body, so an oversize or
  * unknown frame costs the receiver 16 bytes. Every refusal is a FrameError with a coded reason;
  * the connection that sent it is closed.
+ *
+ * Sources: Cassandra's internode messaging (length-prefixed frames on long-lived connections)
+ * and etcd's rafthttp streams; the deadline in the header follows gRPC's propagated timeouts.
  */
 import { KvError } from '../errors.js';
 

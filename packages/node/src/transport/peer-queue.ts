@@ -8,6 +8,9 @@
  * instead of growing memory without limit. Gets of one key in one batch travel as one op and
  * share its result (unless a write to the key comes between them): 300 concurrent reads of a
  * hot key cost one copy of its object per batch, not 300. The sending itself is injected.
+ *
+ * Sources: Cassandra's outbound message coalescing and etcd's rafthttp pipeline, which batch
+ * per peer the same way.
  */
 import { KvError } from '../errors.js';
 import type { ReplicaOp, ReplicaResult } from './messages.js';

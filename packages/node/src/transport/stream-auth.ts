@@ -24,6 +24,9 @@
  * its epoch and its challenge table are new (`stale-epoch` / `replayed`); sent to another node
  * it names the wrong receiver (`misdirected`). A captured accept answers only the Nd it was made
  * for. Both sides prove knowledge of the key over fresh nonces of the other side.
+ *
+ * Source: the Erlang distribution handshake (mutual challenge-response keyed by the cookie),
+ * here with HMAC-SHA256 and bound to the boot epoch so a recorded handshake cannot be replayed.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { KvError } from '../errors.js';

@@ -17,6 +17,9 @@
  *   connection with that reason. An answer to a request that already timed out is dropped.
  * Closing fails every request still waiting with KV_ERR_PEER_UNREACHABLE (`delivered`: the
  * peer may have acted on it).
+ *
+ * Sources: Cassandra's internode OutboundConnection and etcd's rafthttp stream (one long-lived,
+ * pipelined connection per peer).
  */
 import type { Socket } from 'node:net';
 import { KvError } from '../errors.js';

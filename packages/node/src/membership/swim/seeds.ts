@@ -5,6 +5,8 @@
  * list, and a seed that moved or appeared later is found on the next attempt. A name that does
  * not resolve now is logged and skipped; the driver tries again a second later (never fatal).
  * IP literals are used as they are. The resolver is injected so a test can change its answers.
+ *
+ * Source: Consul's and Serf's `retry_join` (names resolved again at every attempt).
  */
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
