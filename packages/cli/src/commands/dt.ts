@@ -2,9 +2,9 @@
  * `ringkv dt get|incr|add|remove|update`: data types (docs/datatypes.md) through the client
  * library. Each prints the key's state as one JSON line, `{"type", "value", "context"}`.
  */
-import { RingkvClient, type DataTypeValue } from '@ringkv/client';
-import { DEFAULT_URL, intOption, parse, UsageError } from '../args.js';
-import { caCert, clientToken } from '../credentials.js';
+import type { DataTypeValue } from '@ringkv/client';
+import { intOption, parse, UsageError } from '../args.js';
+import { clientFor } from '../key-client.js';
 
 const flags = {
   url: { type: 'string' },
@@ -18,17 +18,6 @@ const flags = {
 
 /** Most elements one `add` or `remove` takes on the command line (the node's per-operation bound). */
 const ELEMENTS_MAX = 1000;
-
-function clientFor(values: Record<string, string | undefined>): RingkvClient {
-  const token = clientToken(values);
-  const ca = caCert(values);
-  try {
-    return new RingkvClient({ urls: [values.url ?? process.env.RINGKV_URL ?? DEFAULT_URL], ...(token ? { token } : {}), ...(ca ? { ca } : {}) });
-  } catch (error) {
-    if (error instanceof TypeError) throw new UsageError(`--url: ${error.message.replace(/^RingkvClient: /, '')}`);
-    throw error;
-  }
-}
 
 /** The operation a subcommand sends, or a usage error. */
 function operationOf(sub: string, args: string[], context: string | undefined): object {

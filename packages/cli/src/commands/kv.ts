@@ -1,7 +1,7 @@
 /** `ringkv get|put|del`: one request through the client library. */
-import { RingkvClient, type GetResult } from '@ringkv/client';
-import { DEFAULT_URL, intOption, parse, UsageError } from '../args.js';
-import { caCert, clientToken } from '../credentials.js';
+import type { GetResult } from '@ringkv/client';
+import { intOption, parse, UsageError } from '../args.js';
+import { clientFor } from '../key-client.js';
 
 const common = {
   url: { type: 'string' },
@@ -9,19 +9,6 @@ const common = {
   token: { type: 'string' },
   cacert: { type: 'string' },
 } as const;
-
-/** A client for one command: --url, --token (else RINGKV_TOKEN) and --cacert (else RINGKV_CACERT). */
-function clientFor(values: Record<string, string | undefined>): RingkvClient {
-  const token = clientToken(values);
-  const ca = caCert(values);
-  try {
-    return new RingkvClient({ urls: [values.url ?? process.env.RINGKV_URL ?? DEFAULT_URL], ...(token ? { token } : {}), ...(ca ? { ca } : {}) });
-  } catch (error) {
-    // A malformed --url (or RINGKV_URL) is a usage error (exit 64), like any other bad flag.
-    if (error instanceof TypeError) throw new UsageError(`--url: ${error.message.replace(/^RingkvClient: /, '')}`);
-    throw error;
-  }
-}
 
 /**
  * `get --json`: one JSON object on stdout, `{"key", "found", "context", "siblings": [...]}`,
