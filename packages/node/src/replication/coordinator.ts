@@ -22,6 +22,7 @@ import { PutCore, type WriteTarget } from '../core/put-core.js';
 import { writeTargets } from '../core/write-targets.js';
 import { chooseActor } from '../core/actor.js';
 import { update, type VersionedObject, type VersioningLimits } from '../core/versioned.js';
+import { surelyUndelivered } from '../transport/peer-errors.js';
 import { mayCopyTo } from '../core/no-resurrection.js';
 import type { MembershipView } from '../membership/membership.js';
 import type { Store } from '../storage/store.js';
@@ -537,7 +538,7 @@ export class Coordinator implements KvService {
         else if (code === 'KV_ERR_TIMEOUT') health.silent(replica, sentAtMs, this.deps.nowMs());
         // A write may try the next replica only if the first surely did nothing (otherwise it
         // could be coordinated twice and leave a spurious sibling).
-        if (code === 'KV_ERR_PEER_UNREACHABLE' && error instanceof KvError && error.details.delivered === false) {
+        if (code === 'KV_ERR_PEER_UNREACHABLE' && surelyUndelivered(error)) {
           this.deps.logger.debug({ err: error, target: replica }, 'forward target unreachable; trying the next replica');
           continue;
         }

@@ -27,6 +27,17 @@ export function refusal(member: Member, path: string, status: number, bytes: Uin
   });
 }
 
+/**
+ * Whether a failed peer request surely did nothing at the peer: it never left this node (no
+ * connection, redial backoff, over the frame limit) or the peer refused it before any work.
+ * Every transport sets `delivered` in its errors' details (false: surely not; true or absent:
+ * it may have acted); this is the one place that reads it. Only then may a forwarded write be
+ * sent to another replica without risking a second coordination (a spurious sibling).
+ */
+export function surelyUndelivered(error: unknown): boolean {
+  return error instanceof KvError && error.details.delivered === false;
+}
+
 /** Decodes a 200 answer; one that does not decode is no answer at all (KV_ERR_PEER_UNREACHABLE). */
 export function fromPeer<T>(member: Member, what: string, decode: () => T): T {
   try {
