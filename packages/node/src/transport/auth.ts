@@ -102,8 +102,24 @@ export function newEpoch(): string {
   return randomBytes(12).toString('base64url');
 }
 
-function mac(key: Uint8Array, fields: readonly string[]): Buffer {
+/** HMAC-SHA256 over `fields` joined by newlines: every tag of the node-to-node handshakes. */
+export function mac(key: Uint8Array, fields: readonly string[]): Buffer {
   return createHmac('sha256', key).update(fields.join('\n')).digest();
+}
+
+/**
+ * The headers of a signed, timed message without a body (a hello, a stream challenge request):
+ * time, sender, nonce and the tag over them under `label`, which names the message so a tag
+ * made for one kind is never accepted as another.
+ */
+export function timedHeaders(key: Uint8Array, label: string, sender: string, nowMs: number, nonce: string): Record<string, string> {
+  const time = String(Math.floor(nowMs));
+  return {
+    [AUTH_HEADERS.time]: time,
+    [AUTH_HEADERS.sender]: sender,
+    [AUTH_HEADERS.nonce]: nonce,
+    [AUTH_HEADERS.tag]: mac(key, [label, time, sender, nonce]).toString('base64url'),
+  };
 }
 
 function requestTag(key: Uint8Array, path: string, sender: string, to: Receiver, time: string, nonce: string, length: number, digest: string): Buffer {
@@ -212,13 +228,7 @@ export function checkBody(claims: AuthClaims, body: Uint8Array): void {
 
 /** Headers of a hello (no body), signed with `key`. */
 export function signHello(key: Uint8Array, sender: string, nowMs: number, nonce = newNonce()): Record<string, string> {
-  const time = String(Math.floor(nowMs));
-  return {
-    [AUTH_HEADERS.time]: time,
-    [AUTH_HEADERS.sender]: sender,
-    [AUTH_HEADERS.nonce]: nonce,
-    [AUTH_HEADERS.tag]: mac(key, ['ringkv-hello/2', time, sender, nonce]).toString('base64url'),
-  };
+  return timedHeaders(key, 'ringkv-hello/2', sender, nowMs, nonce);
 }
 
 /** The answer to a hello: who this node is, its boot epoch, and a tag the sender can check. */

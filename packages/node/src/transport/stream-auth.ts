@@ -28,10 +28,10 @@
  * Source: the Erlang distribution handshake (mutual challenge-response keyed by the cookie),
  * here with HMAC-SHA256 and bound to the boot epoch so a recorded handshake cannot be replayed.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import { KvError } from '../errors.js';
 import { NODE_ID_PATTERN } from '@ringkv/protocol';
-import type { Receiver } from './auth.js';
+import { mac, timedHeaders, type Receiver } from './auth.js';
 
 /** The Upgrade token of the stream, and the paths of the handshake. */
 export const STREAM_PROTOCOL = 'ringkv-peer/1';
@@ -64,10 +64,6 @@ type HeaderSource = { get(name: string): string | null };
 
 function refused(message: string, reason: HandshakeRefusal): KvError {
   return new KvError('KV_ERR_UNAUTHORIZED', message, { reason });
-}
-
-function mac(key: Uint8Array, fields: readonly string[]): Buffer {
-  return createHmac('sha256', key).update(fields.join('\n')).digest();
 }
 
 /** The key of `keys` under which `tag` (canonical base64url) is `expected(key)`, if any. */
@@ -125,13 +121,8 @@ export class ChallengeTable {
 
 /** Headers of a challenge request, signed with `key` (the primary stream key). */
 export function signChallengeRequest(key: Uint8Array, sender: string, nowMs: number, nonce: string): Record<string, string> {
-  const time = String(Math.floor(nowMs));
-  return {
-    [STREAM_HEADERS.time]: time,
-    [STREAM_HEADERS.sender]: sender,
-    [STREAM_HEADERS.nonce]: nonce,
-    [STREAM_HEADERS.tag]: mac(key, ['ringkv-peer-challenge/1', time, sender, nonce]).toString('base64url'),
-  };
+  // STREAM_HEADERS names time, sender, nonce and tag as AUTH_HEADERS does.
+  return timedHeaders(key, 'ringkv-peer-challenge/1', sender, nowMs, nonce);
 }
 
 /** Checks a challenge request; returns its sender. Throws 401 (`unauthenticated`). */
