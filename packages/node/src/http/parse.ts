@@ -378,6 +378,8 @@ const CAUSAL_ONLY_OPTIONS = ['r', 'w', 'pw', 'sloppy', 'ttl_ms'] as const;
  * them: a round always uses a majority of the preference list.
  */
 export function parseCas(c: EdgeRequest & { req: { method: string } }, limits: ClientLimits): CasRequest | undefined {
+  // Most requests have no query string at all: they pay one string search here, nothing more.
+  if (!c.req.url.includes('?')) return undefined;
   const raw = CAS_OPTIONS.map((name) => c.req.query(name));
   if (raw.every((value) => value === undefined)) return undefined;
   const key = parseKey(c.req.url, KV_PREFIX, limits.keyBytesMax);
