@@ -76,20 +76,24 @@ t.test('bad CAS options are coded 400s, before any round', async (t) => {
 t.test('a retried write with the same request id after a forced unknown outcome is applied once', async (t) => {
   const { nodes } = memoryCluster({ nodes: 3 });
   const [a, b, c] = nodes as [ClusterNode, ClusterNode, ClusterNode];
-  // b and c apply accepts but never answer them: the coordinator cannot learn the outcome.
+  // b and c apply accepts but hold their answers until the first request gave up: the
+  // coordinator cannot learn the outcome.
   let silent = true;
+  const held: Array<() => void> = [];
   for (const node of [b, c]) {
     const original = node.replica.replicaBatch.bind(node.replica);
     node.replica.replicaBatch = async (ops, sender) => {
       const results = await original(ops, sender);
-      if (silent && ops.some((op) => op.kind === 'paxos' && op.message.kind === 'accept')) return new Promise(() => undefined);
+      if (silent && ops.some((op) => op.kind === 'paxos' && op.message.kind === 'accept')) await new Promise<void>((resolve) => held.push(resolve));
       return results;
     };
   }
   const first = await put(a, 'lock', 'if_absent=1&timeout_ms=1500', 'owner-1', { [REQUEST_ID]: 'req-42' });
   t.equal(first.status, 504, 'the outcome is unknown');
   t.match(await first.json(), { error: { code: 'KV_ERR_TIMEOUT', maybeApplied: true } });
+  t.ok(held.length >= 2, 'accepts reached b and c and were applied there');
   silent = false;
+  for (const release of held) release(); // late answers, to a request that is over
   const retry = await put(b, 'lock', 'if_absent=1', 'owner-1', { [REQUEST_ID]: 'req-42' });
   t.equal(retry.status, 204, 'the retry with the same id is told it applied (not "already taken")');
   t.equal(retry.headers.get(VERSION), '1', 'applied once: version 1');
@@ -115,15 +119,21 @@ t.test('CAS register workload: 4 clients, 3 nodes, a node crashed and restarted 
   const history: Operation[] = [];
   const clock = () => performance.now();
   let down: ClusterNode | undefined;
+  let opsWhileDown = 0;
   const OPS = 25;
   const client = async (id: number) => {
-    let version = 0;
+    const versions = new Map<string, number>();
     for (let i = 0; i < OPS; i++) {
       const candidates = nodes.filter((n) => n !== down);
+      if (down !== undefined) opsWhileDown++;
       const node = candidates[(id + i) % candidates.length]!;
-      const key = i % 3 === 0 ? 'cold' : 'hot';
+      // Every client claims claim-0, claim-1, ... in turn (racing the others for each), and
+      // reads, writes and moves 'hot' forward by version in between.
+      const claimKey = `claim-${Math.floor(i / 4)}`;
       const value = `c${id}-${i}`;
-      const pick = (id * 7 + i * 3) % 4;
+      const pick = (id + i) % 4;
+      const key = pick === 2 || (pick === 0 && i % 2 === 1) ? claimKey : 'hot';
+      const version = versions.get(key) ?? 0;
       const call: RegisterCall = pick === 0 ? { kind: 'read' } : pick === 1 ? { kind: 'write', value } : pick === 2 ? { kind: 'cas', expected: null, value } : { kind: 'cas-version', expected: version, value };
       const invokedAt = clock();
       let response: Response;
@@ -133,11 +143,11 @@ t.test('CAS register workload: 4 clients, 3 nodes, a node crashed and restarted 
       else response = await put(node, key, `if_version=${version}&timeout_ms=3000`, value);
       const completedAt = clock();
       const seen = response.headers.get(VERSION);
-      if (seen !== null) version = Number(seen);
+      if (seen !== null) versions.set(key, Number(seen));
       let outcome: Outcome;
       if (response.status === 504) outcome = { status: 'unknown' };
       else if (response.status === 503) outcome = { status: 'failed', completedAt };
-      else if (call.kind === 'read') outcome = { status: 'ok', completedAt, result: { kind: 'read', value: response.status === 200 ? await response.text() : null, version } };
+      else if (call.kind === 'read') outcome = { status: 'ok', completedAt, result: { kind: 'read', value: response.status === 200 ? await response.text() : null, version: versions.get(key) ?? 0 } };
       else if (call.kind === 'write') outcome = { status: 'ok', completedAt, result: { kind: 'write' } };
       else outcome = { status: 'ok', completedAt, result: { kind: 'cas', ok: response.status === 204 } };
       t.ok([200, 204, 404, 412, 503, 504].includes(response.status), `answer ${response.status}`);
@@ -156,9 +166,16 @@ t.test('CAS register workload: 4 clients, 3 nodes, a node crashed and restarted 
   };
   await Promise.all([client(0), client(1), client(2), client(3), crash()]);
   t.equal(history.length, 4 * OPS);
+  t.ok(opsWhileDown >= 20, `operations ran while node3 was down (${opsWhileDown})`);
   const answered = history.filter((op) => op.outcome.status === 'ok').length;
   t.ok(answered >= 3 * OPS, `most operations answered (${answered} of ${history.length})`);
   const verdict = checkLinearizable(history);
   t.equal(verdict.kind, 'ok', verdict.kind === 'violation' ? verdict.report : JSON.stringify(verdict));
-  t.ok(history.some((op) => op.call.kind === 'cas' && op.outcome.status === 'ok' && op.outcome.result.kind === 'cas' && op.outcome.result.ok), 'some claim won');
+  const won = (kind: string) => history.filter((op) => op.call.kind === kind && op.outcome.status === 'ok' && op.outcome.result.kind === 'cas' && op.outcome.result.ok).length;
+  t.ok(won('cas') >= 3, `claims won (${won('cas')})`);
+  t.ok(won('cas-version') >= 1, `if_version sets applied (${won('cas-version')})`);
+  for (const claimKey of new Set(history.filter((op) => op.call.kind === 'cas').map((op) => op.key))) {
+    const winners = history.filter((op) => op.key === claimKey && op.call.kind === 'cas' && op.outcome.status === 'ok' && op.outcome.result.kind === 'cas' && op.outcome.result.ok);
+    t.ok(winners.length <= 1, `${claimKey}: at most one claim won`);
+  }
 });
