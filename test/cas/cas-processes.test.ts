@@ -4,7 +4,8 @@
 // with exactly one claimer told 204 and every other told 412, and a consistent read of the key
 // must return the winner; the whole history goes to the linearizability checker.
 import t from 'tap';
-import { http, httpAgent, killByPid, type NodeProcess } from '../helpers/process.js';
+import { RingkvClient } from '@ringkv/client';
+import { http, httpAgent, killByPid, pidAlive, type NodeProcess } from '../helpers/process.js';
 import { startRing } from '../helpers/ring.js';
 import { checkLinearizable, type Operation, type Outcome } from '../../packages/node/dist/testing/linearizability/index.js';
 
@@ -18,6 +19,7 @@ t.test('concurrent if_absent claims: exactly one 204 per key, the rest 412, acro
   const agent = httpAgent(t);
   const history: Operation[] = [];
   const now = () => performance.now();
+  let resent = 0;
 
   /** One claim, sent to node `first` and on failure to the next ones, always with the same id. */
   const claim = async (process: string, key: string, first: number): Promise<number | 'unknown'> => {
@@ -41,6 +43,7 @@ t.test('concurrent if_absent claims: exactly one 204 per key, the rest 412, acro
         }
       } catch {
         // The node is gone (connection refused or reset): the same claim goes to the next node.
+        resent++;
       }
     }
     history.push({ process, key, call: { kind: 'cas', expected: null, value: process }, invokedAt, outcome });
@@ -55,6 +58,7 @@ t.test('concurrent if_absent claims: exactly one 204 per key, the rest 412, acro
     // Mid-run: node3 dies while the second round's claims are in flight.
     const statuses = await Promise.all(round === 1 ? [...claims, killByPid(ring[2]!.pid).then(() => 0)] : claims);
     const answers = statuses.slice(0, CLAIMERS);
+    if (round === 1) t.notOk(pidAlive(ring[2]!.pid), 'node3 was killed during this round');
     t.equal(answers.filter((s) => s === 204).length, 1, `${key}: exactly one claim won`);
     t.equal(answers.filter((s) => s === 412).length, CLAIMERS - 1, `${key}: every other claim was refused with 412`);
     const reader = ring.find(live)!;
@@ -66,6 +70,16 @@ t.test('concurrent if_absent claims: exactly one 204 per key, the rest 412, acro
     t.equal(read.headers['x-ringkv-version'], '1', `${key}: one change applied`);
     history.push({ process: `reader-${round}`, key, call: { kind: 'read' }, invokedAt, outcome: { status: 'ok', completedAt: now(), result: { kind: 'read', value: read.body.toString(), version: 1 } } });
   }
+  // The client library over the same ring (node3 still dead: its URL fails over).
+  const client = new RingkvClient({ urls: ring.map((node) => node.url), keyAware: false });
+  t.teardown(() => client.close());
+  t.same(await client.cas('lib-key', 'one', { ifAbsent: true }), { applied: true, version: 1 });
+  t.same(await client.cas('lib-key', 'two', { ifAbsent: true }), { applied: false, version: 1, exists: true });
+  t.same(await client.cas('lib-key', 'three', { ifVersion: 1 }), { applied: true, version: 2 });
+  const got = await client.getConsistent('lib-key');
+  t.match(got, { found: true, version: 2, contentType: 'text/plain; charset=utf-8' });
+  t.equal(got.found && Buffer.from(got.value).toString(), 'three');
+  t.ok(resent >= 1, `claims sent to node3 after its death went to another node with the same id (${resent})`);
   const verdict = checkLinearizable(history);
   t.equal(verdict.kind, 'ok', verdict.kind === 'violation' ? verdict.report : JSON.stringify(verdict));
 });
