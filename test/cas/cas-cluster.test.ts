@@ -179,3 +179,18 @@ t.test('CAS register workload: 4 clients, 3 nodes, a node crashed and restarted 
     t.ok(winners.length <= 1, `${claimKey}: at most one claim won`);
   }
 });
+
+t.test('with two of three replicas unreachable a claim fails fast with 503, surely not applied', async (t) => {
+  const { network, nodes } = memoryCluster({ nodes: 3 });
+  const [a, b, c] = nodes as [ClusterNode, ClusterNode, ClusterNode];
+  network.unregister(b.address);
+  network.unregister(c.address);
+  const started = performance.now();
+  const answer = await put(a, 'k', 'if_absent=1&timeout_ms=20000', 'v');
+  const elapsedMs = performance.now() - started;
+  t.equal(answer.status, 503);
+  t.match(await answer.json(), { error: { code: 'KV_ERR_QUORUM_UNMET', attempted: false } });
+  t.ok(elapsedMs < 10_000, `well before the 20 s deadline (${Math.round(elapsedMs)} ms: each attempt fails at once, then backs off)`);
+  network.register(b.address, b.replica);
+  t.equal((await put(a, 'k', 'if_absent=1', 'v')).status, 204, 'with a majority back, the same claim applies');
+});

@@ -56,7 +56,7 @@ export class CasCoordinator {
 
   /**
    * Runs `change` on `key` until the proposer decides or `timeoutMs` passes. A request cut off
-   * by the deadline says `maybeApplied` for a set (an accept may have gone out), false for a read.
+   * by the deadline says `maybeApplied` when an accept of its change may have gone out.
    */
   run(key: string, change: Change<CasValue>, timeoutMs: number): Promise<CasDecision<CasValue>> {
     const { deps } = this;
@@ -86,14 +86,16 @@ export class CasCoordinator {
         if (out.persistBallotMark !== undefined) this.reserve(out.persistBallotMark);
         for (const outgoing of out.send) {
           void this.send(outgoing).then((reply) => {
-            if (reply !== undefined && !finished) handle(proposer.receive(outgoing.to, reply, deps.nowMs()));
+            if (finished || reply === 'none') return;
+            if (reply === 'unreachable') handle(proposer.unreachable(outgoing.to, outgoing.message.ballot, deps.nowMs()));
+            else handle(proposer.receive(outgoing.to, reply, deps.nowMs()));
           });
         }
         if (out.decision !== undefined) finish(out.decision);
       };
       const tick = () => {
         if (finished) return;
-        if (deps.nowMs() >= deadlineMs) return finish({ kind: 'failed', reason: 'timeout', maybeApplied: change.kind === 'set' });
+        if (deps.nowMs() >= deadlineMs) return finish({ kind: 'failed', reason: 'timeout', maybeApplied: proposer.mayHaveApplied });
         handle(proposer.tick(deps.nowMs()));
         if (!finished) timer = deps.timers.setTimeout(tick, CAS_TICK_MS);
       };
@@ -113,18 +115,21 @@ export class CasCoordinator {
     this.markReady.catch(() => undefined); // observed by the sends; no unhandled rejection here
   }
 
-  /** One message, once the ballot mark is durable; resolves with the reply, or undefined (no reply, unreachable, refused). */
-  private async send({ to, message }: Outgoing<CasValue>): Promise<PaxosMessage<CasValue> | undefined> {
+  /**
+   * One message, once the ballot mark is durable; resolves with the reply, 'none' (a commit,
+   * which has none), or 'unreachable' (the peer is unknown or unreachable, refused the op, or
+   * this node could not persist: the phase counts it as a no, and fails fast without a majority).
+   */
+  private async send({ to, message }: Outgoing<CasValue>): Promise<PaxosMessage<CasValue> | 'none' | 'unreachable'> {
     try {
       await this.markReady;
-      if (to === this.deps.selfId) return await this.deps.local.step(message);
+      if (to === this.deps.selfId) return (await this.deps.local.step(message)) ?? 'none';
       const member = this.deps.member(to);
-      if (member === undefined) return undefined;
+      if (member === undefined) return 'unreachable';
       const result = await this.deps.transport.replica(member, { kind: 'paxos', key: message.key, message });
-      return result.ok ? result.paxos : undefined;
+      return result.ok ? (result.paxos ?? 'none') : 'unreachable';
     } catch {
-      // An unanswered message counts as lost: the proposer's phase timeout ends the attempt.
-      return undefined;
+      return 'unreachable';
     }
   }
 }
