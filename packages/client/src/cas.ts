@@ -29,8 +29,6 @@ export interface CasOptions {
   readonly signal?: AbortSignal;
   /** Sends with the same request id after an unknown outcome (default CAS_RETRIES_DEFAULT, at most 10). */
   readonly retries?: number;
-  /** Randomness of the backoff (tests inject their own). */
-  readonly random?: () => number;
 }
 
 /** The outcome of a cas(): applied at `version`, or its condition failed at the key's current `version`. */
@@ -62,7 +60,8 @@ function unknownOutcome(error: unknown): boolean {
   return error instanceof RingkvError && error.mayHaveApplied && (error.code === 'KV_ERR_OUTCOME_UNKNOWN' || error.code === 'KV_ERR_TIMEOUT');
 }
 
-export async function runCas(transport: CasTransport, key: string, path: string, data: Uint8Array, contentType: string, options: CasOptions): Promise<CasResult> {
+/** One cas(); `random` jitters the backoff between sends (the client passes Math.random, tests their own). */
+export async function runCas(transport: CasTransport, key: string, path: string, data: Uint8Array, contentType: string, options: CasOptions, random: () => number): Promise<CasResult> {
   if ((options.ifVersion === undefined) === (options.ifAbsent !== true)) throw new TypeError('cas() takes exactly one of ifVersion and ifAbsent');
   if (options.ifVersion !== undefined && (!Number.isSafeInteger(options.ifVersion) || options.ifVersion < 0)) throw new TypeError('ifVersion must be a whole number ≥ 0');
   const requestId = options.requestId ?? randomUUID();
@@ -82,7 +81,7 @@ export async function runCas(transport: CasTransport, key: string, path: string,
       throw transport.error(answer.status, answer.body, fullPath, true);
     } catch (error) {
       if (!unknownOutcome(error) || attempt >= retries) throw error;
-      await sleep(backoffMs(attempt, options.random ?? Math.random), options.signal, `cas ${key}`);
+      await sleep(backoffMs(attempt, random), options.signal, `cas ${key}`);
     }
   }
 }

@@ -415,7 +415,7 @@ export class RingkvClient {
   cas(key: string, value: Uint8Array | string, options: CasOptions): Promise<CasResult> {
     const bytes = typeof value === 'string' ? utf8.encode(value) : value;
     const contentType = options.contentType ?? (typeof value === 'string' ? 'text/plain; charset=utf-8' : 'application/octet-stream');
-    return runCas(this.casTransport(), key, `/kv/${encodeKey(key)}`, bytes, contentType, options);
+    return runCas(this.casTransport(), key, `/kv/${encodeKey(key)}`, bytes, contentType, options, Math.random);
   }
 
   /** A linearizable read (one Paxos round): the value and the version cas() compares with. */
