@@ -17,6 +17,8 @@ const limits: VersioningLimits = { siblingsMax: 16, clockEntriesMax: 16 };
 const utf8 = (s: string) => new TextEncoder().encode(s);
 const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
 const allBytes = Uint8Array.from({ length: 256 }, (_, i) => i);
+/** A value tap compares exactly, bytes as hex (acceptor records). */
+const jsonOf = (value: unknown): unknown => JSON.parse(JSON.stringify(value, (_k, v: unknown) => (v instanceof Uint8Array ? hex(v) : v)) ?? 'null');
 
 
 /** One write of `text` through the real versioning core (no context: a blind write). */
@@ -334,6 +336,26 @@ export function storeContract(t: Test, name: string, makeStore: MakeStore): Prom
       await t.resolves(Promise.all([store.close(), store.close()]), 'concurrent closes resolve');
       t.equal(store.stats().commits, 1, 'closing an empty queue commits nothing');
       await t.rejects(store.put('b', written('b')), Error, 'still closed');
+    });
+
+    t.test('acceptor records (compare-and-set): none for a fresh key, round-trip exactly, the last write wins per key', async (t) => {
+      const store = await fresh(t);
+      const records = store.acceptorRecords;
+      t.equal(records.get('claim'), undefined);
+      t.equal(records.ballotMark(), 0, 'a fresh node has reserved no ballots');
+      const state = { value: { data: allBytes, contentType: 'text/plain; charset=utf-8' }, version: 3, recent: ['r-1', 'r-2', 'héllo'] };
+      const promised = { promised: { counter: 7, node: 'node-b' }, accepted: undefined, committed: undefined, layoutMin: 2 };
+      await records.put('claim', promised);
+      t.same(jsonOf(records.get('claim')), jsonOf(promised));
+      const accepted = { ...promised, accepted: { ballot: { counter: 7, node: 'node-b' }, state }, committed: { ballot: { counter: 5, node: 'node-a' }, state: { value: null, version: 2, recent: [] } } };
+      await records.put('claim', accepted);
+      t.same(jsonOf(records.get('claim')), jsonOf(accepted), 'promise, accepted and committed states, absent values, request ids and the fence');
+      await records.put('other', promised);
+      t.equal(records.count(), 2);
+      await records.putBallotMark(2_000);
+      await records.putBallotMark(1_000);
+      t.equal(records.ballotMark(), 2_000, 'the mark never goes back');
+      t.equal(store.get('claim'), undefined, 'records are not causal objects');
     });
   });
 }

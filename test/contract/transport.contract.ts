@@ -46,6 +46,7 @@ const limits: VersioningLimits = { siblingsMax: PAIR_LIMITS.siblingsMax, clockEn
 const utf8 = (s: string) => new TextEncoder().encode(s);
 const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
 const allBytes = Uint8Array.from({ length: 256 }, (_, i) => i);
+const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
 const UNREACHABLE = ['KV_ERR_PEER_UNREACHABLE', 'KV_ERR_TIMEOUT'];
 
 /** Matches the dot ids a node coordinates under: its id, alone or followed by `~epoch`. */
@@ -332,6 +333,26 @@ export function transportContract(t: Test, name: string, makePair: MakePair): Pr
       t.equal(storeB.get('late'), undefined, 'nor did the put after it');
       t.equal(transport.stats().opsSent, before.opsSent, 'nothing was sent after close()');
       await t.resolves(transport.close(), 'a second close() resolves');
+    });
+
+    t.test('compare-and-set: a Paxos prepare, accept and commit to B round-trip, and B persisted each step before it replied', async (t) => {
+      const { transport, peerB, storeB } = await fresh(t);
+      const key = 'cas ✓/key';
+      const ballot = { counter: 5, node: 'node-a' };
+      const state = { value: { data: allBytes, contentType: 'application/octet-stream' }, version: 1, recent: ['req-1'] };
+      const promise = await transport.replica(peerB, { kind: 'paxos', key, message: { kind: 'prepare', key, ballot, layout: 0 } });
+      t.same(promise, { ok: true, paxos: { kind: 'promise', key, ballot, accepted: undefined, committed: undefined } });
+      t.same(storeB.acceptorRecords.get(key)?.promised, ballot, 'the promise was durable before the reply');
+      const accepted = await transport.replica(peerB, { kind: 'paxos', key, message: { kind: 'accept', key, ballot, layout: 0, state } });
+      t.same(accepted, { ok: true, paxos: { kind: 'accepted', key, ballot } });
+      t.same(hex(storeB.acceptorRecords.get(key)?.accepted?.state.value?.data ?? new Uint8Array()), hex(allBytes), 'binary values round-trip');
+      const lower = await transport.replica(peerB, { kind: 'paxos', key, message: { kind: 'prepare', key, ballot: { counter: 4, node: 'node-z' }, layout: 0 } });
+      t.match(lower, { ok: true, paxos: { kind: 'nack', reason: 'ballot', promised: ballot } }, 'a lower ballot is refused with the promised one');
+      const higher = await transport.replica(peerB, { kind: 'paxos', key, message: { kind: 'prepare', key, ballot: { counter: 6, node: 'node-a' }, layout: 0 } });
+      t.match(higher, { ok: true, paxos: { kind: 'promise', accepted: { ballot, state: { version: 1, recent: ['req-1'] } } } }, 'the next promise carries the accepted state');
+      t.same(await transport.replica(peerB, { kind: 'paxos', key, message: { kind: 'commit', key, ballot, layout: 0, state } }), { ok: true }, 'a commit has no reply');
+      t.same(storeB.acceptorRecords.get(key)?.committed?.ballot, ballot);
+      t.equal(storeB.get(key), undefined, 'Paxos records are not causal objects');
     });
   });
 }

@@ -15,6 +15,7 @@ import { decodeSiblings, jsonCodec, liveValues, type Codec } from './codec.js';
 import { getMany, type GetManyEntry, type GetManyOptions } from './get-many.js';
 import { runUpdate, type Updater, type UpdateOptions, type UpdateResult } from './update.js';
 import { checkOperation, dataTypeValue, type DataTypeReadOptions, type DataTypeRemoveOptions, type DataTypeValue, type DataTypeWriteOptions, type MapOperation } from './datatypes.js';
+import { runCas, runGetConsistent, type CasOptions, type CasResult, type CasTransport, type ConsistentRead } from './cas.js';
 import type { DeleteOptions, GetJsonOptions, GetJsonResult, GetOptions, GetResult, PutOptions, Sibling, WriteOptions } from './types.js';
 
 export interface ClientOptions {
@@ -403,6 +404,31 @@ export class RingkvClient {
   /** Updates and removes fields of the map at `key`. */
   mapUpdate(key: string, op: MapOperation, options: DataTypeWriteOptions = {}): Promise<DataTypeValue> {
     return this.dtUpdate(key, { update: op.update ?? {}, ...(op.remove === undefined ? {} : { remove: op.remove }), ...(op.context === undefined ? {} : { context: op.context }) }, options);
+  }
+
+  /**
+   * Compare-and-set (docs/cas.md): writes `value` only if the key is at `ifVersion` or holds
+   * nothing (`ifAbsent`). A failed condition is a result ({ applied: false, version }), not an
+   * error. After an unknown outcome the same request id is sent again (bounded, jittered), so
+   * the write applies at most once.
+   */
+  cas(key: string, value: Uint8Array | string, options: CasOptions): Promise<CasResult> {
+    const bytes = typeof value === 'string' ? utf8.encode(value) : value;
+    const contentType = options.contentType ?? (typeof value === 'string' ? 'text/plain; charset=utf-8' : 'application/octet-stream');
+    return runCas(this.casTransport(), key, `/kv/${encodeKey(key)}`, bytes, contentType, options, Math.random);
+  }
+
+  /** A linearizable read (one Paxos round): the value and the version cas() compares with. */
+  getConsistent(key: string, options: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<ConsistentRead> {
+    return runGetConsistent(this.casTransport(), key, `/kv/${encodeKey(key)}`, options);
+  }
+
+  private casTransport(): CasTransport {
+    return {
+      send: (request) => this.send(request),
+      timeoutMs: this.timeoutMs,
+      error: (status, body, path, write) => errorFromResponse(status, parseJson({ status, headers: {}, body }), path, write),
+    };
   }
 
   /** Closes every connection. */

@@ -36,6 +36,7 @@ export const errorCatalog = {
   KV_ERR_CONFIG: { status: 500, summary: 'Start-up only: the configuration is invalid (the process exits with status 2).' },
   KV_ERR_DATA_DIR: { status: 500, summary: 'Start-up only: the data directory cannot be created or written (the process exits with status 2).' },
   KV_ERR_STORAGE_CORRUPT: { status: 500, summary: 'Start-up only: the database file is not a ringkv SQLite database or fails its integrity check (the process exits with status 2).' },
+  KV_ERR_PRECONDITION: { status: 412, summary: 'A compare-and-set (if_version, if_absent) found its condition false; nothing was written. Details give the current version (docs/cas.md).' },
 } as const satisfies Record<string, { status: number; summary: string }>;
 
 /** A stable error code, such as `KV_ERR_QUORUM_UNMET`. */

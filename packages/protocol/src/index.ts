@@ -6,3 +6,4 @@ export * from './node-id.js';
 export * from './ttl.js';
 export * from './replica-health.js';
 export * from './datatypes/index.js';
+export * from './cas.js';

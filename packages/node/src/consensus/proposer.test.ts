@@ -139,3 +139,29 @@ t.test('a layout nack ends the request: the caller must recompute the preference
   const ballot = ballotOf(p.start(0));
   t.same(p.receive('a2', nack(ballot, { counter: 0, node: '' }, 'layout'), 1).decision, { kind: 'failed', reason: 'stale-layout', maybeApplied: false });
 });
+
+t.test('unreachable acceptors fail a phase at once (no timeout), and giving up then says "not applied"', async (t) => {
+  const p = make();
+  const ballot = ballotOf(p.start(0));
+  t.same(p.unreachable('a2', ballot, 1).send, [], 'one of three: the phase can still meet its majority');
+  t.same(p.unreachable('zz', ballot, 1).send, [], 'strangers are ignored');
+  t.same(p.unreachable('a3', { counter: ballot.counter + 1, node: 'p' }, 1).send, [], 'and other ballots');
+  t.same(p.unreachable('a3', ballot, 2).send, [], 'two of three: the attempt ends, backing off');
+  let out: ProposerOutput<string> = { send: [] };
+  for (let now = 3, attempt = 1; now < 10_000 && out.decision === undefined; now += 1) {
+    out = p.tick(now);
+    for (const s of out.send) if (s.to !== 'a1') out = p.unreachable(s.to, s.message.ballot, now);
+    if (out.send.length > 0) attempt++;
+  }
+  t.same(out.decision, { kind: 'failed', reason: 'timeout', maybeApplied: false });
+  t.equal(p.mayHaveApplied, false);
+});
+
+t.test('mayHaveApplied: true once an accept of a change went out', async (t) => {
+  const p = make();
+  const ballot = ballotOf(p.start(0));
+  t.equal(p.mayHaveApplied, false);
+  p.receive('a1', promise(ballot), 1);
+  p.receive('a2', promise(ballot), 2);
+  t.equal(p.mayHaveApplied, true);
+});

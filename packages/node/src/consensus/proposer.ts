@@ -92,6 +92,27 @@ export class CasProposer<V> {
     return this.phase.kind === 'done';
   }
 
+  /**
+   * Whether an accept of a changing state may have gone out: what a caller that gives up on
+   * this request (its own deadline) must report as `maybeApplied`.
+   */
+  get mayHaveApplied(): boolean {
+    return this.appliedBaseMin !== undefined;
+  }
+
+  /**
+   * `from` could not be reached (the transport refused or lost the message): counted as a no
+   * for the current phase, so a phase whose quorum is out of reach ends at once instead of at
+   * its timeout (fail fast, STYLE.md §3). Unlike a nack it says nothing about ballots.
+   */
+  unreachable(from: string, ballot: Ballot, nowMs: number): ProposerOutput<V> {
+    const phase = this.phase;
+    if (phase.kind !== 'preparing' && phase.kind !== 'accepting') return NOTHING;
+    if (compareBallots(ballot, phase.ballot) !== 0 || !phase.quorum.members.includes(from)) return NOTHING;
+    phase.quorum.fail(from);
+    return phase.quorum.outcome() === 'failed' ? this.retry(nowMs) : NOTHING;
+  }
+
   /** The first attempt. */
   start(nowMs: number): ProposerOutput<V> {
     return this.attempt(nowMs);

@@ -9,6 +9,7 @@ import type { KvService } from '../replication/kv-service.js';
 import { parseDelete, parsePut, parseRead, type ClientLimits } from './parse.js';
 import { incomingOf, readBody } from './request.js';
 import { renderRead } from './render.js';
+import { casRoutes, type CasDeps } from './cas-routes.js';
 
 export interface ClientDeps {
   readonly n: number;
@@ -26,6 +27,8 @@ export interface ClientDeps {
   readonly observe: (op: string, status: number, seconds: number) => void;
   /** The clock expiries are judged by. */
   readonly nowMs: () => number;
+  /** Compare-and-set (cas-routes.ts): requests with if_version, if_absent or consistent go there. */
+  readonly cas?: CasDeps;
 }
 
 export function clientRoutes(app: Hono, deps: ClientDeps): void {
@@ -45,6 +48,7 @@ export function clientRoutes(app: Hono, deps: ClientDeps): void {
       deps.observe(c.req.method.toLowerCase(), c.res.status, (performance.now() - started) / 1000);
     }
   });
+  if (deps.cas !== undefined) casRoutes(app, limits, deps.valueBytesMax, deps.cas);
 
   app.get('/kv/*', async (c) => {
     const read = parseRead(c, limits);

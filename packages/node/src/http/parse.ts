@@ -15,7 +15,7 @@
  * into one state before any work; the contract itself is SPEC.md "HTTP API" and docs/api.md.
  */
 import type { IncomingMessage } from 'node:http';
-import { DEFAULT_CONTENT_TYPE, CONTEXT_HEADER, TTL_MS_MAX, isNodeId, isZoneName } from '@ringkv/protocol';
+import { DEFAULT_CONTENT_TYPE, CONTEXT_HEADER, TTL_MS_MAX, isNodeId, isZoneName, REQUEST_ID_HEADER, REQUEST_ID_BYTES_MAX, REQUEST_ID_PATTERN } from '@ringkv/protocol';
 import { KvError } from '../errors.js';
 import type { VersionVector } from '../core/clock.js';
 import { CONTENT_TYPE_BYTES_MAX } from '../core/object-codec.js';
@@ -349,4 +349,73 @@ export function parseFaultPlan(body: Uint8Array): FaultPlanRequest {
     throw new KvError('KV_ERR_BAD_REQUEST', 'faults must be {"block": [member ids], "storeDelayMs": 0..60000}, either or both');
   }
   return { ...(block === undefined ? {} : { block: block as string[] }), ...(storeDelayMs === undefined ? {} : { storeDelayMs: storeDelayMs as number }) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Compare-and-set on /kv/{key} (docs/cas.md): if_version, if_absent, consistent, the request id.
+
+/** A parsed CAS request: a linearizable read, or a conditional set (`value` read after, from the body). */
+export interface CasRequest {
+  readonly key: string;
+  readonly timeoutMs: number;
+  /** `read`: GET ?consistent=1. `set`: PUT (a value) or DELETE (absent) with a condition. */
+  readonly kind: 'read' | 'set';
+  readonly condition: { readonly kind: 'always' } | { readonly kind: 'absent' } | { readonly kind: 'version'; readonly version: number };
+  /** The client's id for the write (REQUEST_ID_HEADER); undefined: the node makes one. */
+  readonly requestId: string | undefined;
+  readonly contentType: string;
+}
+
+const CAS_OPTIONS = ['if_version', 'if_absent', 'consistent'] as const;
+/** Options of causal requests that mean nothing to a Paxos round: refused rather than ignored. */
+const CAUSAL_ONLY_OPTIONS = ['r', 'w', 'pw', 'sloppy', 'ttl_ms'] as const;
+
+/**
+ * GET, PUT or DELETE of /kv/{key} with a CAS option, or undefined when it has none (an
+ * ordinary causal request). `if_version=V` (0 ≤ V, integer) and `if_absent=1` make a PUT or
+ * DELETE conditional; `consistent=1` makes a GET a linearizable read and a PUT or DELETE an
+ * unconditional linearizable write. Quorum, sloppy, TTL and context options are refused with
+ * them: a round always uses a majority of the preference list.
+ */
+export function parseCas(c: EdgeRequest & { req: { method: string } }, limits: ClientLimits): CasRequest | undefined {
+  // Most requests have no query string at all: they pay one string search here, nothing more.
+  if (!c.req.url.includes('?')) return undefined;
+  const raw = CAS_OPTIONS.map((name) => c.req.query(name));
+  if (raw.every((value) => value === undefined)) return undefined;
+  const key = parseKey(c.req.url, KV_PREFIX, limits.keyBytesMax);
+  const [ifVersion, ifAbsent, consistent] = raw;
+  for (const [name, value] of [['if_absent', ifAbsent], ['consistent', consistent]] as const) {
+    if (value !== undefined && value !== '1') throw new KvError('KV_ERR_BAD_REQUEST', `${name} must be 1 (got ${JSON.stringify(value)})`, { parameter: name });
+  }
+  if (raw.filter((value) => value !== undefined).length > 1) throw new KvError('KV_ERR_BAD_REQUEST', 'give one of if_version, if_absent and consistent');
+  for (const name of CAUSAL_ONLY_OPTIONS) {
+    if (c.req.query(name) !== undefined) throw new KvError('KV_ERR_BAD_REQUEST', `${name} does not apply to compare-and-set (a round uses a majority of the preference list)`, { parameter: name });
+  }
+  const context = headerOf(c, CONTEXT_HEADER);
+  if (context !== undefined && context !== '') throw new KvError('KV_ERR_BAD_REQUEST', `${CONTEXT_HEADER} does not apply to compare-and-set; use if_version`);
+  const timeoutMs = timeoutOf(c, limits);
+  const method = c.req.method;
+  if (method === 'GET' || method === 'HEAD') {
+    if (consistent === undefined) throw new KvError('KV_ERR_BAD_REQUEST', 'a read takes consistent=1; if_version and if_absent are for PUT and DELETE');
+    return { key, timeoutMs, kind: 'read', condition: { kind: 'always' }, requestId: undefined, contentType: '' };
+  }
+  let condition: CasRequest['condition'] = { kind: 'always' };
+  if (ifAbsent !== undefined) condition = { kind: 'absent' };
+  if (ifVersion !== undefined) {
+    if (!/^\d{1,16}$/.test(ifVersion) || !Number.isSafeInteger(Number(ifVersion))) {
+      throw new KvError('KV_ERR_BAD_REQUEST', `if_version must be an integer from 0 to ${Number.MAX_SAFE_INTEGER} (got ${JSON.stringify(ifVersion)})`, { parameter: 'if_version' });
+    }
+    condition = { kind: 'version', version: Number(ifVersion) };
+  }
+  const contentType = method === 'PUT' ? parseContentType(headerOf(c, 'content-type')) : '';
+  return { key, timeoutMs, kind: 'set', condition, requestId: parseRequestId(headerOf(c, REQUEST_ID_HEADER)), contentType };
+}
+
+/** The X-Ringkv-Request-Id header: absent, or 1 to 128 characters of A-Z a-z 0-9 . _ : - */
+export function parseRequestId(raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  if (!REQUEST_ID_PATTERN.test(raw)) {
+    throw new KvError('KV_ERR_BAD_REQUEST', `${REQUEST_ID_HEADER} must be 1 to ${REQUEST_ID_BYTES_MAX} characters of A-Z a-z 0-9 . _ : -`, { parameter: REQUEST_ID_HEADER, limit: REQUEST_ID_BYTES_MAX });
+  }
+  return raw;
 }

@@ -28,6 +28,9 @@ class FaultyStore implements Store {
   committed(key: string) {
     return this.inner.committed(key);
   }
+  get acceptorRecords() {
+    return this.inner.acceptorRecords;
+  }
   put(key: string, object: VersionedObject, actor?: string) {
     if (this.failPuts) return Promise.reject(new KvError('KV_ERR_STORAGE_FULL', 'injected disk full'));
     return this.inner.put(key, object, actor);
@@ -137,6 +140,7 @@ t.test('regression A1: a storage error during read repair does not crash the nod
   stores[0]!.inner = {
     epoch: original.epoch,
     hints: original.hints,
+    acceptorRecords: original.acceptorRecords,
     summarize: original.summarize.bind(original),
     digests: original.digests.bind(original),
     removeIfUnchanged: original.removeIfUnchanged.bind(original),

@@ -14,6 +14,7 @@ import type { PeerHandler } from '../transport/transport.js';
 import { TREE_DIGESTS_MAX, type TreeRequest, type TreeResponse } from '../transport/tree-messages.js';
 import { summarizeSet } from './range-summary.js';
 import type { Coordinator } from './coordinator.js';
+import { CasAcceptorService } from './cas-acceptor-service.js';
 
 function failure(error: unknown): { ok: false; code: KvError['code']; message: string } {
   if (error instanceof KvError) return { ok: false, code: error.code, message: error.message };
@@ -27,13 +28,18 @@ function removedSender(sender: string): KvError {
 }
 
 export class ReplicaService implements PeerHandler {
+  /** The acceptor of compare-and-set keys on this replica (docs/cas.md). */
+  readonly cas: CasAcceptorService;
+
   constructor(
     private readonly store: Store,
     private readonly limits: VersioningLimits,
     private readonly coordinator: () => Coordinator,
     /** Whether an operator removed a sender for good; its requests are refused. */
     private readonly isRemoved: (id: string) => boolean,
-  ) {}
+  ) {
+    this.cas = new CasAcceptorService(store.acceptorRecords);
+  }
 
   async replicaBatch(ops: readonly ReplicaOp[], sender: string): Promise<ReplicaResult[]> {
     if (this.isRemoved(sender)) return ops.map(() => failure(removedSender(sender)));
@@ -48,6 +54,10 @@ export class ReplicaService implements PeerHandler {
             const object = read.has(op.key) ? read.get(op.key) : this.store.get(op.key);
             read.set(op.key, object);
             return object === undefined ? { ok: true } : { ok: true, object };
+          }
+          if (op.kind === 'paxos') {
+            const reply = await this.cas.step(op.message);
+            return reply === undefined ? { ok: true } : { ok: true, paxos: reply };
           }
           read.delete(op.key);
           if (op.kind === 'hint') await this.store.hints.add(op.owner, op.key, op.object);

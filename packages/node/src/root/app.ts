@@ -169,7 +169,7 @@ function appOf(
     deps.requestWindow.record(op, status, seconds);
   };
   return createApp({
-    client: { ...config, kv: coordinator, contexts: built.contexts, observe, nowMs },
+    client: { ...config, kv: coordinator, contexts: built.contexts, observe, nowMs, cas: replication.cas },
     dashboard: built.dashboard,
     admin: { n: config.n, keyBytesMax: config.keyBytesMax, store, membership, ring: () => replication.ringView.ring(), status: built.status, encodeContext: encode, registry: metrics.registry, antiEntropy: replication.antiEntropy, transfer: replication.transfer, nowMs, ...(parts.membershipControl ? { control: parts.membershipControl } : {}) },
     internal: {

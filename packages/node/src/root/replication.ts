@@ -14,6 +14,7 @@ import { RingView } from '../membership/ring-view.js';
 import { Coordinator } from '../replication/coordinator.js';
 import { PeerHealth } from '../replication/peer-health.js';
 import { ReplicaService } from '../replication/replica-service.js';
+import { CasCoordinator } from '../replication/cas-coordinator.js';
 import { HintedHandoff } from '../replication/hinted-handoff.js';
 import { AntiEntropy, type ExchangeReport } from '../replication/anti-entropy.js';
 import { RateLimiter } from '../replication/rate-limiter.js';
@@ -74,11 +75,34 @@ function buildCoordinator(deps: ReplicationDeps) {
     tombstoneGraceMs: config.tombstoneGraceMs,
     random: deps.random,
   });
+  const cas = buildCas(deps, ringView, replica);
   metrics.gauge('ringkv_clock_skew_seconds', "This node's clock minus the median of its peers' (membership/clock-skew.ts).", () => deps.clock.estimate(nowMs()).skewMs / 1000);
   metrics.gauge('ringkv_peers_avoided', 'Peers this node currently routes around because they left its requests unanswered (replication/peer-health.ts).', () => coordinator.peerHealth().filter((p) => !p.usable).length);
   metrics.counter('ringkv_peer_trips_total', 'Times a peer was found silent or unreachable and routed around.', () => peerHealth.trips);
   metrics.watchRing(() => ringView.ring(), config.n, (id) => membership.isReachable(id));
-  return { replica, served, peerHealth, coordinator, ringView };
+  return { replica, served, peerHealth, coordinator, ringView, cas };
+}
+
+/** Compare-and-set (docs/cas.md): the proposer side, and request ids for writes that came without one. */
+function buildCas(deps: ReplicationDeps, ringView: RingView, replica: ReplicaService) {
+  const { config, membership, random } = deps;
+  const coordinator = new CasCoordinator({
+    selfId: config.nodeId,
+    preferenceList: (key) => ringView.preferenceList(key),
+    member: (id) => membership.member(id),
+    transport: deps.transport,
+    local: replica.cas,
+    records: deps.store.acceptorRecords,
+    nowMs: deps.nowMs,
+    timers: deps.timers,
+    random,
+  });
+  // The node id keeps ids of different nodes apart; 96 random bits keep a restarted node's apart.
+  const word = () => Math.floor(random() * 2 ** 32).toString(36);
+  return {
+    run: coordinator.run.bind(coordinator),
+    newRequestId: () => `${config.nodeId}:${word()}${word()}${word()}`,
+  };
 }
 
 /** The background loops; not started here (startNode starts them, a simulation drives them). */

@@ -5,6 +5,7 @@
  */
 import { deadAfterMs, type VersionedObject, type VersioningLimits } from '../core/versioned.js';
 import { MemoryHintStore, type HintLimits, type HintStore } from './hints.js';
+import { MemoryAcceptorRecords, type AcceptorRecordStore } from './acceptor-records.js';
 
 /** Hint bounds for stores built without a config (tests). */
 export const DEFAULT_HINT_LIMITS: HintLimits & VersioningLimits = {
@@ -41,6 +42,7 @@ export class MemoryStore implements Store {
   /** A new MemoryStore is a node that lost everything: it always starts a new epoch. */
   readonly epoch: string;
   readonly hints: HintStore;
+  readonly acceptorRecords: AcceptorRecordStore = new MemoryAcceptorRecords();
 
   constructor(options: MemoryStoreOptions) {
     const { nowMs } = options;

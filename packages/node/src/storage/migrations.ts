@@ -89,6 +89,19 @@ export const migrations: readonly Migration[] = [
       ALTER TABLE objects ADD COLUMN actor TEXT;
     `,
   },
+  {
+    version: 6,
+    description: 'paxos: the acceptor record of each compare-and-set key (docs/cas.md)',
+    sql: `
+      -- record: consensus/codec.ts encodeAcceptorRecord (promised ballot, accepted and committed
+      -- states with their recent request ids, the layout fence). Kept apart from objects: a
+      -- key's Paxos register and its causal object are different things (docs/cas.md).
+      CREATE TABLE paxos (
+        key TEXT PRIMARY KEY,
+        record BLOB NOT NULL
+      ) WITHOUT ROWID;
+    `,
+  },
 ];
 
 export const schemaVersion = migrations.at(-1)!.version;

@@ -194,7 +194,7 @@ t.test('a fresh database has the current schema version, the tables, and its own
   const db = rawDb(t, dir, { readonly: true });
   t.equal(db.pragma('user_version', { simple: true }), schemaVersion);
   const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all();
-  t.same(tables, ['hints', 'meta', 'objects']);
+  t.same(tables, ['hints', 'meta', 'objects', 'paxos']);
   const meta = Object.fromEntries((db.prepare('SELECT name, value FROM meta').all() as Array<{ name: string; value: string }>).map((r) => [r.name, r.value]));
   t.equal(meta.node_id, 'node-xyz');
   t.equal(meta.epoch, store.epoch);

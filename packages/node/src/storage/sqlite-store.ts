@@ -23,6 +23,8 @@ import { deadAfterMs, isDeleted, type VersionedObject, type VersioningLimits } f
 import type { HintLimits, HintStore } from './hints.js';
 import { DEFAULT_HINT_LIMITS } from './memory-store.js';
 import { SqliteHintStore } from './sqlite-hints.js';
+import { SqliteAcceptorRecords } from './sqlite-acceptor-records.js';
+import type { AcceptorRecordStore } from './acceptor-records.js';
 import { storageError } from './storage-error.js';
 import { migrate } from './migrations.js';
 import { ringPosition } from '@ringkv/protocol';
@@ -175,6 +177,7 @@ export class SqliteStore implements Store {
   private readonly wal: WalSync;
   readonly epoch: string;
   readonly hints: HintStore;
+  readonly acceptorRecords: AcceptorRecordStore;
 
   constructor(private readonly options: SqliteStoreOptions) {
     prepareDir(options.dir);
@@ -196,6 +199,7 @@ export class SqliteStore implements Store {
     const durable = options.synchronous === 'full' ? () => this.wal.sync() : undefined;
     const schedule = options.schedule ?? nextTurn;
     this.hints = new SqliteHintStore(this.db, options.hintLimits ?? DEFAULT_HINT_LIMITS, options.nowMs, schedule, durable);
+    this.acceptorRecords = new SqliteAcceptorRecords(this.db, () => this.wal.sync(), () => this.wal.failed);
     this.selectObject = this.db.prepare('SELECT object FROM objects WHERE key = ?');
     this.selectKeyDigest = this.db.prepare('SELECT digest FROM objects WHERE key = ?');
     this.selectActor = this.db.prepare('SELECT actor FROM objects WHERE key = ?');

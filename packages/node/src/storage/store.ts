@@ -16,6 +16,7 @@
 import { randomInt } from 'node:crypto';
 import { KvError } from '../errors.js';
 import type { HintStore } from './hints.js';
+import type { AcceptorRecordStore } from './acceptor-records.js';
 import { mergeChange, type VersionedObject, type VersioningLimits } from '../core/versioned.js';
 import type { KeyDigest, RangeSummary } from './digest-tree.js';
 import type { SnapshotFile } from './snapshot.js';
@@ -98,6 +99,8 @@ export interface Store {
   snapshot?(): Promise<SnapshotFile>;
   /** Commits what is queued, then releases the store. Idempotent. */
   close(): Promise<void>;
+  /** Paxos acceptor records of compare-and-set keys and the ballot mark, durable on write (acceptor-records.ts). */
+  readonly acceptorRecords: AcceptorRecordStore;
 }
 
 /** What a writer may tell Store.merge beyond the version itself. */

@@ -50,6 +50,10 @@ class FencedStore implements Store {
     return this.disk.hints;
   }
 
+  get acceptorRecords(): Store['acceptorRecords'] {
+    return this.disk.acceptorRecords;
+  }
+
   get(key: string): VersionedObject | undefined {
     return this.disk.get(key);
   }

@@ -22,6 +22,13 @@ import { decodeObject, encodeObject } from '../core/object-codec.js';
 import { covers, isCanonicalVector, type Dot, type VersionVector } from '../core/clock.js';
 import type { VersionedObject } from '../core/versioned.js';
 import type { ValueWrite, WriteOptions } from '../replication/kv-service.js';
+import type { CasValue } from '../consensus/cas-value.js';
+import type { PaxosMessage } from '../consensus/messages.js';
+import { readMessage, writeMessage } from '../consensus/codec.js';
+
+/** Paxos messages a coordinator sends in a batch, and those a replica answers with. */
+const PAXOS_REQUESTS: ReadonlySet<string> = new Set(['prepare', 'accept', 'commit']);
+const PAXOS_REPLIES: ReadonlySet<string> = new Set(['promise', 'accepted', 'nack']);
 
 const FRAME_VERSION = 1;
 const KEY_BYTES_HARD_MAX = 64 * 1024;
@@ -42,11 +49,13 @@ export type ReplicaOp =
   | { readonly kind: 'get'; readonly key: string }
   | { readonly kind: 'put'; readonly key: string; readonly object: VersionedObject }
   /** Sloppy quorum: hold this replica for `owner`, which is unreachable (hinted handoff). */
-  | { readonly kind: 'hint'; readonly key: string; readonly object: VersionedObject; readonly owner: string };
+  | { readonly kind: 'hint'; readonly key: string; readonly object: VersionedObject; readonly owner: string }
+  /** Compare-and-set: a Paxos prepare, accept or commit for the key's acceptor (docs/cas.md). */
+  | { readonly kind: 'paxos'; readonly key: string; readonly message: PaxosMessage<CasValue> };
 
 /** A replica's answer to one op: the object for a get (undefined = holds nothing), or an error. */
 export type ReplicaResult =
-  | { readonly ok: true; readonly object?: VersionedObject }
+  | { readonly ok: true; readonly object?: VersionedObject; readonly paxos?: PaxosMessage<CasValue> }
   | { readonly ok: false; readonly code: ErrorCode; readonly message: string };
 
 export type CoordinateRequest =
@@ -112,9 +121,10 @@ function header(reader: ByteReader, what: string): number {
 export function encodeBatch(ops: readonly ReplicaOp[]): Uint8Array {
   const writer = new ByteWriter(256).u8(FRAME_VERSION).varint(ops.length);
   for (const op of ops) {
-    writer.u8(op.kind === 'get' ? 1 : op.kind === 'put' ? 2 : 3).string(op.key);
-    if (op.kind !== 'get') writer.bytes(encodeObject(op.object));
+    writer.u8(op.kind === 'get' ? 1 : op.kind === 'put' ? 2 : op.kind === 'hint' ? 3 : 4).string(op.key);
+    if (op.kind === 'put' || op.kind === 'hint') writer.bytes(encodeObject(op.object));
     if (op.kind === 'hint') writer.string(op.owner);
+    if (op.kind === 'paxos') writeMessage(writer, op.message);
   }
   return writer.finish();
 }
@@ -134,6 +144,10 @@ export function decodeBatch(bytes: Uint8Array): ReplicaOp[] {
         const owner = reader.string(NODE_ID_BYTES_MAX);
         if (!isNodeId(owner)) throw new DecodeError('bad hint owner');
         ops.push({ kind: 'hint', key, object, owner });
+      } else if (kind === 4) {
+        const message = readMessage(reader);
+        if (message.key !== key || !PAXOS_REQUESTS.has(message.kind)) throw new DecodeError(`bad paxos op ${message.kind}`);
+        ops.push({ kind: 'paxos', key, message });
       }
       else throw new DecodeError(`unknown op kind ${kind}`);
     }
@@ -204,6 +218,7 @@ export function encodeBatchResults(results: readonly ReplicaResult[], bytesMax =
   for (const result of boundResults(results, bytesMax)) {
     if (result instanceof Uint8Array) writer.u8(1).bytes(result);
     else if (!result.ok) writeError(writer.u8(2), result.code, result.message);
+    else if (result.paxos !== undefined) writeMessage(writer.u8(3), result.paxos);
     else writer.u8(0);
   }
   return writer.finish();
@@ -219,6 +234,11 @@ export function decodeBatchResults(bytes: Uint8Array): ReplicaResult[] {
       if (status === 0) results.push({ ok: true });
       else if (status === 1) results.push({ ok: true, object: peerObject(reader.bytes(OBJECT_BYTES_HARD_MAX), '') });
       else if (status === 2) results.push({ ok: false, ...readError(reader) });
+      else if (status === 3) {
+        const paxos = readMessage(reader);
+        if (!PAXOS_REPLIES.has(paxos.kind)) throw new DecodeError(`bad paxos reply ${paxos.kind}`);
+        results.push({ ok: true, paxos });
+      }
       else throw new DecodeError(`unknown result status ${status}`);
     }
     if (!reader.done) throw new DecodeError('trailing bytes');

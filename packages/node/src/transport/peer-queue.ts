@@ -14,6 +14,7 @@
  */
 import { KvError } from '../errors.js';
 import type { ReplicaOp, ReplicaResult } from './messages.js';
+import { messageValueBytes } from '../consensus/codec.js';
 import { TurnBatcher, type Scheduler } from '../core/turn-batcher.js';
 
 /** Default bound on the estimated bytes of one batch (see `estimateOpBytes`). */
@@ -47,7 +48,8 @@ interface Pending {
  */
 export function estimateOpBytes(op: ReplicaOp): number {
   let bytes = Buffer.byteLength(op.key);
-  if (op.kind !== 'get') for (const sibling of op.object.siblings) bytes += sibling.value.length + SIBLING_OVERHEAD_BYTES;
+  if (op.kind === 'put' || op.kind === 'hint') for (const sibling of op.object.siblings) bytes += sibling.value.length + SIBLING_OVERHEAD_BYTES;
+  if (op.kind === 'paxos') bytes += messageValueBytes(op.message) + SIBLING_OVERHEAD_BYTES;
   return bytes;
 }
 

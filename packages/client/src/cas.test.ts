@@ -1,0 +1,54 @@
+// cas() retries after an unknown outcome with the SAME request id (bounded, jittered), and
+// never after an answer that says the write did not apply; 412 is a result, not an error.
+import t from 'tap';
+import { OutcomeUnknownError, RingkvError } from './errors.js';
+import { runCas, type CasTransport } from './cas.js';
+
+type Sent = { headers?: Record<string, string> | undefined; path: string };
+
+function transport(answers: Array<(() => never) | { status: number; version?: number; body?: string }>, sent: Sent[]): CasTransport {
+  return {
+    timeoutMs: 1_000,
+    error: (status, body) => {
+      const json = JSON.parse(body.toString()) as { error: { code: string; maybeApplied?: boolean; attempted?: boolean } };
+      return new RingkvError(json.error.code as never, 'x', status, json.error, { mayHaveApplied: json.error.maybeApplied === true });
+    },
+    send: async (request) => {
+      sent.push({ headers: request.headers, path: request.path });
+      const next = answers.shift()!;
+      if (typeof next === 'function') return next();
+      return { status: next.status, headers: next.version === undefined ? {} : { 'x-ringkv-version': String(next.version) }, body: Buffer.from(next.body ?? '') };
+    },
+  };
+}
+const unknown = () => { throw new OutcomeUnknownError('no answer'); };
+const options = { ifAbsent: true, retries: 3 } as const;
+const noJitter = () => 0;
+
+t.test('an unknown outcome is retried with the same request id until an answer comes', async (t) => {
+  const sent: Sent[] = [];
+  const timeout = { status: 504, body: JSON.stringify({ error: { code: 'KV_ERR_TIMEOUT', maybeApplied: true } }) };
+  const result = await runCas(transport([unknown, timeout, { status: 204, version: 1 }], sent), 'k', '/kv/k', new Uint8Array([1]), 'x/y', options, noJitter);
+  t.same(result, { applied: true, version: 1 });
+  t.equal(sent.length, 3);
+  const ids = new Set(sent.map((s) => s.headers?.['x-ringkv-request-id']));
+  t.equal(ids.size, 1, 'one request id for every send');
+  t.match(sent[0]!.path, /\?if_absent=1&timeout_ms=1000$/);
+});
+
+t.test('bounded: after `retries` unknown outcomes the last error is thrown, mayHaveApplied', async (t) => {
+  const sent: Sent[] = [];
+  await t.rejects(runCas(transport([unknown, unknown, unknown, unknown, unknown], sent), 'k', '/kv/k', new Uint8Array(), 'x', options, noJitter), { code: 'KV_ERR_OUTCOME_UNKNOWN', mayHaveApplied: true });
+  t.equal(sent.length, 4, 'the first send and 3 retries');
+});
+
+t.test('412 is a result; a refusal that surely did not apply is thrown at once', async (t) => {
+  const sent: Sent[] = [];
+  t.same(await runCas(transport([{ status: 412, version: 4, body: '{"error":{"code":"KV_ERR_PRECONDITION","version":4,"exists":true}}' }], sent), 'k', '/kv/k', new Uint8Array(), 'x', { ifVersion: 3, requestId: 'mine' }, noJitter), { applied: false, version: 4, exists: true });
+  t.equal(sent[0]!.headers?.['x-ringkv-request-id'], 'mine');
+  t.match(sent[0]!.path, /\?if_version=3&/);
+  const refused = { status: 503, body: JSON.stringify({ error: { code: 'KV_ERR_QUORUM_UNMET', attempted: false } }) };
+  await t.rejects(runCas(transport([refused], sent), 'k', '/kv/k', new Uint8Array(), 'x', options, noJitter), { code: 'KV_ERR_QUORUM_UNMET' });
+  t.equal(sent.length, 2, 'not retried');
+  await t.rejects(runCas(transport([], sent), 'k', '/kv/k', new Uint8Array(), 'x', {}, noJitter), TypeError, 'neither ifVersion nor ifAbsent');
+});

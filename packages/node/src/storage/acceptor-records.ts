@@ -1,0 +1,51 @@
+/**
+ * Where a replica keeps its Paxos acceptor records (one per CAS key: promised ballot, accepted
+ * and committed states, the layout fence; consensus/acceptor.ts) and the node's ballot clock
+ * mark (consensus/ballot.ts). Paxos is safe only if a promise or an acceptance outlives a
+ * crash, so `put` resolves only once the record is on stable storage: the acceptor service
+ * sends its reply after that (docs/cas.md "Ballots and durability"). Records live apart from
+ * the causal objects (docs/cas.md "A plain PUT to a CAS key").
+ */
+import type { AcceptorRecord } from '../consensus/acceptor.js';
+import type { CasValue } from '../consensus/cas-value.js';
+
+export interface AcceptorRecordStore {
+  /** The key's record as last written (a write in flight included); undefined: never took part. */
+  get(key: string): AcceptorRecord<CasValue> | undefined;
+  /** Writes the key's record; resolves once it is durable. */
+  put(key: string, record: AcceptorRecord<CasValue>): Promise<void>;
+  /** The ballot clock's last persisted high-water mark (0 on a fresh node). */
+  ballotMark(): number;
+  /** Persists a new high-water mark; resolves once durable. A lower mark than the stored one is ignored. */
+  putBallotMark(mark: number): Promise<void>;
+  /** Keys with a record (for metrics and tests). */
+  count(): number;
+}
+
+/** The in-memory twin: nothing outlives the process, so "durable" is "stored". */
+export class MemoryAcceptorRecords implements AcceptorRecordStore {
+  private readonly records = new Map<string, AcceptorRecord<CasValue>>();
+  private mark = 0;
+
+  get(key: string): AcceptorRecord<CasValue> | undefined {
+    return this.records.get(key);
+  }
+
+  put(key: string, record: AcceptorRecord<CasValue>): Promise<void> {
+    this.records.set(key, record);
+    return Promise.resolve();
+  }
+
+  ballotMark(): number {
+    return this.mark;
+  }
+
+  putBallotMark(mark: number): Promise<void> {
+    this.mark = Math.max(this.mark, mark);
+    return Promise.resolve();
+  }
+
+  count(): number {
+    return this.records.size;
+  }
+}

@@ -1,0 +1,82 @@
+/**
+ * Acceptor records in SQLite (table `paxos`, migration 6; the mark in `meta`). Each write is
+ * its own small autocommit transaction, then waits for an fsync of the WAL begun after it
+ * (wal-sync.ts, shared with group commit: concurrent records share one fsync). Unlike object
+ * writes this holds under `--sync normal` too: a replica that forgot a promise after a power
+ * loss lets two proposers both win, which no later repair can undo, whereas a lost causal write
+ * is only a lost write (docs/cas.md, docs/storage.md).
+ */
+import type Database from 'better-sqlite3';
+import { KvError } from '../errors.js';
+import { DecodeError } from '../core/bytes.js';
+import type { AcceptorRecord } from '../consensus/acceptor.js';
+import type { CasValue } from '../consensus/cas-value.js';
+import { decodeAcceptorRecord, encodeAcceptorRecord } from '../consensus/codec.js';
+import type { AcceptorRecordStore } from './acceptor-records.js';
+import { storageError } from './storage-error.js';
+
+const MARK_NAME = 'paxos_ballot_mark';
+
+export class SqliteAcceptorRecords implements AcceptorRecordStore {
+  private readonly select: Database.Statement<[string], { record: Buffer }>;
+  private readonly upsert: Database.Statement<[string, Uint8Array]>;
+  private readonly selectMark: Database.Statement<[string], { value: string }>;
+  private readonly upsertMark: Database.Statement<[string, string]>;
+  private readonly countRows: Database.Statement<[], { n: number }>;
+
+  constructor(db: Database.Database, private readonly durable: () => Promise<void>, private readonly refused: () => Error | undefined) {
+    this.select = db.prepare('SELECT record FROM paxos WHERE key = ?');
+    this.upsert = db.prepare('INSERT INTO paxos (key, record) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET record = excluded.record');
+    this.selectMark = db.prepare('SELECT value FROM meta WHERE name = ?');
+    this.upsertMark = db.prepare('INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value');
+    this.countRows = db.prepare('SELECT count(*) AS n FROM paxos');
+  }
+
+  get(key: string): AcceptorRecord<CasValue> | undefined {
+    let row: { record: Buffer } | undefined;
+    try {
+      row = this.select.get(key);
+    } catch (error) {
+      throw storageError(error, 'reading an acceptor record');
+    }
+    if (row === undefined) return undefined;
+    try {
+      return decodeAcceptorRecord(row.record);
+    } catch (error) {
+      if (error instanceof DecodeError) throw new KvError('KV_ERR_STORAGE_CORRUPT', `the acceptor record of a key does not decode: ${error.message}`);
+      throw error;
+    }
+  }
+
+  put(key: string, record: AcceptorRecord<CasValue>): Promise<void> {
+    return this.write(() => this.upsert.run(key, encodeAcceptorRecord(record)), 'writing an acceptor record');
+  }
+
+  ballotMark(): number {
+    const value = this.selectMark.get(MARK_NAME)?.value;
+    const mark = value === undefined ? 0 : Number(value);
+    if (!Number.isSafeInteger(mark) || mark < 0) throw new KvError('KV_ERR_STORAGE_CORRUPT', `the stored ballot mark ${value} is not a counter`);
+    return mark;
+  }
+
+  putBallotMark(mark: number): Promise<void> {
+    if (mark <= this.ballotMark()) return this.durable();
+    return this.write(() => this.upsertMark.run(MARK_NAME, String(mark)), 'writing the ballot mark');
+  }
+
+  count(): number {
+    return this.countRows.get()!.n;
+  }
+
+  private write(run: () => void, what: string): Promise<void> {
+    // After a failed fsync nothing is acknowledged as durable any more (wal-sync.ts).
+    const failed = this.refused();
+    if (failed !== undefined) return Promise.reject(failed);
+    try {
+      run();
+    } catch (error) {
+      return Promise.reject(storageError(error, what));
+    }
+    return this.durable();
+  }
+}
