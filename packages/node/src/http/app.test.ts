@@ -219,6 +219,7 @@ t.test('storage failures map to their codes; unexpected errors to 500 without de
     epoch: 'testepoc',
     hints: new MemoryStore({ nowMs: Date.now }).hints,
     close: async () => {},
+    listKeys: () => ({ keys: [], through: null }),
   };
   // The coordinator's own commit comes first; when it fails the write fails with its cause and
   // no other replica ever sees the new version.

@@ -19,6 +19,7 @@ import type { HintStore } from './hints.js';
 import { mergeChange, type VersionedObject, type VersioningLimits } from '../core/versioned.js';
 import type { KeyDigest, RangeSummary } from './digest-tree.js';
 import type { SnapshotFile } from './snapshot.js';
+import type { KeyPage, ListRange } from './key-listing.js';
 import { TurnBatcher, type Scheduler } from '../core/turn-batcher.js';
 
 export interface Store {
@@ -98,6 +99,14 @@ export interface Store {
   snapshot?(): Promise<SnapshotFile>;
   /** Commits what is queued, then releases the store. Idempotent. */
   close(): Promise<void>;
+  /**
+   * Listing keys (docs/listing.md, storage/key-listing.ts): the committed live keys (no
+   * tombstone-only or expired object) that start with `prefix` and sort after `after` in byte
+   * order, whose ring position lies in `ranges` (all positions when absent), ascending, at most
+   * `limit`. Reads the key index in order from `after`, at most scanBudget(limit) rows, and says
+   * how far it got (KeyPage.through), so a page never costs a scan of everything.
+   */
+  listKeys(prefix: string, after: string, limit: number, ranges?: readonly ListRange[]): KeyPage;
 }
 
 /** What a writer may tell Store.merge beyond the version itself. */
