@@ -77,8 +77,8 @@ export class KeyLister {
       const answer = await this.deps.transport.tree(member, { kind: 'keys', ranges, prefix, after, limit }, Math.max(1, deadline - this.deps.nowMs()));
       if (answer.kind !== 'keys') return undefined;
       return answer;
-    } catch (error) {
-      if (!(error instanceof KvError)) throw error;
+    } catch {
+      // Unreachable, timed out, or refused (a removed sender, a bad answer): no answer either way.
       this.deps.unanswered?.(id);
       return undefined;
     }
