@@ -9,7 +9,7 @@ const keys = Array.from({ length: 400 }, (_, i) => `${['a/', 'b/', 'é/', '𝄞/
 const deleted = new Set(keys.filter((_, i) => i % 10 === 3));
 const live = keys.filter((key) => !deleted.has(key)).sort(compareKeys);
 
-async function load(first: ClusterNode): Promise<void> {
+async function load(t: Test, first: ClusterNode): Promise<void> {
   for (let i = 0; i < keys.length; i += 50) await Promise.all(keys.slice(i, i + 50).map((key) => first.app.request(`/kv/${encodeURIComponent(key)}?w=3`, { method: 'PUT', body: key })));
   for (const key of deleted) t.equal((await first.app.request(`/kv/${encodeURIComponent(key)}?w=3`, { method: 'DELETE' })).status, 204);
 }
@@ -26,7 +26,7 @@ async function page(node: ClusterNode, query: string): Promise<Page> {
 }
 
 /** Walks every page from `after`, at most `pagesMax`; calls `between` after each page. */
-async function walk(node: () => ClusterNode, options: { prefix?: string; limit: number; r?: number; pagesMax?: number; between?: (pages: number) => Promise<void> }): Promise<string[]> {
+async function walk(t: Test, node: () => ClusterNode, options: { prefix?: string; limit: number; r?: number; pagesMax?: number; between?: (pages: number) => Promise<void> }): Promise<string[]> {
   const seen: string[] = [];
   let after = '';
   for (let pages = 1; pages <= (options.pagesMax ?? 1_000); pages++) {
@@ -56,22 +56,22 @@ async function settle(nodes: ClusterNode[]): Promise<void> {
 
 t.test('every live key exactly once, with and without a prefix, from every node', async (t) => {
   const { nodes } = memoryCluster({ nodes: 5, config: { n: 3 } });
-  await load(nodes[0]!);
-  for (const node of nodes) exactlyOnce(t, await walk(() => node, { limit: 37 }), live, `from ${node.id}, pages of 37`);
+  await load(t, nodes[0]!);
+  for (const node of nodes) exactlyOnce(t, await walk(t, () => node, { limit: 37 }), live, `from ${node.id}, pages of 37`);
   for (const prefix of ['a/', 'é/', '𝄞/', 'b/01']) {
-    exactlyOnce(t, await walk(() => nodes[2]!, { prefix, limit: 13 }), live.filter((key) => key.startsWith(prefix)), `prefix ${prefix}`);
+    exactlyOnce(t, await walk(t, () => nodes[2]!, { prefix, limit: 13 }), live.filter((key) => key.startsWith(prefix)), `prefix ${prefix}`);
   }
-  exactlyOnce(t, await walk(() => nodes[1]!, { limit: 1000 }), live, 'one page of 1,000');
-  exactlyOnce(t, await walk(() => nodes[3]!, { limit: 50, r: 3 }), live, 'r=3: three replicas per range, merged');
+  exactlyOnce(t, await walk(t, () => nodes[1]!, { limit: 1000 }), live, 'one page of 1,000');
+  exactlyOnce(t, await walk(t, () => nodes[3]!, { limit: 50, r: 3 }), live, 'r=3: three replicas per range, merged');
   t.same(await page(nodes[0]!, 'prefix=zz'), { keys: [], next: null }, 'a prefix with no key');
 });
 
 t.test('a node down: its ranges are asked at another replica; r above what is reachable is 503', async (t) => {
   const { nodes } = memoryCluster({ nodes: 5, config: { n: 3 } });
-  await load(nodes[0]!);
+  await load(t, nodes[0]!);
   for (const node of nodes) node.membership.setStatus('node4', 'dead');
-  exactlyOnce(t, await walk(() => nodes[0]!, { limit: 41 }), live, 'node4 dead, r=1');
-  exactlyOnce(t, await walk(() => nodes[0]!, { limit: 41, r: 2 }), live, 'node4 dead, r=2');
+  exactlyOnce(t, await walk(t, () => nodes[0]!, { limit: 41 }), live, 'node4 dead, r=1');
+  exactlyOnce(t, await walk(t, () => nodes[0]!, { limit: 41, r: 2 }), live, 'node4 dead, r=2');
   const refused = await nodes[0]!.app.request('/kv?r=3');
   t.equal(refused.status, 503, 'r=3 with an owner of some range dead');
   t.match(await refused.json(), { error: { code: 'KV_ERR_QUORUM_UNMET', needed: 3, answered: 2 } });
@@ -79,19 +79,19 @@ t.test('a node down: its ranges are asked at another replica; r above what is re
 
 t.test('a node that does not answer is routed around within the request', async (t) => {
   const { nodes } = memoryCluster({ nodes: 4, config: { n: 2 } });
-  await load(nodes[0]!);
+  await load(t, nodes[0]!);
   // node3 still looks alive but refuses every listing question.
   nodes[2]!.replica.tree = async () => {
     throw new Error('not answering');
   };
-  exactlyOnce(t, await walk(() => nodes[0]!, { limit: 60 }), live, 'node3 silent');
+  exactlyOnce(t, await walk(t, () => nodes[0]!, { limit: 60 }), live, 'node3 silent');
 });
 
 t.test('a leave and a join between pages: still every live key exactly once', async (t) => {
   const { nodes } = memoryCluster({ nodes: 5, config: { n: 3 } });
   for (const node of nodes) node.membership.setStatus('node5', 'left'); // joins later
-  await load(nodes[0]!);
-  const seen = await walk(() => nodes[0]!, {
+  await load(t, nodes[0]!);
+  const seen = await walk(t, () => nodes[0]!, {
     limit: 29,
     between: async (pages) => {
       if (pages === 3) {
@@ -105,7 +105,7 @@ t.test('a leave and a join between pages: still every live key exactly once', as
     },
   });
   exactlyOnce(t, seen, live, 'node2 left after page 3, node5 joined after page 6');
-  exactlyOnce(t, await walk(() => nodes[4]!, { limit: 100, prefix: 'a/' }), live.filter((key) => key.startsWith('a/')), 'from the newcomer');
+  exactlyOnce(t, await walk(t, () => nodes[4]!, { limit: 100, prefix: 'a/' }), live.filter((key) => key.startsWith('a/')), 'from the newcomer');
 });
 
 t.test('bad options are coded 400s before any work', async (t) => {
