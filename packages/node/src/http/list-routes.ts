@@ -70,6 +70,14 @@ export async function listPrefixes(lister: Pick<KeyLister, 'list'>, prefixes: re
 }
 
 export function listRoutes(app: Hono, deps: ListDeps): void {
+  // The bare /kv takes GET only; without this the /kv/{key} routes would take other methods
+  // and answer "empty key".
+  app.use('/kv', async (c, next) => {
+    if (c.req.method === 'GET' || c.req.method === 'HEAD') return next();
+    const error = new KvError('KV_ERR_METHOD_NOT_ALLOWED', `${c.req.method} is not allowed here`, { allow: 'GET' });
+    return c.json(error.toBody(), 405, { allow: 'GET' });
+  });
+
   app.get('/kv', async (c) => {
     const started = performance.now();
     let status = 500;

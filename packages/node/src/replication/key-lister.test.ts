@@ -120,4 +120,8 @@ t.test('bad options are coded 400s before any work', async (t) => {
     t.match(await response.json(), { error: { code } }, `${query}: ${code}`);
   }
   t.equal((await nodes[0]!.app.request('/kv?limit=1000')).status, 200, 'limit=1000 is allowed');
+  const put = await nodes[0]!.app.request('/kv', { method: 'PUT', body: 'x' });
+  t.equal(put.status, 405, 'PUT /kv: method not allowed');
+  t.equal(put.headers.get('allow'), 'GET');
+  t.equal((await nodes[0]!.app.request('/kv/')).status, 400, '/kv/ is still an empty key');
 });
