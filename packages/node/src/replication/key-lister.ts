@@ -12,7 +12,7 @@ import { KvError } from '../errors.js';
 import { coveragePlan } from '../core/coverage-plan.js';
 import { mergePages, type ListPage } from '../core/list-merge.js';
 import type { Member } from '../membership/membership.js';
-import type { KeyPage, ListRange } from '../storage/key-listing.js';
+import { compareKeys, type KeyPage, type ListRange } from '../storage/key-listing.js';
 import type { Store } from '../storage/store.js';
 import type { Transport } from '../transport/transport.js';
 import { TREE_RANGES_MAX } from '../transport/tree-messages.js';
@@ -76,7 +76,9 @@ export class KeyLister {
     try {
       const answer = await this.deps.transport.tree(member, { kind: 'keys', ranges, prefix, after, limit }, Math.max(1, deadline - this.deps.nowMs()));
       if (answer.kind !== 'keys') return undefined;
-      return answer;
+      // Only what was asked, whatever a peer (an older or faulty one) sends: client tokens'
+      // grants are enforced through the prefix.
+      return { keys: answer.keys.filter((key) => key.startsWith(prefix) && compareKeys(key, after) > 0), through: answer.through };
     } catch {
       // Unreachable, timed out, or refused (a removed sender, a bad answer): no answer either way.
       this.deps.unanswered?.(id);
