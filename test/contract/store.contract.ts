@@ -9,7 +9,7 @@ import { plain } from '../helpers/compare.js';
 import { rmSync, statSync } from 'node:fs';
 import { checkSnapshotFile, type SnapshotFile, type Store } from '@ringkv/node';
 import { contextOf, update, type VersionedObject, type VersioningLimits } from '@ringkv/node/testing';
-import { RING_SPACE } from '@ringkv/protocol';
+import { RING_SPACE, ringPosition } from '@ringkv/protocol';
 
 export type MakeStore = (t: Test) => Promise<Store> | Store;
 
@@ -326,6 +326,48 @@ export function storeContract(t: Test, name: string, makeStore: MakeStore): Prom
       t.equal(info.nodeId, file.nodeId, 'and names its node');
       t.equal(statSync(file.path).size, file.bytes, 'its size is what the store says');
       t.ok(store.get('a'), 'the store itself is untouched');
+    });
+
+    // Listing keys (docs/listing.md): byte order of the UTF-8 key, which JavaScript's own
+    // string order is not ('～' U+FF5E sorts after '𝄞' U+1D11E in UTF-16, before it in UTF-8).
+    const listed = ['a', 'ab', 'abc', 'b', 'ba', 'z', 'é', 'éa', '～', '𝄞'];
+
+    t.test('listKeys: live keys in UTF-8 byte order, by prefix, after a cursor, at most limit', async (t) => {
+      const store = await fresh(t);
+      for (const key of [...listed].reverse()) await store.put(key, written(key));
+      t.same(store.listKeys('', '', 100), { keys: listed, through: null }, 'every key, byte order, nothing beyond');
+      t.same(store.listKeys('a', '', 100).keys, ['a', 'ab', 'abc'], 'a prefix');
+      t.same(store.listKeys('a', 'a', 100).keys, ['ab', 'abc'], 'after is exclusive');
+      t.same(store.listKeys('é', '', 100).keys, ['é', 'éa'], 'a non-ASCII prefix');
+      t.same(store.listKeys('', 'ba', 100).keys, ['z', 'é', 'éa', '～', '𝄞'], 'after a key outside the prefix');
+      t.same(store.listKeys('b', 'zz', 100), { keys: [], through: null }, 'after beyond the prefix');
+      t.same(store.listKeys('q', '', 100), { keys: [], through: null }, 'a prefix nothing has');
+      t.same(store.listKeys('', '', 3), { keys: ['a', 'ab', 'abc'], through: 'abc' }, 'cut at the limit; through the last key');
+      const walked: string[] = [];
+      let after = '';
+      for (let page = 0; page < 20; page++) {
+        const { keys, through } = store.listKeys('', after, 2);
+        walked.push(...keys);
+        if (through === null) break;
+        after = through;
+      }
+      t.same(walked, listed, 'pages of 2 walk every key once, in order');
+    });
+
+    t.test('listKeys: tombstoned and expired keys are left out; only the ranges asked', async (t) => {
+      const store = await fresh(t);
+      for (const key of listed) await store.put(key, written(key));
+      const tomb = update(store.get('b'), { coordinatorId: 'node-a', context: contextOf(store.get('b')!), deleted: true, value: new Uint8Array(0), contentType: '', nowMs: 2_000 }, limits);
+      await store.put('b', tomb);
+      // Written at 1 s with a 1 s TTL: expired long before now on the store's clock.
+      await store.put('z', update(undefined, { coordinatorId: 'node-a', context: [], deleted: false, value: utf8('z'), contentType: 'text/plain', nowMs: 1_000, ttlMs: 1_000 }, limits));
+      await store.put('ttl-live', update(undefined, { coordinatorId: 'node-a', context: [], deleted: false, value: utf8('t'), contentType: 'text/plain', nowMs: Date.now(), ttlMs: 3_600_000 }, limits));
+      const live = [...listed.filter((key) => key !== 'b' && key !== 'z'), 'ttl-live'].sort((x, y) => Buffer.compare(Buffer.from(x), Buffer.from(y)));
+      t.same(store.listKeys('', '', 100).keys, live, 'no tombstone, no expired value; a value not yet expired stays');
+      const half = [{ start: 0, end: RING_SPACE / 2 }];
+      const inHalf = live.filter((key) => ringPosition(key) < RING_SPACE / 2);
+      t.ok(inHalf.length > 0 && inHalf.length < live.length, 'the keys fall on both halves of the ring');
+      t.same(store.listKeys('', '', 100, half).keys, inHalf, 'only keys whose position lies in the ranges');
     });
 
     t.test('close is idempotent', async (t) => {

@@ -312,6 +312,25 @@ export function transportContract(t: Test, name: string, makePair: MakePair): Pr
       await rejectsWith(t, pair.transport.tree(pair.peerB, { kind: 'summaries', sets: [whole] }, 300), UNREACHABLE, 'an unreachable B');
     });
 
+    t.test("tree() lists B's live keys for a page: prefix, cursor, ranges, limit (docs/listing.md)", async (t) => {
+      const pair = await fresh(t);
+      const keys = Array.from({ length: 30 }, (_, i) => `l/${String(i).padStart(2, '0')}`);
+      await Promise.all([...keys.map((key) => pair.storeB.put(key, written(key))), pair.storeB.put('other', written('o')), pair.storeB.put('l/é', written('é'))]);
+      const tomb = update(pair.storeB.get('l/05'), { coordinatorId: 'node-x', context: contextOf(pair.storeB.get('l/05')!), deleted: true, value: new Uint8Array(0), contentType: '', nowMs: 2_000 }, limits);
+      await pair.storeB.put('l/05', tomb);
+      const whole = [{ start: 0, end: 2 ** 48 }];
+      const first = await pair.transport.tree(pair.peerB, { kind: 'keys', ranges: whole, prefix: 'l/', after: '', limit: 10 }, 5_000);
+      const live = [...keys.filter((key) => key !== 'l/05'), 'l/é'];
+      t.same(first, { kind: 'keys', keys: live.slice(0, 10), through: live[9] }, 'the first 10 live keys under the prefix; no tombstone');
+      const rest = await pair.transport.tree(pair.peerB, { kind: 'keys', ranges: whole, prefix: 'l/', after: live[9]!, limit: 1000 }, 5_000);
+      t.same(rest, { kind: 'keys', keys: live.slice(10), through: null }, 'the rest after the cursor, and the end');
+      const half = [{ start: 0, end: 2 ** 47 }];
+      const inHalf = await pair.transport.tree(pair.peerB, { kind: 'keys', ranges: half, prefix: 'l/', after: '', limit: 1000 }, 5_000);
+      t.same(inHalf, { kind: 'keys', ...pair.storeB.listKeys('l/', '', 1000, half) }, "only the range asked, as B's store answers it");
+      await pair.stop();
+      await rejectsWith(t, pair.transport.tree(pair.peerB, { kind: 'keys', ranges: whole, prefix: '', after: '', limit: 1 }, 300), UNREACHABLE, 'an unreachable B');
+    });
+
     t.test('close() rejects ops still waiting and every later op with KV_ERR_SHUTTING_DOWN', async (t) => {
       const { transport, peerB, storeB } = await fresh(t);
       t.same(await transport.replica(peerB, { kind: 'get', key: 'warm-up' }), { ok: true });

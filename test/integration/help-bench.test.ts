@@ -5,6 +5,7 @@
  */
 import t, { type Test } from 'tap';
 import { spawn } from 'node:child_process';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT, waitExit } from '../helpers/process.js';
 
@@ -28,22 +29,17 @@ async function runScript(t: Test, script: string, args: readonly string[]): Prom
   return { code: status.code, stdout, stderr };
 }
 
+/** Every script in bench/ (the .ts ones run with tsx) and the profile summariser: none is forgotten. */
 const scripts = [
-  'bench/ring-bench.ts',
-  'bench/side-by-side.ts',
-  'bench/scaling.ts',
-  'bench/wrk-bench.ts',
-  'bench/store-micro.ts',
-  'bench/transport-micro.ts',
-  'bench/metrics-micro.ts',
-  'bench/detection-bench.ts',
-  'bench/detection-sim.ts',
-  'bench/stall-bench.ts',
-  'bench/datatypes-metadata.ts',
+  ...readdirSync(join(REPO_ROOT, 'bench'))
+    .filter((name) => name.endsWith('.ts'))
+    .sort()
+    .map((name) => `bench/${name}`),
   'bench/profile-summary.mjs',
 ];
 
 t.test('every bench script: --help prints usage and flags and exits 0; an unknown flag exits 64 in one line', async (t) => {
+  t.ok(scripts.length > 10, 'the bench scripts are found');
   let next = 0;
   await Promise.all([0, 1].map(async () => {
     while (next < scripts.length) await check(scripts[next++]!);

@@ -30,6 +30,7 @@ const commands: Record<string, readonly string[]> = {
   'anti-entropy': ['peer', 'json', 'url', 'token', 'dir', 'cacert'],
   snapshot: ['out', 'url', 'token', 'dir', 'cacert'],
   restore: ['from', 'dir', 'tombstone-grace-ms'],
+  ls: ['prefix', 'limit', 'after', 'all', 'r', 'json', 'url', 'timeout-ms', 'token', 'cacert'],
 };
 
 /** Runs `work` over `items`, `width` at a time. */

@@ -117,6 +117,19 @@ state as one JSON line: {"type", "value", "context"}.
   --context C  remove: the context of the read whose elements to remove
 ${KV}`,
 
+  ls: `usage: ringkv ls [--prefix P] [--limit L] [--after K] [--all] [--r R] [--json] [flags]
+
+Lists keys in byte order (GET /kv, docs/listing.md), one per line. Without --all it prints one
+page and, when more follow, the command for the next page on stderr; with --all it pages until
+the listing ends. A page reflects one replica per range at the moment it was asked.
+  --prefix P   only keys starting with P (with a client token: only its granted prefixes)
+  --limit L    keys per page, 1 to 1000 (default 100)
+  --after K    start after key K (the cursor a previous page printed)
+  --all        every page until the end
+  --r R        replicas asked per range, their answers merged (default 1)
+  --json       one JSON page per line: {"keys": [...], "next": K | null}
+${KV}`,
+
   status: `usage: ringkv status [--json] [--watch [--interval-ms MS]] [flags]
 
 A node's status: members, ring, hints, transfers, anti-entropy, zones.

@@ -15,6 +15,7 @@ import { runLocal } from './commands/local.js';
 import { runRepair } from './commands/repair.js';
 import { runSnapshot } from './commands/snapshot.js';
 import { runRestore } from './commands/restore.js';
+import { runLs } from './commands/ls.js';
 import { UsageError } from './args.js';
 import { commandHelp, wantsHelp } from './help.js';
 
@@ -37,6 +38,7 @@ const commands: Record<string, (argv: string[]) => Promise<number | void>> = {
   'anti-entropy': runRepair, // the name it had first; same command
   snapshot: runSnapshot,
   restore: runRestore,
+  ls: runLs,
 };
 
 const usage = `usage: ringkv <command> [options]   (ringkv <command> --help: its flags and defaults)
@@ -54,7 +56,9 @@ const usage = `usage: ringkv <command> [options]   (ringkv <command> --help: its
   del     KEY [--w W] [--context C] [--url U]         delete a key
   dt      get|incr|add|remove|update KEY [ARGS] [--r R] [--w W] [--context C]   data types
           (docs/datatypes.md): a counter, an add-wins set, a map; prints {type, value, context}
-          (get/put/del/dt: [--token T] (else RINGKV_TOKEN) [--cacert F] (else RINGKV_CACERT))
+  ls      [--prefix P] [--limit L] [--after K] [--all] [--r R] [--json]   list keys in byte order
+          (docs/listing.md): a page, or every page with --all
+          (get/put/del/dt/ls: [--token T] (else RINGKV_TOKEN) [--cacert F] (else RINGKV_CACERT))
   status  [--url U] [--json] [--watch [--interval-ms MS]]   a node's status (transfers, zones included)
   ring    [--url U] [--json]                          show the ring: tokens, shares and zone per node
   members [--url U] [--json]                          the members a node knows: status, incarnation, zone

@@ -16,6 +16,7 @@ import { getMany, type GetManyEntry, type GetManyOptions } from './get-many.js';
 import { runUpdate, type Updater, type UpdateOptions, type UpdateResult } from './update.js';
 import { checkOperation, dataTypeValue, type DataTypeReadOptions, type DataTypeRemoveOptions, type DataTypeValue, type DataTypeWriteOptions, type MapOperation } from './datatypes.js';
 import { runCas, runGetConsistent, type CasOptions, type CasResult, type CasTransport, type ConsistentRead } from './cas.js';
+import { listPage, listPath, pagesOf, type KeyListPage, type ListOptions } from './list.js';
 import type { DeleteOptions, GetJsonOptions, GetJsonResult, GetOptions, GetResult, PutOptions, Sibling, WriteOptions } from './types.js';
 
 export interface ClientOptions {
@@ -435,5 +436,22 @@ export class RingkvClient {
   async close(): Promise<void> {
     this.ring?.close();
     await Promise.all([...this.pools.values()].map((pool) => pool.close()));
+  }
+  /**
+   * One page of keys in byte order (docs/listing.md): those after `options.after` starting with
+   * `options.prefix`, at most `options.limit`, and the `after` of the next page (null at the end).
+   * A page may hold fewer keys than the limit before the end: keep going while `next` is not null.
+   */
+  async list(options: ListOptions = {}): Promise<KeyListPage> {
+    const timeoutMs = options.timeoutMs ?? this.timeoutMs;
+    const path = listPath(options, timeoutMs);
+    const answer = await this.send({ key: options.prefix ?? '', method: 'GET', path, timeoutMs, signal: options.signal });
+    if (answer.status !== 200) throw errorFromResponse(answer.status, parseJson(answer), path);
+    return listPage(parseJson(answer));
+  }
+
+  /** Every page of a listing, from `options.after` until the end: `for await (const page of client.listAll({ prefix }))`. */
+  listAll(options: ListOptions & { readonly pagesMax?: number } = {}): AsyncGenerator<KeyListPage> {
+    return pagesOf((page) => this.list(page), options);
   }
 }

@@ -7,3 +7,4 @@ export type { GetManyOptions, GetManyEntry } from './get-many.js';
 export type { Sibling, GetResult, GetOptions, PutOptions, DeleteOptions, WriteOptions, GetJsonOptions, GetJsonResult, Resolver, CallOptions } from './types.js';
 export type { DataTypeValue, DataTypeReadOptions, DataTypeWriteOptions, DataTypeRemoveOptions, MapOperation } from './datatypes.js';
 export { CAS_RETRIES_DEFAULT, type CasOptions, type CasResult, type ConsistentRead } from './cas.js';
+export { LIST_LIMIT_MAX, type ListOptions, type KeyListPage } from './list.js';

@@ -9,7 +9,8 @@
  *   token or any valid client token, else 401.
  * - `/kv/*` and `/dt/*`: open; with client tokens on, a token granting the operation on the key
  *   (401 without a known token, 403 when not granted; a /dt POST is a write); the admin token
- *   may do everything.
+ *   may do everything. `GET /kv` (listing) lists only the granted prefixes under the one asked
+ *   (403 when none).
  * - `/internal/*`: with `--tls-ca`, only over a connection whose client certificate verified
  *   against the ring's CA (401 otherwise); the cluster signature is checked after this by the
  *   internal routes themselves.
@@ -20,6 +21,7 @@ import type { Context, Hono, Next } from 'hono';
 import { KvError } from '../errors.js';
 import { bearerToken, sameToken, tokenDigest } from '../access/bearer.js';
 import { granted, type Operation, type TokenTable } from '../access/client-tokens.js';
+import { listablePrefixes, listGrants } from '../access/list-grants.js';
 import { declaresBody, headerOf, incomingOf, parseKey } from './parse.js';
 
 export interface AccessDeps {
@@ -104,5 +106,21 @@ export function accessRoutes(app: Hono, deps: AccessDeps): void {
     }
     if (granted(client, key, op)) return next();
     return refuse(c, deps, 'kv', new KvError('KV_ERR_FORBIDDEN', `token "${client.name}" is not granted ${op} on this key`, { token: client.name, op }));
+  });
+
+  // GET /kv, listing keys (docs/listing.md): the guard above lets the bare path through (it
+  // names no key); here the prefix asked is intersected with the token's read grants, and the
+  // route lists only what remains (access/list-grants.ts).
+  app.use('/kv', async (c: Context, next: Next) => {
+    const tokens = deps.clientTokens();
+    if (tokens === undefined || isAdmin(c) || (c.req.method !== 'GET' && c.req.method !== 'HEAD')) return next();
+    const client = clientOf(c, tokens);
+    if (client === undefined) return refuse(c, deps, 'kv', unauthorized('a known client token is required (Authorization: Bearer <token>)'));
+    const prefixes = listablePrefixes(client, c.req.query('prefix') ?? '');
+    if (prefixes.length === 0) {
+      return refuse(c, deps, 'kv', new KvError('KV_ERR_FORBIDDEN', `token "${client.name}" is not granted read on any key under this prefix`, { token: client.name, op: 'read' }));
+    }
+    listGrants.set(c.req.raw, prefixes);
+    return next();
   });
 }

@@ -220,6 +220,7 @@ t.test('storage failures map to their codes; unexpected errors to 500 without de
     hints: new MemoryStore({ nowMs: Date.now }).hints,
     close: async () => {},
     acceptorRecords: new MemoryStore({ nowMs: Date.now }).acceptorRecords,
+    listKeys: () => ({ keys: [], through: null }),
   };
   // The coordinator's own commit comes first; when it fails the write fails with its cause and
   // no other replica ever sees the new version.

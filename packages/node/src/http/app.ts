@@ -16,6 +16,7 @@ import { accessRoutes, type AccessDeps } from './access.js';
 import { healthRoutes } from './health-routes.js';
 import { dashboardRoutes, type DashboardDeps } from './dashboard-routes.js';
 import { dtRoutes } from './dt-routes.js';
+import { listRoutes, type ListDeps } from './list-routes.js';
 
 export interface AppDeps {
   readonly client: ClientDeps;
@@ -38,6 +39,8 @@ export interface AppDeps {
   readonly clock?: () => SkewEstimate;
   /** Whether this node's requests to a peer are being answered (peer-health.ts), for /readyz. */
   readonly answers?: (id: string) => boolean;
+  /** GET /kv, listing keys (docs/listing.md); absent, not served. */
+  readonly list?: ListDeps;
 }
 
 function errorJson(c: Context, error: KvError, headers: Record<string, string> = {}): Response {
@@ -95,6 +98,8 @@ export function createApp(deps: AppDeps): Hono {
   // Before any route, so that a refused request is answered before its body is read.
   if (deps.access !== undefined) accessRoutes(app, deps.access);
   healthRoutes(app, { membership: deps.admin.membership, isStopping: deps.isStopping, ...(deps.isDraining ? { isDraining: deps.isDraining } : {}), ...(deps.clock ? { clock: deps.clock } : {}), ...(deps.answers ? { answers: deps.answers } : {}) });
+  // Before the /kv/{key} routes, whose pattern matches the bare /kv too.
+  if (deps.list !== undefined) listRoutes(app, deps.list);
   clientRoutes(app, deps.client);
   dtRoutes(app, deps.client);
   adminRoutes(app, deps.admin);

@@ -71,6 +71,9 @@ class FaultyStore implements Store {
   close() {
     return this.inner.close();
   }
+  listKeys(...args: Parameters<Store['listKeys']>) {
+    return this.inner.listKeys(...args);
+  }
 }
 
 function faultyCluster(nodes = 3, config = {}) {
@@ -146,6 +149,7 @@ t.test('regression A1: a storage error during read repair does not crash the nod
     removeIfUnchanged: original.removeIfUnchanged.bind(original),
     deadBefore: original.deadBefore.bind(original),
     digestOf: original.digestOf.bind(original),
+    listKeys: original.listKeys.bind(original),
     get: (key: string) => {
       if (++reads > 1) throw new Error('boom');
       return original.get(key);

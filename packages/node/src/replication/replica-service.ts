@@ -11,7 +11,7 @@ import type { VersioningLimits } from '../core/versioned.js';
 import type { Store } from '../storage/store.js';
 import type { CoordinateRequest, CoordinateResult, ReplicaOp, ReplicaResult } from '../transport/messages.js';
 import type { PeerHandler } from '../transport/transport.js';
-import { TREE_DIGESTS_MAX, type TreeRequest, type TreeResponse } from '../transport/tree-messages.js';
+import { TREE_DIGESTS_MAX, TREE_LIST_KEYS_MAX, type TreeRequest, type TreeResponse } from '../transport/tree-messages.js';
 import { summarizeSet } from './range-summary.js';
 import type { Coordinator } from './coordinator.js';
 import { CasAcceptorService } from './cas-acceptor-service.js';
@@ -92,6 +92,11 @@ export class ReplicaService implements PeerHandler {
       };
       await this.store.syncNow();
       return answer;
+    }
+    if (request.kind === 'keys') {
+      // Listing keys (docs/listing.md): from this replica's own index, only in the ranges asked.
+      const page = this.store.listKeys(request.prefix, request.after, Math.min(request.limit, TREE_LIST_KEYS_MAX), request.ranges);
+      return { kind: 'keys', keys: page.keys, through: page.through };
     }
     const limit = Math.min(request.limit, TREE_DIGESTS_MAX);
     const entries: Array<{ key: string; digest: Uint8Array }> = [];

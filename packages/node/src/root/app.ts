@@ -190,5 +190,6 @@ function appOf(
     isDraining: deps.isDraining,
     clock: () => deps.clock.estimate(nowMs()),
     answers: (id: string) => peerHealth.usable(id, nowMs()),
+    list: { ...config, lister: replication.lister, observe },
   });
 }

@@ -20,6 +20,7 @@ import { AntiEntropy, type ExchangeReport } from '../replication/anti-entropy.js
 import { RateLimiter } from '../replication/rate-limiter.js';
 import { OwnershipTransfer } from '../replication/ownership-transfer.js';
 import { Reaper } from '../replication/reaper.js';
+import { KeyLister } from '../replication/key-lister.js';
 import type { Store } from '../storage/store.js';
 import type { FaultPlan } from '../transport/fault-plan.js';
 import type { Transport } from '../transport/transport.js';
@@ -80,7 +81,9 @@ function buildCoordinator(deps: ReplicationDeps) {
   metrics.gauge('ringkv_peers_avoided', 'Peers this node currently routes around because they left its requests unanswered (replication/peer-health.ts).', () => coordinator.peerHealth().filter((p) => !p.usable).length);
   metrics.counter('ringkv_peer_trips_total', 'Times a peer was found silent or unreachable and routed around.', () => peerHealth.trips);
   metrics.watchRing(() => ringView.ring(), config.n, (id) => membership.isReachable(id));
-  return { replica, served, peerHealth, coordinator, ringView, cas };
+  // Listing keys (docs/listing.md): coverage of the ring, routed around peers as reads are.
+  const lister = new KeyLister({ selfId: config.nodeId, n: config.n, ring: () => ringView.ring(), usable: (id) => membership.isReachable(id) && peerHealth.usable(id, nowMs()), member: (id) => membership.member(id), store, transport: deps.transport, nowMs, unanswered: (id) => peerHealth.unreachable(id, nowMs()) });
+  return { replica, served, peerHealth, coordinator, ringView, cas, lister };
 }
 
 /** Compare-and-set (docs/cas.md): the proposer side, and request ids for writes that came without one. */

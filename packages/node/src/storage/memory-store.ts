@@ -19,6 +19,7 @@ import { encodeObject } from '../core/object-codec.js';
 import { DigestTree, objectDigest, sameHash, type KeyDigest, type RangeSummary } from './digest-tree.js';
 import { KvError } from '../errors.js';
 import type { SnapshotFile } from './snapshot.js';
+import { compareKeys, isLiveAt, pageOf, scanBudget, type KeyPage, type ListRange, type ListRow } from './key-listing.js';
 import { GroupCommitQueue, localDeadAfterMs, mergeIntoStore, nextTurn, randomEpoch, type Scheduler, type MergeOptions, type Store, type StoreStats } from './store.js';
 
 export interface MemoryStoreOptions {
@@ -44,8 +45,11 @@ export class MemoryStore implements Store {
   readonly hints: HintStore;
   readonly acceptorRecords: AcceptorRecordStore = new MemoryAcceptorRecords();
 
+  private readonly nowMs: () => number;
+
   constructor(options: MemoryStoreOptions) {
     const { nowMs } = options;
+    this.nowMs = nowMs;
     this.epoch = options.epoch ?? randomEpoch();
     this.hints = new MemoryHintStore(options.limits ?? DEFAULT_HINT_LIMITS, nowMs);
     this.queue = new GroupCommitQueue((batch) => {
@@ -149,5 +153,19 @@ export class MemoryStore implements Store {
 
   async close(): Promise<void> {
     this.queue.close();
+  }
+
+  /**
+   * Store.listKeys. The twin keeps no ordered index: it sorts the matching keys on every call,
+   * which is fine for the test-sized data it holds (SqliteStore reads its primary-key index).
+   */
+  listKeys(prefix: string, after: string, limit: number, ranges?: readonly ListRange[]): KeyPage {
+    const nowMs = this.nowMs();
+    const matching = [...this.keyDigests.values()]
+      .filter((entry) => entry.key.startsWith(prefix) && compareKeys(entry.key, after) > 0)
+      .sort((a, b) => compareKeys(a.key, b.key))
+      .slice(0, scanBudget(limit));
+    const rows = matching.map((entry): ListRow => ({ key: entry.key, position: entry.position, live: () => isLiveAt(this.objects.get(entry.key)!, nowMs) }));
+    return pageOf(rows, limit, ranges, scanBudget(limit));
   }
 }

@@ -32,6 +32,7 @@ import { DigestTree, objectDigest, type KeyDigest, type RangeSummary } from './d
 import { GroupCommitQueue, localDeadAfterMs, mergeIntoStore, nextTurn, randomEpoch, type CommitBatch, type Scheduler, type MergeOptions, type Store, type StoreStats } from './store.js';
 import { WalSync, type FileSync } from './wal-sync.js';
 import { fsyncPath } from './fsync-path.js';
+import { compareKeys, isLiveAt, pageOf, prefixEnd, scanBudget, type KeyPage, type ListRange, type ListRow } from './key-listing.js';
 import { removeStaleSnapshots, snapshotPath, SNAPSHOT_TAKEN_META, type SnapshotFile } from './snapshot.js';
 
 export interface SqliteStoreOptions {
@@ -173,6 +174,8 @@ export class SqliteStore implements Store {
   private readonly selectDead: Database.Statement<[number, number], { key: string; pos: number; digest: Buffer }>;
   private readonly removeRows: (entries: ReadonlyArray<{ key: string; digest: Uint8Array }>) => Array<{ pos: number; digest: Uint8Array }>;
   private closed = false;
+  /** Store.listKeys's statements, by their SQL (four shapes at most). */
+  private readonly listStatements: Record<string, Database.Statement> = {};
   /** What makes commits durable: after every commit under `full`, on request (syncNow) under `normal`. */
   private readonly wal: WalSync;
   readonly epoch: string;
@@ -400,5 +403,45 @@ export class SqliteStore implements Store {
     await this.wal.close();
     this.db.prepare("UPDATE meta SET value = '1' WHERE name = 'clean_stop'").run();
     this.db.close();
+  }
+
+  /**
+   * Store.listKeys: a range read of the objects table's primary key (the key, BINARY collation:
+   * UTF-8 byte order) from `after`, bounded by the prefix's end and by scanBudget(limit) rows.
+   * The object is read only for rows with an expiry, to judge it at this store's clock.
+   */
+  listKeys(prefix: string, after: string, limit: number, ranges?: readonly ListRange[]): KeyPage {
+    const end = prefixEnd(prefix);
+    const afterPrefix = compareKeys(after, prefix) >= 0;
+    const from = afterPrefix ? after : prefix;
+    const budget = scanBudget(limit);
+    const nowMs = this.options.nowMs();
+    const sql =
+      'SELECT key, pos, deleted, CASE WHEN dead_after_ms IS NULL THEN NULL ELSE object END AS object FROM objects ' +
+      `WHERE key ${afterPrefix ? '>' : '>='} ? ${end === undefined ? '' : 'AND key < ?'} ORDER BY key LIMIT ?`;
+    this.listStatements[sql] ??= this.db.prepare(sql);
+    const statement = this.listStatements[sql]!;
+    const parameters = end === undefined ? [from, budget] : [from, end, budget];
+    try {
+      const rows = statement.iterate(...parameters) as Iterable<{ key: string; pos: number; deleted: number; object: Buffer | null }>;
+      return pageOf(mapRows(rows, nowMs), limit, ranges, budget);
+    } catch (error) {
+      throw storageError(error, 'listing keys');
+    }
+  }
+}
+
+function* mapRows(rows: Iterable<{ key: string; pos: number; deleted: number; object: Buffer | null }>, nowMs: number): Iterable<ListRow> {
+  for (const row of rows) {
+    yield { key: row.key, position: row.pos, live: () => row.deleted === 0 && (row.object === null || liveRow(row.key, row.object, nowMs)) };
+  }
+}
+
+/** A row whose bytes no longer decode shows nothing a reader could get: it is left out (anti-entropy heals it). */
+function liveRow(key: string, object: Buffer, nowMs: number): boolean {
+  try {
+    return isLiveAt(decodeObject(object, key), nowMs);
+  } catch {
+    return false;
   }
 }

@@ -20,6 +20,7 @@ import type { AcceptorRecordStore } from './acceptor-records.js';
 import { mergeChange, type VersionedObject, type VersioningLimits } from '../core/versioned.js';
 import type { KeyDigest, RangeSummary } from './digest-tree.js';
 import type { SnapshotFile } from './snapshot.js';
+import type { KeyPage, ListRange } from './key-listing.js';
 import { TurnBatcher, type Scheduler } from '../core/turn-batcher.js';
 
 export interface Store {
@@ -101,6 +102,14 @@ export interface Store {
   close(): Promise<void>;
   /** Paxos acceptor records of compare-and-set keys and the ballot mark, durable on write (acceptor-records.ts). */
   readonly acceptorRecords: AcceptorRecordStore;
+  /**
+   * Listing keys (docs/listing.md, storage/key-listing.ts): the committed live keys (no
+   * tombstone-only or expired object) that start with `prefix` and sort after `after` in byte
+   * order, whose ring position lies in `ranges` (all positions when absent), ascending, at most
+   * `limit`. Reads the key index in order from `after`, at most scanBudget(limit) rows, and says
+   * how far it got (KeyPage.through), so a page never costs a scan of everything.
+   */
+  listKeys(prefix: string, after: string, limit: number, ranges?: readonly ListRange[]): KeyPage;
 }
 
 /** What a writer may tell Store.merge beyond the version itself. */

@@ -111,6 +111,10 @@ class FencedStore implements Store {
   async close(): Promise<void> {
     // The disk outlives every life.
   }
+
+  listKeys(...args: Parameters<Store['listKeys']>): ReturnType<Store['listKeys']> {
+    return this.disk.listKeys(...args);
+  }
 }
 
 type Parts = ReturnType<typeof assemble>;

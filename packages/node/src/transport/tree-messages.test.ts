@@ -1,7 +1,7 @@
 import t, { type Test } from 'tap';
 import { KvError } from '../errors.js';
 import { ByteWriter } from '../core/bytes.js';
-import { decodeTreeRequest, decodeTreeResponse, encodeTreeRequest, encodeTreeResponse, TREE_DIGESTS_MAX, TREE_SETS_MAX } from './tree-messages.js';
+import { decodeTreeRequest, decodeTreeResponse, encodeTreeRequest, encodeTreeResponse, TREE_DIGESTS_MAX, TREE_LIST_KEYS_MAX, TREE_SETS_MAX } from './tree-messages.js';
 
 const badRequest = (t: Test, fn: () => unknown, what: string) => {
   try {
@@ -21,6 +21,19 @@ t.test('requests and responses round-trip', async (t) => {
   t.same(decodeTreeResponse(encodeTreeResponse(answer)), answer);
   const listed = { kind: 'digests' as const, truncated: true, entries: [{ key: 'k✓', digest: new Uint8Array(16).fill(1) }] };
   t.same(decodeTreeResponse(encodeTreeResponse(listed)), listed);
+  const keys = { kind: 'keys' as const, ranges: [{ start: 0, end: 5 }, { start: 9, end: 2 ** 48 }], prefix: 'user/é', after: 'user/é1', limit: 1000 };
+  t.same(decodeTreeRequest(encodeTreeRequest(keys)), keys);
+  for (const page of [{ kind: 'keys' as const, keys: ['a', '𝄞'], through: '𝄞' }, { kind: 'keys' as const, keys: [], through: null }]) {
+    t.same(decodeTreeResponse(encodeTreeResponse(page)), page);
+  }
+});
+
+t.test('malformed listing frames are KV_ERR_BAD_REQUEST', async (t) => {
+  const frame = (build: (w: ByteWriter) => ByteWriter) => build(new ByteWriter()).finish();
+  badRequest(t, () => decodeTreeRequest(frame((w) => w.u8(1).u8(4).varint(TREE_LIST_KEYS_MAX + 1).string('').string('').varint(0))), 'more keys asked than a page holds');
+  badRequest(t, () => decodeTreeRequest(frame((w) => w.u8(1).u8(4).varint(5).string('').string('').varint(2).varint(5).varint(9).varint(0).varint(3))), 'ranges out of order');
+  badRequest(t, () => decodeTreeResponse(frame((w) => w.u8(1).u8(4).u8(2).varint(0))), 'a bad through flag');
+  badRequest(t, () => decodeTreeResponse(frame((w) => w.u8(1).u8(4).u8(0).varint(TREE_LIST_KEYS_MAX + 1))), 'too many keys');
 });
 
 t.test('malformed, oversize or out-of-ring frames are KV_ERR_BAD_REQUEST', async (t) => {

@@ -24,6 +24,8 @@ export const TREE_RANGES_MAX = 8192;
 export const TREE_DIGESTS_MAX = 4096;
 /** Most keys one holdings question may name. */
 export const TREE_KEYS_MAX = 1024;
+/** Most keys one listing question may ask for (a page: GET /kv?limit=, docs/listing.md). */
+export const TREE_LIST_KEYS_MAX = 1000;
 
 /** Ring positions [start, end), 0 ≤ start < end ≤ 2^48. */
 export interface PositionRange {
@@ -37,12 +39,19 @@ export type TreeRequest =
   /** The keys in the ranges with their digests, at most `limit` (then `truncated`). */
   | { readonly kind: 'digests'; readonly ranges: readonly PositionRange[]; readonly limit: number }
   /** For each key: the digest of what this node stores (if anything) and whether it holds a hint for it (the reaper asks). */
-  | { readonly kind: 'holdings'; readonly keys: readonly string[] };
+  | { readonly kind: 'holdings'; readonly keys: readonly string[] }
+  /**
+   * Listing keys (docs/listing.md): this node's live keys starting with `prefix`, after `after`
+   * in byte order, whose position lies in `ranges`, at most `limit` (Store.listKeys).
+   */
+  | { readonly kind: 'keys'; readonly ranges: readonly PositionRange[]; readonly prefix: string; readonly after: string; readonly limit: number };
 
 export type TreeResponse =
   | { readonly kind: 'summaries'; readonly summaries: readonly RangeSummary[] }
   | { readonly kind: 'digests'; readonly entries: ReadonlyArray<{ readonly key: string; readonly digest: Uint8Array }>; readonly truncated: boolean }
-  | { readonly kind: 'holdings'; readonly holdings: ReadonlyArray<{ readonly digest?: Uint8Array; readonly hinted: boolean }> };
+  | { readonly kind: 'holdings'; readonly holdings: ReadonlyArray<{ readonly digest?: Uint8Array; readonly hinted: boolean }> }
+  /** `through`: null when nothing matching lies beyond `keys`, else the last key examined (storage/key-listing.ts KeyPage). */
+  | { readonly kind: 'keys'; readonly keys: readonly string[]; readonly through: string | null };
 
 function decoding<T>(what: string, decode: () => T): T {
   try {
@@ -81,7 +90,7 @@ function header(reader: ByteReader): number {
   const version = reader.u8();
   if (version !== FRAME_VERSION) throw new DecodeError(`unknown tree frame version ${version}`);
   const kind = reader.u8();
-  if (kind !== 1 && kind !== 2 && kind !== 3) throw new DecodeError(`unknown tree message kind ${kind}`);
+  if (kind < 1 || kind > 4) throw new DecodeError(`unknown tree message kind ${kind}`);
   return kind;
 }
 
@@ -98,9 +107,12 @@ export function encodeTreeRequest(request: TreeRequest): Uint8Array {
   } else if (request.kind === 'digests') {
     writer.u8(2).varint(request.limit);
     writeRanges(writer, request.ranges);
-  } else {
+  } else if (request.kind === 'holdings') {
     writer.u8(3).varint(request.keys.length);
     for (const key of request.keys) writer.string(key);
+  } else {
+    writer.u8(4).varint(request.limit).string(request.prefix).string(request.after);
+    writeRanges(writer, request.ranges);
   }
   return writer.finish();
 }
@@ -118,6 +130,15 @@ export function decodeTreeRequest(bytes: Uint8Array): TreeRequest {
       const keys = Array.from({ length: count(reader, TREE_KEYS_MAX, 'keys') }, () => reader.string(KEY_BYTES_HARD_MAX));
       return finished(reader, { kind: 'holdings' as const, keys });
     }
+    if (kind === 4) {
+      const limit = count(reader, TREE_LIST_KEYS_MAX, 'keys asked');
+      const prefix = reader.string(KEY_BYTES_HARD_MAX);
+      const after = reader.string(KEY_BYTES_HARD_MAX);
+      const ranges = readRanges(reader, budget);
+      // Store.listKeys searches them by bisection: they must be in order and apart.
+      if (ranges.some((range, i) => i > 0 && range.start < ranges[i - 1]!.end)) throw new DecodeError('listing ranges out of order or overlapping');
+      return finished(reader, { kind: 'keys' as const, limit, prefix, after, ranges });
+    }
     const limit = count(reader, TREE_DIGESTS_MAX, 'digests asked');
     return finished(reader, { kind: 'digests' as const, limit, ranges: readRanges(reader, budget) });
   });
@@ -131,12 +152,17 @@ export function encodeTreeResponse(response: TreeResponse): Uint8Array {
   } else if (response.kind === 'digests') {
     writer.u8(2).u8(response.truncated ? 1 : 0).varint(response.entries.length);
     for (const entry of response.entries) writer.string(entry.key).bytes(entry.digest);
-  } else {
+  } else if (response.kind === 'holdings') {
     writer.u8(3).varint(response.holdings.length);
     for (const holding of response.holdings) {
       writer.u8((holding.digest === undefined ? 0 : 1) | (holding.hinted ? 2 : 0));
       if (holding.digest !== undefined) writer.bytes(holding.digest);
     }
+  } else {
+    writer.u8(4).u8(response.through === null ? 0 : 1);
+    if (response.through !== null) writer.string(response.through);
+    writer.varint(response.keys.length);
+    for (const key of response.keys) writer.string(key);
   }
   return writer.finish();
 }
@@ -158,6 +184,13 @@ export function decodeTreeResponse(bytes: Uint8Array): TreeResponse {
         return { ...((flags & 1) !== 0 ? { digest: digest(reader) } : {}), hinted: (flags & 2) !== 0 };
       });
       return finished(reader, { kind: 'holdings' as const, holdings });
+    }
+    if (kind === 4) {
+      const more = reader.u8();
+      if (more > 1) throw new DecodeError('bad through flag');
+      const through = more === 1 ? reader.string(KEY_BYTES_HARD_MAX) : null;
+      const keys = Array.from({ length: count(reader, TREE_LIST_KEYS_MAX, 'keys') }, () => reader.string(KEY_BYTES_HARD_MAX));
+      return finished(reader, { kind: 'keys' as const, through, keys });
     }
     if (kind === 1) {
       const summaries = Array.from({ length: count(reader, TREE_SETS_MAX, 'summaries') }, () => ({ hash: digest(reader), count: reader.varint() }));
