@@ -55,6 +55,19 @@ function full(owner: string, what: string, limit: number): KvError {
   return new KvError('KV_ERR_HINTS_FULL', `hints for ${owner} reached the ${what} limit (${limit})`, { owner, limit });
 }
 
+/**
+ * Whether one more hint (or a merge into the owner's existing hint for the key) fits the
+ * owner's bounds: the one rule both hint stores apply. `isNew`: no hint for the key yet (it
+ * would add to the count); `count` and `usedBytes`: the owner's hints now, the key's current
+ * hint included; `currentBytes`: that hint's size (0 if none); `bytes`: the merged hint's size.
+ * Returns the refusal, KV_ERR_HINTS_FULL, or undefined.
+ */
+export function hintRefusal(owner: string, limits: HintLimits, isNew: boolean, count: number, usedBytes: number, currentBytes: number, bytes: number): KvError | undefined {
+  if (isNew && count >= limits.hintsPerOwnerMax) return full(owner, 'count', limits.hintsPerOwnerMax);
+  if (usedBytes - currentBytes + bytes > limits.hintBytesPerOwnerMax) return full(owner, 'bytes', limits.hintBytesPerOwnerMax);
+  return undefined;
+}
+
 /** In-memory twin of the SQLite hint store. */
 export class MemoryHintStore implements HintStore {
   private readonly byOwner = new Map<string, Map<string, StoredHint>>();
@@ -70,9 +83,9 @@ export class MemoryHintStore implements HintStore {
     const current = hints.get(key);
     const merged = current === undefined ? object : merge(current.object, object, this.limits);
     const bytes = hintBytes(merged);
-    const used = [...hints.values()].reduce((sum, h) => sum + h.bytes, 0) - (current?.bytes ?? 0);
-    if (current === undefined && hints.size >= this.limits.hintsPerOwnerMax) throw full(owner, 'count', this.limits.hintsPerOwnerMax);
-    if (used + bytes > this.limits.hintBytesPerOwnerMax) throw full(owner, 'bytes', this.limits.hintBytesPerOwnerMax);
+    const used = [...hints.values()].reduce((sum, h) => sum + h.bytes, 0);
+    const refused = hintRefusal(owner, this.limits, current === undefined, hints.size, used, current?.bytes ?? 0, bytes);
+    if (refused !== undefined) throw refused;
     hints.set(key, { id: current?.id ?? this.nextId++, seq: (current?.seq ?? 0) + 1, owner, key, object: merged, createdMs: this.nowMs(), bytes });
     this.byOwner.set(owner, hints);
   }

@@ -8,7 +8,7 @@ import type Database from 'better-sqlite3';
 import { KvError } from '../errors.js';
 import { decodeObject, encodeObject } from '../core/object-codec.js';
 import { merge, type VersionedObject, type VersioningLimits } from '../core/versioned.js';
-import type { HintLimits, HintStore, StoredHint } from './hints.js';
+import { hintRefusal, type HintLimits, type HintStore, type StoredHint } from './hints.js';
 import { storageError } from './storage-error.js';
 import { TurnBatcher, type Scheduler } from '../core/turn-batcher.js';
 
@@ -73,12 +73,8 @@ export class SqliteHintStore implements HintStore {
     const merged = current === undefined ? item.object : merge(decodeObject(current.object, item.key), item.object, this.limits);
     const encoded = encodeObject(merged);
     const usage = this.statements.usage.get(item.owner)!;
-    if (current === undefined && usage.n >= this.limits.hintsPerOwnerMax) {
-      return new KvError('KV_ERR_HINTS_FULL', `hints for ${item.owner} reached the count limit (${this.limits.hintsPerOwnerMax})`, { owner: item.owner });
-    }
-    if ((usage.bytes ?? 0) - (current?.bytes ?? 0) + encoded.length > this.limits.hintBytesPerOwnerMax) {
-      return new KvError('KV_ERR_HINTS_FULL', `hints for ${item.owner} reached the byte limit (${this.limits.hintBytesPerOwnerMax})`, { owner: item.owner });
-    }
+    const refused = hintRefusal(item.owner, this.limits, current === undefined, usage.n, usage.bytes ?? 0, current?.bytes ?? 0, encoded.length);
+    if (refused !== undefined) return refused;
     this.statements.upsert.run(item.owner, item.key, encoded, nowMs, encoded.length);
     return undefined;
   }
