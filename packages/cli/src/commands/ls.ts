@@ -5,9 +5,9 @@
  * `--all`, the cursor of the next page on stderr. With --json, one JSON page per line:
  * `{"keys": [...], "next": K | null}`.
  */
-import { RingkvClient, LIST_LIMIT_MAX, type KeyListPage } from '@ringkv/client';
-import { DEFAULT_URL, intOption, parse, UsageError } from '../args.js';
-import { caCert, clientToken } from '../credentials.js';
+import { LIST_LIMIT_MAX, type KeyListPage } from '@ringkv/client';
+import { intOption, parse, UsageError } from '../args.js';
+import { clientFor } from '../key-client.js';
 
 const flags = {
   url: { type: 'string' },
@@ -24,17 +24,6 @@ const flags = {
 
 /** Pages `--all` fetches at most: 10 million keys at the largest page. */
 const ALL_PAGES_MAX = 10_000;
-
-function clientFor(values: Record<string, string | undefined>): RingkvClient {
-  const token = clientToken(values);
-  const ca = caCert(values);
-  try {
-    return new RingkvClient({ urls: [values.url ?? process.env.RINGKV_URL ?? DEFAULT_URL], ...(token ? { token } : {}), ...(ca ? { ca } : {}) });
-  } catch (error) {
-    if (error instanceof TypeError) throw new UsageError(`--url: ${error.message.replace(/^RingkvClient: /, '')}`);
-    throw error;
-  }
-}
 
 const printable = (key: string) => (/[\u0000-\u001f\u007f]/.test(key) ? JSON.stringify(key) : key);
 
