@@ -91,13 +91,23 @@ t.test('giving up says whether the change may be in: no accept sent → not appl
   t.same(out.decision, { kind: 'failed', reason: 'timeout', maybeApplied: true });
 });
 
-t.test('a retry after its accept went out finds its request id and reports applied, without applying twice', async (t) => {
-  const p = make(claim, () => 0);
+/**
+ * Starts `p`'s round, lets a majority promise (so its accept goes out), then has both
+ * promisers refuse that accept for a newer ballot: the accept's outcome is unknown to it.
+ * Returns the first round's ballot.
+ */
+function acceptOvertaken(p: ReturnType<typeof make>) {
   const first = ballotOf(p.start(0));
   p.receive('a1', promise(first), 1);
   p.receive('a2', promise(first), 1);
   p.receive('a1', nack(first, { counter: 9, node: 'q' }), 2);
   p.receive('a2', nack(first, { counter: 9, node: 'q' }), 2);
+  return first;
+}
+
+t.test('a retry after its accept went out finds its request id and reports applied, without applying twice', async (t) => {
+  const p = make(claim, () => 0);
+  const first = acceptOvertaken(p);
   const retry = p.tick(2);
   const second = ballotOf(retry);
   // Someone else's round picked our accepted state up and then changed the key once more.
@@ -111,11 +121,7 @@ t.test('a retry after its accept went out finds its request id and reports appli
 
 t.test('when too many changes happened since for its id to be told, a retry says "maybe", not "refused"', async (t) => {
   const p = make(claim, () => 0);
-  const first = ballotOf(p.start(0));
-  p.receive('a1', promise(first), 1);
-  p.receive('a2', promise(first), 1);
-  p.receive('a1', nack(first, { counter: 9, node: 'q' }), 2);
-  p.receive('a2', nack(first, { counter: 9, node: 'q' }), 2);
+  const first = acceptOvertaken(p);
   const second = ballotOf(p.tick(2));
   const recent = Array.from({ length: RECENT_REQUESTS_MAX }, (_, i) => `other-${i}`);
   const busy = { value: 'zed', version: RECENT_REQUESTS_MAX + 1, recent };

@@ -5,19 +5,15 @@ import { decodeObject, encodeObject } from './object-codec.js';
 import { contextOf, update, type VersionedObject } from './versioned.js';
 import type { VersionVector } from './clock.js';
 import { KvError } from '../errors.js';
+import { ALL_BYTES, sampleObject as sharedSample } from '../testing/sample-object.js';
 
 const limits = { siblingsMax: 64, clockEntriesMax: 64 };
 const utf8 = (s: string) => new TextEncoder().encode(s);
-const allBytes = Uint8Array.from({ length: 256 }, (_, i) => i);
+const allBytes = ALL_BYTES;
 
-/** An object with several coordinators, a binary value, a text value and a tombstone sibling. */
+/** The shared sample (testing/sample-object.ts), checked to be what these tests assume. */
 function sampleObject(): VersionedObject {
-  let o = update(undefined, { coordinatorId: 'node-b', context: [], deleted: false, value: utf8('old'), contentType: 'text/plain', nowMs: 1_700_000_000_000 }, limits);
-  const seen = contextOf(o);
-  o = update(o, { coordinatorId: 'node-a', context: [], deleted: false, value: allBytes, contentType: 'application/octet-stream', nowMs: 1_700_000_000_001 }, limits);
-  o = update(o, { coordinatorId: 'node-b', context: [], deleted: false, value: utf8('héllo ✓'), contentType: 'text/plain; charset=utf-8', nowMs: 1_700_000_000_002 }, limits);
-  // The delete saw only the first write: it replaces that one and stays beside the others.
-  o = update(o, { coordinatorId: 'node.c_9', context: seen, deleted: true, value: new Uint8Array(0), contentType: '', nowMs: 1_700_000_000_003 }, limits);
+  const o = sharedSample();
   assert.equal(o.siblings.length, 3);
   assert.equal(o.siblings.filter((s) => s.deleted).length, 1);
   assert.equal(o.clock.length, 3);

@@ -25,22 +25,14 @@ import { ByteWriter } from '../core/bytes.js';
 import { encodeObject } from '../core/object-codec.js';
 import { contextOf, update, type VersionedObject } from '../core/versioned.js';
 import { KvError } from '../errors.js';
+import { ALL_BYTES, sampleObject } from '../testing/sample-object.js';
 import type { ValueWrite } from '../replication/kv-service.js';
 
 const limits = { siblingsMax: 64, clockEntriesMax: 64 };
 const utf8 = (s: string) => new TextEncoder().encode(s);
-const allBytes = Uint8Array.from({ length: 256 }, (_, i) => i);
+const allBytes = ALL_BYTES;
 const codes = Object.keys(errorCatalog) as ErrorCode[];
 
-/** Several coordinators, a binary value, a text value and a tombstone. */
-function sampleObject(): VersionedObject {
-  let o = update(undefined, { coordinatorId: 'node-b', context: [], deleted: false, value: utf8('old'), contentType: 'text/plain', nowMs: 1_700_000_000_000 }, limits);
-  const seen = contextOf(o);
-  o = update(o, { coordinatorId: 'node-a', context: [], deleted: false, value: allBytes, contentType: 'application/octet-stream', nowMs: 1_700_000_000_001 }, limits);
-  o = update(o, { coordinatorId: 'node-b', context: [], deleted: false, value: utf8('héllo ✓'), contentType: 'text/plain; charset=utf-8', nowMs: 1_700_000_000_002 }, limits);
-  o = update(o, { coordinatorId: 'node.c_9', context: seen, deleted: true, value: new Uint8Array(0), contentType: '', nowMs: 1_700_000_000_003 }, limits);
-  return o;
-}
 
 // ---- Sample frames of every kind, used by the malformed-input tests below.
 
