@@ -16,6 +16,8 @@ import { accessRoutes, type AccessDeps } from './access.js';
 import { healthRoutes } from './health-routes.js';
 import { dashboardRoutes, type DashboardDeps } from './dashboard-routes.js';
 import { dtRoutes } from './dt-routes.js';
+import { watchRoutes, type WatchLimits } from './watch-route.js';
+import type { KeyWatchService } from '../replication/key-watch.js';
 
 export interface AppDeps {
   readonly client: ClientDeps;
@@ -38,6 +40,8 @@ export interface AppDeps {
   readonly clock?: () => SkewEstimate;
   /** Whether this node's requests to a peer are being answered (peer-health.ts), for /readyz. */
   readonly answers?: (id: string) => boolean;
+  /** Parked watches of keys (GET /kv/{key}?changed_since=, docs/watch.md); absent, changed_since is not served. */
+  readonly watch?: { readonly service: KeyWatchService; readonly limits: WatchLimits };
 }
 
 function errorJson(c: Context, error: KvError, headers: Record<string, string> = {}): Response {
@@ -95,6 +99,8 @@ export function createApp(deps: AppDeps): Hono {
   // Before any route, so that a refused request is answered before its body is read.
   if (deps.access !== undefined) accessRoutes(app, deps.access);
   healthRoutes(app, { membership: deps.admin.membership, isStopping: deps.isStopping, ...(deps.isDraining ? { isDraining: deps.isDraining } : {}), ...(deps.clock ? { clock: deps.clock } : {}), ...(deps.answers ? { answers: deps.answers } : {}) });
+  // Before the plain GET, which it hands every request without changed_since.
+  if (deps.watch !== undefined) watchRoutes(app, deps.client, deps.watch.service, deps.watch.limits);
   clientRoutes(app, deps.client);
   dtRoutes(app, deps.client);
   adminRoutes(app, deps.admin);

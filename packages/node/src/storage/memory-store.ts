@@ -18,6 +18,7 @@ import { encodeObject } from '../core/object-codec.js';
 import { DigestTree, objectDigest, sameHash, type KeyDigest, type RangeSummary } from './digest-tree.js';
 import { KvError } from '../errors.js';
 import type { SnapshotFile } from './snapshot.js';
+import { KeyWatchers } from './key-watchers.js';
 import { GroupCommitQueue, localDeadAfterMs, mergeIntoStore, nextTurn, randomEpoch, type Scheduler, type MergeOptions, type Store, type StoreStats } from './store.js';
 
 export interface MemoryStoreOptions {
@@ -38,6 +39,7 @@ export class MemoryStore implements Store {
   private readonly actors = new Map<string, string>();
   private readonly tree = new DigestTree();
   private readonly queue: GroupCommitQueue;
+  private readonly watchers = new KeyWatchers();
   /** A new MemoryStore is a node that lost everything: it always starts a new epoch. */
   readonly epoch: string;
   readonly hints: HintStore;
@@ -59,6 +61,7 @@ export class MemoryStore implements Store {
         if (dead === undefined) this.deadAfter.delete(key);
         else this.deadAfter.set(key, dead);
       }
+      this.watchers.notify(batch.objects.keys());
     }, options.schedule ?? nextTurn);
   }
 
@@ -147,5 +150,9 @@ export class MemoryStore implements Store {
 
   async close(): Promise<void> {
     this.queue.close();
+  }
+
+  onCommit(key: string, listener: () => void): () => void {
+    return this.watchers.watch(key, listener);
   }
 }

@@ -98,6 +98,12 @@ export interface Store {
   snapshot?(): Promise<SnapshotFile>;
   /** Commits what is queued, then releases the store. Idempotent. */
   close(): Promise<void>;
+  /**
+   * Calls `listener` after each commit of `key` to this store (storage/key-watchers.ts) until
+   * the returned function is called: what wakes a parked watch (docs/watch.md). Optional: a
+   * store without it leaves watches to their poll.
+   */
+  onCommit?(key: string, listener: () => void): () => void;
 }
 
 /** What a writer may tell Store.merge beyond the version itself. */
