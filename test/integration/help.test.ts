@@ -31,6 +31,7 @@ const commands: Record<string, readonly string[]> = {
   'anti-entropy': ['peer', 'json', 'url', 'token', 'dir', 'cacert'],
   snapshot: ['out', 'url', 'token', 'dir', 'cacert'],
   restore: ['from', 'dir', 'tombstone-grace-ms'],
+  watch: ['r', 'context', 'json', 'count', 'poll-timeout-ms', 'url', 'token', 'cacert'],
 };
 
 t.test('ringkv <command> --help: usage, every flag, exit 0', async (t) => {

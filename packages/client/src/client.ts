@@ -15,6 +15,7 @@ import { decodeSiblings, jsonCodec, liveValues, type Codec } from './codec.js';
 import { getMany, type GetManyEntry, type GetManyOptions } from './get-many.js';
 import { runUpdate, type Updater, type UpdateOptions, type UpdateResult } from './update.js';
 import { checkOperation, dataTypeValue, type DataTypeReadOptions, type DataTypeRemoveOptions, type DataTypeValue, type DataTypeWriteOptions, type MapOperation } from './datatypes.js';
+import { watchKey, type WatchEvent, type WatchOptions } from './watch.js';
 import type { DeleteOptions, GetJsonOptions, GetJsonResult, GetOptions, GetResult, PutOptions, Sibling, WriteOptions } from './types.js';
 
 export interface ClientOptions {
@@ -403,6 +404,21 @@ export class RingkvClient {
   /** Updates and removes fields of the map at `key`. */
   mapUpdate(key: string, op: MapOperation, options: DataTypeWriteOptions = {}): Promise<DataTypeValue> {
     return this.dtUpdate(key, { update: op.update ?? {}, ...(op.remove === undefined ? {} : { remove: op.remove }), ...(op.context === undefined ? {} : { context: op.context }) }, options);
+  }
+
+  /**
+   * Watches a key (docs/watch.md): an async iterator of its new states, each with its context,
+   * one long poll at a time, resuming on another node from the last context after a failure.
+   * Ends when `options.signal` fires. See watch.ts.
+   */
+  watch(key: string, options: WatchOptions = {}): AsyncGenerator<WatchEvent, void, undefined> {
+    const poll = async (context: string, timeoutMs: number, signal: AbortSignal | undefined) => {
+      // Contexts are base64url: safe in a query as they are.
+      const path = `/kv/${encodeKey(key)}${this.query({ r: options.r, timeout_ms: timeoutMs })}&changed_since=${context}`;
+      const answer = await this.send({ key, method: 'GET', path, timeoutMs, signal });
+      return { path, answer: { status: answer.status, context: header(answer, CONTEXT_HEADER), contentType: header(answer, 'content-type'), body: answer.body } };
+    };
+    return watchKey(poll, options, Math.random);
   }
 
   /** Closes every connection. */

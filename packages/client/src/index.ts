@@ -6,3 +6,4 @@ export type { Updater, UpdateOptions, UpdateResult } from './update.js';
 export type { GetManyOptions, GetManyEntry } from './get-many.js';
 export type { Sibling, GetResult, GetOptions, PutOptions, DeleteOptions, WriteOptions, GetJsonOptions, GetJsonResult, Resolver, CallOptions } from './types.js';
 export type { DataTypeValue, DataTypeReadOptions, DataTypeWriteOptions, DataTypeRemoveOptions, MapOperation } from './datatypes.js';
+export type { WatchOptions, WatchEvent } from './watch.js';

@@ -11,7 +11,7 @@ const common = {
 } as const;
 
 /** A client for one command: --url, --token (else RINGKV_TOKEN) and --cacert (else RINGKV_CACERT). */
-function clientFor(values: Record<string, string | undefined>): RingkvClient {
+export function clientFor(values: Record<string, string | undefined>): RingkvClient {
   const token = clientToken(values);
   const ca = caCert(values);
   try {
