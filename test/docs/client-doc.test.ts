@@ -21,6 +21,7 @@ import { errors } from './client-examples/errors.js';
 import { abort } from './client-examples/abort.js';
 import { getMany } from './client-examples/get-many.js';
 import { secure } from './client-examples/secure.js';
+import { watch } from './client-examples/watch.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const examplesDir = 'test/docs/client-examples';
@@ -54,6 +55,7 @@ t.test('the examples run against a real 3-node ring', async (t) => {
   t.same(await errors(urls, `http://127.0.0.1:${closedPort}`), ['written', 'not-written'], 'errors');
   t.same(await abort(urls), { read: 'ready', cancelled: 'AbortError KV_ERR_ABORTED' }, 'abort');
   t.same(await getMany(urls), ['ada', 'grace', 'missing', 'KV_ERR_BAD_KEY'], 'getMany');
+  t.same(await watch(urls), ['open', '(deleted)'], 'watch');
 });
 
 t.test('the TLS and token example runs against a node with --tls-* and --auth-file', async (t) => {

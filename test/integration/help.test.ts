@@ -83,6 +83,7 @@ const scripts = [
   'bench/detection-sim.ts',
   'bench/stall-bench.ts',
   'bench/datatypes-metadata.ts',
+  'bench/watch-bench.ts',
   'bench/profile-summary.mjs',
 ];
 

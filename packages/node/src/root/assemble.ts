@@ -15,6 +15,7 @@ import { realTimers } from '../timers.js';
 import { Keyring } from '../security/keyring.js';
 import { RequestWindow } from '../dashboard/request-window.js';
 import { ExchangeLog } from '../dashboard/exchange-log.js';
+import { Gauge } from 'prom-client';
 import { KeyWatchService } from '../replication/key-watch.js';
 import { buildEdge, DASHBOARD_SLOT_MS, DASHBOARD_SLOTS } from './app.js';
 import type { NodeParts } from './parts.js';
@@ -52,6 +53,8 @@ export function assemble(config: NodeConfig, url: string, parts: NodeParts, logg
     pollIntervalMs: config.watchPollIntervalMs,
     readTimeoutMs: config.requestTimeoutMsDefault,
   });
+  // The parked watches, read at each scrape (docs/metrics.md).
+  void new Gauge({ name: 'ringkv_watchers_parked', help: 'Watches (GET /kv/{key}?changed_since=) parked on this node now; watchersMax bounds it.', registers: [metrics.registry], collect() { this.set(watch.parked); } });
   const edge = buildEdge({
     config,
     parts,
