@@ -50,7 +50,7 @@ async function parkedOnRing(): Promise<number> {
   for (const pool of pools) {
     const response = await pool.request({ method: 'GET', path: '/metrics' });
     const text = await response.body.text();
-    total += Number(/^ringkv_watchers_parked (\d+)$/m.exec(text)?.[1] ?? 0);
+    total += Number(/^ringkv_watchers_parked(?:{[^}]*})? (\d+)$/m.exec(text)?.[1] ?? 0);
   }
   return total;
 }
