@@ -1,7 +1,7 @@
 // GET /kv/{key}?changed_since= on a fully wired in-memory node (docs/watch.md): woken by a
 // local write, 304 at the timeout, the bound on parked watches, a disconnect frees its slot at
-// once, bad contexts are the context header's 400, a context from the future just waits, and
-// a store without the commit hook is still seen by the poll.
+// once, bad contexts are the context header's 400, a context from the future just waits, a
+// store without the commit hook is still seen by the poll, and client tokens need the read grant.
 import t from 'tap';
 import { request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -15,6 +15,10 @@ import { MemoryNetwork, MemoryTransport } from '../transport/memory-transport.js
 import { assemble } from '../node.js';
 import { Keyring } from '../security/keyring.js';
 import { CONTEXT_ENTRIES_MAX, decodeContext, encodeContext } from '../core/context-codec.js';
+import { tokenDigest } from '../access/bearer.js';
+import { parseAuthFile } from '../access/client-tokens.js';
+
+const ADMIN = 'unit-admin-token-0123456789';
 
 /** One node (N = 1) on the twins; the poll is slow unless a test asks otherwise, so a quick answer is the commit hook's. */
 function node(overrides: Partial<NodeConfig> = {}, store: Store = new MemoryStore({ nowMs: Date.now })) {
@@ -161,4 +165,25 @@ t.test('without the commit hook the poll still sees a change', async (t) => {
   const res = await watching;
   t.equal(res.status, 200);
   t.equal(await res.text(), 'v2');
+});
+
+t.test('client tokens apply to a watch as to a GET: the read grant', async (t) => {
+  const tokens = parseAuthFile(JSON.stringify({
+    tokens: [{ name: 'app', sha256: tokenDigest('app-token').toString('hex'), grants: [{ prefix: 'pub/', ops: ['read'] }, { prefix: 'w/', ops: ['write'] }] }],
+  }));
+  const config = validateConfig({ adminToken: ADMIN, watchPollIntervalMs: 60_000 }, testConfig);
+  const transport = new MemoryTransport(new MemoryNetwork(), config.nodeId);
+  const access = { adminToken: ADMIN, clientTokens: () => tokens, peerCertificateRequired: false };
+  const { app, watch } = assemble(config, 'http://node.test', { transport, access }, pino({ level: 'silent' }), Date.now, new MemoryStore({ nowMs: Date.now }));
+  const cases: Array<[path: string, token: string | undefined, status: number]> = [
+    ['/kv/pub%2Fa?changed_since=&timeout_ms=50', undefined, 401],
+    ['/kv/pub%2Fa?changed_since=&timeout_ms=50', 'app-token', 304],
+    ['/kv/w%2Fa?changed_since=&timeout_ms=50', 'app-token', 403],
+    ['/kv/other?changed_since=&timeout_ms=50', 'app-token', 403],
+  ];
+  for (const [path, token, status] of cases) {
+    const res = await app.request(path, { headers: token === undefined ? {} : { authorization: `Bearer ${token}` } });
+    t.equal(res.status, status, `${path} with ${token ?? 'no token'} → ${status}`);
+  }
+  t.equal(watch.parked, 0, 'no refused watch was parked');
 });
