@@ -7,7 +7,7 @@
  * write wakes one re-read of the key, not one per watcher, and that read's answer is judged
  * against each watcher's own context. A group is woken by:
  * - a commit of the key to this node's store (Store.onCommit): the fast path, taken whenever
- *   this node is a replica of the key or holds a hint for it;
+ *   this node is a replica of the key (hints live apart and do not wake it);
  * - its poll, a re-read every `pollIntervalMs` (jittered by ±50 %), because this node may not
  *   be a replica of the key, or may have missed a write (a sloppy quorum that went elsewhere, a
  *   partition): no change stays unseen for much longer than the interval.
