@@ -22,6 +22,7 @@ import { abort } from './client-examples/abort.js';
 import { getMany } from './client-examples/get-many.js';
 import { secure } from './client-examples/secure.js';
 import { listKeys } from './client-examples/list-keys.js';
+import { watch } from './client-examples/watch.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const examplesDir = 'test/docs/client-examples';
@@ -56,6 +57,7 @@ t.test('the examples run against a real 3-node ring', async (t) => {
   t.same(await abort(urls), { read: 'ready', cancelled: 'AbortError KV_ERR_ABORTED' }, 'abort');
   t.same(await getMany(urls), ['ada', 'grace', 'missing', 'KV_ERR_BAD_KEY'], 'getMany');
   t.same(await listKeys(urls), { first: { keys: ['order:1', 'order:2'], next: 'order:2' }, all: ['order:1', 'order:2', 'order:3'] }, 'list and listAll');
+  t.same(await watch(urls), ['open', '(deleted)'], 'watch');
 });
 
 t.test('the TLS and token example runs against a node with --tls-* and --auth-file', async (t) => {

@@ -31,6 +31,7 @@ const commands: Record<string, readonly string[]> = {
   snapshot: ['out', 'url', 'token', 'dir', 'cacert'],
   restore: ['from', 'dir', 'tombstone-grace-ms'],
   ls: ['prefix', 'limit', 'after', 'all', 'r', 'json', 'url', 'timeout-ms', 'token', 'cacert'],
+  watch: ['r', 'context', 'json', 'count', 'poll-timeout-ms', 'url', 'token', 'cacert'],
 };
 
 /** Runs `work` over `items`, `width` at a time. */

@@ -204,6 +204,21 @@ Then: start the node, run ringkv repair --url <its URL>. docs/operations.md.
   --from FILE              the snapshot (from ringkv snapshot)
   --dir DIR                the stopped node's data directory (created if missing)
   --tombstone-grace-ms MS  the ring's --tombstone-grace-ms (default ${d.tombstoneGraceMs})`,
+  watch: `usage: ringkv watch KEY [--r R] [--context C] [--json] [--count N] [--poll-timeout-ms MS] [flags]
+
+Prints each new state of KEY as it changes (docs/watch.md): the value, "N siblings: …" or
+"(deleted)", one line per change, the context on stderr. Without --context the key's current
+state comes first (when it exists). Changes are delivered at least once, the latest state
+each time (a burst of writes may show as its last one). Resumes on another node from the last
+context if its node fails. Runs until Ctrl-C (exit 0).
+  --r R                 replicas each read waits for (default quorum of N)
+  --context C           start after this context (a read's): only later changes are printed
+  --json                one JSON object per change: {"key", "found", "deleted", "context", "siblings"}
+  --count N             exit 0 after N changes
+  --poll-timeout-ms MS  how long each long poll waits at the node (default 30000; the node caps it, default ${d.watchTimeoutMsMax})
+  --url U               the node to ask (else RINGKV_URL, default http://127.0.0.1:7070)
+  --token T             a client token (else RINGKV_TOKEN)
+  --cacert F            the CA certificate of a TLS ring (else RINGKV_CACERT)`,
 };
 
 /** True when `argv` asks for help (before a `--`, which ends the options). */

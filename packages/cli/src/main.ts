@@ -16,6 +16,7 @@ import { runRepair } from './commands/repair.js';
 import { runSnapshot } from './commands/snapshot.js';
 import { runRestore } from './commands/restore.js';
 import { runLs } from './commands/ls.js';
+import { runWatch } from './commands/watch.js';
 import { UsageError } from './args.js';
 import { commandHelp, wantsHelp } from './help.js';
 
@@ -39,6 +40,7 @@ const commands: Record<string, (argv: string[]) => Promise<number | void>> = {
   snapshot: runSnapshot,
   restore: runRestore,
   ls: runLs,
+  watch: runWatch,
 };
 
 const usage = `usage: ringkv <command> [options]   (ringkv <command> --help: its flags and defaults)
@@ -54,6 +56,7 @@ const usage = `usage: ringkv <command> [options]   (ringkv <command> --help: its
   get     KEY [--r R] [--url U] [--json]              read a key
   put     KEY VALUE [--w W] [--context C] [--url U]   write a key
   del     KEY [--w W] [--context C] [--url U]         delete a key
+  watch   KEY [--r R] [--context C] [--json] [--count N] [--url U]   print each change of a key
   dt      get|incr|add|remove|update KEY [ARGS] [--r R] [--w W] [--context C]   data types
           (docs/datatypes.md): a counter, an add-wins set, a map; prints {type, value, context}
   ls      [--prefix P] [--limit L] [--after K] [--all] [--r R] [--json]   list keys in byte order

@@ -17,6 +17,7 @@ import { runUpdate, type Updater, type UpdateOptions, type UpdateResult } from '
 import { checkOperation, dataTypeValue, type DataTypeReadOptions, type DataTypeRemoveOptions, type DataTypeValue, type DataTypeWriteOptions, type MapOperation } from './datatypes.js';
 import { runCas, runGetConsistent, type CasOptions, type CasResult, type CasTransport, type ConsistentRead } from './cas.js';
 import { listPage, listPath, pagesOf, type KeyListPage, type ListOptions } from './list.js';
+import { watchKey, type WatchEvent, type WatchOptions } from './watch.js';
 import type { DeleteOptions, GetJsonOptions, GetJsonResult, GetOptions, GetResult, PutOptions, Sibling, WriteOptions } from './types.js';
 
 export interface ClientOptions {
@@ -432,11 +433,27 @@ export class RingkvClient {
     };
   }
 
+  /**
+   * Watches a key (docs/watch.md): an async iterator of its new states, each with its context,
+   * one long poll at a time, resuming on another node from the last context after a failure.
+   * Ends when `options.signal` fires. See watch.ts.
+   */
+  watch(key: string, options: WatchOptions = {}): AsyncGenerator<WatchEvent, void, undefined> {
+    const poll = async (context: string, timeoutMs: number, signal: AbortSignal | undefined) => {
+      // Contexts are base64url: safe in a query as they are.
+      const path = `/kv/${encodeKey(key)}${this.query({ r: options.r, timeout_ms: timeoutMs })}&changed_since=${context}`;
+      const answer = await this.send({ key, method: 'GET', path, timeoutMs, signal });
+      return { path, answer: { status: answer.status, context: header(answer, CONTEXT_HEADER), contentType: header(answer, 'content-type'), body: answer.body } };
+    };
+    return watchKey(poll, options, Math.random);
+  }
+
   /** Closes every connection. */
   async close(): Promise<void> {
     this.ring?.close();
     await Promise.all([...this.pools.values()].map((pool) => pool.close()));
   }
+
   /**
    * One page of keys in byte order (docs/listing.md): those after `options.after` starting with
    * `options.prefix`, at most `options.limit`, and the `after` of the next page (null at the end).

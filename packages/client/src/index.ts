@@ -8,3 +8,4 @@ export type { Sibling, GetResult, GetOptions, PutOptions, DeleteOptions, WriteOp
 export type { DataTypeValue, DataTypeReadOptions, DataTypeWriteOptions, DataTypeRemoveOptions, MapOperation } from './datatypes.js';
 export { CAS_RETRIES_DEFAULT, type CasOptions, type CasResult, type ConsistentRead } from './cas.js';
 export { LIST_LIMIT_MAX, type ListOptions, type KeyListPage } from './list.js';
+export type { WatchOptions, WatchEvent } from './watch.js';

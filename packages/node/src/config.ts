@@ -217,6 +217,14 @@ export interface NodeConfig {
   readonly connectionsMax: number;
   /** A connection must send its request headers (and finish a TLS handshake) within this. */
   readonly headersTimeoutMs: number;
+  /** Most watches (GET /kv/{key}?changed_since=) parked on this node at once; KV_ERR_TOO_MANY_WATCHERS past it (docs/watch.md). */
+  readonly watchersMax: number;
+  /** A watch's timeout when it sends no timeout_ms. */
+  readonly watchTimeoutMsDefault: number;
+  /** Largest timeout_ms a watch may ask for (a watch is a long poll: its own cap, not requestTimeoutMsMax). */
+  readonly watchTimeoutMsMax: number;
+  /** Mean delay between re-reads of a watched key that no local commit woke (jittered ±50 %). */
+  readonly watchPollIntervalMs: number;
 }
 
 /** Defaults for a production node. */
@@ -300,6 +308,10 @@ export const defaultConfig: NodeConfig = Object.freeze({
   secretFile: '',
   connectionsMax: 1_000,
   headersTimeoutMs: 10_000,
+  watchersMax: 10_000,
+  watchTimeoutMsDefault: 30_000,
+  watchTimeoutMsMax: 300_000,
+  watchPollIntervalMs: 1_000,
 });
 
 /** A ring on one laptop: same safety, OS-chosen gossip ports, quieter logs. */
@@ -545,6 +557,14 @@ function validateChoices(config: NodeConfig): void {
   if (!['swim', 'static'].includes(config.membership)) fail('membership', 'must be swim or static');
 }
 
+/** Watches of keys (docs/watch.md). */
+const WATCH_INTS: readonly IntBound[] = [
+  ['watchersMax', 0, 1_000_000],
+  ['watchTimeoutMsMax', 1, 3_600_000],
+  ['watchTimeoutMsDefault', 1, (c) => c.watchTimeoutMsMax],
+  ['watchPollIntervalMs', 10, 600_000],
+];
+
 /** Merges `overrides` onto `base`, validates every field, and returns a frozen config. */
 export function validateConfig(overrides: Partial<NodeConfig>, base: NodeConfig = defaultConfig): NodeConfig {
   const defined = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined));
@@ -561,5 +581,6 @@ export function validateConfig(overrides: Partial<NodeConfig>, base: NodeConfig 
   if (config.dataDir.length === 0) fail('dataDir', 'must not be empty');
   if (config.secret.length < 8) fail('secret', 'must be at least 8 characters (--secret, --secret-file or RINGKV_SECRET)');
   validateEdge(config);
+  checkInts(config, WATCH_INTS);
   return Object.freeze({ ...config, seeds: Object.freeze([...config.seeds]), peers: Object.freeze(config.peers.map((p) => Object.freeze({ ...p }))) });
 }

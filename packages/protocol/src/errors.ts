@@ -28,6 +28,7 @@ export const errorCatalog = {
   KV_ERR_PEER_UNREACHABLE: { status: 503, summary: 'A peer node could not be reached or refused an internal request (internal; surfaces as replica failures).' },
   KV_ERR_PEER_PROTOCOL: { status: 503, summary: 'A peer broke the node-to-node stream protocol (a malformed, oversize or unknown frame, an answer to no request, a body that does not decode); that connection was closed and logged with the reason (internal; surfaces as replica failures).' },
   KV_ERR_OVERLOADED: { status: 503, summary: 'Too many requests are queued for a peer node; the request was refused instead of queued without bound. Retry later.' },
+  KV_ERR_TOO_MANY_WATCHERS: { status: 503, summary: 'GET /kv/{key}?changed_since=: this node already holds as many parked watches as its bound (watchersMax); retry later or on another node.' },
   KV_ERR_NOT_READY: { status: 503, summary: 'GET /readyz: the node should not receive traffic now (stopping, leaving, not a ring member, or a quorum of the ring unreachable); details list the reasons.' },
   KV_ERR_SHUTTING_DOWN: { status: 503, summary: 'The node is stopping and accepts no new requests; retry on another node.' },
   KV_ERR_TIMEOUT: { status: 504, summary: 'The request did not complete within timeout_ms; details give needed and answered.' },

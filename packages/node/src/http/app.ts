@@ -17,6 +17,8 @@ import { healthRoutes } from './health-routes.js';
 import { dashboardRoutes, type DashboardDeps } from './dashboard-routes.js';
 import { dtRoutes } from './dt-routes.js';
 import { listRoutes, type ListDeps } from './list-routes.js';
+import { watchRoutes, type WatchLimits } from './watch-route.js';
+import type { KeyWatchService } from '../replication/key-watch.js';
 
 export interface AppDeps {
   readonly client: ClientDeps;
@@ -41,6 +43,8 @@ export interface AppDeps {
   readonly answers?: (id: string) => boolean;
   /** GET /kv, listing keys (docs/listing.md); absent, not served. */
   readonly list?: ListDeps;
+  /** Parked watches of keys (GET /kv/{key}?changed_since=, docs/watch.md); absent, changed_since is not served. */
+  readonly watch?: { readonly service: KeyWatchService; readonly limits: WatchLimits };
 }
 
 function errorJson(c: Context, error: KvError, headers: Record<string, string> = {}): Response {
@@ -100,6 +104,8 @@ export function createApp(deps: AppDeps): Hono {
   healthRoutes(app, { membership: deps.admin.membership, isStopping: deps.isStopping, ...(deps.isDraining ? { isDraining: deps.isDraining } : {}), ...(deps.clock ? { clock: deps.clock } : {}), ...(deps.answers ? { answers: deps.answers } : {}) });
   // Before the /kv/{key} routes, whose pattern matches the bare /kv too.
   if (deps.list !== undefined) listRoutes(app, deps.list);
+  // Before the plain GET, which it hands every request without changed_since.
+  if (deps.watch !== undefined) watchRoutes(app, deps.client, deps.watch.service, deps.watch.limits);
   clientRoutes(app, deps.client);
   dtRoutes(app, deps.client);
   adminRoutes(app, deps.admin);

@@ -20,6 +20,7 @@ import type { StaticMembership } from '../membership/static-membership.js';
 import type { ClockSkew } from '../membership/clock-skew.js';
 import type { Keyring } from '../security/keyring.js';
 import type { Store } from '../storage/store.js';
+import type { KeyWatchService } from '../replication/key-watch.js';
 import { newEpoch, newNonce } from '../transport/auth.js';
 import { StreamAcceptor } from '../transport/stream-acceptor.js';
 import { ChallengeTable } from '../transport/stream-auth.js';
@@ -56,6 +57,8 @@ export interface EdgeDeps {
   /** True once a graceful stop began, and while the node drains (root/lifecycle.ts). */
   readonly isStopping: () => boolean;
   readonly isDraining: () => boolean;
+  /** Parked watches of keys (replication/key-watch.ts). */
+  readonly watch: KeyWatchService;
 }
 
 /** Encodes and decodes signed contexts with the keyring's current keys. */
@@ -191,5 +194,6 @@ function appOf(
     clock: () => deps.clock.estimate(nowMs()),
     answers: (id: string) => peerHealth.usable(id, nowMs()),
     list: { ...config, lister: replication.lister, observe },
+    watch: { service: deps.watch, limits: { timeoutMsDefault: config.watchTimeoutMsDefault, timeoutMsMax: config.watchTimeoutMsMax } },
   });
 }

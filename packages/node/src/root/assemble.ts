@@ -15,6 +15,8 @@ import { realTimers } from '../timers.js';
 import { Keyring } from '../security/keyring.js';
 import { RequestWindow } from '../dashboard/request-window.js';
 import { ExchangeLog } from '../dashboard/exchange-log.js';
+import { Gauge } from 'prom-client';
+import { KeyWatchService } from '../replication/key-watch.js';
 import { buildEdge, DASHBOARD_SLOT_MS, DASHBOARD_SLOTS } from './app.js';
 import type { NodeParts } from './parts.js';
 import { buildReplication } from './replication.js';
@@ -42,6 +44,17 @@ export function assemble(config: NodeConfig, url: string, parts: NodeParts, logg
   const replication = buildReplication({ config, store, membership, transport, logger, nowMs, timers, random, metrics, clock, faults: parts.faults, onExchange: (report) => exchangeLog.record(report) });
   let stopping = false;
   let draining = false;
+  const watch = new KeyWatchService({
+    kv: replication.coordinator,
+    ...(store.onCommit ? { onCommit: store.onCommit.bind(store) } : {}),
+    timers,
+    random,
+    watchersMax: config.watchersMax,
+    pollIntervalMs: config.watchPollIntervalMs,
+    readTimeoutMs: config.requestTimeoutMsDefault,
+  });
+  // The parked watches, read at each scrape (docs/metrics.md).
+  void new Gauge({ name: 'ringkv_watchers_parked', help: 'Watches (GET /kv/{key}?changed_since=) parked on this node now; watchersMax bounds it.', registers: [metrics.registry], collect() { this.set(watch.parked); } });
   const edge = buildEdge({
     config,
     parts,
@@ -59,9 +72,15 @@ export function assemble(config: NodeConfig, url: string, parts: NodeParts, logg
     exchangeLog,
     isStopping: () => stopping,
     isDraining: () => draining,
+    watch,
   });
+  const stopEdge = () => {
+    stopping = true;
+    // Parked watches end now with KV_ERR_SHUTTING_DOWN: their clients resume on another node.
+    watch.close();
+  };
   const { coordinator, replica, handoff, antiEntropy, transfer, reaper } = replication;
-  return { app: edge.app, membership, staticMembership, transport, acceptor: edge.acceptor, coordinator, replica, handoff, antiEntropy, transfer, reaper, peerFetch: edge.peerFetch, stop: () => (stopping = true), startDraining: () => (draining = true) };
+  return { app: edge.app, membership, staticMembership, transport, acceptor: edge.acceptor, coordinator, replica, handoff, antiEntropy, transfer, reaper, peerFetch: edge.peerFetch, watch, stop: () => stopEdge(), startDraining: () => (draining = true) };
 }
 
 /** A node's wired parts, as `assemble` returns them. */

@@ -20,6 +20,7 @@ import { DigestTree, objectDigest, sameHash, type KeyDigest, type RangeSummary }
 import { KvError } from '../errors.js';
 import type { SnapshotFile } from './snapshot.js';
 import { compareKeys, isLiveAt, pageOf, scanBudget, type KeyPage, type ListRange, type ListRow } from './key-listing.js';
+import { KeyWatchers } from './key-watchers.js';
 import { GroupCommitQueue, localDeadAfterMs, mergeIntoStore, nextTurn, randomEpoch, type Scheduler, type MergeOptions, type Store, type StoreStats } from './store.js';
 
 export interface MemoryStoreOptions {
@@ -40,6 +41,7 @@ export class MemoryStore implements Store {
   private readonly actors = new Map<string, string>();
   private readonly tree = new DigestTree();
   private readonly queue: GroupCommitQueue;
+  private readonly watchers = new KeyWatchers();
   /** A new MemoryStore is a node that lost everything: it always starts a new epoch. */
   readonly epoch: string;
   readonly hints: HintStore;
@@ -65,6 +67,7 @@ export class MemoryStore implements Store {
         if (dead === undefined) this.deadAfter.delete(key);
         else this.deadAfter.set(key, dead);
       }
+      this.watchers.notify(batch.objects.keys());
     }, options.schedule ?? nextTurn);
   }
 
@@ -153,6 +156,10 @@ export class MemoryStore implements Store {
 
   async close(): Promise<void> {
     this.queue.close();
+  }
+
+  onCommit(key: string, listener: () => void): () => void {
+    return this.watchers.watch(key, listener);
   }
 
   /**

@@ -31,6 +31,7 @@ import { ringPosition } from '@ringkv/protocol';
 import { DigestTree, objectDigest, type KeyDigest, type RangeSummary } from './digest-tree.js';
 import { GroupCommitQueue, localDeadAfterMs, mergeIntoStore, nextTurn, randomEpoch, type CommitBatch, type Scheduler, type MergeOptions, type Store, type StoreStats } from './store.js';
 import { WalSync, type FileSync } from './wal-sync.js';
+import { KeyWatchers } from './key-watchers.js';
 import { fsyncPath } from './fsync-path.js';
 import { compareKeys, isLiveAt, pageOf, prefixEnd, scanBudget, type KeyPage, type ListRange, type ListRow } from './key-listing.js';
 import { removeStaleSnapshots, snapshotPath, SNAPSHOT_TAKEN_META, type SnapshotFile } from './snapshot.js';
@@ -166,6 +167,7 @@ function checkOwner(db: Database.Database, nodeId: string, path: string): void {
 export class SqliteStore implements Store {
   private readonly db: Database.Database;
   private readonly queue: GroupCommitQueue;
+  private readonly watchers = new KeyWatchers();
   private readonly selectObject: Database.Statement<[string], { object: Buffer }>;
   private readonly selectRange: Database.Statement<[number, number, number], { key: string; pos: number; digest: Buffer }>;
   private readonly tree = new DigestTree();
@@ -249,6 +251,7 @@ export class SqliteStore implements Store {
         throw storageError(error, `committing ${batch.objects.size} writes`);
       }
       for (const [pos, digest, sign] of changes) this.tree.apply(pos, digest, sign);
+      this.watchers.notify(batch.objects.keys());
     }, schedule, durable);
   }
 
@@ -403,6 +406,10 @@ export class SqliteStore implements Store {
     await this.wal.close();
     this.db.prepare("UPDATE meta SET value = '1' WHERE name = 'clean_stop'").run();
     this.db.close();
+  }
+
+  onCommit(key: string, listener: () => void): () => void {
+    return this.watchers.watch(key, listener);
   }
 
   /**

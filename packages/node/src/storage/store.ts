@@ -110,6 +110,12 @@ export interface Store {
    * how far it got (KeyPage.through), so a page never costs a scan of everything.
    */
   listKeys(prefix: string, after: string, limit: number, ranges?: readonly ListRange[]): KeyPage;
+  /**
+   * Calls `listener` after each commit of `key` to this store (storage/key-watchers.ts) until
+   * the returned function is called: what wakes a parked watch (docs/watch.md). Optional: a
+   * store without it leaves watches to their poll.
+   */
+  onCommit?(key: string, listener: () => void): () => void;
 }
 
 /** What a writer may tell Store.merge beyond the version itself. */
