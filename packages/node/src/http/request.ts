@@ -40,10 +40,33 @@ export async function readBody(request: Request, limit: number, incoming?: Incom
   return concatenated(chunks, total);
 }
 
+/** Most bytes of a refused body read and dropped after the 413 (see `linger`). */
+export const LINGER_BYTES_MAX = 4 * 1024 * 1024;
+
+/**
+ * After a body is refused, keeps reading and dropping what the client still sends, up to
+ * LINGER_BYTES_MAX, while the 413 goes out and the connection closes (a lingering close, as
+ * Apache and nginx do): a socket closed with unread bytes in its receive buffer is reset
+ * (RST) instead of closed, and a reset can discard the 413 before the client reads it. Past
+ * the bound the stream is paused: a client still sending that much gets the reset.
+ */
+function linger(incoming: IncomingMessage): void {
+  let dropped = 0;
+  const drop = (chunk: Buffer) => {
+    dropped += chunk.length;
+    if (dropped > LINGER_BYTES_MAX) {
+      incoming.off('data', drop);
+      incoming.pause();
+    }
+  };
+  incoming.on('data', drop);
+  incoming.resume();
+}
+
 /**
  * The body from Node's request stream, by its events: an async iterator per request cost about
- * 3 % of a node's CPU under load. Past `limit` bytes reading stops (the 413 goes out with
- * `connection: close`, app.ts, which closes the socket with the rest unread); a body cut off
+ * 3 % of a node's CPU under load. Past `limit` bytes the body is refused (the 413 goes out with
+ * `connection: close`, app.ts) and what follows is dropped, within a bound (`linger`); a body cut off
  * before its end (the client went away) is a coded 400, never a 500.
  */
 function readIncoming(incoming: IncomingMessage, limit: number): Promise<Uint8Array> {
@@ -63,7 +86,7 @@ function readIncoming(incoming: IncomingMessage, limit: number): Promise<Uint8Ar
       total += chunk.length;
       if (total > limit) {
         done();
-        incoming.pause();
+        linger(incoming);
         reject(valueTooLarge(limit));
         return;
       }
