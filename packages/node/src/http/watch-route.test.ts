@@ -2,7 +2,7 @@
 // local write, 304 at the timeout, the bound on parked watches, a disconnect frees its slot at
 // once, bad contexts are the context header's 400, a context from the future just waits, a
 // store without the commit hook is still seen by the poll, and client tokens need the read grant.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
@@ -42,17 +42,23 @@ async function until(check: () => boolean, deadlineMs: number, what: string): Pr
   }
 }
 
-t.test('a parked watch is woken by a local write and answers the new state', async (t) => {
-  const n = node();
-  await n.put('k', 'v1');
-  const seen = await n.contextOf('k');
-  const started = Date.now();
+/** Parks a watch of `k` from `seen`, writes v2 over `seen`, and checks the watch answered it. */
+async function writeWhileParked(t: Test, n: ReturnType<typeof node>, seen: string): Promise<Response> {
   const watching = n.app.request(`/kv/k?changed_since=${seen}&timeout_ms=20000`);
   await until(() => n.watch.parked === 1, 5_000, 'the watch to park');
   await n.put('k', 'v2', seen);
   const res = await watching;
   t.equal(res.status, 200);
-  t.equal(await res.text(), 'v2');
+  t.equal(await res.clone().text(), 'v2');
+  return res;
+}
+
+t.test('a parked watch is woken by a local write and answers the new state', async (t) => {
+  const n = node();
+  await n.put('k', 'v1');
+  const seen = await n.contextOf('k');
+  const started = Date.now();
+  const res = await writeWhileParked(t, n, seen);
   t.not(res.headers.get(CONTEXT_HEADER), seen, 'a new context');
   t.ok(Date.now() - started < 10_000, 'answered by the commit, not the 60 s poll or the timeout');
   t.equal(n.watch.parked, 0, 'its slot is free');
@@ -159,12 +165,7 @@ t.test('without the commit hook the poll still sees a change', async (t) => {
   const n = node({ watchPollIntervalMs: 50 }, store);
   await n.put('k', 'v1');
   const seen = await n.contextOf('k');
-  const watching = n.app.request(`/kv/k?changed_since=${seen}&timeout_ms=20000`);
-  await until(() => n.watch.parked === 1, 5_000, 'the watch to park');
-  await n.put('k', 'v2', seen);
-  const res = await watching;
-  t.equal(res.status, 200);
-  t.equal(await res.text(), 'v2');
+  const res = await writeWhileParked(t, n, seen);
 });
 
 t.test('client tokens apply to a watch as to a GET: the read grant', async (t) => {

@@ -45,6 +45,22 @@ class Replica {
   }
 }
 
+/**
+ * `op` applied at a replica holding `a`'s state, before and after it joins `b`'s: the two
+ * resulting states, which must have the same value.
+ */
+function bothOrders(a: Replica, b: Replica, op: Operation): [DataType, DataType] {
+  const opThenJoin = new Replica('r0');
+  opThenJoin.state = a.state;
+  opThenJoin.apply(op);
+  opThenJoin.receive(b.state);
+  const joinThenOp = new Replica('r0');
+  joinThenOp.state = a.state;
+  joinThenOp.receive(b.state);
+  joinThenOp.apply(op);
+  return [opThenJoin.state!, joinThenOp.state!];
+}
+
 function run(steps: readonly Step[], onOp?: (replica: Replica, op: Operation, dot: Dot) => void): Replica[] {
   const replicas = Array.from({ length: REPLICAS }, (_, i) => new Replica(`r${i}`));
   for (const step of steps) {
@@ -140,15 +156,8 @@ t.test('counter and set: an operation then a join equals the join then the opera
     fc.property(history(fc.oneof(setOp)), element, (steps, added) => {
       const [a, b] = run(steps);
       const op = parseOperation({ add: [added] }, limits);
-      const opThenJoin = new Replica('r0');
-      opThenJoin.state = a!.state;
-      opThenJoin.apply(op);
-      opThenJoin.receive(b!.state);
-      const joinThenOp = new Replica('r0');
-      joinThenOp.state = a!.state;
-      joinThenOp.receive(b!.state);
-      joinThenOp.apply(op);
-      return JSON.stringify(valueOf(opThenJoin.state!)) === JSON.stringify(valueOf(joinThenOp.state!));
+      const [opThenJoin, joinThenOp] = bothOrders(a!, b!, op);
+      return JSON.stringify(valueOf(opThenJoin)) === JSON.stringify(valueOf(joinThenOp));
     }),
     { numRuns: 300 },
   );
@@ -156,15 +165,8 @@ t.test('counter and set: an operation then a join equals the join then the opera
     fc.property(history(counterOp), fc.integer({ min: 1, max: 50 }), (steps, by) => {
       const [a, b] = run(steps);
       const op = parseOperation({ increment: by }, limits);
-      const x = new Replica('r0');
-      x.state = a!.state;
-      x.apply(op);
-      x.receive(b!.state);
-      const y = new Replica('r0');
-      y.state = a!.state;
-      y.receive(b!.state);
-      y.apply(op);
-      return valueOf(x.state!) === valueOf(y.state!);
+      const [opThenJoin, joinThenOp] = bothOrders(a!, b!, op);
+      return valueOf(opThenJoin) === valueOf(joinThenOp);
     }),
     { numRuns: 300 },
   );
