@@ -44,7 +44,8 @@ export function watchRoutes(app: Hono, deps: ClientDeps, watch: KeyWatchService,
   const parseLimits = { n: deps.n, keyBytesMax: deps.keyBytesMax, decodeContext: deps.contexts.decode, ...limits };
 
   app.get('/kv/*', async (c, next) => {
-    const token = c.req.query('changed_since');
+    // Every GET passes here: one string search for the plain ones, as parseCas does for PUTs.
+    const token = c.req.url.includes('changed_since') ? c.req.query('changed_since') : undefined;
     if (token === undefined) return next();
     const started = performance.now();
     let status = 500;
