@@ -16,6 +16,8 @@ const FIRST = Number(process.env.SIM_FIRST_SEED ?? 1);
 const PLANTED_BUG_SEEDS = 20;
 /** Seeds the planted causality regression (issue 19) may take to be caught. */
 const ACTOR_BUG_SEEDS = 1_000;
+/** Seeds the planted lost-write epoch bug (issue 12) may take to be caught (it took 53 when written). */
+const EPOCH_BUG_SEEDS = 400;
 /** Failures reported in full before the run stops early (each carries its trace). */
 const FAILURES_SHOWN = 3;
 
@@ -28,6 +30,7 @@ const FAULT_KINDS = [
   'crash', 'pause', 'partition', 'one-way-partition', 'loss', 'falseDeaths',
   'join', 'leave', 'leave-partitioned', 'remove', 'wipe-restart', 'wipe-rejoin-new-id',
   'clock-forward', 'clock-back', 'clock-back-restart', 'crash-during-handoff', 'zombie', 'zone-outage', 'slow-store',
+  'crash-before-commit', 'disk-fails',
 ];
 
 t.test(`${SEEDS} seeds under faults: no acknowledged add lost, no resurrection, replicas converge, siblings bounded`, async (t) => {
@@ -107,6 +110,24 @@ t.test(`planted regression (a coordinator without a copy issues a dot under its 
   if (caught === undefined) return;
   t.comment(describe(caught, false));
   plantedBugs.actorWithoutCopy = false;
+  const fixed = await runSeed(caught.result.seed);
+  t.same(fixed.verdict.lost, [], `seed ${caught.result.seed} loses nothing without the planted bug (the switch is what lost the write)`);
+});
+
+// Issue 12: the coordinator commits its own copy while the new version goes out, so a dot can
+// reach peers and not its own row (a failed commit, kill -9 before the commit). The store then
+// takes a new epoch (storage/store-life.ts) so the row's actor never claims the lost dot. The
+// switch keeps the old epoch; as above, the seed that catches it must pass without it.
+t.test(`planted regression (a store keeps its epoch after a lost write): caught within ${EPOCH_BUG_SEEDS} seeds`, async (t) => {
+  plantedBugs.keepEpochAfterLostWrite = true;
+  t.teardown(() => {
+    plantedBugs.keepEpochAfterLostWrite = false;
+  });
+  const caught = await firstLoss(EPOCH_BUG_SEEDS);
+  t.ok(caught !== undefined, 'the checker reports a lost acknowledged add');
+  if (caught === undefined) return;
+  t.comment(describe(caught, false));
+  plantedBugs.keepEpochAfterLostWrite = false;
   const fixed = await runSeed(caught.result.seed);
   t.same(fixed.verdict.lost, [], `seed ${caught.result.seed} loses nothing without the planted bug (the switch is what lost the write)`);
 });

@@ -47,6 +47,12 @@ export class TurnBatcher<B> {
     return this.collecting;
   }
 
+  /** Drops what is collected, unflushed (a flush already asked for then finds nothing). */
+  discard(): void {
+    this.collecting = this.fresh();
+    this.added = 0;
+  }
+
   /**
    * Flushes what is collected now (the scheduler calls it; so does a close). A flush already
    * scheduled then finds nothing and does nothing, unless more was added meanwhile.

@@ -100,8 +100,11 @@ export interface WriteOp {
  * `actorWithoutCopy`: the coordinator writes under one node-wide actor `nodeId~epoch` even
  * when it holds no copy of the key (core/actor.ts; the behaviour before issue 19), so two blind
  * writes through a coordinator without a copy collapse into last-writer-wins.
+ * `keepEpochAfterLostWrite`: a store keeps its epoch after a write it failed to make durable
+ * (storage/store-life.ts), so the coordinator's next dot on that key claims the lost one, which
+ * peers already hold: they drop it as superseded.
  */
-export const plantedBugs = { staleContextOverwrites: false, actorWithoutCopy: false };
+export const plantedBugs = { staleContextOverwrites: false, actorWithoutCopy: false, keepEpochAfterLostWrite: false };
 
 export const emptyObject: VersionedObject = Object.freeze({ clock: [], siblings: [] });
 

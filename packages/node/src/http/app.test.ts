@@ -209,6 +209,7 @@ t.test('storage failures map to their codes; unexpected errors to 500 without de
     committed: async () => true,
     put: () => Promise.reject(new KvError('KV_ERR_STORAGE_FULL', 'disk full')),
     merge: () => Promise.reject(new KvError('KV_ERR_STORAGE_FULL', 'disk full')),
+    writeRefusal: () => undefined,
     keyCount: () => 0,
     summarize: () => ({ hash: new Uint8Array(16), count: 0 }),
     digests: () => [],
@@ -222,9 +223,10 @@ t.test('storage failures map to their codes; unexpected errors to 500 without de
     acceptorRecords: new MemoryStore({ nowMs: Date.now }).acceptorRecords,
     listKeys: () => ({ keys: [], through: null }),
   };
-  // The coordinator's own commit comes first; when it fails the write fails with its cause and
-  // no other replica ever sees the new version.
-  await expectError(t, await makeApp({}, full).put('k', 'v'), 507, 'KV_ERR_STORAGE_FULL');
+  // The coordinator's own commit fails (a one-node ring: nobody else can make the quorum): the
+  // write fails with the disk's cause, and the round's counts.
+  const fullError = await expectError(t, await makeApp({}, full).put('k', 'v'), 507, 'KV_ERR_STORAGE_FULL');
+  t.match(fullError, { needed: 1, answered: 0 });
   const broken: Store = { ...full, get: () => { throw new Error('boom: secret internals'); } };
   const error = await expectError(t, await makeApp({}, broken).get('k'), 503, 'KV_ERR_QUORUM_UNMET');
   t.match(error, { failures: 'node1=KV_ERR_INTERNAL' });

@@ -6,7 +6,7 @@ import { memoryCluster, type ClusterNode } from '../testing/memory-cluster.js';
 import { MemoryStore } from '../storage/memory-store.js';
 import { KvError } from '../errors.js';
 import type { MergeOptions, Store } from '../storage/store.js';
-import type { VersionedObject, VersioningLimits } from '../core/versioned.js';
+import { plantedBugs, type VersionedObject, type VersioningLimits } from '../core/versioned.js';
 
 const text = (o: VersionedObject | undefined) => (o?.siblings ?? []).map((s) => (s.deleted ? '<deleted>' : Buffer.from(s.value).toString())).sort();
 
@@ -43,6 +43,10 @@ class FaultyStore implements Store {
   }
   get epoch() {
     return this.inner.epoch;
+  }
+  writeRefusal() {
+    // Injected failures are refusals: a coordinator tells before sending that its copy will not hold the dot.
+    return this.failPuts ? new KvError('KV_ERR_STORAGE_FULL', 'injected disk full') : this.inner.writeRefusal();
   }
   get hints() {
     return this.inner.hints;
@@ -82,17 +86,43 @@ function faultyCluster(nodes = 3, config = {}) {
   return { ...cluster, stores };
 }
 
-t.test('regression D1 (commit failure): a write whose coordinator cannot commit is refused and reaches no replica', async (t) => {
+t.test('regression D1 (commit failure): a coordinator whose disk refuses a write never covers it with its next one', async (t) => {
   const { nodes, stores } = faultyCluster();
   const [a] = nodes;
-  // Pick a key a is a replica of (N = 3 on 3 nodes: every key).
+  // N = 3 on 3 nodes: a is a replica of every key. Its disk refuses the write; the two others
+  // make w = 2 (the coordinator sends while it commits, issue 12).
   stores[0]!.failPuts = true;
-  const res = await a!.app.request('/kv/k?w=2', { method: 'PUT', body: 'v1' });
-  t.equal(res.status, 507, 'the local commit failure is the answer');
-  for (const store of stores) t.same(text(store.inner.get('k')), [], 'no replica holds the refused write');
+  t.equal((await a!.app.request('/kv/k?w=2', { method: 'PUT', body: 'v1' })).status, 204, 'the quorum is met by the other replicas');
+  t.same(text(stores[0]!.inner.get('k')), [], 'the refusing disk holds nothing');
   stores[0]!.failPuts = false;
+  // A blind write through the same coordinator: its dot must not claim v1's.
   t.equal((await a!.app.request('/kv/k?w=3', { method: 'PUT', body: 'v2' })).status, 204);
-  for (const store of stores) t.same(text(store.inner.get('k')), ['v2']);
+  for (const store of stores.slice(1)) t.same(text(store.inner.get('k')), ['v1', 'v2'], 'the acknowledged v1 survives beside the blind v2');
+});
+
+t.test('regression D1 (commit failure, one life): a commit that fails after the dot left renews the epoch', async (t) => {
+  for (const planted of [false, true]) {
+    plantedBugs.keepEpochAfterLostWrite = planted;
+    t.teardown(() => (plantedBugs.keepEpochAfterLostWrite = false));
+    let failing = false;
+    const disks = Array.from({ length: 3 }, (_, i) => new MemoryStore({ nowMs: Date.now, ...(i === 0 ? { commitFault: () => (failing ? new KvError('KV_ERR_STORAGE', 'injected I/O error') : undefined) } : {}) }));
+    const { nodes } = memoryCluster({ nodes: 3, store: (i) => disks[i]! });
+    const [a] = nodes;
+    t.equal((await a!.app.request('/kv/k?w=3', { method: 'PUT', body: 'v0' })).status, 204);
+    const context = (await a!.app.request('/kv/k?r=3')).headers.get(CONTEXT_HEADER)!;
+    const epoch = disks[0]!.epoch;
+    failing = true;
+    t.equal((await a!.app.request('/kv/k?w=2', { method: 'PUT', body: 'v1', headers: { [CONTEXT_HEADER]: context } })).status, 204, 'the quorum is met by the other replicas');
+    failing = false;
+    t.equal(disks[0]!.lostWrites, 1, 'the commit failed');
+    t.same(text(disks[0]!.get('k')), ['v0'], 'the failed commit left the row as it was');
+    t.equal(disks[0]!.epoch !== epoch, !planted, planted ? 'the planted bug keeps the epoch' : 'the store took a new epoch');
+    // Built on the row (v0), not on v1: v1 and v3 are concurrent.
+    t.equal((await a!.app.request('/kv/k?w=3', { method: 'PUT', body: 'v3', headers: { [CONTEXT_HEADER]: context } })).status, 204);
+    const kept = text(disks[1]!.get('k'));
+    if (planted) t.same(kept, ['v3'], 'with the old epoch, the next dot claims v1 and replicas drop it (the bug this rule prevents)');
+    else t.same(kept, ['v1', 'v3'], 'the acknowledged v1 survives beside v3');
+  }
 });
 
 t.test('regression D2 (lost state): a coordinator that lost its data never covers its old acknowledged dots', async (t) => {
@@ -142,6 +172,7 @@ t.test('regression A1: a storage error during read repair does not crash the nod
   const original = stores[0]!.inner;
   stores[0]!.inner = {
     epoch: original.epoch,
+    writeRefusal: original.writeRefusal.bind(original),
     hints: original.hints,
     acceptorRecords: original.acceptorRecords,
     summarize: original.summarize.bind(original),

@@ -29,7 +29,6 @@ import type { Store } from '../storage/store.js';
 import type { Transport } from '../transport/transport.js';
 import type { CoordinateRequest } from '../transport/messages.js';
 import type { KvService, ReadOptions, ValueWrite, WriteOptions } from './kv-service.js';
-import { withTimeout } from './timeout.js';
 import { realTimers, type Timers } from '../timers.js';
 import type { PeerHealth, PeerHealthSnapshot } from './peer-health.js';
 import { Liveness } from './liveness.js';
@@ -92,6 +91,16 @@ export interface RouteOptions {
 const FORWARD_FRESH_MS = 25;
 
 /** The coded reason a replica failed, for the error's `failures` detail. */
+/**
+ * A write whose quorum was missed while this node's own disk failed it answers with the disk's
+ * coded error (507 KV_ERR_STORAGE_FULL is what an operator must see), with the round's counts.
+ * As after any failed write, other replicas may hold the version (docs/errors.md).
+ */
+function ownStorageCause(error: unknown, own: unknown): unknown {
+  if (!(error instanceof KvError) || error.code !== 'KV_ERR_QUORUM_UNMET' || !(own instanceof KvError) || !own.code.startsWith('KV_ERR_STORAGE')) return error;
+  return new KvError(own.code, `${own.message}; ${error.message}`, { ...own.details, ...error.details }, { cause: own });
+}
+
 function reasonOf(error: unknown): string {
   return error instanceof KvError ? error.code : 'KV_ERR_INTERNAL';
 }
@@ -272,19 +281,25 @@ export class Coordinator implements KvService {
       const forwarded = await this.forward(replicas, deadlineMs, { kind: 'put', key, write, options });
       if (forwarded !== 'unreachable') return;
     }
-    const { object, freshActor, basedOn } = this.newVersion(key, write, isReplica);
+    // A store that refuses writes (closing, a failed fsync) will not hold the new dot: the node
+    // then writes as one without a copy (a fresh actor), and its own replica counts as failed.
+    const refusal = isReplica ? this.deps.store.writeRefusal() : undefined;
+    const keepsCopy = isReplica && refusal === undefined;
+    const { object, freshActor, basedOn } = this.newVersion(key, write, keepsCopy);
     const spares = order.slice(this.deps.n);
     const { core, targets } = this.writeRound(replicas, spares, options);
-    if (isReplica) {
-      // The coordinator's own copy is durable before any other replica sees the new dot: were
-      // its commit to fail after others stored the dot, its next write (with a higher counter
-      // of its own) would cover that dot without holding it, and replicas would drop an
-      // acknowledged write. A failed local commit fails the request with its coded cause.
-      const local = this.deps.store.merge(key, object, this.deps.limits, { position, basedOn: { object: basedOn }, ...(freshActor === undefined ? {} : { actor: freshActor }) });
-      await withTimeout(local, this.remaining(deadlineMs), { needed: options.w, answered: 0 }, this.deps.timers);
-      core.ack(this.deps.selfId);
+    if (refusal !== undefined) core.fail(this.deps.selfId, refusal.code);
+    // The coordinator's own commit runs while the version goes out, not before it (issue 12):
+    // one turn, one fsync wait instead of two in a row. Queued now, so a later write of the key
+    // builds on it. Should the commit fail after peers stored the new dot, the store takes a new
+    // epoch (storage/store-life.ts), so this row's actor never issues a dot claiming the lost one.
+    const local = keepsCopy ? this.deps.store.merge(key, object, this.deps.limits, { position, basedOn: { object: basedOn }, ...(freshActor === undefined ? {} : { actor: freshActor }) }) : undefined;
+    const own: { error?: unknown } = { error: refusal };
+    try {
+      await this.replicate(key, object, core, targets, spares, deadlineMs, local, own);
+    } catch (error) {
+      throw ownStorageCause(error, own.error);
     }
-    await this.replicate(key, object, core, targets, spares, deadlineMs);
   }
 
   /**
@@ -322,7 +337,7 @@ export class Coordinator implements KvService {
    * target stays in the round: whichever acknowledges first counts. Once the round is over,
    * owners nobody acknowledged for get a kept hint (hintMissed).
    */
-  private replicate(key: string, object: VersionedObject, core: PutCore, targets: WriteTarget[], spares: string[], deadlineMs: number): Promise<void> {
+  private replicate(key: string, object: VersionedObject, core: PutCore, targets: WriteTarget[], spares: string[], deadlineMs: number, local?: Promise<void>, own?: { error?: unknown }): Promise<void> {
     // Fallbacks not yet used, in ring order, for primaries that fail during the round.
     const standIns = spares.filter((id) => id !== this.deps.selfId && !core.targets(id));
     const allTargets = [...targets];
@@ -358,6 +373,14 @@ export class Coordinator implements KvService {
         core.fail(target.node, code);
         standIn(target);
       };
+      local?.then(
+        () => core.ack(this.deps.selfId),
+        (error: unknown) => {
+          this.deps.logger.warn({ err: error, key }, 'local commit of a coordinated write failed');
+          if (own !== undefined) own.error = error;
+          core.fail(this.deps.selfId, reasonOf(error));
+        },
+      ).then(check);
       for (const target of targets) if (target.node !== this.deps.selfId) send(target);
       check();
     }, () => this.hintMissed(key, object, allTargets, core));

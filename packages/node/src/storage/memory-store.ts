@@ -3,7 +3,8 @@
  * Same contract (test/contract/store.contract.ts), including group commit per turn: only the
  * durability differs. Objects are stored by reference; they are immutable values.
  */
-import { deadAfterMs, type VersionedObject, type VersioningLimits } from '../core/versioned.js';
+import { deadAfterMs, plantedBugs, type VersionedObject, type VersioningLimits } from '../core/versioned.js';
+import { StoreLife } from './store-life.js';
 import { MemoryHintStore, type HintLimits, type HintStore } from './hints.js';
 import { MemoryAcceptorRecords, type AcceptorRecordStore } from './acceptor-records.js';
 
@@ -32,6 +33,10 @@ export interface MemoryStoreOptions {
   readonly epoch?: string;
   /** Bounds of the hint store (default DEFAULT_HINT_LIMITS). */
   readonly limits?: HintLimits & VersioningLimits;
+  /** Where new epochs come from (a new life after a crash, a lost write); default randomEpoch. */
+  readonly freshEpoch?: () => string;
+  /** A disk fault (the simulation's): while it returns an error, every commit throws it. */
+  readonly commitFault?: () => Error | undefined;
 }
 
 export class MemoryStore implements Store {
@@ -43,7 +48,13 @@ export class MemoryStore implements Store {
   private readonly queue: GroupCommitQueue;
   private readonly watchers = new KeyWatchers();
   /** A new MemoryStore is a node that lost everything: it always starts a new epoch. */
-  readonly epoch: string;
+  private life: StoreLife;
+  /** Makes the epoch of a new life (the simulation's seeded source; randomEpoch otherwise). */
+  private readonly freshEpoch: () => string;
+  /** The simulation's disk fault: a commit throws this while it returns one. */
+  private readonly commitFault: (() => Error | undefined) | undefined;
+  /** The last life ended in close(): the next keeps the epoch if it lost no write. */
+  private cleanStop = false;
   readonly hints: HintStore;
   readonly acceptorRecords: AcceptorRecordStore = new MemoryAcceptorRecords();
 
@@ -52,9 +63,13 @@ export class MemoryStore implements Store {
   constructor(options: MemoryStoreOptions) {
     const { nowMs } = options;
     this.nowMs = nowMs;
-    this.epoch = options.epoch ?? randomEpoch();
+    this.freshEpoch = options.freshEpoch ?? randomEpoch;
+    this.life = new StoreLife(options.epoch ?? this.freshEpoch(), this.freshEpoch);
+    this.commitFault = options.commitFault;
     this.hints = new MemoryHintStore(options.limits ?? DEFAULT_HINT_LIMITS, nowMs);
     this.queue = new GroupCommitQueue((batch) => {
+      const fault = this.commitFault?.();
+      if (fault !== undefined) throw fault;
       for (const [key, actor] of batch.actors) this.actors.set(key, actor);
       for (const [key, object] of batch.objects) {
         this.objects.set(key, object);
@@ -68,7 +83,38 @@ export class MemoryStore implements Store {
         else this.deadAfter.set(key, dead);
       }
       this.watchers.notify(batch.objects.keys());
-    }, options.schedule ?? nextTurn);
+    }, options.schedule ?? nextTurn, undefined, () => this.life.writeLost());
+  }
+
+  get epoch(): string {
+    return this.life.epoch;
+  }
+
+  /** Writes this life failed to commit (tests). */
+  get lostWrites(): number {
+    return this.life.lost;
+  }
+
+  writeRefusal(): KvError | undefined {
+    return this.queue.refusal();
+  }
+
+  /**
+   * The process died with this store open (the simulation's kill -9, which keeps the disk):
+   * with `beforeCommit`, the writes queued and not committed die with it. The next life
+   * (`reopen`) takes a new epoch, as SqliteStore does after an unclean stop.
+   */
+  crashed(beforeCommit: boolean): void {
+    if (beforeCommit) this.queue.discard();
+    this.cleanStop = false;
+  }
+
+  /** A new life over this disk: the epoch is kept only after a clean stop (close) that lost no write. */
+  reopen(): void {
+    const keep = (this.cleanStop && this.life.clean) || plantedBugs.keepEpochAfterLostWrite;
+    this.life = new StoreLife(keep ? this.life.epoch : this.freshEpoch(), this.freshEpoch);
+    this.queue.reopen();
+    this.cleanStop = false;
   }
 
   get(key: string): VersionedObject | undefined {
@@ -156,6 +202,7 @@ export class MemoryStore implements Store {
 
   async close(): Promise<void> {
     this.queue.close();
+    this.cleanStop = true;
   }
 
   onCommit(key: string, listener: () => void): () => void {

@@ -19,7 +19,8 @@ import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { KvError } from '../errors.js';
 import { decodeObject, encodeObject } from '../core/object-codec.js';
-import { deadAfterMs, isDeleted, type VersionedObject, type VersioningLimits } from '../core/versioned.js';
+import { deadAfterMs, isDeleted, plantedBugs, type VersionedObject, type VersioningLimits } from '../core/versioned.js';
+import { StoreLife } from './store-life.js';
 import type { HintLimits, HintStore } from './hints.js';
 import { DEFAULT_HINT_LIMITS } from './memory-store.js';
 import { SqliteHintStore } from './sqlite-hints.js';
@@ -133,15 +134,16 @@ function openDatabase(path: string, options: SqliteStoreOptions): Database.Datab
 
 /**
  * The store's epoch (see Store.epoch): kept in `meta`; renewed when missing, or when the last
- * stop was not clean and commits were not fsynced (`synchronous = normal`), since a power loss
- * may then have dropped writes this node acknowledged.
+ * stop was not clean (storage/store-life.ts): under `synchronous = normal` a power loss may have
+ * dropped writes this node acknowledged, and under either setting the coordinator's last dots
+ * may have reached peers without reaching this disk.
  */
-function openEpoch(db: Database.Database, synchronous: 'full' | 'normal'): string {
+function openEpoch(db: Database.Database): string {
   const read = (name: string) => (db.prepare('SELECT value FROM meta WHERE name = ?').get(name) as { value: string } | undefined)?.value;
   const write = db.prepare('INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value');
   let epoch = read('epoch');
   const clean = read('clean_stop') === '1';
-  if (epoch === undefined || (synchronous === 'normal' && !clean)) {
+  if (epoch === undefined || (!clean && !plantedBugs.keepEpochAfterLostWrite)) {
     epoch = randomEpoch();
     write.run('epoch', epoch);
   }
@@ -180,7 +182,7 @@ export class SqliteStore implements Store {
   private readonly listStatements: Record<string, Database.Statement> = {};
   /** What makes commits durable: after every commit under `full`, on request (syncNow) under `normal`. */
   private readonly wal: WalSync;
-  readonly epoch: string;
+  private readonly life: StoreLife;
   readonly hints: HintStore;
   readonly acceptorRecords: AcceptorRecordStore;
 
@@ -190,7 +192,7 @@ export class SqliteStore implements Store {
     const path = join(options.dir, DATABASE_FILE);
     this.db = openDatabase(path, options);
     try {
-      this.epoch = openEpoch(this.db, options.synchronous);
+      this.life = new StoreLife(openEpoch(this.db), randomEpoch);
       // openEpoch wrote, so the WAL file exists now.
       this.wal = new WalSync(`${path}-wal`, options.syncFile);
       // Under `normal` the unclean-stop marker openEpoch just wrote must itself survive a power
@@ -252,7 +254,15 @@ export class SqliteStore implements Store {
       }
       for (const [pos, digest, sign] of changes) this.tree.apply(pos, digest, sign);
       this.watchers.notify(batch.objects.keys());
-    }, schedule, durable);
+    }, schedule, durable, () => this.life.writeLost());
+  }
+
+  get epoch(): string {
+    return this.life.epoch;
+  }
+
+  writeRefusal(): KvError | undefined {
+    return this.wal.failed ?? this.queue.refusal();
   }
 
   /** Fills in position and digest of rows written before schema version 3, in batches. */
@@ -404,7 +414,8 @@ export class SqliteStore implements Store {
     this.closed = true;
     this.queue.close();
     await this.wal.close();
-    this.db.prepare("UPDATE meta SET value = '1' WHERE name = 'clean_stop'").run();
+    // A life that lost a write is unclean (storage/store-life.ts): the next open renews the epoch.
+    if (this.life.clean && this.wal.failed === undefined) this.db.prepare("UPDATE meta SET value = '1' WHERE name = 'clean_stop'").run();
     this.db.close();
   }
 

@@ -26,14 +26,20 @@ import { TurnBatcher, type Scheduler } from '../core/turn-batcher.js';
 export interface Store {
   /**
    * Identifies this store's life: created with the database, kept across clean restarts, and
-   * renewed when the data may have been lost (a new database, or an unclean stop with
-   * `synchronous = normal`). The coordinator signs its dots as `nodeId~epoch`, so a node that
+   * renewed when the data may have been lost or a dot may have left without being stored (a new
+   * database, an unclean stop, a write that failed: storage/store-life.ts). The coordinator signs its dots as `nodeId~epoch`, so a node that
    * lost acknowledged writes can never issue a clock entry that claims to have seen them
    * (Riak's vnode id does the same).
    */
   readonly epoch: string;
   /** Hints this node holds for unreachable owners (hinted handoff). */
   readonly hints: HintStore;
+  /**
+   * Why this store refuses writes now (closed, or an fsync failed), or undefined while it takes
+   * them. Synchronous, so a coordinator can tell before it sends a dot anywhere that its own copy
+   * will not hold it, and write as a node without a copy (a fresh actor, core/actor.ts).
+   */
+  writeRefusal(): KvError | undefined;
   /** The key's object, including writes queued but not yet committed. */
   get(key: string): VersionedObject | undefined;
   /**
@@ -258,6 +264,8 @@ export class GroupCommitQueue {
     schedule: Scheduler = nextTurn,
     /** Resolves once what was committed so far is durable; absent: commit is enough. */
     private readonly durable?: () => Promise<void>,
+    /** Told of every batch whose commit or fsync failed (storage/store-life.ts). */
+    private readonly onLost?: () => void,
   ) {
     this.turn = new TurnBatcher(schedule, openBatch, (batch) => this.commitBatch(batch));
   }
@@ -319,6 +327,7 @@ export class GroupCommitQueue {
       this.commit(batch);
     } catch (error) {
       this.counters.failedCommits++;
+      this.onLost?.();
       for (const waiter of waiters) waiter.reject(error);
       committed?.settle(false);
       return;
@@ -342,6 +351,7 @@ export class GroupCommitQueue {
       },
       (error: unknown) => {
         done();
+        this.onLost?.();
         waiters.forEach((waiter) => waiter.reject(error));
       },
     );
@@ -349,6 +359,24 @@ export class GroupCommitQueue {
 
   stats(): StoreStats {
     return { ...this.counters };
+  }
+
+  /**
+   * Drops what is queued and not committed, settling nobody: what kill -9 does to a batch
+   * before its transaction (the simulation's crash; its writers died with the process).
+   */
+  discard(): void {
+    this.turn.discard();
+  }
+
+  /** Why enqueue refuses writes now (the queue is closed), or undefined. */
+  refusal(): KvError | undefined {
+    return this.closed ? new KvError('KV_ERR_SHUTTING_DOWN', 'the store is closed; the node is stopping') : undefined;
+  }
+
+  /** Takes writes again after close() (a memory store's next life in the simulation). */
+  reopen(): void {
+    this.closed = false;
   }
 
   /** Flushes and refuses further writes. */

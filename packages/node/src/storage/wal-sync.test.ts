@@ -161,6 +161,27 @@ t.test("SqliteStore: after a failed fsync the batch is rejected and every later 
   t.equal(store.get('k2'), undefined);
 });
 
+t.test('SqliteStore: a failed fsync renews the epoch at once, refuses writes up front, and makes the stop unclean', async (t) => {
+  const fs = manualSync();
+  const dir = tempDir(t);
+  const store = new SqliteStore({ dir, nodeId: 'node-1', synchronous: 'full', integrityCheck: false, nowMs: () => 1_000, syncFile: fs.sync });
+  const epoch = store.epoch;
+  t.equal(store.writeRefusal(), undefined, 'a healthy store takes writes');
+  const write = store.put('k', object('v1'));
+  await new Promise((resolve) => setImmediate(resolve));
+  await fs.finish(new Error('EIO: i/o error'));
+  await t.rejects(write, { code: 'KV_ERR_STORAGE' });
+  t.not(store.epoch, epoch, 'the epoch is renewed in this life: no row actor is reused');
+  t.match(store.writeRefusal(), { code: 'KV_ERR_STORAGE' }, 'the coordinator can tell before it sends a dot');
+  const lifeEpoch = store.epoch;
+  await store.close();
+  const again = new SqliteStore({ dir, nodeId: 'node-1', synchronous: 'full', integrityCheck: false, nowMs: () => 1_000 });
+  t.teardown(() => again.close());
+  t.not(again.epoch, epoch, 'the next life does not take the old epoch back');
+  t.not(again.epoch, lifeEpoch, 'nor the in-memory one: the stop was not clean');
+  t.equal(again.writeRefusal(), undefined);
+});
+
 t.test("SqliteStore under 'normal' never fsyncs", async (t) => {
   const fs = manualSync();
   const store = new SqliteStore({ dir: tempDir(t), nodeId: 'node-1', synchronous: 'normal', integrityCheck: false, nowMs: () => 1_000, syncFile: fs.sync });

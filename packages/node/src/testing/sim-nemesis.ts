@@ -6,7 +6,8 @@
  * Process and network faults: crash and later restart a node (kill -9: its process state is
  * gone, its disk stays); drain one (SIGTERM: its peers are told it is dead, it serves a little
  * longer, then stops, and later restarts); crash every node of one zone at once (a zone
- * outage), restarted together later; pause and later resume one (SIGSTOP/SIGCONT); cut one or two nodes off
+ * outage), restarted together later; a crash before the disk committed what was queued; a disk
+ * whose commits fail for a while; pause and later resume one (SIGSTOP/SIGCONT); cut one or two nodes off
  * from the rest, both ways or one way only; a burst of message loss. At most `downMax` nodes
  * are crashed or paused at once, so quorums stay possible some of the time.
  *
@@ -151,6 +152,8 @@ export class Nemesis {
       this.crash(running);
     } else if (dice < 0.3 && canDown && running.length > 0) {
       this.drain(this.pick(running)!);
+    } else if (dice < 0.33 && running.length > 0) {
+      this.diskFails(this.pick(running)!);
     } else if (dice < 0.37 && running.length > 0) {
       // A stalled disk: the process answers probes, its replica work waits (sim-network.ts).
       // Longer than the replica deadline floor (200 ms), so coordinators must tell it from a
@@ -197,9 +200,24 @@ export class Nemesis {
     const handingOff = running.filter((node) => node.parts !== undefined && node.parts.transfer.pending() > 0);
     const during = handingOff.length > 0 && this.random() < 0.5;
     const victim = during ? this.pick(handingOff)! : this.pick(running)!;
-    this.count(during ? 'crash-during-handoff' : 'crash', victim.id);
-    victim.crash();
+    // Half the time before the disk committed this turn's queued writes: what kill -9 between a
+    // coordinator's send and its own commit leaves (storage/store-life.ts).
+    const beforeCommit = this.random() < 0.5;
+    this.count(during ? 'crash-during-handoff' : beforeCommit ? 'crash-before-commit' : 'crash', victim.id);
+    victim.crash(beforeCommit);
     this.later(`restart ${victim.id}`, () => this.restart(victim));
+  }
+
+  /**
+   * A failing disk: every commit of the node throws (an I/O error, a full disk) for a while; the
+   * process goes on serving. Its coordinated writes still go to peers (issue 12's parallel local
+   * commit), so the store must take a new epoch (storage/store-life.ts) or its next dot claims a
+   * lost one.
+   */
+  private diskFails(victim: SimNode): void {
+    this.count('disk-fails', victim.id);
+    victim.diskFailing = true;
+    this.later(`disk of ${victim.id} works again`, () => (victim.diskFailing = false));
   }
 
   /**
@@ -409,6 +427,7 @@ export class Nemesis {
     for (const swap of [...this.swaps]) swap();
     for (const node of this.world.nodes) {
       node.clockOffsetMs = 0;
+      node.diskFailing = false;
       if (node.zombie && node.up) node.stop();
       else if (node.state === 'crashed') this.restart(node);
       else node.resume();

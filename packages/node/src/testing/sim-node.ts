@@ -19,6 +19,7 @@
  */
 import { leaveStep } from '../replication/leave.js';
 import { pino } from 'pino';
+import { KvError } from '../errors.js';
 import type { NodeConfig } from '../config.js';
 import type { VersionedObject, VersioningLimits } from '../core/versioned.js';
 import { assemble } from '../node.js';
@@ -44,6 +45,10 @@ class FencedStore implements Store {
 
   get epoch(): string {
     return this.disk.epoch;
+  }
+
+  writeRefusal(): ReturnType<Store['writeRefusal']> {
+    return this.disk.writeRefusal();
   }
 
   get hints(): Store['hints'] {
@@ -149,6 +154,10 @@ export class SimNode {
   draining = false;
   /** Removed by an operator while down: never restarted by the nemesis. */
   removed = false;
+  /** A failing disk (the nemesis's disk fault): every commit throws while it is set. */
+  diskFailing = false;
+  /** Lives started over the current disk: from the second on, the disk is reopened (MemoryStore.reopen). */
+  private diskLives = 0;
   /** A removed node that came back with its old disk and view; nobody tells it the ring. */
   zombie = false;
   private life: { parts: Parts; store: FencedStore } | undefined;
@@ -164,7 +173,9 @@ export class SimNode {
 
   private newDisk(): MemoryStore {
     const durable = { node: this.config.nodeId, incarnation: DURABLE };
-    return new MemoryStore({ schedule: this.clock.scheduler(durable), epoch: newEpoch(this.random), limits: DEFAULT_HINT_LIMITS, nowMs: () => this.nowMs() });
+    const freshEpoch = () => newEpoch(this.random);
+    const commitFault = () => (this.diskFailing ? new KvError('KV_ERR_STORAGE', `simulated I/O error on ${this.id}'s disk`) : undefined);
+    return new MemoryStore({ schedule: this.clock.scheduler(durable), epoch: freshEpoch(), freshEpoch, commitFault, limits: DEFAULT_HINT_LIMITS, nowMs: () => this.nowMs() });
   }
 
   /** This node's wall clock: simulated time plus its step. */
@@ -176,6 +187,7 @@ export class SimNode {
   wipe(): void {
     if (this.state !== 'crashed') throw new Error(`wipe of ${this.id} while ${this.state}`);
     this.disk = this.newDisk();
+    this.diskLives = 0;
   }
 
   /** True while the process is up (running or paused), whatever its role. */
@@ -205,6 +217,8 @@ export class SimNode {
   /** Starts a new incarnation over the disk, with `view` as its member list (see SimRing). */
   start(view?: readonly RingEntry[]): void {
     this.incarnation++;
+    // A restart over the same disk: a new epoch unless the last life stopped cleanly (never here: lives end in crashes).
+    if (this.diskLives++ > 0) this.disk.reopen();
     this.state = 'running';
     this.draining = false;
     const owner = this.owner;
@@ -268,8 +282,10 @@ export class SimNode {
     this.leaving = false;
   }
 
-  crash(): void {
+  /** kill -9; with `beforeCommit`, before the disk committed the writes queued this turn (they die too). */
+  crash(beforeCommit = false): void {
     if (this.life === undefined) return;
+    this.disk.crashed(beforeCommit);
     this.state = 'crashed';
     this.network.detach(this.id);
     this.life.store.fence();
