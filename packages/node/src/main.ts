@@ -141,6 +141,10 @@ export async function runNodeProcess(overrides: Partial<NodeConfig>, env: NodeJS
   });
   // SIGHUP reloads --auth-file (and no longer ends the process, as its default action would).
   process.on('SIGHUP', () => node.reloadAuthFile());
+  // A file-size limit (ulimit -f) makes a write fail with EFBIG, a coded storage error the node
+  // survives (storage/store-life.ts); the SIGXFSZ that comes with it must not end the process.
+  // Node ignores it, but a preloaded module that re-raises signals (signal-exit) would not.
+  process.on('SIGXFSZ', () => undefined);
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
   return node;
