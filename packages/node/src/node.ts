@@ -11,7 +11,8 @@
  * logging) and lifecycle.ts (one ordered list of stops for close, drain and destroy). This
  * file holds what a process needs: the order of start-up and the handle it returns.
  */
-import { pino, type Logger } from 'pino';
+import type { Logger } from 'pino';
+import { stdoutLog } from './log-destination.js';
 import type { NodeConfig } from './config.js';
 import { checkNotRemoved, markSelfRemoved } from './membership/removals.js';
 import type { MembershipView } from './membership/membership.js';
@@ -86,7 +87,7 @@ interface Opened {
 
 /** The one place a process's clock and randomness are picked when none was injected. */
 function openLocal(config: NodeConfig, parts: NodeParts): Opened {
-  const logger = parts.logger ?? pino({ level: config.logLevel, base: { nodeId: config.nodeId } });
+  const logger = parts.logger ?? stdoutLog(config.logLevel, { nodeId: config.nodeId }).logger;
   const nowMs = parts.nowMs ?? Date.now;
   const random = parts.random ?? Math.random;
   if (parts.store === undefined) checkNotRemoved(config.dataDir, config.nodeId);
