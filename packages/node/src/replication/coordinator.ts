@@ -24,6 +24,7 @@ import { chooseActor } from '../core/actor.js';
 import { update, type VersionedObject, type VersioningLimits } from '../core/versioned.js';
 import { surelyUndelivered } from '../transport/peer-errors.js';
 import { mayCopyTo } from '../core/no-resurrection.js';
+import { appliedAttempt } from '../core/request-ids.js';
 import type { MembershipView } from '../membership/membership.js';
 import type { Store } from '../storage/store.js';
 import type { Transport } from '../transport/transport.js';
@@ -272,7 +273,7 @@ export class Coordinator implements KvService {
       const forwarded = await this.forward(replicas, deadlineMs, { kind: 'put', key, write, options });
       if (forwarded !== 'unreachable') return;
     }
-    const { object, freshActor, basedOn } = this.newVersion(key, write, isReplica);
+    const { object, freshActor, basedOn } = this.retriedVersion(key, write) ?? this.newVersion(key, write, isReplica);
     const spares = order.slice(this.deps.n);
     const { core, targets } = this.writeRound(replicas, spares, options);
     if (isReplica) {
@@ -587,5 +588,17 @@ export class Coordinator implements KvService {
       over = true;
       timers.clearTimeout(timer);
     });
+  }
+
+  /**
+   * A retry (X-Ringkv-Request-Id) whose first attempt this node's copy already holds: that copy
+   * is the version to write again, with no new dot, so the retry reaches w replicas without
+   * being applied twice (core/request-ids.ts; KV_ERR_REQUEST_ID_REUSED when the id named
+   * another value). Undefined: no such sibling here, write a new version.
+   */
+  private retriedVersion(key: string, write: ValueWrite): { object: VersionedObject; freshActor?: string; basedOn: VersionedObject | undefined } | undefined {
+    if (write.requestId === undefined) return undefined;
+    const stored = this.deps.store.get(key);
+    return stored !== undefined && appliedAttempt(stored, write) !== undefined ? { object: stored, basedOn: stored } : undefined;
   }
 }
