@@ -95,7 +95,7 @@ function run(events: readonly Event[]): VersionedObject[] {
       const write = { deleted: false, value: bytes(w.value), contentType: 'text/plain', requestId: w.id };
       if (appliedAttempt(replicas[e.at], write) === undefined) replicas[e.at] = put(replicas[e.at], w.value, w.context, `actor${e.at}`, w.id);
     }
-    seen.push(replicas[e.at === undefined ? (e as { to: number }).to : e.at]!);
+    seen.push(replicas[e.kind === 'merge' ? e.to : e.at]!);
   });
   return seen;
 }
