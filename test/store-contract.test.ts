@@ -67,6 +67,7 @@ for (const [name, open] of [
     const held = store.get('k')!;
     t.same(held.siblings.map((s) => [s.dot.id, s.requestId]), [['node-a', 'req-1']], 'one sibling: the attempt with the smaller dot, with its id');
     t.same(held.clock.map((e) => e.id), ['node-a', 'node-b'], 'the clock covers both attempts');
+    t.same(held.siblings[0]!.attempts, [retry.siblings[0]!.dot], 'and the one kept records the other');
     const writes = store.stats().writes;
     await store.merge('k', retry, idLimits);
     t.equal(store.stats().writes, writes, 'the other attempt again: nothing changes, nothing is written');
@@ -75,7 +76,7 @@ for (const [name, open] of [
     t.equal(store.get('k2')!.siblings.length, 2, 'different ids: two writes, two siblings');
     if (reopen !== undefined) {
       const again = await reopen();
-      t.same(again.get('k')!.siblings.map((s) => [s.dot.id, s.requestId]), [['node-a', 'req-1']], 'the id survives a reopen');
+      t.same(again.get('k')!.siblings.map((s) => [s.dot.id, s.requestId, s.attempts]), [['node-a', 'req-1', [retry.siblings[0]!.dot]]], 'the id and the attempts survive a reopen');
     }
   });
 }

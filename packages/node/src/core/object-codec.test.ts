@@ -256,3 +256,17 @@ t.test('request ids (issue 17.3): round-trip, objects without them encode as bef
   unknownFlag[flagAt] = 8;
   t.throws(() => decodeObject(unknownFlag, 'k'), { code: 'KV_ERR_STORAGE_CORRUPT' }, 'a flag past bit 2 is refused');
 });
+
+t.test('collapsed attempts (flag bit 3) round-trip beside their request id; malformed counts are refused', async (t) => {
+  const one = update(undefined, { coordinatorId: 'a', context: [], deleted: false, value: utf8('v'), contentType: 'text/plain', nowMs: 5, requestId: 'req-1' }, limits);
+  const withAttempts: VersionedObject = { clock: [...one.clock, { id: 'b', counter: 7, timestampMs: 5 }], siblings: [{ ...one.siblings[0]!, attempts: [{ id: 'b', counter: 7 }] }] };
+  assertRoundTrip(withAttempts);
+  const bytes = encodeObject(withAttempts);
+  t.equal(bytes.length, encodeObject(one).length + 4 + 4, 'a clock entry more (4 bytes), and after the id a count and one dot (4 bytes)');
+  const zero = Buffer.from(bytes);
+  zero[bytes.length - 4] = 0; // the count
+  t.throws(() => decodeObject(zero, 'k'), { code: 'KV_ERR_STORAGE_CORRUPT' }, 'a zero count is refused');
+  const tooMany = Buffer.from(bytes);
+  tooMany[bytes.length - 4] = 17;
+  t.throws(() => decodeObject(tooMany, 'k'), { code: 'KV_ERR_STORAGE_CORRUPT' }, 'more than ATTEMPTS_MAX is refused');
+});

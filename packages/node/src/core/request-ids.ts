@@ -8,16 +8,18 @@
  * them one write again wherever their siblings meet:
  *
  * - Collapse: two live siblings with the same request id and the same body (value, content
- *   type, tombstone or not) are the same write applied twice; the one with the smaller dot stays (a choice every replica makes alike). The clock still
- *   covers the other's dot, so it stays gone: a replica still holding it drops it on the next
- *   merge, as it drops any sibling the other side has seen and no longer holds.
+ *   type, tombstone or not) are the same write applied twice; the one with the smaller dot
+ *   stays (a choice every replica makes alike) and records the other's dot among its
+ *   `attempts`. The clock still covers the other's dot, so it stays gone: a replica still
+ *   holding it drops it on the next merge, as it drops any sibling the other side has seen and
+ *   no longer holds.
  * - Retire: a side whose clock covers an attempt of write X that it does not hold, and that
- *   holds no attempt of X with a smaller dot (the one a collapse would have kept), saw that
- *   attempt superseded by a later write, not collapsed. Every copy of write X is then
- *   superseded too: the other attempt's sibling is dropped, and does not come back next to the
- *   write that replaced the first.
+ *   holds no attempt of X recording it as absorbed, saw that attempt superseded by a later
+ *   write. Every attempt of X is then superseded too: the other attempt's sibling is dropped,
+ *   and does not come back next to the write that replaced the first. Past ATTEMPTS_MAX
+ *   recorded dots a sibling counts as having absorbed any, so the rule never retires on a guess.
  *
- * Ids live only in siblings: they go when the sibling is superseded, so nothing grows. The
+ * Ids and attempts live only in siblings: they go when the sibling is superseded, so nothing grows. The
  * price is a window: a retry that meets only replicas where its first attempt was already
  * superseded (and forgotten) is written again, as a sibling of the write that superseded it
  * (false concurrency a reader sees and resolves, never a lost write). For the same reason the
@@ -41,7 +43,15 @@ export interface IdSibling {
   readonly deleted: boolean;
   readonly value: Uint8Array;
   readonly contentType: string;
+  readonly attempts?: readonly Dot[];
 }
+
+/**
+ * Most dots of other attempts a sibling records (a client retries a few times). A sibling that
+ * records this many counts as having absorbed any attempt (`absorbed`): past the bound the
+ * rules never retire on a guess, they fall back to the window (docs/idempotency.md).
+ */
+export const ATTEMPTS_MAX = 16;
 export interface IdObject {
   readonly clock: VersionVector;
   readonly siblings: readonly IdSibling[];
@@ -72,43 +82,78 @@ function hasIds(object: IdObject): boolean {
   return object.siblings.some((sibling) => sibling.requestId !== undefined);
 }
 
-function dotBefore(a: Dot, b: Dot): boolean {
-  return a.id !== b.id ? a.id < b.id : a.counter < b.counter;
+function sameDot(a: Dot, b: Dot): boolean {
+  return a.id === b.id && a.counter === b.counter;
+}
+
+function compareDots(a: Dot, b: Dot): number {
+  return a.id !== b.id ? (a.id < b.id ? -1 : 1) : a.counter - b.counter;
+}
+
+/** The sorted union of `lists` without `own`, cut to the ATTEMPTS_MAX smallest (a choice every replica makes alike). */
+function unionDots(own: Dot, lists: ReadonlyArray<readonly Dot[] | undefined>): Dot[] {
+  const out: Dot[] = [];
+  for (const list of lists) for (const dot of list ?? []) if (!sameDot(dot, own) && !out.some((d) => sameDot(d, dot))) out.push(dot);
+  return out.sort(compareDots).slice(0, ATTEMPTS_MAX);
+}
+
+/** True when `held` records `dot` as an attempt collapsed into it (or records so many that it may have). */
+function absorbed(held: IdSibling, dot: Dot): boolean {
+  const attempts = held.attempts ?? [];
+  return attempts.length >= ATTEMPTS_MAX || attempts.some((d) => sameDot(d, dot));
+}
+
+/** True when two copies of one sibling record the same collapsed attempts (versioned.sameObject's hook). */
+export function sameAttempts(a: IdSibling, b: IdSibling): boolean {
+  const x = a.attempts ?? [];
+  const y = b.attempts ?? [];
+  return x.length === y.length && x.every((dot, i) => sameDot(dot, y[i]!));
 }
 
 /**
- * The attempts `side` has seen superseded among `others` (module comment, "Retire"): it covers
- * such a sibling without holding it, and holds no attempt of the same write that the collapse
- * would have kept instead (one with a smaller dot), so it was not collapsed into one `side`
- * still holds.
+ * The attempts `side` has seen superseded among `others` (module comment, "Retire"): `side`
+ * covers an attempt (a sibling's dot, or one it records as collapsed into it) without holding
+ * it, and no attempt of the same write that `side` holds records it as collapsed.
  */
 function retiredBy(side: IdObject, others: readonly IdSibling[], into: IdSibling[]): void {
   for (const sibling of others) {
-    if (sibling.requestId === undefined || !covers(side.clock, sibling.dot)) continue;
-    if (!side.siblings.some((held) => sameWrite(held, sibling) && !dotBefore(sibling.dot, held.dot))) into.push(sibling);
+    if (sibling.requestId === undefined) continue;
+    const superseded = (dot: Dot) => covers(side.clock, dot) && !side.siblings.some((held) => sameDot(held.dot, dot) || (sameWrite(held, sibling) && absorbed(held, dot)));
+    if (superseded(sibling.dot) || (sibling.attempts ?? []).some(superseded)) into.push(sibling);
   }
 }
 
+/** `sibling` with the attempts both sides record for it, and those of `absorbing` (its collapsed attempts). */
+function withAttempts<S extends IdSibling>(sibling: S, a: IdObject, b: IdObject, absorbing: readonly IdSibling[] = []): S {
+  const copies = [...a.siblings, ...b.siblings].filter((copy) => sameDot(copy.dot, sibling.dot));
+  const attempts = unionDots(sibling.dot, [...copies.map((copy) => copy.attempts), ...absorbing.map((other) => [other.dot, ...(other.attempts ?? [])])]);
+  if (sameAttempts(sibling, { ...sibling, attempts })) return sibling;
+  return attempts.length === 0 ? sibling : { ...sibling, attempts };
+}
+
 /**
- * The hook of versioned.merge: removes from `siblings` (the merge of `a` and `b`, sorted by
- * dot) the siblings the collapse and retire rules drop, in place. Objects without ids are
- * left exactly as they are, for the cost of one scan of each side.
+ * The hook of versioned.merge: applies the collapse and retire rules to `siblings` (the merge
+ * of `a` and `b`, sorted by dot), in place: a collapsed attempt's dot is recorded in the one
+ * kept, so a later merge tells it from a superseded one. Objects without ids are left exactly
+ * as they are, for the cost of one scan of each side.
  */
 export function settleRequestIds<S extends IdSibling>(a: IdObject, b: IdObject, siblings: S[]): void {
   if (!hasIds(a) && !hasIds(b)) return;
   const retired: IdSibling[] = [];
   retiredBy(a, b.siblings, retired);
   retiredBy(b, a.siblings, retired);
-  let kept = 0;
+  const kept: S[] = [];
   for (const sibling of siblings) {
-    if (sibling.requestId !== undefined) {
-      if (retired.some((gone) => sameWrite(gone, sibling))) continue;
-      // Sorted by dot: an earlier attempt kept is the one with the smaller dot.
-      if (siblings.slice(0, kept).some((held) => sameWrite(held, sibling))) continue;
-    }
-    siblings[kept++] = sibling;
+    if (sibling.requestId !== undefined && retired.some((gone) => sameWrite(gone, sibling))) continue;
+    // Sorted by dot: the first attempt kept is the one with the smallest dot; later ones fold into it.
+    if (sibling.requestId === undefined || !kept.some((held) => sameWrite(held, sibling))) kept.push(sibling);
   }
-  siblings.length = kept;
+  for (const [i, held] of kept.entries()) {
+    if (held.requestId === undefined) continue;
+    const others = siblings.filter((other) => other !== held && sameWrite(other, held) && !retired.some((gone) => sameWrite(gone, other)));
+    kept[i] = withAttempts(held, a, b, others.map((other) => withAttempts(other, a, b)));
+  }
+  siblings.splice(0, siblings.length, ...kept);
 }
 
 /**

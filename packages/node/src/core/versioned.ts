@@ -29,7 +29,7 @@ import {
   type Dot,
   type VersionVector,
 } from './clock.js';
-import { settleRequestIds } from './request-ids.js';
+import { sameAttempts, settleRequestIds } from './request-ids.js';
 
 /** One version of a key. A tombstone (`deleted`) has an empty value. */
 export interface Sibling {
@@ -46,6 +46,8 @@ export interface Sibling {
   readonly expiresMs?: number;
   /** The client's X-Ringkv-Request-Id for the write (core/request-ids.ts); absent when it sent none. */
   readonly requestId?: string;
+  /** Dots of other attempts of the same write collapsed into this one, sorted (core/request-ids.ts). */
+  readonly attempts?: readonly Dot[];
 }
 
 /** What a replica stores for one key. Siblings are sorted by dot. */
@@ -251,7 +253,7 @@ export function sameObject(a: VersionedObject, b: VersionedObject): boolean {
     const y = b.clock[i]!;
     if (x.id !== y.id || x.counter !== y.counter) return false;
   }
-  return a.siblings.every((sibling, i) => sameDot(sibling.dot, b.siblings[i]!.dot));
+  return a.siblings.every((sibling, i) => sameDot(sibling.dot, b.siblings[i]!.dot) && sameAttempts(sibling, b.siblings[i]!));
 }
 
 /** Checks the object invariants; a failure is a bug, so it asserts (STYLE.md §11). */
