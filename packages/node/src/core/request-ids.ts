@@ -125,10 +125,13 @@ function retiredBy(side: IdObject, others: readonly IdSibling[], into: IdSibling
 
 /** `sibling` with the attempts both sides record for it, and those of `absorbing` (its collapsed attempts). */
 function withAttempts<S extends IdSibling>(sibling: S, a: IdObject, b: IdObject, absorbing: readonly IdSibling[] = []): S {
-  const copies = [...a.siblings, ...b.siblings].filter((copy) => sameDot(copy.dot, sibling.dot));
-  const attempts = unionDots(sibling.dot, [...copies.map((copy) => copy.attempts), ...absorbing.map((other) => [other.dot, ...(other.attempts ?? [])])]);
-  if (sameAttempts(sibling, { ...sibling, attempts })) return sibling;
-  return attempts.length === 0 ? sibling : { ...sibling, attempts };
+  const lists: Array<readonly Dot[] | undefined> = [];
+  for (const copy of a.siblings) if (sameDot(copy.dot, sibling.dot)) lists.push(copy.attempts);
+  for (const copy of b.siblings) if (sameDot(copy.dot, sibling.dot)) lists.push(copy.attempts);
+  for (const other of absorbing) lists.push([other.dot], other.attempts);
+  const attempts = unionDots(sibling.dot, lists);
+  if (attempts.length === 0 || sameAttempts(sibling, { dot: sibling.dot, deleted: false, value: sibling.value, contentType: '', attempts })) return sibling;
+  return { ...sibling, attempts };
 }
 
 /**
@@ -138,22 +141,27 @@ function withAttempts<S extends IdSibling>(sibling: S, a: IdObject, b: IdObject,
  * as they are, for the cost of one scan of each side.
  */
 export function settleRequestIds<S extends IdSibling>(a: IdObject, b: IdObject, siblings: S[]): void {
-  if (!hasIds(a) && !hasIds(b)) return;
+  // Only siblings with ids are ever dropped or changed; attempts exist only beside an id.
+  if (!siblings.some((sibling) => sibling.requestId !== undefined)) return;
   const retired: IdSibling[] = [];
   retiredBy(a, b.siblings, retired);
   retiredBy(b, a.siblings, retired);
   const kept: S[] = [];
+  let collapsed = false;
   for (const sibling of siblings) {
     if (sibling.requestId !== undefined && retired.some((gone) => sameWrite(gone, sibling))) continue;
     // Sorted by dot: the first attempt kept is the one with the smallest dot; later ones fold into it.
-    if (sibling.requestId === undefined || !kept.some((held) => sameWrite(held, sibling))) kept.push(sibling);
+    if (sibling.requestId !== undefined && kept.some((held) => sameWrite(held, sibling))) collapsed = true;
+    else kept.push(sibling);
   }
-  for (const [i, held] of kept.entries()) {
-    if (held.requestId === undefined) continue;
-    const others = siblings.filter((other) => other !== held && sameWrite(other, held) && !retired.some((gone) => sameWrite(gone, other)));
-    kept[i] = withAttempts(held, a, b, others.map((other) => withAttempts(other, a, b)));
+  if (collapsed || a.siblings.some((x) => x.attempts !== undefined) || b.siblings.some((x) => x.attempts !== undefined)) {
+    for (const [i, held] of kept.entries()) {
+      if (held.requestId === undefined) continue;
+      const others = siblings.filter((other) => other !== held && sameWrite(other, held) && !retired.some((gone) => sameWrite(gone, other)));
+      kept[i] = withAttempts(held, a, b, others.map((other) => withAttempts(other, a, b)));
+    }
   }
-  siblings.splice(0, siblings.length, ...kept);
+  if (kept.length !== siblings.length || kept.some((sibling, i) => sibling !== siblings[i])) siblings.splice(0, siblings.length, ...kept);
 }
 
 /**
