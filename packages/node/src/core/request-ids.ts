@@ -45,6 +45,10 @@ export interface IdSibling {
   readonly contentType: string;
   readonly attempts?: readonly Dot[];
 }
+export interface IdObject {
+  readonly clock: VersionVector;
+  readonly siblings: readonly IdSibling[];
+}
 
 /**
  * Most dots of other attempts a sibling records (a client retries a few times). A sibling that
@@ -52,10 +56,6 @@ export interface IdSibling {
  * rules never retire on a guess, they fall back to the window (docs/idempotency.md).
  */
 export const ATTEMPTS_MAX = 16;
-export interface IdObject {
-  readonly clock: VersionVector;
-  readonly siblings: readonly IdSibling[];
-}
 
 /** A write as it may be compared with the sibling a first attempt left. */
 export interface RetriedWrite {
@@ -76,10 +76,6 @@ function sameBody(a: RetriedWrite, b: RetriedWrite): boolean {
  */
 function sameWrite(a: IdSibling, b: IdSibling): boolean {
   return a.requestId !== undefined && a.requestId === b.requestId && sameBody(a, b);
-}
-
-function hasIds(object: IdObject): boolean {
-  return object.siblings.some((sibling) => sibling.requestId !== undefined);
 }
 
 function sameDot(a: Dot, b: Dot): boolean {
@@ -105,8 +101,10 @@ function absorbed(held: IdSibling, dot: Dot): boolean {
 
 /** True when two copies of one sibling record the same collapsed attempts (versioned.sameObject's hook). */
 export function sameAttempts(a: IdSibling, b: IdSibling): boolean {
-  const x = a.attempts ?? [];
-  const y = b.attempts ?? [];
+  return sameDots(a.attempts ?? [], b.attempts ?? []);
+}
+
+function sameDots(x: readonly Dot[], y: readonly Dot[]): boolean {
   return x.length === y.length && x.every((dot, i) => sameDot(dot, y[i]!));
 }
 
@@ -130,15 +128,15 @@ function withAttempts<S extends IdSibling>(sibling: S, a: IdObject, b: IdObject,
   for (const copy of b.siblings) if (sameDot(copy.dot, sibling.dot)) lists.push(copy.attempts);
   for (const other of absorbing) lists.push([other.dot], other.attempts);
   const attempts = unionDots(sibling.dot, lists);
-  if (attempts.length === 0 || sameAttempts(sibling, { dot: sibling.dot, deleted: false, value: sibling.value, contentType: '', attempts })) return sibling;
+  if (attempts.length === 0 || sameDots(sibling.attempts ?? [], attempts)) return sibling;
   return { ...sibling, attempts };
 }
 
 /**
  * The hook of versioned.merge: applies the collapse and retire rules to `siblings` (the merge
  * of `a` and `b`, sorted by dot), in place: a collapsed attempt's dot is recorded in the one
- * kept, so a later merge tells it from a superseded one. Objects without ids are left exactly
- * as they are, for the cost of one scan of each side.
+ * kept, so a later merge tells it from a superseded one. Siblings without ids are never
+ * touched, and a merge whose siblings carry none costs one scan.
  */
 export function settleRequestIds<S extends IdSibling>(a: IdObject, b: IdObject, siblings: S[]): void {
   // Only siblings with ids are ever dropped or changed; attempts exist only beside an id.
