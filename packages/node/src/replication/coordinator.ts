@@ -273,7 +273,8 @@ export class Coordinator implements KvService {
       const forwarded = await this.forward(replicas, deadlineMs, { kind: 'put', key, write, options });
       if (forwarded !== 'unreachable') return;
     }
-    const { object, freshActor, basedOn } = this.retriedVersion(key, write) ?? this.newVersion(key, write, isReplica);
+    const read = write.requestId === undefined ? undefined : { object: this.deps.store.get(key) };
+    const { object, freshActor, basedOn } = this.retriedVersion(write, read) ?? this.newVersion(key, write, isReplica, read);
     const spares = order.slice(this.deps.n);
     const { core, targets } = this.writeRound(replicas, spares, options);
     if (isReplica) {
@@ -394,9 +395,10 @@ export class Coordinator implements KvService {
    * any key and at least the wall clock in µs: defence in depth against a row restored from an
    * old backup, whose actor may have issued dots after the backup was taken.
    */
-  private newVersion(key: string, write: ValueWrite, keepsCopy: boolean): { object: VersionedObject; freshActor?: string; basedOn: VersionedObject | undefined } {
+  private newVersion(key: string, write: ValueWrite, keepsCopy: boolean, read?: { object: VersionedObject | undefined }): { object: VersionedObject; freshActor?: string; basedOn: VersionedObject | undefined } {
     const nowMs = this.deps.nowMs();
-    const stored = this.deps.store.get(key);
+    // `read`: the key as retriedVersion read it in this same synchronous step (one read, not two).
+    const stored = read !== undefined ? read.object : this.deps.store.get(key);
     const { actor, fresh } = chooseActor({
       selfId: this.deps.selfId,
       epoch: this.deps.store.epoch,
@@ -596,9 +598,8 @@ export class Coordinator implements KvService {
    * being applied twice (core/request-ids.ts; KV_ERR_REQUEST_ID_REUSED when the id named
    * another value). Undefined: no such sibling here, write a new version.
    */
-  private retriedVersion(key: string, write: ValueWrite): { object: VersionedObject; freshActor?: string; basedOn: VersionedObject | undefined } | undefined {
-    if (write.requestId === undefined) return undefined;
-    const stored = this.deps.store.get(key);
+  private retriedVersion(write: ValueWrite, read: { object: VersionedObject | undefined } | undefined): { object: VersionedObject; freshActor?: string; basedOn: VersionedObject } | undefined {
+    const stored = read?.object;
     return stored !== undefined && appliedAttempt(stored, write) !== undefined ? { object: stored, basedOn: stored } : undefined;
   }
 }
