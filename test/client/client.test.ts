@@ -134,11 +134,11 @@ t.test('regression A6: a ring listing unreachable replicas never uses up the att
   t.equal(kvRequests, 5);
 });
 
-t.test('regression C1: a write that timed out or missed its quorum is not sent again', async (t) => {
+t.test('regression C1: a write that timed out or missed its quorum is sent again only with its request id, a bounded number of times', async (t) => {
   const { createServer: createHttpServer } = await import('node:http');
-  let puts = 0;
+  const ids: string[] = [];
   const stub = createHttpServer((req, res) => {
-    if (req.method === 'PUT') puts++;
+    if (req.method === 'PUT') ids.push(String(req.headers['x-ringkv-request-id']));
     res.writeHead(503, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ error: { code: 'KV_ERR_QUORUM_UNMET', message: 'needed 2', needed: 2, answered: 1 } }));
   });
@@ -147,8 +147,12 @@ t.test('regression C1: a write that timed out or missed its quorum is not sent a
   const url = `http://127.0.0.1:${(stub.address() as { port: number }).port}`;
   const client = new RingkvClient({ urls: [url, url.replace('127.0.0.1', 'localhost')], keyAware: false });
   t.teardown(() => client.close());
-  await t.rejects(client.put('k', 'v'), { code: 'KV_ERR_QUORUM_UNMET', status: 503 });
-  t.equal(puts, 1, 'one attempt only: the write may have landed on the replica that answered');
+  await t.rejects(client.put('k', 'v'), { code: 'KV_ERR_QUORUM_UNMET', status: 503, mayHaveApplied: true });
+  t.equal(ids.length, 3, 'the first send and two retries (the default), no more');
+  t.equal(new Set(ids).size, 1, 'all with one request id: the nodes apply it at most once (docs/idempotency.md)');
+  t.match(ids[0], /^[0-9a-f-]{36}$/);
+  await t.rejects(client.put('k', 'v', { retries: 0 }), { code: 'KV_ERR_QUORUM_UNMET' });
+  t.equal(ids.length, 4, 'retries: 0: one attempt only, the caller decides');
 });
 
 t.test('issue 19.7: a write that may have reached a node is never repeated on another (reset after send)', async (t) => {
@@ -179,7 +183,8 @@ t.test('issue 19.7: a write that may have reached a node is never repeated on an
     t.teardown(() => client.close());
     return client;
   };
-  for (const call of [() => fresh().put('k', 'v'), () => fresh().delete('k')]) {
+  // retries: 0 — this is the failover rule of one send; retries with the request id are test/client/retried-write.test.ts.
+  for (const call of [() => fresh().put('k', 'v', { retries: 0 }), () => fresh().delete('k', { retries: 0 })]) {
     const before = { ...seen };
     await t.rejects(call(), { code: 'KV_ERR_OUTCOME_UNKNOWN', status: 0 }, 'the caller learns the outcome is unknown');
     t.equal(seen.resetter, before.resetter + 1, 'sent once');

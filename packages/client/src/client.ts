@@ -18,6 +18,7 @@ import { checkOperation, dataTypeValue, type DataTypeReadOptions, type DataTypeR
 import { runCas, runGetConsistent, type CasOptions, type CasResult, type CasTransport, type ConsistentRead } from './cas.js';
 import { listPage, listPath, pagesOf, type KeyListPage, type ListOptions } from './list.js';
 import { watchKey, type WatchEvent, type WatchOptions } from './watch.js';
+import { requestIdHeader, requestIdOf, retried } from './retried-write.js';
 import type { DeleteOptions, GetJsonOptions, GetJsonResult, GetOptions, GetResult, PutOptions, Sibling, WriteOptions } from './types.js';
 
 export interface ClientOptions {
@@ -295,26 +296,35 @@ export class RingkvClient {
 
   /**
    * Writes a value at `w` (default a quorum). With the context of a read it supersedes what that
-   * read saw; without one it becomes a sibling of whatever a concurrent writer left.
+   * read saw; without one it becomes a sibling of whatever a concurrent writer left. The write
+   * carries a request id (`options.requestId`, or a fresh one); after an unknown outcome it is
+   * sent again with that id, up to `options.retries` times, and applied once (retried-write.ts).
    */
   async put(key: string, value: Uint8Array | string, options: PutOptions = {}): Promise<void> {
     const timeoutMs = options.timeoutMs ?? this.timeoutMs;
     const bytes = typeof value === 'string' ? utf8.encode(value) : value;
     const contentType = options.contentType ?? (typeof value === 'string' ? 'text/plain; charset=utf-8' : 'application/octet-stream');
-    const headers: Record<string, string> = { 'content-type': contentType };
+    const headers: Record<string, string> = { 'content-type': contentType, ...requestIdHeader(requestIdOf(options)) };
     if (options.context) headers[CONTEXT_HEADER] = options.context;
     const path = `/kv/${encodeKey(key)}${this.writeQuery(options, timeoutMs, options.ttlMs)}`;
-    const answer = await this.send({ key, method: 'PUT', path, timeoutMs, signal: options.signal, headers, body: bytes });
-    if (answer.status !== 204) throw errorFromResponse(answer.status, parseJson(answer), path, true);
+    await retried(`PUT ${key}`, async () => {
+      const answer = await this.send({ key, method: 'PUT', path, timeoutMs, signal: options.signal, headers, body: bytes });
+      if (answer.status !== 204) throw errorFromResponse(answer.status, parseJson(answer), path, true);
+    }, options, Math.random);
   }
 
-  /** Writes a tombstone: with the read's context it deletes what that read saw. */
+  /**
+   * Writes a tombstone: with the read's context it deletes what that read saw. Retried with its
+   * request id after an unknown outcome, as put() is.
+   */
   async delete(key: string, options: DeleteOptions = {}): Promise<void> {
     const timeoutMs = options.timeoutMs ?? this.timeoutMs;
-    const headers: Record<string, string> = options.context ? { [CONTEXT_HEADER]: options.context } : {};
+    const headers: Record<string, string> = { ...(options.context ? { [CONTEXT_HEADER]: options.context } : {}), ...requestIdHeader(requestIdOf(options)) };
     const path = `/kv/${encodeKey(key)}${this.writeQuery(options, timeoutMs)}`;
-    const answer = await this.send({ key, method: 'DELETE', path, timeoutMs, signal: options.signal, headers });
-    if (answer.status !== 204) throw errorFromResponse(answer.status, parseJson(answer), path, true);
+    await retried(`DELETE ${key}`, async () => {
+      const answer = await this.send({ key, method: 'DELETE', path, timeoutMs, signal: options.signal, headers });
+      if (answer.status !== 204) throw errorFromResponse(answer.status, parseJson(answer), path, true);
+    }, options, Math.random);
   }
 
   /**

@@ -62,10 +62,18 @@ export interface PutOptions extends WriteOptions {
   readonly contentType?: string;
   /** Time to live in ms: afterwards the value reads as not found on every replica (`ttl_ms`). */
   readonly ttlMs?: number;
+  /** The write's id, sent again on retries (docs/idempotency.md); default a random UUID per call. */
+  readonly requestId?: string;
+  /** Sends with the same id after an unknown outcome (default 2, at most 10; 0: none). */
+  readonly retries?: number;
 }
 
 export interface DeleteOptions extends WriteOptions {
   readonly context?: string;
+  /** As PutOptions.requestId. */
+  readonly requestId?: string;
+  /** As PutOptions.retries. */
+  readonly retries?: number;
 }
 
 /** Options of getJson. */

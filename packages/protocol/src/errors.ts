@@ -38,6 +38,7 @@ export const errorCatalog = {
   KV_ERR_DATA_DIR: { status: 500, summary: 'Start-up only: the data directory cannot be created or written (the process exits with status 2).' },
   KV_ERR_STORAGE_CORRUPT: { status: 500, summary: 'Start-up only: the database file is not a ringkv SQLite database or fails its integrity check (the process exits with status 2).' },
   KV_ERR_PRECONDITION: { status: 412, summary: 'A compare-and-set (if_version, if_absent) found its condition false; nothing was written. Details give the current version (docs/cas.md).' },
+  KV_ERR_REQUEST_ID_REUSED: { status: 422, summary: 'A PUT or DELETE carried an X-Ringkv-Request-Id that an earlier write to this key used with another value, content type or method; nothing was written. Use a fresh id for a new write (docs/idempotency.md).' },
 } as const satisfies Record<string, { status: number; summary: string }>;
 
 /** A stable error code, such as `KV_ERR_QUORUM_UNMET`. */

@@ -234,3 +234,39 @@ t.test('anything encodeObject accepts, decodeObject reads back (content types pa
     t.doesNotThrow(() => assert.deepStrictEqual(decodeObject(bytes!, 'k'), object), `${name}: encoded, so it must decode`);
   }
 });
+
+t.test('request ids (issue 17.3): round-trip, objects without them encode as before, malformed ones refused', async (t) => {
+  const plain = update(undefined, { coordinatorId: 'a', context: [], deleted: false, value: utf8('v'), contentType: 'text/plain', nowMs: 5 }, limits);
+  const withId = update(undefined, { coordinatorId: 'a', context: [], deleted: false, value: utf8('v'), contentType: 'text/plain', nowMs: 5, requestId: 'req-1.a:B_9' }, limits);
+  assertRoundTrip(withId);
+  t.equal(decodeObject(encodeObject(withId), 'k').siblings[0]!.requestId, 'req-1.a:B_9');
+  const before = encodeObject(plain);
+  const after = encodeObject(withId);
+  // The last sibling's flags byte: before its timestamp (1 byte), content type (1 + 10) and value (1 + 1).
+  const flagAt = before.length - 15;
+  t.same([before[flagAt], after[flagAt]], [0, 4], 'flag bit 2 marks the id');
+  t.same([...after.subarray(0, before.length)].filter((_, i) => i !== flagAt), [...before].filter((_, i) => i !== flagAt), 'otherwise the same bytes up to the value');
+  t.equal(after.length, before.length + 1 + 'req-1.a:B_9'.length, 'the id is one length byte and its characters, after the value');
+  t.equal(decodeObject(before, 'k').siblings[0]!.requestId, undefined, 'an object without ids reads without one');
+  // A stored id outside the pattern (a space) is a corrupt row, not trusted.
+  const bad = Buffer.from(after);
+  bad[bad.length - 2] = 0x20;
+  t.throws(() => decodeObject(bad, 'k'), { code: 'KV_ERR_STORAGE_CORRUPT' });
+  const unknownFlag = Buffer.from(before);
+  unknownFlag[flagAt] = 8;
+  t.throws(() => decodeObject(unknownFlag, 'k'), { code: 'KV_ERR_STORAGE_CORRUPT' }, 'a flag past bit 2 is refused');
+});
+
+t.test('collapsed attempts (flag bit 3) round-trip beside their request id; malformed counts are refused', async (t) => {
+  const one = update(undefined, { coordinatorId: 'a', context: [], deleted: false, value: utf8('v'), contentType: 'text/plain', nowMs: 5, requestId: 'req-1' }, limits);
+  const withAttempts: VersionedObject = { clock: [...one.clock, { id: 'b', counter: 7, timestampMs: 5 }], siblings: [{ ...one.siblings[0]!, attempts: [{ id: 'b', counter: 7 }] }] };
+  assertRoundTrip(withAttempts);
+  const bytes = encodeObject(withAttempts);
+  t.equal(bytes.length, encodeObject(one).length + 4 + 4, 'a clock entry more (4 bytes), and after the id a count and one dot (4 bytes)');
+  const zero = Buffer.from(bytes);
+  zero[bytes.length - 4] = 0; // the count
+  t.throws(() => decodeObject(zero, 'k'), { code: 'KV_ERR_STORAGE_CORRUPT' }, 'a zero count is refused');
+  const tooMany = Buffer.from(bytes);
+  tooMany[bytes.length - 4] = 17;
+  t.throws(() => decodeObject(tooMany, 'k'), { code: 'KV_ERR_STORAGE_CORRUPT' }, 'more than ATTEMPTS_MAX is refused');
+});

@@ -7,17 +7,24 @@
  * timestampMs); varint siblings × (string id, varint counter, u8 flags [bit0 = deleted,
  * bit1 = expires], varint timestampMs, [varint expiresMs if bit1], string contentType, bytes
  * value). Bit1 came with TTL; objects written before it never set it, so they read unchanged.
+ * Bit2 (request id, core/request-ids.ts) adds a string after the value, and bit3 (collapsed
+ * attempts of that write) a varint count of dots (string id, varint counter) after it; objects
+ * without them encode byte for byte as before (same digests), and every earlier row still reads.
  */
 import assert from 'node:assert/strict';
 import { KvError } from '../errors.js';
 import { ByteReader, ByteWriter, DecodeError } from './bytes.js';
 import { NODE_ID_BYTES_MAX } from './context-codec.js';
-import type { ClockEntry } from './clock.js';
+import { REQUEST_ID_BYTES_MAX, REQUEST_ID_PATTERN } from '@ringkv/protocol';
+import type { ClockEntry, Dot } from './clock.js';
+import { ATTEMPTS_MAX } from './request-ids.js';
 import type { Sibling, VersionedObject } from './versioned.js';
 
 const OBJECT_VERSION = 1;
 const FLAG_DELETED = 1;
 const FLAG_EXPIRES = 2;
+const FLAG_REQUEST_ID = 4;
+const FLAG_ATTEMPTS = 8;
 /** Longest content type, in UTF-8 bytes; the HTTP layer refuses longer ones with a 400. */
 export const CONTENT_TYPE_BYTES_MAX = 256;
 /** No stored value can exceed this, whatever the configured limit (SQLite's blob limit is 1 GB). */
@@ -32,6 +39,8 @@ export function encodeObject(object: VersionedObject): Uint8Array {
   for (const sibling of object.siblings) {
     assert.ok(Buffer.byteLength(sibling.contentType) <= CONTENT_TYPE_BYTES_MAX, 'content type within bounds');
     assert.ok(Buffer.byteLength(sibling.dot.id) <= NODE_ID_BYTES_MAX, 'dot id within bounds');
+    assert.ok(sibling.requestId === undefined || REQUEST_ID_PATTERN.test(sibling.requestId), 'request id well formed');
+    assert.ok((sibling.attempts ?? []).length <= ATTEMPTS_MAX && (sibling.attempts === undefined || sibling.requestId !== undefined), 'attempts bounded, only with an id');
   }
   const size = object.siblings.reduce((sum, s) => sum + s.value.length + 96, 32 + object.clock.length * 32);
   const writer = new ByteWriter(size).u8(OBJECT_VERSION).varint(object.clock.length);
@@ -41,12 +50,17 @@ export function encodeObject(object: VersionedObject): Uint8Array {
     writer
       .string(sibling.dot.id)
       .varint(sibling.dot.counter)
-      .u8((sibling.deleted ? FLAG_DELETED : 0) | (sibling.expiresMs !== undefined ? FLAG_EXPIRES : 0))
+      .u8((sibling.deleted ? FLAG_DELETED : 0) | (sibling.expiresMs !== undefined ? FLAG_EXPIRES : 0) | (sibling.requestId !== undefined ? FLAG_REQUEST_ID : 0) | (sibling.attempts !== undefined && sibling.attempts.length > 0 ? FLAG_ATTEMPTS : 0))
       .varint(sibling.timestampMs);
     if (sibling.expiresMs !== undefined) writer.varint(sibling.expiresMs);
     writer
       .string(sibling.contentType)
       .bytes(sibling.value);
+    if (sibling.requestId !== undefined) writer.string(sibling.requestId);
+    if (sibling.attempts !== undefined && sibling.attempts.length > 0) {
+      writer.varint(sibling.attempts.length);
+      for (const dot of sibling.attempts) writer.string(dot.id).varint(dot.counter);
+    }
   }
   return writer.finish();
 }
@@ -66,14 +80,17 @@ export function decodeObject(bytes: Uint8Array, key: string): VersionedObject {
     for (let i = 0; i < siblingCount; i++) {
       const dot = { id: reader.string(NODE_ID_BYTES_MAX), counter: reader.varint() };
       const flags = reader.u8();
-      if (flags > (FLAG_DELETED | FLAG_EXPIRES)) throw new DecodeError(`unknown sibling flags ${flags}`);
+      if (flags > (FLAG_DELETED | FLAG_EXPIRES | FLAG_REQUEST_ID | FLAG_ATTEMPTS)) throw new DecodeError(`unknown sibling flags ${flags}`);
       const deleted = (flags & FLAG_DELETED) !== 0;
       const timestampMs = reader.varint();
       const expiresMs = (flags & FLAG_EXPIRES) !== 0 ? reader.varint() : undefined;
       const contentType = reader.string(CONTENT_TYPE_BYTES_MAX);
       // Copy out of the row buffer so the object does not pin it.
       const value = new Uint8Array(reader.bytes(VALUE_BYTES_HARD_MAX)); // a copy: Buffer#slice would be a view
-      siblings.push({ dot, deleted, value, contentType, timestampMs, ...(expiresMs === undefined ? {} : { expiresMs }) });
+      const requestId = (flags & FLAG_REQUEST_ID) !== 0 ? reader.string(REQUEST_ID_BYTES_MAX) : undefined;
+      if (requestId !== undefined && !REQUEST_ID_PATTERN.test(requestId)) throw new DecodeError('malformed request id');
+      const attempts = (flags & FLAG_ATTEMPTS) !== 0 ? readAttempts(reader, requestId !== undefined) : undefined;
+      siblings.push({ dot, deleted, value, contentType, timestampMs, ...(expiresMs === undefined ? {} : { expiresMs }), ...(requestId === undefined ? {} : { requestId }), ...(attempts === undefined ? {} : { attempts }) });
     }
     if (!reader.done) throw new DecodeError('trailing bytes');
     return { clock, siblings };
@@ -81,4 +98,11 @@ export function decodeObject(bytes: Uint8Array, key: string): VersionedObject {
     if (!(error instanceof DecodeError)) throw error;
     throw new KvError('KV_ERR_STORAGE_CORRUPT', `stored object for key is unreadable: ${error.message}`, { key });
   }
+}
+
+/** A sibling's collapsed attempts: 1 to ATTEMPTS_MAX dots, only beside a request id. */
+function readAttempts(reader: ByteReader, hasId: boolean): Dot[] {
+  const count = reader.varint();
+  if (!hasId || count < 1 || count > ATTEMPTS_MAX) throw new DecodeError(`malformed attempts (${count})`);
+  return Array.from({ length: count }, () => ({ id: reader.string(NODE_ID_BYTES_MAX), counter: reader.varint() }));
 }

@@ -29,6 +29,7 @@ import {
   type Dot,
   type VersionVector,
 } from './clock.js';
+import { sameAttempts, settleRequestIds } from './request-ids.js';
 
 /** One version of a key. A tombstone (`deleted`) has an empty value. */
 export interface Sibling {
@@ -43,6 +44,10 @@ export interface Sibling {
    * replica agrees on it) the sibling reads as deleted.
    */
   readonly expiresMs?: number;
+  /** The client's X-Ringkv-Request-Id for the write (core/request-ids.ts); absent when it sent none. */
+  readonly requestId?: string;
+  /** Dots of other attempts of the same write collapsed into this one, sorted (core/request-ids.ts). */
+  readonly attempts?: readonly Dot[];
 }
 
 /** What a replica stores for one key. Siblings are sorted by dot. */
@@ -90,6 +95,8 @@ export interface WriteOp {
   readonly counterFloor?: number;
   /** Time to live of the written value (PUT ?ttl_ms): the sibling expires at nowMs + ttlMs. */
   readonly ttlMs?: number;
+  /** The client's request id, kept in the new sibling so a retry applies at most once (core/request-ids.ts). */
+  readonly requestId?: string;
 }
 
 /**
@@ -152,6 +159,7 @@ export function update(current: VersionedObject | undefined, op: WriteOp, limits
     contentType: op.deleted ? '' : op.contentType,
     timestampMs: op.nowMs,
     ...(op.ttlMs !== undefined && !op.deleted ? { expiresMs: op.nowMs + op.ttlMs } : {}),
+    ...(op.requestId === undefined ? {} : { requestId: op.requestId }),
   };
   const siblings = [...kept, sibling].sort((a, b) => compareDots(a.dot, b.dot));
   const clock = pruneClock(advance(seen, dot.id, counter, op.nowMs), liveIds(siblings), pruneRule(limits, op.nowMs));
@@ -175,6 +183,7 @@ export function merge(a: VersionedObject, b: VersionedObject, limits: Versioning
     if (!inA && !covers(a.clock, sibling.dot)) siblings.push(sibling);
   }
   siblings.sort((x, y) => compareDots(x.dot, y.dot));
+  settleRequestIds(a, b, siblings);
   // Merge takes no clock input (it must be a pure join); the newest timestamp either side has
   // seen stands in for "now" when judging entry age.
   const clock = pruneClock(joinClocks(a.clock, b.clock), liveIds(siblings), pruneRule(limits, nowMs));
@@ -247,7 +256,7 @@ export function sameObject(a: VersionedObject, b: VersionedObject): boolean {
     const y = b.clock[i]!;
     if (x.id !== y.id || x.counter !== y.counter) return false;
   }
-  return a.siblings.every((sibling, i) => sameDot(sibling.dot, b.siblings[i]!.dot));
+  return a.siblings.every((sibling, i) => sameDot(sibling.dot, b.siblings[i]!.dot) && sameAttempts(sibling, b.siblings[i]!));
 }
 
 /** Checks the object invariants; a failure is a bug, so it asserts (STYLE.md §11). */

@@ -59,13 +59,13 @@ export function clientRoutes(app: Hono, deps: ClientDeps): void {
   app.put('/kv/*', async (c) => {
     const put = parsePut(c, limits);
     const value = await readBody(c.req.raw, deps.valueBytesMax, incomingOf(c));
-    await deps.kv.put(put.key, { context: put.context, deleted: false, value, contentType: put.contentType, ttlMs: put.ttlMs }, put.options);
+    await deps.kv.put(put.key, { context: put.context, deleted: false, value, contentType: put.contentType, ttlMs: put.ttlMs, ...(put.requestId === undefined ? {} : { requestId: put.requestId }) }, put.options);
     return c.body(null, 204);
   });
 
   app.delete('/kv/*', async (c) => {
     const del = parseDelete(c, limits);
-    await deps.kv.put(del.key, { context: del.context, deleted: true, value: new Uint8Array(0), contentType: '' }, del.options);
+    await deps.kv.put(del.key, { context: del.context, deleted: true, value: new Uint8Array(0), contentType: '', ...(del.requestId === undefined ? {} : { requestId: del.requestId }) }, del.options);
     return c.body(null, 204);
   });
 }

@@ -403,3 +403,33 @@ t.test('the internal fault plan body', async (t) => {
     { name: 'null', input: json('null'), error: shape },
   ], parseFaultPlan);
 });
+
+t.test('X-Ringkv-Request-Id on a causal PUT and DELETE (docs/idempotency.md): absent, or 1 to 128 of A-Z a-z 0-9 . _ : -', async (t) => {
+  const bad = { code: 'KV_ERR_BAD_REQUEST' as const, message: 'x-ringkv-request-id must be 1 to 128 characters of A-Z a-z 0-9 . _ : -', details: { parameter: 'x-ringkv-request-id', limit: 128 } };
+  for (const node of [false, true]) {
+    const via = node ? ' (Node headers)' : ' (web headers)';
+    check<Record<string, string | string[]>, string | undefined>(t, [
+      { name: `absent${via}`, input: {}, want: undefined },
+      { name: `a UUID${via}`, input: { 'x-ringkv-request-id': '0b7e9f4c-3d6a-4f2e-9a55-7c1d2e3f4a5b' }, want: '0b7e9f4c-3d6a-4f2e-9a55-7c1d2e3f4a5b' },
+      { name: `one character${via}`, input: { 'x-ringkv-request-id': 'a' }, want: 'a' },
+      { name: `128 characters${via}`, input: { 'x-ringkv-request-id': 'a'.repeat(128) }, want: 'a'.repeat(128) },
+      { name: `129 characters${via}`, input: { 'x-ringkv-request-id': 'a'.repeat(129) }, error: bad },
+      { name: `empty${via}`, input: { 'x-ringkv-request-id': '' }, error: bad },
+      { name: `a space${via}`, input: { 'x-ringkv-request-id': 'a b' }, error: bad },
+      { name: `non-ASCII${via}`, input: { 'x-ringkv-request-id': 'idé' }, error: bad },
+      { name: `repeated: joined, so refused${via}`, input: { 'x-ringkv-request-id': ['a', 'b'] }, error: bad },
+    ], (headers) => parsePut(edge('/kv/k', headers, node), LIMITS).requestId);
+  }
+  check<Record<string, string>, string | undefined>(t, [
+    { name: 'a DELETE reads it alike', input: { 'x-ringkv-request-id': 'del-1' }, want: 'del-1' },
+    { name: 'and refuses alike', input: { 'x-ringkv-request-id': 'a/b' }, error: bad },
+  ], (headers) => parseDelete(edge('/kv/k', headers), LIMITS).requestId);
+  t.strictSame(parsePut(edge('/kv/k', { 'x-ringkv-request-id': 'r1' }), LIMITS), { key: 'k', options: { w: 2, pw: 0, timeoutMs: 1_000, sloppy: undefined }, context: [], contentType: DEFAULT_CONTENT_TYPE, ttlMs: undefined, requestId: 'r1' });
+  let code = 'none';
+  try {
+    parsePut(edge('/kv/k', { [CONTEXT_HEADER]: 'x', 'x-ringkv-request-id': '' }), LIMITS);
+  } catch (error) {
+    code = (error as KvError).code;
+  }
+  t.equal(code, 'KV_ERR_BAD_CONTEXT', 'the context before the request id');
+});

@@ -206,6 +206,8 @@ export interface WriteRequest {
   readonly key: string;
   readonly options: WriteOptions;
   readonly context: VersionVector;
+  /** X-Ringkv-Request-Id (docs/idempotency.md); absent when the client sent none. */
+  readonly requestId?: string;
 }
 
 /** A parsed PUT, before its body is read. */
@@ -240,7 +242,7 @@ export function parseWriteOptions(c: EdgeRequest, limits: ClientLimits): WriteOp
 export function parseDelete(c: EdgeRequest, limits: ClientLimits): WriteRequest {
   const key = parseKey(c.req.url, KV_PREFIX, limits.keyBytesMax);
   const options = parseWriteOptions(c, limits);
-  return { key, options, context: parseContext(headerOf(c, CONTEXT_HEADER), key, limits.decodeContext) };
+  return { key, options, context: parseContext(headerOf(c, CONTEXT_HEADER), key, limits.decodeContext), ...writeRequestId(c) };
 }
 
 /** PUT /kv/{key}: key, the write options, the context, Content-Type and ttl_ms; the body is read after. */
@@ -249,7 +251,7 @@ export function parsePut(c: EdgeRequest, limits: ClientLimits): PutRequest {
   const options = parseWriteOptions(c, limits);
   const context = parseContext(headerOf(c, CONTEXT_HEADER), key, limits.decodeContext);
   const contentType = parseContentType(headerOf(c, 'content-type'));
-  return { key, options, context, contentType, ttlMs: parseTtl(c.req.query('ttl_ms')) };
+  return { key, options, context, contentType, ttlMs: parseTtl(c.req.query('ttl_ms')), ...writeRequestId(c) };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -418,4 +420,10 @@ export function parseRequestId(raw: string | undefined): string | undefined {
     throw new KvError('KV_ERR_BAD_REQUEST', `${REQUEST_ID_HEADER} must be 1 to ${REQUEST_ID_BYTES_MAX} characters of A-Z a-z 0-9 . _ : -`, { parameter: REQUEST_ID_HEADER, limit: REQUEST_ID_BYTES_MAX });
   }
   return raw;
+}
+
+/** A causal PUT's or DELETE's X-Ringkv-Request-Id, checked as a CAS write's (docs/idempotency.md); {} when absent. */
+export function writeRequestId(c: EdgeRequest): { requestId?: string } {
+  const requestId = parseRequestId(headerOf(c, REQUEST_ID_HEADER));
+  return requestId === undefined ? {} : { requestId };
 }

@@ -24,6 +24,7 @@ import { chooseActor } from '../core/actor.js';
 import { update, type VersionedObject, type VersioningLimits } from '../core/versioned.js';
 import { surelyUndelivered } from '../transport/peer-errors.js';
 import { mayCopyTo } from '../core/no-resurrection.js';
+import { appliedAttempt } from '../core/request-ids.js';
 import type { MembershipView } from '../membership/membership.js';
 import type { Store } from '../storage/store.js';
 import type { Transport } from '../transport/transport.js';
@@ -285,7 +286,9 @@ export class Coordinator implements KvService {
     // then writes as one without a copy (a fresh actor), and its own replica counts as failed.
     const refusal = isReplica ? this.deps.store.writeRefusal() : undefined;
     const keepsCopy = isReplica && refusal === undefined;
-    const { object, freshActor, basedOn } = this.newVersion(key, write, keepsCopy);
+    // A write with a request id whose attempt this node already holds sends that version again (docs/idempotency.md).
+    const read = write.requestId === undefined ? undefined : { object: this.deps.store.get(key) };
+    const { object, freshActor, basedOn } = this.retriedVersion(write, read) ?? this.newVersion(key, write, keepsCopy, read);
     const spares = order.slice(this.deps.n);
     const { core, targets } = this.writeRound(replicas, spares, options);
     if (refusal !== undefined) core.fail(this.deps.selfId, refusal.code);
@@ -416,9 +419,10 @@ export class Coordinator implements KvService {
    * any key and at least the wall clock in µs: defence in depth against a row restored from an
    * old backup, whose actor may have issued dots after the backup was taken.
    */
-  private newVersion(key: string, write: ValueWrite, keepsCopy: boolean): { object: VersionedObject; freshActor?: string; basedOn: VersionedObject | undefined } {
+  private newVersion(key: string, write: ValueWrite, keepsCopy: boolean, read?: { object: VersionedObject | undefined }): { object: VersionedObject; freshActor?: string; basedOn: VersionedObject | undefined } {
     const nowMs = this.deps.nowMs();
-    const stored = this.deps.store.get(key);
+    // `read`: the key as retriedVersion read it in this same synchronous step (one read, not two).
+    const stored = read !== undefined ? read.object : this.deps.store.get(key);
     const { actor, fresh } = chooseActor({
       selfId: this.deps.selfId,
       epoch: this.deps.store.epoch,
@@ -610,5 +614,16 @@ export class Coordinator implements KvService {
       over = true;
       timers.clearTimeout(timer);
     });
+  }
+
+  /**
+   * A retry (X-Ringkv-Request-Id) whose first attempt this node's copy already holds: that copy
+   * is the version to write again, with no new dot, so the retry reaches w replicas without
+   * being applied twice (core/request-ids.ts; KV_ERR_REQUEST_ID_REUSED when the id named
+   * another value). Undefined: no such sibling here, write a new version.
+   */
+  private retriedVersion(write: ValueWrite, read: { object: VersionedObject | undefined } | undefined): { object: VersionedObject; freshActor?: string; basedOn: VersionedObject } | undefined {
+    const stored = read?.object;
+    return stored !== undefined && appliedAttempt(stored, write) !== undefined ? { object: stored, basedOn: stored } : undefined;
   }
 }

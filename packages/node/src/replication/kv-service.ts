@@ -37,6 +37,8 @@ export interface ValueWrite {
   readonly contentType: string;
   /** PUT ?ttl_ms: the value reads as deleted this many ms after the write (never on a delete). */
   readonly ttlMs?: number;
+  /** X-Ringkv-Request-Id: a retry of this write with the same id applies at most once (core/request-ids.ts). */
+  readonly requestId?: string;
 }
 
 export interface KvService {

@@ -601,3 +601,17 @@ t.test('objects built by the versioning core always pass validatePeerObject (pro
   fc.assert(fc.property(objectArb, (object) => void validatePeerObject(object)), { numRuns: 500 });
   t.pass('500 random objects');
 });
+
+t.test('a forwarded write carries its request id (issue 17.3); a write without one is the frame it always was', async (t) => {
+  const withId: CoordinateRequest = { ...samplePut, write: { ...sampleWrite, requestId: 'req-1.a:B_9' } };
+  t.strictSame(decodeCoordinate(encodeCoordinate(withId)), withId, 'round trip with an id');
+  const plain = encodeCoordinate(samplePut);
+  const framed = encodeCoordinate(withId);
+  t.same([...framed.subarray(0, plain.length)], [...plain], 'the id is appended after the frame without it');
+  t.equal(framed.length, plain.length + 1 + 'req-1.a:B_9'.length);
+  const bad = Buffer.from(framed);
+  bad[bad.length - 1] = 0x2f; // '/': outside the id pattern
+  t.doesNotThrow(() => assertBadRequest(decodeCoordinate, bad, 'a malformed request id'));
+  t.doesNotThrow(() => assertBadRequest(decodeCoordinate, concat(plain, [200]), 'an id cut short'));
+  t.doesNotThrow(() => assertBadRequest(decodeCoordinate, concat(plain, [0]), 'an empty id'));
+});

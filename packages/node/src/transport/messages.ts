@@ -15,7 +15,7 @@
  * the clock) before anything merges them, and forwarded requests carry quorums and timeouts in
  * the ranges the client API accepts. Each encoder only produces frames its decoder accepts.
  */
-import { isErrorCode, isNodeId, NODE_ID_BYTES_MAX, TTL_MS_MAX, type ErrorCode, type ErrorDetails } from '@ringkv/protocol';
+import { isErrorCode, isNodeId, NODE_ID_BYTES_MAX, REQUEST_ID_BYTES_MAX, REQUEST_ID_PATTERN, TTL_MS_MAX, type ErrorCode, type ErrorDetails } from '@ringkv/protocol';
 import { KvError } from '../errors.js';
 import { ByteReader, ByteWriter, DecodeError } from '../core/bytes.js';
 import { decodeObject, encodeObject } from '../core/object-codec.js';
@@ -259,6 +259,8 @@ export function encodeCoordinate(request: CoordinateRequest): Uint8Array {
   writer.varint(write.context.length);
   for (const entry of write.context) writer.string(entry.id).varint(entry.counter);
   writer.varint(write.ttlMs ?? 0); // 0: no TTL
+  // Last and only when present, so a write without one is the frame it always was.
+  if (write.requestId !== undefined) writer.string(write.requestId);
   return writer.finish();
 }
 
@@ -288,7 +290,9 @@ export function decodeCoordinate(bytes: Uint8Array): CoordinateRequest {
       const ttlRaw = reader.varint();
       const ttlMs = ttlRaw === 0 ? undefined : inRange(ttlRaw, 1, TTL_MS_MAX, 'ttlMs');
       const options: WriteOptions = { w, timeoutMs, pw, ...(sloppyCode === SLOPPY_CODES.default ? {} : { sloppy: sloppyCode === SLOPPY_CODES.sloppy }) };
-      const write: ValueWrite = { context, deleted, value, contentType, ...(ttlMs === undefined ? {} : { ttlMs }) };
+      const requestId = reader.done ? undefined : reader.string(REQUEST_ID_BYTES_MAX);
+      if (requestId !== undefined && !REQUEST_ID_PATTERN.test(requestId)) throw new DecodeError('malformed request id');
+      const write: ValueWrite = { context, deleted, value, contentType, ...(ttlMs === undefined ? {} : { ttlMs }), ...(requestId === undefined ? {} : { requestId }) };
       request = { kind: 'put', key, write, options };
     } else {
       throw new DecodeError(`unknown coordinate kind ${kind}`);
