@@ -93,8 +93,8 @@ const mapRemove: Planner = async (client, rng, _id, _n, timeoutMs) => {
   return { op: 'map-remove', key: MAP_KEY, body: { update: { [field]: { remove: [element] } }, context: read.context }, events: (outcome) => [{ kind: 'remove', name: `${MAP_KEY}/${field}`, element, outcome }] };
 };
 
-/** The mix: shares add up to 1. */
-const MIX: ReadonlyArray<readonly [number, Planner]> = [[0.35, counter], [0.25, setAdd], [0.15, setRemove], [0.15, mapUpdate], [0.1, mapRemove]];
+/** The mix (shares add up to 1): as many set removals as adds, so a soak's sets stay small. */
+const MIX: ReadonlyArray<readonly [number, Planner]> = [[0.35, counter], [0.2, setAdd], [0.2, setRemove], [0.15, mapUpdate], [0.1, mapRemove]];
 
 async function worker(id: number, options: DtWorkloadOptions, result: DtWorkloadResult): Promise<void> {
   const rng = random(options.seed * 37 + id + 1);
