@@ -36,6 +36,8 @@ export interface CasWorkloadOptions {
 export interface CasWorkloadResult {
   readonly history: Operation[];
   readonly samples: OpSample[];
+  /** The error code that ended each operation that did not succeed, by its value (sets) or index (reads): for a violation's report. */
+  readonly codes: Map<string, string>;
   /** Operations started so far (the key rotation's clock). */
   started: number;
 }
@@ -79,6 +81,7 @@ async function worker(id: number, options: CasWorkloadOptions, result: CasWorklo
       outcome = call.kind === 'read' ? { status: 'unknown' } : failure(error); // an unanswered read is dropped by the checker
       code = codeOfError(error);
     }
+    if (code !== undefined && call.kind !== 'read') result.codes.set(call.value, code);
     result.history.push({ process: `w${id}`, key, call, invokedAt, outcome });
     const endMs = outcome.status === 'unknown' ? performance.now() : outcome.completedAt;
     const sampled = outcome.status === 'ok' ? 'acked' : call.kind === 'read' ? 'failed' : outcome.status;
@@ -89,7 +92,7 @@ async function worker(id: number, options: CasWorkloadOptions, result: CasWorklo
 
 /** Runs the workers until `stopped()` (or each made `opsMax` operations). */
 export async function runCasWorkload(options: CasWorkloadOptions): Promise<CasWorkloadResult> {
-  const result: CasWorkloadResult = { history: [], samples: [], started: 0 };
+  const result: CasWorkloadResult = { history: [], samples: [], codes: new Map(), started: 0 };
   await Promise.all(Array.from({ length: options.workers }, (_, i) => worker(i, options, result)));
   return result;
 }

@@ -19,7 +19,10 @@ import { RingkvClient } from '@ringkv/client';
 import { pidAlive, waitFor } from '../helpers/process.js';
 import { random } from '../fault/harness.js';
 import { checkDataTypes, finalFromValues, type DtVerdict } from '../fault/dt-checker.js';
-import { checkLinearizable, type Operation } from '../../packages/node/dist/testing/linearizability/index.js';
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { checkLinearizable, describeOperation, type Operation, type Verdict } from '../../packages/node/dist/testing/linearizability/index.js';
 import { ensurePrerequisites } from './prerequisites.js';
 import { HostNetwork, sweepStale } from './network.js';
 import { NetnsCluster } from './hosts.js';
@@ -152,7 +155,7 @@ async function casRun(t: Test, clients: readonly RingkvClient[], options: Jepsen
   const startedAt = performance.now();
   const load = runCasWorkload({ clients, workers: WORKERS, seed: options.seed, timeoutMs: TIMEOUT_MS, opsMax: options.seconds * 500, keysLive: 3, opsPerKey: 150, stopped: () => stop });
   const nemesis = await nemesisRun().finally(() => (stop = true));
-  const { history, samples } = await load;
+  const { history, samples, codes } = await load;
   reportFigures(t, samples, performance.now() - startedAt);
   const keys = [...new Set(history.map((op) => op.key))].sort();
   const finalFailed = await casFinalReads(clients, keys, history);
@@ -162,9 +165,27 @@ async function casRun(t: Test, clients: readonly RingkvClient[], options: Jepsen
   const sets = history.filter((op) => op.call.kind !== 'read');
   const applied = sets.filter((op) => op.outcome.status === 'ok' && op.outcome.result.kind === 'cas' && op.outcome.result.ok).length;
   t.comment(`cas: ${history.length} operations on ${keys.length} keys, ${sets.length} sets (${applied} applied, ${sets.filter((op) => op.outcome.status === 'unknown').length} unknown); checker: ${verdict.kind}, ${verdict.steps} steps in ${Date.now() - checkStartedAt} ms`);
+  if (verdict.kind === 'violation') reportViolation(t, history, verdict, codes, options.seed);
   t.equal(verdict.kind, 'ok', verdict.kind === 'violation' ? `linearizability violation on ${verdict.key}:\n${verdict.report}` : verdict.kind === 'unknown' ? `the checker ran out of steps on ${verdict.unknownKeys.join(', ')}` : 'the history is linearizable');
   t.ok(applied > 20, `the workload made progress through the faults (${applied} sets applied)`);
   return nemesis;
+}
+
+/**
+ * What a violation needs for its diagnosis, besides the checker's explanation: the operations
+ * that wrote the value the stuck operation saw (with the error that ended them, if any), and
+ * the key's whole history in a JSON file.
+ */
+function reportViolation(t: Test, history: readonly Operation[], verdict: Extract<Verdict, { kind: 'violation' }>, codes: ReadonlyMap<string, string>, seed: number): void {
+  const ops = history.filter((op) => op.key === verdict.key);
+  const stuck = ops[verdict.explanation.stuck]!;
+  const seen = stuck.outcome.status === 'ok' && stuck.outcome.result.kind === 'read' ? stuck.outcome.result.value : undefined;
+  for (const op of ops.filter((o) => o.call.kind !== 'read' && o.call.value === seen)) {
+    t.comment(`the value the stuck operation saw was written by: ${describeOperation(op)}${op.call.kind !== 'read' && codes.has(op.call.value) ? `, ended by ${codes.get(op.call.value)}` : ''}`);
+  }
+  const file = join(tmpdir(), `ringkv-jepsen-cas-${seed}-${verdict.key}.json`);
+  writeFileSync(file, JSON.stringify(ops.map((op) => ({ ...op, code: op.call.kind === 'read' ? undefined : codes.get(op.call.value) })), null, 1));
+  t.comment(`the key's history (${ops.length} operations): ${file}`);
 }
 
 /** One Jepsen-style run as tap subtests: the faults and the checks, then the cleanup check. */
