@@ -3,9 +3,10 @@
 // (SIGKILL, mid-load) and restarted on its data. After repair, read at r=3 from every node:
 // the counter equals the acknowledged increments plus at most the indeterminate ones, and
 // every acknowledged add that no acknowledged (or indeterminate) removal saw is present; the
-// same per field of a map.
+// same per field of a map (the checks: test/fault/dt-checker.ts, shared with the multi-host tier).
 import t from 'tap';
 import { RingkvClient, RingkvError } from '@ringkv/client';
+import { checkDataTypes, finalFromValues, type DtEvent } from '../fault/dt-checker.js';
 import { killByPid, runCli, waitFor } from '../helpers/process.js';
 import { restartNode, startRing } from '../helpers/ring.js';
 
@@ -38,14 +39,17 @@ t.test('a counter, a set and a map keep every acknowledged write across a kill -
   };
 
   const counter = { acked: 0, unknown: 0, failed: 0 };
+  const events: DtEvent[] = [];
   const counterWorker = async () => {
     const after = {};
     for (let i = 0; goOn(i, INCREMENTS_PER_WORKER_MAX, after); i++) {
       try {
         await client.counterIncrement('hits', 1);
         counter.acked++;
+        events.push({ kind: 'counter', name: 'hits', by: 1, outcome: 'acked' });
       } catch (error) {
         counter[outcomeOf(error)]++;
+        events.push({ kind: 'counter', name: 'hits', by: 1, outcome: outcomeOf(error) });
       }
     }
   };
@@ -60,8 +64,10 @@ t.test('a counter, a set and a map keep every acknowledged write across a kill -
       try {
         await client.setAdd('members', [element]);
         added.add(element);
+        events.push({ kind: 'add', name: 'members', element, outcome: 'acked' });
       } catch (error) {
         if (outcomeOf(error) === 'unknown') addUnknown.add(element);
+        events.push({ kind: 'add', name: 'members', element, outcome: outcomeOf(error) });
       }
       if (j % 3 !== 2) continue;
       const victim = `w${w}-${j - 2}`;
@@ -69,9 +75,12 @@ t.test('a counter, a set and a map keep every acknowledged write across a kill -
         const read = await client.dtGet('members');
         if (read === undefined || !(read.value as string[]).includes(victim)) continue;
         removed.add(victim); // from here on it may be gone, whatever the answer
-        await client.setRemove('members', [victim], { context: read.context });
+        await client.setRemove('members', [victim], { context: read.context }).then(
+          () => events.push({ kind: 'remove', name: 'members', element: victim, outcome: 'acked' }),
+          (error: unknown) => events.push({ kind: 'remove', name: 'members', element: victim, outcome: outcomeOf(error) }),
+        );
       } catch {
-        // A failed read removes nothing; a failed removal was already counted as possibly applied.
+        // A failed read removes nothing.
       }
     }
   };
@@ -87,11 +96,13 @@ t.test('a counter, a set and a map keep every acknowledged write across a kill -
         await client.mapUpdate('profile', { update: { [`n${w}`]: { increment: 1 }, [`s${w}`]: { add: [element] } } });
         mine.acked++;
         mine.added.add(element);
+        events.push({ kind: 'counter', name: `profile/n${w}`, by: 1, outcome: 'acked' }, { kind: 'add', name: `profile/s${w}`, element, outcome: 'acked' });
       } catch (error) {
         if (outcomeOf(error) === 'unknown') {
           mine.unknown++;
           mine.addUnknown.add(element);
         }
+        events.push({ kind: 'counter', name: `profile/n${w}`, by: 1, outcome: outcomeOf(error) }, { kind: 'add', name: `profile/s${w}`, element, outcome: outcomeOf(error) });
       }
     }
   };
@@ -127,21 +138,14 @@ t.test('a counter, a set and a map keep every acknowledged write across a kill -
   }, 60_000, 'every node to read the same counter and set at r=3');
 
   for (const [i, node] of ring.entries()) {
-    const hits = finalReads[3 * i]!.value as number;
-    t.ok(hits >= counter.acked && hits <= counter.acked + counter.unknown, `${node.id}: counter ${hits} is within [${counter.acked}, ${counter.acked + counter.unknown}]`);
-    const members = new Set(finalReads[3 * i + 1]!.value as string[]);
-    const lost = [...added].filter((e) => !removed.has(e) && !members.has(e));
-    t.same(lost, [], `${node.id}: every acknowledged add not removed is present`);
-    const invented = [...members].filter((e) => !added.has(e) && !addUnknown.has(e));
-    t.same(invented, [], `${node.id}: nothing present that no add (acknowledged or not) wrote`);
-    const profile = finalReads[3 * i + 2]!.value as Record<string, number | string[]>;
-    for (const [w, field] of mapFields.entries()) {
-      const n = (profile[`n${w}`] ?? 0) as number;
-      t.ok(n >= field.acked && n <= field.acked + field.unknown, `${node.id}: map field n${w} = ${n} is within [${field.acked}, ${field.acked + field.unknown}]`);
-      const elements = new Set((profile[`s${w}`] ?? []) as string[]);
-      t.same([...field.added].filter((e) => !elements.has(e)), [], `${node.id}: map field s${w} holds every acknowledged add`);
-      t.same([...elements].filter((e) => !field.added.has(e) && !field.addUnknown.has(e)), [], `${node.id}: and nothing else`);
-    }
+    const values = new Map<string, unknown>([['hits', finalReads[3 * i]?.value], ['members', finalReads[3 * i + 1]?.value], ['profile', finalReads[3 * i + 2]?.value]]);
+    const verdict = checkDataTypes(events, finalFromValues(values));
+    t.comment(`${node.id}: ${verdict.counters.map((c) => `${c.name} ${c.value} in [${c.low}, ${c.high}]`).join(', ')}`);
+    t.same(verdict.drifted, [], `${node.id}: the counter and each map counter field are within [acknowledged, acknowledged + unknown]`);
+    t.same(verdict.lost, [], `${node.id}: every acknowledged add not removed is present (set and map set fields)`);
+    t.same(verdict.invented, [], `${node.id}: nothing present that no add (acknowledged or not) wrote`);
+    t.same(verdict.resurrected, [], `${node.id}: no element an acknowledged removal saw came back`);
+    t.ok(verdict.counters.some((c) => c.name === 'profile/n0') && verdict.counters.some((c) => c.name === 'hits'), `${node.id}: the counter and the map fields were judged`);
   }
 
   // The CLI on the same ring (a few calls only: each is a process start, about a second here).

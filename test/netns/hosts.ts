@@ -24,10 +24,11 @@ export type HostState = 'running' | 'stopped' | 'paused';
 export interface Host {
   /** 1-based, as in the namespace's name. */
   readonly index: number;
-  readonly id: string;
+  /** Changes when the host joins again as a new member (joinAsNew). */
+  id: string;
   readonly address: string;
   readonly url: string;
-  readonly dir: string;
+  dir: string;
   proc: NodeProcess;
   state: HostState;
   /** The wall-clock offset it runs under (libfaketime), 0 for the real clock. */
@@ -38,6 +39,8 @@ type Agent = ReturnType<typeof httpAgent>;
 
 export class NetnsCluster {
   private cut: ReadonlySet<Link> = new Set();
+  /** Joins as a new member so far, per host index (for the next id). */
+  private readonly joins = new Map<number, number>();
 
   private constructor(
     private readonly t: TestLike,
@@ -175,5 +178,33 @@ export class NetnsCluster {
       return answer.status === 200;
     }, deadlineMs, `${host.id} ready (GET /readyz 200)`, 50);
     return { readyMs: Date.now() - startedAt, lastReason };
+  }
+
+  /**
+   * Asks `host`'s node to leave (POST /admin/leave): it leaves the ring at once and exits by
+   * itself once it handed everything off; waits for that exit (killed by PID after
+   * `deadlineMs`, and reported as such).
+   */
+  async leave(host: Host, deadlineMs: number): Promise<{ ms: number; killed: boolean }> {
+    const askedAt = Date.now();
+    const answer = await http(this.agent, 'POST', `${host.url}/admin/leave`, { timeoutMs: 10_000, headers: { authorization: `Bearer ${DEFAULT_ADMIN_TOKEN}` } });
+    if (answer.status !== 202) throw new Error(`${host.id} refused to leave: ${answer.status} ${answer.body.toString()}`);
+    let killed = false;
+    await waitExit(host.proc.child, deadlineMs).catch(async () => {
+      killed = true;
+      await killByPid(host.proc.pid);
+    });
+    host.state = 'stopped';
+    return { ms: Date.now() - askedAt, killed };
+  }
+
+  /** Starts a stopped host as a new member: the next free id `node<i>-j<k>`, an empty data dir. */
+  async joinAsNew(host: Host): Promise<void> {
+    if (host.state !== 'stopped') throw new Error(`${host.id} is ${host.state}, not stopped`);
+    const base = `node${host.index}`;
+    this.joins.set(host.index, (this.joins.get(host.index) ?? 0) + 1);
+    host.id = `${base}-j${this.joins.get(host.index)}`;
+    host.dir = await tempDir(this.t, 'ringkv-netns-');
+    await this.spawn(host, 0);
   }
 }

@@ -12,6 +12,7 @@
  * | `kill` | kill -9 of one node, restarted on its data dir when the fault ends |
  * | `pause` | SIGSTOP of one node, SIGCONT when the fault ends |
  * | `clock-skew` | kill -9, restart under libfaketime with the wall clock 20–50 s ahead or behind, then kill -9 and restart on the real clock when the fault ends |
+ * | `rejoin` | (only when asked for: the Jepsen runs' `--membership`) a node leaves (POST /admin/leave, hands off, exits), then its host joins again as a new id on an empty data dir |
  *
  * The kinds come in a seeded shuffled order, cycled, until the held time reaches the run's
  * length and every kind has run at least once; targets, sides, durations and skews come
@@ -25,7 +26,9 @@ import type { Host, NetnsCluster } from './hosts.js';
 import { cutByIds, type World } from './reachability.js';
 
 export const FAULT_KINDS = ['split', 'bridge', 'one-way', 'isolated', 'kill', 'pause', 'clock-skew'] as const;
-export type FaultKind = (typeof FAULT_KINDS)[number];
+/** Ring changes, injected only when a run asks for them (`kinds`). */
+export const MEMBERSHIP_KINDS = ['rejoin'] as const;
+export type FaultKind = (typeof FAULT_KINDS)[number] | (typeof MEMBERSHIP_KINDS)[number];
 
 /** `baseline`: no fault and the membership healed; `healing`: lifted, membership not yet healed. */
 export type PhaseLabel = FaultKind | 'baseline' | 'healing';
@@ -62,6 +65,10 @@ export interface NemesisOptions {
   readonly faultMs: number;
   /** Called with each fault's log line as it ends. */
   readonly log: (line: string) => void;
+  /** The kinds to cycle through (default FAULT_KINDS). */
+  readonly kinds?: readonly FaultKind[];
+  /** How long each fault is held: [min, max) in ms (default [6000, 9000)). */
+  readonly holdMs?: readonly [number, number];
 }
 
 const HEAL_DEADLINE_MS = 60_000;
@@ -106,12 +113,14 @@ export async function runNetnsNemesis(cluster: NetnsCluster, options: NemesisOpt
   let held = 0;
   let order: FaultKind[] = [];
   const injected = new Set<FaultKind>();
+  const kinds = options.kinds ?? FAULT_KINDS;
+  const [holdMin, holdMax] = options.holdMs ?? [6_000, 9_000];
   // Until the held time is reached and every kind ran once (on a busy machine restarts alone
   // can fill a short run's time).
-  while (held < options.faultMs || injected.size < FAULT_KINDS.length) {
-    if (order.length === 0) order = shuffled(rng, FAULT_KINDS);
+  while (held < options.faultMs || injected.size < new Set(kinds).size) {
+    if (order.length === 0) order = shuffled(rng, kinds);
     const kind = order.shift()!;
-    const holdMs = 6_000 + Math.floor(rng() * 3_000);
+    const holdMs = holdMin + Math.floor(rng() * (holdMax - holdMin));
     const atMs = Date.now() - startedAt;
     const began = Date.now();
     const detail = await inject(cluster, recorder, kind, holdMs, rng);
@@ -183,6 +192,8 @@ async function inject(cluster: NetnsCluster, recorder: Recorder, kind: FaultKind
       return `${hosts[0]!.id} paused`;
     case 'clock-skew':
       return clockSkew(cluster, recorder, hosts[0]!, holdMs, rng);
+    case 'rejoin':
+      return rejoin(cluster, recorder, hosts[0]!);
   }
   await sleep(holdMs);
   await recorder.applyCut(new Set(), 'healing');
@@ -205,4 +216,19 @@ async function clockSkew(cluster: NetnsCluster, recorder: Recorder, host: Host, 
   recorder.mark('healing');
   await cluster.restart(host);
   return `${host.id} restarted with its clock ${offsetMs > 0 ? '+' : ''}${offsetMs / 1000} s off, then on the real clock`;
+}
+
+/**
+ * A leave and a join: `host`'s node leaves the ring (it hands its keys off and exits by
+ * itself), then the host comes back as a new member, a new id on an empty data dir (ids are
+ * never reused after a leave). Both ring changes move preference lists.
+ */
+async function rejoin(cluster: NetnsCluster, recorder: Recorder, host: Host): Promise<string> {
+  const oldId = host.id;
+  recorder.mark('rejoin', true);
+  const { ms } = await cluster.leave(host, 120_000);
+  recorder.mark('rejoin');
+  await cluster.joinAsNew(host);
+  recorder.mark('rejoin');
+  return `${oldId} left (exited ${(ms / 1000).toFixed(1)} s after POST /admin/leave), its host joined as ${host.id}`;
 }

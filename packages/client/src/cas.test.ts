@@ -52,3 +52,20 @@ t.test('412 is a result; a refusal that surely did not apply is thrown at once',
   t.equal(sent.length, 2, 'not retried');
   await t.rejects(runCas(transport([], sent), 'k', '/kv/k', new Uint8Array(), 'x', {}, noJitter), TypeError, 'neither ifVersion nor ifAbsent');
 });
+
+// Found while diagnosing the multi-host Jepsen run's violation (test/netns/jepsen-cas.ts, the
+// 10-minute run of seed 16059: a consistent read returned a value whose cas() had ended in an
+// error that says "not applied"): when a send's outcome was unknown and a retry then met a
+// node that was down (unreachable) or a round that gave up (503 attempted=false), cas() threw
+// that later error, which says nothing about the first send, whose accept may still be chosen.
+t.test('regression: after an unknown outcome, a later send that says nothing keeps the outcome unknown', async (t) => {
+  const sent: Sent[] = [];
+  const unreachable = () => { throw new RingkvError('KV_ERR_UNREACHABLE', 'connection refused', 0, {}, { mayHaveApplied: false }); };
+  const gaveUp = { status: 503, body: JSON.stringify({ error: { code: 'KV_ERR_QUORUM_UNMET', attempted: false } }) };
+  await t.rejects(runCas(transport([unknown, unreachable, gaveUp, unreachable], sent), 'k', '/kv/k', new Uint8Array(), 'x', options, noJitter), { code: 'KV_ERR_OUTCOME_UNKNOWN', mayHaveApplied: true });
+  t.equal(sent.length, 4, 'the id was sent again while retries remained');
+  t.equal(new Set(sent.map((s) => s.headers?.['x-ringkv-request-id'])).size, 1, 'always with the same id');
+  const learnt = await runCas(transport([unknown, unreachable, { status: 204, version: 3 }], []), 'k', '/kv/k', new Uint8Array(), 'x', options, noJitter);
+  t.same(learnt, { applied: true, version: 3 }, 'a later answer about the id is the outcome');
+  await t.rejects(runCas(transport([unreachable], sent), 'k', '/kv/k', new Uint8Array(), 'x', options, noJitter), { code: 'KV_ERR_UNREACHABLE', mayHaveApplied: false }, 'with no unknown send before, a refusal is still final');
+});

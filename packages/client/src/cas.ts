@@ -11,7 +11,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { CAS_VERSION_HEADER, REQUEST_ID_HEADER, REQUEST_ID_PATTERN } from '@ringkv/protocol';
-import { RingkvError } from './errors.js';
+import { OutcomeUnknownError, RingkvError } from './errors.js';
 import { backoffMs, sleep } from './backoff.js';
 
 /** Retries of a cas() whose outcome was unknown, by default. */
@@ -71,6 +71,7 @@ export async function runCas(transport: CasTransport, key: string, path: string,
   const fullPath = `${path}?${condition}&timeout_ms=${timeoutMs}`;
   const headers = { 'content-type': contentType, [REQUEST_ID_HEADER]: requestId };
   const retries = Math.min(options.retries ?? CAS_RETRIES_DEFAULT, 10);
+  let earlierUnknown = false;
   for (let attempt = 0; ; attempt++) {
     try {
       const answer = await transport.send({ key, method: 'PUT', path: fullPath, timeoutMs, signal: options.signal, headers, body: data });
@@ -80,7 +81,14 @@ export async function runCas(transport: CasTransport, key: string, path: string,
       }
       throw transport.error(answer.status, answer.body, fullPath, true);
     } catch (error) {
-      if (!unknownOutcome(error) || attempt >= retries) throw error;
+      const unknown = unknownOutcome(error);
+      // Once a send's outcome was unknown, a later send that fails without an answer about the
+      // request id (a node down: unreachable; a round that gave up: 503 attempted=false) says
+      // nothing about the earlier one, whose accept may still be chosen: the outcome stays
+      // unknown and the id is sent again while retries remain.
+      if (!unknown && (!earlierUnknown || !(error instanceof RingkvError))) throw error;
+      earlierUnknown = true;
+      if (attempt >= retries) throw unknown ? error : new OutcomeUnknownError(`cas ${key}: an earlier send's outcome is unknown and the last one did not tell (${(error as RingkvError).message})`, { requestId }, { cause: error });
       await sleep(backoffMs(attempt, random), options.signal, `cas ${key}`);
     }
   }
