@@ -25,7 +25,7 @@ import { KvError } from '../errors.js';
 import { contextOf, visibleAt, type VersionedObject } from '../core/versioned.js';
 import type { VersionVector } from '../core/clock.js';
 import type { KvService, WriteOptions } from './kv-service.js';
-import { DataTypeActors } from './dt-actors.js';
+import { DataTypeActors, dtPlantedBugs } from './dt-actors.js';
 
 export interface DataTypeServiceDeps {
   readonly kv: KvService;
@@ -110,7 +110,7 @@ export class DataTypeService {
     let next: DataType;
     let value: Uint8Array;
     try {
-      next = applyOperation(state, op, dot, this.deps.nowMs(), this.deps.limits);
+      next = applyOperation(state, dtPlantedBugs.removeUnseen ? withoutContexts(op) : op, dot, this.deps.nowMs(), this.deps.limits);
       value = encodeDataType(next, this.deps.limits);
     } catch (error) {
       throw asKvError(error);
@@ -124,4 +124,11 @@ export class DataTypeService {
     this.actors.written(key, dot);
     return next;
   }
+}
+
+/** The planted `removeUnseen` bug: the operation's (and its fields') observed contexts dropped. */
+function withoutContexts(op: Operation): Operation {
+  if (op.kind === 'map') return { kind: 'map', update: op.update.map(([name, field]) => [name, withoutContexts(field)] as const), remove: op.remove };
+  if (op.kind === 'set' || op.kind === 'remove') return { ...op, context: undefined } as Operation;
+  return op;
 }
