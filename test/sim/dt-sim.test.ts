@@ -36,6 +36,7 @@ t.test(`${SEEDS} seeds under the full nemesis: data types keep every acknowledge
   t.ok(tally.counts.unknown > 0, `some operations ended unknown (${tally.counts.unknown})`);
   t.ok(tally.counts.removesChecked >= SEEDS, `acknowledged removals of seen elements checked (${tally.counts.removesChecked})`);
   t.ok(tally.counts.blindRemoves > 0, `acknowledged removals of unseen elements checked (${tally.counts.blindRemoves})`);
+  t.ok(tally.siblingsMax <= 1, `each replica stores one data-type sibling per key after the heal, joined by Store.merge (at most ${tally.siblingsMax})`);
   for (const kind of ['crash', 'pause', 'partition', 'loss']) t.ok((tally.faults[kind] ?? 0) > 0, `fault "${kind}" injected (${tally.faults[kind] ?? 0})`);
 });
 
