@@ -36,3 +36,4 @@ export type { SimExtraWorkload, SimWorkloadEnv, SimWorkloadFactory } from './sim
 export { DtWorkload, DT_KEYS, DT_FIELDS, type DtHistoryEvent, type DtFinalKey, type DtOutcome } from './sim-dt-workload.js';
 export { checkDt, type DtVerdict } from './sim-dt-check.js';
 export { dtPlantedBugs } from '../replication/dt-actors.js';
+export { ListWorkload, LIST_PREFIX } from './sim-list-workload.js';
