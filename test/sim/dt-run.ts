@@ -53,7 +53,7 @@ export function describeDt(outcome: DtSeedOutcome, withTrace = !outcome.ok): str
 export class DtTally {
   seeds = 0;
   operations = 0;
-  readonly counts = { acknowledged: 0, failed: 0, unknown: 0, addsChecked: 0, removesChecked: 0, blindRemoves: 0 };
+  readonly counts = { acknowledged: 0, failed: 0, unknown: 0, addsChecked: 0, removesChecked: 0, notRemoved: 0, blindRemoves: 0 };
   readonly faults: Record<string, number> = {};
   siblingsMax = 0;
   readonly listing = { pages: 0, listings: 0, finalKeys: 0, violations: 0 };
@@ -64,7 +64,7 @@ export class DtTally {
     this.listing.violations += list.violations.length;
     this.seeds++;
     this.operations += dt.operations;
-    for (const key of ['acknowledged', 'failed', 'unknown', 'addsChecked', 'removesChecked'] as const) this.counts[key] += verdict.counts[key];
+    for (const key of ['acknowledged', 'failed', 'unknown', 'addsChecked', 'removesChecked', 'notRemoved'] as const) this.counts[key] += verdict.counts[key];
     this.counts.blindRemoves += dt.history.filter((e) => e.kind === 'remove' && !e.seen && e.outcome === 'acknowledged').length;
     for (const [kind, count] of Object.entries(result.stats.faults)) this.faults[kind] = (this.faults[kind] ?? 0) + count;
     for (const state of dt.final.values()) this.siblingsMax = Math.max(this.siblingsMax, ...state.siblings);

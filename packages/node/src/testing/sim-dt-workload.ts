@@ -149,7 +149,9 @@ export class DtWorkload implements SimExtraWorkload {
     if (read.status !== 200 && read.status !== 404) return;
     const seen = elementsOf(read.value, field);
     const unseen = this.history.filter((e) => e.kind === 'add' && e.key === key && e.field === field && e.outcome === 'acknowledged' && !seen.includes(e.element));
-    const blind = this.env.random() < 0.3 && unseen.length > 0;
+    // Without a context (the read found nothing) a removal removes what the node's own read
+    // holds (docs/datatypes.md), so an element the client did not see is removed only with one.
+    const blind = this.env.random() < 0.3 && unseen.length > 0 && read.context !== undefined;
     if (!blind && seen.length === 0) return;
     const element = blind ? (this.pick(unseen) as { element: string }).element : this.pick(seen);
     const op = { remove: [element], ...(read.context === undefined ? {} : { context: read.context }) };
