@@ -31,6 +31,7 @@ export function dtRoutes(app: Hono, deps: ClientDeps): void {
     random: deps.random,
     actorKeysMax: ACTOR_KEYS_MAX,
     queuedPerKeyMax: QUEUED_PER_KEY_MAX,
+    n: deps.n,
   });
   const keyOf = (c: Context) => parseKey(c.req.url, '/dt/', deps.keyBytesMax);
   const timeoutOf = (c: Context) => parseTimeout(c.req.query('timeout_ms'), deps.requestTimeoutMsDefault, deps.requestTimeoutMsMax);
