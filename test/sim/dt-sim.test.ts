@@ -19,8 +19,9 @@ const FIRST = Number(process.env.SIM_DT_FIRST_SEED ?? 1);
 const PLANTED_SEEDS = 40;
 const FAILURES_SHOWN = 3;
 
-// A seed takes about 0.1-0.3 s on a quiet machine and several seconds on a busy one.
-t.setTimeout(Math.max(120_000, SEEDS * 6_000));
+// A seed takes about a tenth of a second on a quiet machine and up to 6 s on one shared by five
+// engineers; the file limit (.taprc, 120 s) is raised so a busy host does not cut the run short.
+t.setTimeout(Math.max(600_000, SEEDS * 6_000));
 
 t.test(`${SEEDS} seeds under the full nemesis: data types keep every acknowledged update and converge; listings hold every live key once`, async (t) => {
   const tally = new DtTally();
