@@ -10,6 +10,7 @@ import { rmSync, statSync } from 'node:fs';
 import { checkSnapshotFile, type SnapshotFile, type Store } from '@ringkv/node';
 import { contextOf, update, type VersionedObject, type VersioningLimits } from '@ringkv/node/testing';
 import { RING_SPACE, ringPosition } from '@ringkv/protocol';
+import { applyOperation, DATA_TYPE_CONTENT_TYPE, decodeDataType, defaultDataTypeLimits, encodeDataType, valueOf, type DataType, type Operation } from '@ringkv/protocol';
 
 export type MakeStore = (t: Test) => Promise<Store> | Store;
 
@@ -399,5 +400,47 @@ export function storeContract(t: Test, name: string, makeStore: MakeStore): Prom
       t.equal(records.ballotMark(), 2_000, 'the mark never goes back');
       t.equal(store.get('claim'), undefined, 'records are not causal objects');
     });
+
+    // Issue 15: a data-type key is merged by its type's join (core/dt-merge.ts), never kept as siblings.
+    t.test('merge: concurrent data-type versions of one kind become one joined sibling, in any order; other kinds stay siblings', async (t) => {
+      const [ab, ba] = [await fresh(t), await fresh(t)];
+      const x = dtWritten(undefined, { kind: 'counter', increment: 3 }, 'actorX', 'node-a', 10);
+      const y = dtWritten(undefined, { kind: 'counter', increment: 4 }, 'actorY', 'node-b', 11);
+      await ab.merge('c', x.object, limits);
+      await ab.merge('c', y.object, limits);
+      await ba.merge('c', y.object, limits);
+      await ba.merge('c', x.object, limits);
+      const held = ab.get('c')!;
+      t.equal(held.siblings.length, 1, 'one sibling, not two');
+      t.equal(held.siblings[0]!.contentType, DATA_TYPE_CONTENT_TYPE);
+      t.equal(valueOf(decodeDataType(held.siblings[0]!.value, defaultDataTypeLimits)), 7, 'the join holds both increments');
+      t.ok(['node-a', 'node-b'].every((id) => held.clock.some((e) => e.id === id && e.counter >= 1)), 'its clock covers both versions\' dots');
+      t.strictSame(plain(ba.get('c')), plain(held), 'merged in the other order: the same object');
+      const commits = ab.stats().commits;
+      await ab.merge('c', x.object, limits);
+      await ab.merge('c', held, limits);
+      t.equal(ab.stats().commits, commits, 'merging a joined version again (or one it holds) writes nothing');
+      // A removal a version made stays made: the join is not a union.
+      const added = dtWritten(undefined, { kind: 'set', add: ['a', 'b'], remove: [] }, 'actorX', 'node-a', 20);
+      const removed = dtWritten(added.state, { kind: 'set', add: [], remove: ['a'] }, 'actorY', 'node-b', 21);
+      await ab.merge('s', removed.object, limits);
+      await ab.merge('s', added.object, limits);
+      t.same(ab.get('s')!.siblings.length, 1);
+      t.same(valueOf(decodeDataType(ab.get('s')!.siblings[0]!.value, defaultDataTypeLimits)), ['b'], 'the removed element stays removed');
+      // Two kinds under one key (or a plain value beside a data type) stay siblings: a read answers 409.
+      const set = dtWritten(undefined, { kind: 'set', add: ['z'], remove: [] }, 'actorZ', 'node-c', 30);
+      await ab.merge('c', set.object, limits);
+      t.equal(ab.get('c')!.siblings.length, 2, 'a counter and a set: two siblings');
+      await ab.merge('p', written('plain', 'node-c', 40), limits);
+      await ab.merge('p', x.object, limits);
+      t.equal(ab.get('p')!.siblings.length, 2, 'a plain value and a data type: two siblings');
+    });
   });
+}
+
+/** One data-type write: `op` applied to `state` under a dot of `actor`, stored blind by `coordinatorId`. */
+function dtWritten(state: DataType | undefined, op: Operation, actor: string, coordinatorId: string, nowMs: number): { state: DataType; object: VersionedObject } {
+  const next = applyOperation(state, op, { actor, counter: (state?.context.vv.get(actor) ?? 0) + 1 }, nowMs, defaultDataTypeLimits);
+  const value = encodeDataType(next, defaultDataTypeLimits);
+  return { state: next, object: update(undefined, { coordinatorId, context: [], deleted: false, value, contentType: DATA_TYPE_CONTENT_TYPE, nowMs }, limits) };
 }

@@ -30,6 +30,7 @@ import {
   type VersionVector,
 } from './clock.js';
 import { sameAttempts, settleRequestIds } from './request-ids.js';
+import { joinDataTypeSiblings } from './dt-merge.js';
 
 /** One version of a key. A tombstone (`deleted`) has an empty value. */
 export interface Sibling {
@@ -197,11 +198,12 @@ export function merge(a: VersionedObject, b: VersionedObject, limits: Versioning
  * timestamps), so there is nothing to write. The one decision of both; Store.merge applies it.
  * `basedOn`: the object `incoming` was computed from (the coordinator's `update` of what it
  * read); while the replica still holds exactly that object, `incoming` already holds all of it
- * and replaces it as it is.
+ * and replaces it as it is. Live data-type siblings are joined into one (core/dt-merge.ts).
  */
 export function mergeChange(current: VersionedObject | undefined, incoming: VersionedObject, limits: VersioningLimits, basedOn?: VersionedObject): VersionedObject | undefined {
-  if (current === undefined || current === basedOn) return incoming;
-  const merged = merge(current, incoming, limits);
+  // Data types are joined by their type's join, never kept as siblings (dt-merge.ts).
+  if (current === undefined || current === basedOn) return joinDataTypeSiblings(incoming);
+  const merged = joinDataTypeSiblings(merge(current, incoming, limits));
   return sameObject(merged, current) && merged.clock.every((entry, i) => entry.timestampMs === current.clock[i]!.timestampMs) ? undefined : merged;
 }
 

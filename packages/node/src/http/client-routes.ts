@@ -29,6 +29,8 @@ export interface ClientDeps {
   readonly nowMs: () => number;
   /** Compare-and-set (cas-routes.ts): requests with if_version, if_absent or consistent go there. */
   readonly cas?: CasDeps;
+  /** Randomness for the data types' fresh actors (dt-actors.ts): injected, so a simulation replays. */
+  readonly random: () => number;
 }
 
 export function clientRoutes(app: Hono, deps: ClientDeps): void {

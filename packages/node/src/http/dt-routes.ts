@@ -5,7 +5,6 @@
  * (a POST reads at `r`, then writes at `w`, both within one `timeout_ms`). Parameters and the
  * body are validated before any state is read; every failure is a coded error.
  */
-import { randomInt } from 'node:crypto';
 import type { Context, Hono } from 'hono';
 import { defaultDataTypeLimits, encodeContextToken, parseOperationText, valueOf, type DataType } from '@ringkv/protocol';
 import { KvError } from '../errors.js';
@@ -29,9 +28,10 @@ export function dtRoutes(app: Hono, deps: ClientDeps): void {
     kv: deps.kv,
     limits,
     nowMs: deps.nowMs,
-    random: () => randomInt(2 ** 47) / 2 ** 47,
+    random: deps.random,
     actorKeysMax: ACTOR_KEYS_MAX,
     queuedPerKeyMax: QUEUED_PER_KEY_MAX,
+    n: deps.n,
   });
   const keyOf = (c: Context) => parseKey(c.req.url, '/dt/', deps.keyBytesMax);
   const timeoutOf = (c: Context) => parseTimeout(c.req.query('timeout_ms'), deps.requestTimeoutMsDefault, deps.requestTimeoutMsMax);

@@ -16,7 +16,18 @@
  *
  * Pure: randomness is injected; the memory is a bounded map.
  */
-import { contains, maxCounter, type CausalContext, type Dot } from '@ringkv/protocol';
+import { contains, emptyContext, maxCounter, type CausalContext, type Dot } from '@ringkv/protocol';
+
+/**
+ * Test-only switches that plant known data-type bugs, so the cluster simulation can show that
+ * its data-type checker catches them (test/sim/dt-sim.test.ts). Nothing else sets them.
+ * `actorReuse`: a node keeps writing a key under its actor even when the state it read does not
+ * hold its last dot (and after a failed write), so it can issue a dot twice (what an actor kept
+ * across a wiped disk would do): two increments under one dot count once.
+ * `removeUnseen`: a removal ignores the client's context and removes every dot the node's read
+ * holds, so a remove also removes adds its client never saw (dt-service.ts).
+ */
+export const dtPlantedBugs = { actorReuse: false, removeUnseen: false };
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 /** Characters of a fresh actor: 72 random bits, unique with overwhelming probability. */
@@ -33,6 +44,7 @@ export class DataTypeActors {
   /** The dot of the next write of `key` on a state with `context` (undefined: nothing read). */
   next(key: string, context: CausalContext | undefined): Dot {
     const last = this.last.get(key);
+    if (dtPlantedBugs.actorReuse && last !== undefined) return { actor: last.actor, counter: maxCounter(context ?? emptyContext, last.actor) + 1 };
     if (last !== undefined && context !== undefined && contains(context, last)) {
       return { actor: last.actor, counter: maxCounter(context, last.actor) + 1 };
     }
@@ -50,6 +62,7 @@ export class DataTypeActors {
 
   /** The write failed or its outcome is unknown: the actor is retired for this key. */
   failed(key: string): void {
+    if (dtPlantedBugs.actorReuse) return;
     this.last.delete(key);
   }
 

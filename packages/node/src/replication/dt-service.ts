@@ -12,12 +12,14 @@
  */
 import {
   applyOperation,
+  coversContext,
   DATA_TYPE_CONTENT_TYPE,
   DataTypeError,
   decodeDataType,
   encodeDataType,
   join,
   type DataType,
+  type CausalContext,
   type DataTypeLimits,
   type Operation,
 } from '@ringkv/protocol';
@@ -25,7 +27,7 @@ import { KvError } from '../errors.js';
 import { contextOf, visibleAt, type VersionedObject } from '../core/versioned.js';
 import type { VersionVector } from '../core/clock.js';
 import type { KvService, WriteOptions } from './kv-service.js';
-import { DataTypeActors } from './dt-actors.js';
+import { DataTypeActors, dtPlantedBugs } from './dt-actors.js';
 
 export interface DataTypeServiceDeps {
   readonly kv: KvService;
@@ -36,6 +38,8 @@ export interface DataTypeServiceDeps {
   readonly actorKeysMax: number;
   /** Writes of one key that may wait behind the one in flight; past it, 503 KV_ERR_OVERLOADED. */
   readonly queuedPerKeyMax: number;
+  /** Replicas of a key: a removal whose context the read at r did not cover reads again at n. */
+  readonly n: number;
 }
 
 /** A key's data type as read: the joined state (undefined: none) and the storage context. */
@@ -101,16 +105,36 @@ export class DataTypeService {
     return run;
   }
 
+  /**
+   * The state an operation applies to. A removal removes only the dots both its context and
+   * this state hold, so when the read at r has not seen everything the client's context has
+   * (a replica that missed an add the client's read saw: r + w ≤ n, sloppy quorums), it reads
+   * again at n, once, within the deadline; if that read fails, the first one stands (what the
+   * removal then leaves is documented: docs/datatypes.md, "Consistency").
+   */
+  private async readCovering(key: string, op: Operation, r: number, deadline: number): Promise<DataTypeRead> {
+    const first = await this.read(key, { r, timeoutMs: deadline - this.deps.nowMs() });
+    const observed = observedContexts(op);
+    if (r >= this.deps.n || observed.length === 0 || observed.every((c) => first.state !== undefined && coversContext(first.state.context, c))) return first;
+    const timeoutMs = deadline - this.deps.nowMs();
+    if (timeoutMs < 1) return first;
+    try {
+      return await this.read(key, { r: this.deps.n, timeoutMs });
+    } catch {
+      return first;
+    }
+  }
+
   private async updateNow(key: string, op: Operation, options: WriteOptions & { r: number }): Promise<DataType> {
     const deadline = this.deps.nowMs() + options.timeoutMs;
-    const { state, storageContext } = await this.read(key, { r: options.r, timeoutMs: options.timeoutMs });
+    const { state, storageContext } = await this.readCovering(key, op, options.r, deadline);
     const timeoutMs = deadline - this.deps.nowMs();
     if (timeoutMs < 1) throw new KvError('KV_ERR_TIMEOUT', `the read took the whole timeout_ms (${options.timeoutMs}); nothing was written`, { timeoutMs: options.timeoutMs });
     const dot = this.actors.next(key, state?.context);
     let next: DataType;
     let value: Uint8Array;
     try {
-      next = applyOperation(state, op, dot, this.deps.nowMs(), this.deps.limits);
+      next = applyOperation(state, dtPlantedBugs.removeUnseen ? withoutContexts(op) : op, dot, this.deps.nowMs(), this.deps.limits);
       value = encodeDataType(next, this.deps.limits);
     } catch (error) {
       throw asKvError(error);
@@ -124,4 +148,17 @@ export class DataTypeService {
     this.actors.written(key, dot);
     return next;
   }
+}
+
+/** The planted `removeUnseen` bug: the operation's (and its fields') observed contexts dropped. */
+function withoutContexts(op: Operation): Operation {
+  if (op.kind === 'map') return { kind: 'map', update: op.update.map(([name, field]) => [name, withoutContexts(field)] as const), remove: op.remove };
+  if (op.kind === 'set' || op.kind === 'remove') return { ...op, context: undefined } as Operation;
+  return op;
+}
+
+/** The contexts an operation removes under (its own and its fields'), at most one per level. */
+function observedContexts(op: Operation): CausalContext[] {
+  const own = (op.kind === 'set' || op.kind === 'map' || op.kind === 'remove') && op.context !== undefined ? [op.context] : [];
+  return op.kind === 'map' ? [...own, ...op.update.flatMap(([, field]) => observedContexts(field))] : own;
 }

@@ -59,6 +59,8 @@ export interface EdgeDeps {
   readonly isDraining: () => boolean;
   /** Parked watches of keys (replication/key-watch.ts). */
   readonly watch: KeyWatchService;
+  /** The node's one source of randomness (root/assemble.ts picks it). */
+  readonly random: () => number;
 }
 
 /** Encodes and decodes signed contexts with the keyring's current keys. */
@@ -172,7 +174,7 @@ function appOf(
     deps.requestWindow.record(op, status, seconds);
   };
   return createApp({
-    client: { ...config, kv: coordinator, contexts: built.contexts, observe, nowMs, cas: replication.cas },
+    client: { ...config, kv: coordinator, contexts: built.contexts, observe, nowMs, cas: replication.cas, random: deps.random },
     dashboard: built.dashboard,
     admin: { n: config.n, keyBytesMax: config.keyBytesMax, store, membership, ring: () => replication.ringView.ring(), status: built.status, encodeContext: encode, registry: metrics.registry, antiEntropy: replication.antiEntropy, transfer: replication.transfer, nowMs, ...(parts.membershipControl ? { control: parts.membershipControl } : {}) },
     internal: {

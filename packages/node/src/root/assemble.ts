@@ -73,6 +73,7 @@ export function assemble(config: NodeConfig, url: string, parts: NodeParts, logg
     isStopping: () => stopping,
     isDraining: () => draining,
     watch,
+    random,
   });
   const stopEdge = () => {
     stopping = true;

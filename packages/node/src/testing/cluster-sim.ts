@@ -34,6 +34,7 @@ import { Nemesis } from './sim-nemesis.js';
 import { SimNetwork, type NetworkOptions } from './sim-network.js';
 import { SimNode } from './sim-node.js';
 import { SetWorkload, type SimHistoryEvent } from './sim-workload.js';
+import type { SimExtraWorkload, SimWorkloadFactory } from './sim-workload-hook.js';
 
 export interface ClusterSimOptions {
   readonly seed: number;
@@ -44,6 +45,8 @@ export interface ClusterSimOptions {
   readonly clients?: number;
   /** Trace lines kept for the report. */
   readonly traceLines?: number;
+  /** Workloads run beside the set workload (sim-workload-hook.ts; the data types: sim-dt-workload.ts). */
+  readonly workloads?: readonly SimWorkloadFactory[];
 }
 
 export interface SimFinalKey {
@@ -147,6 +150,7 @@ export class ClusterSim {
   private readonly problems: string[] = [];
   private readonly reapPhase: boolean;
   private readonly zombieReturns: boolean;
+  private readonly extra: SimExtraWorkload[];
 
   constructor(private readonly options: ClusterSimOptions) {
     this.random = seededRandom(options.seed);
@@ -185,6 +189,8 @@ export class ClusterSim {
     // Drawn up front so the rest of the run does not shift with them.
     this.reapPhase = this.random() < 0.3;
     this.zombieReturns = this.random() < 0.7;
+    const env = { clock: this.clock, client: this.client, random: this.random, reachable: up, anchor: () => this.anchor, members: () => this.members(), n: this.n, trace: note };
+    this.extra = (options.workloads ?? []).map((make) => make(env));
   }
 
   /** A new node with the next id and an empty disk (not started); undefined past NODES_MAX. */
@@ -230,7 +236,8 @@ export class ClusterSim {
     this.detector.start();
     this.ring.start();
     this.nemesis.start(untilMs);
-    if ((await this.drive(this.workload.run(untilMs), 60_000)) === undefined) this.problems.push('the workload did not finish');
+    const work = this.extra.length === 0 ? this.workload.run(untilMs) : Promise.all([this.workload.run(untilMs), ...this.extra.map((w) => w.run(untilMs))]).then(() => undefined);
+    if ((await this.drive(work, 60_000)) === undefined) this.problems.push('the workload did not finish');
     await this.heal();
     this.trace.add(this.clock.nowMs, 'quiet phase: delete the tombstone key and one set key');
     for (const key of [TOMB, this.keys[0]!]) {
@@ -244,6 +251,10 @@ export class ClusterSim {
     this.trace.add(this.clock.nowMs, 'final reads at R = N');
     const final = await this.finalState([...this.keys, TOMB]);
     this.problems.push(...this.workload.unexpected);
+    for (const w of this.extra) {
+      if ((await this.drive(w.finish(), 60_000)) === undefined) this.problems.push('a workload\'s final reads did not finish');
+      this.problems.push(...w.problems);
+    }
     return this.result(final);
   }
 

@@ -32,3 +32,8 @@ export { StreamAcceptor, type AcceptorStats } from '../transport/stream-acceptor
 export { StreamTransport } from '../transport/stream-transport.js';
 export { HttpTransport } from '../transport/http-transport.js';
 export type { PeerHandler } from '../transport/transport.js';
+export type { SimExtraWorkload, SimWorkloadEnv, SimWorkloadFactory } from './sim-workload-hook.js';
+export { DtWorkload, DT_KEYS, DT_FIELDS, type DtHistoryEvent, type DtFinalKey, type DtOutcome } from './sim-dt-workload.js';
+export { checkDt, type DtVerdict } from './sim-dt-check.js';
+export { dtPlantedBugs } from '../replication/dt-actors.js';
+export { ListWorkload, LIST_PREFIX } from './sim-list-workload.js';

@@ -37,7 +37,7 @@ export class SimClient {
   ) {}
 
   /** Sends `method path` (its query string without timeout_ms, which this adds) to `node`. */
-  request(node: SimNode, method: 'GET' | 'PUT' | 'DELETE', query: string, timeoutMs: number, body?: string, context?: string): Promise<Reply> {
+  request(node: SimNode, method: 'GET' | 'PUT' | 'DELETE' | 'POST', query: string, timeoutMs: number, body?: string, context?: string): Promise<Reply> {
     const path = `${query}&timeout_ms=${timeoutMs}`;
     return new Promise((resolve) => {
       let settled = false;

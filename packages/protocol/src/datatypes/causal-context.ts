@@ -75,3 +75,17 @@ export function maxCounter(context: CausalContext, actor: string): number {
 export function contextSize(context: CausalContext): number {
   return context.vv.size + context.cloud.size;
 }
+
+/**
+ * True when `b` has seen every dot `a` has. Bounded whatever `a` claims: a gap of `a`'s vector
+ * above `b`'s can only be covered by `b`'s cloud, so a gap wider than that cloud is not covered.
+ */
+export function coversContext(b: CausalContext, a: CausalContext): boolean {
+  for (const [actor, counter] of a.vv) {
+    const seen = b.vv.get(actor) ?? 0;
+    if (counter - seen > b.cloud.size) return false;
+    for (let k = seen + 1; k <= counter; k++) if (!b.cloud.has(dotKey({ actor, counter: k }))) return false;
+  }
+  for (const dot of a.cloud.values()) if (!contains(b, dot)) return false;
+  return true;
+}

@@ -5,6 +5,7 @@ import fc from 'fast-check';
 import {
   applyOperation,
   contains,
+  coversContext,
   decodeContextToken,
   decodeDataType,
   defaultDataTypeLimits as limits,
@@ -303,4 +304,16 @@ t.test('fuzz: any JSON as an operation, a stored state or a context is parsed or
   fc.assert(fc.property(fc.oneof(json, state), (raw) => coded(() => decodeDataType(Buffer.from(JSON.stringify(raw) ?? ''), limits), ['KV_ERR_DT_TYPE_MISMATCH'])), { numRuns: 1000 });
   fc.assert(fc.property(fc.oneof(json, fc.record({ vv: json, cloud: json })), (raw) => coded(() => decodeContextToken(Buffer.from(JSON.stringify(raw) ?? '').toString('base64url'), limits), ['KV_ERR_BAD_CONTEXT'])), { numRuns: 1000 });
   t.pass('3,000 inputs');
+});
+
+t.test('coversContext: every dot of the one in the other, vector and cloud; a huge claimed gap is not covered', async (t) => {
+  const ctx = (vv: Array<[string, number]>, cloud: Array<[string, number]> = []): CausalContext => ({ vv: new Map(vv), cloud: new Map(cloud.map(([actor, counter]) => [`${actor}\u0000${counter}`, { actor, counter }])) });
+  t.ok(coversContext(ctx([['a', 3]]), ctx([['a', 2]])));
+  t.notOk(coversContext(ctx([['a', 1]]), ctx([['a', 2]])));
+  t.ok(coversContext(ctx([['a', 1]], [['a', 2]]), ctx([['a', 2]])), 'the gap held by the cloud');
+  t.notOk(coversContext(ctx([['a', 1]], [['a', 3]]), ctx([['a', 3]])), 'a dot of the gap missing');
+  t.ok(coversContext(ctx([['a', 5]]), ctx([], [['a', 4]])), 'a cloud dot under the vector');
+  t.notOk(coversContext(ctx([['b', 5]]), ctx([], [['a', 4]])));
+  t.notOk(coversContext(ctx([['a', 1]]), ctx([['a', Number.MAX_SAFE_INTEGER]])), 'no loop over a claimed counter of 2^53');
+  t.ok(coversContext(ctx([]), ctx([])));
 });
