@@ -30,7 +30,16 @@ export type PaxosMessage<V> =
    */
   | { readonly kind: 'nack'; readonly key: string; readonly ballot: Ballot; readonly reason: 'ballot' | 'layout'; readonly promised: Ballot; readonly layoutMin: number }
   /** After an accept quorum: `state` is chosen at `ballot` (no reply; lost commits are harmless). */
-  | { readonly kind: 'commit'; readonly key: string; readonly ballot: Ballot; readonly layout: number; readonly state: RegisterState<V> };
+  | { readonly kind: 'commit'; readonly key: string; readonly ballot: Ballot; readonly layout: number; readonly state: RegisterState<V> }
+  /**
+   * From a replica that must learn the key before it may answer at `layout` (docs/cas.md
+   * "Membership changes"): send me your record. Refused (a layout nack) by a replica whose
+   * ring is another; answering it fences the old layout off, as a promise fences lower ballots.
+   * `ballot` is the zero ballot.
+   */
+  | { readonly kind: 'learn'; readonly key: string; readonly ballot: Ballot; readonly layout: number }
+  /** The answer to `learn`: the replica's record as it stands (empty parts when it has none). */
+  | { readonly kind: 'record'; readonly key: string; readonly ballot: Ballot; readonly promised: Ballot; readonly accepted: BallotedState<V> | undefined; readonly committed: BallotedState<V> | undefined };
 
 /** A message and the node it goes to. */
 export interface Outgoing<V> {

@@ -5,9 +5,21 @@
  * effect demands it ("Paxos Made Simple" §2.3: an acceptor remembers what it promised and
  * accepted across failures). Messages for one key are applied one after another, each reading
  * the record the previous one left, so no reply ever reflects a record not yet durable.
+ *
+ * Membership changes (docs/cas.md "Membership changes"), once a LayoutGuard is attached: a
+ * message from a proposer whose ring differs from this replica's is refused (a layout nack),
+ * and a key whose record was not learned or written at this replica's current generation is
+ * first learned from EVERY other member of its ring, each answering only if it is at the same
+ * layout; until that succeeds this replica does not answer for the key (its proposer counts it
+ * as unreachable). A `learn` is served outside the per-key order, so two replicas learning one
+ * key at once do not wait for each other.
  */
 import { KvError } from '../errors.js';
-import { EMPTY_ACCEPTOR_RECORD, stepAcceptor } from '../consensus/acceptor.js';
+import { EMPTY_ACCEPTOR_RECORD, stepAcceptor, type AcceptorRecord } from '../consensus/acceptor.js';
+import { ZERO_BALLOT } from '../consensus/ballot.js';
+import { joinLearned, type LearnedRecord } from '../consensus/learn.js';
+import type { LayoutMark } from '../storage/acceptor-records.js';
+import type { LayoutGuard } from './cas-layout.js';
 import type { CasValue } from '../consensus/cas-value.js';
 import type { PaxosMessage } from '../consensus/messages.js';
 import type { AcceptorRecordStore } from '../storage/acceptor-records.js';
@@ -19,11 +31,24 @@ export class CasAcceptorService {
   /** Per key, the end of the chain of messages being applied. */
   private readonly tails = new Map<string, Promise<unknown>>();
   private stepsCount = 0;
+  private learnedCount = 0;
+  private guard: LayoutGuard | undefined;
+  /** Keys being learned now (at most keysInFlightMax). */
+  private readonly learning = new Map<string, Promise<void>>();
 
   constructor(private readonly records: AcceptorRecordStore, private readonly keysInFlightMax = CAS_KEYS_IN_FLIGHT_MAX) {}
 
+  /**
+   * From now on rounds are fenced by layout and keys learned after a change of ring (the module
+   * comment). Without it (unit tests of the bare acceptor) every message is stepped as sent.
+   */
+  attachLayout(guard: LayoutGuard): void {
+    this.guard = guard;
+  }
+
   /** Applies a prepare, accept or commit; resolves with the reply (none for a commit) once durable. */
   step(message: PaxosMessage<CasValue>): Promise<PaxosMessage<CasValue> | undefined> {
+    if (message.kind === 'learn') return this.serveLearn(message);
     if (message.kind !== 'prepare' && message.kind !== 'accept' && message.kind !== 'commit') {
       return Promise.reject(new KvError('KV_ERR_BAD_REQUEST', `a ${message.kind} is a reply, not a request to an acceptor`));
     }
@@ -32,7 +57,79 @@ export class CasAcceptorService {
     if (previous === undefined && this.tails.size >= this.keysInFlightMax) {
       return Promise.reject(new KvError('KV_ERR_OVERLOADED', `${this.keysInFlightMax} compare-and-set keys are being written on this replica; retry`));
     }
-    const run = (previous ?? Promise.resolve()).then(() => this.apply(message));
+    return this.inOrder(key, () => this.apply(message));
+  }
+
+  /** Messages applied so far (metrics, tests). */
+  get steps(): number {
+    return this.stepsCount;
+  }
+
+  /** Keys learned from the ring after a change of layout, so far (metrics, tests). */
+  get learned(): number {
+    return this.learnedCount;
+  }
+
+  private async apply(message: PaxosMessage<CasValue> & { kind: 'prepare' | 'accept' | 'commit' }): Promise<PaxosMessage<CasValue> | undefined> {
+    const record = this.records.get(message.key) ?? EMPTY_ACCEPTOR_RECORD;
+    let stepped = message;
+    if (this.guard !== undefined) {
+      const mark = await this.guard.current();
+      if (message.layout !== mark.digest) return message.kind === 'commit' ? undefined : layoutNack(message, record, mark);
+      if (record.layoutMin !== mark.generation) {
+        // Learning waits for every other member of the ring, so it runs beside the message,
+        // not in the key's order: a peer's answer may sit in a batch behind its own messages
+        // for this key, which may wait for this replica's answer to ITS learn. The proposer
+        // counts this refusal as unreachable and tries again after its backoff. A lost commit
+        // is harmless, so a commit does not start a learn.
+        if (message.kind !== 'commit') this.startLearning(this.guard, message.key, mark);
+        if (message.kind === 'commit') return undefined;
+        throw new KvError('KV_ERR_QUORUM_UNMET', 'this replica is learning the key after a change of ring; retry', { key: message.key });
+      }
+      // The fence is by digest above; the core's layout number is this replica's generation.
+      stepped = { ...message, layout: mark.generation };
+    }
+    const { persist, reply } = stepAcceptor(record, stepped);
+    if (persist !== undefined) await this.records.put(message.key, persist);
+    this.stepsCount++;
+    return reply;
+  }
+
+  /** Learns `key` at `mark` unless a learn of it is under way; failures are dropped (the next message starts another). */
+  private startLearning(guard: LayoutGuard, key: string, mark: LayoutMark): void {
+    if (this.learning.has(key) || this.learning.size >= this.keysInFlightMax) return;
+    const done = this.learn(guard, key, mark).catch(() => undefined).finally(() => this.learning.delete(key));
+    this.learning.set(key, done);
+  }
+
+  /**
+   * Learns `key` from every other member of the ring at `mark`: their records joined with
+   * this one's (consensus/learn.ts), written in the key's order and durable before any round
+   * is answered from it. Any member that does not answer at this layout leaves the key
+   * unlearned (KV_ERR_QUORUM_UNMET).
+   */
+  private async learn(guard: LayoutGuard, key: string, mark: LayoutMark): Promise<void> {
+    const peers = guard.peers();
+    const message: PaxosMessage<CasValue> = { kind: 'learn', key, ballot: ZERO_BALLOT, layout: mark.digest };
+    const answers = await Promise.all(peers.map((peer) => guard.ask(peer, message)));
+    const learned: LearnedRecord<CasValue>[] = [];
+    const missing = peers.filter((_, i) => answers[i]?.kind !== 'record');
+    if (missing.length > 0) {
+      throw new KvError('KV_ERR_QUORUM_UNMET', `this replica answers for the key only once it learned it from every member of its ring; ${missing.join(', ')} did not answer at this layout`, { missing: missing.join(',') });
+    }
+    for (const answer of answers) if (answer?.kind === 'record') learned.push(answer);
+    await this.inOrder(key, async () => {
+      const record = this.records.get(key) ?? EMPTY_ACCEPTOR_RECORD;
+      if ((await guard.current()).generation !== mark.generation || record.layoutMin === mark.generation) return;
+      await this.records.put(key, joinLearned(record, learned, mark.generation));
+      this.learnedCount++;
+    });
+  }
+
+  /** Runs `work` after every message of `key` before it, and before any after it. */
+  private inOrder<T>(key: string, work: () => Promise<T>): Promise<T> {
+    const previous = this.tails.get(key);
+    const run = (previous ?? Promise.resolve()).then(work);
     const tail = run.then(() => undefined, () => undefined);
     this.tails.set(key, tail);
     void tail.then(() => {
@@ -41,16 +138,17 @@ export class CasAcceptorService {
     return run;
   }
 
-  /** Messages applied so far (metrics, tests). */
-  get steps(): number {
-    return this.stepsCount;
-  }
-
-  private async apply(message: PaxosMessage<CasValue>): Promise<PaxosMessage<CasValue> | undefined> {
+  /** Another replica learns the key: this one's record as it stands, if the rings agree. */
+  private async serveLearn(message: PaxosMessage<CasValue> & { kind: 'learn' }): Promise<PaxosMessage<CasValue>> {
     const record = this.records.get(message.key) ?? EMPTY_ACCEPTOR_RECORD;
-    const { persist, reply } = stepAcceptor(record, message);
-    if (persist !== undefined) await this.records.put(message.key, persist);
-    this.stepsCount++;
-    return reply;
+    if (this.guard === undefined) return { kind: 'nack', key: message.key, ballot: message.ballot, reason: 'layout', promised: record.promised, layoutMin: 0 };
+    // Durable before the answer: from here on this replica refuses every other layout's rounds.
+    const mark = await this.guard.current();
+    if (message.layout !== mark.digest) return layoutNack(message, record, mark);
+    return { kind: 'record', key: message.key, ballot: ZERO_BALLOT, promised: record.promised, accepted: record.accepted, committed: record.committed };
   }
+}
+
+function layoutNack(message: { key: string; ballot: PaxosMessage<CasValue>['ballot'] }, record: AcceptorRecord<CasValue>, mark: LayoutMark): PaxosMessage<CasValue> {
+  return { kind: 'nack', key: message.key, ballot: message.ballot, reason: 'layout', promised: record.promised, layoutMin: mark.digest };
 }

@@ -15,6 +15,7 @@ import { Coordinator } from '../replication/coordinator.js';
 import { PeerHealth } from '../replication/peer-health.js';
 import { ReplicaService } from '../replication/replica-service.js';
 import { CasCoordinator } from '../replication/cas-coordinator.js';
+import { CasLayout } from '../replication/cas-layout.js';
 import { HintedHandoff } from '../replication/hinted-handoff.js';
 import { AntiEntropy, type ExchangeReport } from '../replication/anti-entropy.js';
 import { RateLimiter } from '../replication/rate-limiter.js';
@@ -89,7 +90,11 @@ function buildCoordinator(deps: ReplicationDeps) {
 /** Compare-and-set (docs/cas.md): the proposer side, and request ids for writes that came without one. */
 function buildCas(deps: ReplicationDeps, ringView: RingView, replica: ReplicaService) {
   const { config, membership, random } = deps;
+  // Rounds fenced by the ring's digest; keys learned from the ring after it changes (docs/cas.md).
+  const layout = new CasLayout({ selfId: config.nodeId, ring: () => ringView.ring(), records: deps.store.acceptorRecords, member: (id) => membership.member(id), transport: deps.transport });
+  replica.cas.attachLayout(layout);
   const coordinator = new CasCoordinator({
+    layout: () => layout.digest(),
     selfId: config.nodeId,
     preferenceList: (key) => ringView.preferenceList(key),
     member: (id) => membership.member(id),

@@ -20,12 +20,26 @@ export interface AcceptorRecordStore {
   putBallotMark(mark: number): Promise<void>;
   /** Keys with a record (for metrics and tests). */
   count(): number;
+  /**
+   * The layout this replica last took part in (replication/cas-layout.ts): its ring's digest
+   * and a generation bumped at every change of ring; { 0, 0 } on a fresh or wiped node.
+   */
+  layoutMark(): LayoutMark;
+  /** Persists the layout mark; resolves once durable. */
+  putLayoutMark(mark: LayoutMark): Promise<void>;
+}
+
+/** A ring digest and this replica's generation for it (docs/cas.md "Membership changes"). */
+export interface LayoutMark {
+  readonly digest: number;
+  readonly generation: number;
 }
 
 /** The in-memory twin: nothing outlives the process, so "durable" is "stored". */
 export class MemoryAcceptorRecords implements AcceptorRecordStore {
   private readonly records = new Map<string, AcceptorRecord<CasValue>>();
   private mark = 0;
+  private layout: LayoutMark = { digest: 0, generation: 0 };
 
   get(key: string): AcceptorRecord<CasValue> | undefined {
     return this.records.get(key);
@@ -47,5 +61,14 @@ export class MemoryAcceptorRecords implements AcceptorRecordStore {
 
   count(): number {
     return this.records.size;
+  }
+
+  layoutMark(): LayoutMark {
+    return this.layout;
+  }
+
+  putLayoutMark(mark: LayoutMark): Promise<void> {
+    this.layout = { ...mark };
+    return Promise.resolve();
   }
 }

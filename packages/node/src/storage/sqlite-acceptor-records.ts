@@ -12,10 +12,11 @@ import { DecodeError } from '../core/bytes.js';
 import type { AcceptorRecord } from '../consensus/acceptor.js';
 import type { CasValue } from '../consensus/cas-value.js';
 import { decodeAcceptorRecord, encodeAcceptorRecord } from '../consensus/codec.js';
-import type { AcceptorRecordStore } from './acceptor-records.js';
+import type { AcceptorRecordStore, LayoutMark } from './acceptor-records.js';
 import { storageError } from './storage-error.js';
 
 const MARK_NAME = 'paxos_ballot_mark';
+const LAYOUT_NAME = 'paxos_layout';
 
 export class SqliteAcceptorRecords implements AcceptorRecordStore {
   private readonly select: Database.Statement<[string], { record: Buffer }>;
@@ -66,6 +67,18 @@ export class SqliteAcceptorRecords implements AcceptorRecordStore {
 
   count(): number {
     return this.countRows.get()!.n;
+  }
+
+  layoutMark(): LayoutMark {
+    const value = this.selectMark.get(LAYOUT_NAME)?.value;
+    if (value === undefined) return { digest: 0, generation: 0 };
+    const [digest, generation] = value.split(':').map(Number);
+    if (!Number.isSafeInteger(digest) || !Number.isSafeInteger(generation) || digest! < 0 || generation! < 0) throw new KvError('KV_ERR_STORAGE_CORRUPT', `the stored compare-and-set layout ${value} is not a digest and a generation`);
+    return { digest: digest!, generation: generation! };
+  }
+
+  putLayoutMark(mark: LayoutMark): Promise<void> {
+    return this.write(() => this.upsertMark.run(LAYOUT_NAME, `${mark.digest}:${mark.generation}`), 'writing the compare-and-set layout');
   }
 
   private write(run: () => void, what: string): Promise<void> {

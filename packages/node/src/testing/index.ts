@@ -32,3 +32,4 @@ export { StreamAcceptor, type AcceptorStats } from '../transport/stream-acceptor
 export { StreamTransport } from '../transport/stream-transport.js';
 export { HttpTransport } from '../transport/http-transport.js';
 export type { PeerHandler } from '../transport/transport.js';
+export { layoutDigestOf } from '../replication/cas-layout.js';
