@@ -92,7 +92,7 @@ export function decodeAcceptorRecord(bytes: Uint8Array): AcceptorRecord<CasValue
   return { promised, accepted, committed, layoutMin };
 }
 
-const MESSAGE_CODES = { prepare: 1, promise: 2, accept: 3, accepted: 4, nack: 5, commit: 6, learn: 7, record: 8 } as const;
+const MESSAGE_CODES = { prepare: 1, promise: 2, accept: 3, accepted: 4, nack: 5, commit: 6, learn: 7, record: 8, adopt: 9 } as const;
 const REASON_CODES = { ballot: 1, layout: 2 } as const;
 
 /** One Paxos message, key included. */
@@ -110,6 +110,7 @@ export function writeMessage(writer: ByteWriter, message: PaxosMessage<CasValue>
       writeBallot(writer, message.promised);
       return void writer.varint(message.layoutMin);
     case 'learn': return void writer.varint(message.layout);
+    case 'adopt':
     case 'record': writeBallot(writer, message.promised); writeBalloted(writer, message.accepted); return writeBalloted(writer, message.committed);
   }
 }
@@ -137,10 +138,11 @@ export function readMessage(reader: ByteReader): PaxosMessage<CasValue> {
       return { kind: 'nack', key, ballot, reason: reasonCode === REASON_CODES.ballot ? 'ballot' : 'layout', promised, layoutMin: reader.varint() };
     }
     case MESSAGE_CODES.learn: return { kind: 'learn', key, ballot, layout: reader.varint() };
+    case MESSAGE_CODES.adopt:
     case MESSAGE_CODES.record: {
       const promised = readBallot(reader);
       const accepted = readBalloted(reader);
-      return { kind: 'record', key, ballot, promised, accepted, committed: readBalloted(reader) };
+      return { kind: code === MESSAGE_CODES.record ? 'record' : 'adopt', key, ballot, promised, accepted, committed: readBalloted(reader) };
     }
     default: throw new DecodeError(`unknown paxos message ${code}`);
   }
@@ -149,6 +151,6 @@ export function readMessage(reader: ByteReader): PaxosMessage<CasValue> {
 /** The bytes a message's value takes, for the peer queue's in-flight bound. */
 export function messageValueBytes(message: PaxosMessage<CasValue>): number {
   if (message.kind === 'accept' || message.kind === 'commit') return message.state.value?.data.length ?? 0;
-  if (message.kind === 'promise' || message.kind === 'record') return (message.accepted?.state.value?.data.length ?? 0) + (message.committed?.state.value?.data.length ?? 0);
+  if (message.kind === 'promise' || message.kind === 'record' || message.kind === 'adopt') return (message.accepted?.state.value?.data.length ?? 0) + (message.committed?.state.value?.data.length ?? 0);
   return 0;
 }

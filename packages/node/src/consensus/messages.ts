@@ -39,7 +39,12 @@ export type PaxosMessage<V> =
    */
   | { readonly kind: 'learn'; readonly key: string; readonly ballot: Ballot; readonly layout: number }
   /** The answer to `learn`: the replica's record as it stands (empty parts when it has none). */
-  | { readonly kind: 'record'; readonly key: string; readonly ballot: Ballot; readonly promised: Ballot; readonly accepted: BallotedState<V> | undefined; readonly committed: BallotedState<V> | undefined };
+  | { readonly kind: 'record'; readonly key: string; readonly ballot: Ballot; readonly promised: Ballot; readonly accepted: BallotedState<V> | undefined; readonly committed: BallotedState<V> | undefined }
+  /**
+   * From a leaving replica to the key's owners (its handover, replication/leave.ts): join this
+   * record into yours. Answered with `accepted` at the zero ballot once durable.
+   */
+  | { readonly kind: 'adopt'; readonly key: string; readonly ballot: Ballot; readonly promised: Ballot; readonly accepted: BallotedState<V> | undefined; readonly committed: BallotedState<V> | undefined };
 
 /** A message and the node it goes to. */
 export interface Outgoing<V> {

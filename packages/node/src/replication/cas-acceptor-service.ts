@@ -24,6 +24,16 @@ import type { CasValue } from '../consensus/cas-value.js';
 import type { PaxosMessage } from '../consensus/messages.js';
 import type { AcceptorRecordStore } from '../storage/acceptor-records.js';
 
+/**
+ * Bugs a test may plant to show the simulation catches them (test/sim/cas-sim.test.ts), as
+ * core/versioned.ts's plantedBugs: answering for a key without learning it after a change of
+ * ring, and stepping rounds from any ring (no layout fence). Never set outside tests.
+ */
+export const casPlantedBugs = { answerWithoutLearning: false, ignoreLayout: false };
+
+/** Records a leaving node hands over per leave step. */
+export const HANDOVER_BATCH = 256;
+
 /** Keys with a message being applied at once; past it a message is refused (the proposer retries). */
 export const CAS_KEYS_IN_FLIGHT_MAX = 10_000;
 
@@ -33,6 +43,8 @@ export class CasAcceptorService {
   private stepsCount = 0;
   private learnedCount = 0;
   private guard: LayoutGuard | undefined;
+  /** Keys whose record this (leaving) node has handed to every owner. */
+  private readonly handedOver = new Set<string>();
   /** Keys being learned now (at most keysInFlightMax). */
   private readonly learning = new Map<string, Promise<void>>();
 
@@ -49,6 +61,7 @@ export class CasAcceptorService {
   /** Applies a prepare, accept or commit; resolves with the reply (none for a commit) once durable. */
   step(message: PaxosMessage<CasValue>): Promise<PaxosMessage<CasValue> | undefined> {
     if (message.kind === 'learn') return this.serveLearn(message);
+    if (message.kind === 'adopt') return this.inOrder(message.key, () => this.adopt(message));
     if (message.kind !== 'prepare' && message.kind !== 'accept' && message.kind !== 'commit') {
       return Promise.reject(new KvError('KV_ERR_BAD_REQUEST', `a ${message.kind} is a reply, not a request to an acceptor`));
     }
@@ -75,8 +88,8 @@ export class CasAcceptorService {
     let stepped = message;
     if (this.guard !== undefined) {
       const mark = await this.guard.current();
-      if (message.layout !== mark.digest) return message.kind === 'commit' ? undefined : layoutNack(message, record, mark);
-      if (record.layoutMin !== mark.generation) {
+      if (message.layout !== mark.digest && !casPlantedBugs.ignoreLayout) return message.kind === 'commit' ? undefined : layoutNack(message, record, mark);
+      if (record.layoutMin !== mark.generation && !casPlantedBugs.answerWithoutLearning) {
         // Learning waits for every other member of the ring, so it runs beside the message,
         // not in the key's order: a peer's answer may sit in a batch behind its own messages
         // for this key, which may wait for this replica's answer to ITS learn. The proposer
@@ -136,6 +149,41 @@ export class CasAcceptorService {
       if (this.tails.get(key) === tail) this.tails.delete(key);
     });
     return run;
+  }
+
+  /**
+   * A leaving replica's record joined into this one's (consensus/learn.ts), at this record's
+   * own generation: adopting states other acceptors accepted is always safe, and a record not
+   * learned at the current layout stays not learned.
+   */
+  private async adopt(message: PaxosMessage<CasValue> & { kind: 'adopt' }): Promise<PaxosMessage<CasValue>> {
+    const record = this.records.get(message.key) ?? EMPTY_ACCEPTOR_RECORD;
+    await this.records.put(message.key, joinLearned(record, [message], record.layoutMin));
+    return { kind: 'accepted', key: message.key, ballot: ZERO_BALLOT };
+  }
+
+  /**
+   * One step of a leave (replication/leave.ts): hands up to `batch` records not handed over yet
+   * to every owner of their key on this node's current ring (which no longer holds it). True
+   * once every record is in the hands of all its owners. This node's ring is the new one before
+   * it hands anything (guard.current), so its records no longer change: it refuses every round
+   * from another ring, and proposers on its ring do not ask it.
+   */
+  async handOverOnce(batch = HANDOVER_BATCH): Promise<boolean> {
+    const guard = this.guard;
+    if (guard === undefined) return true;
+    await guard.current();
+    const waiting = () => this.records.keys().filter((key) => !this.handedOver.has(key));
+    await Promise.all(
+      waiting().slice(0, batch).map(async (key) => {
+        const record = this.records.get(key) ?? EMPTY_ACCEPTOR_RECORD;
+        const message: PaxosMessage<CasValue> = { kind: 'adopt', key, ballot: ZERO_BALLOT, promised: record.promised, accepted: record.accepted, committed: record.committed };
+        const owners = guard.owners(key);
+        const answers = await Promise.all(owners.map((owner) => guard.ask(owner, message)));
+        if (answers.every((answer) => answer?.kind === 'accepted')) this.handedOver.add(key);
+      }),
+    );
+    return waiting().length === 0;
   }
 
   /** Another replica learns the key: this one's record as it stands, if the rings agree. */

@@ -10,8 +10,8 @@
  * answers for it.
  */
 import { createHash } from 'node:crypto';
-import type { Ring } from '@ringkv/protocol';
-import type { Member } from '../membership/membership.js';
+import { preferenceList, type Ring } from '@ringkv/protocol';
+import type { MembershipView } from '../membership/membership.js';
 import type { CasValue } from '../consensus/cas-value.js';
 import type { PaxosMessage } from '../consensus/messages.js';
 import type { AcceptorRecordStore, LayoutMark } from '../storage/acceptor-records.js';
@@ -39,8 +39,14 @@ export function ringDigest(ring: Ring): number {
 export interface LayoutGuard {
   /** The current ring's digest and this replica's generation for it, durable before it resolves. */
   current(): Promise<LayoutMark>;
-  /** The other members of the current ring: every one of them is asked when a key is learned. */
+  /**
+   * Whom a key is learned from: the other members of the current ring, and members that left
+   * and are not forgotten yet (a leaving node answers until it stops, and stops only once its
+   * records are handed over: it may hold the last copy of a state).
+   */
   peers(): string[];
+  /** The key's preference list on the current ring (where a leaving node hands a record). */
+  owners(key: string): string[];
   /** Sends `message` (a learn) to `peer`; its reply, or undefined if none came. */
   ask(peer: string, message: PaxosMessage<CasValue>): Promise<PaxosMessage<CasValue> | undefined>;
 }
@@ -49,7 +55,8 @@ export interface CasLayoutDeps {
   readonly selfId: string;
   readonly ring: () => Ring;
   readonly records: AcceptorRecordStore;
-  readonly member: (id: string) => Member | undefined;
+  readonly membership: MembershipView;
+  readonly n: number;
   readonly transport: Transport;
 }
 
@@ -83,11 +90,17 @@ export class CasLayout implements LayoutGuard {
   }
 
   peers(): string[] {
-    return this.deps.ring().nodes.filter((id) => id !== this.deps.selfId);
+    const { membership, selfId } = this.deps;
+    const left = membership.members().filter((m) => m.status === 'left' && !membership.isRemoved(m.id)).map((m) => m.id);
+    return [...new Set([...this.deps.ring().nodes, ...left])].filter((id) => id !== selfId);
+  }
+
+  owners(key: string): string[] {
+    return preferenceList(this.deps.ring(), key, this.deps.n).filter((id) => id !== this.deps.selfId);
   }
 
   async ask(peer: string, message: PaxosMessage<CasValue>): Promise<PaxosMessage<CasValue> | undefined> {
-    const member = this.deps.member(peer);
+    const member = this.deps.membership.member(peer);
     if (member === undefined) return undefined;
     try {
       const result = await this.deps.transport.replica(member, { kind: 'paxos', key: message.key, message });

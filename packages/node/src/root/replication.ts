@@ -91,7 +91,7 @@ function buildCoordinator(deps: ReplicationDeps) {
 function buildCas(deps: ReplicationDeps, ringView: RingView, replica: ReplicaService) {
   const { config, membership, random } = deps;
   // Rounds fenced by the ring's digest; keys learned from the ring after it changes (docs/cas.md).
-  const layout = new CasLayout({ selfId: config.nodeId, ring: () => ringView.ring(), records: deps.store.acceptorRecords, member: (id) => membership.member(id), transport: deps.transport });
+  const layout = new CasLayout({ selfId: config.nodeId, ring: () => ringView.ring(), records: deps.store.acceptorRecords, membership, n: config.n, transport: deps.transport });
   replica.cas.attachLayout(layout);
   const coordinator = new CasCoordinator({
     layout: () => layout.digest(),

@@ -20,6 +20,8 @@ export interface AcceptorRecordStore {
   putBallotMark(mark: number): Promise<void>;
   /** Keys with a record (for metrics and tests). */
   count(): number;
+  /** Every key with a record (a leaving node's handover; docs/cas.md). */
+  keys(): string[];
   /**
    * The layout this replica last took part in (replication/cas-layout.ts): its ring's digest
    * and a generation bumped at every change of ring; { 0, 0 } on a fresh or wiped node.
@@ -61,6 +63,10 @@ export class MemoryAcceptorRecords implements AcceptorRecordStore {
 
   count(): number {
     return this.records.size;
+  }
+
+  keys(): string[] {
+    return [...this.records.keys()];
   }
 
   layoutMark(): LayoutMark {

@@ -24,6 +24,7 @@ export class SqliteAcceptorRecords implements AcceptorRecordStore {
   private readonly selectMark: Database.Statement<[string], { value: string }>;
   private readonly upsertMark: Database.Statement<[string, string]>;
   private readonly countRows: Database.Statement<[], { n: number }>;
+  private readonly selectKeys: Database.Statement<[], { key: string }>;
 
   constructor(db: Database.Database, private readonly durable: () => Promise<void>, private readonly refused: () => Error | undefined) {
     this.select = db.prepare('SELECT record FROM paxos WHERE key = ?');
@@ -31,6 +32,7 @@ export class SqliteAcceptorRecords implements AcceptorRecordStore {
     this.selectMark = db.prepare('SELECT value FROM meta WHERE name = ?');
     this.upsertMark = db.prepare('INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value');
     this.countRows = db.prepare('SELECT count(*) AS n FROM paxos');
+    this.selectKeys = db.prepare('SELECT key FROM paxos');
   }
 
   get(key: string): AcceptorRecord<CasValue> | undefined {
@@ -67,6 +69,14 @@ export class SqliteAcceptorRecords implements AcceptorRecordStore {
 
   count(): number {
     return this.countRows.get()!.n;
+  }
+
+  keys(): string[] {
+    try {
+      return this.selectKeys.all().map((row) => row.key);
+    } catch (error) {
+      throw storageError(error, 'listing acceptor records');
+    }
   }
 
   layoutMark(): LayoutMark {

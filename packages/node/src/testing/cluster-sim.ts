@@ -34,6 +34,7 @@ import { Nemesis } from './sim-nemesis.js';
 import { SimNetwork, type NetworkOptions } from './sim-network.js';
 import { SimNode } from './sim-node.js';
 import { SetWorkload, type SimHistoryEvent } from './sim-workload.js';
+import { CasSimPart, type CasSimOutcome } from './sim-cas-part.js';
 
 export interface ClusterSimOptions {
   readonly seed: number;
@@ -44,6 +45,8 @@ export interface ClusterSimOptions {
   readonly clients?: number;
   /** Trace lines kept for the report. */
   readonly traceLines?: number;
+  /** Also run the compare-and-set workload (sim-cas-workload.ts) on these keys. */
+  readonly cas?: { readonly keys: number; readonly clients: number };
 }
 
 export interface SimFinalKey {
@@ -74,6 +77,8 @@ export interface ClusterSimResult {
   /** The last `traceLines` events, oldest first, and a hash of the whole trace (replay check). */
   readonly trace: readonly string[];
   readonly traceHash: string;
+  /** The compare-and-set workload's history and figures, when it ran (options.cas). */
+  readonly cas?: CasSimOutcome;
 }
 
 const START_MS = 1_700_000_000_000;
@@ -147,6 +152,7 @@ export class ClusterSim {
   private readonly problems: string[] = [];
   private readonly reapPhase: boolean;
   private readonly zombieReturns: boolean;
+  private readonly cas: CasSimPart | undefined;
 
   constructor(private readonly options: ClusterSimOptions) {
     this.random = seededRandom(options.seed);
@@ -185,6 +191,7 @@ export class ClusterSim {
     // Drawn up front so the rest of the run does not shift with them.
     this.reapPhase = this.random() < 0.3;
     this.zombieReturns = this.random() < 0.7;
+    this.cas = options.cas === undefined ? undefined : new CasSimPart(this.clock, this.client, this.random, up, options.cas, note);
   }
 
   /** A new node with the next id and an empty disk (not started); undefined past NODES_MAX. */
@@ -230,7 +237,7 @@ export class ClusterSim {
     this.detector.start();
     this.ring.start();
     this.nemesis.start(untilMs);
-    if ((await this.drive(this.workload.run(untilMs), 60_000)) === undefined) this.problems.push('the workload did not finish');
+    if ((await this.drive(Promise.all([this.workload.run(untilMs), this.cas?.run(untilMs)]), 60_000)) === undefined) this.problems.push('the workload did not finish');
     await this.heal();
     this.trace.add(this.clock.nowMs, 'quiet phase: delete the tombstone key and one set key');
     for (const key of [TOMB, this.keys[0]!]) {
@@ -241,6 +248,7 @@ export class ClusterSim {
     const zombie = this.nemesis.removedNode !== undefined && this.zombieReturns ? this.nemesis.removedNode : undefined;
     if (this.reapPhase || zombie !== undefined) await this.reap();
     if (zombie !== undefined) await this.raiseZombie(zombie);
+    if (this.cas !== undefined) await this.drive(this.cas.finalReads(() => this.anchor), 30_000);
     this.trace.add(this.clock.nowMs, 'final reads at R = N');
     const final = await this.finalState([...this.keys, TOMB]);
     this.problems.push(...this.workload.unexpected);
@@ -368,6 +376,7 @@ export class ClusterSim {
         detector: { ...this.detector.counts },
       },
       ...this.trace.result(),
+      ...(this.cas === undefined ? {} : { cas: this.cas.outcome() }),
     };
   }
 }

@@ -33,3 +33,4 @@ export { StreamTransport } from '../transport/stream-transport.js';
 export { HttpTransport } from '../transport/http-transport.js';
 export type { PeerHandler } from '../transport/transport.js';
 export { layoutDigestOf } from '../replication/cas-layout.js';
+export { casPlantedBugs } from '../replication/cas-acceptor-service.js';

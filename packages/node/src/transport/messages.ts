@@ -27,7 +27,7 @@ import type { PaxosMessage } from '../consensus/messages.js';
 import { readMessage, writeMessage } from '../consensus/codec.js';
 
 /** Paxos messages a coordinator sends in a batch, and those a replica answers with. */
-const PAXOS_REQUESTS: ReadonlySet<string> = new Set(['prepare', 'accept', 'commit', 'learn']);
+const PAXOS_REQUESTS: ReadonlySet<string> = new Set(['prepare', 'accept', 'commit', 'learn', 'adopt']);
 const PAXOS_REPLIES: ReadonlySet<string> = new Set(['promise', 'accepted', 'nack', 'record']);
 
 const FRAME_VERSION = 1;
