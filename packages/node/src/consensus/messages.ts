@@ -44,7 +44,22 @@ export type PaxosMessage<V> =
    * From a leaving replica to the key's owners (its handover, replication/leave.ts): join this
    * record into yours. Answered with `accepted` at the zero ballot once durable.
    */
-  | { readonly kind: 'adopt'; readonly key: string; readonly ballot: Ballot; readonly promised: Ballot; readonly accepted: BallotedState<V> | undefined; readonly committed: BallotedState<V> | undefined };
+  | { readonly kind: 'adopt'; readonly key: string; readonly ballot: Ballot; readonly promised: Ballot; readonly accepted: BallotedState<V> | undefined; readonly committed: BallotedState<V> | undefined }
+  /**
+   * A replica learning EVERY key at `layout` once after a change of ring (its "full learn"):
+   * send me your records of keys after `key` (a cursor; '' from the first), a page at a time.
+   */
+  | { readonly kind: 'learn-all'; readonly key: string; readonly ballot: Ballot; readonly layout: number }
+  /** A page of records answering `learn-all`; `done` when no key follows the last one. */
+  | { readonly kind: 'records'; readonly key: string; readonly ballot: Ballot; readonly entries: readonly RecordEntry<V>[]; readonly done: boolean };
+
+/** One key's record in a `records` page. */
+export interface RecordEntry<V> {
+  readonly key: string;
+  readonly promised: Ballot;
+  readonly accepted: BallotedState<V> | undefined;
+  readonly committed: BallotedState<V> | undefined;
+}
 
 /** A message and the node it goes to. */
 export interface Outgoing<V> {

@@ -31,6 +31,8 @@ import type { AcceptorRecordStore } from '../storage/acceptor-records.js';
  */
 export const casPlantedBugs = { answerWithoutLearning: false, ignoreLayout: false };
 
+/** Records per page of a full learn. */
+export const RECORDS_PAGE_KEYS = 256;
 /** Records a leaving node hands over per leave step. */
 export const HANDOVER_BATCH = 256;
 
@@ -45,6 +47,8 @@ export class CasAcceptorService {
   private guard: LayoutGuard | undefined;
   /** Keys whose record this (leaving) node has handed to every owner. */
   private readonly handedOver = new Set<string>();
+  /** The generation whose full learn is under way or done, if any. */
+  private fullLearn: number | undefined;
   /** Keys being learned now (at most keysInFlightMax). */
   private readonly learning = new Map<string, Promise<void>>();
 
@@ -61,6 +65,7 @@ export class CasAcceptorService {
   /** Applies a prepare, accept or commit; resolves with the reply (none for a commit) once durable. */
   step(message: PaxosMessage<CasValue>): Promise<PaxosMessage<CasValue> | undefined> {
     if (message.kind === 'learn') return this.serveLearn(message);
+    if (message.kind === 'learn-all') return this.servePage(message);
     if (message.kind === 'adopt') return this.inOrder(message.key, () => this.adopt(message));
     if (message.kind !== 'prepare' && message.kind !== 'accept' && message.kind !== 'commit') {
       return Promise.reject(new KvError('KV_ERR_BAD_REQUEST', `a ${message.kind} is a reply, not a request to an acceptor`));
@@ -89,7 +94,8 @@ export class CasAcceptorService {
     if (this.guard !== undefined) {
       const mark = await this.guard.current();
       if (message.layout !== mark.digest && !casPlantedBugs.ignoreLayout) return message.kind === 'commit' ? undefined : layoutNack(message, record, mark);
-      if (record.layoutMin !== mark.generation && !casPlantedBugs.answerWithoutLearning) {
+      if (!mark.learned) this.startFullLearn(this.guard, mark);
+      if (record.layoutMin !== mark.generation && !mark.learned && !casPlantedBugs.answerWithoutLearning) {
         // Learning waits for every other member of the ring, so it runs beside the message,
         // not in the key's order: a peer's answer may sit in a batch behind its own messages
         // for this key, which may wait for this replica's answer to ITS learn. The proposer
@@ -106,6 +112,54 @@ export class CasAcceptorService {
     if (persist !== undefined) await this.records.put(message.key, persist);
     this.stepsCount++;
     return reply;
+  }
+
+  /**
+   * Learns every key at `mark` (the full learn), unless one is under way: pages of every
+   * other member's records (learn-all), each joined into this replica's record of its key;
+   * once every member answered to the end, the generation is marked learned (durably) and a
+   * key with no record here is known to have no state from an earlier layout, so it needs no
+   * learn of its own. A failure is dropped: the next message starts another.
+   */
+  private startFullLearn(guard: LayoutGuard, mark: LayoutMark): void {
+    if (this.fullLearn === mark.generation) return;
+    this.fullLearn = mark.generation;
+    const fail = () => {
+      if (this.fullLearn === mark.generation) this.fullLearn = undefined;
+    };
+    void this.learnAll(guard, mark).then(() => guard.markLearned(mark.generation)).then(fail, fail);
+  }
+
+  private async learnAll(guard: LayoutGuard, mark: LayoutMark): Promise<void> {
+    await Promise.all(
+      guard.peers().map(async (peer) => {
+        let after = '';
+        for (;;) {
+          const page = await guard.ask(peer, { kind: 'learn-all', key: after, ballot: ZERO_BALLOT, layout: mark.digest });
+          if (page?.kind !== 'records') throw new KvError('KV_ERR_QUORUM_UNMET', `${peer} did not answer a full learn at this layout`);
+          for (const entry of page.entries) {
+            await this.inOrder(entry.key, async () => {
+              const record = this.records.get(entry.key) ?? EMPTY_ACCEPTOR_RECORD;
+              await this.records.put(entry.key, joinLearned(record, [entry], record.layoutMin));
+            });
+          }
+          if (page.done || page.entries.length === 0) return;
+          after = page.entries.at(-1)!.key;
+        }
+      }),
+    );
+    if ((await guard.current()).generation !== mark.generation) throw new KvError('KV_ERR_QUORUM_UNMET', 'the ring changed during the full learn');
+  }
+
+  /** A page of this replica's records for another replica's full learn, if the rings agree. */
+  private async servePage(message: PaxosMessage<CasValue> & { kind: 'learn-all' }): Promise<PaxosMessage<CasValue>> {
+    const empty = { kind: 'nack', key: message.key, ballot: message.ballot, reason: 'layout', promised: ZERO_BALLOT } as const;
+    if (this.guard === undefined) return { ...empty, layoutMin: 0 };
+    const mark = await this.guard.current();
+    if (message.layout !== mark.digest) return { ...empty, layoutMin: mark.digest };
+    const rows = this.records.page(message.key, RECORDS_PAGE_KEYS);
+    const entries = rows.map(({ key, record }) => ({ key, promised: record.promised, accepted: record.accepted, committed: record.committed }));
+    return { kind: 'records', key: message.key, ballot: ZERO_BALLOT, entries, done: rows.length < RECORDS_PAGE_KEYS };
   }
 
   /** Learns `key` at `mark` unless a learn of it is under way; failures are dropped (the next message starts another). */

@@ -47,6 +47,8 @@ export interface LayoutGuard {
   peers(): string[];
   /** The key's preference list on the current ring (where a leaving node hands a record). */
   owners(key: string): string[];
+  /** Records, durably, that every key was learned at `generation` (if it is still current). */
+  markLearned(generation: number): Promise<void>;
   /** Sends `message` (a learn) to `peer`; its reply, or undefined if none came. */
   ask(peer: string, message: PaxosMessage<CasValue>): Promise<PaxosMessage<CasValue> | undefined>;
 }
@@ -80,13 +82,25 @@ export class CasLayout implements LayoutGuard {
     const bump = this.chain.then(async () => {
       const mark = this.mark!;
       if (mark.digest === digest) return mark;
-      const next = { digest, generation: mark.generation + 1 };
+      const next = { digest, generation: mark.generation + 1, learned: false };
       await this.deps.records.putLayoutMark(next);
       this.mark = next;
       return next;
     });
     this.chain = bump.catch(() => undefined);
     return bump;
+  }
+
+  markLearned(generation: number): Promise<void> {
+    const done = this.chain.then(async () => {
+      const mark = this.mark;
+      if (mark === undefined || mark.generation !== generation || mark.learned) return;
+      const next = { ...mark, learned: true };
+      await this.deps.records.putLayoutMark(next);
+      this.mark = next;
+    });
+    this.chain = done.catch(() => undefined);
+    return done;
   }
 
   peers(): string[] {
