@@ -56,6 +56,8 @@ export class CasCoordinator {
   private clock: BallotClock | undefined;
   /** Settles once the newest reserved ballot mark is durable; every message waits for it. */
   private markReady: Promise<void> = Promise.resolve();
+  /** What requests came to, for the metrics (docs/metrics.md). */
+  readonly counts = { requests: 0, unknownOutcomes: 0, layoutRetries: 0 };
 
   constructor(private readonly deps: CasCoordinatorDeps) {}
 
@@ -65,13 +67,16 @@ export class CasCoordinator {
    */
   async run(key: string, change: Change<CasValue>, timeoutMs: number): Promise<CasDecision<CasValue>> {
     const deadlineMs = this.deps.nowMs() + timeoutMs;
+    this.counts.requests++;
     for (;;) {
       const decision = await this.attempt(key, change, deadlineMs - this.deps.nowMs());
+      if (decision.kind === 'failed' && decision.maybeApplied) this.counts.unknownOutcomes++;
       // A stale layout is retried on the ring as it is now; never once an accept may have gone
       // out (a fresh proposer would not know where its earlier change sits: proposer.ts).
       if (decision.kind !== 'failed' || decision.reason !== 'stale-layout' || decision.maybeApplied) return decision;
       const waitMs = this.deps.random() * CAS_LAYOUT_RETRY_MS;
       if (this.deps.nowMs() + waitMs >= deadlineMs) return { kind: 'failed', reason: 'stale-layout', maybeApplied: false };
+      this.counts.layoutRetries++;
       await new Promise<void>((resolve) => this.deps.timers.setTimeout(resolve, waitMs));
     }
   }

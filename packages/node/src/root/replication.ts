@@ -105,6 +105,10 @@ function buildCas(deps: ReplicationDeps, ringView: RingView, replica: ReplicaSer
     timers: deps.timers,
     random,
   });
+  deps.metrics.counter('ringkv_cas_requests_total', 'Compare-and-set requests (and consistent reads) this node coordinated.', () => coordinator.counts.requests);
+  deps.metrics.counter('ringkv_cas_unknown_outcomes_total', 'Compare-and-set requests that ended without knowing whether they applied (504, maybeApplied).', () => coordinator.counts.unknownOutcomes);
+  deps.metrics.counter('ringkv_cas_layout_retries_total', "Compare-and-set requests tried again because a replica's ring differed from this node's.", () => coordinator.counts.layoutRetries);
+  deps.metrics.counter('ringkv_cas_keys_learned_total', 'Keys this replica learned from every ring member after a change of ring, one by one (docs/cas.md).', () => replica.cas.learned);
   // The node id keeps ids of different nodes apart; 96 random bits keep a restarted node's apart.
   const word = () => Math.floor(random() * 2 ** 32).toString(36);
   return {
