@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import t, { type Test } from 'tap';
 import { request } from 'undici';
 import { KvError, Keyring, MemoryStore, checkBody, checkRequest, internalHeaders, startNode, testConfig, validateConfig, type Member, type RingkvNode, type StaticPeer } from '@ringkv/node';
-import { answerHello, Coordinator, PeerHealth, RingView, realTimers, encodeBatchResults, encodeCoordinateResult, HELLO_PATH, MemoryNetwork, MemoryTransport, ReplicaService, StaticMembership } from '@ringkv/node/testing';
+import { layoutDigestOf, answerHello, Coordinator, PeerHealth, RingView, realTimers, encodeBatchResults, encodeCoordinateResult, HELLO_PATH, MemoryNetwork, MemoryTransport, ReplicaService, StaticMembership } from '@ringkv/node/testing';
 // HttpTransport is not exported by the package; the built module is the one node.ts uses.
 import { HttpTransport } from '../packages/node/dist/transport/http-transport.js';
 import { StreamTransport } from '../packages/node/dist/transport/stream-transport.js';
@@ -158,6 +158,7 @@ async function httpPair(t: Test, secretB = SECRET, transport: HttpTransport | St
     transport,
     peerB: a.membership.member('node-b')!,
     storeB,
+    casLayout: layoutDigestOf([{ id: 'node-a', zone: '' }, { id: 'node-b', zone: '' }]),
     stop: () => b.close(),
     close: async () => {
       await Promise.all([a.close(), b.close()]);

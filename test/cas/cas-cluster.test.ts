@@ -192,5 +192,15 @@ t.test('with two of three replicas unreachable a claim fails fast with 503, sure
   t.match(await answer.json(), { error: { code: 'KV_ERR_QUORUM_UNMET', attempted: false } });
   t.ok(elapsedMs < 10_000, `well before the 20 s deadline (${Math.round(elapsedMs)} ms: each attempt fails at once, then backs off)`);
   network.register(b.address, b.replica);
-  t.equal((await put(a, 'k', 'if_absent=1', 'v')).status, 204, 'with a majority back, the same claim applies');
+  // A key no replica has learned at this layout is learned from EVERY ring member first
+  // (docs/cas.md "Membership changes"): with c still away, the claim cannot apply yet.
+  const early = await put(a, 'k', 'if_absent=1&timeout_ms=1000', 'v');
+  t.equal(early.status, 503, 'a key not yet learned waits for every ring member, surely not applied');
+  network.register(c.address, c.replica);
+  t.equal((await put(a, 'k', 'if_absent=1', 'v')).status, 204, 'with the ring back, the same claim applies');
+  network.unregister(c.address);
+  t.equal((await put(b, 'k', 'if_absent=1', 'w')).status, 412, 'once learned, a majority decides without c: the key is taken');
+  const got = await read(b, 'k');
+  t.equal(await got.text(), 'v');
 });
+

@@ -435,6 +435,22 @@ export function storeContract(t: Test, name: string, makeStore: MakeStore): Prom
       await ab.merge('p', x.object, limits);
       t.equal(ab.get('p')!.siblings.length, 2, 'a plain value and a data type: two siblings');
     });
+
+    t.test('acceptor records: keys, pages in byte order after a cursor, the layout mark (docs/cas.md "Membership changes")', async (t) => {
+      const records = (await fresh(t)).acceptorRecords;
+      t.same(records.layoutMark(), { digest: 0, generation: 0, learned: false }, 'a fresh (or wiped) node has no layout');
+      const record = { promised: { counter: 1, node: 'node-a' }, accepted: undefined, committed: undefined, layoutMin: 1 };
+      for (const key of ['b', 'a', 'é', 'c', 'ab']) await records.put(key, record);
+      t.same(records.keys().sort(), ['a', 'ab', 'b', 'c', 'é']);
+      t.same(records.page('', 2).map((r) => r.key), ['a', 'ab'], 'the first page');
+      t.same(records.page('ab', 10).map((r) => r.key), ['b', 'c', 'é'], 'after the cursor, UTF-8 byte order');
+      t.same(records.page('é', 10), [], 'nothing after the last key');
+      t.same(jsonOf(records.page('b', 1)[0]!.record), jsonOf(record));
+      await records.putLayoutMark({ digest: 2 ** 47 + 5, generation: 3, learned: true });
+      t.same(records.layoutMark(), { digest: 2 ** 47 + 5, generation: 3, learned: true }, 'a 48-bit digest round-trips');
+      await records.putLayoutMark({ digest: 9, generation: 4, learned: false });
+      t.same(records.layoutMark(), { digest: 9, generation: 4, learned: false });
+    });
   });
 }
 

@@ -36,6 +36,8 @@ export interface TransportPair {
   readonly storeB: Store;
   /** Cuts B off: from now on nothing A sends reaches B. */
   stop(): Promise<void>;
+  /** The compare-and-set layout B's ring has (replication/cas-layout.ts); 0 for a bare replica service. */
+  readonly casLayout?: number;
   /** Releases both nodes; idempotent, also after `stop()` and after the transport was closed. */
   close(): Promise<void>;
 }
@@ -355,21 +357,34 @@ export function transportContract(t: Test, name: string, makePair: MakePair): Pr
     });
 
     t.test('compare-and-set: a Paxos prepare, accept and commit to B round-trip, and B persisted each step before it replied', async (t) => {
-      const { transport, peerB, storeB } = await fresh(t);
+      const { transport, peerB, storeB, casLayout } = await fresh(t);
+      const layout = casLayout ?? 0;
       const key = 'cas ✓/key';
       const ballot = { counter: 5, node: 'node-a' };
       const state = { value: { data: allBytes, contentType: 'application/octet-stream' }, version: 1, recent: ['req-1'] };
-      const promise = await transport.replica(peerB, { kind: 'paxos', key, message: { kind: 'prepare', key, ballot, layout: 0 } });
+      // A replica of a real node first learns the key from its ring (docs/cas.md "Membership
+      // changes") and refuses until it has: the prepare is sent again until it is answered.
+      let promise = await transport.replica(peerB, { kind: 'paxos', key, message: { kind: 'prepare', key, ballot, layout } });
+      for (let i = 0; i < 100 && !promise.ok; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+        promise = await transport.replica(peerB, { kind: 'paxos', key, message: { kind: 'prepare', key, ballot, layout } });
+      }
       t.same(promise, { ok: true, paxos: { kind: 'promise', key, ballot, accepted: undefined, committed: undefined } });
       t.same(storeB.acceptorRecords.get(key)?.promised, ballot, 'the promise was durable before the reply');
-      const accepted = await transport.replica(peerB, { kind: 'paxos', key, message: { kind: 'accept', key, ballot, layout: 0, state } });
+      const accepted = await transport.replica(peerB, { kind: 'paxos', key, message: { kind: 'accept', key, ballot, layout, state } });
       t.same(accepted, { ok: true, paxos: { kind: 'accepted', key, ballot } });
       t.same(hex(storeB.acceptorRecords.get(key)?.accepted?.state.value?.data ?? new Uint8Array()), hex(allBytes), 'binary values round-trip');
-      const lower = await transport.replica(peerB, { kind: 'paxos', key, message: { kind: 'prepare', key, ballot: { counter: 4, node: 'node-z' }, layout: 0 } });
+      const lower = await transport.replica(peerB, { kind: 'paxos', key, message: { kind: 'prepare', key, ballot: { counter: 4, node: 'node-z' }, layout } });
       t.match(lower, { ok: true, paxos: { kind: 'nack', reason: 'ballot', promised: ballot } }, 'a lower ballot is refused with the promised one');
-      const higher = await transport.replica(peerB, { kind: 'paxos', key, message: { kind: 'prepare', key, ballot: { counter: 6, node: 'node-a' }, layout: 0 } });
+      const higher = await transport.replica(peerB, { kind: 'paxos', key, message: { kind: 'prepare', key, ballot: { counter: 6, node: 'node-a' }, layout } });
       t.match(higher, { ok: true, paxos: { kind: 'promise', accepted: { ballot, state: { version: 1, recent: ['req-1'] } } } }, 'the next promise carries the accepted state');
-      t.same(await transport.replica(peerB, { kind: 'paxos', key, message: { kind: 'commit', key, ballot, layout: 0, state } }), { ok: true }, 'a commit has no reply');
+      t.same(await transport.replica(peerB, { kind: 'paxos', key, message: { kind: 'commit', key, ballot, layout, state } }), { ok: true }, 'a commit has no reply');
+      if (casLayout !== undefined) {
+        const stale = await transport.replica(peerB, { kind: 'paxos', key, message: { kind: 'prepare', key, ballot: { counter: 9, node: 'node-a' }, layout: casLayout + 1 } });
+        t.match(stale, { ok: true, paxos: { kind: 'nack', reason: 'layout' } }, 'a round from another ring is refused');
+        const record = await transport.replica(peerB, { kind: 'paxos', key, message: { kind: 'learn', key, ballot: { counter: 0, node: '' }, layout } });
+        t.match(record, { ok: true, paxos: { kind: 'record', promised: { counter: 6 }, accepted: { ballot }, committed: { ballot } } }, 'a learn at the same ring gets the record');
+      }
       t.same(storeB.acceptorRecords.get(key)?.committed?.ballot, ballot);
       t.equal(storeB.get(key), undefined, 'Paxos records are not causal objects');
     });

@@ -21,6 +21,12 @@ const messages: PaxosMessage<CasValue>[] = [
   { kind: 'nack', key: 'k', ballot, reason: 'layout', promised: { counter: 0, node: '' }, layoutMin: 9 },
   { kind: 'nack', key: 'k', ballot, reason: 'ballot', promised: ballot, layoutMin: 0 },
   { kind: 'commit', key: 'k', ballot, layout: 1, state: absent },
+  { kind: 'learn', key: 'k', ballot: { counter: 0, node: '' }, layout: 2 ** 47 + 1 },
+  { kind: 'record', key: 'k', ballot: { counter: 0, node: '' }, promised: ballot, accepted: { ballot, state }, committed: undefined },
+  { kind: 'adopt', key: 'k', ballot: { counter: 0, node: '' }, promised: ballot, accepted: undefined, committed: { ballot, state: absent } },
+  { kind: 'learn-all', key: '', ballot: { counter: 0, node: '' }, layout: 5 },
+  { kind: 'records', key: 'after', ballot: { counter: 0, node: '' }, entries: [{ key: 'a', promised: ballot, accepted: { ballot, state }, committed: undefined }, { key: 'b ✓', promised: { counter: 0, node: '' }, accepted: undefined, committed: undefined }], done: true },
+  { kind: 'records', key: '', ballot: { counter: 0, node: '' }, entries: [], done: false },
 ];
 const encode = (message: PaxosMessage<CasValue>) => { const w = new ByteWriter(); writeMessage(w, message); return w.finish(); };
 const decode = (bytes: Uint8Array) => { const r = new ByteReader(bytes); const m = readMessage(r); if (!r.done) throw new DecodeError('trailing'); return m; };

@@ -92,7 +92,7 @@ export function decodeAcceptorRecord(bytes: Uint8Array): AcceptorRecord<CasValue
   return { promised, accepted, committed, layoutMin };
 }
 
-const MESSAGE_CODES = { prepare: 1, promise: 2, accept: 3, accepted: 4, nack: 5, commit: 6 } as const;
+const MESSAGE_CODES = { prepare: 1, promise: 2, accept: 3, accepted: 4, nack: 5, commit: 6, learn: 7, record: 8, adopt: 9, 'learn-all': 10, records: 11 } as const;
 const REASON_CODES = { ballot: 1, layout: 2 } as const;
 
 /** One Paxos message, key included. */
@@ -109,6 +109,19 @@ export function writeMessage(writer: ByteWriter, message: PaxosMessage<CasValue>
       writer.u8(REASON_CODES[message.reason]);
       writeBallot(writer, message.promised);
       return void writer.varint(message.layoutMin);
+    case 'learn':
+    case 'learn-all': return void writer.varint(message.layout);
+    case 'records':
+      writer.u8(message.done ? 1 : 0).varint(message.entries.length);
+      for (const entry of message.entries) {
+        writer.string(entry.key);
+        writeBallot(writer, entry.promised);
+        writeBalloted(writer, entry.accepted);
+        writeBalloted(writer, entry.committed);
+      }
+      return;
+    case 'adopt':
+    case 'record': writeBallot(writer, message.promised); writeBalloted(writer, message.accepted); return writeBalloted(writer, message.committed);
   }
 }
 
@@ -134,13 +147,41 @@ export function readMessage(reader: ByteReader): PaxosMessage<CasValue> {
       const promised = readBallot(reader);
       return { kind: 'nack', key, ballot, reason: reasonCode === REASON_CODES.ballot ? 'ballot' : 'layout', promised, layoutMin: reader.varint() };
     }
+    case MESSAGE_CODES.learn: return { kind: 'learn', key, ballot, layout: reader.varint() };
+    case MESSAGE_CODES['learn-all']: return { kind: 'learn-all', key, ballot, layout: reader.varint() };
+    case MESSAGE_CODES.records: return readRecords(reader, key, ballot);
+    case MESSAGE_CODES.adopt:
+    case MESSAGE_CODES.record: {
+      const promised = readBallot(reader);
+      const accepted = readBalloted(reader);
+      return { kind: code === MESSAGE_CODES.record ? 'record' : 'adopt', key, ballot, promised, accepted, committed: readBalloted(reader) };
+    }
     default: throw new DecodeError(`unknown paxos message ${code}`);
   }
+}
+
+/** Records in one `records` page at most (the sender's page is smaller: RECORDS_PAGE_KEYS). */
+const RECORDS_PAGE_HARD_MAX = 1_024;
+
+function readRecords(reader: ByteReader, key: string, ballot: Ballot): PaxosMessage<CasValue> {
+  const done = reader.u8();
+  if (done > 1) throw new DecodeError('bad records flag');
+  const count = reader.varint();
+  if (count > RECORDS_PAGE_HARD_MAX) throw new DecodeError(`${count} records in one page`);
+  const entries = [];
+  for (let i = 0; i < count; i++) {
+    const entryKey = reader.string(KEY_BYTES_HARD_MAX);
+    const promised = readBallot(reader);
+    const accepted = readBalloted(reader);
+    entries.push({ key: entryKey, promised, accepted, committed: readBalloted(reader) });
+  }
+  return { kind: 'records', key, ballot, entries, done: done === 1 };
 }
 
 /** The bytes a message's value takes, for the peer queue's in-flight bound. */
 export function messageValueBytes(message: PaxosMessage<CasValue>): number {
   if (message.kind === 'accept' || message.kind === 'commit') return message.state.value?.data.length ?? 0;
-  if (message.kind === 'promise') return (message.accepted?.state.value?.data.length ?? 0) + (message.committed?.state.value?.data.length ?? 0);
+  if (message.kind === 'records') return message.entries.reduce((sum, e) => sum + (e.accepted?.state.value?.data.length ?? 0) + (e.committed?.state.value?.data.length ?? 0), 0);
+  if (message.kind === 'promise' || message.kind === 'record' || message.kind === 'adopt') return (message.accepted?.state.value?.data.length ?? 0) + (message.committed?.state.value?.data.length ?? 0);
   return 0;
 }

@@ -30,7 +30,36 @@ export type PaxosMessage<V> =
    */
   | { readonly kind: 'nack'; readonly key: string; readonly ballot: Ballot; readonly reason: 'ballot' | 'layout'; readonly promised: Ballot; readonly layoutMin: number }
   /** After an accept quorum: `state` is chosen at `ballot` (no reply; lost commits are harmless). */
-  | { readonly kind: 'commit'; readonly key: string; readonly ballot: Ballot; readonly layout: number; readonly state: RegisterState<V> };
+  | { readonly kind: 'commit'; readonly key: string; readonly ballot: Ballot; readonly layout: number; readonly state: RegisterState<V> }
+  /**
+   * From a replica that must learn the key before it may answer at `layout` (docs/cas.md
+   * "Membership changes"): send me your record. Refused (a layout nack) by a replica whose
+   * ring is another; answering it fences the old layout off, as a promise fences lower ballots.
+   * `ballot` is the zero ballot.
+   */
+  | { readonly kind: 'learn'; readonly key: string; readonly ballot: Ballot; readonly layout: number }
+  /** The answer to `learn`: the replica's record as it stands (empty parts when it has none). */
+  | { readonly kind: 'record'; readonly key: string; readonly ballot: Ballot; readonly promised: Ballot; readonly accepted: BallotedState<V> | undefined; readonly committed: BallotedState<V> | undefined }
+  /**
+   * From a leaving replica to the key's owners (its handover, replication/leave.ts): join this
+   * record into yours. Answered with `accepted` at the zero ballot once durable.
+   */
+  | { readonly kind: 'adopt'; readonly key: string; readonly ballot: Ballot; readonly promised: Ballot; readonly accepted: BallotedState<V> | undefined; readonly committed: BallotedState<V> | undefined }
+  /**
+   * A replica learning EVERY key at `layout` once after a change of ring (its "full learn"):
+   * send me your records of keys after `key` (a cursor; '' from the first), a page at a time.
+   */
+  | { readonly kind: 'learn-all'; readonly key: string; readonly ballot: Ballot; readonly layout: number }
+  /** A page of records answering `learn-all`; `done` when no key follows the last one. */
+  | { readonly kind: 'records'; readonly key: string; readonly ballot: Ballot; readonly entries: readonly RecordEntry<V>[]; readonly done: boolean };
+
+/** One key's record in a `records` page. */
+export interface RecordEntry<V> {
+  readonly key: string;
+  readonly promised: Ballot;
+  readonly accepted: BallotedState<V> | undefined;
+  readonly committed: BallotedState<V> | undefined;
+}
 
 /** A message and the node it goes to. */
 export interface Outgoing<V> {

@@ -10,11 +10,12 @@
  * mark. When the clock enters a new block of counters, every message of every request waits for
  * the new mark to be durable before it leaves (a ballot must never be reused after a crash).
  *
- * Layouts (conservative choice, docs/cas.md "Membership changes"): ownership transfer does not
- * yet expose which keys are moving, nor a ring-wide layout number, so every round uses layout 0
- * and the current preference list alone. The acceptors' layout fence and the joint quorum are in
- * the core and exercised by its simulation, but a CAS key whose owners change while rounds run
- * is NOT protected by them in the server yet: the doc's "not built" list says so.
+ * Layouts (docs/cas.md "Membership changes"): every message carries the digest of this node's
+ * ring (replication/cas-layout.ts); a replica whose ring differs refuses it, and the request is
+ * tried again on the ring this node sees by then (gossip converges), with the same request id,
+ * until its deadline. A replica answers for a key only once it learned the key at its current
+ * layout (cas-acceptor-service.ts), which is what keeps two preference lists from deciding
+ * differently while a key's ownership moves.
  */
 import type { Member } from '../membership/membership.js';
 import { BallotClock } from '../consensus/ballot.js';
@@ -29,8 +30,10 @@ import type { CasAcceptorService } from './cas-acceptor-service.js';
 
 /** How often a running request's proposer is ticked (phase timeouts, the end of a backoff). */
 export const CAS_TICK_MS = 5;
-/** The layout number every round uses until ring-wide layouts exist (see the module comment). */
+/** The layout number of a node without a layout (a bare coordinator in unit tests). */
 export const CAS_LAYOUT = 0;
+/** Longest wait before a request refused for its layout is tried again on the ring as it is then. */
+export const CAS_LAYOUT_RETRY_MS = 20;
 
 export interface CasCoordinatorDeps {
   readonly selfId: string;
@@ -45,12 +48,16 @@ export interface CasCoordinatorDeps {
   readonly timers: Timers;
   readonly random: () => number;
   readonly config?: ProposerConfig;
+  /** The digest of this node's ring, put on every message (replication/cas-layout.ts); CAS_LAYOUT without one. */
+  readonly layout?: () => number;
 }
 
 export class CasCoordinator {
   private clock: BallotClock | undefined;
   /** Settles once the newest reserved ballot mark is durable; every message waits for it. */
   private markReady: Promise<void> = Promise.resolve();
+  /** What requests came to, for the metrics (docs/metrics.md). */
+  readonly counts = { requests: 0, unknownOutcomes: 0, layoutRetries: 0 };
 
   constructor(private readonly deps: CasCoordinatorDeps) {}
 
@@ -58,14 +65,31 @@ export class CasCoordinator {
    * Runs `change` on `key` until the proposer decides or `timeoutMs` passes. A request cut off
    * by the deadline says `maybeApplied` when an accept of its change may have gone out.
    */
-  run(key: string, change: Change<CasValue>, timeoutMs: number): Promise<CasDecision<CasValue>> {
+  async run(key: string, change: Change<CasValue>, timeoutMs: number): Promise<CasDecision<CasValue>> {
+    const deadlineMs = this.deps.nowMs() + timeoutMs;
+    this.counts.requests++;
+    for (;;) {
+      const decision = await this.attempt(key, change, deadlineMs - this.deps.nowMs());
+      if (decision.kind === 'failed' && decision.maybeApplied) this.counts.unknownOutcomes++;
+      // A stale layout is retried on the ring as it is now; never once an accept may have gone
+      // out (a fresh proposer would not know where its earlier change sits: proposer.ts).
+      if (decision.kind !== 'failed' || decision.reason !== 'stale-layout' || decision.maybeApplied) return decision;
+      const waitMs = this.deps.random() * CAS_LAYOUT_RETRY_MS;
+      if (this.deps.nowMs() + waitMs >= deadlineMs) return { kind: 'failed', reason: 'stale-layout', maybeApplied: false };
+      this.counts.layoutRetries++;
+      await new Promise<void>((resolve) => this.deps.timers.setTimeout(resolve, waitMs));
+    }
+  }
+
+  /** One proposer (a run of ballots) on the layout this node sees now. */
+  private attempt(key: string, change: Change<CasValue>, timeoutMs: number): Promise<CasDecision<CasValue>> {
     const { deps } = this;
     this.clock ??= new BallotClock(deps.selfId, deps.records.ballotMark());
     const proposer = new CasProposer<CasValue>({
       key,
       change,
       lists: [deps.preferenceList(key)],
-      layout: CAS_LAYOUT,
+      layout: deps.layout?.() ?? CAS_LAYOUT,
       clock: this.clock,
       random: deps.random,
       equals: casValuesEqual,

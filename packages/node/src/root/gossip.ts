@@ -94,7 +94,7 @@ export interface LeaveDeps {
   readonly store: Store;
   readonly logger: Logger;
   /** The assembled node (read when a leave begins, never before). */
-  readonly node: () => Pick<Assembled, 'handoff' | 'transfer'>;
+  readonly node: () => Pick<Assembled, 'handoff' | 'transfer' | 'replica'>;
   readonly close: () => Promise<void>;
   /** Called once the node has left, handed off its data and stopped. */
   readonly onLeft: () => void;
@@ -131,7 +131,7 @@ export function membershipControl(deps: LeaveDeps): MembershipControl {
 async function waitHandedOff(deps: LeaveDeps): Promise<void> {
   for (;;) {
     const node = deps.node();
-    const done = await leaveStep({ store: deps.store, handoff: node.handoff, transfer: node.transfer }).catch((error: unknown) => {
+    const done = await leaveStep({ store: deps.store, handoff: node.handoff, transfer: node.transfer, cas: node.replica.cas }).catch((error: unknown) => {
       deps.logger.warn({ err: error }, 'a leave step failed; retrying');
       return false;
     });

@@ -15,6 +15,7 @@ import { Coordinator } from '../replication/coordinator.js';
 import { PeerHealth } from '../replication/peer-health.js';
 import { ReplicaService } from '../replication/replica-service.js';
 import { CasCoordinator } from '../replication/cas-coordinator.js';
+import { CasLayout } from '../replication/cas-layout.js';
 import { HintedHandoff } from '../replication/hinted-handoff.js';
 import { AntiEntropy, type ExchangeReport } from '../replication/anti-entropy.js';
 import { RateLimiter } from '../replication/rate-limiter.js';
@@ -89,7 +90,11 @@ function buildCoordinator(deps: ReplicationDeps) {
 /** Compare-and-set (docs/cas.md): the proposer side, and request ids for writes that came without one. */
 function buildCas(deps: ReplicationDeps, ringView: RingView, replica: ReplicaService) {
   const { config, membership, random } = deps;
+  // Rounds fenced by the ring's digest; keys learned from the ring after it changes (docs/cas.md).
+  const layout = new CasLayout({ selfId: config.nodeId, ring: () => ringView.ring(), records: deps.store.acceptorRecords, membership, n: config.n, transport: deps.transport });
+  replica.cas.attachLayout(layout);
   const coordinator = new CasCoordinator({
+    layout: () => layout.digest(),
     selfId: config.nodeId,
     preferenceList: (key) => ringView.preferenceList(key),
     member: (id) => membership.member(id),
@@ -100,6 +105,10 @@ function buildCas(deps: ReplicationDeps, ringView: RingView, replica: ReplicaSer
     timers: deps.timers,
     random,
   });
+  deps.metrics.counter('ringkv_cas_requests_total', 'Compare-and-set requests (and consistent reads) this node coordinated.', () => coordinator.counts.requests);
+  deps.metrics.counter('ringkv_cas_unknown_outcomes_total', 'Compare-and-set requests that ended without knowing whether they applied (504, maybeApplied).', () => coordinator.counts.unknownOutcomes);
+  deps.metrics.counter('ringkv_cas_layout_retries_total', "Compare-and-set requests tried again because a replica's ring differed from this node's.", () => coordinator.counts.layoutRetries);
+  deps.metrics.counter('ringkv_cas_keys_learned_total', 'Keys this replica learned from every ring member after a change of ring, one by one (docs/cas.md).', () => replica.cas.learned);
   // The node id keeps ids of different nodes apart; 96 random bits keep a restarted node's apart.
   const word = () => Math.floor(random() * 2 ** 32).toString(36);
   return {

@@ -20,12 +20,32 @@ export interface AcceptorRecordStore {
   putBallotMark(mark: number): Promise<void>;
   /** Keys with a record (for metrics and tests). */
   count(): number;
+  /** Every key with a record (a leaving node's handover; docs/cas.md). */
+  keys(): string[];
+  /** Up to `limit` records of keys after `after` in byte order ('' from the first): a full learn's page. */
+  page(after: string, limit: number): Array<{ key: string; record: AcceptorRecord<CasValue> }>;
+  /**
+   * The layout this replica last took part in (replication/cas-layout.ts): its ring's digest
+   * and a generation bumped at every change of ring; { 0, 0 } on a fresh or wiped node.
+   */
+  layoutMark(): LayoutMark;
+  /** Persists the layout mark; resolves once durable. */
+  putLayoutMark(mark: LayoutMark): Promise<void>;
+}
+
+/** A ring digest and this replica's generation for it (docs/cas.md "Membership changes"). */
+export interface LayoutMark {
+  readonly digest: number;
+  readonly generation: number;
+  /** Every key was learned from every member at this generation (the full learn is done). */
+  readonly learned: boolean;
 }
 
 /** The in-memory twin: nothing outlives the process, so "durable" is "stored". */
 export class MemoryAcceptorRecords implements AcceptorRecordStore {
   private readonly records = new Map<string, AcceptorRecord<CasValue>>();
   private mark = 0;
+  private layout: LayoutMark = { digest: 0, generation: 0, learned: false };
 
   get(key: string): AcceptorRecord<CasValue> | undefined {
     return this.records.get(key);
@@ -47,5 +67,29 @@ export class MemoryAcceptorRecords implements AcceptorRecordStore {
 
   count(): number {
     return this.records.size;
+  }
+
+  keys(): string[] {
+    return [...this.records.keys()];
+  }
+
+  page(after: string, limit: number): Array<{ key: string; record: AcceptorRecord<CasValue> }> {
+    // Byte order of the UTF-8 keys, as SQLite's BINARY collation orders them.
+    const bytes = (key: string) => Buffer.from(key);
+    const from = bytes(after);
+    return [...this.records.keys()]
+      .filter((key) => Buffer.compare(bytes(key), from) > 0)
+      .sort((a, b) => Buffer.compare(bytes(a), bytes(b)))
+      .slice(0, limit)
+      .map((key) => ({ key, record: this.records.get(key)! }));
+  }
+
+  layoutMark(): LayoutMark {
+    return this.layout;
+  }
+
+  putLayoutMark(mark: LayoutMark): Promise<void> {
+    this.layout = { ...mark };
+    return Promise.resolve();
   }
 }

@@ -12,10 +12,11 @@ import { DecodeError } from '../core/bytes.js';
 import type { AcceptorRecord } from '../consensus/acceptor.js';
 import type { CasValue } from '../consensus/cas-value.js';
 import { decodeAcceptorRecord, encodeAcceptorRecord } from '../consensus/codec.js';
-import type { AcceptorRecordStore } from './acceptor-records.js';
+import type { AcceptorRecordStore, LayoutMark } from './acceptor-records.js';
 import { storageError } from './storage-error.js';
 
 const MARK_NAME = 'paxos_ballot_mark';
+const LAYOUT_NAME = 'paxos_layout';
 
 export class SqliteAcceptorRecords implements AcceptorRecordStore {
   private readonly select: Database.Statement<[string], { record: Buffer }>;
@@ -23,6 +24,8 @@ export class SqliteAcceptorRecords implements AcceptorRecordStore {
   private readonly selectMark: Database.Statement<[string], { value: string }>;
   private readonly upsertMark: Database.Statement<[string, string]>;
   private readonly countRows: Database.Statement<[], { n: number }>;
+  private readonly selectKeys: Database.Statement<[], { key: string }>;
+  private readonly selectPage: Database.Statement<[string, number], { key: string; record: Buffer }>;
 
   constructor(db: Database.Database, private readonly durable: () => Promise<void>, private readonly refused: () => Error | undefined) {
     this.select = db.prepare('SELECT record FROM paxos WHERE key = ?');
@@ -30,6 +33,8 @@ export class SqliteAcceptorRecords implements AcceptorRecordStore {
     this.selectMark = db.prepare('SELECT value FROM meta WHERE name = ?');
     this.upsertMark = db.prepare('INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value');
     this.countRows = db.prepare('SELECT count(*) AS n FROM paxos');
+    this.selectKeys = db.prepare('SELECT key FROM paxos');
+    this.selectPage = db.prepare('SELECT key, record FROM paxos WHERE key > ? ORDER BY key LIMIT ?');
   }
 
   get(key: string): AcceptorRecord<CasValue> | undefined {
@@ -40,8 +45,12 @@ export class SqliteAcceptorRecords implements AcceptorRecordStore {
       throw storageError(error, 'reading an acceptor record');
     }
     if (row === undefined) return undefined;
+    return this.decode(row.record);
+  }
+
+  private decode(bytes: Buffer): AcceptorRecord<CasValue> {
     try {
-      return decodeAcceptorRecord(row.record);
+      return decodeAcceptorRecord(bytes);
     } catch (error) {
       if (error instanceof DecodeError) throw new KvError('KV_ERR_STORAGE_CORRUPT', `the acceptor record of a key does not decode: ${error.message}`);
       throw error;
@@ -66,6 +75,36 @@ export class SqliteAcceptorRecords implements AcceptorRecordStore {
 
   count(): number {
     return this.countRows.get()!.n;
+  }
+
+  keys(): string[] {
+    try {
+      return this.selectKeys.all().map((row) => row.key);
+    } catch (error) {
+      throw storageError(error, 'listing acceptor records');
+    }
+  }
+
+  page(after: string, limit: number): Array<{ key: string; record: AcceptorRecord<CasValue> }> {
+    let rows: Array<{ key: string; record: Buffer }>;
+    try {
+      rows = this.selectPage.all(after, limit);
+    } catch (error) {
+      throw storageError(error, 'reading acceptor records');
+    }
+    return rows.map((row) => ({ key: row.key, record: this.decode(row.record) }));
+  }
+
+  layoutMark(): LayoutMark {
+    const value = this.selectMark.get(LAYOUT_NAME)?.value;
+    if (value === undefined) return { digest: 0, generation: 0, learned: false };
+    const [digest, generation, learned] = value.split(':').map(Number);
+    if (!Number.isSafeInteger(digest) || !Number.isSafeInteger(generation) || digest! < 0 || generation! < 0 || (learned !== 0 && learned !== 1)) throw new KvError('KV_ERR_STORAGE_CORRUPT', `the stored compare-and-set layout ${value} is not a digest, a generation and a flag`);
+    return { digest: digest!, generation: generation!, learned: learned === 1 };
+  }
+
+  putLayoutMark(mark: LayoutMark): Promise<void> {
+    return this.write(() => this.upsertMark.run(LAYOUT_NAME, `${mark.digest}:${mark.generation}:${mark.learned ? 1 : 0}`), 'writing the compare-and-set layout');
   }
 
   private write(run: () => void, what: string): Promise<void> {

@@ -35,6 +35,7 @@ import { SimNetwork, type NetworkOptions } from './sim-network.js';
 import { SimNode } from './sim-node.js';
 import { SetWorkload, type SimHistoryEvent } from './sim-workload.js';
 import type { SimExtraWorkload, SimWorkloadFactory } from './sim-workload-hook.js';
+import { CasSimPart, type CasSimOutcome } from './sim-cas-part.js';
 
 export interface ClusterSimOptions {
   readonly seed: number;
@@ -47,6 +48,8 @@ export interface ClusterSimOptions {
   readonly traceLines?: number;
   /** Workloads run beside the set workload (sim-workload-hook.ts; the data types: sim-dt-workload.ts). */
   readonly workloads?: readonly SimWorkloadFactory[];
+  /** Also run the compare-and-set workload (sim-cas-workload.ts) on these keys. */
+  readonly cas?: { readonly keys: number; readonly clients: number };
 }
 
 export interface SimFinalKey {
@@ -77,6 +80,8 @@ export interface ClusterSimResult {
   /** The last `traceLines` events, oldest first, and a hash of the whole trace (replay check). */
   readonly trace: readonly string[];
   readonly traceHash: string;
+  /** The compare-and-set workload's history and figures, when it ran (options.cas). */
+  readonly cas?: CasSimOutcome;
 }
 
 const START_MS = 1_700_000_000_000;
@@ -151,6 +156,7 @@ export class ClusterSim {
   private readonly reapPhase: boolean;
   private readonly zombieReturns: boolean;
   private readonly extra: SimExtraWorkload[];
+  private readonly cas: CasSimPart | undefined;
 
   constructor(private readonly options: ClusterSimOptions) {
     this.random = seededRandom(options.seed);
@@ -191,6 +197,7 @@ export class ClusterSim {
     this.zombieReturns = this.random() < 0.7;
     const env = { clock: this.clock, client: this.client, random: this.random, reachable: up, anchor: () => this.anchor, members: () => this.members(), n: this.n, trace: note };
     this.extra = (options.workloads ?? []).map((make) => make(env));
+    this.cas = options.cas === undefined ? undefined : new CasSimPart(this.clock, this.client, this.random, up, options.cas, note);
   }
 
   /** A new node with the next id and an empty disk (not started); undefined past NODES_MAX. */
@@ -236,7 +243,8 @@ export class ClusterSim {
     this.detector.start();
     this.ring.start();
     this.nemesis.start(untilMs);
-    const work = this.extra.length === 0 ? this.workload.run(untilMs) : Promise.all([this.workload.run(untilMs), ...this.extra.map((w) => w.run(untilMs))]).then(() => undefined);
+    const parallel = [...this.extra.map((w) => w.run(untilMs)), ...(this.cas === undefined ? [] : [this.cas.run(untilMs)])];
+    const work = parallel.length === 0 ? this.workload.run(untilMs) : Promise.all([this.workload.run(untilMs), ...parallel]).then(() => undefined);
     if ((await this.drive(work, 60_000)) === undefined) this.problems.push('the workload did not finish');
     await this.heal();
     this.trace.add(this.clock.nowMs, 'quiet phase: delete the tombstone key and one set key');
@@ -248,6 +256,7 @@ export class ClusterSim {
     const zombie = this.nemesis.removedNode !== undefined && this.zombieReturns ? this.nemesis.removedNode : undefined;
     if (this.reapPhase || zombie !== undefined) await this.reap();
     if (zombie !== undefined) await this.raiseZombie(zombie);
+    if (this.cas !== undefined) await this.drive(this.cas.finalReads(() => this.anchor), 30_000);
     this.trace.add(this.clock.nowMs, 'final reads at R = N');
     const final = await this.finalState([...this.keys, TOMB]);
     this.problems.push(...this.workload.unexpected);
@@ -379,6 +388,7 @@ export class ClusterSim {
         detector: { ...this.detector.counts },
       },
       ...this.trace.result(),
+      ...(this.cas === undefined ? {} : { cas: this.cas.outcome() }),
     };
   }
 }

@@ -37,3 +37,5 @@ export { DtWorkload, DT_KEYS, DT_FIELDS, type DtHistoryEvent, type DtFinalKey, t
 export { checkDt, type DtVerdict } from './sim-dt-check.js';
 export { dtPlantedBugs } from '../replication/dt-actors.js';
 export { ListWorkload, LIST_PREFIX } from './sim-list-workload.js';
+export { layoutDigestOf } from '../replication/cas-layout.js';
+export { casPlantedBugs } from '../replication/cas-acceptor-service.js';

@@ -6,7 +6,7 @@
  * A node that is down refuses at once. The client gives up `slackMs` after the request's own
  * timeout_ms (the outcome is then unknown, as with any real client).
  */
-import { CONTEXT_HEADER } from '@ringkv/protocol';
+import { CAS_VERSION_HEADER, CONTEXT_HEADER } from '@ringkv/protocol';
 import type { SimClock } from './sim-clock.js';
 import type { SimNode } from './sim-node.js';
 
@@ -15,6 +15,8 @@ export interface Reply {
   readonly status: number;
   readonly context: string | undefined;
   readonly body: string;
+  /** X-Ringkv-Version of a compare-and-set answer (sim-cas-workload.ts), if any. */
+  readonly version?: string;
 }
 
 /** A key's value as the set workload reads it. */
@@ -57,7 +59,7 @@ export class SimClient {
       this.clock.at(this.delayMs(), `client ${method} ${path} @${node.id}`, () => {
         const app = node.parts!.app;
         void Promise.resolve(app.request(path, { method, headers, ...(body === undefined ? {} : { body }) }))
-          .then(async (response) => ({ status: response.status, context: response.headers.get(CONTEXT_HEADER) ?? undefined, body: await response.text() }))
+          .then(async (response) => ({ status: response.status, context: response.headers.get(CONTEXT_HEADER) ?? undefined, body: await response.text(), version: response.headers.get(CAS_VERSION_HEADER) ?? undefined }))
           .then((reply) => this.clock.at(this.delayMs(), `reply ${reply.status} ${method} ${path}${reply.status >= 500 ? ` ${reply.body}` : ""}`, () => done(reply), owner));
       }, owner);
     });

@@ -263,7 +263,7 @@ export class SimNode {
     const parts = this.life!.parts;
     const check = () => {
       if (this.life?.parts !== parts) return;
-      void leaveStep({ store: this.life.store, handoff: parts.handoff, transfer: parts.transfer }).then(
+      void leaveStep({ store: this.life.store, handoff: parts.handoff, transfer: parts.transfer, cas: parts.replica.cas }).then(
         (done) => {
           if (this.life?.parts !== parts) return;
           if (done) this.stop();

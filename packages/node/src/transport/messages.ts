@@ -27,8 +27,8 @@ import type { PaxosMessage } from '../consensus/messages.js';
 import { readMessage, writeMessage } from '../consensus/codec.js';
 
 /** Paxos messages a coordinator sends in a batch, and those a replica answers with. */
-const PAXOS_REQUESTS: ReadonlySet<string> = new Set(['prepare', 'accept', 'commit']);
-const PAXOS_REPLIES: ReadonlySet<string> = new Set(['promise', 'accepted', 'nack']);
+const PAXOS_REQUESTS: ReadonlySet<string> = new Set(['prepare', 'accept', 'commit', 'learn', 'adopt', 'learn-all']);
+const PAXOS_REPLIES: ReadonlySet<string> = new Set(['promise', 'accepted', 'nack', 'record', 'records']);
 
 const FRAME_VERSION = 1;
 const KEY_BYTES_HARD_MAX = 64 * 1024;
