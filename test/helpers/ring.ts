@@ -4,6 +4,8 @@
  * join through its gossip address, as `ringkv up` does), and are waited on until every node
  * sees every member alive. Every process is stopped by PID in the test's teardown (process.ts).
  */
+import { createSocket } from 'node:dgram';
+import { createServer } from 'node:net';
 import type { Dispatcher } from 'undici';
 import { buildRing, fallbacks, preferenceList, type RingMember } from '@ringkv/protocol';
 import { http, httpAgent, spawnNode, waitFor, type NodeProcess, type TestLike } from './process.js';
@@ -95,16 +97,49 @@ export interface RestartOptions {
 export async function respawnNode(t: TestLike, node: NodeProcess, ring: readonly NodeProcess[], n: number, extraArgs: readonly string[] = [], options: RestartOptions = {}): Promise<NodeProcess> {
   const seed = gossipAddressOf(ring.find((m) => m.id !== node.id)!);
   const gossipPort = gossipAddressOf(node).split(':').at(-1)!;
-  return spawnNode(t, {
-    id: node.id,
-    dir: node.dir,
-    port: node.port,
-    n,
-    logLevel: 'info',
-    extraArgs: ['--seeds', seed, '--gossip-port', gossipPort, ...extraArgs],
-    ...(options.env ? { env: options.env } : {}),
-    ...(options.startDeadlineMs ? { startDeadlineMs: options.startDeadlineMs } : {}),
-  });
+  const spawn = () =>
+    spawnNode(t, {
+      id: node.id,
+      dir: node.dir,
+      port: node.port,
+      n,
+      logLevel: 'info',
+      extraArgs: ['--seeds', seed, '--gossip-port', gossipPort, ...extraArgs],
+      ...(options.env ? { env: options.env } : {}),
+      ...(options.startDeadlineMs ? { startDeadlineMs: options.startDeadlineMs } : {}),
+    });
+  // The old ports were the OS's pick from the ephemeral range: while the node was down, another
+  // test's outgoing connection may have been given one of them. Such a connection is short-lived:
+  // start again once the ports are free, within a deadline.
+  const deadlineMs = Date.now() + PORTS_FREE_DEADLINE_MS;
+  for (;;) {
+    try {
+      return await spawn();
+    } catch (error) {
+      if (!/EADDRINUSE/.test(String(error)) || Date.now() > deadlineMs) throw error;
+      await waitFor(async () => (await portsFree(node.port, Number(gossipPort))) || undefined, Math.max(1, deadlineMs - Date.now()), `ports ${node.port} and ${gossipPort} free again`, 100);
+    }
+  }
+}
+
+/** How long a restart waits for its old ports to be released by whoever took them meanwhile. */
+const PORTS_FREE_DEADLINE_MS = 30_000;
+
+/** True when TCP `http` and TCP and UDP `gossip` can be bound on 127.0.0.1 now (closed again at once). */
+async function portsFree(http: number, gossip: number): Promise<boolean> {
+  const tcp = (port: number) =>
+    new Promise<boolean>((resolve) => {
+      const server = createServer();
+      server.once('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+    });
+  const udp = (port: number) =>
+    new Promise<boolean>((resolve) => {
+      const socket = createSocket('udp4');
+      socket.once('error', () => resolve(false));
+      socket.bind(port, '127.0.0.1', () => socket.close(() => resolve(true)));
+    });
+  return (await tcp(http)) && (await tcp(gossip)) && (await udp(gossip));
 }
 
 /** A member as GET /admin/members lists it. */

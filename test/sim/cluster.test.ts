@@ -100,34 +100,27 @@ async function firstLoss(maxSeeds: number): Promise<SeedOutcome | undefined> {
 // concurrent writes then collapse into last-writer-wins). The switch plants today's behaviour
 // back. The test needs the fix: the seed that catches the planted bug must also pass with the
 // switch off, or the switch changed nothing (on a tree without the fix this part fails).
-t.test(`planted regression (a coordinator without a copy issues a dot under its node actor): caught within ${ACTOR_BUG_SEEDS} seeds`, async (t) => {
-  plantedBugs.actorWithoutCopy = true;
-  t.teardown(() => {
-    plantedBugs.actorWithoutCopy = false;
-  });
-  const caught = await firstLoss(ACTOR_BUG_SEEDS);
-  t.ok(caught !== undefined, 'the checker reports a lost acknowledged add');
-  if (caught === undefined) return;
-  t.comment(describe(caught, false));
-  plantedBugs.actorWithoutCopy = false;
-  const fixed = await runSeed(caught.result.seed);
-  t.same(fixed.verdict.lost, [], `seed ${caught.result.seed} loses nothing without the planted bug (the switch is what lost the write)`);
-});
+plantedRegression('a coordinator without a copy issues a dot under its node actor', 'actorWithoutCopy', ACTOR_BUG_SEEDS);
 
 // Issue 12: the coordinator commits its own copy while the new version goes out, so a dot can
 // reach peers and not its own row (a failed commit, kill -9 before the commit). The store then
 // takes a new epoch (storage/store-life.ts) so the row's actor never claims the lost dot. The
 // switch keeps the old epoch; as above, the seed that catches it must pass without it.
-t.test(`planted regression (a store keeps its epoch after a lost write): caught within ${EPOCH_BUG_SEEDS} seeds`, async (t) => {
-  plantedBugs.keepEpochAfterLostWrite = true;
-  t.teardown(() => {
-    plantedBugs.keepEpochAfterLostWrite = false;
+plantedRegression('a store keeps its epoch after a lost write', 'keepEpochAfterLostWrite', EPOCH_BUG_SEEDS);
+
+/** With `bug` planted some seed up to `maxSeeds` loses an acknowledged add; that seed loses nothing without it. */
+function plantedRegression(what: string, bug: 'actorWithoutCopy' | 'keepEpochAfterLostWrite', maxSeeds: number): void {
+  t.test(`planted regression (${what}): caught within ${maxSeeds} seeds`, async (t) => {
+    plantedBugs[bug] = true;
+    t.teardown(() => {
+      plantedBugs[bug] = false;
+    });
+    const caught = await firstLoss(maxSeeds);
+    t.ok(caught !== undefined, 'the checker reports a lost acknowledged add');
+    if (caught === undefined) return;
+    t.comment(describe(caught, false));
+    plantedBugs[bug] = false;
+    const fixed = await runSeed(caught.result.seed);
+    t.same(fixed.verdict.lost, [], `seed ${caught.result.seed} loses nothing without the planted bug (the switch is what lost the write)`);
   });
-  const caught = await firstLoss(EPOCH_BUG_SEEDS);
-  t.ok(caught !== undefined, 'the checker reports a lost acknowledged add');
-  if (caught === undefined) return;
-  t.comment(describe(caught, false));
-  plantedBugs.keepEpochAfterLostWrite = false;
-  const fixed = await runSeed(caught.result.seed);
-  t.same(fixed.verdict.lost, [], `seed ${caught.result.seed} loses nothing without the planted bug (the switch is what lost the write)`);
-});
+}
