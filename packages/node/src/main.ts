@@ -85,9 +85,26 @@ function exitOnUncaught(): void {
   });
 }
 
+/**
+ * SIGHUP: reloads the secret file (--secret-file: the rotation procedure of docs/security.md)
+ * and, once the node runs, --auth-file; a bad file keeps the old contents and says so.
+ */
+function onHangup(keyring: Keyring | undefined, secretFile: string | undefined, node: RingkvNode | undefined): void {
+  if (keyring !== undefined && secretFile !== undefined) {
+    try {
+      keyring.replace(readSecretFile(secretFile));
+      process.stderr.write(`ringkv: SIGHUP: secrets reloaded from ${secretFile} (fingerprints ${keyring.fingerprints().join(', ')}; the first signs)\n`);
+    } catch (error) {
+      process.stderr.write(`ringkv: SIGHUP: secrets NOT reloaded, the old ones stay: ${(error as Error).message}\n`);
+    }
+  }
+  node?.reloadAuthFile();
+}
+
 /** Starts a node in this process and wires the signals; resolves once it is serving. */
 export async function runNodeProcess(overrides: Partial<NodeConfig>, env: NodeJS.ProcessEnv = process.env, options: ProcessOptions = {}): Promise<RingkvNode> {
   let node: RingkvNode;
+  let started: RingkvNode | undefined;
   // Everything this process creates (data directory, database, token and secret files) is
   // private to its user: 0700 directories, 0600 files (issue #18).
   process.umask(0o077);
@@ -101,23 +118,15 @@ export async function runNodeProcess(overrides: Partial<NodeConfig>, env: NodeJS
     const secrets = secretFile === undefined ? undefined : readSecretFile(secretFile);
     keyring = secrets === undefined ? undefined : new Keyring(secrets);
     const config = validateConfig({ ...overrides, secret: secrets?.[0] ?? resolveSecret(overrides, env), adminToken: resolveAdminToken(overrides.adminToken, dataDir, env) });
+    // SIGHUP's default action ends the process: the handler is in place before the node can log
+    // that it started (a reload sent right after start-up once killed it).
+    process.on('SIGHUP', () => onHangup(keyring, secretFile, started));
     node = await startNode(config, keyring === undefined ? {} : { keyring });
+    started = node;
   } catch (error) {
     startupFailure(error);
   }
   exitOnUncaught();
-  if (keyring !== undefined && secretFile !== undefined) {
-    const ring = keyring;
-    const file = secretFile;
-    process.on('SIGHUP', () => {
-      try {
-        ring.replace(readSecretFile(file));
-        process.stderr.write(`ringkv: SIGHUP: secrets reloaded from ${file} (fingerprints ${ring.fingerprints().join(', ')}; the first signs)\n`);
-      } catch (error) {
-        process.stderr.write(`ringkv: SIGHUP: secrets NOT reloaded, the old ones stay: ${(error as Error).message}\n`);
-      }
-    });
-  }
   const stop = (signal: string) => {
     process.stderr.write(`ringkv: ${signal}: stopping node ${node.config.nodeId}\n`);
     node.drain().then(
@@ -139,8 +148,6 @@ export async function runNodeProcess(overrides: Partial<NodeConfig>, env: NodeJS
     process.stderr.write(`ringkv: node ${node.config.nodeId} was removed from the ring; it stopped and will not start on this data directory again\n`);
     process.exit(2);
   });
-  // SIGHUP reloads --auth-file (and no longer ends the process, as its default action would).
-  process.on('SIGHUP', () => node.reloadAuthFile());
   // A file-size limit (ulimit -f) makes a write fail with EFBIG, a coded storage error the node
   // survives (storage/store-life.ts); the SIGXFSZ that comes with it must not end the process.
   // Node ignores it, but a preloaded module that re-raises signals (signal-exit) would not.
