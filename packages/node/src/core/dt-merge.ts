@@ -69,6 +69,8 @@ function joinStates(live: readonly JoinableSibling[]): Uint8Array | undefined {
  * object itself, unchanged, when there is nothing to join or they must stay siblings.
  */
 export function joinDataTypeSiblings<S extends JoinableSibling, O extends { readonly clock: Clock; readonly siblings: readonly S[] }>(object: O): O {
+  // Every write of every key passes here: one sibling (the common case) costs no allocation.
+  if (object.siblings.length < 2) return object;
   const live = object.siblings.filter((s) => !s.deleted);
   if (live.length < 2) return object;
   const value = joinStates(live);
