@@ -42,7 +42,7 @@ export const DEFAULT_PROPOSER_CONFIG: ProposerConfig = Object.freeze({ phaseTime
 /** How a request ended. `failed` says whether the change may have taken effect anyway. */
 export type CasDecision<V> =
   | { readonly kind: 'applied' | 'precondition-failed' | 'read'; readonly state: RegisterState<V> }
-  | { readonly kind: 'failed'; readonly reason: 'contention' | 'timeout' | 'stale-layout' | 'unknowable'; readonly maybeApplied: boolean };
+  | { readonly kind: 'failed'; readonly reason: 'contention' | 'timeout' | 'stale-layout' | 'unknowable' | 'not-joined'; readonly maybeApplied: boolean };
 
 /** One step's effects: persist the ballot mark first (when present), then send. */
 export interface ProposerOutput<V> {

@@ -18,6 +18,7 @@ import type { CasDecision } from '../consensus/proposer.js';
 import type { Change, RegisterState } from '../consensus/register-state.js';
 import { parseCas, type CasRequest, type ClientLimits } from './parse.js';
 import { incomingOf, readBody } from './request.js';
+import { notJoined } from '../replication/cas-layout.js';
 
 /** What the routes need of the node. */
 export interface CasDeps {
@@ -71,6 +72,7 @@ export function render(request: CasRequest, decision: CasDecision<CasValue>): Re
       if (decision.maybeApplied) {
         throw new KvError('KV_ERR_TIMEOUT', `the compare-and-set did not finish (${decision.reason}); it may have applied: retry with the same request id to learn the outcome`, { ...details, maybeApplied: true, timeoutMs: request.timeoutMs });
       }
+      if (decision.reason === 'not-joined') throw notJoined();
       throw new KvError('KV_ERR_QUORUM_UNMET', `the compare-and-set did not finish (${decision.reason}) and did not apply`, { ...details, attempted: false });
     }
   }

@@ -2,7 +2,7 @@
  * Health probes for supervisors and orchestrators (SPEC "HTTP API"; Kubernetes liveness and
  * readiness): `GET /livez` answers 200 while the process serves requests at all; `GET /readyz`
  * answers 200 when the node should receive traffic, else 503 `KV_ERR_NOT_READY` with every
- * reason. Ready means: not stopping or draining, not leaving the ring, a member of the ring, and a quorum
+ * reason. Ready means: not stopping or draining, joined to its ring (a seed answered), not leaving the ring, a member of the ring, and a quorum
  * of the ring's members (more than half) reachable from here, so that a node cut off from most
  * of its ring is taken out of a load balancer instead of answering 503s to every quorum
  * request. Both are open (http/access.ts) and cheap: no store or network access.
@@ -32,6 +32,7 @@ export function notReadyReasons(deps: HealthDeps): string[] {
   const reasons: string[] = [];
   if (deps.isStopping()) reasons.push('the node is stopping');
   else if (deps.isDraining?.() === true) reasons.push('the node is draining before a stop');
+  if (membership.joined?.() === false) reasons.push('the node has not joined its ring yet (no member list from a seed)');
   const self = membership.member(membership.selfId);
   if (self?.status === 'left') reasons.push('the node is leaving the ring');
   const ring = membership.ringMembers();

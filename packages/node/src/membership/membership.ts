@@ -42,6 +42,14 @@ export interface MembershipView {
   isRemoved(id: string): boolean;
   /** Called after any change; returns an unsubscribe function. */
   onChange(listener: () => void): () => void;
+  /**
+   * False while this node has not yet joined its ring: a SWIM node starts knowing only itself,
+   * and until a member's full state reached it (its join's push-pull, or any push-pull) its
+   * ring is itself alone, so every preference list is [self]. What must not act on such a
+   * ring (compare-and-set: docs/cas.md "Joining"; /readyz) asks this. Absent: always joined
+   * (a list an operator gave).
+   */
+  joined?(): boolean;
 }
 
 /**

@@ -17,6 +17,8 @@ export class StaticMembership implements MembershipView {
   private list: Member[] = [];
   private readonly listeners = new ChangeListeners();
   private readonly removed = new Set<string>();
+  /** Joined unless told otherwise (the cluster simulation: a restarted node before gossip reached it). */
+  private isJoined = true;
 
   constructor(
     readonly selfId: string,
@@ -74,6 +76,17 @@ export class StaticMembership implements MembershipView {
   /** Records that an operator removed `id` for good (kept even after it leaves the list). */
   markRemoved(id: string): void {
     if (id !== this.selfId) this.removed.add(id);
+  }
+
+  joined(): boolean {
+    return this.isJoined;
+  }
+
+  /** Sets whether this node counts as joined to its ring (membership.ts MembershipView.joined). */
+  setJoined(joined: boolean): void {
+    if (joined === this.isJoined) return;
+    this.isJoined = joined;
+    this.listeners.notify();
   }
 
   isRemoved(id: string): boolean {

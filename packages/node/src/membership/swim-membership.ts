@@ -15,7 +15,15 @@ export class SwimMembership implements MembershipView {
   private readonly listeners = new ChangeListeners();
   private cache: Member[] | undefined;
 
-  constructor(private readonly swim: Swim) {}
+  /** `joined`: whether the driver has merged a member's full state since start (SwimDriver.joined). */
+  constructor(
+    private readonly swim: Swim,
+    private readonly hasJoined: () => boolean = () => true,
+  ) {}
+
+  joined(): boolean {
+    return this.hasJoined();
+  }
 
   isRemoved(id: string): boolean {
     return this.swim.isRemoved(id);

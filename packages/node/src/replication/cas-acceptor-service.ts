@@ -20,16 +20,12 @@ import { ZERO_BALLOT } from '../consensus/ballot.js';
 import { joinLearned, type LearnedRecord } from '../consensus/learn.js';
 import type { LayoutMark } from '../storage/acceptor-records.js';
 import type { LayoutGuard } from './cas-layout.js';
+import { casPlantedBugs } from './cas-planted-bugs.js';
 import type { CasValue } from '../consensus/cas-value.js';
 import type { PaxosMessage } from '../consensus/messages.js';
 import type { AcceptorRecordStore } from '../storage/acceptor-records.js';
 
-/**
- * Bugs a test may plant to show the simulation catches them (test/sim/cas-sim.test.ts), as
- * core/versioned.ts's plantedBugs: answering for a key without learning it after a change of
- * ring, and stepping rounds from any ring (no layout fence). Never set outside tests.
- */
-export const casPlantedBugs = { answerWithoutLearning: false, ignoreLayout: false };
+export { casPlantedBugs };
 
 /** Records per page of a full learn. */
 export const RECORDS_PAGE_KEYS = 256;

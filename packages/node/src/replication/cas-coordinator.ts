@@ -15,7 +15,8 @@
  * tried again on the ring this node sees by then (gossip converges), with the same request id,
  * until its deadline. A replica answers for a key only once it learned the key at its current
  * layout (cas-acceptor-service.ts), which is what keeps two preference lists from deciding
- * differently while a key's ownership moves.
+ * differently while a key's ownership moves. A node that has not joined its ring yet (a
+ * restart, before a seed answered) neither proposes nor answers: its ring may be itself alone.
  */
 import type { Member } from '../membership/membership.js';
 import { BallotClock } from '../consensus/ballot.js';
@@ -50,6 +51,8 @@ export interface CasCoordinatorDeps {
   readonly config?: ProposerConfig;
   /** The digest of this node's ring, put on every message (replication/cas-layout.ts); CAS_LAYOUT without one. */
   readonly layout?: () => number;
+  /** False while this node has not joined its ring (CasLayout.joined): no round is started. Absent: joined. */
+  readonly joined?: () => boolean;
 }
 
 export class CasCoordinator {
@@ -68,6 +71,8 @@ export class CasCoordinator {
   async run(key: string, change: Change<CasValue>, timeoutMs: number): Promise<CasDecision<CasValue>> {
     const deadlineMs = this.deps.nowMs() + timeoutMs;
     this.counts.requests++;
+    // Alone in a ring it has not joined, this node's list is [self]: a "majority" of one stale record.
+    if (this.deps.joined?.() === false) return { kind: 'failed', reason: 'not-joined', maybeApplied: false };
     for (;;) {
       const decision = await this.attempt(key, change, deadlineMs - this.deps.nowMs());
       if (decision.kind === 'failed' && decision.maybeApplied) this.counts.unknownOutcomes++;

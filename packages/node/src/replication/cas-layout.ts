@@ -16,6 +16,8 @@ import type { CasValue } from '../consensus/cas-value.js';
 import type { PaxosMessage } from '../consensus/messages.js';
 import type { AcceptorRecordStore, LayoutMark } from '../storage/acceptor-records.js';
 import type { Transport } from '../transport/transport.js';
+import { KvError } from '../errors.js';
+import { casPlantedBugs } from './cas-planted-bugs.js';
 
 const digests = new WeakMap<Ring, number>();
 
@@ -35,9 +37,22 @@ export function ringDigest(ring: Ring): number {
   return digest;
 }
 
+/**
+ * The refusal of a node that has not joined its ring yet (membership.ts `joined`): until a
+ * member's full state reached it, its ring may be itself alone, and a round on that ring would
+ * be decided by this node's own, possibly stale, record (test/regression/
+ * issue-17-cas-before-join.test.ts). Surely not applied: the client may send it elsewhere.
+ */
+export function notJoined(): KvError {
+  return new KvError('KV_ERR_QUORUM_UNMET', 'this node has not joined its ring yet (no member list from a seed): it takes part in no compare-and-set round until it has', { attempted: false, reason: 'not-joined' });
+}
+
 /** What the acceptor service asks of the layout (a test may pass its own). */
 export interface LayoutGuard {
-  /** The current ring's digest and this replica's generation for it, durable before it resolves. */
+  /**
+   * The current ring's digest and this replica's generation for it, durable before it
+   * resolves; rejects (notJoined) while this node has not joined its ring.
+   */
   current(): Promise<LayoutMark>;
   /**
    * Whom a key is learned from: the other members of the current ring, and members that left
@@ -76,6 +91,8 @@ export class CasLayout implements LayoutGuard {
   }
 
   current(): Promise<LayoutMark> {
+    // A node that has not joined its ring may see itself alone: no layout, no generation bump.
+    if (!this.joined()) return Promise.reject(notJoined());
     const digest = this.digest();
     this.mark ??= this.deps.records.layoutMark();
     if (this.mark.digest === digest) return Promise.resolve(this.mark);
@@ -89,6 +106,10 @@ export class CasLayout implements LayoutGuard {
     });
     this.chain = bump.catch(() => undefined);
     return bump;
+  }
+
+  joined(): boolean {
+    return casPlantedBugs.answerBeforeJoined || (this.deps.membership.joined?.() ?? true);
   }
 
   markLearned(generation: number): Promise<void> {

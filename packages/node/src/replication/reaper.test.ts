@@ -49,6 +49,25 @@ t.test('a key deleted while a replica is down is reaped only once every replica 
   t.same(nodes.map((node) => node.store.keyCount()), [0, 0, 0], 'still nothing anywhere after more anti-entropy');
 });
 
+// A restarted node knows only itself until a seed answers its join: "every member answers" is
+// then no one at all, and it would drop every tombstone past the grace on its own (issue 17's
+// restart-before-join finding, test/regression/issue-17-cas-before-join.test.ts).
+t.test('a node that has not joined its ring reaps nothing, even when it sees no other member', async (t) => {
+  const { nodes, advance } = cluster();
+  const [a] = nodes;
+  t.equal((await a.app.request('/kv/gone?w=3', { method: 'PUT', body: 'v' })).status, 204);
+  const context = (await a.app.request('/kv/gone?r=3')).headers.get('x-ringkv-context')!;
+  t.equal((await a.app.request('/kv/gone?w=3', { method: 'DELETE', headers: { 'x-ringkv-context': context } })).status, 204);
+  advance(GRACE + 1);
+  // a restarts and sees itself alone, not joined yet.
+  a.membership.replace([{ id: a.id, address: a.address }]);
+  a.membership.setJoined(false);
+  t.match(await a.reaper.runOnce(), { examined: 1, reaped: 0, blocked: /not joined/ }, 'blocked: it has not joined its ring');
+  t.ok(a.store.get('gone'), 'the tombstone is kept');
+  a.membership.setJoined(true);
+  t.match(await a.reaper.runOnce(), { reaped: 1 }, 'the same check without the gate would reap (no other member to ask)');
+});
+
 t.test('a pending hint for the key, or a member that holds an older version, blocks the reap', async (t) => {
   const { nodes, advance } = cluster();
   const [a, b] = nodes;

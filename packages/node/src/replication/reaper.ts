@@ -69,6 +69,8 @@ export class Reaper {
     const { store, membership, transport } = this.deps;
     const candidates = store.deadBefore(graceCutoffMs(this.deps.nowMs(), this.deps.graceMs), Math.min(this.deps.batch, TREE_KEYS_MAX));
     if (candidates.length === 0) return this.report(0, 0);
+    // A node that has not joined its ring may know only itself: "every member" would be no one.
+    if (membership.joined?.() === false) return this.report(candidates.length, 0, 'this node has not joined its ring yet');
     // Every member that could hold a copy must answer: all of them reachable, none departed.
     // A removed member never holds a copy that counts again (its requests are refused).
     const others = membership.members().filter((m) => m.id !== membership.selfId && !membership.isRemoved(m.id));

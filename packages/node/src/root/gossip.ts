@@ -52,7 +52,7 @@ export async function startGossip(config: NodeConfig, deps: GossipDeps): Promise
     ...(deps.faults ? { faults: deps.faults } : {}),
   });
   driver.swim.restoreRemoved(loadRemovals(config.dataDir));
-  const membership = new SwimMembership(driver.swim);
+  const membership = new SwimMembership(driver.swim, () => driver.joined);
   driver.onEvents((events) => {
     membership.changed();
     for (const event of events) {

@@ -95,6 +95,7 @@ function buildCas(deps: ReplicationDeps, ringView: RingView, replica: ReplicaSer
   replica.cas.attachLayout(layout);
   const coordinator = new CasCoordinator({
     layout: () => layout.digest(),
+    joined: () => layout.joined(),
     selfId: config.nodeId,
     preferenceList: (key) => ringView.preferenceList(key),
     member: (id) => membership.member(id),

@@ -243,6 +243,17 @@ export class SwimDriver {
     return local.includes(address) || address === joinHostPort(this.udp.address().address, port);
   }
 
+  /**
+   * Whether this node has joined its ring: it was started without seeds (the first node of a
+   * ring), or it has merged another member's full state (a push-pull: its join's, or a
+   * member's periodic one). Until then its member list may be itself alone. A node whose seeds
+   * all name itself is not joined until another member reaches it: a restarted node cannot
+   * tell "I am the whole ring" from "the others are not up yet" (docs/membership.md).
+   */
+  get joined(): boolean {
+    return this.options.seeds.length === 0 || this.swim.fullStatesMerged > 0;
+  }
+
   onEvents(listener: (events: SwimEvent[]) => void): void {
     this.listeners.add(listener);
   }

@@ -100,6 +100,8 @@ export class Swim {
   private leaving = false;
   /** Draining before a stop (depart): our own death notice is not refuted. */
   private departing = false;
+  /** Push-pulls from other members merged (fullStatesMerged). */
+  private fullStates = 0;
   /** Cached number of alive or suspect members, kept by setMember. */
   private live = 0;
   /** Cached member ids for random picks; undefined after a member was added or removed. */
@@ -145,6 +147,15 @@ export class Swim {
   /** Members neither dead nor left (for sizing timeouts and retransmits). */
   liveCount(): number {
     return this.live;
+  }
+
+  /**
+   * Full member lists merged from other members so far (push-pulls, the join's among them): a
+   * member that has merged none knows only what pings told it, maybe only itself (the driver's
+   * `joined`).
+   */
+  get fullStatesMerged(): number {
+    return this.fullStates;
   }
 
   /** Lifeguard's local health score: 0 is healthy; timeouts scale by score + 1. */
@@ -258,6 +269,7 @@ export class Swim {
         break;
       case 'push-pull':
         for (const update of message.state) this.apply(update, nowMs);
+        if (message.from !== this.self.id) this.fullStates++;
         if (!message.reply) this.send(fromAddress, this.pushPull(true));
         break;
       case 'gossip':
