@@ -12,7 +12,8 @@
 // Here: 3 nodes, N=3; a key is set to v2 through node1, node3 is killed, the key goes to v3 and
 // v4 without it; node3 is started again on its data dir with a seed nobody listens on, so it
 // never joins. Before the fix a consistent read at node3 answered 200 with v2's value and a
-// cas(if_version=2) at node3 answered 204. Now both are 503 KV_ERR_QUORUM_UNMET, surely not
+// cas(if_version=2) at node3 answered 204, and once node3 rejoined, that fork (under a ballot
+// above node1's) won the learn: v4 was lost. Now both are 503 KV_ERR_QUORUM_UNMET, surely not
 // applied, and /readyz says why. Started again with a live seed, node3 joins and reads v4.
 import { createServer } from 'node:net';
 import t from 'tap';
@@ -41,9 +42,10 @@ t.test('issue-17 a node that has not joined its ring answers no compare-and-set 
   const read = (node: NodeProcess) => http(agent, 'GET', `${node.url}/kv/${key}?consistent=1&timeout_ms=3000`, { timeoutMs: 10_000 });
 
   t.equal((await put(node1, 'if_absent=1', 'v1')).status, 204, 'v1 set through node1');
-  t.equal((await put(node1, 'if_version=1', 'v2')).status, 204, 'v2 set through node1');
-  // node3 takes part in v2's rounds before it dies (each round asks every replica): wait until
-  // its own record holds v2, so the stale state it would answer from is v2.
+  // v2 through node3: its ballot clock reserves a block of counters (persisted), so after its
+  // restart its ballots are above node1's, and a state it writes alone would win a later learn.
+  t.equal((await put(node3, 'if_version=1', 'v2')).status, 204, 'v2 set through node3');
+  // Wait until node3's own record holds v2, so the stale state it would answer from is v2.
   await waitFor(async () => (await read(node3)).body.toString() === 'v2' || undefined, 20_000, 'node3 reads v2');
 
   await killByPid(node3.pid);
