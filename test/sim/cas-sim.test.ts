@@ -66,3 +66,30 @@ t.test('planted bug: a replica that answers for a key without learning it after 
   casPlantedBugs.answerWithoutLearning = false;
   t.ok((await runCasSeed(caught.seed)).ok, 'and passes without it');
 });
+
+/**
+ * A seed where a node restarted alone (before it joined its ring) takes part in CAS rounds: with
+ * the planted bug below its history is not linearizable (86 when the alone restarts came in, on
+ * 2026-12-03; the search below finds another should the nemesis change).
+ */
+const JOIN_BUG_SEED = Number(process.env.SIM_CAS_JOIN_BUG_SEED ?? 86);
+
+t.test('planted bug: a node that answers CAS rounds before it joined its ring (restarted alone) is caught', async (t) => {
+  casPlantedBugs.answerBeforeJoined = true;
+  t.teardown(() => {
+    casPlantedBugs.answerBeforeJoined = false;
+  });
+  let caught: { seed: number; failure: string } | undefined;
+  for (const seed of [JOIN_BUG_SEED, ...Array.from({ length: LEARN_BUG_SEEDS }, (_, i) => i + 1)]) {
+    const outcome = await runCasSeed(seed);
+    if (!outcome.ok) {
+      caught = { seed, failure: outcome.failure ?? '' };
+      break;
+    }
+  }
+  t.ok(caught !== undefined, `a seed fails with the bug (${caught?.seed ?? 'none'}${caught !== undefined && caught.seed !== JOIN_BUG_SEED ? `; update JOIN_BUG_SEED, ${JOIN_BUG_SEED} no longer catches it` : ''})`);
+  if (caught === undefined) return;
+  t.match(caught.failure, /not linearizable/, 'the checker finds the history not linearizable');
+  casPlantedBugs.answerBeforeJoined = false;
+  t.ok((await runCasSeed(caught.seed)).ok, 'and passes without it');
+});

@@ -103,6 +103,32 @@ t.test('issue 19.6: a leaving node hands the hints it cannot deliver to another 
   t.same(text(owner, key), ['v1'], 'the write reached its owner');
 });
 
+// Found by the data-type simulation (issue 15, seed 354): a leaving node handed its hint to the
+// write's coordinator, an owner that already held the same write; that node's disk was then
+// lost, and with it both copies of an acknowledged write. A hint handed over must stay a copy
+// of its own: it goes to a node outside the key's preference list when there is one.
+t.test('issue 15: a leaving node hands a hint to a node outside the preference list, not to an owner that may hold the write already', async (t) => {
+  const { nodes, network } = memoryCluster({ nodes: 5, config: { n: 3 } });
+  let key = '';
+  for (let i = 0; ; i++) {
+    key = `k${i}`;
+    const owners = nodes[0]!.coordinator.preferenceList(key);
+    if (owners[0] !== 'node5' && owners.includes('node5')) break;
+  }
+  const owners = nodes[0]!.coordinator.preferenceList(key);
+  const coordinator = nodes.find((n) => n.id === owners[0])!;
+  const owner = nodes.find((n) => n.id === 'node5')!;
+  for (const node of nodes) node.membership.setStatus('node5', 'dead');
+  t.equal((await coordinator.app.request(`/kv/${key}?w=3`, { method: 'PUT', body: 'v1' })).status, 204);
+  const holder = nodes.find((n) => n.store.hints.count() === 1)!;
+  t.notOk(owners.includes(holder.id), `a fallback (${holder.id}) holds the hint`);
+  for (const node of nodes) network.setLink(node.id, owner.address, false);
+  t.equal(await holder.handoff.handOverOnce(), 1, 'the fallback, leaving, hands it over');
+  const next = nodes.filter((n) => n !== holder && n.store.hints.count() === 1);
+  t.equal(next.length, 1, 'one node holds it now');
+  t.notOk(owners.includes(next[0]!.id), `a node outside the preference list ${owners.join(',')} (${next[0]!.id}): the write keeps a copy apart from its owners'`);
+});
+
 t.test('issue 19.6: a leaving node whose view calls every peer dead still delivers or hands over its hints', async (t) => {
   const { nodes, key, coordinator, fallback, owner } = clusterWithDeadOwner();
   t.equal((await coordinator.app.request(`/kv/${key}?w=3`, { method: 'PUT', body: 'v1' })).status, 204);

@@ -111,10 +111,13 @@ export class HintedHandoff {
     };
     const ownerMember = live(owner);
     if (ownerMember !== undefined && (await this.send(ownerMember, key, object))) return true;
+    // Outside the preference list first: the key's other owners likely hold this very write
+    // already (the coordinator always does), and a hint parked there is no copy of its own;
+    // lose that node's disk and the acknowledged write could be gone (issue 15, seed 354).
     const usable = (id: string) => id !== membership.selfId && id !== owner && live(id) !== undefined;
-    const preferred = this.deps.ownersOf(key).filter(usable);
-    const others = membership.members().map((m) => m.id).filter((id) => usable(id) && !preferred.includes(id));
-    for (const id of [...preferred, ...others]) {
+    const owners = this.deps.ownersOf(key);
+    const apart = membership.members().map((m) => m.id).filter((id) => usable(id) && !owners.includes(id));
+    for (const id of [...apart, ...owners.filter(usable)]) {
       try {
         if ((await this.deps.transport.replica(live(id)!, { kind: 'hint', key, object, owner })).ok) return true;
       } catch {

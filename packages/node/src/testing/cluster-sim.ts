@@ -50,7 +50,12 @@ export interface ClusterSimOptions {
   readonly workloads?: readonly SimWorkloadFactory[];
   /** Also run the compare-and-set workload (sim-cas-workload.ts) on these keys. */
   readonly cas?: { readonly keys: number; readonly clients: number };
+  /** Share of restarts that run alone and unjoined for a while (sim-nemesis.ts restart); RESTART_ALONE_RATE by default, 0 replays older seeds' schedules. */
+  readonly restartAloneRate?: number;
 }
+
+/** Share of restarts whose node runs alone, not joined, until the ring reaches it (membership.md "Joined"). */
+export const RESTART_ALONE_RATE = 0.3;
 
 export interface SimFinalKey {
   readonly elements: readonly string[];
@@ -190,6 +195,7 @@ export class ClusterSim {
       destructiveMax: 1,
       forgetMs: 50,
       graceMs: SIM_CONFIG.tombstoneGraceMs,
+      restartAlone: { rate: options.restartAloneRate ?? RESTART_ALONE_RATE, random: seededRandom(options.seed * 7919 + 17) },
     };
     this.nemesis = new Nemesis(world, this.calm, nemesis, { ring: this.ring, spawn: () => this.spawn() });
     // Drawn up front so the rest of the run does not shift with them.

@@ -114,6 +114,11 @@ export class SimRing {
     this.applied.set(node.id, this.version);
   }
 
+  /** `id` knows no version of the ring (it restarted alone): the sweep tells it by and by. */
+  untold(id: string): void {
+    this.applied.delete(id);
+  }
+
   /** Spreads the ring: every `sweepMs`, each node that is behind learns it with `learnRate`. */
   start(): void {
     const sweep = () => {

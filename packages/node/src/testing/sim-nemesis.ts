@@ -51,6 +51,11 @@ export interface NemesisOptions {
   readonly forgetMs: number;
   /** The nodes' tombstone grace: clock steps are drawn within and beyond it. */
   readonly graceMs: number;
+  /**
+   * Share of restarts that run alone, unjoined, until the ring is told to them (restart), drawn
+   * from a stream of their own so that with rate 0 a seed keeps the schedule it had before.
+   */
+  readonly restartAlone: { readonly rate: number; readonly random: () => number };
 }
 
 /** What the nemesis needs beyond the world: the ring, and a way to bring up a new node. */
@@ -122,9 +127,20 @@ export class Nemesis {
     this.world.trace(`nemesis ${kind} ${detail}`);
   }
 
-  /** Starts a node's next life and tells it the ring, as an operator restarting it would. */
+  /**
+   * Starts a node's next life. Mostly it joins at once (a seed answers); sometimes, as when its
+   * seeds are slow or down, it runs alone and unjoined, knowing only itself, until the ring's
+   * sweep tells it the ring (membership.md "Joined"; the CAS bug of issue 17 lived there).
+   */
   private restart(node: SimNode): void {
     if (node.state !== 'crashed' || node.removed) return;
+    const alone = this.options.restartAlone;
+    if (alone.rate > 0 && alone.random() < alone.rate) {
+      node.start(undefined, true);
+      this.ring.untold(node.id);
+      this.world.trace(`nemesis ${node.id} restarts alone (not joined until it learns the ring)`);
+      return;
+    }
     node.start();
     this.ring.tell(node);
   }

@@ -214,8 +214,12 @@ export class SimNode {
     return this.state === 'paused' ? 'defer' : 'run';
   }
 
-  /** Starts a new incarnation over the disk, with `view` as its member list (see SimRing). */
-  start(view?: readonly RingEntry[]): void {
+  /**
+   * Starts a new incarnation over the disk, with `view` as its member list (see SimRing).
+   * `alone`: as a real node starts (membership.md "Joined"), it knows only itself and is not
+   * joined until the ring is told to it (SimRing's sweep, as a seed's answer would).
+   */
+  start(view?: readonly RingEntry[], alone = false): void {
     this.incarnation++;
     // A restart over the same disk: a new epoch unless the last life stopped cleanly (never here: lives end in crashes).
     if (this.diskLives++ > 0) this.disk.reopen();
@@ -233,6 +237,10 @@ export class SimNode {
     parts.transfer.start(this.config.transferIntervalMs);
     parts.reaper.start(this.config.reapIntervalMs);
     this.life = { parts, store };
+    if (alone) {
+      applyView(parts.staticMembership!, [{ id: this.id, zone: this.config.zone, left: false }]);
+      parts.staticMembership!.setJoined(false);
+    }
     if (view !== undefined) this.learn(view);
     if (this.leaving) this.pollLeave(timers);
     // Work deferred while an earlier life was paused: the dead life's is dropped, the disk's runs.
@@ -245,7 +253,9 @@ export class SimNode {
   /** Sets this node's member list (SimRing.tell); remembered for a zombie's return. */
   learn(view: readonly RingEntry[]): void {
     this.lastView = view.map((e) => ({ ...e }));
-    if (this.life !== undefined) applyView(this.life.parts.staticMembership!, view);
+    if (this.life === undefined) return;
+    applyView(this.life.parts.staticMembership!, view);
+    this.life.parts.staticMembership!.setJoined(true);
   }
 
   /**
