@@ -11,6 +11,15 @@ export type TimerHandle = unknown;
 
 export interface Timers {
   setTimeout(fn: () => void, ms: number): TimerHandle;
+  /**
+   * The clock these timers run on, in whole ms (a remaining timeout goes on the wire as an
+   * integer): monotonic, never stepped. Request deadlines are
+   * measured on it, not on the wall clock (`nowMs`), so an NTP step back does not stretch a
+   * request's timeout_ms by the size of the step (the cluster simulation's clock-back fault,
+   * data-type seed 502: a forward hung ~540 ms past its 100 ms deadline and held the key's
+   * later writes behind it).
+   */
+  monotonicMs(): number;
   /** Cancels a timer; a handle that already fired (or undefined) is ignored. */
   clearTimeout(handle: TimerHandle | undefined): void;
 }
@@ -18,5 +27,6 @@ export interface Timers {
 /** The process's timers. */
 export const realTimers: Timers = {
   setTimeout: (fn, ms) => setTimeout(fn, ms),
+  monotonicMs: () => Math.floor(performance.now()),
   clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout | undefined),
 };

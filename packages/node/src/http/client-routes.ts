@@ -27,6 +27,8 @@ export interface ClientDeps {
   readonly observe: (op: string, status: number, seconds: number) => void;
   /** The clock expiries are judged by. */
   readonly nowMs: () => number;
+  /** The clock request deadlines are measured on: monotonic (Timers.monotonicMs). */
+  readonly monotonicMs: () => number;
   /** Compare-and-set (cas-routes.ts): requests with if_version, if_absent or consistent go there. */
   readonly cas?: CasDeps;
   /** Randomness for the data types' fresh actors (dt-actors.ts): injected, so a simulation replays. */

@@ -28,6 +28,7 @@ export function dtRoutes(app: Hono, deps: ClientDeps): void {
     kv: deps.kv,
     limits,
     nowMs: deps.nowMs,
+    monotonicMs: deps.monotonicMs,
     random: deps.random,
     actorKeysMax: ACTOR_KEYS_MAX,
     queuedPerKeyMax: QUEUED_PER_KEY_MAX,

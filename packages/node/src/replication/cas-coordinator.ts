@@ -45,7 +45,7 @@ export interface CasCoordinatorDeps {
   readonly local: CasAcceptorService;
   /** Where the ballot mark is persisted. */
   readonly records: AcceptorRecordStore;
-  readonly nowMs: () => number;
+  /** Timers, and the monotonic clock every deadline, phase and backoff is measured on. */
   readonly timers: Timers;
   readonly random: () => number;
   readonly config?: ProposerConfig;
@@ -69,18 +69,19 @@ export class CasCoordinator {
    * by the deadline says `maybeApplied` when an accept of its change may have gone out.
    */
   async run(key: string, change: Change<CasValue>, timeoutMs: number): Promise<CasDecision<CasValue>> {
-    const deadlineMs = this.deps.nowMs() + timeoutMs;
+    // Deadlines, phases and backoffs run on the timers' monotonic clock: a wall clock step stretches none of them.
+    const deadlineMs = this.deps.timers.monotonicMs() + timeoutMs;
     this.counts.requests++;
     // Alone in a ring it has not joined, this node's list is [self]: a "majority" of one stale record.
     if (this.deps.joined?.() === false) return { kind: 'failed', reason: 'not-joined', maybeApplied: false };
     for (;;) {
-      const decision = await this.attempt(key, change, deadlineMs - this.deps.nowMs());
+      const decision = await this.attempt(key, change, deadlineMs - this.deps.timers.monotonicMs());
       if (decision.kind === 'failed' && decision.maybeApplied) this.counts.unknownOutcomes++;
       // A stale layout is retried on the ring as it is now; never once an accept may have gone
       // out (a fresh proposer would not know where its earlier change sits: proposer.ts).
       if (decision.kind !== 'failed' || decision.reason !== 'stale-layout' || decision.maybeApplied) return decision;
       const waitMs = this.deps.random() * CAS_LAYOUT_RETRY_MS;
-      if (this.deps.nowMs() + waitMs >= deadlineMs) return { kind: 'failed', reason: 'stale-layout', maybeApplied: false };
+      if (this.deps.timers.monotonicMs() + waitMs >= deadlineMs) return { kind: 'failed', reason: 'stale-layout', maybeApplied: false };
       this.counts.layoutRetries++;
       await new Promise<void>((resolve) => this.deps.timers.setTimeout(resolve, waitMs));
     }
@@ -101,7 +102,7 @@ export class CasCoordinator {
       config: deps.config ?? DEFAULT_PROPOSER_CONFIG,
     });
     return new Promise((resolve) => {
-      const deadlineMs = deps.nowMs() + timeoutMs;
+      const deadlineMs = deps.timers.monotonicMs() + timeoutMs;
       let timer: TimerHandle | undefined;
       let finished = false;
       const finish = (decision: CasDecision<CasValue>) => {
@@ -116,19 +117,19 @@ export class CasCoordinator {
         for (const outgoing of out.send) {
           void this.send(outgoing).then((reply) => {
             if (finished || reply === 'none') return;
-            if (reply === 'unreachable') handle(proposer.unreachable(outgoing.to, outgoing.message.ballot, deps.nowMs()));
-            else handle(proposer.receive(outgoing.to, reply, deps.nowMs()));
+            if (reply === 'unreachable') handle(proposer.unreachable(outgoing.to, outgoing.message.ballot, deps.timers.monotonicMs()));
+            else handle(proposer.receive(outgoing.to, reply, deps.timers.monotonicMs()));
           });
         }
         if (out.decision !== undefined) finish(out.decision);
       };
       const tick = () => {
         if (finished) return;
-        if (deps.nowMs() >= deadlineMs) return finish({ kind: 'failed', reason: 'timeout', maybeApplied: proposer.mayHaveApplied });
-        handle(proposer.tick(deps.nowMs()));
+        if (deps.timers.monotonicMs() >= deadlineMs) return finish({ kind: 'failed', reason: 'timeout', maybeApplied: proposer.mayHaveApplied });
+        handle(proposer.tick(deps.timers.monotonicMs()));
         if (!finished) timer = deps.timers.setTimeout(tick, CAS_TICK_MS);
       };
-      handle(proposer.start(deps.nowMs()));
+      handle(proposer.start(deps.timers.monotonicMs()));
       if (!finished) timer = deps.timers.setTimeout(tick, CAS_TICK_MS);
     });
   }

@@ -191,7 +191,7 @@ export class Coordinator implements KvService {
       arm(quietSinceMs, floorMs);
     };
     const arm = (quietSinceMs: number, waitMs: number) => {
-      const bounded = Math.min(waitMs, deadlineMs - this.deps.nowMs());
+      const bounded = Math.min(waitMs, deadlineMs - timers.monotonicMs());
       if (bounded > 0) timer = timers.setTimeout(() => judge(quietSinceMs), bounded);
     };
     // One timer at a time (most ops are answered before the first fires): at half a floor the
@@ -203,7 +203,7 @@ export class Coordinator implements KvService {
       if (settled) return;
       if (!health.heardSince(member.id, sentAtMs)) probe();
       arm(sentAtMs, firstDeadlineMs - probeAfterMs);
-    }, Math.min(probeAfterMs, Math.max(1, deadlineMs - sentAtMs)));
+    }, Math.min(probeAfterMs, Math.max(1, deadlineMs - timers.monotonicMs())));
     this.deps.transport.replica(member, op).then(
       (result) => {
         const nowMs = this.deps.nowMs();
@@ -224,7 +224,7 @@ export class Coordinator implements KvService {
     // on any node): it asks the replicas directly, so a read never waits on a forward hop to a
     // replica that has gone silent, and saves the hop. (`_route` matters only for writes; a
     // forwarded read from an older node is coordinated here like any other.)
-    const deadlineMs = this.deps.nowMs() + options.timeoutMs;
+    const deadlineMs = this.deps.timers.monotonicMs() + options.timeoutMs;
     const replicas = this.preferenceList(key);
     const core = new GetCore(replicas, options.r, this.deps.limits);
     // Whether what the local read saw gets committed: a repair must not spread a write whose
@@ -271,7 +271,7 @@ export class Coordinator implements KvService {
   async put(key: string, write: ValueWrite, requested: WriteOptions, route: RouteOptions = {}): Promise<void> {
     // Defaults are decided once, where the client's request arrived, and travel with a forward.
     const options: WriteOptions = { ...requested, pw: requested.pw ?? 0, sloppy: requested.sloppy ?? this.deps.sloppyQuorum };
-    const deadlineMs = this.deps.nowMs() + options.timeoutMs;
+    const deadlineMs = this.deps.timers.monotonicMs() + options.timeoutMs;
     // The key is hashed once per request: one walk of the ring gives the preference list and,
     // for a sloppy write, the fallbacks after it; the store is handed the same position.
     const position = ringPosition(key);
@@ -441,7 +441,7 @@ export class Coordinator implements KvService {
   }
 
   private remaining(deadlineMs: number): number {
-    return Math.max(1, deadlineMs - this.deps.nowMs());
+    return Math.max(1, deadlineMs - this.deps.timers.monotonicMs());
   }
 
   /**
@@ -552,7 +552,7 @@ export class Coordinator implements KvService {
       // window is short because a link cut inside it still takes the write (outcome unknown).
       if (!health.heardSince(replica, this.deps.nowMs() - FORWARD_FRESH_MS) && !(await this.liveness.check(member))) continue;
       const sentAtMs = this.deps.nowMs();
-      const remaining = deadlineMs - sentAtMs;
+      const remaining = deadlineMs - this.deps.timers.monotonicMs();
       if (remaining <= 0) break;
       let result;
       try {

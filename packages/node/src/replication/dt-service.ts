@@ -33,6 +33,8 @@ export interface DataTypeServiceDeps {
   readonly kv: KvService;
   readonly limits: DataTypeLimits;
   readonly nowMs: () => number;
+  /** The clock deadlines are measured on (Timers.monotonicMs): a wall clock step must not stretch them. */
+  readonly monotonicMs: () => number;
   readonly random: () => number;
   /** Keys whose actor this node remembers (least recently written forgotten first). */
   readonly actorKeysMax: number;
@@ -95,7 +97,10 @@ export class DataTypeService {
     if (queue.length > this.deps.queuedPerKeyMax) {
       return Promise.reject(new KvError('KV_ERR_OVERLOADED', `${queue.length} writes of this data type already wait at this node; retry later`, { queued: queue.length }));
     }
-    const run = queue.tail.then(() => this.updateNow(key, op, options));
+    // The deadline runs from now, not from when the write's turn comes: a write queued behind
+    // slow ones fails at its timeout instead of running long after its client gave up.
+    const deadline = this.deps.monotonicMs() + options.timeoutMs;
+    const run = queue.tail.then(() => this.updateNow(key, op, options, deadline));
     queue.length++;
     queue.tail = run.catch(() => {}).finally(() => {
       queue.length--;
@@ -113,10 +118,10 @@ export class DataTypeService {
    * removal then leaves is documented: docs/datatypes.md, "Consistency").
    */
   private async readCovering(key: string, op: Operation, r: number, deadline: number): Promise<DataTypeRead> {
-    const first = await this.read(key, { r, timeoutMs: deadline - this.deps.nowMs() });
+    const first = await this.read(key, { r, timeoutMs: deadline - this.deps.monotonicMs() });
     const observed = observedContexts(op);
     if (r >= this.deps.n || observed.length === 0 || observed.every((c) => first.state !== undefined && coversContext(first.state.context, c))) return first;
-    const timeoutMs = deadline - this.deps.nowMs();
+    const timeoutMs = deadline - this.deps.monotonicMs();
     if (timeoutMs < 1) return first;
     try {
       return await this.read(key, { r: this.deps.n, timeoutMs });
@@ -125,10 +130,12 @@ export class DataTypeService {
     }
   }
 
-  private async updateNow(key: string, op: Operation, options: WriteOptions & { r: number }): Promise<DataType> {
-    const deadline = this.deps.nowMs() + options.timeoutMs;
+  private async updateNow(key: string, op: Operation, options: WriteOptions & { r: number }, deadline: number): Promise<DataType> {
+    if (deadline - this.deps.monotonicMs() < 1) {
+      throw new KvError('KV_ERR_TIMEOUT', `the write waited behind earlier writes of this key for the whole timeout_ms (${options.timeoutMs}); nothing was written`, { timeoutMs: options.timeoutMs, attempted: false });
+    }
     const { state, storageContext } = await this.readCovering(key, op, options.r, deadline);
-    const timeoutMs = deadline - this.deps.nowMs();
+    const timeoutMs = deadline - this.deps.monotonicMs();
     if (timeoutMs < 1) throw new KvError('KV_ERR_TIMEOUT', `the read took the whole timeout_ms (${options.timeoutMs}); nothing was written`, { timeoutMs: options.timeoutMs });
     const dot = this.actors.next(key, state?.context);
     let next: DataType;

@@ -26,7 +26,8 @@ export interface KeyListerDeps {
   readonly member: (id: string) => Member | undefined;
   readonly store: Pick<Store, 'listKeys'>;
   readonly transport: Pick<Transport, 'tree'>;
-  readonly nowMs: () => number;
+  /** The clock the request's deadline is measured on (Timers.monotonicMs). */
+  readonly monotonicMs: () => number;
   /** Told of a peer that did not answer (peer-health.ts routes around it). */
   readonly unanswered?: (id: string) => void;
 }
@@ -48,7 +49,7 @@ export class KeyLister {
   constructor(private readonly deps: KeyListerDeps) {}
 
   async list(request: ListRequest): Promise<ListPage> {
-    const deadline = this.deps.nowMs() + request.timeoutMs;
+    const deadline = this.deps.monotonicMs() + request.timeoutMs;
     const excluded = new Set<string>();
     for (let round = 1; ; round++) {
       const { selfId } = this.deps;
@@ -61,7 +62,7 @@ export class KeyLister {
       const silent = asked.filter((_, i) => answers[i] === undefined).map(({ id }) => id);
       if (silent.length === 0) return mergePages(answers as KeyPage[], request.limit);
       for (const id of silent) excluded.add(id);
-      if (round === ROUNDS_MAX || this.deps.nowMs() >= deadline) {
+      if (round === ROUNDS_MAX || this.deps.monotonicMs() >= deadline) {
         throw new KvError('KV_ERR_TIMEOUT', `listing: ${silent.join(', ')} did not answer in time`, { unanswered: silent.join(', ') });
       }
     }
@@ -74,7 +75,7 @@ export class KeyLister {
     const member = this.deps.member(id);
     if (member === undefined) return undefined;
     try {
-      const answer = await this.deps.transport.tree(member, { kind: 'keys', ranges, prefix, after, limit }, Math.max(1, deadline - this.deps.nowMs()));
+      const answer = await this.deps.transport.tree(member, { kind: 'keys', ranges, prefix, after, limit }, Math.max(1, deadline - this.deps.monotonicMs()));
       if (answer.kind !== 'keys') return undefined;
       // Only what was asked, whatever a peer (an older or faulty one) sends: client tokens'
       // grants are enforced through the prefix.

@@ -40,6 +40,7 @@ function manualTimers() {
       return next++;
     },
     clearTimeout: (handle) => void due.delete(handle as number),
+    monotonicMs: () => now,
   };
   const advance = (ms: number) => {
     now += ms;

@@ -44,6 +44,8 @@ export interface EdgeDeps {
   readonly parts: NodeParts;
   readonly logger: Logger;
   readonly nowMs: () => number;
+  /** The clock request deadlines are measured on (Timers.monotonicMs). */
+  readonly monotonicMs: () => number;
   readonly startedMs: number;
   readonly store: Store;
   readonly membership: MembershipView;
@@ -174,7 +176,7 @@ function appOf(
     deps.requestWindow.record(op, status, seconds);
   };
   return createApp({
-    client: { ...config, kv: coordinator, contexts: built.contexts, observe, nowMs, cas: replication.cas, random: deps.random },
+    client: { ...config, kv: coordinator, contexts: built.contexts, observe, nowMs, monotonicMs: deps.monotonicMs, cas: replication.cas, random: deps.random },
     dashboard: built.dashboard,
     admin: { n: config.n, keyBytesMax: config.keyBytesMax, store, membership, ring: () => replication.ringView.ring(), status: built.status, encodeContext: encode, registry: metrics.registry, antiEntropy: replication.antiEntropy, transfer: replication.transfer, nowMs, ...(parts.membershipControl ? { control: parts.membershipControl } : {}) },
     internal: {

@@ -60,6 +60,7 @@ export function assemble(config: NodeConfig, url: string, parts: NodeParts, logg
     parts,
     logger,
     nowMs,
+    monotonicMs: timers.monotonicMs,
     startedMs,
     store,
     membership,

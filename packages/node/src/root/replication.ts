@@ -83,7 +83,7 @@ function buildCoordinator(deps: ReplicationDeps) {
   metrics.counter('ringkv_peer_trips_total', 'Times a peer was found silent or unreachable and routed around.', () => peerHealth.trips);
   metrics.watchRing(() => ringView.ring(), config.n, (id) => membership.isReachable(id));
   // Listing keys (docs/listing.md): coverage of the ring, routed around peers as reads are.
-  const lister = new KeyLister({ selfId: config.nodeId, n: config.n, ring: () => ringView.ring(), usable: (id) => membership.isReachable(id) && peerHealth.usable(id, nowMs()), member: (id) => membership.member(id), store, transport: deps.transport, nowMs, unanswered: (id) => peerHealth.unreachable(id, nowMs()) });
+  const lister = new KeyLister({ selfId: config.nodeId, n: config.n, ring: () => ringView.ring(), usable: (id) => membership.isReachable(id) && peerHealth.usable(id, nowMs()), member: (id) => membership.member(id), store, transport: deps.transport, monotonicMs: deps.timers.monotonicMs, unanswered: (id) => peerHealth.unreachable(id, nowMs()) });
   return { replica, served, peerHealth, coordinator, ringView, cas, lister };
 }
 
@@ -102,7 +102,6 @@ function buildCas(deps: ReplicationDeps, ringView: RingView, replica: ReplicaSer
     transport: deps.transport,
     local: replica.cas,
     records: deps.store.acceptorRecords,
-    nowMs: deps.nowMs,
     timers: deps.timers,
     random,
   });

@@ -67,7 +67,7 @@ export class SimClock {
 
   /** Timers for parts owned by `owner` (the coordinator, the hint loop). */
   timers(owner: Owner): Timers {
-    return { setTimeout: (fn, ms) => this.at(ms, undefined, fn, owner), clearTimeout: (handle) => this.cancel(handle) };
+    return { setTimeout: (fn, ms) => this.at(ms, undefined, fn, owner), clearTimeout: (handle) => this.cancel(handle), monotonicMs: () => Math.floor(this.nowMs) };
   }
 
   /** The same timers in MemoryTransport's form (start, get a cancel function). */

@@ -86,7 +86,7 @@ function checkRegister(history: readonly DtHistoryEvent[], value: Json | undefin
 /** Judges one run's data-type history against its final values. */
 export function checkDt(history: readonly DtHistoryEvent[], final: ReadonlyMap<string, DtFinalKey>): DtVerdict {
   const violations: string[] = [];
-  for (const [key, state] of final) if (!state.converged) violations.push(`${key}: replicas hold different states after the heal`);
+  for (const [key, state] of final) if (!state.converged) violations.push(`${key}: replicas hold different states after the heal: ${JSON.stringify(state.states)}`);
   const valueOf = (key: string) => final.get(key)?.value;
   checkCounter(history, DT_KEYS.counter, undefined, valueOf(DT_KEYS.counter), violations);
   checkCounter(history, DT_KEYS.map, DT_FIELDS.hits, valueOf(DT_KEYS.map), violations);

@@ -33,6 +33,8 @@ export interface DtFinalKey {
   readonly converged: boolean;
   /** Stored siblings per replica (data-type siblings are joined by Store.merge: 1 each). */
   readonly siblings: readonly number[];
+  /** Each replica's joined state as text, by node id (what a verdict of "not converged" shows). */
+  readonly states: Readonly<Record<string, string>>;
 }
 
 export interface DtWorkloadOptions {
@@ -181,7 +183,8 @@ export class DtWorkload implements SimExtraWorkload {
     await Promise.all(keys.map((key) => this.readFinal(key)));
     await new Promise<void>((resolve) => this.env.clock.at(100, undefined, resolve));
     for (const key of keys) {
-      const replicas = this.env.anchor().parts!.coordinator.preferenceList(key).map((id) => this.env.members().find((node) => node.id === id)?.disk.get(key));
+      const owners = this.env.anchor().parts!.coordinator.preferenceList(key);
+      const replicas = owners.map((id) => this.env.members().find((node) => node.id === id)?.disk.get(key));
       const nowMs = this.env.anchor().nowMs();
       const states = replicas.map((object) => {
         try {
@@ -195,7 +198,8 @@ export class DtWorkload implements SimExtraWorkload {
       const read = await this.readFinal(key);
       if (read.status !== 200 && read.status !== 404) this.problems.push(`final read of ${key} answered ${read.status}`);
       const siblings = replicas.map((object) => object?.siblings.filter((s) => s.contentType === DATA_TYPE_CONTENT_TYPE).length ?? 0);
-      this.final.set(key, { status: read.status, value: read.value, converged: new Set(states).size === 1, siblings });
+      const byNode = Object.fromEntries(owners.map((id, i) => [id, states[i]!]));
+      this.final.set(key, { status: read.status, value: read.value, converged: new Set(states).size === 1, siblings, states: byNode });
     }
   }
 }

@@ -156,7 +156,8 @@ export class HttpTransport extends NetworkTransport {
    * that never answers.
    */
   private async post(pool: Pool, member: Member, path: string, body: Uint8Array, timeoutMs: number): Promise<Uint8Array> {
-    const deadlineMs = Date.now() + timeoutMs;
+    // Monotonic: a wall clock step must not stretch the exchange (timers.ts monotonicMs).
+    const deadlineMs = performance.now() + timeoutMs;
     for (let attempt = 0; ; attempt++) {
       const known = this.receiverOf(pool, member, timeoutMs);
       let to: KnownReceiver;
@@ -169,14 +170,14 @@ export class HttpTransport extends NetworkTransport {
       try {
         // Stamped in the receiver's time (the hello measured the offset): see auth.ts.
         const headers = { 'content-type': 'application/octet-stream', ...signRequest(this.options.keys()[0]!, this.options.selfId, to, path, body, this.options.nowMs() + to.offsetMs) };
-        const { status, bytes } = await this.exchange(pool, member, path, headers, body, Math.max(1, deadlineMs - Date.now()));
+        const { status, bytes } = await this.exchange(pool, member, path, headers, body, Math.max(1, Math.floor(deadlineMs - performance.now())));
         if (status !== 200) throw refusal(member, path, status, bytes);
         return bytes;
       } catch (error) {
         // Whatever failed, the peer may have restarted: learn its epoch again next time.
         if (this.receivers.get(member.address) === known) this.receivers.delete(member.address);
         const reason = error instanceof KvError ? error.details.reason : undefined;
-        if (attempt === 0 && typeof reason === 'string' && RETRIED_REASONS.has(reason) && Date.now() < deadlineMs) continue;
+        if (attempt === 0 && typeof reason === 'string' && RETRIED_REASONS.has(reason) && performance.now() < deadlineMs) continue;
         throw error;
       }
     }
