@@ -92,7 +92,7 @@ export function decodeAcceptorRecord(bytes: Uint8Array): AcceptorRecord<CasValue
   return { promised, accepted, committed, layoutMin };
 }
 
-const MESSAGE_CODES = { prepare: 1, promise: 2, accept: 3, accepted: 4, nack: 5, commit: 6, learn: 7, record: 8, adopt: 9, 'learn-all': 10, records: 11 } as const;
+const MESSAGE_CODES = { prepare: 1, promise: 2, accept: 3, accepted: 4, nack: 5, commit: 6, learn: 7, record: 8, adopt: 9, 'learn-all': 10, records: 11, 'handed-over': 12 } as const;
 const REASON_CODES = { ballot: 1, layout: 2 } as const;
 
 /** One Paxos message, key included. */
@@ -110,6 +110,7 @@ export function writeMessage(writer: ByteWriter, message: PaxosMessage<CasValue>
       writeBallot(writer, message.promised);
       return void writer.varint(message.layoutMin);
     case 'learn':
+    case 'handed-over':
     case 'learn-all': return void writer.varint(message.layout);
     case 'records':
       writer.u8(message.done ? 1 : 0).varint(message.entries.length);
@@ -149,6 +150,7 @@ export function readMessage(reader: ByteReader): PaxosMessage<CasValue> {
     }
     case MESSAGE_CODES.learn: return { kind: 'learn', key, ballot, layout: reader.varint() };
     case MESSAGE_CODES['learn-all']: return { kind: 'learn-all', key, ballot, layout: reader.varint() };
+    case MESSAGE_CODES['handed-over']: return { kind: 'handed-over', key, ballot, layout: reader.varint() };
     case MESSAGE_CODES.records: return readRecords(reader, key, ballot);
     case MESSAGE_CODES.adopt:
     case MESSAGE_CODES.record: {

@@ -50,6 +50,13 @@ export type PaxosMessage<V> =
    * send me your records of keys after `key` (a cursor; '' from the first), a page at a time.
    */
   | { readonly kind: 'learn-all'; readonly key: string; readonly ballot: Ballot; readonly layout: number }
+  /**
+   * From a leaving replica, once every record it held is in the hands of its keys' owners
+   * (replication/leave.ts): a learn need not wait for me any more. `key` is the sender's node
+   * id (a receiver takes it only from that node), `layout` the incarnation it left at, `ballot`
+   * the zero ballot. Answered with `accepted` once durable.
+   */
+  | { readonly kind: 'handed-over'; readonly key: string; readonly ballot: Ballot; readonly layout: number }
   /** A page of records answering `learn-all`; `done` when no key follows the last one. */
   | { readonly kind: 'records'; readonly key: string; readonly ballot: Ballot; readonly entries: readonly RecordEntry<V>[]; readonly done: boolean };
 

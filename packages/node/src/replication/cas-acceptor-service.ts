@@ -43,6 +43,8 @@ export class CasAcceptorService {
   private guard: LayoutGuard | undefined;
   /** Keys whose record this (leaving) node has handed to every owner. */
   private readonly handedOver = new Set<string>();
+  /** Members this (leaving) node told it handed everything over. */
+  private readonly told = new Set<string>();
   /** The generation whose full learn is under way or done, if any. */
   private fullLearn: number | undefined;
   /** Keys being learned now (at most keysInFlightMax). */
@@ -58,9 +60,14 @@ export class CasAcceptorService {
     this.guard = guard;
   }
 
-  /** Applies a prepare, accept or commit; resolves with the reply (none for a commit) once durable. */
-  step(message: PaxosMessage<CasValue>): Promise<PaxosMessage<CasValue> | undefined> {
+  /**
+   * Applies a prepare, accept or commit; resolves with the reply (none for a commit) once
+   * durable. `sender`: the node the message came from (authenticated by the transport); a
+   * `handed-over` notice is taken only from the node it names.
+   */
+  step(message: PaxosMessage<CasValue>, sender?: string): Promise<PaxosMessage<CasValue> | undefined> {
     if (message.kind === 'learn') return this.serveLearn(message);
+    if (message.kind === 'handed-over') return this.noteHandedOver(message, sender);
     if (message.kind === 'learn-all') return this.servePage(message);
     if (message.kind === 'adopt') return this.inOrder(message.key, () => this.adopt(message));
     if (message.kind !== 'prepare' && message.kind !== 'accept' && message.kind !== 'commit') {
@@ -233,7 +240,31 @@ export class CasAcceptorService {
         if (answers.every((answer) => answer?.kind === 'accepted')) this.handedOver.add(key);
       }),
     );
-    return waiting().length === 0;
+    if (waiting().length > 0) return false;
+    await this.announceHandedOver(guard);
+    return true;
+  }
+
+  /**
+   * Tells every other member of the ring that this (leaving) node handed every record over,
+   * so their learns stop waiting for it until it is forgotten (docs/cas.md "A leave hands
+   * records over"). Once per member that took it; best effort: a member that missed it waits
+   * as before, until this node is forgotten (`leftRetainMs`), which is safe, only slower.
+   */
+  private async announceHandedOver(guard: LayoutGuard): Promise<void> {
+    const message: PaxosMessage<CasValue> = { kind: 'handed-over', key: guard.selfId, ballot: ZERO_BALLOT, layout: guard.selfIncarnation() };
+    const pending = guard.ringPeers().filter((peer) => !this.told.has(peer));
+    const answers = await Promise.all(pending.map((peer) => guard.ask(peer, message)));
+    pending.forEach((peer, i) => answers[i]?.kind === 'accepted' && this.told.add(peer));
+  }
+
+  /** A `handed-over` notice: recorded (durably) when it comes from the node it names. */
+  private async noteHandedOver(message: PaxosMessage<CasValue> & { kind: 'handed-over' }, sender: string | undefined): Promise<PaxosMessage<CasValue>> {
+    if (sender !== message.key) throw new KvError('KV_ERR_BAD_REQUEST', `a handed-over notice for ${message.key} came from ${sender ?? 'this node'}; only a node itself says it handed its records over`);
+    if (this.guard === undefined || !(await this.guard.noteHandedOver(message.key, message.layout))) {
+      return { kind: 'nack', key: message.key, ballot: message.ballot, reason: 'layout', promised: ZERO_BALLOT, layoutMin: 0 };
+    }
+    return { kind: 'accepted', key: message.key, ballot: ZERO_BALLOT };
   }
 
   /** Another replica learns the key: this one's record as it stands, if the rings agree. */

@@ -62,6 +62,18 @@ export interface LayoutGuard {
   peers(): string[];
   /** The key's preference list on the current ring (where a leaving node hands a record). */
   owners(key: string): string[];
+  /** This node's id. */
+  readonly selfId: string;
+  /** The other members of the current ring (whom a leaving node tells it handed everything over). */
+  ringPeers(): string[];
+  /** This node's incarnation as its membership knows it (what its `handed-over` notice carries). */
+  selfIncarnation(): number;
+  /**
+   * Records, durably, that `id` left at `incarnation` and handed every record over: learns stop
+   * waiting for it (peers). Ignored unless this node knows `id` as left at that incarnation or
+   * not yet as left (a notice that outran gossip); false when ignored.
+   */
+  noteHandedOver(id: string, incarnation: number): Promise<boolean>;
   /** Records, durably, that every key was learned at `generation` (if it is still current). */
   markLearned(generation: number): Promise<void>;
   /** Sends `message` (a learn) to `peer`; its reply, or undefined if none came. */
@@ -80,6 +92,8 @@ export interface CasLayoutDeps {
 /** The node's LayoutGuard over its ring view, its store and the transport. */
 export class CasLayout implements LayoutGuard {
   private mark: LayoutMark | undefined;
+  /** Members that handed their records over (noteHandedOver), loaded from the store once. */
+  private departed: ReadonlyMap<string, number> | undefined;
   /** Generation bumps, one after another (a bump is a durable write). */
   private chain: Promise<unknown> = Promise.resolve();
 
@@ -126,8 +140,42 @@ export class CasLayout implements LayoutGuard {
 
   peers(): string[] {
     const { membership, selfId } = this.deps;
-    const left = membership.members().filter((m) => m.status === 'left' && !membership.isRemoved(m.id)).map((m) => m.id);
+    const handedOver = this.handedOver();
+    // A member that left is asked until it is forgotten, unless it told this replica it handed
+    // every record to the owners on its ring (handOverOnce in cas-acceptor-service.ts), at the
+    // incarnation it left at: a later leave of the same id is waited for again.
+    const left = membership.members().filter((m) => m.status === 'left' && !membership.isRemoved(m.id) && handedOver.get(m.id) !== m.incarnation).map((m) => m.id);
     return [...new Set([...this.deps.ring().nodes, ...left])].filter((id) => id !== selfId);
+  }
+
+  get selfId(): string {
+    return this.deps.selfId;
+  }
+
+  ringPeers(): string[] {
+    return this.deps.ring().nodes.filter((id) => id !== this.deps.selfId);
+  }
+
+  selfIncarnation(): number {
+    return this.deps.membership.member(this.deps.selfId)?.incarnation ?? 0;
+  }
+
+  private handedOver(): ReadonlyMap<string, number> {
+    this.departed ??= new Map(this.deps.records.handedOver());
+    return this.departed;
+  }
+
+  noteHandedOver(id: string, incarnation: number): Promise<boolean> {
+    const member = this.deps.membership.member(id);
+    if (member !== undefined && member.status === 'left' && member.incarnation !== incarnation) return Promise.resolve(false);
+    const next = new Map(this.handedOver());
+    // Only members still known are kept: the map stays as small as the membership.
+    for (const known of next.keys()) if (this.deps.membership.member(known) === undefined) next.delete(known);
+    next.set(id, incarnation);
+    this.departed = next;
+    const done = this.chain.then(() => this.deps.records.putHandedOver(next));
+    this.chain = done.catch(() => undefined);
+    return done.then(() => true);
   }
 
   owners(key: string): string[] {

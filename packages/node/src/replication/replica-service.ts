@@ -56,7 +56,7 @@ export class ReplicaService implements PeerHandler {
             return object === undefined ? { ok: true } : { ok: true, object };
           }
           if (op.kind === 'paxos') {
-            const reply = await this.cas.step(op.message);
+            const reply = await this.cas.step(op.message, sender);
             return reply === undefined ? { ok: true } : { ok: true, paxos: reply };
           }
           read.delete(op.key);

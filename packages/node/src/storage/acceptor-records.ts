@@ -31,6 +31,14 @@ export interface AcceptorRecordStore {
   layoutMark(): LayoutMark;
   /** Persists the layout mark; resolves once durable. */
   putLayoutMark(mark: LayoutMark): Promise<void>;
+  /**
+   * Members that left and told this replica they handed every acceptor record over, with the
+   * incarnation they left at (docs/cas.md "A leave hands records over"): a learn no longer
+   * waits for them.
+   */
+  handedOver(): ReadonlyMap<string, number>;
+  /** Persists the whole map of handed-over members; resolves once durable. */
+  putHandedOver(members: ReadonlyMap<string, number>): Promise<void>;
 }
 
 /** A ring digest and this replica's generation for it (docs/cas.md "Membership changes"). */
@@ -46,6 +54,7 @@ export class MemoryAcceptorRecords implements AcceptorRecordStore {
   private readonly records = new Map<string, AcceptorRecord<CasValue>>();
   private mark = 0;
   private layout: LayoutMark = { digest: 0, generation: 0, learned: false };
+  private departed = new Map<string, number>();
 
   get(key: string): AcceptorRecord<CasValue> | undefined {
     return this.records.get(key);
@@ -90,6 +99,15 @@ export class MemoryAcceptorRecords implements AcceptorRecordStore {
 
   putLayoutMark(mark: LayoutMark): Promise<void> {
     this.layout = { ...mark };
+    return Promise.resolve();
+  }
+
+  handedOver(): ReadonlyMap<string, number> {
+    return this.departed;
+  }
+
+  putHandedOver(members: ReadonlyMap<string, number>): Promise<void> {
+    this.departed = new Map(members);
     return Promise.resolve();
   }
 }

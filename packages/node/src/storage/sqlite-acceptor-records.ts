@@ -17,6 +17,9 @@ import { storageError } from './storage-error.js';
 
 const MARK_NAME = 'paxos_ballot_mark';
 const LAYOUT_NAME = 'paxos_layout';
+const HANDED_OVER_NAME = 'paxos_handed_over';
+/** Handed-over members kept at most (the map only ever holds members that left and are not yet forgotten). */
+const HANDED_OVER_MAX = 1_024;
 
 export class SqliteAcceptorRecords implements AcceptorRecordStore {
   private readonly select: Database.Statement<[string], { record: Buffer }>;
@@ -105,6 +108,25 @@ export class SqliteAcceptorRecords implements AcceptorRecordStore {
 
   putLayoutMark(mark: LayoutMark): Promise<void> {
     return this.write(() => this.upsertMark.run(LAYOUT_NAME, `${mark.digest}:${mark.generation}:${mark.learned ? 1 : 0}`), 'writing the compare-and-set layout');
+  }
+
+  handedOver(): ReadonlyMap<string, number> {
+    const value = this.selectMark.get(HANDED_OVER_NAME)?.value;
+    if (value === undefined) return new Map();
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(value);
+    } catch {
+      parsed = undefined;
+    }
+    const valid = Array.isArray(parsed) && parsed.length <= HANDED_OVER_MAX && parsed.every((e) => Array.isArray(e) && e.length === 2 && typeof e[0] === 'string' && Number.isSafeInteger(e[1]) && e[1] >= 0);
+    if (!valid) throw new KvError('KV_ERR_STORAGE_CORRUPT', 'the stored list of members that handed their compare-and-set records over is not a list of [id, incarnation]');
+    return new Map(parsed as Array<[string, number]>);
+  }
+
+  putHandedOver(members: ReadonlyMap<string, number>): Promise<void> {
+    const entries = [...members].slice(-HANDED_OVER_MAX);
+    return this.write(() => this.upsertMark.run(HANDED_OVER_NAME, JSON.stringify(entries)), 'writing the members that handed their records over');
   }
 
   private write(run: () => void, what: string): Promise<void> {

@@ -138,7 +138,7 @@ export class Nemesis {
     if (alone.rate > 0 && alone.random() < alone.rate) {
       node.start(undefined, true);
       this.ring.untold(node.id);
-      this.world.trace(`nemesis ${node.id} restarts alone (not joined until it learns the ring)`);
+      this.count('restart-alone', `${node.id} (not joined until it learns the ring)`);
       return;
     }
     node.start();
