@@ -25,6 +25,7 @@ const messages: PaxosMessage<CasValue>[] = [
   { kind: 'record', key: 'k', ballot: { counter: 0, node: '' }, promised: ballot, accepted: { ballot, state }, committed: undefined },
   { kind: 'adopt', key: 'k', ballot: { counter: 0, node: '' }, promised: ballot, accepted: undefined, committed: { ballot, state: absent } },
   { kind: 'learn-all', key: '', ballot: { counter: 0, node: '' }, layout: 5 },
+  { kind: 'handed-over', key: 'node4', ballot: { counter: 0, node: '' }, layout: 1_764_800_000_123 },
   { kind: 'records', key: 'after', ballot: { counter: 0, node: '' }, entries: [{ key: 'a', promised: ballot, accepted: { ballot, state }, committed: undefined }, { key: 'b ✓', promised: { counter: 0, node: '' }, accepted: undefined, committed: undefined }], done: true },
   { kind: 'records', key: '', ballot: { counter: 0, node: '' }, entries: [], done: false },
 ];

@@ -27,7 +27,7 @@ import type { PaxosMessage } from '../consensus/messages.js';
 import { readMessage, writeMessage } from '../consensus/codec.js';
 
 /** Paxos messages a coordinator sends in a batch, and those a replica answers with. */
-const PAXOS_REQUESTS: ReadonlySet<string> = new Set(['prepare', 'accept', 'commit', 'learn', 'adopt', 'learn-all']);
+const PAXOS_REQUESTS: ReadonlySet<string> = new Set(['prepare', 'accept', 'commit', 'learn', 'adopt', 'learn-all', 'handed-over']);
 const PAXOS_REPLIES: ReadonlySet<string> = new Set(['promise', 'accepted', 'nack', 'record', 'records']);
 
 const FRAME_VERSION = 1;
