@@ -50,7 +50,7 @@ const N = 3;
 const TIMEOUT_MS = 5_000;
 const WORKERS = 8;
 /** The process faults and real partitions: a quorum side always remains. */
-export const JEPSEN_KINDS: readonly FaultKind[] = ['kill', 'pause', 'split', 'isolated', 'one-way'];
+export const JEPSEN_KINDS: readonly FaultKind[] = ['kill', 'pause', 'split', 'isolated', 'one-way', 'restart-isolated'];
 
 /** The options from the environment: NETNS_SECONDS, NETNS_SEED, NETNS_HOSTS, NETNS_MEMBERSHIP=1. */
 export function optionsFromEnv(workload: JepsenWorkload, defaults: { seconds: number; holdMs: readonly [number, number] }): JepsenOptions {

@@ -13,6 +13,7 @@
  * | `pause` | SIGSTOP of one node, SIGCONT when the fault ends |
  * | `clock-skew` | kill -9, restart under libfaketime with the wall clock 20–50 s ahead or behind, then kill -9 and restart on the real clock when the fault ends |
  * | `rejoin` | (only when asked for: the Jepsen runs' `--membership`) a node leaves (POST /admin/leave, hands off, exits), then its host joins again as a new id on an empty data dir |
+ * | `restart-isolated` | (only when asked for: the Jepsen runs) kill -9 of one node, its host cut from all others, the node restarted there: it runs alone, not joined to its ring (its seeds do not answer), until the cut is lifted (membership.md "Joined"; the CAS bug CI found on 2026-12-03) |
  *
  * The kinds come in a seeded shuffled order, cycled, until the held time reaches the run's
  * length and every kind has run at least once; targets, sides, durations and skews come
@@ -28,7 +29,9 @@ import { cutByIds, type World } from './reachability.js';
 export const FAULT_KINDS = ['split', 'bridge', 'one-way', 'isolated', 'kill', 'pause', 'clock-skew'] as const;
 /** Ring changes, injected only when a run asks for them (`kinds`). */
 export const MEMBERSHIP_KINDS = ['rejoin'] as const;
-export type FaultKind = (typeof FAULT_KINDS)[number] | (typeof MEMBERSHIP_KINDS)[number];
+/** A restart whose seeds do not answer, injected only when a run asks for it (the Jepsen runs). */
+export const LONELY_RESTART_KINDS = ['restart-isolated'] as const;
+export type FaultKind = (typeof FAULT_KINDS)[number] | (typeof MEMBERSHIP_KINDS)[number] | (typeof LONELY_RESTART_KINDS)[number];
 
 /** `baseline`: no fault and the membership healed; `healing`: lifted, membership not yet healed. */
 export type PhaseLabel = FaultKind | 'baseline' | 'healing';
@@ -190,6 +193,16 @@ async function inject(cluster: NetnsCluster, recorder: Recorder, kind: FaultKind
       recorder.mark(kind, true);
       cluster.resume(hosts[0]!);
       return `${hosts[0]!.id} paused`;
+    case 'restart-isolated': {
+      const [lonely, others] = [hosts[0]!, hosts.slice(1)];
+      recorder.mark(kind, true);
+      await cluster.kill(lonely);
+      await recorder.applyCut(cutBetween([lonely.index], index(others)), kind);
+      await cluster.restart(lonely);
+      recorder.mark(kind);
+      detail = `${lonely.id} killed and restarted cut from all (alone, not joined)`;
+      break;
+    }
     case 'clock-skew':
       return clockSkew(cluster, recorder, hosts[0]!, holdMs, rng);
     case 'rejoin':
