@@ -11,6 +11,7 @@
 //   SIM_CAS_SEEDS=1000 node_modules/.bin/tap test/sim/cas-sim.test.ts
 // and `node --import tsx test/sim/cas-replay.ts SEED` prints a seed's CAS trace.
 import t from 'tap';
+import type { Test } from 'tap';
 import { casPlantedBugs } from '@ringkv/node/testing';
 import { CasTally, runCasSeed } from './cas-sim-run.js';
 
@@ -47,49 +48,41 @@ t.test(`${SEEDS} seeds of the CAS workload under the full nemesis: every key's h
   t.ok(tally.unknown > 0 || tally.seeds < 5, `some outcomes were unknown (${tally.unknown})`);
 });
 
-t.test('planted bug: a replica that answers for a key without learning it after a ring change is caught', async (t) => {
-  casPlantedBugs.answerWithoutLearning = true;
+/**
+ * A planted bug is caught: with `bug` set, the seed `first` (or, should a change of the nemesis
+ * move it, one of 1..LEARN_BUG_SEEDS) is not linearizable, and passes once the bug is unset.
+ */
+async function plantedBugCaught(t: Test, bug: 'answerWithoutLearning' | 'answerBeforeJoined', first: number, name: string): Promise<void> {
+  casPlantedBugs[bug] = true;
   t.teardown(() => {
-    casPlantedBugs.answerWithoutLearning = false;
+    casPlantedBugs[bug] = false;
   });
   let caught: { seed: number; failure: string } | undefined;
-  for (const seed of [LEARN_BUG_SEED, ...Array.from({ length: LEARN_BUG_SEEDS }, (_, i) => i + 1)]) {
+  for (const seed of [first, ...Array.from({ length: LEARN_BUG_SEEDS }, (_, i) => i + 1)]) {
     const outcome = await runCasSeed(seed);
     if (!outcome.ok) {
       caught = { seed, failure: outcome.failure ?? '' };
       break;
     }
   }
-  t.ok(caught !== undefined, `a seed fails with the bug (${caught?.seed ?? 'none'}${caught !== undefined && caught.seed !== LEARN_BUG_SEED ? `; update LEARN_BUG_SEED, ${LEARN_BUG_SEED} no longer catches it` : ''})`);
+  t.ok(caught !== undefined, `a seed fails with the bug (${caught?.seed ?? 'none'}${caught !== undefined && caught.seed !== first ? `; update ${name}, ${first} no longer catches it` : ''})`);
   if (caught === undefined) return;
   t.match(caught.failure, /not linearizable/, 'the checker finds the history not linearizable');
-  casPlantedBugs.answerWithoutLearning = false;
+  casPlantedBugs[bug] = false;
   t.ok((await runCasSeed(caught.seed)).ok, 'and passes without it');
-});
+}
+
+t.test('planted bug: a replica that answers for a key without learning it after a ring change is caught', (t) =>
+  plantedBugCaught(t, 'answerWithoutLearning', LEARN_BUG_SEED, 'LEARN_BUG_SEED'),
+);
 
 /**
  * A seed where a node restarted alone (before it joined its ring) takes part in CAS rounds: with
  * the planted bug below its history is not linearizable (86 when the alone restarts came in, on
- * 2026-12-03; the search below finds another should the nemesis change).
+ * 2026-12-03; the search finds another should the nemesis change).
  */
 const JOIN_BUG_SEED = Number(process.env.SIM_CAS_JOIN_BUG_SEED ?? 86);
 
-t.test('planted bug: a node that answers CAS rounds before it joined its ring (restarted alone) is caught', async (t) => {
-  casPlantedBugs.answerBeforeJoined = true;
-  t.teardown(() => {
-    casPlantedBugs.answerBeforeJoined = false;
-  });
-  let caught: { seed: number; failure: string } | undefined;
-  for (const seed of [JOIN_BUG_SEED, ...Array.from({ length: LEARN_BUG_SEEDS }, (_, i) => i + 1)]) {
-    const outcome = await runCasSeed(seed);
-    if (!outcome.ok) {
-      caught = { seed, failure: outcome.failure ?? '' };
-      break;
-    }
-  }
-  t.ok(caught !== undefined, `a seed fails with the bug (${caught?.seed ?? 'none'}${caught !== undefined && caught.seed !== JOIN_BUG_SEED ? `; update JOIN_BUG_SEED, ${JOIN_BUG_SEED} no longer catches it` : ''})`);
-  if (caught === undefined) return;
-  t.match(caught.failure, /not linearizable/, 'the checker finds the history not linearizable');
-  casPlantedBugs.answerBeforeJoined = false;
-  t.ok((await runCasSeed(caught.seed)).ok, 'and passes without it');
-});
+t.test('planted bug: a node that answers CAS rounds before it joined its ring (restarted alone) is caught', (t) =>
+  plantedBugCaught(t, 'answerBeforeJoined', JOIN_BUG_SEED, 'JOIN_BUG_SEED'),
+);
