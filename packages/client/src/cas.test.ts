@@ -3,6 +3,7 @@
 import t from 'tap';
 import { OutcomeUnknownError, RingkvError } from './errors.js';
 import { runCas, type CasTransport } from './cas.js';
+import { CAS_RECENT_REQUEST_IDS } from '@ringkv/protocol';
 
 type Sent = { headers?: Record<string, string> | undefined; path: string };
 
@@ -68,4 +69,19 @@ t.test('regression: after an unknown outcome, a later send that says nothing kee
   const learnt = await runCas(transport([unknown, unreachable, { status: 204, version: 3 }], []), 'k', '/kv/k', new Uint8Array(), 'x', options, noJitter);
   t.same(learnt, { applied: true, version: 3 }, 'a later answer about the id is the outcome');
   await t.rejects(runCas(transport([unreachable], sent), 'k', '/kv/k', new Uint8Array(), 'x', options, noJitter), { code: 'KV_ERR_UNREACHABLE', mayHaveApplied: false }, 'with no unknown send before, a refusal is still final');
+});
+
+// Found by the 10-minute multi-host Jepsen CAS run with leaves and joins (seed 28203): a cas()
+// whose first send had an unknown outcome retried 550 ms later on a hot key and was told 412;
+// its first send had applied, and 16 or more changes since had pushed its request id out of
+// the key's recent ones, so the retry could not be recognised. A 412 after an unknown send
+// proves "not applied" only while the id would still be remembered (casRetryConclusive).
+t.test('regression: after an unknown outcome, a 412 far past the remembered request ids is not an answer', async (t) => {
+  const far = { status: 412, version: 3 + 1 + CAS_RECENT_REQUEST_IDS, body: '{"error":{"code":"KV_ERR_PRECONDITION","exists":true}}' };
+  await t.rejects(runCas(transport([unknown, far], []), 'k', '/kv/k', new Uint8Array(), 'x', { ifVersion: 3 }, noJitter), { code: 'KV_ERR_OUTCOME_UNKNOWN', mayHaveApplied: true }, 'if_version=3, the key at 20: unknown');
+  const near = { status: 412, version: 3 + CAS_RECENT_REQUEST_IDS, body: '{"error":{"code":"KV_ERR_PRECONDITION","exists":true}}' };
+  t.same(await runCas(transport([unknown, near], []), 'k', '/kv/k', new Uint8Array(), 'x', { ifVersion: 3 }, noJitter), { applied: false, version: 19, exists: true }, 'the key at 19: an applied change at 4 would still be remembered, so 412 is the answer');
+  t.same(await runCas(transport([far], []), 'k', '/kv/k', new Uint8Array(), 'x', { ifVersion: 3 }, noJitter), { applied: false, version: 20, exists: true }, 'a first send: 412 is always the answer');
+  const absentFar = { status: 412, version: CAS_RECENT_REQUEST_IDS + 1, body: '{"error":{"code":"KV_ERR_PRECONDITION","exists":true}}' };
+  await t.rejects(runCas(transport([unknown, absentFar], []), 'k', '/kv/k', new Uint8Array(), 'x', { ifAbsent: true }, noJitter), { code: 'KV_ERR_OUTCOME_UNKNOWN' }, 'if_absent: past version 16 nothing can be ruled out');
 });

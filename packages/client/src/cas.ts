@@ -10,7 +10,7 @@
  * and a claim retried that way would come back "taken" by itself.
  */
 import { randomUUID } from 'node:crypto';
-import { CAS_VERSION_HEADER, REQUEST_ID_HEADER, REQUEST_ID_PATTERN } from '@ringkv/protocol';
+import { CAS_RECENT_REQUEST_IDS, CAS_VERSION_HEADER, casRetryConclusive, REQUEST_ID_HEADER, REQUEST_ID_PATTERN } from '@ringkv/protocol';
 import { OutcomeUnknownError, RingkvError } from './errors.js';
 import { backoffMs, sleep } from './backoff.js';
 
@@ -46,6 +46,9 @@ export interface CasTransport {
   error(status: number, body: Buffer, path: string, write: boolean): RingkvError;
 }
 
+/** One answer of CasTransport.send. */
+type CasAnswer = Awaited<ReturnType<CasTransport['send']>>;
+
 const first = (value: string | string[] | undefined) => (Array.isArray(value) ? value[0] : value);
 
 function versionOf(headers: Record<string, string | string[] | undefined>): number {
@@ -73,13 +76,10 @@ export async function runCas(transport: CasTransport, key: string, path: string,
   const retries = Math.min(options.retries ?? CAS_RETRIES_DEFAULT, 10);
   let earlierUnknown = false;
   for (let attempt = 0; ; attempt++) {
+    let answer: CasAnswer;
     try {
-      const answer = await transport.send({ key, method: 'PUT', path: fullPath, timeoutMs, signal: options.signal, headers, body: data });
-      if (answer.status === 204) return { applied: true, version: versionOf(answer.headers) };
-      if (answer.status === 412) {
-        return { applied: false, version: versionOf(answer.headers), exists: /"exists":true/.test(answer.body.toString('utf8')) };
-      }
-      throw transport.error(answer.status, answer.body, fullPath, true);
+      answer = await transport.send({ key, method: 'PUT', path: fullPath, timeoutMs, signal: options.signal, headers, body: data });
+      if (answer.status !== 204 && answer.status !== 412) throw transport.error(answer.status, answer.body, fullPath, true);
     } catch (error) {
       const unknown = unknownOutcome(error);
       // Once a send's outcome was unknown, a later send that fails without an answer about the
@@ -90,7 +90,18 @@ export async function runCas(transport: CasTransport, key: string, path: string,
       earlierUnknown = true;
       if (attempt >= retries) throw unknown ? error : new OutcomeUnknownError(`cas ${key}: an earlier send's outcome is unknown and the last one did not tell (${(error as RingkvError).message})`, { requestId }, { cause: error });
       await sleep(backoffMs(attempt, random), options.signal, `cas ${key}`);
+      continue;
     }
+    const version = versionOf(answer.headers);
+    if (answer.status === 204) return { applied: true, version };
+    // After an unknown send, a 412 proves "not applied" only while the id would still be among
+    // the key's recent ones had it applied; past that the key moved on too far to tell (found
+    // by the 10-minute Jepsen CAS run: a retry 550 ms later on a hot key, told 412 for a
+    // change its first send had made).
+    if (earlierUnknown && !casRetryConclusive(version, options.ifVersion)) {
+      throw new OutcomeUnknownError(`cas ${key}: an earlier send's outcome is unknown, and the key has moved on to version ${version}, past the ${CAS_RECENT_REQUEST_IDS} request ids it remembers`, { requestId, version });
+    }
+    return { applied: false, version, exists: /"exists":true/.test(answer.body.toString('utf8')) };
   }
 }
 

@@ -7,8 +7,10 @@
  * (issue 17, point 3). Pure.
  */
 
-/** Request ids remembered per key: a retry is recognised if fewer changes happened since. */
-export const RECENT_REQUESTS_MAX = 16;
+import { CAS_RECENT_REQUEST_IDS } from '@ringkv/protocol';
+
+/** Request ids remembered per key: a retry is recognised if fewer changes happened since (@ringkv/protocol, where the client reads it too). */
+export const RECENT_REQUESTS_MAX = CAS_RECENT_REQUEST_IDS;
 
 /** The register a CAS key holds: the state every Paxos round reads and proposes whole. */
 export interface RegisterState<V> {
