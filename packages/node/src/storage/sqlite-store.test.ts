@@ -270,12 +270,9 @@ t.test('the shipped migrations run on a fresh database and reach schemaVersion',
   t.same(migrate(db), []);
 });
 
-// These damage rows behind the store's back (a second connection): the row cache
-// (row-cache.ts) would go on serving the copy this store wrote, so it is off here; with it on,
-// damage is found when the row is next read from the file (after it left the cache, or a restart).
 t.test('a damaged object row makes get() throw KV_ERR_STORAGE_CORRUPT; other keys and the store keep working', async (t) => {
   const dir = tempDir(t);
-  const store = open(t, dir, { exclusive: false, rowCacheBytes: 0 });
+  const store = open(t, dir, { exclusive: false });
   await Promise.all([store.put('damaged', written('soon damaged')), store.put('fine', written('fine'))]);
   const db = rawDb(t, dir);
   t.equal(db.prepare("UPDATE objects SET object = x'0102' WHERE key = 'damaged'").run().changes, 1);
@@ -292,7 +289,7 @@ t.test('a damaged object row makes get() throw KV_ERR_STORAGE_CORRUPT; other key
 
 t.test('issue 19.9: a damaged row is healed by a peer copy (replica write), digest included', async (t) => {
   const dir = tempDir(t);
-  const store = open(t, dir, { exclusive: false, rowCacheBytes: 0 });
+  const store = open(t, dir, { exclusive: false });
   await store.put('damaged', written('v'));
   const goodDigest = store.digestOf('damaged');
   rawDb(t, dir).prepare("UPDATE objects SET object = x'0102' WHERE key = 'damaged'").run();
@@ -320,35 +317,6 @@ t.test('a commit that fails rejects its writes with a coded error and leaves not
   await store.put('good', written('good'));
   t.strictSame(plain(store.get('good')), plain(written('good')), 'later batches commit');
   t.same(store.stats(), { commits: 2, writes: 2, failedCommits: 1 });
-});
-
-// The row cache (row-cache.ts) serves reads and the commit's old digest for recent keys; it
-// must hold exactly what the table holds, through failed commits, removals and eviction.
-t.test('the row cache mirrors the table: failed overwrites, removals, a tiny bound, a reopen', async (t) => {
-  const dir = tempDir(t);
-  const store = open(t, dir, { exclusive: false, rowCacheBytes: 4_000 });
-  for (let i = 0; i < 40; i++) await store.put(`k${i}`, written(`v${i}`));
-  t.strictSame(plain(store.get('k1')), plain(written('v1')), 'a read (the row now cached)');
-  const db = rawDb(t, dir);
-  db.exec("CREATE TRIGGER refuse BEFORE UPDATE ON objects WHEN NEW.key = 'k1' BEGIN SELECT RAISE(ABORT, 'refused by test'); END");
-  await t.rejects(store.put('k1', written('lost')), { code: 'KV_ERR_STORAGE' });
-  t.strictSame(plain(store.get('k1')), plain(written('v1')), 'a failed overwrite leaves the cached row as the table has it');
-  db.exec('DROP TRIGGER refuse');
-  const digest = store.digestOf('k2')!;
-  t.equal(store.removeIfUnchanged([{ key: 'k2', digest }]), 1, 'k2 removed');
-  t.equal(store.get('k2'), undefined, 'and gone from the cache too');
-  await store.put('k3', written('v3 again'));
-  const cacheStats = (store as unknown as { rows: { stats(): { entries: number; bytes: number; hits: number } } }).rows.stats();
-  t.ok(cacheStats.bytes <= 4_000 && cacheStats.entries < 40, `the bound holds (${cacheStats.entries} rows, ${cacheStats.bytes} bytes estimated)`);
-  t.ok(cacheStats.hits > 0, 'and it served lookups');
-  const views = new Map<string, unknown>();
-  for (let i = 0; i < 40; i++) views.set(`k${i}`, plain(store.get(`k${i}`)));
-  const summary = store.summarize(0, 2 ** 32);
-  await store.close();
-  db.close();
-  const again = open(t, dir, { rowCacheBytes: 0 });
-  for (const [key, view] of views) t.strictSame(plain(again.get(key)), view, `${key} reads the same from the file`);
-  t.same(again.summarize(0, 2 ** 32), summary, 'and the hash tree rebuilt from the file matches the one the cache helped keep');
 });
 
 t.test('a put after close rejects; get after close does not return stale data silently', async (t) => {

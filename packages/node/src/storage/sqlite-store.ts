@@ -33,7 +33,6 @@ import { DigestTree, objectDigest, type KeyDigest, type RangeSummary } from './d
 import { GroupCommitQueue, localDeadAfterMs, mergeIntoStore, nextTurn, randomEpoch, type CommitBatch, type Scheduler, type MergeOptions, type Store, type StoreStats } from './store.js';
 import { WalSync, type FileSync } from './wal-sync.js';
 import { KeyWatchers } from './key-watchers.js';
-import { RowCache, type CachedRow } from './row-cache.js';
 import { fsyncPath } from './fsync-path.js';
 import { compareKeys, isLiveAt, pageOf, prefixEnd, scanBudget, type KeyPage, type ListRange, type ListRow } from './key-listing.js';
 import { removeStaleSnapshots, snapshotPath, SNAPSHOT_TAKEN_META, type SnapshotFile } from './snapshot.js';
@@ -59,8 +58,6 @@ export interface SqliteStoreOptions {
    * open turn it off.
    */
   readonly exclusive?: boolean;
-  /** Memory the cache of committed rows may hold (row-cache.ts; 0: none), ROW_CACHE_BYTES_DEFAULT by default. */
-  readonly rowCacheBytes?: number;
 }
 
 export const DATABASE_FILE = 'ringkv.db';
@@ -173,15 +170,13 @@ export class SqliteStore implements Store {
   private readonly db: Database.Database;
   private readonly queue: GroupCommitQueue;
   private readonly watchers = new KeyWatchers();
-  private readonly selectObject: Database.Statement<[string], { object: Buffer; pos: number; digest: Buffer; dead_after_ms: number | null }>;
-  /** Committed rows of recently used keys (row-cache.ts): mirrors the `objects` table. */
-  private readonly rows: RowCache;
+  private readonly selectObject: Database.Statement<[string], { object: Buffer }>;
   private readonly selectRange: Database.Statement<[number, number, number], { key: string; pos: number; digest: Buffer }>;
   private readonly tree = new DigestTree();
   private readonly selectKeyDigest: Database.Statement<[string], { digest: Buffer }>;
   private readonly selectActor: Database.Statement<[string], { actor: string | null }>;
   private readonly selectDead: Database.Statement<[number, number], { key: string; pos: number; digest: Buffer }>;
-  private readonly removeRows: (entries: ReadonlyArray<{ key: string; digest: Uint8Array }>) => Array<{ key: string; pos: number; digest: Uint8Array }>;
+  private readonly removeRows: (entries: ReadonlyArray<{ key: string; digest: Uint8Array }>) => Array<{ pos: number; digest: Uint8Array }>;
   private closed = false;
   /** Store.listKeys's statements, by their SQL (four shapes at most). */
   private readonly listStatements: Record<string, Database.Statement> = {};
@@ -212,8 +207,7 @@ export class SqliteStore implements Store {
     const schedule = options.schedule ?? nextTurn;
     this.hints = new SqliteHintStore(this.db, options.hintLimits ?? DEFAULT_HINT_LIMITS, options.nowMs, schedule, durable);
     this.acceptorRecords = new SqliteAcceptorRecords(this.db, () => this.wal.sync(), () => this.wal.failed);
-    this.rows = new RowCache(options.rowCacheBytes);
-    this.selectObject = this.db.prepare('SELECT object, pos, digest, dead_after_ms FROM objects WHERE key = ?');
+    this.selectObject = this.db.prepare('SELECT object FROM objects WHERE key = ?');
     this.selectKeyDigest = this.db.prepare('SELECT digest FROM objects WHERE key = ?');
     this.selectActor = this.db.prepare('SELECT actor FROM objects WHERE key = ?');
     this.selectDead = this.db.prepare('SELECT key, pos, digest FROM objects WHERE dead_after_ms IS NOT NULL AND dead_after_ms < ? ORDER BY dead_after_ms LIMIT ?');
@@ -229,41 +223,36 @@ export class SqliteStore implements Store {
          actor = COALESCE(excluded.actor, objects.actor)`,
     );
     const selectDigest = this.db.prepare<[string], { pos: number; digest: Buffer; dead_after_ms: number | null }>('SELECT pos, digest, dead_after_ms FROM objects WHERE key = ?');
-    // Tree and cache changes are collected inside the transaction and applied only once it
-    // committed (a rolled-back transaction leaves both as they were).
+    // Tree changes are collected inside the transaction and applied only once it committed.
     const commitBatch = this.db.transaction((batch: CommitBatch, nowMs: number) => {
       const changes: Array<[number, Uint8Array, 1 | -1]> = [];
-      const written: Array<[string, CachedRow]> = [];
       for (const [key, object] of batch.objects) {
-        const cached = this.rows.get(key);
-        const old = cached !== undefined ? { pos: cached.pos, digest: cached.digest, dead_after_ms: cached.deadAfterMs } : selectDigest.get(key);
+        const old = selectDigest.get(key);
         if (old !== undefined) changes.push([old.pos, old.digest, -1]);
         const encoded = encodeObject(object);
         const pos = batch.positions.get(key) ?? ringPosition(key);
         const digest = objectDigest(key, encoded);
-        const deadAfter = localDeadAfterMs(deadAfterMs(object), old?.dead_after_ms ?? undefined, nowMs) ?? null;
-        upsert.run(key, encoded, isDeleted(object) ? 1 : 0, nowMs, pos, digest, deadAfter, batch.actors.get(key) ?? null);
+        const deadAfter = localDeadAfterMs(deadAfterMs(object), old?.dead_after_ms ?? undefined, nowMs);
+        upsert.run(key, encoded, isDeleted(object) ? 1 : 0, nowMs, pos, digest, deadAfter ?? null, batch.actors.get(key) ?? null);
         changes.push([pos, digest, 1]);
-        written.push([key, { object, pos, digest, deadAfterMs: deadAfter, encodedBytes: encoded.length }]);
       }
-      return { changes, written };
+      return changes;
     });
     const deleteRow = this.db.prepare<[string, Uint8Array], { pos: number; digest: Buffer }>('DELETE FROM objects WHERE key = ? AND digest = ? RETURNING pos, digest');
     this.removeRows = this.db.transaction((entries: ReadonlyArray<{ key: string; digest: Uint8Array }>) =>
       entries.flatMap((entry) => {
         const row = deleteRow.get(entry.key, entry.digest);
-        return row === undefined ? [] : [{ key: entry.key, pos: row.pos, digest: row.digest }];
+        return row === undefined ? [] : [{ pos: row.pos, digest: row.digest }];
       }),
     );
     this.queue = new GroupCommitQueue((batch) => {
-      let committed: { changes: Array<[number, Uint8Array, 1 | -1]>; written: Array<[string, CachedRow]> };
+      let changes: Array<[number, Uint8Array, 1 | -1]>;
       try {
-        committed = commitBatch(batch, options.nowMs());
+        changes = commitBatch(batch, options.nowMs());
       } catch (error) {
         throw storageError(error, `committing ${batch.objects.size} writes`);
       }
-      for (const [pos, digest, sign] of committed.changes) this.tree.apply(pos, digest, sign);
-      for (const [key, row] of committed.written) this.rows.set(key, row);
+      for (const [pos, digest, sign] of changes) this.tree.apply(pos, digest, sign);
       this.watchers.notify(batch.objects.keys());
     }, schedule, durable, () => this.life.writeLost());
   }
@@ -289,25 +278,13 @@ export class SqliteStore implements Store {
   get(key: string): VersionedObject | undefined {
     const queued = this.queue.peek(key);
     if (queued !== undefined) return queued;
-    return this.committedRow(key)?.object;
-  }
-
-  /** The key's committed row: from the cache, or read (and then kept). */
-  private committedRow(key: string): CachedRow | undefined {
-    // A closed store reads nothing, from the cache neither (as better-sqlite3 refuses to).
-    if (!this.db.open) throw storageError(new TypeError('The database connection is not open'), 'reading a key');
-    const cached = this.rows.get(key);
-    if (cached !== undefined) return cached;
-    let row: { object: Buffer; pos: number; digest: Buffer; dead_after_ms: number | null } | undefined;
+    let row: { object: Buffer } | undefined;
     try {
       row = this.selectObject.get(key);
     } catch (error) {
       throw storageError(error, `reading a key`);
     }
-    if (row === undefined) return undefined;
-    const read: CachedRow = { object: decodeObject(row.object, key), pos: row.pos, digest: row.digest, deadAfterMs: row.dead_after_ms, encodedBytes: row.object.length };
-    this.rows.set(key, read);
-    return read;
+    return row === undefined ? undefined : decodeObject(row.object, key);
   }
 
   committed(key: string): Promise<boolean> {
@@ -359,24 +336,19 @@ export class SqliteStore implements Store {
 
   removeIfUnchanged(entries: ReadonlyArray<{ readonly key: string; readonly digest: Uint8Array }>): number {
     const removable = entries.filter((entry) => !this.queue.has(entry.key));
-    let removed: Array<{ key: string; pos: number; digest: Uint8Array }>;
+    let removed: Array<{ pos: number; digest: Uint8Array }>;
     try {
       removed = this.removeRows(removable);
     } catch (error) {
       throw storageError(error, `removing ${removable.length} keys`);
     }
-    for (const { key, pos, digest } of removed) {
-      this.tree.apply(pos, digest, -1);
-      this.rows.delete(key);
-    }
+    for (const { pos, digest } of removed) this.tree.apply(pos, digest, -1);
     return removed.length;
   }
 
   digestOf(key: string): Uint8Array | undefined {
     const queued = this.queue.peek(key);
     if (queued !== undefined) return objectDigest(key, encodeObject(queued));
-    const cached = this.rows.get(key);
-    if (cached !== undefined) return cached.digest;
     try {
       return this.selectKeyDigest.get(key)?.digest;
     } catch (error) {
