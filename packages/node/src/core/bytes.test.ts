@@ -135,3 +135,37 @@ t.test('random input never throws anything but DecodeError', async (t) => {
   );
   t.pass('3000 random inputs');
 });
+
+t.test('strings are written as TextEncoder would: the ASCII fast path, non-ASCII, lone surrogates, long strings (property)', async (t) => {
+  const encoder = new TextEncoder();
+  const expected = (value: string): number[] => {
+    const bytes = encoder.encode(value);
+    return [...new ByteWriter().varint(bytes.length).finish(), ...bytes];
+  };
+  const cases = ['', 'a', 'node1~abc', 'x'.repeat(64), 'x'.repeat(65), 'x'.repeat(200), 'é', `${'a'.repeat(63)}é`, 'a\uD800b', '\uDC00', '日本語のキー', '😀'];
+  for (const value of cases) t.same([...new ByteWriter(1).string(value).finish()], expected(value), `${JSON.stringify(value).slice(0, 40)} (${value.length} chars)`);
+  fc.assert(
+    fc.property(fc.array(fc.oneof(fc.string({ maxLength: 70 }), fc.string({ unit: 'binary', maxLength: 70 }), fc.string({ unit: fc.integer({ min: 0, max: 0xffff }).map((code) => String.fromCharCode(code)), maxLength: 70 })), { maxLength: 5 }), (values) => {
+      const writer = new ByteWriter(2).u8(7);
+      for (const value of values) writer.string(value);
+      const got = [...writer.finish()];
+      const want = [7, ...values.flatMap(expected)];
+      if (got.length !== want.length || got.some((byte, i) => byte !== want[i])) return false;
+      // And they read back (well-formed ones exactly; lone surrogates as U+FFFD, as TextDecoder would).
+      const reader = new ByteReader(writer.finish());
+      reader.u8();
+      return values.every((value) => reader.string(1 << 20) === new TextDecoder().decode(encoder.encode(value)));
+    }),
+    { numRuns: 3000 },
+  );
+  t.pass('3000 random lists of strings');
+});
+
+t.test('a finished writer gives a plain Uint8Array whose slice copies', async (t) => {
+  const bytes = new ByteWriter(4).u8(1).string('key').bytes(Uint8Array.of(9, 9)).finish();
+  t.equal(Object.getPrototypeOf(bytes), Uint8Array.prototype);
+  const copy = bytes.slice();
+  copy[0] = 42;
+  t.equal(bytes[0], 1, 'slice is a copy');
+  t.same([...bytes], [1, 3, 107, 101, 121, 2, 9, 9]);
+});

@@ -13,23 +13,32 @@ export class DecodeError extends Error {
   }
 }
 
-const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
+/** Strings up to this many UTF-16 units take the ASCII fast path of `ByteWriter.string`. */
+const ASCII_FAST_PATH_CHARS = 64;
+
+/**
+ * Writes into memory from Node's Buffer pool (below 4 KiB a slice of a shared 8 KiB slab: no
+ * malloc and no zero fill per writer; only bytes written are ever exposed) and writes strings in
+ * place, so encoding an object allocates one view, not a TextEncoder array per string and an
+ * off-heap array per growth. Measured: bench/transport-micro.ts and bench/store-micro.ts
+ * (BENCHMARKS.md, "Allocations per replicated write").
+ */
 export class ByteWriter {
-  private buffer: Uint8Array;
+  private buffer: Buffer;
   private length = 0;
 
   constructor(initialBytes = 64) {
-    this.buffer = new Uint8Array(initialBytes);
+    this.buffer = Buffer.allocUnsafe(initialBytes);
   }
 
   private reserve(bytes: number): void {
     if (this.length + bytes <= this.buffer.length) return;
-    let size = this.buffer.length * 2;
+    let size = Math.max(this.buffer.length * 2, 64);
     while (size < this.length + bytes) size *= 2;
-    const next = new Uint8Array(size);
-    next.set(this.buffer.subarray(0, this.length));
+    const next = Buffer.allocUnsafe(size);
+    this.buffer.copy(next, 0, 0, this.length);
     this.buffer = next;
   }
 
@@ -58,12 +67,41 @@ export class ByteWriter {
     return this;
   }
 
+  /** Length-prefixed UTF-8 (lone surrogates become U+FFFD, as with TextEncoder). */
   string(value: string): this {
-    return this.bytes(encoder.encode(value));
+    const chars = value.length;
+    if (chars <= ASCII_FAST_PATH_CHARS) {
+      // Keys, node ids and content types are short ASCII: then bytes = chars, and the copy is a loop.
+      const start = this.length;
+      this.u8(chars);
+      this.reserve(chars);
+      const buffer = this.buffer;
+      let at = this.length;
+      for (let i = 0; i < chars; i++) {
+        const code = value.charCodeAt(i);
+        if (code >= 0x80) {
+          this.length = start;
+          return this.utf8(value);
+        }
+        buffer[at++] = code;
+      }
+      this.length = at;
+      return this;
+    }
+    return this.utf8(value);
   }
 
+  private utf8(value: string): this {
+    const bytes = Buffer.byteLength(value, 'utf8');
+    this.varint(bytes);
+    this.reserve(bytes);
+    this.length += this.buffer.write(value, this.length, bytes, 'utf8');
+    return this;
+  }
+
+  /** The bytes written, as a plain Uint8Array view (its `slice` copies, as callers expect). */
   finish(): Uint8Array {
-    return this.buffer.subarray(0, this.length);
+    return new Uint8Array(this.buffer.buffer, this.buffer.byteOffset, this.length);
   }
 }
 

@@ -36,14 +36,20 @@ export interface KeyDigest {
 
 /** The digest of one stored object: md5 over the key's length, the key and the encoded object. */
 export function objectDigest(key: string, encoded: Uint8Array): Uint8Array {
-  // md5(u32 key length, key, encoded object), hashed in one call over one buffer.
+  // md5(u32 key length, key, encoded object), hashed in one call over one buffer: a scratch
+  // buffer reused across calls (this function never yields), not a new allocation per write.
   const keyBytes = Buffer.byteLength(key, 'utf8');
-  const input = Buffer.allocUnsafe(4 + keyBytes + encoded.length);
+  const size = 4 + keyBytes + encoded.length;
+  const input = size <= SCRATCH_BYTES ? scratch : Buffer.allocUnsafe(size);
   input.writeUInt32BE(keyBytes, 0);
-  input.write(key, 4, 'utf8');
+  input.write(key, 4, keyBytes, 'utf8');
   input.set(encoded, 4 + keyBytes);
-  return new Uint8Array(md5(input));
+  return new Uint8Array(md5(input.subarray(0, size)));
 }
+
+/** objectDigest's input buffer for objects up to 64 KiB; larger ones get their own. */
+const SCRATCH_BYTES = 64 * 1024;
+const scratch = Buffer.allocUnsafeSlow(SCRATCH_BYTES);
 
 export function xorInto(target: Uint8Array, offset: number, digest: Uint8Array, from = 0): void {
   for (let i = 0; i < DIGEST_BYTES; i++) target[offset + i]! ^= digest[from + i]!;
