@@ -21,7 +21,7 @@ import { GetCore, type ReadPlan } from '../core/get-core.js';
 import { PutCore, type WriteTarget } from '../core/put-core.js';
 import { writeTargets } from '../core/write-targets.js';
 import { chooseActor } from '../core/actor.js';
-import { update, type VersionedObject, type VersioningLimits } from '../core/versioned.js';
+import { update, type VersionedObject, type VersioningLimits, type WriteOp } from '../core/versioned.js';
 import { surelyUndelivered } from '../transport/peer-errors.js';
 import { mayCopyTo } from '../core/no-resurrection.js';
 import { appliedAttempt } from '../core/request-ids.js';
@@ -433,7 +433,10 @@ export class Coordinator implements KvService {
       random: this.deps.random,
     });
     const counterFloor = Math.max(this.lastCounter + 1, Math.floor(nowMs * 1000));
-    const object = update(stored, { ...write, coordinatorId: actor, nowMs, counterFloor }, this.deps.limits);
+    // Fields named, not spread: `write` comes in several shapes (routes, forwards, data types),
+    // and a spread of those fell back to V8's slow generic copy (3 % of a one-node PUT profile).
+    const op: WriteOp = { coordinatorId: actor, context: write.context, deleted: write.deleted, value: write.value, contentType: write.contentType, nowMs, counterFloor, ttlMs: write.ttlMs, requestId: write.requestId };
+    const object = update(stored, op, this.deps.limits);
     for (const sibling of object.siblings) {
       if (sibling.dot.id === actor) this.lastCounter = Math.max(this.lastCounter, sibling.dot.counter);
     }
