@@ -33,7 +33,9 @@
  * This lives in @ringkv/protocol because the client routes keys with it too (Dynamo's
  * client-driven coordination). Pure: no I/O, no time, no randomness.
  */
-import * as crypto from 'node:crypto';
+import { md5, md5Prefix48 } from './md5.js';
+
+export { md5 };
 
 /** Default virtual nodes per physical node: max/mean ownership ≈ 1.06–1.10 (ENVIRONMENT.md). */
 export const TOKENS_PER_NODE_DEFAULT = 256;
@@ -44,17 +46,9 @@ export const ZONE_TOKENS_FACTOR = 4;
 /** Number of distinct positions on the ring: 2^48. */
 export const RING_SPACE = 2 ** 48;
 
-/** crypto.hash: one call, no Hash object (Node 20.12+); under half the CPU of createHash for a short key. */
-const oneShot = (crypto as { hash?: (algorithm: string, data: string | Uint8Array, encoding: 'buffer') => Buffer }).hash;
-
-/** The MD5 digest of `data` (16 bytes). Not for security: ring positions and replica digests. */
-export function md5(data: string | Uint8Array): Buffer {
-  return oneShot !== undefined ? oneShot('md5', data, 'buffer') : crypto.createHash('md5').update(data).digest();
-}
-
-/** Ring position of a string: the first 48 bits of its MD5 digest. */
+/** Ring position of a string: the first 48 bits of the MD5 digest of its UTF-8, big-endian. */
 export function ringPosition(text: string): number {
-  return md5(text).readUIntBE(0, 6);
+  return md5Prefix48(text);
 }
 
 /** A ring member: its id and, optionally, its zone ('' or absent: none). */

@@ -44,7 +44,7 @@ export function objectDigest(key: string, encoded: Uint8Array): Uint8Array {
   input.writeUInt32BE(keyBytes, 0);
   input.write(key, 4, keyBytes, 'utf8');
   input.set(encoded, 4 + keyBytes);
-  return new Uint8Array(md5(input.subarray(0, size)));
+  return md5(input.subarray(0, size));
 }
 
 /** objectDigest's input buffer for objects up to 64 KiB; larger ones get their own. */
