@@ -15,6 +15,7 @@
  * Objects are canonical (clock and siblings sorted, messages.ts validates a peer's), so equal
  * replicas encode to equal bytes and equal digests.
  */
+import * as crypto from 'node:crypto';
 import { RING_SPACE, md5 } from '@ringkv/protocol';
 
 export const DIGEST_BYTES = 16;
@@ -44,8 +45,20 @@ export function objectDigest(key: string, encoded: Uint8Array): Uint8Array {
   input.writeUInt32BE(keyBytes, 0);
   input.write(key, 4, keyBytes, 'utf8');
   input.set(encoded, 4 + keyBytes);
-  return md5(input.subarray(0, size));
+  const bytes = input.subarray(0, size);
+  return size <= JS_MD5_MAX_BYTES ? md5(bytes) : new Uint8Array(nativeMd5(bytes));
 }
+
+/**
+ * Inputs up to this size are hashed by @ringkv/protocol's JavaScript MD5, larger ones by
+ * OpenSSL: node:crypto costs ~2 µs of setup per call but then ~1.4 ns a byte, the JavaScript
+ * none and ~4 ns a byte, so they cross near 500 bytes (BENCHMARKS.md, "MD5 in JavaScript").
+ */
+const JS_MD5_MAX_BYTES = 512;
+
+/** crypto.hash: one call, no Hash object (Node 20.12+); createHash before that. */
+const oneShot = (crypto as { hash?: (algorithm: string, data: Uint8Array, encoding: 'buffer') => Buffer }).hash;
+const nativeMd5 = (bytes: Uint8Array): Buffer => (oneShot !== undefined ? oneShot('md5', bytes, 'buffer') : crypto.createHash('md5').update(bytes).digest());
 
 /** objectDigest's input buffer for objects up to 64 KiB; larger ones get their own. */
 const SCRATCH_BYTES = 64 * 1024;
