@@ -6,8 +6,8 @@
  * this project's machine whatever the input's size (OpenSSL 3 looks the digest up and builds a
  * context per call), and a replicated PUT hashes six times (the key's position at the
  * coordinator and at both replicas, the stored object's digest at all three). This costs
- * 0.3 µs for a short key and about 1 µs for a 300-byte object (BENCHMARKS.md, "MD5 in
- * JavaScript"), gives the same bytes (md5.test.ts checks RFC 1321's vectors and random inputs
+ * 0.3 µs for a short key and about 1 µs for a 300-byte object (BENCHMARKS.md, "Side by side
+ * with etcd, 2026-12-04", item 3), gives the same bytes (md5.test.ts checks RFC 1321's vectors and random inputs
  * against node:crypto), and needs no Node built-in, so the protocol package runs anywhere.
  * Past a few hundred bytes OpenSSL's loop is faster (~1.4 against ~4 ns a byte): the node's
  * object digests of more than 512 bytes use node:crypto (storage/digest-tree.ts).

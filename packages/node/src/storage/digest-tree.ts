@@ -52,7 +52,8 @@ export function objectDigest(key: string, encoded: Uint8Array): Uint8Array {
 /**
  * Inputs up to this size are hashed by @ringkv/protocol's JavaScript MD5, larger ones by
  * OpenSSL: node:crypto costs ~2 µs of setup per call but then ~1.4 ns a byte, the JavaScript
- * none and ~4 ns a byte, so they cross near 500 bytes (BENCHMARKS.md, "MD5 in JavaScript").
+ * none and ~4 ns a byte, so they cross near 500 bytes (BENCHMARKS.md,
+ * "Side by side with etcd, 2026-12-04", item 3).
  */
 const JS_MD5_MAX_BYTES = 512;
 
