@@ -7,12 +7,13 @@
  * context per call), and a replicated PUT hashes six times (the key's position at the
  * coordinator and at both replicas, the stored object's digest at all three). This costs
  * 0.3 µs for a short key and about 1 µs for a 300-byte object (BENCHMARKS.md, "Side by side
- * with etcd, 2026-12-04", item 3), gives the same bytes (md5.test.ts checks RFC 1321's vectors and random inputs
- * against node:crypto), and needs no Node built-in, so the protocol package runs anywhere.
- * Past a few hundred bytes OpenSSL's loop is faster (~1.4 against ~4 ns a byte): the node's
- * object digests of more than 512 bytes use node:crypto (storage/digest-tree.ts).
+ * with etcd, 2026-12-04", item 3), gives the same bytes (md5.test.ts checks RFC 1321's vectors
+ * and random inputs against node:crypto), and needs no Node built-in, so the protocol package
+ * runs anywhere. Past a few hundred bytes OpenSSL's loop is faster (~1.4 against ~4 ns a
+ * byte): the node's object digests of more than 512 bytes use node:crypto
+ * (storage/digest-tree.ts).
  *
- * Not reentrant-safe across threads by design: it uses module scratch memory and never yields.
+ * The scratch memory below is shared by every call: safe because a call never yields.
  */
 
 /** K[i] = floor(|sin(i + 1)| · 2^32) (RFC 1321 §3.4), as a table: no float rounding to trust. */
@@ -130,14 +131,16 @@ function encode(value: string): number {
   return encoder.encodeInto(value, text).written;
 }
 
+/** Hashes the UTF-8 of `value` into `state`. */
+function digestString(value: string): void {
+  const length = encode(value); // first: it may replace `text`
+  digest(text, length);
+}
+
 /** The MD5 digest of `data` (16 bytes; a string is hashed as its UTF-8). */
 export function md5(data: string | Uint8Array): Uint8Array {
-  if (typeof data === 'string') {
-    const length = encode(data); // first: it may replace `text`
-    digest(text, length);
-  } else {
-    digest(data, data.length);
-  }
+  if (typeof data === 'string') digestString(data);
+  else digest(data, data.length);
   const out = new Uint8Array(16);
   for (let i = 0; i < 16; i++) out[i] = (state[i >> 2]! >>> (8 * (i & 3))) & 0xff;
   return out;
@@ -145,8 +148,7 @@ export function md5(data: string | Uint8Array): Uint8Array {
 
 /** The first 48 bits of MD5(UTF-8 of `value`), big-endian, as a number: a ring position. */
 export function md5Prefix48(value: string): number {
-  const length = encode(value); // first: it may replace `text`
-  digest(text, length);
+  digestString(value);
   const a = state[0]!;
   const b = state[1]!;
   // Digest bytes 0–3 are A little-endian, 4–5 the low two bytes of B.
