@@ -9,9 +9,8 @@
  * 0.3 µs for a short key and about 1 µs for a 300-byte object (BENCHMARKS.md, "Side by side
  * with etcd, 2026-12-04", item 3), gives the same bytes (md5.test.ts checks RFC 1321's vectors
  * and random inputs against node:crypto), and needs no Node built-in, so the protocol package
- * runs anywhere. Past a few hundred bytes OpenSSL's loop is faster (~1.4 against ~4 ns a
- * byte): the node's object digests of more than 512 bytes use node:crypto
- * (storage/digest-tree.ts).
+ * runs anywhere. Past about 300 bytes OpenSSL's loop is faster (~1.5 against ~5 ns a byte):
+ * the node's object digests of more than 256 bytes use node:crypto (storage/digest-tree.ts).
  *
  * The scratch memory below is shared by every call: safe because a call never yields.
  */

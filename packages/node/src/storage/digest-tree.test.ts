@@ -13,7 +13,7 @@ function expected(key: string, encoded: Uint8Array): string {
 t.test('object digests follow their definition on both sides of the JavaScript/OpenSSL switch and past the scratch buffer', async (t) => {
   const bytes = Uint8Array.from({ length: 70_000 }, (_, i) => (i * 31 + 7) & 0xff);
   for (const key of ['k', 'node1/key-1', 'ключ-日本'])
-    for (const size of [0, 1, 100, 490, 495, 496, 497, 500, 512, 513, 600, 4096, 65_000, 65_536, 70_000]) {
+    for (const size of [0, 1, 100, 238, 239, 240, 241, 244, 245, 252, 253, 256, 257, 600, 4096, 65_000, 65_536, 70_000]) {
       const encoded = bytes.subarray(0, size);
       const got = Buffer.from(objectDigest(key, encoded)).toString('hex');
       if (got !== expected(key, encoded)) t.fail(`${key} with ${size} bytes`);

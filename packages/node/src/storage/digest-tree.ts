@@ -51,11 +51,12 @@ export function objectDigest(key: string, encoded: Uint8Array): Uint8Array {
 
 /**
  * Inputs up to this size are hashed by @ringkv/protocol's JavaScript MD5, larger ones by
- * OpenSSL: node:crypto costs ~2 µs of setup per call but then ~1.4 ns a byte, the JavaScript
- * none and ~4 ns a byte, so they cross near 500 bytes (BENCHMARKS.md,
- * "Side by side with etcd, 2026-12-04", item 3).
+ * OpenSSL: node:crypto costs ~2 µs of setup per call but then ~1.5 ns a byte, the JavaScript
+ * no setup and ~5 ns a byte, so they cross near 300 bytes (`tsx bench/md5-micro.ts`;
+ * BENCHMARKS.md, "Side by side with etcd, 2026-12-04", item 3). An object of a 100-byte value
+ * encodes to about 200.
  */
-const JS_MD5_MAX_BYTES = 512;
+const JS_MD5_MAX_BYTES = 256;
 
 /** crypto.hash: one call, no Hash object (Node 20.12+); createHash before that. */
 const oneShot = (crypto as { hash?: (algorithm: string, data: Uint8Array, encoding: 'buffer') => Buffer }).hash;
