@@ -8,7 +8,11 @@
  * was held (a commit that ran a WAL checkpoint holds it longest): the floor a
  * replicated PUT pays three times over, without HTTP or the transport.
  *
- *   tsx bench/store-micro.ts [--writes 20000] [--concurrency 32] [--keys sequential|random]
+ * With `--keyspace N` the writes go to N keys over and over instead (each an overwrite that read
+ * the stored version first, as a client with its context does): what a replica takes under
+ * `pnpm bench:compare --keys N`, where almost every PUT replaces a row.
+ *
+ *   tsx bench/store-micro.ts [--writes 20000] [--concurrency 32] [--keys sequential|random] [--keyspace N]
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,26 +20,29 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { SqliteStore } from '@ringkv/node';
-import { update } from '@ringkv/node/testing';
+import { contextOf, update } from '@ringkv/node/testing';
 import { benchArgs } from './lib/cli.js';
-const USAGE = `usage: tsx bench/store-micro.ts [--writes 20000] [--concurrency 32] [--keys sequential|random] [--dir DIR]\n\nThe durable store alone: replica writes then point reads; CPU µs and syscalls per operation, longest event-loop stall.`;
+const USAGE = `usage: tsx bench/store-micro.ts [--writes 20000] [--concurrency 32] [--keys sequential|random] [--keyspace N] [--dir DIR]\n\nThe durable store alone: replica writes then point reads; CPU µs and syscalls per operation, longest event-loop stall.`;
 
 const { values } = benchArgs({
   options: {
     writes: { type: 'string', default: '20000' },
     concurrency: { type: 'string', default: '32' },
     keys: { type: 'string', default: 'sequential' },
+    keyspace: { type: 'string' },
     dir: { type: 'string' },
   },
 }, USAGE);
 const writes = Number(values.writes);
 const concurrency = Number(values.concurrency);
-if (!(writes > 0) || !(concurrency > 0) || !['sequential', 'random'].includes(values.keys!)) throw new Error('usage: --writes N --concurrency C --keys sequential|random');
+const keyspace = values.keyspace === undefined ? writes : Number(values.keyspace);
+if (!(writes > 0) || !(concurrency > 0) || !(keyspace > 0) || !['sequential', 'random'].includes(values.keys!)) throw new Error(USAGE);
 const limits = { siblingsMax: 8, clockEntriesMax: 8 };
 const dir = mkdtempSync(join(values.dir ?? tmpdir(), 'ringkv-store-micro-'));
 const store = new SqliteStore({ dir, nodeId: 'node-a', synchronous: 'full', integrityCheck: false, nowMs: Date.now });
 const value = new Uint8Array(100);
-const keys = Array.from({ length: writes }, (_, i) => (values.keys === 'random' ? randomBytes(8).toString('hex') : `p1-${i}`));
+const distinct = Array.from({ length: Math.min(keyspace, writes) }, (_, i) => (values.keys === 'random' ? randomBytes(8).toString('hex') : `p1-${i}`));
+const keys = Array.from({ length: writes }, (_, i) => distinct[i % distinct.length]!);
 
 /** Read and write syscalls of this process so far (Linux /proc/self/io). */
 function syscalls(): { reads: number; writes: number } {
@@ -68,12 +75,14 @@ async function phase(label: string, op: (key: string) => Promise<void>): Promise
   console.log(`| ${label} | ${Math.round(writes / wallS)} | ${per(cpu.user + cpu.system)} | ${per(sys1.reads - sys0.reads)} | ${per(sys1.writes - sys0.writes)} | ${stallMs} |`);
 }
 
-console.log(`${values.keys} keys, ${writes} ops, ${concurrency} concurrent, data in ${dir}\n`);
+console.log(`${values.keys} keys (${distinct.length} distinct), ${writes} ops, ${concurrency} concurrent, data in ${dir}\n`);
 console.log('| op | ops/s | CPU µs/op | read syscalls/op | write syscalls/op | longest event-loop stall ms |\n|---|---:|---:|---:|---:|---:|');
 const stats0 = store.stats();
 const syncs0 = store.walSyncs();
 await phase('replica write (Store.merge)', async (key) => {
-  const incoming = update(undefined, { coordinatorId: 'node-b', context: [], deleted: false, value, contentType: 'application/octet-stream', nowMs: Date.now() }, limits);
+  const stored = store.get(key);
+  const context = stored === undefined ? [] : contextOf(stored);
+  const incoming = update(stored, { coordinatorId: 'node-b', context, deleted: false, value, contentType: 'application/octet-stream', nowMs: Date.now() }, limits);
   await store.merge(key, incoming, limits);
 });
 const stats1 = store.stats();

@@ -202,6 +202,19 @@ export function storeContract(t: Test, name: string, makeStore: MakeStore): Prom
       t.same(store.digests(12345, 12346, 10).map((d) => d.key), ['k'], 'the position the writer gave is the one stored');
     });
 
+    t.test('the position of the latest write is the one stored: an overwrite keeps it, another position moves the key', async (t) => {
+      const store = await fresh(t);
+      await store.merge('k', written('v1', 'node-a', 1), limits, { position: 12345 });
+      await store.merge('k', written('v2', 'node-a', 2), limits, { position: 12345 });
+      t.same(store.digests(12345, 12346, 10).map((d) => hex(d.digest)), [hex(store.digestOf('k')!)], 'an overwrite at the same position: one entry, the new digest');
+      t.equal(store.summarize(0, RING_SPACE).count, 1);
+      await store.merge('k', written('v3', 'node-a', 3), limits, { position: 999 });
+      t.same(store.digests(12345, 12346, 10), [], 'nothing left at the old position');
+      t.same(store.digests(999, 1000, 10).map((d) => d.key), ['k'], 'the key is at the new one');
+      t.equal(store.summarize(0, RING_SPACE).count, 1, 'still one key');
+      t.same(hex(store.summarize(999, 1000).hash), hex(store.digestOf('k')!), "the tree's summary is the new digest");
+    });
+
     t.test('merge: the coordinator\'s own version replaces what it was computed from, and gives the row its actor', async (t) => {
       const store = await fresh(t);
       await store.put('k', written('old', 'node-b'));

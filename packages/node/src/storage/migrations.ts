@@ -102,6 +102,17 @@ export const migrations: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 7,
+    description: 'objects: the position index without the digest, so an overwrite leaves it alone',
+    sql: `
+      -- A key's position never changes, its digest changes with every write: with the digest in
+      -- the index every overwrite deleted and inserted an index entry (a second dirtied page per
+      -- write). Range reads (anti-entropy) now fetch the digest from the row.
+      DROP INDEX objects_pos;
+      CREATE INDEX objects_pos ON objects (pos);
+    `,
+  },
 ];
 
 export const schemaVersion = migrations.at(-1)!.version;

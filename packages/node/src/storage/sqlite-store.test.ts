@@ -374,6 +374,28 @@ t.test('the anti-entropy tree is rebuilt at open, and rows from before schema 3 
   t.same(rawDb(t, dir, { readonly: true }).prepare('SELECT count(*) AS n FROM objects WHERE pos IS NULL OR digest IS NULL').get(), { n: 0 }, 'no row left without them');
 });
 
+t.test('schema 7: a database from schema 6 gets the position index without the digest; range reads still carry digests', async (t) => {
+  const dir = tempDir(t);
+  const store = open(t, dir);
+  await Promise.all(Array.from({ length: 40 }, (_, i) => store.put(`k${i}`, written(`v${i}`))));
+  const ranges = (s: SqliteStore) => s.digests(0, 2 ** 48, 100).map((d) => ({ ...d, digest: Buffer.from(d.digest).toString('hex') }));
+  const before = ranges(store);
+  await store.close();
+  // As schema 6 left it: the index covering (pos, digest).
+  const db = rawDb(t, dir);
+  db.exec('DROP INDEX objects_pos; CREATE INDEX objects_pos ON objects (pos, digest)');
+  db.pragma('user_version = 6');
+  db.close();
+  const upgraded = open(t, dir);
+  t.same(ranges(upgraded), before, 'the same keys, positions and digests, in position order');
+  await upgraded.put('k0', written('changed'));
+  t.same(upgraded.digests(0, 2 ** 48, 100).find((d) => d.key === 'k0')?.digest, upgraded.digestOf('k0'), 'an overwrite is read back with its new digest');
+  await upgraded.close();
+  const columns = peek(t, dir, (raw) => raw.prepare("SELECT name FROM pragma_index_info('objects_pos')").pluck().all());
+  t.same(columns, ['pos'], 'the index holds the position only (its entry does not change when a key is overwritten)');
+  t.equal(peek(t, dir, (raw) => raw.pragma('user_version', { simple: true })), schemaVersion);
+});
+
 t.test('issue 19.8: under synchronous=normal, commits are not fsynced one by one, but syncNow fsyncs what was committed', async (t) => {
   const dir = tempDir(t);
   let fsyncs = 0;
