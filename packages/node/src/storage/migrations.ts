@@ -104,13 +104,16 @@ export const migrations: readonly Migration[] = [
   },
   {
     version: 7,
-    description: 'objects: the position index without the digest, so an overwrite leaves it alone',
+    description: 'objects: the position index without the digest, so an overwrite leaves it alone; the unused tombstone index dropped',
     sql: `
       -- A key's position never changes, its digest changes with every write: with the digest in
       -- the index every overwrite deleted and inserted an index entry (a second dirtied page per
       -- write). Range reads (anti-entropy) now fetch the digest from the row.
       DROP INDEX objects_pos;
       CREATE INDEX objects_pos ON objects (pos);
+      -- No query reads this one (the reaper finds dead rows by dead_after_ms, schema 4), and
+      -- every write that made or unmade a tombstone updated it.
+      DROP INDEX IF EXISTS objects_deleted;
     `,
   },
 ];

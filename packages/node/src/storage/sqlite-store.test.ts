@@ -374,16 +374,16 @@ t.test('the anti-entropy tree is rebuilt at open, and rows from before schema 3 
   t.same(rawDb(t, dir, { readonly: true }).prepare('SELECT count(*) AS n FROM objects WHERE pos IS NULL OR digest IS NULL').get(), { n: 0 }, 'no row left without them');
 });
 
-t.test('schema 7: a database from schema 6 gets the position index without the digest; range reads still carry digests', async (t) => {
+t.test('schema 7: a database from schema 6 gets the position index without the digest and loses the unused tombstone index; range reads still carry digests', async (t) => {
   const dir = tempDir(t);
   const store = open(t, dir);
   await Promise.all(Array.from({ length: 40 }, (_, i) => store.put(`k${i}`, written(`v${i}`))));
   const ranges = (s: SqliteStore) => s.digests(0, 2 ** 48, 100).map((d) => ({ ...d, digest: Buffer.from(d.digest).toString('hex') }));
   const before = ranges(store);
   await store.close();
-  // As schema 6 left it: the index covering (pos, digest).
+  // As schema 6 left it: the index covering (pos, digest), and the one on tombstones.
   const db = rawDb(t, dir);
-  db.exec('DROP INDEX objects_pos; CREATE INDEX objects_pos ON objects (pos, digest)');
+  db.exec('DROP INDEX objects_pos; CREATE INDEX objects_pos ON objects (pos, digest); CREATE INDEX objects_deleted ON objects (deleted) WHERE deleted = 1');
   db.pragma('user_version = 6');
   db.close();
   const upgraded = open(t, dir);
@@ -393,6 +393,8 @@ t.test('schema 7: a database from schema 6 gets the position index without the d
   await upgraded.close();
   const columns = peek(t, dir, (raw) => raw.prepare("SELECT name FROM pragma_index_info('objects_pos')").pluck().all());
   t.same(columns, ['pos'], 'the index holds the position only (its entry does not change when a key is overwritten)');
+  const indexes = peek(t, dir, (raw) => raw.prepare("SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'objects' AND sql IS NOT NULL ORDER BY name").pluck().all());
+  t.same(indexes, ['objects_dead_after', 'objects_pos'], 'the unused index on tombstones is gone');
   t.equal(peek(t, dir, (raw) => raw.pragma('user_version', { simple: true })), schemaVersion);
 });
 
