@@ -94,7 +94,7 @@ function openLocal(config: NodeConfig, parts: NodeParts): Opened {
   // Files named by the config are read before anything is opened: a bad one is KV_ERR_CONFIG.
   const tls = parts.tls ?? loadTls(config);
   const authFile = config.authFile === '' ? undefined : new AuthFile(config.authFile);
-  const store = parts.store ?? openStore(config, nowMs);
+  const store = parts.store ?? openStore(config, nowMs, logger);
   const keyring = parts.keyring ?? new Keyring([config.secret]);
   return { logger, nowMs, random, tls, authFile, store, keyring };
 }

@@ -78,12 +78,56 @@ export function sameHash(a: Uint8Array, b: Uint8Array): boolean {
 const GROUP_SEGMENTS = 256;
 const GROUPS = SEGMENTS / GROUP_SEGMENTS;
 
+/** save()'s layout: tag (format 1), 2^16 segment hashes, 2^16 little-endian u32 counts, SHA-256 of those. */
+const SAVED_TAG = new Uint8Array([0x52, 0x4b, 0x44, 0x54, 0x01]); // "RKDT", 1
+const SAVED_BODY_BYTES = SAVED_TAG.length + SEGMENTS * DIGEST_BYTES + SEGMENTS * 4;
+const SAVED_BYTES = SAVED_BODY_BYTES + 32;
+
 export class DigestTree {
   private readonly hashes = new Uint8Array(SEGMENTS * DIGEST_BYTES);
   private readonly counts = new Uint32Array(SEGMENTS);
   private readonly groupHashes = new Uint8Array(GROUPS * DIGEST_BYTES);
   private readonly groupCounts = new Uint32Array(GROUPS);
   private total = 0;
+
+  /**
+   * The tree as bytes, to be kept across a clean stop (sqlite-store.ts): a tag, the segments'
+   * hashes and counts, and a SHA-256 of both, so a damaged copy is refused, not trusted.
+   */
+  save(): Uint8Array {
+    const out = new Uint8Array(SAVED_BYTES);
+    out.set(SAVED_TAG, 0);
+    out.set(this.hashes, SAVED_TAG.length);
+    const counts = new DataView(out.buffer, SAVED_TAG.length + this.hashes.length, SEGMENTS * 4);
+    for (let segment = 0; segment < SEGMENTS; segment++) counts.setUint32(segment * 4, this.counts[segment]!, true);
+    out.set(crypto.createHash('sha256').update(out.subarray(0, SAVED_BODY_BYTES)).digest(), SAVED_BODY_BYTES);
+    return out;
+  }
+
+  /**
+   * Replaces the tree with a saved one. False, leaving the tree as it was, when `bytes` is not
+   * a copy save() made (wrong size or tag, a checksum that does not match): then the caller
+   * rebuilds the tree from the rows.
+   */
+  load(bytes: Uint8Array): boolean {
+    if (bytes.length !== SAVED_BYTES || !sameHash(bytes.subarray(0, SAVED_TAG.length), SAVED_TAG)) return false;
+    const sum = crypto.createHash('sha256').update(bytes.subarray(0, SAVED_BODY_BYTES)).digest();
+    if (!sameHash(sum, bytes.subarray(SAVED_BODY_BYTES))) return false;
+    this.hashes.set(bytes.subarray(SAVED_TAG.length, SAVED_TAG.length + this.hashes.length));
+    const counts = new DataView(bytes.buffer, bytes.byteOffset + SAVED_TAG.length + this.hashes.length, SEGMENTS * 4);
+    this.groupHashes.fill(0);
+    this.groupCounts.fill(0);
+    this.total = 0;
+    for (let segment = 0; segment < SEGMENTS; segment++) {
+      const count = counts.getUint32(segment * 4, true);
+      const group = Math.floor(segment / GROUP_SEGMENTS);
+      this.counts[segment] = count;
+      this.groupCounts[group]! += count;
+      this.total += count;
+      xorInto(this.groupHashes, group * DIGEST_BYTES, this.hashes, segment * DIGEST_BYTES);
+    }
+    return true;
+  }
 
   /** Keys in the tree: what /admin/status reports, kept here so that reading it costs nothing. */
   get keyCount(): number {

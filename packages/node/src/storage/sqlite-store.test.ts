@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import Database from 'better-sqlite3';
-import { DATABASE_FILE, SqliteStore, type SqliteStoreOptions } from './sqlite-store.js';
+import { DATABASE_FILE, SAVED_TREE_META, SqliteStore, type SqliteStoreOptions } from './sqlite-store.js';
 import { migrate, schemaVersion, type Migration } from './migrations.js';
 import { contextOf, update, type VersionedObject } from '../core/versioned.js';
 
@@ -396,6 +396,74 @@ t.test('schema 7: a database from schema 6 gets the position index without the d
   const indexes = peek(t, dir, (raw) => raw.prepare("SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'objects' AND sql IS NOT NULL ORDER BY name").pluck().all());
   t.same(indexes, ['objects_dead_after', 'objects_pos'], 'the unused index on tombstones is gone');
   t.equal(peek(t, dir, (raw) => raw.pragma('user_version', { simple: true })), schemaVersion);
+});
+
+t.test('the digest tree: a clean stop saves it and the next open takes it instead of scanning; any other open scans', async (t) => {
+  const dir = tempDir(t);
+  const whole = (s: SqliteStore) => {
+    const summary = s.summarize(0, 2 ** 48);
+    return { count: summary.count, hash: Buffer.from(summary.hash).toString('hex') };
+  };
+  const savedRows = () => peek(t, dir, (db) => db.prepare('SELECT count(*) AS n FROM meta WHERE name = ?').get(SAVED_TREE_META));
+  const first = open(t, dir);
+  t.equal(first.treeSource, 'scan', 'a new database: scanned (nothing saved)');
+  await Promise.all(Array.from({ length: 300 }, (_, i) => first.put(`k${i}`, written(`v${i}`))));
+  const before = whole(first);
+  const k7 = Buffer.from(first.digestOf('k7')!);
+  await first.close();
+  t.same(savedRows(), { n: 1 }, 'a clean stop saved the tree');
+
+  // Proof of which path an open took: a row changed offline, behind the saved tree's back.
+  const db = rawDb(t, dir);
+  db.prepare("UPDATE objects SET digest = x'00112233445566778899aabbccddeeff' WHERE key = 'k7'").run();
+  db.close();
+  const second = open(t, dir, { exclusive: false });
+  t.equal(second.treeSource, 'saved');
+  t.same(whole(second), before, 'the saved tree, not the rows, after a clean stop');
+  t.equal(second.keyCount(), 300, 'and the key count with it');
+  t.same(rawDb(t, dir, { readonly: true }).prepare('SELECT count(*) AS n FROM meta WHERE name = ?').get(SAVED_TREE_META), { n: 0 }, 'a running store holds no saved tree');
+  // Writes after the restore keep it exact: the row is put back as it was, and new keys written.
+  rawDb(t, dir).prepare("UPDATE objects SET digest = ? WHERE key = 'k7'").run(k7);
+  await Promise.all(Array.from({ length: 50 }, (_, i) => second.put(`new${i}`, written(`n${i}`))));
+  const running = whole(second);
+  // No close(): an unclean stop. The next open cannot trust a saved tree (there is none) and scans.
+  const third = open(t, dir, { exclusive: false });
+  t.equal(third.treeSource, 'scan', 'after an unclean stop: scanned');
+  t.same(whole(third), running, 'the restored tree plus the writes since equals a scan of the rows');
+  t.equal(third.keyCount(), 350);
+  await third.close();
+
+  // A damaged saved copy is refused, and the rows are scanned.
+  const damage = rawDb(t, dir);
+  const blob = damage.prepare('SELECT value FROM meta WHERE name = ?').pluck().get(SAVED_TREE_META) as Buffer;
+  blob[100] = blob[100]! ^ 0xff;
+  damage.prepare('UPDATE meta SET value = ? WHERE name = ?').run(blob, SAVED_TREE_META);
+  damage.close();
+  // (Opened without the lock: the second store, stopped uncleanly, still has the file open.)
+  const fourth = open(t, dir, { exclusive: false });
+  t.equal(fourth.treeSource, 'scan', 'a saved tree whose checksum fails is not used');
+  t.same(whole(fourth), running);
+  await fourth.close();
+  const wrongSize = rawDb(t, dir);
+  wrongSize.prepare('UPDATE meta SET value = ? WHERE name = ?').run(Buffer.from('short'), SAVED_TREE_META);
+  wrongSize.close();
+  const fifth = open(t, dir, { exclusive: false });
+  t.equal(fifth.treeSource, 'scan', 'nor one of the wrong size');
+  t.same(whole(fifth), running);
+});
+
+t.test('the digest tree: a saved copy is not used when a migration ran at this open', async (t) => {
+  const dir = tempDir(t);
+  const store = open(t, dir);
+  await Promise.all(Array.from({ length: 20 }, (_, i) => store.put(`k${i}`, written(`v${i}`))));
+  await store.close();
+  const db = rawDb(t, dir);
+  db.exec('DROP INDEX objects_pos; CREATE INDEX objects_pos ON objects (pos, digest); CREATE INDEX objects_deleted ON objects (deleted) WHERE deleted = 1');
+  db.pragma('user_version = 6');
+  db.close();
+  const upgraded = open(t, dir);
+  t.equal(upgraded.treeSource, 'scan', 'migrated: scanned');
+  t.equal(upgraded.keyCount(), 20);
 });
 
 t.test('issue 19.8: under synchronous=normal, commits are not fsynced one by one, but syncNow fsyncs what was committed', async (t) => {

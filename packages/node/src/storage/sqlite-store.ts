@@ -90,7 +90,7 @@ function keepPrivate(path: string): void {
   }
 }
 
-function openDatabase(path: string, options: SqliteStoreOptions): Database.Database {
+function openDatabase(path: string, options: SqliteStoreOptions): { db: Database.Database; migrated: boolean } {
   let db: Database.Database | undefined;
   try {
     // No busy wait: the only other user the file can have is another process holding it.
@@ -115,9 +115,9 @@ function openDatabase(path: string, options: SqliteStoreOptions): Database.Datab
       const result = db.pragma('quick_check(1)', { simple: true });
       if (result !== 'ok') throw new KvError('KV_ERR_STORAGE_CORRUPT', `database ${path} failed its integrity check: ${String(result)}`, { path });
     }
-    migrate(db);
+    const migrated = migrate(db).length > 0;
     checkOwner(db, options.nodeId, path);
-    return db;
+    return { db, migrated };
   } catch (error) {
     db?.close();
     if (error instanceof KvError) throw error;
@@ -136,9 +136,9 @@ function openDatabase(path: string, options: SqliteStoreOptions): Database.Datab
  * The store's epoch (see Store.epoch): kept in `meta`; renewed when missing, or when the last
  * stop was not clean (storage/store-life.ts): under `synchronous = normal` a power loss may have
  * dropped writes this node acknowledged, and under either setting the coordinator's last dots
- * may have reached peers without reaching this disk.
+ * may have reached peers without reaching this disk. Also says whether the last stop was clean.
  */
-function openEpoch(db: Database.Database): string {
+function openEpoch(db: Database.Database): { epoch: string; clean: boolean } {
   const read = (name: string) => (db.prepare('SELECT value FROM meta WHERE name = ?').get(name) as { value: string } | undefined)?.value;
   const write = db.prepare('INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value');
   let epoch = read('epoch');
@@ -148,8 +148,23 @@ function openEpoch(db: Database.Database): string {
     write.run('epoch', epoch);
   }
   write.run('clean_stop', '0');
-  return epoch;
+  return { epoch, clean };
 }
+
+/**
+ * The digest tree a clean stop saved (`meta` row SAVED_TREE_META), taken out of the database:
+ * once the store runs, writes change the tree and the saved copy no longer describes the rows,
+ * so only the next clean stop writes one again.
+ */
+function takeSavedTree(db: Database.Database): Uint8Array | undefined {
+  const row = db.prepare('SELECT value FROM meta WHERE name = ?').get(SAVED_TREE_META) as { value: unknown } | undefined;
+  if (row === undefined) return undefined;
+  db.prepare('DELETE FROM meta WHERE name = ?').run(SAVED_TREE_META);
+  return row.value instanceof Uint8Array ? row.value : undefined;
+}
+
+/** Where close() keeps the digest tree for the next open (see the constructor). */
+export const SAVED_TREE_META = 'digest_tree';
 
 /** fsync of a file and of its directory, synchronously (start-up only). */
 function syncFileNow(path: string): void {
@@ -166,6 +181,44 @@ function checkOwner(db: Database.Database, nodeId: string, path: string): void {
   }
 }
 
+/**
+ * The group commit's transaction: writes a batch's objects into `objects` and returns the digest
+ * tree's changes, for the caller to apply once the transaction committed.
+ */
+function batchCommitter(db: Database.Database): (batch: CommitBatch, nowMs: number) => Array<[number, Uint8Array, 1 | -1]> {
+  // A row is inserted once and then updated in place. The update leaves `pos` alone unless the
+  // writer gave another position: objects_pos indexes (pos) only, so an overwrite dirties the
+  // row's page and no index page (migration 7; bench/store-micro.ts --keyspace 5000: median
+  // 51 -> 42 CPU-µs and 4.2 -> 2.35 write syscalls per replica write; BENCHMARKS.md, "Side by
+  // side with etcd, 2026-12-04, afternoon").
+  const insertRow = db.prepare('INSERT INTO objects (key, object, deleted, updated_ms, pos, digest, dead_after_ms, actor) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
+  const updateRow = db.prepare('UPDATE objects SET object = ?, deleted = ?, updated_ms = ?, digest = ?, dead_after_ms = ?, actor = COALESCE(?, actor) WHERE key = ?');
+  const moveRow = db.prepare('UPDATE objects SET object = ?, deleted = ?, updated_ms = ?, digest = ?, dead_after_ms = ?, actor = COALESCE(?, actor), pos = ? WHERE key = ?');
+  const selectDigest = db.prepare<[string], { pos: number; digest: Buffer; dead_after_ms: number | null }>('SELECT pos, digest, dead_after_ms FROM objects WHERE key = ?');
+  // Tree changes are collected inside the transaction and applied only once it committed.
+  return db.transaction((batch: CommitBatch, nowMs: number) => {
+    const changes: Array<[number, Uint8Array, 1 | -1]> = [];
+    for (const [key, object] of batch.objects) {
+      const old = selectDigest.get(key);
+      const encoded = encodeObject(object);
+      const pos = batch.positions.get(key) ?? ringPosition(key);
+      const digest = objectDigest(key, encoded);
+      const deleted = isDeleted(object) ? 1 : 0;
+      const deadAfter = localDeadAfterMs(deadAfterMs(object), old?.dead_after_ms ?? undefined, nowMs) ?? null;
+      const actor = batch.actors.get(key) ?? null;
+      if (old === undefined) {
+        insertRow.run(key, encoded, deleted, nowMs, pos, digest, deadAfter, actor);
+      } else {
+        changes.push([old.pos, old.digest, -1]);
+        if (old.pos === pos) updateRow.run(encoded, deleted, nowMs, digest, deadAfter, actor, key);
+        else moveRow.run(encoded, deleted, nowMs, digest, deadAfter, actor, pos, key);
+      }
+      changes.push([pos, digest, 1]);
+    }
+    return changes;
+  });
+}
+
 export class SqliteStore implements Store {
   private readonly db: Database.Database;
   private readonly queue: GroupCommitQueue;
@@ -173,6 +226,8 @@ export class SqliteStore implements Store {
   private readonly selectObject: Database.Statement<[string], { object: Buffer }>;
   private readonly selectRange: Database.Statement<[number, number, number], { key: string; pos: number; digest: Buffer }>;
   private readonly tree = new DigestTree();
+  /** Where this open got the digest tree: a clean stop's saved copy, or a scan of the rows. */
+  readonly treeSource: 'saved' | 'scan';
   private readonly selectKeyDigest: Database.Statement<[string], { digest: Buffer }>;
   private readonly selectActor: Database.Statement<[string], { actor: string | null }>;
   private readonly selectDead: Database.Statement<[number, number], { key: string; pos: number; digest: Buffer }>;
@@ -190,9 +245,13 @@ export class SqliteStore implements Store {
     prepareDir(options.dir);
     removeStaleSnapshots(options.dir);
     const path = join(options.dir, DATABASE_FILE);
-    this.db = openDatabase(path, options);
+    const opened = openDatabase(path, options);
+    this.db = opened.db;
+    let saved: { tree: Uint8Array | undefined; trusted: boolean };
     try {
-      this.life = new StoreLife(openEpoch(this.db), randomEpoch);
+      const { epoch, clean } = openEpoch(this.db);
+      this.life = new StoreLife(epoch, randomEpoch);
+      saved = { tree: takeSavedTree(this.db), trusted: clean && !opened.migrated };
       // openEpoch wrote, so the WAL file exists now.
       this.wal = new WalSync(`${path}-wal`, options.syncFile);
       // Under `normal` the unclean-stop marker openEpoch just wrote must itself survive a power
@@ -212,40 +271,9 @@ export class SqliteStore implements Store {
     this.selectActor = this.db.prepare('SELECT actor FROM objects WHERE key = ?');
     this.selectDead = this.db.prepare('SELECT key, pos, digest FROM objects WHERE dead_after_ms IS NOT NULL AND dead_after_ms < ? ORDER BY dead_after_ms LIMIT ?');
     this.selectRange = this.db.prepare('SELECT key, pos, digest FROM objects WHERE pos >= ? AND pos < ? ORDER BY pos LIMIT ?');
-    this.backfill();
-    for (const row of this.db.prepare('SELECT pos, digest FROM objects').iterate() as Iterable<{ pos: number; digest: Buffer }>) {
-      this.tree.apply(row.pos, row.digest, 1);
-    }
-    // A row is inserted once and then updated in place. The update leaves `pos` alone unless the
-    // writer gave another position: objects_pos indexes (pos) only, so an overwrite dirties the
-    // row's page and no index page (migration 7; bench/store-micro.ts --keyspace: 63 -> 57 CPU-µs
-    // and 4.1 -> 2.6 write syscalls per replica write, docs/storage.md).
-    const insertRow = this.db.prepare('INSERT INTO objects (key, object, deleted, updated_ms, pos, digest, dead_after_ms, actor) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
-    const updateRow = this.db.prepare('UPDATE objects SET object = ?, deleted = ?, updated_ms = ?, digest = ?, dead_after_ms = ?, actor = COALESCE(?, actor) WHERE key = ?');
-    const moveRow = this.db.prepare('UPDATE objects SET object = ?, deleted = ?, updated_ms = ?, digest = ?, dead_after_ms = ?, actor = COALESCE(?, actor), pos = ? WHERE key = ?');
-    const selectDigest = this.db.prepare<[string], { pos: number; digest: Buffer; dead_after_ms: number | null }>('SELECT pos, digest, dead_after_ms FROM objects WHERE key = ?');
-    // Tree changes are collected inside the transaction and applied only once it committed.
-    const commitBatch = this.db.transaction((batch: CommitBatch, nowMs: number) => {
-      const changes: Array<[number, Uint8Array, 1 | -1]> = [];
-      for (const [key, object] of batch.objects) {
-        const old = selectDigest.get(key);
-        const encoded = encodeObject(object);
-        const pos = batch.positions.get(key) ?? ringPosition(key);
-        const digest = objectDigest(key, encoded);
-        const deleted = isDeleted(object) ? 1 : 0;
-        const deadAfter = localDeadAfterMs(deadAfterMs(object), old?.dead_after_ms ?? undefined, nowMs) ?? null;
-        const actor = batch.actors.get(key) ?? null;
-        if (old === undefined) {
-          insertRow.run(key, encoded, deleted, nowMs, pos, digest, deadAfter, actor);
-        } else {
-          changes.push([old.pos, old.digest, -1]);
-          if (old.pos === pos) updateRow.run(encoded, deleted, nowMs, digest, deadAfter, actor, key);
-          else moveRow.run(encoded, deleted, nowMs, digest, deadAfter, actor, pos, key);
-        }
-        changes.push([pos, digest, 1]);
-      }
-      return changes;
-    });
+    const filled = this.backfill();
+    this.treeSource = this.loadTree(saved.trusted && filled === 0 ? saved.tree : undefined);
+    const commitBatch = batchCommitter(this.db);
     const deleteRow = this.db.prepare<[string, Uint8Array], { pos: number; digest: Buffer }>('DELETE FROM objects WHERE key = ? AND digest = ? RETURNING pos, digest');
     this.removeRows = this.db.transaction((entries: ReadonlyArray<{ key: string; digest: Uint8Array }>) =>
       entries.flatMap((entry) => {
@@ -273,14 +301,33 @@ export class SqliteStore implements Store {
     return this.wal.failed ?? this.queue.refusal();
   }
 
-  /** Fills in position and digest of rows written before schema version 3, in batches. */
-  private backfill(): void {
+  /**
+   * Fills the digest tree: from the last clean stop's saved copy when the caller trusts it (no
+   * migration, no backfill at this open) and its checksum holds, with no scan; otherwise from
+   * the rows, a scan of the whole table that reads every value too, since pos and digest are
+   * stored after the object (docs/storage.md, "Start-up").
+   */
+  private loadTree(saved: Uint8Array | undefined): 'saved' | 'scan' {
+    if (saved !== undefined && this.tree.load(saved)) return 'saved';
+    for (const row of this.db.prepare('SELECT pos, digest FROM objects').iterate() as Iterable<{ pos: number; digest: Buffer }>) {
+      this.tree.apply(row.pos, row.digest, 1);
+    }
+    return 'scan';
+  }
+
+  /** Fills in position and digest of rows written before schema version 3, in batches; returns how many. */
+  private backfill(): number {
     const missing = this.db.prepare<[], { key: string; object: Buffer }>('SELECT key, object FROM objects WHERE pos IS NULL LIMIT 1000');
     const fill = this.db.prepare('UPDATE objects SET pos = ?, digest = ?, dead_after_ms = ? WHERE key = ?');
     const step = this.db.transaction((rows: Array<{ key: string; object: Buffer }>) => {
       for (const row of rows) fill.run(ringPosition(row.key), objectDigest(row.key, row.object), deadAfterMs(decodeObject(row.object, row.key)) ?? null, row.key);
     });
-    for (let rows = missing.all(); rows.length > 0; rows = missing.all()) step(rows);
+    let filled = 0;
+    for (let rows = missing.all(); rows.length > 0; rows = missing.all()) {
+      step(rows);
+      filled += rows.length;
+    }
+    return filled;
   }
 
   get(key: string): VersionedObject | undefined {
@@ -423,7 +470,15 @@ export class SqliteStore implements Store {
     this.queue.close();
     await this.wal.close();
     // A life that lost a write is unclean (storage/store-life.ts): the next open renews the epoch.
-    if (this.life.clean && this.wal.failed === undefined) this.db.prepare("UPDATE meta SET value = '1' WHERE name = 'clean_stop'").run();
+    if (this.life.clean && this.wal.failed === undefined) {
+      // One transaction: a saved tree exists only beside a clean-stop mark, and the reverse.
+      const save = this.db.prepare('INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value');
+      this.db.transaction(() => {
+        const tree = this.tree.save();
+        save.run(SAVED_TREE_META, Buffer.from(tree.buffer, tree.byteOffset, tree.byteLength));
+        save.run('clean_stop', '1');
+      })();
+    }
     this.db.close();
   }
 
