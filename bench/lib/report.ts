@@ -31,6 +31,24 @@ export function cpuSeconds(pid: number): number | undefined {
   }
 }
 
+/**
+ * CPU seconds of each thread of a process, user and system apart, from /proc/<pid>/task/<tid>/stat
+ * (the main thread is the one whose id is the pid); threads that end meanwhile are left out.
+ */
+export function threadCpuSeconds(pid: number): Array<{ main: boolean; user: number; system: number }> {
+  const threads: Array<{ main: boolean; user: number; system: number }> = [];
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      threads.push({ main: tid === String(pid), user: Number(rest[11]) / CLK_TCK, system: Number(rest[12]) / CLK_TCK });
+    } catch {
+      // The thread ended between the listing and the read.
+    }
+  }
+  return threads;
+}
+
 /** Resident memory of a process in bytes (VmRSS), undefined if gone. */
 export function rssBytes(pid: number): number | undefined {
   try {
