@@ -5,6 +5,7 @@
 import type { IncomingMessage } from 'node:http';
 import { KvError } from '../errors.js';
 import { declaredTooLarge, valueTooLarge } from './parse.js';
+import { closeLingering, LINGER_BYTES_MAX } from './lingering-close.js';
 
 // The parsers lived here before parse.ts; routes written against this module still find them.
 export { headerOf, incomingOf, parseKey, parseQuorum, parseTimeout } from './parse.js';
@@ -40,15 +41,11 @@ export async function readBody(request: Request, limit: number, incoming?: Incom
   return concatenated(chunks, total);
 }
 
-/** Most bytes of a refused body read and dropped after the 413 (see `linger`). */
-export const LINGER_BYTES_MAX = 4 * 1024 * 1024;
-
 /**
  * After a body is refused, keeps reading and dropping what the client still sends, up to
- * LINGER_BYTES_MAX, while the 413 goes out and the connection closes (a lingering close, as
- * Apache and nginx do): a socket closed with unread bytes in its receive buffer is reset
- * (RST) instead of closed, and a reset can discard the 413 before the client reads it. Past
- * the bound the stream is paused: a client still sending that much gets the reset.
+ * LINGER_BYTES_MAX, while the 413 goes out, and makes the connection's close a lingering one
+ * (lingering-close.ts): unread bytes would turn the close into a reset that can discard the 413.
+ * Past the bound the stream is paused: a client still sending that much gets the reset.
  */
 function linger(incoming: IncomingMessage): void {
   let dropped = 0;
@@ -61,6 +58,7 @@ function linger(incoming: IncomingMessage): void {
   };
   incoming.on('data', drop);
   incoming.resume();
+  closeLingering(incoming.socket);
 }
 
 /**
