@@ -68,6 +68,7 @@ try {
       const t0 = performance.now();
       const store = new SqliteStore({ ...options, integrityCheck, ...(stop === 'crash' ? { exclusive: false } : {}) });
       const ms = performance.now() - t0;
+      // (A checkout from before the saved tree, run for the 'before' figures, has no treeSource: it always scanned.)
       const source = (store as { treeSource?: string }).treeSource ?? 'scan';
       if (store.keyCount() !== keys) throw new Error(`opened with ${store.keyCount()} keys, not ${keys}`);
       // After a crash the next open must not find a saved tree either: this one is not closed.

@@ -157,10 +157,8 @@ function openEpoch(db: Database.Database): { epoch: string; clean: boolean } {
  * so only the next clean stop writes one again.
  */
 function takeSavedTree(db: Database.Database): Uint8Array | undefined {
-  const row = db.prepare('SELECT value FROM meta WHERE name = ?').get(SAVED_TREE_META) as { value: unknown } | undefined;
-  if (row === undefined) return undefined;
-  db.prepare('DELETE FROM meta WHERE name = ?').run(SAVED_TREE_META);
-  return row.value instanceof Uint8Array ? row.value : undefined;
+  const row = db.prepare('DELETE FROM meta WHERE name = ? RETURNING value').get(SAVED_TREE_META) as { value: unknown } | undefined;
+  return row?.value instanceof Uint8Array ? row.value : undefined;
 }
 
 /** Where close() keeps the digest tree for the next open (see the constructor). */
