@@ -4,7 +4,8 @@
  * GC and compiler helpers), user and system time apart, read from /proc/<pid>/task/<tid>/stat
  * over the measured window. Starts a fresh local ring (N=3, R=W=2, --sync full), PUTs new keys
  * of --value-bytes from --clients closed loops, or open loop at --rate, for --seconds after
- * --warmup, stops the ring. Linux only.
+ * --warmup, stops the ring. Also prints the writes per group commit over the window (each node's
+ * ringkv_store_writes_total / ringkv_store_commits_total from /metrics). Linux only.
  *
  *   tsx bench/thread-cpu.ts [--rate OPS_PER_S] [--seconds 10] [--warmup 2] [--clients 64] [--value-bytes 100]
  */
@@ -49,16 +50,33 @@ function threadSeconds(pids: readonly number[]): Map<string, number> {
   return seconds;
 }
 
+/** Committed writes and group commits so far, summed over the nodes (their /metrics). */
+async function commits(urls: readonly string[], token: string): Promise<{ writes: number; commits: number }> {
+  let writes = 0;
+  let commits = 0;
+  for (const url of urls) {
+    const text = await (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${token}` } })).text();
+    const value = (name: string) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+    writes += value('ringkv_store_writes_total');
+    commits += value('ringkv_store_commits_total');
+  }
+  return { writes, commits };
+}
+
 const dir = mkdtempSync(join(tmpdir(), 'ringkv-thread-cpu-'));
-const nodes = await startLocalRing({ count: 3, n: 3, basePort: 0, dir, secret: randomBytes(32).toString('hex'), extraArgs: ['--sync', 'full'] });
+const adminToken = randomBytes(16).toString('hex');
+const nodes = await startLocalRing({ count: 3, n: 3, basePort: 0, dir, secret: randomBytes(32).toString('hex'), adminToken, extraArgs: ['--sync', 'full'] });
 const ops = httpOps('ringkv', nodes.map((node) => node.url), clients, randomBytes(valueBytes));
 try {
   const pids = nodes.map((node) => node.child.pid!);
   const load = { clients, maxOps: Number.MAX_SAFE_INTEGER, ...(rate === undefined ? {} : { rate }) };
   if (warmup > 0) await runPhase({ ...load, label: 'warm-up', seconds: warmup, exec: ops.put((i) => `w${i}`) });
+  const urls = nodes.map((node) => node.url);
+  const commits0 = await commits(urls, adminToken);
   const before = threadSeconds(pids);
   const phase = await runPhase({ ...load, label: 'measured', seconds, exec: ops.put((i) => `m${i}`) });
   const after = threadSeconds(pids);
+  const commits1 = await commits(urls, adminToken);
   const done = phase.stats.find((s) => s.op === 'put')?.ops ?? 0;
   if (done === 0) throw new Error('no PUT completed');
   const perOp = (name: string) => (((after.get(name) ?? 0) - (before.get(name) ?? 0)) * 1e6) / done;
@@ -66,6 +84,9 @@ try {
   console.log(`${rate === undefined ? `closed loop, ${clients} clients` : `open loop, ${rate} PUTs/s offered`}: ${done} PUTs in ${seconds} s\n`);
   console.log(`| ${names.join(' | ')} | total |\n|${' ---: |'.repeat(names.length + 1)}`);
   console.log(`| ${names.map((name) => perOp(name).toFixed(0)).join(' | ')} | ${names.reduce((sum, name) => sum + perOp(name), 0).toFixed(0)} |`);
+  const writes = commits1.writes - commits0.writes;
+  const groups = commits1.commits - commits0.commits;
+  console.log(`\n${writes} node-writes in ${groups} group commits: ${(writes / groups).toFixed(1)} writes per commit`);
 } finally {
   await ops.close();
   await stopNodes(nodes);
