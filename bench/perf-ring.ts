@@ -57,7 +57,7 @@ if (spawnSync('perf', ['--version']).status !== 0) {
   process.exit(1);
 }
 
-/** The project's main stages, each a frame that marks it (an inclusive share: callees count). */
+/** The project's main stages, each the frames that mark it, `|` between alternatives (an inclusive share: callees count). */
 const STAGES: ReadonlyArray<[label: string, frame: string]> = [
   ['group commit (SQLite transaction: rows, WAL frames)', 'commitBatch'],
   ['  of which SQLite commit (WAL frames, page cache)', 'sqlite3VdbeHalt'],
@@ -70,7 +70,7 @@ const STAGES: ReadonlyArray<[label: string, frame: string]> = [
   ['context tag (HMAC)', 'encodeContext'],
   ['replica ops served (stream transport)', 'stream-serve.js'],
   ['frames written (TurnWriter uncork)', 'frame.js'],
-  ['object encode', 'encodeObject'],
+  ['object encode', 'encodeObject|encodeFresh'],
   ['object decode', 'decodeObject'],
   ['garbage collection (scavenges, sweeping)', 'Heap::'],
 ];
@@ -119,7 +119,7 @@ function report(samples: readonly Sample[], usPerOp: number): void {
   console.log(head('kernel, by the syscall it ran for'));
   for (const [name, count] of [...syscalls].sort((a, b) => b[1] - a[1]).slice(0, 10)) console.log(row(name, count / samples.length));
   console.log(head('stage (inclusive, overlapping)'));
-  for (const [label, frame] of STAGES) console.log(row(label, share(samples, (s) => s.frames.some((f) => f.includes(frame)))));
+  for (const [label, frame] of STAGES) console.log(row(label, share(samples, (s) => s.frames.some((f) => frame.split('|').some((part) => f.includes(part))))));
   const self = new Map<string, number>();
   for (const sample of samples) {
     const name = sample.frames[0]!.replace(/ \([^()]*\)$/, '').replace('file:///', '').slice(0, 100);

@@ -43,6 +43,18 @@ t.test('a sample object with a tombstone and binary values round-trips exactly',
   t.doesNotThrow(() => assertRoundTrip({ clock: [], siblings: [] }), 'the empty object');
 });
 
+t.test('an object is encoded once: the same object gives the same bytes, an equal one equal bytes', async (t) => {
+  const object = sampleObject();
+  const first = encodeObject(object);
+  t.equal(encodeObject(object), first, 'the same Uint8Array for the same object');
+  const equal = decodeObject(first, 'k');
+  const again = encodeObject(equal);
+  t.not(again, first, 'another object is encoded afresh');
+  t.same([...again], [...first], 'to the same bytes');
+  const changed: VersionedObject = { clock: object.clock, siblings: object.siblings.slice(1) };
+  t.notSame([...encodeObject(changed)], [...first], 'a changed copy is a new object with its own bytes');
+});
+
 t.test('decoded values are copies: damaging the input afterwards leaves the object intact', async (t) => {
   const object = sampleObject();
   const bytes = Uint8Array.from(encodeObject(object));

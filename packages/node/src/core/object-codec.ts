@@ -31,10 +31,32 @@ export const CONTENT_TYPE_BYTES_MAX = 256;
 const VALUE_BYTES_HARD_MAX = 512 * 1024 * 1024;
 
 /**
- * Encodes an object. Refuses (by assertion: callers validate first) anything `decodeObject`
- * would reject, so nothing is ever acknowledged that could not be read back.
+ * The encoding of each live object, by identity. Objects are immutable values (every field
+ * readonly; nothing writes into a sibling's value), so an object's bytes never change, and the
+ * same object is encoded several times on its way: a coordinator sends its new version to two
+ * peers and commits it itself (3.9 % of a replicated PUT's CPU went to five encodes of one
+ * object, three of them on the coordinator; BENCHMARKS.md, "Where the CPU goes, sampled by
+ * perf"). A replica does not take a peer's bytes as the encoding of what it decoded from them:
+ * only re-encoding proves them canonical, and digests must agree across replicas. A WeakMap: an
+ * entry lives only as long as its object.
+ */
+const encodings = new WeakMap<VersionedObject, Uint8Array>();
+
+/**
+ * Encodes an object, once per object: later calls return the same bytes, which no caller may
+ * write into. Refuses (by assertion: callers validate first) anything `decodeObject` would
+ * reject, so nothing is ever acknowledged that could not be read back.
  */
 export function encodeObject(object: VersionedObject): Uint8Array {
+  let bytes = encodings.get(object);
+  if (bytes === undefined) {
+    bytes = encodeFresh(object);
+    encodings.set(object, bytes);
+  }
+  return bytes;
+}
+
+function encodeFresh(object: VersionedObject): Uint8Array {
   for (const entry of object.clock) assert.ok(Buffer.byteLength(entry.id) <= NODE_ID_BYTES_MAX, 'clock id within bounds');
   for (const sibling of object.siblings) {
     assert.ok(Buffer.byteLength(sibling.contentType) <= CONTENT_TYPE_BYTES_MAX, 'content type within bounds');
