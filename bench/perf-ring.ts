@@ -12,8 +12,8 @@
  * the node binary: V8 and Node's C++, JIT code, SQLite, libc), the kernel's share by syscall,
  * the inclusive share of the project's main stages (overlapping: a stage's callees count in it)
  * converted to µs per operation, and the top functions by self samples. Needs `perf` (Debian:
- * linux-perf) and root or perf_event_paranoid <= 1. Deletes perf.data and the perf map files
- * unless --out DIR is given.
+ * linux-perf) and root or perf_event_paranoid <= 1. With --out DIR, perf.data is kept there and
+ * the nodes' /tmp/perf-<pid>.map files are left for `perf report`; otherwise both are deleted.
  *
  *   tsx bench/perf-ring.ts [--ops put|get] [--rate OPS_PER_S] [--seconds 5] [--warmup 8] [--clients 64] [--keys 5000] [--frequency 1999] [--out DIR]
  */
@@ -158,6 +158,7 @@ try {
 } finally {
   await ops.close();
   await stopNodes(nodes);
-  for (const pid of pids) rmSync(`/tmp/perf-${pid}.map`, { force: true });
+  // With --out the map files stay beside perf.data: perf report needs them to name JIT frames.
+  if (values.out === undefined) for (const pid of pids) rmSync(`/tmp/perf-${pid}.map`, { force: true });
   rmSync(dir, { recursive: true, force: true });
 }
