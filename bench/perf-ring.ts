@@ -158,7 +158,7 @@ try {
 } finally {
   await ops.close();
   await stopNodes(nodes);
-  // With --out the map files stay beside perf.data: perf report needs them to name JIT frames.
+  // With --out the map files stay in /tmp: perf report on the kept perf.data needs them to name JIT frames.
   if (values.out === undefined) for (const pid of pids) rmSync(`/tmp/perf-${pid}.map`, { force: true });
   rmSync(dir, { recursive: true, force: true });
 }
